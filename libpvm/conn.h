@@ -1,0 +1,76 @@
+/* The task's link to its local daemon (internal). One Unix stream socket,
+ * driven by the library's own libuv loop: blocking PVM calls run the loop
+ * until what they wait for (a reply, a matching message, a timeout) is
+ * there. Incoming messages are reassembled and queued here; matching them to
+ * receives is done in recv.c. */
+#ifndef LPVM_CONN_H
+#define LPVM_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+/* Reserved context for the library's own system messages (task output
+ * caught with pvm_catchout). User receives never see this context. */
+#define LPVM_SYSCTX 0x7ffffff0
+#define LPVM_TAG_OUTPUT 0x7ffffff1
+
+/* A received message waiting in the queue. */
+struct lpvm_qmsg {
+  struct lpvm_qmsg *next, *prev;
+  int bufid; /* the buffer holding it (lpvm_buf_adopt) */
+  int src, tag, ctx;
+};
+
+/* Connection state. */
+struct lpvm_conn {
+  int state;        /* LPVM_DOWN, LPVM_UP or LPVM_LOST */
+  int mytid, parent, dtid;
+  uint32_t max_frame;
+  uint64_t max_msg;
+  int ctx;          /* current message context (pvm_setcontext) */
+  struct lpvm_qmsg queue; /* sentinel of the arrival-ordered queue */
+  size_t queued;    /* number of queued messages */
+};
+enum { LPVM_DOWN = 0, LPVM_UP = 1, LPVM_LOST = 2 };
+
+extern struct lpvm_conn lpvm_conn;
+
+/* Connects to the local daemon if not yet connected. Returns 0 or a
+ * negative PVM error, already reported under fn's name. */
+int lpvm_connect(const char *fn);
+
+/* Sends one control request and waits for its reply. *reply must be freed
+ * with pvmng__control__free_unpacked. Returns 0 or a negative PVM error
+ * (not reported: the caller decides). */
+struct _Pvmng__Control;
+int lpvm_request(struct _Pvmng__Control *req, struct _Pvmng__Control **reply);
+
+/* Sends the body of buffer `bufid` as one message to dst, in fragments of
+ * at most the fragment size; returns when the bytes are handed to the
+ * kernel (the body may be reused or freed by the caller afterwards). */
+int lpvm_send_buf(int dst, int tag, int ctx, int bufid);
+/* Sends len bytes at data as one raw-encoded message (pvm_psend). */
+int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len);
+
+/* Runs the loop once for new input. With timeout_ms < 0 it blocks until
+ * something happens; 0 polls; otherwise waits at most timeout_ms.
+ * Returns 0, or PvmSysErr once the daemon link is lost. */
+int lpvm_pump(int timeout_ms);
+
+/* Removes a message from the queue (its buffer stays alive). */
+void lpvm_queue_remove(struct lpvm_qmsg *m);
+
+/* The descriptor of the daemon link (pvm_getfds), or -1. */
+int lpvm_conn_fd(void);
+
+/* Closes the link and releases everything the connection holds. */
+void lpvm_disconnect(void);
+
+/* Output caught with pvm_catchout: number of children whose output has not
+ * ended yet (output.c maintains it). */
+void lpvm_output_message(int bufid);
+int lpvm_output_pending(void);
+
+#endif

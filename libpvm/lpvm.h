@@ -1,0 +1,48 @@
+/* Internal declarations shared by the files of libpvm. The library is
+ * single-threaded like PVM 3: every call runs on the caller's thread, and a
+ * blocking call drives the library's own libuv loop until what it waits for
+ * has arrived. Internal names start with lpvm_. */
+#ifndef LPVM_H
+#define LPVM_H
+
+#include <stdio.h>
+
+/* Options settable with pvm_setopt (options.c owns them). */
+struct lpvm_opts {
+  int route;         /* PvmRoute */
+  int debugmask;     /* PvmDebugMask */
+  int autoerr;       /* PvmAutoErr: 0 quiet, 1 print, 2 print+exit, 3 abort */
+  int out_tid;       /* PvmOutputTid: for children */
+  int out_code;      /* PvmOutputCode */
+  int out_ctx;       /* PvmOutputContext */
+  int self_out_tid;  /* PvmSelfOutputTid */
+  int self_out_code; /* PvmSelfOutputCode */
+  int self_out_ctx;  /* PvmSelfOutputContext */
+  int trace_tid, trace_code, trace_buffer, trace_opts, trace_ctx;
+  int self_trace_tid, self_trace_code, self_trace_buffer, self_trace_opts,
+      self_trace_ctx;
+  int frag_size;     /* PvmFragSize */
+  int resv_tids;     /* PvmResvTids */
+  int show_tids;     /* PvmShowTids */
+  int poll_type, poll_time;
+  int no_reset;      /* PvmNoReset */
+};
+
+extern struct lpvm_opts lpvm_opts;
+
+/* The task's tid once connected, else 0 (used in error messages). */
+int lpvm_tid_or_zero(void);
+
+/* Reports an error from a pvm_* call the PVM way: with PvmAutoErr set, one
+ * line "libpvm [t40001]: fn(): message" on stderr (and exit/abort for 2/3).
+ * Returns code unchanged, so callers write `return lpvm_err("pvm_send", c);`.
+ * Codes >= 0 pass through silently. */
+int lpvm_err(const char *fn, int code);
+
+/* Same, with an extra hint appended to the message (what to do next). */
+int lpvm_err_hint(const char *fn, int code, const char *hint);
+
+/* Message text for a PVM error code ("Bad parameter"), never NULL. */
+const char *lpvm_errstr(int code);
+
+#endif

@@ -1,0 +1,27 @@
+/* Where a virtual machine's local endpoints live: a private directory (mode
+ * 0700, owned by the user) under $PVM_TMP, else $XDG_RUNTIME_DIR, else
+ * /tmp/pvm-<uid>, holding per-VM socket, lock and log files. Every check
+ * failure names the path and what is wrong with it. */
+#ifndef PVMW_RUNDIR_H
+#define PVMW_RUNDIR_H
+
+#include <stddef.h>
+
+#define PVMW_VMID_MAX 64
+
+/* The VM id from $PVM_VMID ("" when unset). Returns NULL, with a reason in
+ * err, when it contains anything but letters, digits, '.', '_', '-' or is
+ * longer than PVMW_VMID_MAX. */
+const char *pvmw_vmid(char *err, size_t errlen);
+
+/* Resolves the runtime directory into out. With create, makes it (0700) if
+ * missing. Refuses a symlink, a non-directory, another owner or group/other
+ * permissions. Returns 0 or -1 with a reason in err. */
+int pvmw_rundir(char *out, size_t outlen, int create, char *err, size_t errlen);
+
+/* Path of one of the VM's files in the runtime directory: kind is "sock",
+ * "lock" or "log". Returns 0 or -1 with a reason (too long, bad directory). */
+int pvmw_runpath(char *out, size_t outlen, const char *vmid, const char *kind,
+                 int create, char *err, size_t errlen);
+
+#endif

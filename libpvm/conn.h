@@ -44,8 +44,7 @@ int lpvm_connect(const char *fn);
 /* Sends one control request and waits for its reply. *reply must be freed
  * with pvmng__control__free_unpacked. Returns 0 or a negative PVM error
  * (not reported: the caller decides). */
-struct _Pvmng__Control;
-int lpvm_request(struct _Pvmng__Control *req, struct _Pvmng__Control **reply);
+int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply);
 
 /* Sends the body of buffer `bufid` as one message to dst, in fragments of
  * at most the fragment size; returns when the bytes are handed to the
@@ -72,5 +71,9 @@ void lpvm_disconnect(void);
  * ended yet (output.c maintains it). */
 void lpvm_output_message(int bufid);
 int lpvm_output_pending(void);
+/* Tasks just spawned: their output will be caught if collection is on. */
+void lpvm_output_spawned(const int *tids, int n);
+/* Flushes the catch file (at pvm_exit). */
+void lpvm_output_flush(void);
 
 #endif

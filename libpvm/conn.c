@@ -1,0 +1,701 @@
+/* The link between a task and its local daemon. The library owns a private
+ * libuv loop with one pipe handle on the daemon's Unix socket; nothing runs
+ * in the background: every blocking call pumps this loop itself. Frames come
+ * in through a pvmw_reader; control replies are handed to the waiting
+ * request, message fragments are reassembled per source and queued in
+ * arrival order as receive buffers. Messages leave as fragments of at most
+ * the fragment size, each with its own header, in one vectored write. */
+#include "conn.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "buffer.h"
+#include "lpvm.h"
+#include "pvm3.h"
+#include "rundir.h"
+#include "tid.h"
+
+struct lpvm_conn lpvm_conn = {.state = LPVM_DOWN};
+
+/* A message being reassembled from fragments (one per source at a time:
+ * a sender writes all fragments of a message before the next one, and the
+ * route keeps per-link order). */
+struct partial {
+  struct partial *next;
+  int src, tag, ctx, enc, wid;
+  uint64_t total;
+  char *data;
+  size_t len, cap;
+};
+
+static struct {
+  uv_loop_t loop;
+  int loop_ready;
+  uv_pipe_t pipe;
+  int pipe_open;
+  uv_timer_t timer;
+  int timer_open;
+  pvmw_reader rd;
+  int rd_ready;
+  uint32_t next_req;
+  uint32_t wait_req;          /* request whose reply we wait for */
+  Pvmng__Control *reply;      /* its reply, once arrived */
+  struct partial *partials;
+  int writes_pending;         /* uv_write requests not yet completed */
+  int write_status;
+  char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+} C;
+
+static void release_frame(void *owner) { pvmw_frame_free(owner); }
+
+int lpvm_tid_or_zero(void) {
+  return lpvm_conn.state == LPVM_UP ? lpvm_conn.mytid : 0;
+}
+
+/* ---- queue ------------------------------------------------------------- */
+
+static void queue_init(void) {
+  if (lpvm_conn.queue.next == NULL) {
+    lpvm_conn.queue.next = &lpvm_conn.queue;
+    lpvm_conn.queue.prev = &lpvm_conn.queue;
+  }
+}
+
+static int enqueue(int bufid, int src, int tag, int ctx) {
+  struct lpvm_qmsg *m = malloc(sizeof(*m));
+  if (m == NULL)
+    return PvmNoMem;
+  m->bufid = bufid;
+  m->src = src;
+  m->tag = tag;
+  m->ctx = ctx;
+  m->prev = lpvm_conn.queue.prev;
+  m->next = &lpvm_conn.queue;
+  lpvm_conn.queue.prev->next = m;
+  lpvm_conn.queue.prev = m;
+  lpvm_conn.queued++;
+  return 0;
+}
+
+void lpvm_queue_remove(struct lpvm_qmsg *m) {
+  m->prev->next = m->next;
+  m->next->prev = m->prev;
+  lpvm_conn.queued--;
+  free(m);
+}
+
+/* ---- incoming frames --------------------------------------------------- */
+
+/* A whole message has arrived: make it a receive buffer and queue it, or
+ * hand it to the output catcher when it is a system message. */
+static void deliver(int enc, int src, int tag, int ctx, int wid,
+                    const char *body, size_t len, void *owner,
+                    void (*release)(void *)) {
+  int bufid = lpvm_buf_adopt(enc, body, len, owner, release);
+  struct lpvm_buf *b;
+  if (bufid < 0) {
+    fprintf(stderr, "libpvm [t%x]: dropped a message from t%x: %s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)src, lpvm_errstr(bufid));
+    if (release != NULL)
+      release(owner);
+    return;
+  }
+  b = lpvm_buf_get(bufid);
+  b->src = src;
+  b->dst = lpvm_conn.mytid;
+  b->tag = tag;
+  b->ctx = ctx;
+  b->wid = wid;
+  if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_OUTPUT) {
+    lpvm_output_message(bufid);
+    return;
+  }
+  if (enqueue(bufid, src, tag, ctx) < 0) {
+    fprintf(stderr, "libpvm [t%x]: out of memory, dropped a message\n",
+            (unsigned)lpvm_conn.mytid);
+    pvm_freebuf(bufid);
+  }
+}
+
+static struct partial **find_partial(int src) {
+  struct partial **pp = &C.partials;
+  while (*pp != NULL && (*pp)->src != src)
+    pp = &(*pp)->next;
+  return pp;
+}
+
+static void free_partial(struct partial *p) {
+  free(p->data);
+  free(p);
+}
+
+/* Returns 0, or a negative code when the fragment stream is malformed. */
+static int on_message(pvmw_frame *f) {
+  Pvmng__MsgHeader h;
+  const uint8_t *body;
+  uint32_t blen;
+  struct partial **pp, *p;
+
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) < 0 ||
+      (h.encoding != PvmDataDefault && h.encoding != PvmDataRaw)) {
+    pvmw_frame_free(f);
+    return PvmBadMsg;
+  }
+  pp = find_partial((int)h.src);
+  if ((h.flags & PVMW_MF_FIRST) && (h.flags & PVMW_MF_LAST) && *pp == NULL) {
+    /* The common case: the whole message in one frame, kept in place. */
+    deliver((int)h.encoding, (int)h.src, h.tag, h.ctx, (int)h.wid,
+            (const char *)body, blen, f, release_frame);
+    return 0;
+  }
+  if (h.flags & PVMW_MF_FIRST) {
+    if (*pp != NULL || h.total_len > lpvm_conn.max_msg) {
+      pvmw_frame_free(f);
+      return PvmBadMsg;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+      pvmw_frame_free(f);
+      return PvmNoMem;
+    }
+    p->src = (int)h.src;
+    p->tag = h.tag;
+    p->ctx = h.ctx;
+    p->enc = (int)h.encoding;
+    p->wid = (int)h.wid;
+    p->total = h.total_len;
+    *pp = p;
+  } else if ((p = *pp) == NULL) {
+    pvmw_frame_free(f);
+    return PvmBadMsg;
+  }
+  if (p->len + blen > p->total) {
+    pvmw_frame_free(f);
+    return PvmBadMsg;
+  }
+  if (p->len + blen > p->cap) {
+    /* Grow with what arrives, never straight to the claimed total. */
+    size_t cap = p->cap ? p->cap : 65536;
+    while (cap < p->len + blen)
+      cap *= 2;
+    if (cap > p->total)
+      cap = (size_t)p->total;
+    char *d = realloc(p->data, cap ? cap : 1);
+    if (d == NULL) {
+      pvmw_frame_free(f);
+      return PvmNoMem;
+    }
+    p->data = d;
+    p->cap = cap;
+  }
+  if (blen > 0)
+    memcpy(p->data + p->len, body, blen);
+  p->len += blen;
+  pvmw_frame_free(f);
+  if (h.flags & PVMW_MF_LAST) {
+    if (p->len != p->total)
+      return PvmBadMsg;
+    *pp = p->next;
+    if (p->data == NULL)
+      p->data = malloc(1);
+    deliver(p->enc, p->src, p->tag, p->ctx, p->wid, p->data, p->len, p->data,
+            free);
+    free(p);
+  }
+  return 0;
+}
+
+static void lose_link(const char *why);
+
+static int on_frame(void *ctx, pvmw_frame *f) {
+  (void)ctx;
+  if (f->type == PVMW_FT_MESSAGE) {
+    int rc = on_message(f);
+    if (rc < 0) {
+      lose_link("malformed message from the daemon");
+      return 1;
+    }
+    return 0;
+  }
+  Pvmng__Control *c = pvmw_control_parse(f);
+  pvmw_frame_free(f);
+  if (c == NULL) {
+    lose_link("malformed control frame from the daemon");
+    return 1;
+  }
+  if (C.wait_req != 0 && c->req_id == C.wait_req && C.reply == NULL) {
+    C.reply = c;
+    return 0;
+  }
+  /* Unsolicited control messages are not defined yet: ignore them. */
+  pvmng__control__free_unpacked(c, NULL);
+  return 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  char *base;
+  size_t len;
+  pvmw_reader_space(&C.rd, &base, &len);
+  *buf = uv_buf_init(base, (unsigned)len);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  (void)s;
+  (void)buf;
+  if (n < 0) {
+    lose_link(n == UV_EOF ? "the daemon closed the connection"
+                          : uv_strerror((int)n));
+    return;
+  }
+  if (n == 0)
+    return;
+  int rc = pvmw_reader_commit(&C.rd, (size_t)n, on_frame, NULL);
+  if (rc < 0)
+    lose_link(C.rd.err);
+}
+
+static void on_close(uv_handle_t *h) { (void)h; }
+
+static void lose_link(const char *why) {
+  if (lpvm_conn.state == LPVM_UP && lpvm_opts.debugmask)
+    fprintf(stderr, "libpvm [t%x]: lost the daemon: %s\n",
+            (unsigned)lpvm_conn.mytid, why);
+  if (lpvm_conn.state == LPVM_UP)
+    lpvm_conn.state = LPVM_LOST;
+  if (C.pipe_open && !uv_is_closing((uv_handle_t *)&C.pipe)) {
+    uv_read_stop((uv_stream_t *)&C.pipe);
+    uv_close((uv_handle_t *)&C.pipe, on_close);
+  }
+}
+
+/* ---- pumping the loop -------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t) { (void)t; }
+
+int lpvm_pump(int timeout_ms) {
+  if (lpvm_conn.state != LPVM_UP)
+    return PvmSysErr;
+  if (timeout_ms == 0) {
+    uv_run(&C.loop, UV_RUN_NOWAIT);
+  } else if (timeout_ms > 0) {
+    uv_timer_start(&C.timer, on_timer, (uint64_t)timeout_ms, 0);
+    uv_run(&C.loop, UV_RUN_ONCE);
+    uv_timer_stop(&C.timer);
+  } else {
+    uv_run(&C.loop, UV_RUN_ONCE);
+  }
+  return lpvm_conn.state == LPVM_UP ? 0 : PvmSysErr;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void on_write(uv_write_t *req, int status) {
+  C.writes_pending--;
+  if (status < 0)
+    C.write_status = status;
+  free(req);
+}
+
+/* Writes all of bufs[0..n), blocking (pumping the loop, so that incoming
+ * data keeps flowing) until the kernel has taken every byte. The caller's
+ * memory must stay valid until then, which it does: we return only after. */
+static int write_all(uv_buf_t *bufs, unsigned n) {
+  int r;
+  if (lpvm_conn.state != LPVM_UP)
+    return PvmSysErr;
+  r = uv_try_write((uv_stream_t *)&C.pipe, bufs, n);
+  if (r == UV_EAGAIN)
+    r = 0;
+  if (r < 0) {
+    lose_link(uv_strerror(r));
+    return PvmSysErr;
+  }
+  size_t done = (size_t)r;
+  while (n > 0 && done >= bufs[0].len) {
+    done -= bufs[0].len;
+    bufs++;
+    n--;
+  }
+  if (n == 0)
+    return 0;
+  bufs[0].base += done;
+  bufs[0].len -= done;
+  uv_write_t *req = malloc(sizeof(*req));
+  if (req == NULL)
+    return PvmNoMem;
+  C.write_status = 0;
+  C.writes_pending++;
+  r = uv_write(req, (uv_stream_t *)&C.pipe, bufs, n, on_write);
+  if (r < 0) {
+    C.writes_pending--;
+    free(req);
+    lose_link(uv_strerror(r));
+    return PvmSysErr;
+  }
+  while (C.writes_pending > 0 && lpvm_conn.state == LPVM_UP)
+    uv_run(&C.loop, UV_RUN_ONCE);
+  if (C.writes_pending > 0) {
+    /* The link died under us; let libuv cancel the request. */
+    while (C.writes_pending > 0)
+      uv_run(&C.loop, UV_RUN_ONCE);
+    return PvmSysErr;
+  }
+  return C.write_status < 0 ? PvmSysErr : 0;
+}
+
+static int send_control(Pvmng__Control *c) {
+  pvmw_frame *f = pvmw_control_frame(c);
+  int rc;
+  if (f == NULL)
+    return PvmNoMem;
+  uv_buf_t b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+  rc = write_all(&b, 1);
+  pvmw_frame_free(f);
+  return rc;
+}
+
+/* A run of body bytes to send, from a buffer's segments or one block. */
+struct span {
+  const char *data;
+  size_t len;
+};
+
+#define HDR_ROOM (PVMW_HDR_LEN + 2 + PVMW_MAX_MSGHDR)
+#define IOV_BATCH 64
+
+/* Sends one message whose body is the concatenation of spans. Fragments
+ * and their headers are written in batches of vectored writes. */
+static int send_spans(int dst, int tag, int ctx, int enc, const struct span *sp,
+                      int nsp, size_t total) {
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  size_t frag = (size_t)lpvm_opts.frag_size;
+  size_t maxfrag = lpvm_conn.max_frame - 2 - PVMW_MAX_MSGHDR;
+  uint8_t (*hdrs)[HDR_ROOM];
+  uv_buf_t bufs[IOV_BATCH];
+  unsigned nb = 0;
+  int nh = 0, rc = 0, si = 0;
+  size_t soff = 0, sent = 0;
+  int first = 1;
+
+  if (total > lpvm_conn.max_msg)
+    return PvmNoMem;
+  if (frag < 4096)
+    frag = 4096;
+  if (frag > maxfrag)
+    frag = maxfrag;
+  hdrs = malloc(sizeof(*hdrs) * IOV_BATCH);
+  if (hdrs == NULL)
+    return PvmNoMem;
+  h.src = (uint32_t)lpvm_conn.mytid;
+  h.dst = (uint32_t)dst;
+  h.tag = tag;
+  h.ctx = ctx;
+  h.encoding = (uint32_t)enc;
+
+  do {
+    size_t flen = total - sent < frag ? total - sent : frag;
+    h.flags = (first ? PVMW_MF_FIRST : 0) |
+              (sent + flen == total ? PVMW_MF_LAST : 0);
+    h.total_len = first ? total : 0;
+    size_t hl = pvmw_msghdr_encode(&h, hdrs[nh] + PVMW_HDR_LEN);
+    pvmw_hdr_put(hdrs[nh], PVMW_FT_MESSAGE, (uint32_t)(hl + flen));
+    bufs[nb++] = uv_buf_init((char *)hdrs[nh], (unsigned)(PVMW_HDR_LEN + hl));
+    nh++;
+    size_t left = flen;
+    while (left > 0) {
+      while (si < nsp && soff == sp[si].len) {
+        si++;
+        soff = 0;
+      }
+      size_t take = sp[si].len - soff < left ? sp[si].len - soff : left;
+      bufs[nb++] = uv_buf_init((char *)sp[si].data + soff, (unsigned)take);
+      soff += take;
+      left -= take;
+      if (nb == IOV_BATCH) {
+        rc = write_all(bufs, nb);
+        nb = 0;
+        nh = 0;
+        if (rc < 0)
+          goto out;
+      }
+    }
+    sent += flen;
+    first = 0;
+    if (nb + 2 >= IOV_BATCH || nh == IOV_BATCH) {
+      rc = write_all(bufs, nb);
+      nb = 0;
+      nh = 0;
+      if (rc < 0)
+        goto out;
+    }
+  } while (sent < total);
+  if (nb > 0)
+    rc = write_all(bufs, nb);
+out:
+  free(hdrs);
+  return rc;
+}
+
+int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  struct span stack[16], *sp = stack;
+  int n = 0, rc;
+  size_t total = 0;
+
+  if (b == NULL)
+    return PvmNoSuchBuf;
+  for (struct lpvm_seg *s = b->head; s != NULL; s = s->next)
+    n++;
+  if (n > 16 && (sp = malloc(sizeof(*sp) * (size_t)n)) == NULL)
+    return PvmNoMem;
+  n = 0;
+  for (struct lpvm_seg *s = b->head; s != NULL; s = s->next) {
+    if (s->len == 0)
+      continue;
+    sp[n].data = s->data;
+    sp[n].len = s->len;
+    total += s->len;
+    n++;
+  }
+  /* A received buffer being forwarded has its body in one piece. */
+  if (b->head == NULL && b->body != NULL) {
+    sp[0].data = b->body;
+    sp[0].len = b->len;
+    total = b->len;
+    n = 1;
+  }
+  rc = send_spans(dst, tag, ctx,
+                  b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw, sp,
+                  n, total);
+  if (sp != stack)
+    free(sp);
+  return rc;
+}
+
+int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len) {
+  struct span sp = {data, len};
+  return send_spans(dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply) {
+  int rc;
+  if (lpvm_conn.state != LPVM_UP)
+    return PvmSysErr;
+  if (++C.next_req == 0)
+    C.next_req = 1;
+  req->req_id = C.next_req;
+  C.wait_req = req->req_id;
+  C.reply = NULL;
+  rc = send_control(req);
+  while (rc == 0 && C.reply == NULL) {
+    if (lpvm_pump(-1) < 0)
+      rc = PvmSysErr;
+  }
+  C.wait_req = 0;
+  if (rc < 0) {
+    if (C.reply != NULL)
+      pvmng__control__free_unpacked(C.reply, NULL);
+    C.reply = NULL;
+    return rc;
+  }
+  *reply = C.reply;
+  C.reply = NULL;
+  return 0;
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static void on_connect(uv_connect_t *req, int status) {
+  *(int *)req->data = status == 0 ? 1 : status;
+}
+
+static void close_all(void) {
+  if (C.pipe_open) {
+    if (!uv_is_closing((uv_handle_t *)&C.pipe))
+      uv_close((uv_handle_t *)&C.pipe, on_close);
+    C.pipe_open = 0;
+  }
+  if (C.timer_open) {
+    uv_close((uv_handle_t *)&C.timer, on_close);
+    C.timer_open = 0;
+  }
+  if (C.loop_ready) {
+    uv_run(&C.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&C.loop);
+    C.loop_ready = 0;
+  }
+  if (C.rd_ready) {
+    pvmw_reader_free(&C.rd);
+    C.rd_ready = 0;
+  }
+  while (C.partials != NULL) {
+    struct partial *p = C.partials;
+    C.partials = p->next;
+    free_partial(p);
+  }
+}
+
+static const char *self_name(char *buf, size_t len) {
+  ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+  if (n <= 0)
+    return "";
+  buf[n] = '\0';
+  const char *slash = strrchr(buf, '/');
+  return slash ? slash + 1 : buf;
+}
+
+int lpvm_connect(const char *fn) {
+  char err[256];
+  const char *vmid;
+  const char *env_sock = getenv("PVMNG_SOCKET");
+  int rc, done = 0;
+  uv_connect_t creq;
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__Hello hello = PVMNG__HELLO__INIT;
+  char namebuf[PATH_MAX];
+  struct sigaction sa;
+
+  if (lpvm_conn.state == LPVM_UP)
+    return 0;
+  if (lpvm_conn.state == LPVM_LOST) {
+    /* A link lost stays lost until pvm_exit: tids must not change under a
+     * running program. */
+    return lpvm_err_hint(fn, PvmSysErr, "the connection to pvmd was lost");
+  }
+  queue_init();
+  vmid = pvmw_vmid(err, sizeof(err));
+  if (vmid == NULL)
+    return lpvm_err_hint(fn, PvmBadParam, err);
+  if (env_sock != NULL && *env_sock != '\0') {
+    if (strlen(env_sock) >= sizeof(C.sock))
+      return lpvm_err_hint(fn, PvmBadParam, "PVMNG_SOCKET is too long");
+    strcpy(C.sock, env_sock);
+  } else if (pvmw_runpath(C.sock, sizeof(C.sock), vmid, "sock", 0, err,
+                          sizeof(err)) < 0) {
+    char hint[400];
+    snprintf(hint, sizeof(hint),
+             "no pvmd is running for VM id \"%s\" (%s); start one with "
+             "`pvm` (the console) or `pvmd`",
+             *vmid ? vmid : "default", err);
+    return lpvm_err_hint(fn, PvmSysErr, hint);
+  }
+
+  /* A task must not die of SIGPIPE because its daemon went away; the error
+   * comes back from the call instead. Only the default action is changed. */
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+
+  if (uv_loop_init(&C.loop) < 0)
+    return lpvm_err(fn, PvmSysErr);
+  C.loop_ready = 1;
+  uv_timer_init(&C.loop, &C.timer);
+  C.timer_open = 1;
+  if (pvmw_reader_init(&C.rd, PVMW_MAX_FRAME) < 0) {
+    close_all();
+    return lpvm_err(fn, PvmNoMem);
+  }
+  C.rd_ready = 1;
+  uv_pipe_init(&C.loop, &C.pipe, 0);
+  C.pipe_open = 1;
+  creq.data = &done;
+  uv_pipe_connect(&creq, &C.pipe, C.sock, on_connect);
+  while (done == 0)
+    uv_run(&C.loop, UV_RUN_ONCE);
+  if (done < 0) {
+    char hint[400];
+    snprintf(hint, sizeof(hint),
+             "cannot reach pvmd at %s (%s); start one with `pvm` (the "
+             "console) or `pvmd`",
+             C.sock, uv_strerror(done));
+    close_all();
+    return lpvm_err_hint(fn, PvmSysErr, hint);
+  }
+  lpvm_conn.state = LPVM_UP;
+  lpvm_conn.max_frame = PVMW_MAX_FRAME;
+  lpvm_conn.max_msg = PVMW_MAX_MESSAGE;
+  uv_read_start((uv_stream_t *)&C.pipe, on_alloc, on_read);
+
+  hello.proto_version = PVMW_VERSION;
+  hello.vmid = (char *)vmid;
+  hello.pid = (int32_t)getpid();
+  const char *st = getenv("PVMNG_TID");
+  int stid = 0;
+  if (st != NULL && pvmw_tid_parse(st, &stid) == 0 && pvmw_tid_is_task(stid))
+    hello.spawned_tid = (uint32_t)stid;
+  hello.name = (char *)self_name(namebuf, sizeof(namebuf));
+  req.body_case = PVMNG__CONTROL__BODY_HELLO;
+  req.hello = &hello;
+  rc = lpvm_request(&req, &rep);
+  if (rc == 0 && (rep->body_case != PVMNG__CONTROL__BODY_HELLO_REPLY ||
+                  rep->hello_reply->code != 0)) {
+    char hint[300];
+    rc = rep->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY
+             ? rep->hello_reply->code
+             : PvmSysErr;
+    snprintf(hint, sizeof(hint), "pvmd refused the connection: %s",
+             rep->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY &&
+                     rep->hello_reply->reason[0]
+                 ? rep->hello_reply->reason
+                 : "unexpected answer");
+    pvmng__control__free_unpacked(rep, NULL);
+    lpvm_conn.state = LPVM_DOWN;
+    close_all();
+    return lpvm_err_hint(fn, rc < 0 ? rc : PvmSysErr, hint);
+  }
+  if (rc < 0) {
+    lpvm_conn.state = LPVM_DOWN;
+    close_all();
+    return lpvm_err_hint(fn, PvmSysErr, "pvmd closed the connection");
+  }
+  Pvmng__HelloReply *hr = rep->hello_reply;
+  lpvm_conn.mytid = (int)hr->tid;
+  lpvm_conn.parent = (int)hr->parent_tid;
+  lpvm_conn.dtid = (int)hr->daemon_tid;
+  if (hr->max_frame >= 65536 && hr->max_frame <= PVMW_MAX_FRAME)
+    lpvm_conn.max_frame = hr->max_frame;
+  if (hr->max_message > 0 && hr->max_message <= PVMW_MAX_MESSAGE)
+    lpvm_conn.max_msg = hr->max_message;
+  /* Output redirection is inherited from the parent (man pvm_setopt). */
+  lpvm_opts.out_tid = lpvm_opts.self_out_tid = (int)hr->out_tid;
+  lpvm_opts.out_code = lpvm_opts.self_out_code = hr->out_code;
+  lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
+  pvmng__control__free_unpacked(rep, NULL);
+  return 0;
+}
+
+int lpvm_conn_fd(void) {
+  uv_os_fd_t fd;
+  if (lpvm_conn.state != LPVM_UP ||
+      uv_fileno((uv_handle_t *)&C.pipe, &fd) < 0)
+    return -1;
+  return fd;
+}
+
+void lpvm_disconnect(void) {
+  while (lpvm_conn.queue.next != NULL &&
+         lpvm_conn.queue.next != &lpvm_conn.queue) {
+    struct lpvm_qmsg *m = lpvm_conn.queue.next;
+    pvm_freebuf(m->bufid);
+    lpvm_queue_remove(m);
+  }
+  close_all();
+  lpvm_conn.state = LPVM_DOWN;
+  lpvm_conn.mytid = 0;
+  lpvm_conn.parent = 0;
+  lpvm_conn.dtid = 0;
+}

@@ -1,0 +1,336 @@
+/* Point-to-point messaging: pvm_send, pvm_mcast, pvm_psend and the receive
+ * family (pvm_recv, pvm_nrecv, pvm_trecv, pvm_probe, pvm_precv), plus
+ * message contexts. Arrived messages wait in conn.c's queue in arrival
+ * order; a receive takes the first one that matches (source, tag, context),
+ * which keeps PVM's per-pair order for wildcard receives. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "buffer.h"
+#include "conn.h"
+#include "lpvm.h"
+#include "pvm3.h"
+#include "tid.h"
+#include "xdr.h"
+
+/* Tags the user may not send without PvmResvTids (the library's own). */
+static int tag_ok(int tag) {
+  return tag >= 0 && (tag < LPVM_SYSCTX || lpvm_opts.resv_tids);
+}
+
+static int dst_ok(int tid) {
+  return pvmw_tid_is_task(tid) ||
+         (lpvm_opts.resv_tids && pvmw_tid_is_daemon(tid));
+}
+
+int pvm_send(int tid, int msgtag) {
+  int rc, sbuf;
+  if ((rc = lpvm_connect("pvm_send")) < 0)
+    return rc;
+  if (!dst_ok(tid) || !tag_ok(msgtag))
+    return lpvm_err("pvm_send", PvmBadParam);
+  if ((sbuf = pvm_getsbuf()) <= 0)
+    return lpvm_err("pvm_send", PvmNoBuf);
+  rc = lpvm_send_buf(tid, msgtag, lpvm_conn.ctx, sbuf);
+  return rc < 0 ? lpvm_err("pvm_send", rc) : 0;
+}
+
+int pvm_mcast(int *tids, int ntask, int msgtag) {
+  int rc, sbuf;
+  if ((rc = lpvm_connect("pvm_mcast")) < 0)
+    return rc;
+  if (ntask < 0 || (ntask > 0 && tids == NULL) || !tag_ok(msgtag))
+    return lpvm_err("pvm_mcast", PvmBadParam);
+  for (int i = 0; i < ntask; i++)
+    if (!dst_ok(tids[i]))
+      return lpvm_err("pvm_mcast", PvmBadParam);
+  if ((sbuf = pvm_getsbuf()) <= 0)
+    return lpvm_err("pvm_mcast", PvmNoBuf);
+  for (int i = 0; i < ntask; i++) {
+    /* Never to the caller, and once per task even if listed twice. */
+    int dup = tids[i] == lpvm_conn.mytid;
+    for (int j = 0; j < i && !dup; j++)
+      dup = tids[j] == tids[i];
+    if (dup)
+      continue;
+    rc = lpvm_send_buf(tids[i], msgtag, lpvm_conn.ctx, sbuf);
+    if (rc < 0)
+      return lpvm_err("pvm_mcast", rc);
+  }
+  return 0;
+}
+
+/* Size in bytes of one item of a pvm_psend/pvm_precv data type. */
+static size_t type_size(int type) {
+  switch (type) {
+  case PVM_STR:
+  case PVM_BYTE: return 1;
+  case PVM_SHORT:
+  case PVM_USHORT: return sizeof(short);
+  case PVM_INT:
+  case PVM_UINT: return sizeof(int);
+  case PVM_FLOAT: return sizeof(float);
+  case PVM_CPLX: return 2 * sizeof(float);
+  case PVM_DOUBLE: return sizeof(double);
+  case PVM_DCPLX: return 2 * sizeof(double);
+  case PVM_LONG:
+  case PVM_ULONG: return sizeof(long);
+  default: return 0;
+  }
+}
+
+int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
+  int rc;
+  size_t sz = type_size(datatype);
+  if ((rc = lpvm_connect("pvm_psend")) < 0)
+    return rc;
+  if (!dst_ok(tid) || !tag_ok(msgtag) || sz == 0 || len < 0 ||
+      (len > 0 && buf == NULL))
+    return lpvm_err("pvm_psend", PvmBadParam);
+  if ((uint64_t)len * sz > lpvm_conn.max_msg)
+    return lpvm_err("pvm_psend", PvmNoMem);
+  rc = lpvm_send_raw(tid, msgtag, lpvm_conn.ctx, buf, (size_t)len * sz);
+  return rc < 0 ? lpvm_err("pvm_psend", rc) : 0;
+}
+
+/* ---- matching ---------------------------------------------------------- */
+
+static int (*match_fn)(int, int, int);
+
+static int default_match(int bufid, int tid, int tag) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return 0;
+  return (tid == -1 || tid == b->src) && (tag == -1 || tag == b->tag) &&
+         b->ctx == lpvm_conn.ctx;
+}
+
+static struct lpvm_qmsg *find(int tid, int tag) {
+  for (struct lpvm_qmsg *m = lpvm_conn.queue.next; m != &lpvm_conn.queue;
+       m = m->next) {
+    if (match_fn != NULL) {
+      if (m->ctx == lpvm_conn.ctx && match_fn(m->bufid, tid, tag) > 0)
+        return m;
+    } else if ((tid == -1 || tid == m->src) && (tag == -1 || tag == m->tag) &&
+               m->ctx == lpvm_conn.ctx) {
+      return m;
+    }
+  }
+  return NULL;
+}
+
+static int args_ok(int tid, int tag) {
+  return (tid == -1 || tid > 0) && tag >= -1;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for a matching message. timeout_ms < 0 waits for ever, 0 polls.
+ * Returns the queue entry, NULL on timeout, or sets *rc on failure. */
+static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
+                                    int *rc) {
+  struct lpvm_qmsg *m;
+  int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+  *rc = 0;
+  if ((m = find(tid, tag)) != NULL)
+    return m;
+  for (;;) {
+    int left = -1;
+    if (timeout_ms == 0) {
+      left = 0;
+    } else if (timeout_ms > 0) {
+      int64_t d = deadline - now_ms();
+      if (d <= 0)
+        return NULL;
+      left = d > INT32_MAX ? INT32_MAX : (int)d;
+    }
+    size_t before = lpvm_conn.queued;
+    int r = lpvm_pump(left);
+    if (lpvm_conn.queued != before && (m = find(tid, tag)) != NULL)
+      return m;
+    if (r < 0) {
+      /* Messages that arrived before the link went are still delivered. */
+      if ((m = find(tid, tag)) != NULL)
+        return m;
+      *rc = PvmSysErr;
+      return NULL;
+    }
+    if (timeout_ms == 0)
+      return NULL;
+  }
+}
+
+/* Makes the message the active receive buffer (freeing the previous one,
+ * as PVM does) and returns its id. */
+static int take(struct lpvm_qmsg *m) {
+  int bufid = m->bufid;
+  int old = pvm_getrbuf();
+  lpvm_queue_remove(m);
+  if (old > 0 && old != bufid)
+    pvm_freebuf(old);
+  pvm_setrbuf(bufid);
+  return bufid;
+}
+
+static int recv_common(const char *fn, int tid, int tag, int64_t timeout_ms) {
+  int rc;
+  struct lpvm_qmsg *m;
+  if ((rc = lpvm_connect(fn)) < 0)
+    return rc;
+  if (!args_ok(tid, tag))
+    return lpvm_err(fn, PvmBadParam);
+  m = wait_match(tid, tag, timeout_ms, &rc);
+  if (rc < 0)
+    return lpvm_err_hint(fn, rc, "the connection to pvmd was lost");
+  if (m == NULL)
+    return 0;
+  return take(m);
+}
+
+int pvm_recv(int tid, int msgtag) {
+  return recv_common("pvm_recv", tid, msgtag, -1);
+}
+
+int pvm_nrecv(int tid, int msgtag) {
+  return recv_common("pvm_nrecv", tid, msgtag, 0);
+}
+
+int pvm_trecv(int tid, int msgtag, struct timeval *tmout) {
+  int64_t ms;
+  if (tmout == NULL)
+    return recv_common("pvm_trecv", tid, msgtag, -1);
+  if (tmout->tv_sec < 0 || tmout->tv_usec < 0)
+    return lpvm_err("pvm_trecv", PvmBadParam);
+  ms = (int64_t)tmout->tv_sec * 1000 + (tmout->tv_usec + 999) / 1000;
+  if (ms == 0)
+    return recv_common("pvm_trecv", tid, msgtag, 0);
+  return recv_common("pvm_trecv", tid, msgtag, ms);
+}
+
+int pvm_probe(int tid, int msgtag) {
+  int rc;
+  struct lpvm_qmsg *m;
+  if ((rc = lpvm_connect("pvm_probe")) < 0)
+    return rc;
+  if (!args_ok(tid, msgtag))
+    return lpvm_err("pvm_probe", PvmBadParam);
+  m = wait_match(tid, msgtag, 0, &rc);
+  if (rc < 0)
+    return lpvm_err("pvm_probe", rc);
+  return m ? m->bufid : 0;
+}
+
+int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype,
+              int *rtid, int *rtag, int *rcnt) {
+  int rc;
+  size_t sz = type_size(datatype);
+  struct lpvm_qmsg *m;
+  struct lpvm_buf *b;
+  int bufid, count = 0;
+
+  if ((rc = lpvm_connect("pvm_precv")) < 0)
+    return rc;
+  if (!args_ok(tid, msgtag) || sz == 0 || len < 0 || (len > 0 && !buf))
+    return lpvm_err("pvm_precv", PvmBadParam);
+  m = wait_match(tid, msgtag, -1, &rc);
+  if (rc < 0 || m == NULL)
+    return lpvm_err("pvm_precv", rc < 0 ? rc : PvmSysErr);
+  bufid = m->bufid;
+  lpvm_queue_remove(m);
+  b = lpvm_buf_get(bufid);
+  if (rtid)
+    *rtid = b->src;
+  if (rtag)
+    *rtag = b->tag;
+  if (b->enc == PvmDataDefault) {
+    /* A packed message: unpack the leading item as the requested type,
+     * without disturbing the active receive buffer. */
+    int saved = pvm_setrbuf(bufid);
+    uint32_t avail = 0;
+    if (b->len >= PVMW_XDR_ITEM_HDR)
+      avail = pvmw_get_be32((const uint8_t *)b->body + 4);
+    count = (int)((uint32_t)len < avail ? (uint32_t)len : avail);
+    rc = 0;
+    if (count > 0) {
+      switch (datatype) {
+      case PVM_STR:
+      case PVM_BYTE: rc = pvm_upkbyte(buf, count, 1); break;
+      case PVM_SHORT: rc = pvm_upkshort(buf, count, 1); break;
+      case PVM_USHORT: rc = pvm_upkushort(buf, count, 1); break;
+      case PVM_INT: rc = pvm_upkint(buf, count, 1); break;
+      case PVM_UINT: rc = pvm_upkuint(buf, count, 1); break;
+      case PVM_FLOAT: rc = pvm_upkfloat(buf, count, 1); break;
+      case PVM_CPLX: rc = pvm_upkcplx(buf, count, 1); break;
+      case PVM_DOUBLE: rc = pvm_upkdouble(buf, count, 1); break;
+      case PVM_DCPLX: rc = pvm_upkdcplx(buf, count, 1); break;
+      case PVM_LONG: rc = pvm_upklong(buf, count, 1); break;
+      case PVM_ULONG: rc = pvm_upkulong(buf, count, 1); break;
+      }
+    }
+    pvm_setrbuf(saved);
+    pvm_freebuf(bufid);
+    if (rc < 0)
+      return lpvm_err("pvm_precv", rc);
+  } else {
+    size_t n = b->len / sz;
+    if (n > (size_t)len)
+      n = (size_t)len;
+    if (n > 0)
+      memcpy(buf, b->body, n * sz);
+    count = (int)n;
+    pvm_freebuf(bufid);
+  }
+  if (rcnt)
+    *rcnt = count;
+  return 0;
+}
+
+/* pvm_recvf installs a matching function for the receive calls; the return
+ * type is PVM's own (a pointer to the previous matching function). */
+typedef int (*lpvm_matchf)(int, int, int);
+typedef int (*lpvm_recvf_ret)(int (*)(int, int, int));
+
+int (*pvm_recvf(int (*newf)(int, int, int)))(int (*)(int, int, int)) {
+  lpvm_matchf old = match_fn ? match_fn : default_match;
+  match_fn = (newf == default_match) ? NULL : newf;
+  return (lpvm_recvf_ret)(void (*)(void))old;
+}
+
+/* ---- contexts ---------------------------------------------------------- */
+
+int pvm_setcontext(int ctx) {
+  int old = lpvm_conn.ctx;
+  if (ctx < 0 || ctx == LPVM_SYSCTX)
+    return lpvm_err("pvm_setcontext", PvmBadParam);
+  lpvm_conn.ctx = ctx;
+  return old;
+}
+
+int pvm_getcontext(void) { return lpvm_conn.ctx; }
+
+/* Contexts are made unique across the virtual machine by building them
+ * from the creating task's tid and a per-task counter. */
+int pvm_newcontext(void) {
+  static int counter;
+  int rc;
+  if ((rc = lpvm_connect("pvm_newcontext")) < 0)
+    return rc;
+  counter = (counter + 1) & 0x7f;
+  if (counter == 0)
+    counter = 1;
+  return (int)(((unsigned)lpvm_conn.mytid & 0x00ffffffu) |
+               ((unsigned)counter << 24)) & 0x7fffffff;
+}
+
+int pvm_freecontext(int ctx) {
+  if (ctx < 0)
+    return lpvm_err("pvm_freecontext", PvmBadParam);
+  return 0;
+}

@@ -1,0 +1,93 @@
+/* Output collection (pvm_catchout). Children spawned while collection is on
+ * send their stdout and stderr, line by line, through their daemon to this
+ * task as system messages (reserved context); the library prints each line
+ * to the catch file as it arrives, tagged "[t40002] " when PvmShowTids is
+ * on, with a BEGIN and an END line per task. pvm_exit waits until every
+ * child whose output is caught has ended. */
+#include <stdio.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "conn.h"
+#include "lpvm.h"
+#include "pvm3.h"
+
+static FILE *catch_file;
+static int pending; /* caught children whose END has not arrived */
+
+static int collecting(void) {
+  return catch_file != NULL && lpvm_opts.out_tid == lpvm_conn.mytid &&
+         lpvm_opts.out_code == LPVM_TAG_OUTPUT &&
+         lpvm_opts.out_ctx == LPVM_SYSCTX;
+}
+
+int pvm_catchout(FILE *ff) {
+  if (ff == NULL) {
+    if (collecting()) {
+      lpvm_opts.out_tid = 0;
+      lpvm_opts.out_code = 0;
+      lpvm_opts.out_ctx = 0;
+    }
+    /* Output already on its way is still printed, to the last file. */
+    return 0;
+  }
+  if (lpvm_connect("pvm_catchout") < 0)
+    return 0; /* pvm_catchout always returns 0 (man pvm_catchout) */
+  catch_file = ff;
+  lpvm_opts.out_tid = lpvm_conn.mytid;
+  lpvm_opts.out_code = LPVM_TAG_OUTPUT;
+  lpvm_opts.out_ctx = LPVM_SYSCTX;
+  return 0;
+}
+
+void lpvm_output_spawned(const int *tids, int n) {
+  (void)tids;
+  if (collecting())
+    pending += n;
+}
+
+int lpvm_output_pending(void) { return catch_file != NULL ? pending : 0; }
+
+void lpvm_output_flush(void) {
+  if (catch_file != NULL)
+    fflush(catch_file);
+  catch_file = NULL;
+  pending = 0;
+}
+
+/* Body: int tid, int n, then n bytes when n > 0; n == -1 marks the start of
+ * the task's output and n == 0 its end. */
+void lpvm_output_message(int bufid) {
+  int saved = pvm_setrbuf(bufid);
+  int tid = 0, n = 0;
+  char line[4097];
+  FILE *f = catch_file ? catch_file : stdout;
+
+  if (pvm_upkint(&tid, 1, 1) < 0 || pvm_upkint(&n, 1, 1) < 0)
+    goto done;
+  if (n > 0) {
+    int len = n < (int)sizeof(line) - 1 ? n : (int)sizeof(line) - 1;
+    if (pvm_upkbyte(line, len, 1) < 0)
+      goto done;
+    line[len] = '\0';
+    if (lpvm_opts.show_tids) {
+      fprintf(f, "[t%x] %s", (unsigned)tid, line);
+      if (len == 0 || line[len - 1] != '\n')
+        fputc('\n', f);
+    } else {
+      fwrite(line, 1, (size_t)len, f);
+    }
+  } else if (n == -1) {
+    if (lpvm_opts.show_tids)
+      fprintf(f, "[t%x] BEGIN\n", (unsigned)tid);
+  } else if (n == 0) {
+    if (lpvm_opts.show_tids)
+      fprintf(f, "[t%x] END\n", (unsigned)tid);
+    if (pending > 0)
+      pending--;
+  }
+  fflush(f);
+done:
+  pvm_setrbuf(saved);
+  pvm_freebuf(bufid);
+}

@@ -1,0 +1,576 @@
+/* Task and virtual-machine control: who am I (pvm_mytid, pvm_parent),
+ * leaving (pvm_exit), spawning and killing tasks, and the queries that the
+ * daemon answers (pvm_config, pvm_tasks, pvm_pstat, pvm_mstat). Each call
+ * is one control request to the local daemon and one reply. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "conn.h"
+#include "lpvm.h"
+#include "pvm3.h"
+#include "tid.h"
+
+int pvm_mytid(void) {
+  int rc = lpvm_connect("pvm_mytid");
+  return rc < 0 ? rc : lpvm_conn.mytid;
+}
+
+int pvm_parent(void) {
+  int rc = lpvm_connect("pvm_parent");
+  if (rc < 0)
+    return rc;
+  /* Not an error worth printing: most tasks ask to learn whether they are
+   * the master (man pvm_parent). */
+  return lpvm_conn.parent > 0 ? lpvm_conn.parent : PvmNoParent;
+}
+
+/* Sends req and checks that the reply has the expected body. Returns 0 with
+ * *rep set, or a negative PVM code (reported under fn). */
+static int call(const char *fn, Pvmng__Control *req, Pvmng__Control **rep,
+                Pvmng__Control__BodyCase want) {
+  int rc = lpvm_connect(fn);
+  if (rc < 0)
+    return rc;
+  rc = lpvm_request(req, rep);
+  if (rc < 0)
+    return lpvm_err_hint(fn, rc, "the connection to pvmd was lost");
+  if ((*rep)->body_case != want) {
+    int code = PvmSysErr;
+    if ((*rep)->body_case == PVMNG__CONTROL__BODY_STATUS &&
+        (*rep)->status->code < 0)
+      code = (*rep)->status->code;
+    pvmng__control__free_unpacked(*rep, NULL);
+    *rep = NULL;
+    return lpvm_err(fn, code);
+  }
+  return 0;
+}
+
+/* A request answered by a Status: returns its code (or value when ok). */
+static int status_call(const char *fn, Pvmng__Control *req, int quiet) {
+  Pvmng__Control *rep;
+  int rc = call(fn, req, &rep, PVMNG__CONTROL__BODY_STATUS);
+  if (rc < 0)
+    return rc;
+  rc = rep->status->code < 0 ? rep->status->code : rep->status->value;
+  pvmng__control__free_unpacked(rep, NULL);
+  if (rc < 0 && !quiet)
+    return lpvm_err(fn, rc);
+  return rc;
+}
+
+int pvm_exit(void) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__ExitRequest ex = PVMNG__EXIT_REQUEST__INIT;
+  if (lpvm_conn.state == LPVM_DOWN)
+    return 0;
+  if (lpvm_conn.state == LPVM_UP) {
+    /* With output collection on, wait for the children's output to end
+     * (man pvm_catchout), then leave. */
+    while (lpvm_output_pending() > 0 && lpvm_pump(-1) == 0)
+      ;
+    req.body_case = PVMNG__CONTROL__BODY_EXIT;
+    req.exit = &ex;
+    if (lpvm_request(&req, &rep) == 0)
+      pvmng__control__free_unpacked(rep, NULL);
+  }
+  lpvm_output_flush();
+  lpvm_disconnect();
+  lpvm_buf_free_all();
+  return 0;
+}
+
+/* ---- spawning ---------------------------------------------------------- */
+
+/* Adds NAME=value for every variable named in PVM_EXPORT (and PVM_EXPORT
+ * itself), as PVM passes them to children. Returns the count or -1. */
+static int collect_env(char ***out) {
+  const char *exp = getenv("PVM_EXPORT");
+  char **env = NULL;
+  int n = 0;
+  char *list, *tok, *save;
+
+  *out = NULL;
+  if (exp == NULL)
+    return 0;
+  list = malloc(strlen(exp) + sizeof("PVM_EXPORT:"));
+  if (list == NULL)
+    return -1;
+  sprintf(list, "PVM_EXPORT:%s", exp);
+  for (tok = strtok_r(list, ":", &save); tok != NULL;
+       tok = strtok_r(NULL, ":", &save)) {
+    const char *v = getenv(tok);
+    int dup = 0;
+    if (v == NULL)
+      continue;
+    for (int i = 0; i < n && !dup; i++)
+      dup = strncmp(env[i], tok, strlen(tok)) == 0 &&
+            env[i][strlen(tok)] == '=';
+    if (dup)
+      continue;
+    char **ne = realloc(env, sizeof(*env) * (size_t)(n + 1));
+    if (ne == NULL)
+      goto fail;
+    env = ne;
+    if ((env[n] = malloc(strlen(tok) + strlen(v) + 2)) == NULL)
+      goto fail;
+    sprintf(env[n], "%s=%s", tok, v);
+    n++;
+  }
+  free(list);
+  *out = env;
+  return n;
+fail:
+  for (int i = 0; i < n; i++)
+    free(env[i]);
+  free(env);
+  free(list);
+  return -1;
+}
+
+int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
+              int *tids) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__SpawnRequest sp = PVMNG__SPAWN_REQUEST__INIT;
+  char path[PATH_MAX];
+  char **env = NULL;
+  int nenv, nargv = 0, rc, started = 0;
+
+  if ((rc = lpvm_connect("pvm_spawn")) < 0)
+    return rc;
+  if (task == NULL || *task == '\0' || ntask < 1 || tids == NULL)
+    return lpvm_err("pvm_spawn", PvmBadParam);
+  if ((flag & (PvmTaskHost | PvmTaskArch)) && (where == NULL || !*where))
+    return lpvm_err("pvm_spawn", PvmBadParam);
+  /* A relative path is relative to the caller, who typed it. */
+  if (strchr(task, '/') != NULL && task[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL ||
+        snprintf(path, sizeof(path), "%s/%s", cwd, task) >= (int)sizeof(path))
+      return lpvm_err("pvm_spawn", PvmBadParam);
+    sp.file = path;
+  } else {
+    sp.file = task;
+  }
+  if (argv != NULL)
+    while (argv[nargv] != NULL)
+      nargv++;
+  sp.n_argv = (size_t)nargv;
+  sp.argv = argv;
+  sp.flags = flag;
+  sp.where = (flag & (PvmTaskHost | PvmTaskArch)) ? where : "";
+  sp.ntask = ntask;
+  if ((nenv = collect_env(&env)) < 0)
+    return lpvm_err("pvm_spawn", PvmNoMem);
+  sp.n_env = (size_t)nenv;
+  sp.env = env;
+  sp.wd = getenv("PVM_WD") ? getenv("PVM_WD") : "";
+  sp.out_tid = (uint32_t)lpvm_opts.out_tid;
+  sp.out_code = lpvm_opts.out_code;
+  sp.out_ctx = lpvm_opts.out_ctx;
+  req.body_case = PVMNG__CONTROL__BODY_SPAWN;
+  req.spawn = &sp;
+  rc = call("pvm_spawn", &req, &rep, PVMNG__CONTROL__BODY_SPAWN_REPLY);
+  for (int i = 0; i < nenv; i++)
+    free(env[i]);
+  free(env);
+  if (rc < 0)
+    return rc;
+  Pvmng__SpawnReply *r = rep->spawn_reply;
+  for (int i = 0; i < ntask; i++) {
+    int t = i < (int)r->n_tids ? r->tids[i] : PvmSysErr;
+    tids[i] = t;
+  }
+  /* Started tasks first, then the error codes (man pvm_spawn). */
+  for (int i = 0; i < ntask; i++)
+    if (tids[i] > 0) {
+      int t = tids[i];
+      memmove(tids + started + 1, tids + started,
+              sizeof(int) * (size_t)(i - started));
+      tids[started++] = t;
+    }
+  pvmng__control__free_unpacked(rep, NULL);
+  if (started > 0)
+    lpvm_output_spawned(tids, started);
+  return started;
+}
+
+int pvm_kill(int tid) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__KillRequest k = PVMNG__KILL_REQUEST__INIT;
+  int rc = lpvm_connect("pvm_kill");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid))
+    return lpvm_err("pvm_kill", PvmBadParam);
+  k.tid = (uint32_t)tid;
+  req.body_case = PVMNG__CONTROL__BODY_KILL;
+  req.kill = &k;
+  return status_call("pvm_kill", &req, 0);
+}
+
+int pvm_sendsig(int tid, int signum) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__SignalRequest s = PVMNG__SIGNAL_REQUEST__INIT;
+  int rc = lpvm_connect("pvm_sendsig");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid) || signum <= 0 || signum >= NSIG)
+    return lpvm_err("pvm_sendsig", PvmBadParam);
+  s.tid = (uint32_t)tid;
+  s.signum = signum;
+  req.body_case = PVMNG__CONTROL__BODY_SIGNAL;
+  req.signal = &s;
+  return status_call("pvm_sendsig", &req, 0);
+}
+
+int pvm_pstat(int tid) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__PstatRequest p = PVMNG__PSTAT_REQUEST__INIT;
+  int rc = lpvm_connect("pvm_pstat");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid))
+    return lpvm_err("pvm_pstat", PvmBadParam);
+  p.tid = (uint32_t)tid;
+  req.body_case = PVMNG__CONTROL__BODY_PSTAT;
+  req.pstat = &p;
+  /* PvmNoTask is an answer, not a failure: not printed. */
+  return status_call("pvm_pstat", &req, 1);
+}
+
+int pvm_mstat(char *host) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__MstatRequest m = PVMNG__MSTAT_REQUEST__INIT;
+  int rc = lpvm_connect("pvm_mstat");
+  if (rc < 0)
+    return rc;
+  if (host == NULL || *host == '\0')
+    return lpvm_err("pvm_mstat", PvmBadParam);
+  m.host = host;
+  req.body_case = PVMNG__CONTROL__BODY_MSTAT;
+  req.mstat = &m;
+  return status_call("pvm_mstat", &req, 1);
+}
+
+int pvm_tidtohost(int tid) {
+  if (!pvmw_tid_is_task(tid) && !pvmw_tid_is_daemon(tid))
+    return lpvm_err("pvm_tidtohost", PvmBadParam);
+  return pvmw_tid_daemon(tid);
+}
+
+/* ---- queries with tables ------------------------------------------------ */
+
+/* The arrays returned by pvm_config and pvm_tasks stay valid until the
+ * next call of the same function (as in PVM). */
+static struct pvmhostinfo *host_table;
+static int host_count;
+static struct pvmtaskinfo *task_table;
+static int task_count;
+
+static void free_hosts(void) {
+  for (int i = 0; i < host_count; i++) {
+    free(host_table[i].hi_name);
+    free(host_table[i].hi_arch);
+  }
+  free(host_table);
+  host_table = NULL;
+  host_count = 0;
+}
+
+static void free_tasks(void) {
+  for (int i = 0; i < task_count; i++)
+    free(task_table[i].ti_a_out);
+  free(task_table);
+  task_table = NULL;
+  task_count = 0;
+}
+
+int pvm_config(int *nhost, int *narch, struct pvmhostinfo **hostp) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__ConfigRequest c = PVMNG__CONFIG_REQUEST__INIT;
+  int rc;
+  req.body_case = PVMNG__CONTROL__BODY_CONFIG;
+  req.config = &c;
+  if ((rc = call("pvm_config", &req, &rep, PVMNG__CONTROL__BODY_CONFIG_REPLY)) <
+      0)
+    return rc;
+  Pvmng__ConfigReply *r = rep->config_reply;
+  free_hosts();
+  host_table = calloc(r->n_hosts ? r->n_hosts : 1, sizeof(*host_table));
+  if (host_table == NULL) {
+    pvmng__control__free_unpacked(rep, NULL);
+    return lpvm_err("pvm_config", PvmNoMem);
+  }
+  for (size_t i = 0; i < r->n_hosts; i++) {
+    struct pvmhostinfo *h = &host_table[i];
+    h->hi_tid = (int)r->hosts[i]->tid;
+    h->hi_name = strdup(r->hosts[i]->name);
+    h->hi_arch = strdup(r->hosts[i]->arch);
+    h->hi_speed = r->hosts[i]->speed;
+    h->hi_dsig = r->hosts[i]->dsig;
+    host_count++;
+    if (h->hi_name == NULL || h->hi_arch == NULL) {
+      pvmng__control__free_unpacked(rep, NULL);
+      return lpvm_err("pvm_config", PvmNoMem);
+    }
+  }
+  if (nhost)
+    *nhost = host_count;
+  if (narch)
+    *narch = r->narch;
+  if (hostp)
+    *hostp = host_table;
+  pvmng__control__free_unpacked(rep, NULL);
+  return 0;
+}
+
+int pvm_tasks(int where, int *ntask, struct pvmtaskinfo **taskp) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__TasksRequest t = PVMNG__TASKS_REQUEST__INIT;
+  int rc;
+  if (where < 0)
+    return lpvm_err("pvm_tasks", PvmBadParam);
+  t.where = (uint32_t)where;
+  req.body_case = PVMNG__CONTROL__BODY_TASKS;
+  req.tasks = &t;
+  if ((rc = call("pvm_tasks", &req, &rep, PVMNG__CONTROL__BODY_TASKS_REPLY)) <
+      0)
+    return rc;
+  Pvmng__TasksReply *r = rep->tasks_reply;
+  free_tasks();
+  task_table = calloc(r->n_tasks ? r->n_tasks : 1, sizeof(*task_table));
+  if (task_table == NULL) {
+    pvmng__control__free_unpacked(rep, NULL);
+    return lpvm_err("pvm_tasks", PvmNoMem);
+  }
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    struct pvmtaskinfo *ti = &task_table[i];
+    ti->ti_tid = (int)r->tasks[i]->tid;
+    ti->ti_ptid = (int)r->tasks[i]->ptid;
+    ti->ti_host = (int)r->tasks[i]->host;
+    ti->ti_flag = r->tasks[i]->flag;
+    ti->ti_pid = r->tasks[i]->pid;
+    ti->ti_a_out = strdup(r->tasks[i]->name);
+    task_count++;
+    if (ti->ti_a_out == NULL) {
+      pvmng__control__free_unpacked(rep, NULL);
+      return lpvm_err("pvm_tasks", PvmNoMem);
+    }
+  }
+  if (ntask)
+    *ntask = task_count;
+  if (taskp)
+    *taskp = task_table;
+  pvmng__control__free_unpacked(rep, NULL);
+  return 0;
+}
+
+int pvm_siblings(int **tids) {
+  /* The spawn that started this task is not recorded by the daemon yet;
+   * the task itself is its only known sibling. */
+  static int self;
+  int rc = lpvm_connect("pvm_siblings");
+  if (rc < 0)
+    return rc;
+  self = lpvm_conn.mytid;
+  if (tids)
+    *tids = &self;
+  return 1;
+}
+
+int pvm_halt(void) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__HaltRequest h = PVMNG__HALT_REQUEST__INIT;
+  int rc = lpvm_connect("pvm_halt");
+  if (rc < 0)
+    return rc;
+  req.body_case = PVMNG__CONTROL__BODY_HALT;
+  req.halt = &h;
+  rc = status_call("pvm_halt", &req, 0);
+  if (rc < 0)
+    return rc;
+  /* The daemon goes away now; so does our link to it. */
+  lpvm_disconnect();
+  return 0;
+}
+
+/* Data signature shared by every LINUX64 host (x86_64 and other 64-bit
+ * little-endian Linux machines). */
+#define LINUX64_DSIG 0x408c41
+
+int pvm_archcode(char *arch) {
+  if (arch == NULL)
+    return lpvm_err("pvm_archcode", PvmBadParam);
+  if (strcmp(arch, "LINUX64") == 0)
+    return LINUX64_DSIG;
+  return lpvm_err("pvm_archcode", PvmNotFound);
+}
+
+char *pvm_version(void) { return PVM_VER; }
+
+int pvm_getfds(int **fds) {
+  static int fd;
+  int rc = lpvm_connect("pvm_getfds");
+  if (rc < 0)
+    return rc;
+  fd = lpvm_conn_fd();
+  if (fd < 0)
+    return lpvm_err("pvm_getfds", PvmSysErr);
+  if (fds)
+    *fds = &fd;
+  return 1;
+}
+
+/* ---- PVM_EXPORT --------------------------------------------------------- */
+
+static int export_valid(const char *name) {
+  if (name == NULL || *name == '\0')
+    return 0;
+  for (const char *p = name; *p; p++)
+    if (*p == ':' || *p == '=')
+      return 0;
+  return 1;
+}
+
+static int in_list(const char *list, const char *name, const char **at) {
+  size_t n = strlen(name);
+  const char *p = list;
+  while (p && *p) {
+    const char *e = strchr(p, ':');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && strncmp(p, name, n) == 0) {
+      if (at)
+        *at = p;
+      return 1;
+    }
+    p = e ? e + 1 : NULL;
+  }
+  return 0;
+}
+
+int pvm_export(char *name) {
+  const char *cur = getenv("PVM_EXPORT");
+  char *nv;
+  if (!export_valid(name))
+    return lpvm_err("pvm_export", PvmBadParam);
+  if (cur != NULL && in_list(cur, name, NULL))
+    return 0;
+  if (cur == NULL || *cur == '\0')
+    return setenv("PVM_EXPORT", name, 1) == 0 ? 0
+                                             : lpvm_err("pvm_export", PvmNoMem);
+  if ((nv = malloc(strlen(cur) + strlen(name) + 2)) == NULL)
+    return lpvm_err("pvm_export", PvmNoMem);
+  sprintf(nv, "%s:%s", cur, name);
+  int rc = setenv("PVM_EXPORT", nv, 1);
+  free(nv);
+  return rc == 0 ? 0 : lpvm_err("pvm_export", PvmNoMem);
+}
+
+int pvm_unexport(char *name) {
+  const char *cur = getenv("PVM_EXPORT");
+  char *nv, *out;
+  size_t n;
+  if (!export_valid(name))
+    return lpvm_err("pvm_unexport", PvmBadParam);
+  if (cur == NULL || !in_list(cur, name, NULL))
+    return 0;
+  n = strlen(name);
+  if ((nv = malloc(strlen(cur) + 1)) == NULL)
+    return lpvm_err("pvm_unexport", PvmNoMem);
+  out = nv;
+  /* Rebuild the list without every occurrence of name. */
+  for (const char *p = cur; *p;) {
+    const char *e = strchr(p, ':');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len > 0 && !(len == n && strncmp(p, name, n) == 0)) {
+      if (out != nv)
+        *out++ = ':';
+      memcpy(out, p, len);
+      out += len;
+    }
+    p += len;
+    if (*p == ':')
+      p++;
+  }
+  *out = '\0';
+  int rc = *nv ? setenv("PVM_EXPORT", nv, 1) : unsetenv("PVM_EXPORT");
+  free(nv);
+  return rc == 0 ? 0 : lpvm_err("pvm_unexport", PvmNoMem);
+}
+
+/* ---- starting a daemon --------------------------------------------------- */
+
+/* Finds pvmd: $PVM_DPATH, then beside the running program, then where it
+ * was installed. */
+static int find_pvmd(char *out, size_t len) {
+  const char *d = getenv("PVM_DPATH");
+  char self[PATH_MAX];
+  ssize_t n;
+  if (d != NULL && *d != '\0') {
+    snprintf(out, len, "%s", d);
+    return access(out, X_OK) == 0 ? 0 : -1;
+  }
+  n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash != NULL) {
+      *slash = '\0';
+      if (snprintf(out, len, "%s/pvmd", self) < (int)len &&
+          access(out, X_OK) == 0)
+        return 0;
+    }
+  }
+  snprintf(out, len, "%s", PVMNG_PVMD_INSTALLED);
+  return access(out, X_OK) == 0 ? 0 : -1;
+}
+
+int pvm_start_pvmd(int argc, char **argv, int block) {
+  char pvmd[PATH_MAX];
+  char **av;
+  pid_t pid;
+  int status;
+
+  (void)block; /* pvmd returns only once it accepts tasks */
+  if (argc < 0 || (argc > 0 && argv == NULL))
+    return lpvm_err("pvm_start_pvmd", PvmBadParam);
+  if (lpvm_conn.state == LPVM_UP)
+    return lpvm_err("pvm_start_pvmd", PvmDupHost);
+  if (find_pvmd(pvmd, sizeof(pvmd)) < 0)
+    return lpvm_err_hint("pvm_start_pvmd", PvmCantStart,
+                         "pvmd not found; set PVM_DPATH to its path");
+  if ((av = calloc((size_t)argc + 2, sizeof(*av))) == NULL)
+    return lpvm_err("pvm_start_pvmd", PvmNoMem);
+  av[0] = pvmd;
+  for (int i = 0; i < argc; i++)
+    av[i + 1] = argv[i];
+  fflush(NULL);
+  pid = fork();
+  if (pid < 0) {
+    free(av);
+    return lpvm_err("pvm_start_pvmd", PvmSysErr);
+  }
+  if (pid == 0) {
+    execv(pvmd, av);
+    fprintf(stderr, "libpvm: cannot run %s: %s\n", pvmd, strerror(errno));
+    _exit(127);
+  }
+  free(av);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+    return lpvm_err("pvm_start_pvmd", PvmDupHost);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return lpvm_err_hint("pvm_start_pvmd", PvmCantStart,
+                         "see the messages of pvmd above");
+  int rc = lpvm_connect("pvm_start_pvmd");
+  return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,174 @@
+/* Calls of the PVM 3.4 API that this release does not provide yet: adding
+ * hosts, notification, the message mailbox, message handlers and resource
+ * manager registration. Each links, and at run time reports PvmNotImpl
+ * (printed under PvmAutoErr) with a line saying what is missing, so a
+ * program learns it at the first call instead of misbehaving later. Small
+ * helpers that need no daemon support are implemented here as well. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "lpvm.h"
+#include "pvm3.h"
+#include "rundir.h"
+#include "tid.h"
+
+#define HOSTS_HINT "this release runs a one-host virtual machine"
+#define NOT_YET "not available in this release of PVM-NG yet"
+
+int pvm_addhosts(char **hosts, int nhost, int *infos) {
+  if (nhost < 1 || hosts == NULL)
+    return lpvm_err("pvm_addhosts", PvmBadParam);
+  for (int i = 0; infos != NULL && i < nhost; i++)
+    infos[i] = PvmNotImpl;
+  return lpvm_err_hint("pvm_addhosts", PvmNotImpl, HOSTS_HINT);
+}
+
+int pvm_delhosts(char **hosts, int nhost, int *infos) {
+  if (nhost < 1 || hosts == NULL)
+    return lpvm_err("pvm_delhosts", PvmBadParam);
+  for (int i = 0; infos != NULL && i < nhost; i++)
+    infos[i] = PvmNotImpl;
+  return lpvm_err_hint("pvm_delhosts", PvmNotImpl, HOSTS_HINT);
+}
+
+/* Every task shares the one host's clock, so the delta is zero. */
+int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
+  int me = pvm_mytid();
+  if (me < 0)
+    return me;
+  if (pvm_tidtohost(host) != pvm_tidtohost(me))
+    return lpvm_err("pvm_hostsync", PvmNoHost);
+  if (clk)
+    gettimeofday(clk, NULL);
+  if (delta)
+    delta->tv_sec = delta->tv_usec = 0;
+  return 0;
+}
+
+int pvm_notify(int what, int msgtag, int cnt, int *tids) {
+  (void)what, (void)msgtag, (void)cnt, (void)tids;
+  return lpvm_err_hint("pvm_notify", PvmNotImpl, NOT_YET);
+}
+
+int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
+  (void)narg, (void)argp, (void)nresp, (void)resp;
+  return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);
+}
+
+int pvm_getnoresets(int **tids, int *ntids) {
+  (void)tids, (void)ntids;
+  return lpvm_err_hint("pvm_getnoresets", PvmNotImpl, NOT_YET);
+}
+
+int pvm_addmhf(int src, int tag, int ctx, int (*func)(int mid)) {
+  (void)src, (void)tag, (void)ctx, (void)func;
+  return lpvm_err_hint("pvm_addmhf", PvmNotImpl, NOT_YET);
+}
+
+int pvm_delmhf(int mhid) {
+  (void)mhid;
+  return lpvm_err_hint("pvm_delmhf", PvmNotImpl, NOT_YET);
+}
+
+int pvm_putinfo(char *name, int bufid, int flags) {
+  (void)name, (void)bufid, (void)flags;
+  return lpvm_err_hint("pvm_putinfo", PvmNotImpl, NOT_YET);
+}
+
+int pvm_recvinfo(char *name, int index, int flags) {
+  (void)name, (void)index, (void)flags;
+  return lpvm_err_hint("pvm_recvinfo", PvmNotImpl, NOT_YET);
+}
+
+int pvm_delinfo(char *name, int index, int flags) {
+  (void)name, (void)index, (void)flags;
+  return lpvm_err_hint("pvm_delinfo", PvmNotImpl, NOT_YET);
+}
+
+int pvm_getmboxinfo(char *pattern, int *nclasses,
+                    struct pvmmboxinfo **classes) {
+  (void)pattern, (void)nclasses, (void)classes;
+  return lpvm_err_hint("pvm_getmboxinfo", PvmNotImpl, NOT_YET);
+}
+
+int pvm_insert(char *name, int req, int data) {
+  (void)name, (void)req, (void)data;
+  return lpvm_err_hint("pvm_insert", PvmNotImpl, NOT_YET);
+}
+
+int pvm_lookup(char *name, int req, int *datap) {
+  (void)name, (void)req, (void)datap;
+  return lpvm_err_hint("pvm_lookup", PvmNotImpl, NOT_YET);
+}
+
+int pvm_delete(char *name, int req) {
+  (void)name, (void)req;
+  return lpvm_err_hint("pvm_delete", PvmNotImpl, NOT_YET);
+}
+
+int pvm_reg_hoster(void) {
+  return lpvm_err_hint("pvm_reg_hoster", PvmNotImpl, NOT_YET);
+}
+
+int pvm_reg_tasker(void) {
+  return lpvm_err_hint("pvm_reg_tasker", PvmNotImpl, NOT_YET);
+}
+
+int pvm_reg_rm(struct pvmhostinfo **hip) {
+  (void)hip;
+  return lpvm_err_hint("pvm_reg_rm", PvmNotImpl, NOT_YET);
+}
+
+int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
+                   int tbuf, int topt) {
+  (void)tctx, (void)ttag, (void)octx, (void)otag, (void)tmask, (void)tbuf;
+  (void)topt;
+  return lpvm_err_hint("pvm_reg_tracer", PvmNotImpl, NOT_YET);
+}
+
+/* Wait ids of PVM 3.3, kept in the buffer's header. */
+int pvm_getmwid(int bufid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return lpvm_err("pvm_getmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
+  return b->wid;
+}
+
+int pvm_setmwid(int bufid, int waitid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return lpvm_err("pvm_setmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
+  b->wid = waitid;
+  return 0;
+}
+
+/* The remote-shell command used to start daemons on other hosts. */
+char *pvmgetrsh(void) {
+  char *r = getenv("PVM_RSH");
+  return (r != NULL && *r != '\0') ? r : "ssh";
+}
+
+/* The directory for the virtual machine's temporary files. */
+char *pvmgettmp(void) {
+  static char dir[512];
+  char err[256];
+  if (pvmw_rundir(dir, sizeof(dir), 0, err, sizeof(err)) < 0) {
+    const char *t = getenv("PVM_TMP");
+    snprintf(dir, sizeof(dir), "%s", (t && *t) ? t : "/tmp");
+  }
+  return dir;
+}
+
+/* A temporary file name in the task's runtime directory. */
+char *pvmtmpnam(char *buf) {
+  static char own[PVMTMPNAMLEN];
+  static unsigned seq;
+  char *out = buf ? buf : own;
+  snprintf(out, PVMTMPNAMLEN, "%s/pvmtmp%d.%u", pvmgettmp(), (int)getpid(),
+           seq++);
+  return out;
+}

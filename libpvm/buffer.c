@@ -24,21 +24,26 @@ static int free_head, free_tail;
 static int sbuf_id, rbuf_id;
 
 /* Freed owned segments are kept for the next message (pvm_initsend frees a
- * buffer and makes one per message), up to POOL_MAX bytes of capacity. */
+ * buffer and makes one per message), up to POOL_MAX bytes of capacity in
+ * at most POOL_SEGS segments, so that a steady stream of messages of one
+ * size allocates nothing. */
 #define SEG_MIN ((size_t)256)
 #define POOL_MAX ((size_t)4 << 20)
+#define POOL_SEGS 16
 static struct lpvm_seg *pool;
 static size_t pool_bytes;
+static int pool_count;
 
 /* ---- Segments ------------------------------------------------------------ */
 
 static void seg_release(struct lpvm_seg *s) {
-  if (s->owned && s->cap <= LPVM_SEG_MAX &&
+  if (s->owned && s->cap <= LPVM_SEG_MAX && pool_count < POOL_SEGS &&
       pool_bytes + s->cap <= POOL_MAX) {
     s->len = 0;
     s->next = pool;
     pool = s;
     pool_bytes += s->cap;
+    pool_count++;
     return;
   }
   if (s->owned)
@@ -46,13 +51,36 @@ static void seg_release(struct lpvm_seg *s) {
   free(s);
 }
 
+/* Whether a pooled segment of capacity c suits a request for cap bytes
+ * better than one of capacity best: one that fits beats one that does not;
+ * among those that fit the smallest wins, among the others the largest. */
+static int suits_better(size_t c, size_t best, size_t cap) {
+  if ((c >= cap) != (best >= cap))
+    return c >= cap;
+  return c >= cap ? c < best : c > best;
+}
+
+/* Takes the best-suited segment from the pool, or NULL when it is empty. */
+static struct lpvm_seg *pool_take(size_t cap) {
+  struct lpvm_seg **best = NULL;
+
+  for (struct lpvm_seg **pp = &pool; *pp; pp = &(*pp)->next)
+    if (!best || suits_better((*pp)->cap, (*best)->cap, cap))
+      best = pp;
+  if (!best)
+    return NULL;
+  struct lpvm_seg *s = *best;
+  *best = s->next;
+  pool_bytes -= s->cap;
+  pool_count--;
+  return s;
+}
+
 /* An owned, empty segment with room for at least `cap` bytes. */
 static struct lpvm_seg *seg_new(size_t cap) {
-  struct lpvm_seg *s = pool;
+  struct lpvm_seg *s = pool_take(cap);
 
   if (s) {
-    pool = s->next;
-    pool_bytes -= s->cap;
     if (s->cap < cap) {
       char *d = realloc(s->data, cap);
       if (!d) {
@@ -179,7 +207,7 @@ void lpvm_buf_gather(const struct lpvm_buf *b, void *out) {
 
   for (const struct lpvm_seg *s = b->head; s; s = s->next) {
     if (s->len)
-      memcpy(o, s->data, s->len);
+      lpvm_copy(o, s->data, s->len);
     o += s->len;
   }
 }
@@ -190,9 +218,8 @@ int lpvm_buf_readable(struct lpvm_buf *b) {
   /* The view is current when it covers the body and still points at live
    * memory: a body only grows, so an earlier gather stays valid for its
    * length, but a lone owned segment may have moved when it grew. */
-  if (b->blen == b->len &&
-      (b->len == 0 || (b->flat && b->body == b->flat) ||
-       (b->head == b->tail && b->body == b->head->data)))
+  if (b->blen == b->len && (b->len == 0 || (b->flat && b->body == b->flat) ||
+                            (b->head == b->tail && b->body == b->head->data)))
     return 0;
   /* A single segment is read where it lies; otherwise gather once. */
   if (b->head && b->head == b->tail) {
@@ -263,8 +290,12 @@ struct lpvm_buf *lpvm_buf_get(int bufid) {
   return slots[bufid].b;
 }
 
-struct lpvm_buf *lpvm_buf_sbuf(void) { return lpvm_buf_get(sbuf_id); }
-struct lpvm_buf *lpvm_buf_rbuf(void) { return lpvm_buf_get(rbuf_id); }
+struct lpvm_buf *lpvm_buf_sbuf(void) {
+  return lpvm_buf_get(sbuf_id);
+}
+struct lpvm_buf *lpvm_buf_rbuf(void) {
+  return lpvm_buf_get(rbuf_id);
+}
 
 /* A new, empty buffer with an id. Returns the id or a negative error. */
 static int buf_new(int enc, struct lpvm_buf **out) {
@@ -340,9 +371,10 @@ void lpvm_buf_free_all(void) {
     free(s);
   }
   pool_bytes = 0;
+  pool_count = 0;
 }
 
-/* ---- PVM calls ------------------------------------------------------------ */
+/* ---- PVM calls ----------------------------------------------------------- */
 
 int pvm_mkbuf(int encoding) {
   struct lpvm_buf *b;

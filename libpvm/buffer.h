@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One segment of a send body. */
 struct lpvm_seg {
@@ -120,6 +121,32 @@ int lpvm_buf_readable(struct lpvm_buf *b);
  * for lpvm_buf_length(b) bytes. */
 void lpvm_buf_gather(const struct lpvm_buf *b, void *out);
 
+/* memcpy for message data. glibc's large-copy path (rep movsb) runs about
+ * 14 times slower on some AMD EPYC CPUs (measured: 3.4 vs 47 GB/s) when the
+ * destination lies 1..15 bytes past the source modulo 4 KiB -- exactly
+ * where an 8-byte item header puts packed data relative to a malloc'd
+ * array. Such copies go in 1 KiB pieces, which take the vector path. */
+static inline void lpvm_copy(void *dst, const void *src, size_t n) {
+  uintptr_t rel = ((uintptr_t)dst - (uintptr_t)src) & 4095u;
+  char *d = dst;
+  const char *s = src;
+
+  if (n < 2048 || rel == 0 || rel >= 32) {
+    memcpy(d, s, n);
+    return;
+  }
+  while (n > 0) {
+    size_t k = n < 1024 ? n : 1024;
+    /* Hide the piece size from the optimiser, which would otherwise inline
+     * a constant-size memcpy as the very `rep movs` this avoids. */
+    __asm__("" : "+r"(k));
+    memcpy(d, s, k);
+    d += k;
+    s += k;
+    n -= k;
+  }
+}
+
 /* Largest owned segment; a pack call bigger than this spans segments. */
 #define LPVM_SEG_MAX ((size_t)1 << 20)
 
@@ -142,6 +169,10 @@ enum lpvm_ptype {
  * reports it under its own name). Return 0 or a negative PVM error. A failed
  * call changes neither the buffer nor, when unpacking, the destination. */
 int lpvm_pack(enum lpvm_ptype t, const void *src, int nitem, int stride);
+/* Same, but always copies, PvmDataInPlace included: for data that will not
+ * outlive the call (a value pvm_packf was given). */
+int lpvm_pack_copy(enum lpvm_ptype t, const void *src, int nitem,
+                   int stride);
 int lpvm_unpack(enum lpvm_ptype t, void *dst, int nitem, int stride);
 int lpvm_pack_str(const char *s);
 int lpvm_unpack_str(char *s);

@@ -198,7 +198,7 @@ static int on_message(pvmw_frame *f) {
     p->cap = cap;
   }
   if (blen > 0)
-    memcpy(p->data + p->len, body, blen);
+    lpvm_copy(p->data + p->len, body, blen);
   p->len += blen;
   pvmw_frame_free(f);
   if (h.flags & PVMW_MF_LAST) {

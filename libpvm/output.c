@@ -5,6 +5,7 @@
  * on, with a BEGIN and an END line per task. pvm_exit waits until every
  * child whose output is caught has ended. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buffer.h"
@@ -13,7 +14,41 @@
 #include "pvm3.h"
 
 static FILE *catch_file;
-static int pending; /* caught children whose END has not arrived */
+
+/* Tasks whose output is being caught and has not ended: the children we
+ * spawned with collection on, plus every task whose BEGIN arrived
+ * (grandchildren inherit the destination). A task's BEGIN always reaches us
+ * before the END of the task that spawned it, so an empty set means that
+ * all output has been printed. */
+static int *live;
+static int nlive, caplive;
+
+static int live_find(int tid) {
+  for (int i = 0; i < nlive; i++)
+    if (live[i] == tid)
+      return i;
+  return -1;
+}
+
+static void live_add(int tid) {
+  if (live_find(tid) >= 0)
+    return;
+  if (nlive == caplive) {
+    int cap = caplive ? caplive * 2 : 16;
+    int *n = realloc(live, sizeof(*n) * (size_t)cap);
+    if (n == NULL)
+      return; /* only the wait at pvm_exit is lost, not output */
+    live = n;
+    caplive = cap;
+  }
+  live[nlive++] = tid;
+}
+
+static void live_remove(int tid) {
+  int i = live_find(tid);
+  if (i >= 0)
+    live[i] = live[--nlive];
+}
 
 static int collecting(void) {
   return catch_file != NULL && lpvm_opts.out_tid == lpvm_conn.mytid &&
@@ -41,18 +76,20 @@ int pvm_catchout(FILE *ff) {
 }
 
 void lpvm_output_spawned(const int *tids, int n) {
-  (void)tids;
   if (collecting())
-    pending += n;
+    for (int i = 0; i < n; i++)
+      live_add(tids[i]);
 }
 
-int lpvm_output_pending(void) { return catch_file != NULL ? pending : 0; }
+int lpvm_output_pending(void) { return catch_file != NULL ? nlive : 0; }
 
 void lpvm_output_flush(void) {
   if (catch_file != NULL)
     fflush(catch_file);
   catch_file = NULL;
-  pending = 0;
+  free(live);
+  live = NULL;
+  nlive = caplive = 0;
 }
 
 /* Body: int tid, int n, then n bytes when n > 0; n == -1 marks the start of
@@ -78,13 +115,13 @@ void lpvm_output_message(int bufid) {
       fwrite(line, 1, (size_t)len, f);
     }
   } else if (n == -1) {
+    live_add(tid);
     if (lpvm_opts.show_tids)
       fprintf(f, "[t%x] BEGIN\n", (unsigned)tid);
   } else if (n == 0) {
     if (lpvm_opts.show_tids)
       fprintf(f, "[t%x] END\n", (unsigned)tid);
-    if (pending > 0)
-      pending--;
+    live_remove(tid);
   }
   fflush(f);
 done:

@@ -387,19 +387,26 @@ int pvm_siblings(int **tids) {
 }
 
 int pvm_halt(void) {
-  Pvmng__Control req = PVMNG__CONTROL__INIT;
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
   Pvmng__HaltRequest h = PVMNG__HALT_REQUEST__INIT;
   int rc = lpvm_connect("pvm_halt");
   if (rc < 0)
     return rc;
   req.body_case = PVMNG__CONTROL__BODY_HALT;
   req.halt = &h;
-  rc = status_call("pvm_halt", &req, 0);
-  if (rc < 0)
-    return rc;
-  /* The daemon goes away now; so does our link to it. */
+  rc = lpvm_request(&req, &rep);
+  /* The daemon may close the link before its answer reaches us: once the
+   * request is out, a lost link is the halt taking effect. */
+  if (rc == 0) {
+    if (rep->body_case == PVMNG__CONTROL__BODY_STATUS &&
+        rep->status->code < 0)
+      rc = rep->status->code;
+    pvmng__control__free_unpacked(rep, NULL);
+  } else if (rc == PvmSysErr && lpvm_conn.state == LPVM_LOST) {
+    rc = 0;
+  }
   lpvm_disconnect();
-  return 0;
+  return rc < 0 ? lpvm_err("pvm_halt", rc) : 0;
 }
 
 /* Data signature shared by every LINUX64 host (x86_64 and other 64-bit

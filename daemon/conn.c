@@ -1,0 +1,315 @@
+/* Task connections: reading frames, queued writes and their backpressure.
+ * A connection is freed only in its close callback, after libuv has
+ * cancelled its pending writes, so every pointer to it stays valid until
+ * then; code that must not use a closing connection checks its state. */
+#include "conn.h"
+
+#include <errno.h>
+#include <pvm3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listen.h"
+#include "log.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+
+/* Frames up to this size are first tried with uv_try_write, which saves a
+ * write request when the socket has room (the common case). */
+#define TRY_WRITE_MAX (64u * 1024u)
+
+struct conn_write {
+  uv_write_t req;
+  pvmw_frame *f;
+  size_t n; /* bytes handed to uv_write */
+};
+
+static void conn_resume(struct pvmd_waiter *w) {
+  struct pvmd_conn *c = pvmd_container_of(w, struct pvmd_conn, wait);
+  pvmd_conn_set_reading(c, 1);
+}
+
+struct pvmd_conn *pvmd_conn_new(struct pvmd *d) {
+  struct pvmd_conn *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->d = d;
+  c->state = PVMD_CONN_HELLO;
+  c->since = pvmd_now(d);
+  pvmd_waiter_init(&c->wait, conn_resume);
+  pvmd_list_init(&c->drain_waiters);
+  uv_pipe_init(&d->loop, &c->pipe, 0);
+  c->pipe.data = c;
+  pvmd_list_add_tail(&d->conns, &c->node);
+  d->st.conns_cur++;
+  snprintf(c->who, sizeof c->who, "connection");
+  return c;
+}
+
+void pvmd_conn_set_who(struct pvmd_conn *c) {
+  char tb[16];
+  if (c->task)
+    snprintf(c->who, sizeof c->who, "%s (pid %ld)",
+             pvmw_tid_str(c->task->tid, tb, sizeof tb), (long)c->pid);
+  else
+    snprintf(c->who, sizeof c->who, "pid %ld", (long)c->pid);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct pvmd_conn *c = h->data;
+  char *base = NULL;
+  size_t len = 0;
+  (void)suggested;
+  pvmw_reader_space(&c->rd, &base, &len);
+  *buf = uv_buf_init(base, (unsigned)len);
+}
+
+/* One whole frame from the reader. Returns nonzero to stop delivering. */
+static int on_frame(void *ctx, pvmw_frame *f) {
+  struct pvmd_conn *c = ctx;
+  struct pvmd *d = c->d;
+
+  if (c->state == PVMD_CONN_CLOSING || c->flush_close) {
+    pvmw_frame_free(f); /* refused: nothing after the refusal counts */
+    return 1;
+  }
+  d->st.frames_in++;
+  if (d->halting) {
+    pvmw_frame_free(f); /* draining connections until they close */
+    return 0;
+  }
+  if (c->state == PVMD_CONN_HELLO)
+    pvmd_hello(c, f);
+  else if (c->task && c->task->gone) {
+    pvmd_conn_reject(c, "%s frame after pvm_exit",
+                     f->type == PVMW_FT_CONTROL ? "control" : "message");
+    pvmw_frame_free(f);
+  } else if (f->type == PVMW_FT_CONTROL)
+    pvmd_request(c, f);
+  else
+    pvmd_route_message(c, f);
+  return c->state == PVMD_CONN_CLOSING || c->flush_close;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  struct pvmd_conn *c = s->data;
+  struct pvmd *d = c->d;
+  int rc;
+  (void)buf;
+
+  if (c->state == PVMD_CONN_CLOSING || c->flush_close)
+    return;
+  if (nread == 0)
+    return; /* EAGAIN: the space handed out stays unused */
+  if (nread < 0) {
+    if (nread == UV_EOF)
+      pvmd_debug("%s disconnected", c->who);
+    else
+      pvmd_log("closing %s: read error: %s", c->who, uv_strerror((int)nread));
+    pvmd_conn_close(c);
+    return;
+  }
+  d->st.bytes_in += (uint64_t)nread;
+  rc = pvmw_reader_commit(&c->rd, (size_t)nread, on_frame, c);
+  if (rc >= 0 || c->state == PVMD_CONN_CLOSING || c->flush_close)
+    return;
+  if (rc == PvmBadVersion && c->state == PVMD_CONN_HELLO) {
+    d->st.frames_rejected++;
+    pvmd_hello_refuse(c, 0, PvmBadVersion, c->rd.err);
+    return;
+  }
+  d->st.frames_rejected++;
+  pvmd_conn_reject(c, "bad frame: %s", c->rd.err);
+}
+
+int pvmd_conn_start(struct pvmd_conn *c) {
+  if (pvmw_reader_init(&c->rd, c->d->lim.max_frame) != 0) {
+    pvmd_log("closing %s: out of memory for its reader", c->who);
+    pvmd_conn_close(c);
+    return -1;
+  }
+  c->rd_ready = 1;
+  pvmd_conn_set_reading(c, 1);
+  return c->state == PVMD_CONN_CLOSING ? -1 : 0;
+}
+
+void pvmd_conn_set_reading(struct pvmd_conn *c, int on) {
+  int rc;
+  if (c->state == PVMD_CONN_CLOSING || c->flush_close || !c->rd_ready ||
+      on == c->reading)
+    return;
+  if (!on) {
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    c->reading = 0;
+    return;
+  }
+  rc = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+  if (rc != 0) {
+    pvmd_log("closing %s: cannot read: %s", c->who, uv_strerror(rc));
+    pvmd_conn_close(c);
+    return;
+  }
+  c->reading = 1;
+}
+
+static void on_close(uv_handle_t *h) {
+  struct pvmd_conn *c = h->data;
+  struct pvmd *d = c->d;
+  struct pvmd_task *t = c->task;
+
+  if (t) {
+    t->conn = NULL;
+    c->task = NULL;
+    pvmd_task_release(t);
+  }
+  if (c->rd_ready)
+    pvmw_reader_free(&c->rd);
+  pvmd_list_remove(&c->node);
+  d->st.conns_cur--;
+  free(c);
+  if (d->halting)
+    pvmd_halt_check(d);
+}
+
+void pvmd_conn_close(struct pvmd_conn *c) {
+  struct pvmd_task *t = c->task;
+  if (c->state == PVMD_CONN_CLOSING)
+    return;
+  c->state = PVMD_CONN_CLOSING;
+  c->reading = 0;
+  pvmd_waiter_cancel(&c->wait);
+  if (t) {
+    /* The task is gone from now on: nothing more is routed to it, and a
+     * spawned process that is still running is left alone, only
+     * disconnected (as PVM does). */
+    t->flags &= ~PVMD_TF_CONN;
+    if (!t->gone)
+      pvmd_task_set_gone(t);
+  }
+  pvmd_waiters_wake(&c->drain_waiters);
+  uv_close((uv_handle_t *)&c->pipe, on_close);
+}
+
+void pvmd_conn_reject(struct pvmd_conn *c, const char *fmt, ...) {
+  char why[512];
+  va_list ap;
+  if (c->state == PVMD_CONN_CLOSING)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  pvmd_log("closing %s: %s", c->who, why);
+  c->d->st.conns_closed_bad++;
+  pvmd_conn_close(c);
+}
+
+void pvmd_conn_close_after_flush(struct pvmd_conn *c) {
+  if (c->state == PVMD_CONN_CLOSING)
+    return;
+  pvmd_conn_set_reading(c, 0);
+  c->flush_close = 1;
+  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
+    pvmd_conn_close(c);
+}
+
+int pvmd_conn_congested(const struct pvmd_conn *c) {
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe) >
+         c->d->lim.high_water;
+}
+
+static void on_write(uv_write_t *req, int status) {
+  struct conn_write *w = (struct conn_write *)req;
+  struct pvmd_conn *c = req->handle->data;
+  struct pvmd *d = c->d;
+
+  d->st.bytes_queued_cur -= w->n;
+  if (status == 0)
+    d->st.bytes_out += w->n;
+  pvmw_frame_free(w->f);
+  free(w);
+  if (c->state == PVMD_CONN_CLOSING)
+    return;
+  if (status < 0) {
+    pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(status));
+    pvmd_conn_close(c);
+    return;
+  }
+  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <=
+      d->lim.low_water) {
+    if (c->flush_close) {
+      if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
+        pvmd_conn_close(c);
+      return;
+    }
+    pvmd_waiters_wake(&c->drain_waiters);
+  }
+}
+
+int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
+  struct pvmd *d = c->d;
+  uv_stream_t *s = (uv_stream_t *)&c->pipe;
+  struct conn_write *w;
+  size_t off = 0;
+  uv_buf_t b;
+  int rc;
+
+  if (c->state == PVMD_CONN_CLOSING) {
+    pvmw_frame_free(f);
+    return -1;
+  }
+  if (f->raw_len <= TRY_WRITE_MAX && uv_stream_get_write_queue_size(s) == 0) {
+    b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+    rc = uv_try_write(s, &b, 1);
+    if (rc >= 0 && (size_t)rc == f->raw_len) {
+      d->st.bytes_out += f->raw_len;
+      pvmw_frame_free(f);
+      return 0;
+    }
+    if (rc >= 0) {
+      off = (size_t)rc;
+      d->st.bytes_out += off;
+    } else if (rc != UV_EAGAIN) {
+      pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(rc));
+      pvmw_frame_free(f);
+      pvmd_conn_close(c);
+      return -1;
+    }
+  }
+  w = malloc(sizeof *w);
+  if (!w) {
+    pvmw_frame_free(f);
+    pvmd_log("closing %s: out of memory queueing a write", c->who);
+    pvmd_conn_close(c);
+    return -1;
+  }
+  w->f = f;
+  w->n = f->raw_len - off;
+  b = uv_buf_init((char *)f->raw + off, (unsigned)w->n);
+  rc = uv_write(&w->req, s, &b, 1, on_write);
+  if (rc != 0) {
+    pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(rc));
+    pvmw_frame_free(f);
+    free(w);
+    pvmd_conn_close(c);
+    return -1;
+  }
+  d->st.bytes_queued_cur += w->n;
+  if (d->st.bytes_queued_cur > d->st.bytes_queued_peak)
+    d->st.bytes_queued_peak = d->st.bytes_queued_cur;
+  return 0;
+}
+
+int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m) {
+  pvmw_frame *f = pvmw_control_frame(m);
+  if (!f) {
+    pvmd_log("cannot send a reply to %s: out of memory or over %u bytes",
+             c->who, PVMW_MAX_CONTROL);
+    return -1;
+  }
+  return pvmd_conn_send(c, f);
+}

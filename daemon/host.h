@@ -1,0 +1,46 @@
+/* The host table: every daemon of the virtual machine, indexed by host
+ * number. A one-host VM holds only this daemon's own entry (host 1); peer
+ * links and the master's host-number allocation add entries here later. */
+#ifndef PVMD_HOST_H
+#define PVMD_HOST_H
+
+#define PVMD_ARCH "LINUX64"
+#define PVMD_DSIG 0x408c41
+#define PVMD_SPEED 1000
+#define PVMD_HOSTNAME_MAX 256
+
+struct pvmd_host {
+  int tid;    /* the daemon's tid: pvmw_tid_make(host number, 0) */
+  char name[PVMD_HOSTNAME_MAX];
+  char alias[PVMD_HOSTNAME_MAX]; /* another name it answers to, or "" */
+  char arch[16];
+  int speed;
+  int dsig;
+  int self;   /* this daemon */
+};
+
+struct pvmd_hosts {
+  struct pvmd_host *v; /* v[i] is host number i + 1 (NULL-free prefix) */
+  int n;
+  int self;            /* index of this daemon's entry */
+};
+
+/* Builds the table with this host only, under name (the -n name, else
+ * gethostname); alias (gethostname when -n differs, else NULL) is matched
+ * too. Returns 0 or -1 (out of memory). */
+int pvmd_hosts_init(struct pvmd_hosts *h, int host_no, const char *name,
+                    const char *alias);
+void pvmd_hosts_free(struct pvmd_hosts *h);
+
+const struct pvmd_host *pvmd_host_self(const struct pvmd_hosts *h);
+const struct pvmd_host *pvmd_host_by_tid(const struct pvmd_hosts *h, int tid);
+/* Finds a host by the name a user would type: its full name or the short
+ * form before the first '.', case-insensitively; "localhost" and "." name
+ * this host. NULL if none. */
+const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
+                                          const char *name);
+
+/* This machine's host name (gethostname), "localhost" if unavailable. */
+void pvmd_hostname(char *out, unsigned outlen);
+
+#endif

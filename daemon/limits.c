@@ -1,0 +1,23 @@
+/* The daemon's limits: every bound on what a task may ask of the daemon is
+ * a field of struct pvmd_limits, set here to its default. Later options and
+ * configuration files override these fields, nothing else. */
+#include <limits.h>
+
+#include "frame.h"
+#include "pvmd.h"
+
+void pvmd_limits_default(struct pvmd_limits *lim) {
+  lim->max_frame = PVMW_MAX_FRAME;
+  lim->max_message = PVMW_MAX_MESSAGE;
+  lim->high_water = (size_t)64 << 20;
+  lim->low_water = (size_t)16 << 20;
+  lim->max_tasks = 16384;
+  lim->spawn_max_ntask = 4096;
+  lim->spawn_max_argv = 4096;
+  lim->spawn_max_argv_bytes = (size_t)1 << 20;
+  lim->spawn_max_env = 4096;
+  lim->out_line_max = 4096;
+  lim->hello_timeout_ms = 10000;
+  lim->halt_grace_ms = 1000;
+  lim->halt_reap_ms = 500;
+}

@@ -1,0 +1,299 @@
+/* pvmd: the per-host daemon of a PVM-NG virtual machine. main takes the
+ * VM's lock (one daemon per user and VM id), binds the task socket, forks
+ * into the background once the socket is listening, and runs one libuv loop
+ * until a halt has closed every handle. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "host.h"
+#include "hostfile.h"
+#include "listen.h"
+#include "log.h"
+#include "pvmd.h"
+#include "rundir.h"
+#include "task.h"
+#include "tid.h"
+
+struct options {
+  int foreground;
+  unsigned debug;
+  const char *hostname;
+  const char *hostfile;
+};
+
+static void usage(void) {
+  fprintf(stderr, "usage: pvmd [-f] [-d[mask]] [-n hostname] [hostfile]\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+  int ch;
+  memset(o, 0, sizeof *o);
+  opterr = 0;
+  while ((ch = getopt(argc, argv, "+fd::n:sS")) != -1) {
+    switch (ch) {
+    case 'f':
+      o->foreground = 1;
+      break;
+    case 'd':
+      /* -d alone turns debugging on; -dMASK as PVM (0x.., 0.., decimal). */
+      o->debug = optarg ? (unsigned)strtoul(optarg, NULL, 0) : 1u;
+      break;
+    case 'n':
+      if (!optarg[0] || strlen(optarg) >= PVMD_HOSTNAME_MAX) {
+        fprintf(stderr, "pvmd: bad host name for -n\n");
+        return -1;
+      }
+      o->hostname = optarg;
+      break;
+    case 's':
+    case 'S':
+      fprintf(stderr, "pvmd: -%c (slave mode) is not supported yet: this "
+                      "daemon runs a one-host virtual machine\n",
+              ch);
+      return -1;
+    default:
+      fprintf(stderr, "pvmd: unknown option -%c\n", optopt);
+      usage();
+      return -1;
+    }
+  }
+  if (optind < argc)
+    o->hostfile = argv[optind++];
+  if (optind < argc) {
+    usage();
+    return -1;
+  }
+  return 0;
+}
+
+static void write_pid(int fd) {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+    pvmd_log("cannot write the pid into the lock file: %s", strerror(errno));
+}
+
+/* Takes the VM's lock or exits: 2 when another daemon holds it. */
+static int take_lock(const char *path, const char *vmid) {
+  char buf[32] = "";
+  ssize_t n;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0) {
+    fprintf(stderr, "pvmd: cannot open lock file %s: %s\n", path,
+            strerror(errno));
+    exit(1);
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+    return fd;
+  if (errno != EWOULDBLOCK) {
+    fprintf(stderr, "pvmd: cannot lock %s: %s\n", path, strerror(errno));
+    exit(1);
+  }
+  n = pread(fd, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = '\0';
+  fprintf(stderr,
+          "pvmd: already running for this user and VM id %s (pid %ld); "
+          "stop it with `pvm -c halt` first\n",
+          vmid[0] ? vmid : "(default)", strtol(buf, NULL, 10));
+  exit(2);
+}
+
+/* Binds and listens on the task socket (mode 0600; the directory is 0700).
+ * The lock is held, so a socket file left there is stale. */
+static int bind_socket(const char *path) {
+  struct sockaddr_un sa;
+  mode_t old;
+  int fd;
+
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof sa.sun_path) {
+    fprintf(stderr, "pvmd: socket path %s is too long (at most %zu bytes)\n",
+            path, sizeof sa.sun_path - 1);
+    return -1;
+  }
+  strcpy(sa.sun_path, path);
+  if (unlink(path) != 0 && errno != ENOENT) {
+    fprintf(stderr, "pvmd: cannot remove stale socket %s: %s\n", path,
+            strerror(errno));
+    return -1;
+  }
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    fprintf(stderr, "pvmd: socket: %s\n", strerror(errno));
+    return -1;
+  }
+  old = umask(0177);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    umask(old);
+    fprintf(stderr, "pvmd: cannot bind %s: %s\n", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  umask(old);
+  if (chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
+    fprintf(stderr, "pvmd: cannot listen on %s: %s\n", path, strerror(errno));
+    close(fd);
+    unlink(path);
+    return -1;
+  }
+  return fd;
+}
+
+/* The parent returns only once the socket listens, so whoever started pvmd
+ * can connect as soon as it exits. */
+static void daemonize(int lock_fd) {
+  pid_t pid = fork();
+  int fd;
+
+  if (pid < 0) {
+    fprintf(stderr, "pvmd: fork: %s\n", strerror(errno));
+    exit(1);
+  }
+  if (pid > 0)
+    _exit(0);
+  setsid();
+  pvmd_log_set_pid();
+  pvmd_log_quiet();
+  fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+      close(fd);
+  }
+  write_pid(lock_fd);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  struct pvmd *d = s->data;
+  char why[32];
+  snprintf(why, sizeof why, "signal %s", sigabbrev_np(signum));
+  pvmd_halt(d, 0, why);
+}
+
+static void report_handle(uv_handle_t *h, void *arg) {
+  (void)arg;
+  pvmd_log("handle still open at exit: %s%s", uv_handle_type_name(h->type),
+           uv_is_closing(h) ? " (closing)" : "");
+}
+
+static int run(struct pvmd *d) {
+  static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+  int rc;
+
+  uv_loop_init(&d->loop);
+  pvmd_list_init(&d->conns);
+  if (pvmd_tasks_init(&d->tasks, d, d->host_no, d->lim.max_tasks) != 0) {
+    pvmd_log("out of memory for the task table");
+    return 1;
+  }
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(&d->loop, &d->sig[i]);
+    d->sig[i].data = d;
+    uv_signal_start(&d->sig[i], on_signal, sigs[i]);
+  }
+  d->sig_open = 1;
+  rc = pvmd_listen_start(d);
+  if (rc != 0) {
+    pvmd_log("cannot listen on %s: %s", d->sock_path, uv_strerror(rc));
+    pvmd_halt(d, 0, "start-up failed");
+  } else {
+    pvmd_log("started: host %s, VM id \"%s\", socket %s",
+             pvmd_host_self(&d->hosts)->name, d->vmid, d->sock_path);
+  }
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&d->loop);
+  if (rc != 0) {
+    pvmd_log("cannot close the event loop: %s", uv_strerror(rc));
+    uv_walk(&d->loop, report_handle, NULL);
+    return 1;
+  }
+  if (d->tasks.count != 0) {
+    pvmd_log("%d task entries left at exit", d->tasks.count);
+    return 1;
+  }
+  pvmd_tasks_free(&d->tasks);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static struct pvmd d;
+  struct options o;
+  char err[512], self[PVMD_HOSTNAME_MAX];
+  const char *vmid;
+  int lock_fd, rc;
+
+  if (parse_args(argc, argv, &o) != 0)
+    return 1;
+  signal(SIGPIPE, SIG_IGN);
+  pvmd_limits_default(&d.lim);
+  d.uid = getuid();
+  d.listen_fd = -1;
+
+  vmid = pvmw_vmid(err, sizeof err);
+  if (!vmid) {
+    fprintf(stderr, "pvmd: %s\n", err);
+    return 1;
+  }
+  snprintf(d.vmid, sizeof d.vmid, "%s", vmid);
+  if (pvmw_runpath(d.sock_path, sizeof d.sock_path, d.vmid, "sock", 1, err,
+                   sizeof err) != 0 ||
+      pvmw_runpath(d.lock_path, sizeof d.lock_path, d.vmid, "lock", 1, err,
+                   sizeof err) != 0 ||
+      pvmw_runpath(d.log_path, sizeof d.log_path, d.vmid, "log", 1, err,
+                   sizeof err) != 0) {
+    fprintf(stderr, "pvmd: %s\n", err);
+    return 1;
+  }
+  lock_fd = take_lock(d.lock_path, d.vmid);
+  if (pvmd_log_open(d.log_path, 1) != 0) {
+    fprintf(stderr, "pvmd: cannot open log file %s: %s\n", d.log_path,
+            strerror(errno));
+    return 1;
+  }
+  pvmd_log_set_debug(o.debug);
+
+  pvmd_hostname(self, sizeof self);
+  d.host_no = 1;
+  d.tid = pvmw_tid_make(d.host_no, 0);
+  if (pvmd_hosts_init(&d.hosts, d.host_no, o.hostname ? o.hostname : self,
+                      self) != 0) {
+    fprintf(stderr, "pvmd: out of memory\n");
+    return 1;
+  }
+  if (o.hostfile && pvmd_hostfile_check(o.hostfile, &d.hosts) != 0)
+    return 1;
+  d.listen_fd = bind_socket(d.sock_path);
+  if (d.listen_fd < 0) {
+    pvmd_log("cannot start: socket %s unavailable", d.sock_path);
+    return 1;
+  }
+  if (!o.foreground)
+    daemonize(lock_fd);
+  else
+    write_pid(lock_fd);
+
+  rc = run(&d);
+
+  unlink(d.sock_path);
+  unlink(d.lock_path);
+  close(lock_fd);
+  pvmd_hosts_free(&d.hosts);
+  pvmd_log("halted%s", rc ? " (with errors)" : "");
+  pvmd_log_close();
+  return rc;
+}

@@ -1,0 +1,250 @@
+/* Control requests. Answers come from this daemon's own tables; with peer
+ * links, requests about other hosts will be forwarded from here. A request
+ * that names a tid checks its shape first (PvmBadParam for something that
+ * is not a task tid), then whether it exists (PvmNoTask). */
+#include "request.h"
+
+#include <errno.h>
+#include <pvm3.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "host.h"
+#include "log.h"
+#include "pvmd.h"
+#include "spawn.h"
+#include "task.h"
+#include "tid.h"
+
+static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
+                       uint32_t req_id) {
+  m->req_id = req_id;
+  pvmd_conn_send_control(c, m);
+}
+
+static void reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
+                         int value, const char *reason) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__Status s = PVMNG__STATUS__INIT;
+  s.code = code;
+  s.value = value;
+  if (reason)
+    s.reason = (char *)reason;
+  m.body_case = PVMNG__CONTROL__BODY_STATUS;
+  m.status = &s;
+  send_reply(c, &m, req_id);
+}
+
+/* A local task that a signal may be sent to, or an error code. */
+static int signal_target(struct pvmd_conn *c, int tid,
+                         struct pvmd_task **out) {
+  struct pvmd *d = c->d;
+  struct pvmd_task *t;
+
+  if (tid == d->tid || !pvmw_tid_is_task(tid))
+    return PvmBadParam;
+  if (pvmw_tid_host(tid) != d->host_no)
+    return PvmNoTask; /* other hosts: forwarded once peers exist */
+  t = pvmd_task_live(&d->tasks, tid);
+  /* A spawned process already reaped must not be signalled: its pid may
+   * belong to someone else by now. */
+  if (!t || t->pid <= 0 || (t->spawned && !t->running))
+    return PvmNoTask;
+  *out = t;
+  return 0;
+}
+
+static void do_signal(struct pvmd_conn *c, uint32_t req_id, int tid,
+                      int signum, const char *what) {
+  struct pvmd_task *t = NULL;
+  char tb[16];
+  int rc = signal_target(c, tid, &t);
+
+  if (rc == 0 && (signum < 0 || signum >= NSIG))
+    rc = PvmBadParam;
+  if (rc == 0 && kill(t->pid, signum) != 0) {
+    pvmd_log("%s of %s (pid %ld) for %s failed: %s", what,
+             pvmw_tid_str(tid, tb, sizeof tb), (long)t->pid, c->who,
+             strerror(errno));
+    rc = errno == ESRCH ? PvmNoTask : PvmSysErr;
+  }
+  if (rc == 0)
+    pvmd_debug("%s: signal %d to %s (pid %ld)", c->who, signum,
+               pvmw_tid_str(tid, tb, sizeof tb), (long)t->pid);
+  reply_status(c, req_id, rc, rc, NULL);
+}
+
+static void do_pstat(struct pvmd_conn *c, uint32_t req_id, int tid) {
+  struct pvmd *d = c->d;
+  int rc;
+  if (tid == d->tid)
+    rc = PvmOk;
+  else if (!pvmw_tid_is_task(tid))
+    rc = PvmBadParam;
+  else
+    rc = pvmd_task_live(&d->tasks, tid) ? PvmOk : PvmNoTask;
+  reply_status(c, req_id, rc, rc, NULL);
+}
+
+static void do_mstat(struct pvmd_conn *c, uint32_t req_id, const char *host) {
+  int rc = pvmd_host_by_name(&c->d->hosts, host) ? PvmOk : PvmNoHost;
+  reply_status(c, req_id, rc, rc, NULL);
+}
+
+static void do_config(struct pvmd_conn *c, uint32_t req_id) {
+  const struct pvmd_hosts *hs = &c->d->hosts;
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__ConfigReply r = PVMNG__CONFIG_REPLY__INIT;
+  Pvmng__HostInfo *infos = calloc((size_t)hs->n, sizeof *infos);
+  Pvmng__HostInfo **ptrs = calloc((size_t)hs->n, sizeof *ptrs);
+
+  if (!infos || !ptrs) {
+    free(infos);
+    free(ptrs);
+    reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
+    return;
+  }
+  for (int i = 0; i < hs->n; i++) {
+    Pvmng__HostInfo init = PVMNG__HOST_INFO__INIT;
+    infos[i] = init;
+    infos[i].tid = (uint32_t)hs->v[i].tid;
+    infos[i].name = (char *)hs->v[i].name;
+    infos[i].arch = (char *)hs->v[i].arch;
+    infos[i].speed = hs->v[i].speed;
+    infos[i].dsig = hs->v[i].dsig;
+    ptrs[i] = &infos[i];
+  }
+  r.n_hosts = (size_t)hs->n;
+  r.hosts = ptrs;
+  r.narch = 1;
+  m.body_case = PVMNG__CONTROL__BODY_CONFIG_REPLY;
+  m.config_reply = &r;
+  send_reply(c, &m, req_id);
+  free(ptrs);
+  free(infos);
+}
+
+static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
+  struct pvmd *d = c->d;
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__TasksReply r = PVMNG__TASKS_REPLY__INIT;
+  Pvmng__TaskInfo *infos;
+  Pvmng__TaskInfo **ptrs;
+  struct pvmd_task *one = NULL;
+  struct pvmd_list *pos, *tmp;
+  size_t n = 0;
+
+  if (where != 0 && where != d->tid) {
+    if (pvmw_tid_is_daemon(where)) {
+      reply_status(c, req_id, PvmNoHost, PvmNoHost, NULL);
+      return;
+    }
+    if (!pvmw_tid_is_task(where)) {
+      reply_status(c, req_id, PvmBadParam, PvmBadParam, NULL);
+      return;
+    }
+    one = pvmd_task_live(&d->tasks, where);
+    if (!one) {
+      reply_status(c, req_id, PvmNoTask, PvmNoTask, NULL);
+      return;
+    }
+  }
+  infos = calloc((size_t)d->tasks.count + 1, sizeof *infos);
+  ptrs = calloc((size_t)d->tasks.count + 1, sizeof *ptrs);
+  if (!infos || !ptrs) {
+    free(infos);
+    free(ptrs);
+    reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
+    return;
+  }
+  pvmd_list_each_safe(pos, tmp, &d->tasks.all) {
+    struct pvmd_task *t = pvmd_container_of(pos, struct pvmd_task, node);
+    Pvmng__TaskInfo init = PVMNG__TASK_INFO__INIT;
+    if (t->gone || (one && t != one))
+      continue;
+    infos[n] = init;
+    infos[n].tid = (uint32_t)t->tid;
+    infos[n].ptid = (uint32_t)t->ptid;
+    infos[n].host = (uint32_t)d->tid;
+    infos[n].flag = t->flags;
+    infos[n].name = t->name ? t->name : (char *)"";
+    infos[n].pid = (int32_t)t->pid;
+    ptrs[n] = &infos[n];
+    n++;
+  }
+  r.n_tasks = n;
+  r.tasks = ptrs;
+  m.body_case = PVMNG__CONTROL__BODY_TASKS_REPLY;
+  m.tasks_reply = &r;
+  m.req_id = req_id;
+  if (pvmd_conn_send_control(c, &m) != 0)
+    reply_status(c, req_id, PvmNoMem, PvmNoMem,
+                 "task list too large for one reply");
+  free(ptrs);
+  free(infos);
+}
+
+void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
+  struct pvmd *d = c->d;
+  Pvmng__Control *m = pvmw_control_parse(f);
+  uint32_t id;
+
+  pvmw_frame_free(f);
+  if (!m) {
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c, "undecodable control message");
+    return;
+  }
+  id = m->req_id;
+  if (id == 0) {
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c, "control message without a request id (body %d)",
+                     (int)m->body_case);
+    pvmng__control__free_unpacked(m, NULL);
+    return;
+  }
+  switch (m->body_case) {
+  case PVMNG__CONTROL__BODY_SPAWN:
+    pvmd_spawn(c, id, m->spawn);
+    break;
+  case PVMNG__CONTROL__BODY_KILL:
+    do_signal(c, id, (int)m->kill->tid, SIGTERM, "kill");
+    break;
+  case PVMNG__CONTROL__BODY_SIGNAL:
+    do_signal(c, id, (int)m->signal->tid, m->signal->signum, "signal");
+    break;
+  case PVMNG__CONTROL__BODY_PSTAT:
+    do_pstat(c, id, (int)m->pstat->tid);
+    break;
+  case PVMNG__CONTROL__BODY_MSTAT:
+    do_mstat(c, id, m->mstat->host);
+    break;
+  case PVMNG__CONTROL__BODY_CONFIG:
+    do_config(c, id);
+    break;
+  case PVMNG__CONTROL__BODY_TASKS:
+    do_tasks(c, id, (int)m->tasks->where);
+    break;
+  case PVMNG__CONTROL__BODY_HALT: {
+    char why[80];
+    reply_status(c, id, 0, 0, NULL);
+    snprintf(why, sizeof why, "pvm_halt from %s", c->who);
+    pvmd_halt(d, c->task->tid, why);
+    break;
+  }
+  case PVMNG__CONTROL__BODY_EXIT:
+    reply_status(c, id, 0, 0, NULL);
+    pvmd_debug("%s left the virtual machine (pvm_exit)", c->who);
+    pvmd_task_set_gone(c->task);
+    break;
+  default:
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c, "unexpected control message (body %d)",
+                     (int)m->body_case);
+    break;
+  }
+  pvmng__control__free_unpacked(m, NULL);
+}

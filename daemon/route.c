@@ -1,0 +1,164 @@
+/* Message routing. The daemon never reassembles or rewrites a message: each
+ * fragment is forwarded as the bytes it arrived as, after checking that its
+ * header names the sending connection's tid as source. Order per (source,
+ * destination) follows from each connection having one ordered write queue
+ * and a starting task's held frames being flushed before anything else. */
+#include "route.h"
+
+#include <stdlib.h>
+
+#include "conn.h"
+#include "log.h"
+#include "pvmd.h"
+#include "task.h"
+#include "tid.h"
+
+struct held_frame {
+  struct pvmd_list node;
+  pvmw_frame *f;
+};
+
+struct pvmd_conn *pvmd_route_conn(struct pvmd *d, int tid) {
+  struct pvmd_task *t = pvmd_task_live(&d->tasks, tid);
+  if (!t || !t->conn || t->conn->state != PVMD_CONN_TASK)
+    return NULL;
+  return t->conn;
+}
+
+static int hold(struct pvmd *d, struct pvmd_task *t, pvmw_frame *f,
+                struct pvmd_waiter *producer) {
+  struct held_frame *hf = malloc(sizeof *hf);
+  char tb[16];
+  if (!hf) {
+    pvmd_log("dropping a message for %s: out of memory holding it until "
+             "it connects",
+             pvmw_tid_str(t->tid, tb, sizeof tb));
+    pvmw_frame_free(f);
+    return PVMD_ROUTE_NONE;
+  }
+  hf->f = f;
+  pvmd_list_add_tail(&t->held, &hf->node);
+  t->held_bytes += f->raw_len;
+  if (producer && t->held_bytes > d->lim.high_water) {
+    pvmd_waiter_park(&t->held_waiters, producer);
+    d->st.senders_paused++;
+    return PVMD_ROUTE_FULL;
+  }
+  return PVMD_ROUTE_OK;
+}
+
+int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
+                       struct pvmd_waiter *producer) {
+  struct pvmd_task *t = pvmd_task_live(&d->tasks, dst);
+  struct pvmd_conn *c;
+
+  if (!t) {
+    pvmw_frame_free(f);
+    return PVMD_ROUTE_NONE;
+  }
+  c = t->conn;
+  if (c && c->state == PVMD_CONN_TASK) {
+    if (pvmd_conn_send(c, f) != 0)
+      return PVMD_ROUTE_NONE;
+    if (producer && pvmd_conn_congested(c)) {
+      pvmd_waiter_park(&c->drain_waiters, producer);
+      d->st.senders_paused++;
+      return PVMD_ROUTE_FULL;
+    }
+    return PVMD_ROUTE_OK;
+  }
+  if (t->spawned && !t->connected)
+    return hold(d, t, f, producer);
+  pvmw_frame_free(f);
+  return PVMD_ROUTE_NONE;
+}
+
+void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
+  struct pvmd *d = c->d;
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  const uint8_t *body;
+  uint32_t body_len;
+  char sb[16], db[16];
+  int dst, rc;
+
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &body_len) != 0) {
+    pvmw_frame_free(f);
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c, "message frame with an undecodable header");
+    return;
+  }
+  if ((int)h.src != c->task->tid) {
+    pvmw_frame_free(f);
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c, "message source %s is not the connection's tid",
+                     pvmw_tid_str((int)h.src, sb, sizeof sb));
+    return;
+  }
+  if ((h.flags & PVMW_MF_FIRST) && h.total_len > d->lim.max_message) {
+    pvmw_frame_free(f);
+    d->st.frames_rejected++;
+    pvmd_conn_reject(c,
+                     "message of %llu bytes is over the limit of %llu bytes",
+                     (unsigned long long)h.total_len,
+                     (unsigned long long)d->lim.max_message);
+    return;
+  }
+  dst = (int)h.dst;
+  if (dst == d->tid) {
+    pvmw_frame_free(f);
+    d->st.msgs_dropped++;
+    pvmd_log("dropping a message (tag %d) from %s to the daemon: reserved",
+             h.tag, c->who);
+    return;
+  }
+  if (!pvmw_tid_is_task(dst) || pvmw_tid_host(dst) != d->host_no) {
+    /* Other hosts: peer links go here. */
+    pvmw_frame_free(f);
+    d->st.msgs_dropped++;
+    pvmd_debug("dropping a message (tag %d) from %s to %s: no route", h.tag,
+               c->who, pvmw_tid_str(dst, db, sizeof db));
+    return;
+  }
+  rc = pvmd_route_deliver(d, dst, f, &c->wait);
+  if (rc == PVMD_ROUTE_NONE) {
+    d->st.msgs_dropped++;
+    pvmd_debug("dropping a message (tag %d) from %s to %s: no such task",
+               h.tag, c->who, pvmw_tid_str(dst, db, sizeof db));
+    return;
+  }
+  d->st.msgs_forwarded++;
+  if (rc == PVMD_ROUTE_FULL) {
+    pvmd_debug("pausing %s: %s is not keeping up", c->who,
+               pvmw_tid_str(dst, db, sizeof db));
+    pvmd_conn_set_reading(c, 0);
+  }
+}
+
+void pvmd_route_flush_held(struct pvmd_task *t) {
+  while (!pvmd_list_empty(&t->held)) {
+    struct held_frame *hf =
+        pvmd_container_of(t->held.next, struct held_frame, node);
+    pvmd_list_remove(&hf->node);
+    t->held_bytes -= hf->f->raw_len;
+    if (t->conn)
+      pvmd_conn_send(t->conn, hf->f);
+    else
+      pvmw_frame_free(hf->f);
+    free(hf);
+  }
+  pvmd_waiters_wake(&t->held_waiters);
+}
+
+void pvmd_route_drop_held(struct pvmd_task *t) {
+  while (!pvmd_list_empty(&t->held)) {
+    struct held_frame *hf =
+        pvmd_container_of(t->held.next, struct held_frame, node);
+    pvmd_list_remove(&hf->node);
+    t->held_bytes -= hf->f->raw_len;
+    pvmw_frame_free(hf->f);
+    free(hf);
+    if (t->d)
+      t->d->st.msgs_dropped++;
+  }
+  pvmd_waiters_wake(&t->held_waiters);
+}

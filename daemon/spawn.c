@@ -1,0 +1,462 @@
+/* pvm_spawn on this host. A request is validated as a whole first (sizes,
+ * host selection, executable, working directory) so that a bad request
+ * fails the same way in every slot; then each instance gets a tid and a
+ * process, and a failure to start one fills only its slot. The executable
+ * lookup and environment follow PVM 3.4 (pvm_spawn(3PVM), pvmd3(1PVM)). */
+#include "spawn.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pvm3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "host.h"
+#include "log.h"
+#include "output.h"
+#include "pvmd.h"
+#include "task.h"
+#include "tid.h"
+
+extern char **environ;
+
+int pvmd_spawn_check(const struct pvmd_limits *lim,
+                     const Pvmng__SpawnRequest *r, char *err, size_t errlen) {
+  size_t total = 0;
+
+  if (r->ntask < 1 || r->ntask > lim->spawn_max_ntask) {
+    snprintf(err, errlen, "ntask %d is not in 1..%d", r->ntask,
+             lim->spawn_max_ntask);
+    return PvmBadParam;
+  }
+  if (!r->file || !r->file[0]) {
+    snprintf(err, errlen, "no executable named");
+    return PvmBadParam;
+  }
+  if (strlen(r->file) >= PATH_MAX) {
+    snprintf(err, errlen, "executable name of %zu bytes is over PATH_MAX",
+             strlen(r->file));
+    return PvmBadParam;
+  }
+  if (r->n_argv > (size_t)lim->spawn_max_argv) {
+    snprintf(err, errlen, "%zu arguments, more than the limit of %d",
+             r->n_argv, lim->spawn_max_argv);
+    return PvmBadParam;
+  }
+  for (size_t i = 0; i < r->n_argv; i++)
+    total += strlen(r->argv[i]) + 1;
+  if (total > lim->spawn_max_argv_bytes) {
+    snprintf(err, errlen, "arguments of %zu bytes, more than the limit of %zu",
+             total, lim->spawn_max_argv_bytes);
+    return PvmBadParam;
+  }
+  if (r->n_env > (size_t)lim->spawn_max_env) {
+    snprintf(err, errlen, "%zu environment entries, more than the limit of %d",
+             r->n_env, lim->spawn_max_env);
+    return PvmBadParam;
+  }
+  for (size_t i = 0; i < r->n_env; i++) {
+    const char *eq = strchr(r->env[i], '=');
+    if (!eq || eq == r->env[i]) {
+      snprintf(err, errlen, "environment entry %zu is not NAME=value", i);
+      return PvmBadParam;
+    }
+  }
+  if (r->wd && strlen(r->wd) >= PATH_MAX) {
+    snprintf(err, errlen, "working directory name is over PATH_MAX");
+    return PvmBadParam;
+  }
+  if ((r->flags & (PvmTaskHost | PvmTaskArch)) && (!r->where || !r->where[0])) {
+    snprintf(err, errlen, "%s without a %s",
+             (r->flags & PvmTaskHost) ? "PvmTaskHost" : "PvmTaskArch",
+             (r->flags & PvmTaskHost) ? "host name" : "architecture");
+    return PvmBadParam;
+  }
+  if (r->where && strlen(r->where) >= PVMD_HOSTNAME_MAX) {
+    snprintf(err, errlen, "host or architecture name is too long");
+    return PvmBadParam;
+  }
+  return 0;
+}
+
+int pvmd_spawn_where(const struct pvmd_hosts *hosts,
+                     const Pvmng__SpawnRequest *r) {
+  int here;
+  if (r->flags & PvmTaskHost) {
+    const struct pvmd_host *h = pvmd_host_by_name(hosts, r->where);
+    if (!h)
+      return PvmNoHost;
+    here = h->self;
+  } else if (r->flags & PvmTaskArch) {
+    here = strcmp(r->where, pvmd_host_self(hosts)->arch) == 0;
+  } else {
+    return 0;
+  }
+  /* PvmHostCompl: every host but the one named (with peers, another host
+   * would be chosen here). */
+  if (r->flags & PvmHostCompl)
+    here = !here;
+  return here ? 0 : PvmNoHost;
+}
+
+static int is_exec_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path, X_OK) == 0;
+}
+
+/* Appends s (n bytes) to out at *len; returns -1 when it does not fit. */
+static int put(char *out, size_t outlen, size_t *len, const char *s,
+               size_t n) {
+  if (*len + n + 1 > outlen)
+    return -1;
+  memcpy(out + *len, s, n);
+  *len += n;
+  out[*len] = '\0';
+  return 0;
+}
+
+/* Expands one $PVM_PATH element into out: leading ~ is $HOME, $PVM_ARCH
+ * and ${PVM_ARCH} are the architecture, a relative element is taken from
+ * $HOME (as PVM does). Returns -1 when empty or too long. */
+static int expand_dir(const char *dir, size_t n, char *out, size_t outlen) {
+  const char *home = getenv("HOME");
+  size_t len = 0;
+  size_t i = 0;
+
+  if (n == 0)
+    return -1;
+  out[0] = '\0';
+  if (dir[0] == '~' && (n == 1 || dir[1] == '/')) {
+    if (!home || put(out, outlen, &len, home, strlen(home)) != 0)
+      return -1;
+    i = 1;
+  } else if (dir[0] != '/' && home) {
+    if (put(out, outlen, &len, home, strlen(home)) != 0 ||
+        put(out, outlen, &len, "/", 1) != 0)
+      return -1;
+  }
+  while (i < n) {
+    static const char a1[] = "$PVM_ARCH", a2[] = "${PVM_ARCH}";
+    if (n - i >= sizeof a2 - 1 && memcmp(dir + i, a2, sizeof a2 - 1) == 0) {
+      if (put(out, outlen, &len, PVMD_ARCH, strlen(PVMD_ARCH)) != 0)
+        return -1;
+      i += sizeof a2 - 1;
+    } else if (n - i >= sizeof a1 - 1 &&
+               memcmp(dir + i, a1, sizeof a1 - 1) == 0) {
+      if (put(out, outlen, &len, PVMD_ARCH, strlen(PVMD_ARCH)) != 0)
+        return -1;
+      i += sizeof a1 - 1;
+    } else {
+      if (put(out, outlen, &len, dir + i, 1) != 0)
+        return -1;
+      i++;
+    }
+  }
+  return 0;
+}
+
+/* dir/file if it is an executable regular file. */
+static int try_dir(const char *dir, const char *file, char *out,
+                   size_t outlen) {
+  int n = snprintf(out, outlen, "%s/%s", dir, file);
+  return n > 0 && (size_t)n < outlen && is_exec_file(out) ? 0 : -1;
+}
+
+/* Tries each element of a ':'-separated list; expand selects PVM_PATH's
+ * expansion. */
+static int try_list(const char *list, int expand, const char *file,
+                    char *out, size_t outlen) {
+  char dir[PATH_MAX];
+  while (list && *list) {
+    const char *end = strchr(list, ':');
+    size_t n = end ? (size_t)(end - list) : strlen(list);
+    int ok;
+    if (expand)
+      ok = expand_dir(list, n, dir, sizeof dir) == 0;
+    else
+      ok = n > 0 && n < sizeof dir && (memcpy(dir, list, n), dir[n] = '\0', 1);
+    if (ok && try_dir(dir, file, out, outlen) == 0)
+      return 0;
+    list = end ? end + 1 : NULL;
+  }
+  return -1;
+}
+
+int pvmd_spawn_find(const char *file, char *out, size_t outlen) {
+  const char *home = getenv("HOME");
+  const char *root = getenv("PVM_ROOT");
+  char dir[PATH_MAX];
+
+  if (strchr(file, '/')) {
+    int n;
+    if (file[0] == '/') {
+      n = snprintf(out, outlen, "%s", file);
+    } else {
+      char cwd[PATH_MAX];
+      if (!getcwd(cwd, sizeof cwd))
+        return PvmNoFile;
+      n = snprintf(out, outlen, "%s/%s", cwd, file);
+    }
+    return n > 0 && (size_t)n < outlen && is_exec_file(out) ? 0 : PvmNoFile;
+  }
+  if (try_list(getenv("PVM_PATH"), 1, file, out, outlen) == 0)
+    return 0;
+  if (home && snprintf(dir, sizeof dir, "%s/pvm3/bin/%s", home, PVMD_ARCH) <
+                  (int)sizeof dir &&
+      try_dir(dir, file, out, outlen) == 0)
+    return 0;
+  if (root && root[0] &&
+      snprintf(dir, sizeof dir, "%s/bin/%s", root, PVMD_ARCH) <
+          (int)sizeof dir &&
+      try_dir(dir, file, out, outlen) == 0)
+    return 0;
+  if (try_list(getenv("PATH"), 0, file, out, outlen) == 0)
+    return 0;
+  return PvmNoFile;
+}
+
+char **pvmd_spawn_env(char *const *base, char *const *over, size_t nover) {
+  size_t nbase = 0, n;
+  char **env;
+
+  while (base && base[nbase])
+    nbase++;
+  env = malloc((nbase + nover + 1) * sizeof *env);
+  if (!env)
+    return NULL;
+  for (n = 0; n < nbase; n++)
+    env[n] = base[n];
+  for (size_t i = 0; i < nover; i++) {
+    const char *eq = strchr(over[i], '=');
+    size_t klen = eq ? (size_t)(eq - over[i]) + 1 : strlen(over[i]);
+    size_t j;
+    for (j = 0; j < n; j++)
+      if (strncmp(env[j], over[i], klen) == 0)
+        break;
+    env[j] = over[i];
+    if (j == n)
+      n++;
+  }
+  env[n] = NULL;
+  return env;
+}
+
+/* The working directory for the children: the request's, else the daemon's
+ * $PVM_WD, else $HOME. */
+static const char *spawn_wd(const Pvmng__SpawnRequest *r) {
+  const char *wd = r->wd;
+  if (!wd || !wd[0])
+    wd = getenv("PVM_WD");
+  if (!wd || !wd[0])
+    wd = getenv("HOME");
+  if (!wd || !wd[0])
+    wd = "/";
+  return wd;
+}
+
+/* Nonzero, with the reason in why, when wd cannot be a working directory. */
+static int wd_problem(const char *wd, char *why, size_t len) {
+  struct stat st;
+  if (stat(wd, &st) != 0 || (S_ISDIR(st.st_mode) && access(wd, X_OK) != 0))
+    snprintf(why, len, "%s", strerror(errno));
+  else if (!S_ISDIR(st.st_mode))
+    snprintf(why, len, "not a directory");
+  else
+    return 0;
+  return 1;
+}
+
+static void on_proc_closed(uv_handle_t *h) {
+  struct pvmd_task *t = h->data;
+  t->handles_open--;
+  pvmd_task_release(t);
+}
+
+void pvmd_spawn_close(struct pvmd_task *t) {
+  if (t->spawned && !uv_is_closing((uv_handle_t *)&t->proc))
+    uv_close((uv_handle_t *)&t->proc, on_proc_closed);
+}
+
+static void on_child_exit(uv_process_t *p, int64_t status, int sig) {
+  struct pvmd_task *t = p->data;
+  char tb[16];
+
+  t->running = 0;
+  t->exit_status = (int)status;
+  t->term_signal = sig;
+  if (sig)
+    pvmd_debug("%s (pid %ld) killed by signal %d",
+               pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid, sig);
+  else
+    pvmd_debug("%s (pid %ld) exited with status %d",
+               pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid,
+               (int)status);
+  if (!t->gone)
+    pvmd_task_set_gone(t);
+  uv_close((uv_handle_t *)p, on_proc_closed);
+}
+
+static const char *base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s && s[1] ? s + 1 : path;
+}
+
+/* Starts one instance. Returns its tid or a negative PVM error code. */
+static int spawn_one(struct pvmd_conn *c, const Pvmng__SpawnRequest *r,
+                     uv_process_options_t *o, char *tid_env,
+                     size_t tid_env_len) {
+  struct pvmd *d = c->d;
+  uv_stdio_container_t stdio[3];
+  struct pvmd_task *t;
+  char tb[16];
+  int err = 0, rc;
+
+  t = pvmd_task_new(&d->tasks, &err);
+  if (!t) {
+    pvmd_log("spawn of %s from %s: %s", r->file, c->who,
+             err == PvmOutOfRes ? "task table full" : "out of memory");
+    return err;
+  }
+  t->spawned = 1;
+  t->flags = PVMD_TF_FORKD;
+  t->ptid = (r->flags & PvmNoSpawnParent) ? 0 : c->task->tid;
+  t->out_tid = (int)r->out_tid;
+  t->out_code = r->out_code;
+  t->out_ctx = r->out_ctx;
+  pvmd_task_set_name(t, base_name(r->file));
+  snprintf(tid_env, tid_env_len, "PVMNG_TID=0x%x", (unsigned)t->tid);
+
+  pvmd_output_prepare(t, &d->loop, stdio);
+  o->stdio = stdio;
+  o->stdio_count = 3;
+  t->proc.data = t;
+  rc = uv_spawn(&d->loop, &t->proc, o);
+  t->handles_open++; /* the process handle, initialised even on failure */
+  if (rc != 0) {
+    d->st.spawn_failed++;
+    pvmd_log("spawn of %s from %s failed: %s", o->file, c->who,
+             uv_strerror(rc));
+    pvmd_task_set_gone(t);
+    pvmd_output_close(t);
+    uv_close((uv_handle_t *)&t->proc, on_proc_closed);
+    return rc == UV_ENOENT || rc == UV_EACCES ? PvmNoFile : PvmSysErr;
+  }
+  t->pid = t->proc.pid;
+  t->running = 1;
+  d->st.tasks_spawned++;
+  pvmd_debug("spawned %s (pid %ld): %s", pvmw_tid_str(t->tid, tb, sizeof tb),
+             (long)t->pid, o->file);
+  pvmd_output_start(t);
+  return t->tid;
+}
+
+static void reply(struct pvmd_conn *c, uint32_t req_id, int32_t *tids,
+                  size_t n) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__SpawnReply sr = PVMNG__SPAWN_REPLY__INIT;
+  sr.n_tids = n;
+  sr.tids = tids;
+  m.req_id = req_id;
+  m.body_case = PVMNG__CONTROL__BODY_SPAWN_REPLY;
+  m.spawn_reply = &sr;
+  pvmd_conn_send_control(c, &m);
+}
+
+static void reply_all(struct pvmd_conn *c, uint32_t req_id, int ntask,
+                      int code) {
+  int32_t one = code, *tids;
+  int lim = c->d->lim.spawn_max_ntask;
+  size_t n = (size_t)(ntask < 1 ? 1 : ntask > lim ? lim : ntask);
+  tids = calloc(n, sizeof *tids);
+  if (!tids) {
+    reply(c, req_id, &one, 1);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    tids[i] = code;
+  reply(c, req_id, tids, n);
+  free(tids);
+}
+
+void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
+                const Pvmng__SpawnRequest *r) {
+  struct pvmd *d = c->d;
+  char path[PATH_MAX], err[256];
+  char tid_env[32], sock_env[PATH_MAX + 16], vmid_env[PVMW_VMID_MAX + 16];
+  uv_process_options_t o;
+  const char *wd;
+  char **args = NULL, **over = NULL, **env = NULL;
+  int32_t *tids = NULL;
+  int rc;
+
+  rc = pvmd_spawn_check(&d->lim, r, err, sizeof err);
+  if (rc != 0) {
+    pvmd_log("refusing spawn from %s: %s", c->who, err);
+    reply_all(c, req_id, r->ntask, rc);
+    return;
+  }
+  if ((rc = pvmd_spawn_where(&d->hosts, r)) != 0) {
+    pvmd_debug("spawn from %s: no host matches \"%s\" (flags %d)", c->who,
+               r->where, r->flags);
+    reply_all(c, req_id, r->ntask, rc);
+    return;
+  }
+  if ((rc = pvmd_spawn_find(r->file, path, sizeof path)) != 0) {
+    pvmd_log("spawn from %s: no executable \"%s\" found", c->who, r->file);
+    reply_all(c, req_id, r->ntask, rc);
+    return;
+  }
+  wd = spawn_wd(r);
+  if (wd_problem(wd, err, sizeof err)) {
+    pvmd_log("spawn from %s: working directory %s: %s", c->who, wd, err);
+    reply_all(c, req_id, r->ntask, PvmSysErr);
+    return;
+  }
+
+  args = malloc((r->n_argv + 2) * sizeof *args);
+  over = malloc((r->n_env + 3) * sizeof *over);
+  tids = malloc((size_t)r->ntask * sizeof *tids);
+  if (!args || !over || !tids)
+    goto nomem;
+  args[0] = r->file;
+  for (size_t i = 0; i < r->n_argv; i++)
+    args[i + 1] = r->argv[i];
+  args[r->n_argv + 1] = NULL;
+  for (size_t i = 0; i < r->n_env; i++)
+    over[i] = r->env[i];
+  snprintf(sock_env, sizeof sock_env, "PVMNG_SOCKET=%s", d->sock_path);
+  snprintf(vmid_env, sizeof vmid_env, "PVM_VMID=%s", d->vmid);
+  tid_env[0] = '\0';
+  over[r->n_env] = tid_env; /* rewritten per instance */
+  over[r->n_env + 1] = sock_env;
+  over[r->n_env + 2] = vmid_env;
+  snprintf(tid_env, sizeof tid_env, "PVMNG_TID=0");
+  env = pvmd_spawn_env(environ, over, r->n_env + 3);
+  if (!env)
+    goto nomem;
+
+  memset(&o, 0, sizeof o);
+  o.exit_cb = on_child_exit;
+  o.file = path;
+  o.args = args;
+  o.env = env;
+  o.cwd = wd;
+  for (int i = 0; i < r->ntask; i++)
+    tids[i] = spawn_one(c, r, &o, tid_env, sizeof tid_env);
+  reply(c, req_id, tids, (size_t)r->ntask);
+  goto out;
+
+nomem:
+  pvmd_log("spawn from %s: out of memory", c->who);
+  reply_all(c, req_id, r->ntask, PvmNoMem);
+out:
+  free(env);
+  free(tids);
+  free(over);
+  free(args);
+}

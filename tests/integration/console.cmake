@@ -1,0 +1,14 @@
+# Integration tests of the console (`pvm`): one ctest entry per case of
+# test_console.sh, each in its own virtual machine that the console starts.
+# Included from tests/integration/CMakeLists.txt.
+set(PVMNG_CONSOLE_CASES
+    conf id spawn_output spawn_file ps_kill misc halt unknown stdin
+    interactive)
+foreach(case IN LISTS PVMNG_CONSOLE_CASES)
+  add_test(NAME integration.console.${case}
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_console.sh
+                   $<TARGET_FILE:pvm> $<TARGET_FILE:pvmd> ${case})
+  set_tests_properties(integration.console.${case} PROPERTIES
+                       TIMEOUT 240 SKIP_RETURN_CODE 77
+                       LABELS "integration;console")
+endforeach()

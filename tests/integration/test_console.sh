@@ -1,0 +1,328 @@
+#!/bin/bash
+# Integration tests of `pvm`, the console, against a real pvmd: each case
+# runs in its own throw-away virtual machine (private PVM_TMP, own PVM_VMID)
+# that the console itself starts, and is halted and removed on every way out.
+#
+# usage: test_console.sh <pvm> <pvmd> <case>
+# cases: conf id spawn_output spawn_file ps_kill misc halt unknown stdin
+#        interactive (needs script(1); exit status 77 = skipped)
+set -u
+
+if [ $# -ne 3 ]; then
+  echo "usage: $0 <pvm> <pvmd> <case>" >&2
+  exit 2
+fi
+PVM=$1
+PVMD=$2
+CASE=$3
+for f in "$PVM" "$PVMD"; do
+  [ -x "$f" ] || { echo "test_console: $f is missing; build first" >&2; exit 2; }
+done
+
+rt=$(mktemp -d "${TMPDIR:-/tmp}/pvmng-cons.XXXXXX") || exit 2
+unset PVM_EXPORT PVM_WD PVM_PATH PVMNG_SOCKET PVMNG_TID PVM_ROOT PVMHOSTFILE \
+  PVM_DEBUGGER
+export PVM_TMP=$rt
+export PVM_VMID="cons-$CASE-$$-$RANDOM"
+PVM_VMID=${PVM_VMID:0:64}
+export PVM_DPATH=$PVMD
+# The console reads ~/.pvmrc in its interactive and stdin forms; the stdin
+# case points HOME at the test directory for a moment.
+HOME_SAVED=${HOME:-}
+files=$rt/pvm-$(id -u)/pvmd.$PVM_VMID
+out=$rt/out
+failures=0
+
+# Is pid a live (not zombie) process running our pvmd?
+is_our_pvmd() {
+  [ -n "$1" ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = \
+    "$(readlink -f "$PVMD")" ]
+}
+
+# Pid of this VM's pvmd (from its lock file), if it is alive and ours.
+daemon_pid() {
+  local pid
+  pid=$(grep -o '[0-9]\+' "$files.lock" 2>/dev/null | head -n 1)
+  is_our_pvmd "$pid" && echo "$pid"
+}
+
+cleanup() {
+  local st=$? pid i
+  trap - EXIT INT TERM HUP
+  if [ -n "$(daemon_pid)" ]; then
+    timeout 10 "$PVM" -c halt </dev/null >/dev/null 2>&1
+    for i in $(seq 50); do
+      [ -z "$(daemon_pid)" ] && break
+      sleep 0.1
+    done
+    pid=$(daemon_pid)
+    if [ -n "$pid" ]; then
+      echo "test_console[$CASE]: halt left pvmd $pid running; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  fi
+  if [ "$st" -ne 0 ] && [ -s "$files.log" ]; then
+    echo "---- pvmd log (last 30 lines) ----" >&2
+    tail -n 30 "$files.log" >&2
+  fi
+  rm -rf "$rt"
+  echo "test_console[$CASE]: exit status $st"
+  exit "$st"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+fail() {
+  echo "FAIL [$CASE]: $*" >&2
+  if [ -s "$out" ]; then
+    echo "---- console output ----" >&2
+    cat "$out" >&2
+    echo "------------------------" >&2
+  fi
+  failures=$((failures + 1))
+}
+
+# cons 'commands' : runs the one-shot console; output in $out, status in $rc.
+cons() {
+  timeout --kill-after=5 90 "$PVM" -c "$1" </dev/null >"$out" 2>&1
+  rc=$?
+  [ "$rc" -eq 124 ] && fail "pvm -c '$1' timed out"
+}
+
+expect_ok() {
+  [ "$rc" -eq 0 ] || fail "$1: exit status $rc, expected 0"
+}
+
+expect_line() { # regex, what
+  grep -Eq -- "$1" "$out" || fail "$2: no line matching /$1/"
+}
+
+no_line() { # regex, what
+  ! grep -Eq -- "$1" "$out" || fail "$2: unexpected line matching /$1/"
+}
+
+count_lines() { # regex
+  grep -Ec -- "$1" "$out"
+}
+
+case $CASE in
+conf)
+  cons conf
+  expect_ok conf
+  expect_line '^1 host, 1 data format$' "conf header"
+  expect_line '^ +HOST +DTID +ARCH +SPEED +DSIG$' "conf columns"
+  expect_line '^ +[^ ]+ +[0-9a-f]+ +LINUX64 +[0-9]+ 0x[0-9a-f]{8}$' \
+    "conf host line"
+  [ -n "$(daemon_pid)" ] || fail "the console did not leave a pvmd running"
+  [ -S "$files.sock" ] || fail "no socket $files.sock"
+  # A second console joins the running daemon.
+  cons 'conf; quit'
+  expect_ok "second conf"
+  expect_line '^pvmd still running\.$' "quit message"
+  ;;
+
+id)
+  cons id
+  expect_ok id
+  [ "$(wc -l <"$out")" -eq 1 ] || fail "id printed more than one line"
+  expect_line '^t[0-9a-f]+$' "id"
+  ;;
+
+spawn_output)
+  cons 'spawn -> /bin/echo hello'
+  expect_ok "spawn ->"
+  expect_line '^\[1\]$' "job number"
+  expect_line '^1 successful$' "spawn count"
+  tid=$(grep -E '^t[0-9a-f]+$' "$out" | head -n 1)
+  [ -n "$tid" ] || fail "no tid line"
+  expect_line "^\[1:$tid\] hello\$" "output line with the tid"
+  expect_line "^\[1:$tid\] EOF\$" "EOF line"
+  expect_line '^\[1\] finished$' "job finished line"
+  # Two tasks, several lines each, and output without a final newline.
+  cons 'spawn -2 -> /bin/sh -c "echo a; echo b; printf c"; echo after'
+  expect_ok "spawn -2 ->"
+  [ "$(count_lines '^\[1:t[0-9a-f]+\] (a|b|c)$')" -eq 6 ] ||
+    fail "expected 6 output lines from 2 tasks"
+  [ "$(count_lines '^\[1:t[0-9a-f]+\] EOF$')" -eq 2 ] || fail "expected 2 EOF"
+  # The script waited for the output before going on.
+  [ "$(tail -n 1 "$out")" = after ] || fail "echo ran before the output ended"
+  ;;
+
+spawn_file)
+  cons "spawn ->$rt/job.txt /bin/echo x y; spawn ->>$rt/job.txt /bin/echo z"
+  expect_ok "spawn ->file"
+  grep -Eq '^\[1:t[0-9a-f]+\] x y$' "$rt/job.txt" || fail "x y not in the file"
+  grep -Eq '^\[2:t[0-9a-f]+\] z$' "$rt/job.txt" || fail "->> did not append"
+  no_line 'x y' "output went to the terminal"
+  ;;
+
+ps_kill)
+  cons 'spawn -3 /bin/sleep 30'
+  expect_ok "spawn -3"
+  expect_line '^3 successful$' "spawn count"
+  mapfile -t tids < <(grep -E '^t[0-9a-f]+$' "$out")
+  [ "${#tids[@]}" -eq 3 ] || fail "expected 3 tids"
+  cons 'ps -a'
+  expect_ok "ps -a"
+  expect_line '^ +HOST +TID +FLAG 0x COMMAND$' "ps columns"
+  [ "$(count_lines 'sleep')" -eq 3 ] || fail "ps -a does not list 3 sleep tasks"
+  no_line '\(cons\)' "ps -a shows the console without -x"
+  cons 'ps -ax'
+  expect_line '\(cons\)' "ps -x shows the console"
+  cons 'ps -al'
+  expect_line '^ +HOST +TID +PTID +PID +FLAG 0x COMMAND$' "ps -l columns"
+  cons "pstat ${tids[0]}"
+  expect_ok pstat
+  expect_line "^t +${tids[0]#t}  run\$" "pstat run"
+  cons "kill ${tids[0]}"
+  expect_ok kill
+  sleep 0.5
+  cons 'ps -a'
+  [ "$(count_lines 'sleep')" -eq 2 ] || fail "kill did not remove the task"
+  no_line " ${tids[0]#t} " "killed task still listed"
+  cons "pstat ${tids[0]}"
+  [ "$rc" -eq 1 ] || fail "pstat of a dead task: status $rc, expected 1"
+  expect_line "^t +${tids[0]#t}  No such task\$" "pstat of a dead task"
+  cons "sig TERM ${tids[1]}"
+  expect_ok sig
+  cons 'jobs'
+  expect_ok jobs
+  ;;
+
+misc)
+  cons 'echo hello   world "a  b"'
+  expect_ok echo
+  expect_line '^hello world a  b$' echo
+  cons version
+  expect_ok version
+  expect_line '^3\.4\.6$' "PVM version"
+  expect_line '^PVM-NG ' "PVM-NG version"
+  cons help
+  expect_ok help
+  expect_line '^Commands are:$' "help list"
+  for c in add alias conf delete echo export halt help id jobs kill mstat ps \
+    pstat quit reset setenv setopt sig spawn unalias unexport version; do
+    expect_line "^  $c " "help lists $c"
+  done
+  cons 'help spawn'
+  expect_line '^Syntax:  spawn ' "help spawn"
+  cons 'setenv CONS_T1 one two; setenv CONS_T2=three; setenv CONS_T1; setenv'
+  expect_ok setenv
+  expect_line '^one two$' "setenv name prints the value"
+  expect_line '^CONS_T2=three$' "setenv lists the environment"
+  cons 'export; export AAA BBB; export; unexport AAA; export'
+  expect_ok export
+  expect_line '^PVM_EXPORT=$' "empty export list"
+  expect_line '^PVM_EXPORT=AAA:BBB$' "export list"
+  expect_line '^PVM_EXPORT=BBB$' "unexport"
+  # The exported variable reaches a spawned task.
+  cons 'setenv CONS_X=passed; export CONS_X; spawn -> /bin/sh -c "echo v=$CONS_X"'
+  expect_line '^\[1:t[0-9a-f]+\] v=passed$' "exported variable in the task"
+  cons conf
+  host=$(awk 'NR == 3 { print $1 }' "$out")
+  cons "mstat $host"
+  expect_ok mstat
+  expect_line "^ +$host  ok\$" "mstat of the host"
+  cons 'mstat no.such.host'
+  [ "$rc" -eq 1 ] || fail "mstat of an unknown host: status $rc"
+  expect_line '^ +no\.such\.host  No such host$' "mstat unknown host"
+  cons 'alias say echo said; say it; alias'
+  expect_ok alias
+  expect_line '^said it$' "alias runs"
+  expect_line "^say	echo said\$" "alias list"
+  cons 'getopt PvmRoute; setopt PvmAutoErr 0; getopt'
+  expect_ok getopt
+  expect_line '^PvmRoute Currently Set to [0-9]+$' getopt
+  expect_line '^PvmAutoErr Changed from [0-9]+ to 0$' setopt
+  cons 'setopt NoSuchOpt 1'
+  [ "$rc" -eq 1 ] || fail "setopt of an unknown option: status $rc"
+  cons 'trace'
+  expect_line 'not supported by this console' "trace"
+  cons 'mstat'
+  [ "$rc" -eq 1 ] || fail "mstat without args: status $rc"
+  expect_line '^mstat: wrong #args' "mstat without args"
+  ;;
+
+halt)
+  cons conf
+  expect_ok conf
+  pid=$(daemon_pid)
+  [ -n "$pid" ] || fail "no pvmd after conf"
+  cons halt
+  expect_ok halt
+  for i in $(seq 50); do
+    is_our_pvmd "$pid" || break
+    sleep 0.1
+  done
+  is_our_pvmd "$pid" && fail "pvmd $pid still running after halt"
+  [ -e "$files.sock" ] && fail "socket $files.sock left after halt"
+  ;;
+
+unknown)
+  cons 'echo one; frobnicate; echo two'
+  [ "$rc" -eq 1 ] || fail "unknown command: status $rc, expected 1"
+  expect_line "^unknown command 'frobnicate'; try help\$" "unknown command hint"
+  expect_line '^two$' "later commands still run"
+  cons 'echo "unterminated'
+  [ "$rc" -eq 1 ] || fail "syntax error: status $rc, expected 1"
+  cons 'spawn /no/such/program'
+  [ "$rc" -eq 1 ] || fail "spawn of a missing file: status $rc, expected 1"
+  expect_line '^0 successful$' "spawn failure count"
+  cons 'kill zz'
+  [ "$rc" -eq 1 ] || fail "kill zz: status $rc, expected 1"
+  cons 'delete no.such.host'
+  [ "$rc" -eq 1 ] || fail "delete of an unknown host: status $rc, expected 1"
+  ;;
+
+stdin)
+  export HOME=$rt
+  printf 'alias hi echo rc-alias\n' >"$rt/.pvmrc"
+  printf 'echo first\nid\n\n# a comment\nhi\nspawn -> /bin/echo piped\necho last\n' |
+    timeout --kill-after=5 90 "$PVM" >"$out" 2>&1
+  rc=$?
+  expect_ok "commands on stdin"
+  no_line 'pvm>' "prompt printed when stdin is not a terminal"
+  expect_line '^first$' "first command"
+  expect_line '^t[0-9a-f]+$' "id"
+  expect_line '^rc-alias$' ".pvmrc alias"
+  expect_line '^\[1:t[0-9a-f]+\] piped$' "spawn output"
+  [ "$(tail -n 1 "$out")" = last ] || fail "last line is not 'last'"
+  printf 'echo x\nnosuch\n' | timeout 60 "$PVM" >"$out" 2>&1
+  rc=$?
+  [ "$rc" -eq 1 ] || fail "stdin with an unknown command: status $rc"
+  export HOME=$HOME_SAVED
+  ;;
+
+interactive)
+  # A terminal through script(1): the prompt, and output that arrives while
+  # the console waits at the prompt.
+  if ! command -v script >/dev/null 2>&1; then
+    echo "SKIP [$CASE]: script(1) is not installed"
+    exit 77
+  fi
+  export HOME=$rt
+  { sleep 1; printf 'spawn -> /bin/sh -c "sleep 1; echo late"\n'; sleep 3
+    printf 'id\nquit\n'; sleep 1; } |
+    timeout --kill-after=5 60 script -qfc "$PVM" /dev/null >"$out" 2>&1
+  rc=$?
+  export HOME=$HOME_SAVED
+  tr -d '\r' <"$out" >"$out.clean" && mv "$out.clean" "$out"
+  expect_ok "interactive console"
+  expect_line '^pvm> ' "prompt"
+  expect_line '^\[1:t[0-9a-f]+\] late$' "output shown at the prompt"
+  expect_line '^\[1\] finished$' "job finished at the prompt"
+  expect_line '^(pvm> )?t[0-9a-f]+$' "id after the output"
+  expect_line 'pvmd still running\.$' "quit"
+  ;;
+
+*)
+  echo "test_console: unknown case '$CASE'" >&2
+  exit 2
+  ;;
+esac
+
+[ "$failures" -eq 0 ] || exit 1
+echo "PASS [$CASE]"
+exit 0

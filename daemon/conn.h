@@ -24,13 +24,13 @@ enum pvmd_conn_state {
 };
 
 struct pvmd_conn {
-  uv_pipe_t pipe;                 /* pipe.data = this */
+  uv_pipe_t pipe; /* pipe.data = this */
   struct pvmd *d;
   pvmw_reader rd;
-  int rd_ready;                   /* rd initialised */
+  int rd_ready; /* rd initialised */
   enum pvmd_conn_state state;
-  struct pvmd_task *task;         /* set by the hello */
-  uid_t uid;                      /* SO_PEERCRED */
+  struct pvmd_task *task; /* set by the hello */
+  uid_t uid;              /* SO_PEERCRED */
   pid_t pid;
   uint64_t since;                 /* accept time, loop ms */
   int reading;                    /* uv_read_start in effect */

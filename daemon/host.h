@@ -10,19 +10,19 @@
 #define PVMD_HOSTNAME_MAX 256
 
 struct pvmd_host {
-  int tid;    /* the daemon's tid: pvmw_tid_make(host number, 0) */
+  int tid; /* the daemon's tid: pvmw_tid_make(host number, 0) */
   char name[PVMD_HOSTNAME_MAX];
   char alias[PVMD_HOSTNAME_MAX]; /* another name it answers to, or "" */
   char arch[16];
   int speed;
   int dsig;
-  int self;   /* this daemon */
+  int self; /* this daemon */
 };
 
 struct pvmd_hosts {
   struct pvmd_host *v; /* v[i] is host number i + 1 (NULL-free prefix) */
   int n;
-  int self;            /* index of this daemon's entry */
+  int self; /* index of this daemon's entry */
 };
 
 /* Builds the table with this host only, under name (the -n name, else

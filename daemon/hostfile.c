@@ -18,8 +18,7 @@ int pvmd_hostfile_check(const char *path, const struct pvmd_hosts *hosts) {
 
   if (!fp) {
     int e = errno;
-    fprintf(stderr, "pvmd: cannot read host file %s: %s\n", path,
-            strerror(e));
+    fprintf(stderr, "pvmd: cannot read host file %s: %s\n", path, strerror(e));
     pvmd_log("cannot read host file %s: %s", path, strerror(e));
     return -1;
   }

@@ -10,7 +10,9 @@ struct pvmd_list {
   struct pvmd_list *prev, *next;
 };
 
-static inline void pvmd_list_init(struct pvmd_list *h) { h->prev = h->next = h; }
+static inline void pvmd_list_init(struct pvmd_list *h) {
+  h->prev = h->next = h;
+}
 static inline int pvmd_list_empty(const struct pvmd_list *h) {
   return h->next == h;
 }
@@ -18,7 +20,8 @@ static inline int pvmd_list_empty(const struct pvmd_list *h) {
 static inline int pvmd_list_linked(const struct pvmd_list *n) {
   return n->next != n && n->next != NULL;
 }
-static inline void pvmd_list_add_tail(struct pvmd_list *h, struct pvmd_list *n) {
+static inline void pvmd_list_add_tail(struct pvmd_list *h,
+                                      struct pvmd_list *n) {
   n->prev = h->prev;
   n->next = h;
   h->prev->next = n;
@@ -33,7 +36,7 @@ static inline void pvmd_list_remove(struct pvmd_list *n) {
 }
 
 #define pvmd_container_of(ptr, type, member)                                   \
-  ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Iterates a list while allowing the current node to be removed. */
 #define pvmd_list_each_safe(pos, tmp, head)                                    \

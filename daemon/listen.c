@@ -174,8 +174,8 @@ static const char *base_name(const char *path) {
 
 /* The task entry for a hello: the spawned entry it names, else a new one.
  * Returns NULL with *err set when the table is full. */
-static struct pvmd_task *hello_task(struct pvmd_conn *c,
-                                    const Pvmng__Hello *h, int *err) {
+static struct pvmd_task *hello_task(struct pvmd_conn *c, const Pvmng__Hello *h,
+                                    int *err) {
   struct pvmd *d = c->d;
   struct pvmd_task *t = NULL;
 
@@ -214,8 +214,7 @@ static void hello_accept(struct pvmd_conn *c, uint32_t req_id,
   t = hello_task(c, h, &err);
   if (!t) {
     pvmd_hello_refuse(c, req_id, err,
-                      err == PvmOutOfRes ? "task table full"
-                                         : "out of memory");
+                      err == PvmOutOfRes ? "task table full" : "out of memory");
     return;
   }
   t->conn = c;

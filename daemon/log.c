@@ -20,8 +20,8 @@ static unsigned log_debug;
 static pid_t log_pid;
 
 int pvmd_log_open(const char *path, int to_stderr) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-                0600);
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return -1;
   if (log_fd >= 0)
@@ -56,7 +56,7 @@ static void log_write(int fd, const char *buf, size_t len) {
 }
 
 __attribute__((format(printf, 1, 0))) static void log_vline(const char *fmt,
-                                                           va_list ap) {
+                                                            va_list ap) {
   char line[LOG_LINE_MAX];
   int saved = errno;
   time_t now = time(NULL);

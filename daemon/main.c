@@ -58,8 +58,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
       break;
     case 's':
     case 'S':
-      fprintf(stderr, "pvmd: -%c (slave mode) is not supported yet: this "
-                      "daemon runs a one-host virtual machine\n",
+      fprintf(stderr,
+              "pvmd: -%c (slave mode) is not supported yet: this "
+              "daemon runs a one-host virtual machine\n",
               ch);
       return -1;
     default:

@@ -38,8 +38,8 @@ pvmw_frame *pvmd_output_frame(int src, int dst, int code, int ctx, int tid,
   h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
   h.total_len = body;
   hl = pvmw_msghdr_encode(&h, hdr);
-  if (hl == 0 || (f = pvmw_frame_alloc(PVMW_FT_MESSAGE,
-                                       (uint32_t)(hl + body))) == NULL)
+  if (hl == 0 ||
+      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + body))) == NULL)
     return NULL;
   p = f->payload;
   memcpy(p, hdr, hl);
@@ -84,8 +84,7 @@ static void emit(struct pvmd_outpipe *p, const char *bytes, size_t n) {
     return;
   if (shown > 0 && bytes[shown - 1] == '\n')
     shown--;
-  pvmd_log("[%s] %.*s", pvmw_tid_str(t->tid, tb, sizeof tb), (int)shown,
-           bytes);
+  pvmd_log("[%s] %.*s", pvmw_tid_str(t->tid, tb, sizeof tb), (int)shown, bytes);
 }
 
 /* Cuts buf into lines. */
@@ -164,8 +163,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   p->eof = 1;
   close_pipe(p);
-  if (t->out[0].eof && t->out[1].eof)
-    send_output(t, NULL, 0, NULL); /* END */
+  if (t->out[0].eof && t->out[1].eof) {
+    int rc = send_output(t, NULL, 0, NULL); /* END */
+    pvmd_debug("output of t%x ended%s", (unsigned)t->tid,
+               rc == PVMD_ROUTE_NONE ? "" : " (END sent)");
+  }
 }
 
 static void pipe_resume(struct pvmd_waiter *w) {
@@ -191,7 +193,9 @@ void pvmd_output_prepare(struct pvmd_task *t, uv_loop_t *loop,
 }
 
 void pvmd_output_start(struct pvmd_task *t) {
-  send_output(t, NULL, -1, NULL); /* BEGIN */
+  if (send_output(t, NULL, -1, NULL) != PVMD_ROUTE_NONE) /* BEGIN */
+    pvmd_debug("output of t%x goes to t%x", (unsigned)t->tid,
+               (unsigned)t->out_tid);
   for (int i = 0; i < 2; i++) {
     struct pvmd_outpipe *p = &t->out[i];
     int rc = uv_read_start((uv_stream_t *)&p->pipe, on_alloc, on_read);

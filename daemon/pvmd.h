@@ -16,41 +16,41 @@
 #include "task.h"
 
 struct pvmd_limits {
-  uint32_t max_frame;         /* largest frame payload read from a task */
-  uint64_t max_message;       /* largest whole message body */
-  size_t high_water;          /* a destination's queued bytes above which
-                                 senders to it stop being read */
-  size_t low_water;           /* ... and below which they resume */
-  int max_tasks;              /* task table entries, in every state */
-  int spawn_max_ntask;        /* pvm_spawn's ntask */
-  int spawn_max_argv;         /* arguments per spawn */
+  uint32_t max_frame;          /* largest frame payload read from a task */
+  uint64_t max_message;        /* largest whole message body */
+  size_t high_water;           /* a destination's queued bytes above which
+                                  senders to it stop being read */
+  size_t low_water;            /* ... and below which they resume */
+  int max_tasks;               /* task table entries, in every state */
+  int spawn_max_ntask;         /* pvm_spawn's ntask */
+  int spawn_max_argv;          /* arguments per spawn */
   size_t spawn_max_argv_bytes; /* their total size, NULs included */
-  int spawn_max_env;          /* environment entries per spawn */
-  size_t out_line_max;        /* task output is cut into lines this long */
-  unsigned hello_timeout_ms;  /* a connection must say hello within this */
-  unsigned halt_grace_ms;     /* SIGTERM to SIGKILL at halt */
-  unsigned halt_reap_ms;      /* SIGKILL to closing everything */
+  int spawn_max_env;           /* environment entries per spawn */
+  size_t out_line_max;         /* task output is cut into lines this long */
+  unsigned hello_timeout_ms;   /* a connection must say hello within this */
+  unsigned halt_grace_ms;      /* SIGTERM to SIGKILL at halt */
+  unsigned halt_reap_ms;       /* SIGKILL to closing everything */
 };
 
 /* Counters since start (cur: current values). */
 struct pvmd_stats {
   uint64_t conns_accepted;
-  uint64_t conns_refused;      /* wrong uid, accept failures */
+  uint64_t conns_refused; /* wrong uid, accept failures */
   uint64_t conns_cur;
-  uint64_t conns_closed_bad;   /* closed for a protocol violation */
-  uint64_t tasks_cur;          /* task table entries */
+  uint64_t conns_closed_bad; /* closed for a protocol violation */
+  uint64_t tasks_cur;        /* task table entries */
   uint64_t tasks_spawned;
   uint64_t spawn_failed;
   uint64_t frames_in;
-  uint64_t frames_rejected;    /* malformed, oversized, out of place */
+  uint64_t frames_rejected; /* malformed, oversized, out of place */
   uint64_t msgs_forwarded;
-  uint64_t msgs_dropped;       /* no such destination */
+  uint64_t msgs_dropped; /* no such destination */
   uint64_t output_lines;
   uint64_t bytes_in;
   uint64_t bytes_out;
-  uint64_t bytes_queued_cur;   /* written with uv_write, not yet completed */
+  uint64_t bytes_queued_cur; /* written with uv_write, not yet completed */
   uint64_t bytes_queued_peak;
-  uint64_t senders_paused;     /* times a sender was paused by backpressure */
+  uint64_t senders_paused; /* times a sender was paused by backpressure */
 };
 
 struct pvmd {
@@ -64,29 +64,29 @@ struct pvmd {
   char log_path[PATH_MAX];
   uid_t uid;
   int host_no;
-  int tid;                     /* this daemon's tid */
+  int tid; /* this daemon's tid */
 
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
-  struct pvmd_list conns;      /* struct pvmd_conn.node */
+  struct pvmd_list conns; /* struct pvmd_conn.node */
 
-  int listen_fd;               /* bound and listening before the loop */
+  int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;
   int listener_open;
   int emfile_warned;
-  uv_pipe_t reject;            /* takes a connection that cannot be served */
+  uv_pipe_t reject; /* takes a connection that cannot be served */
   int reject_busy;
   uv_signal_t sig[3];
   int sig_open;
-  uv_timer_t hello_timer;      /* sweeps connections that never said hello */
+  uv_timer_t hello_timer; /* sweeps connections that never said hello */
   int hello_timer_open;
 
   /* halt */
   int halting;
-  int halt_phase;              /* 0 none, 1 SIGTERM sent, 2 SIGKILL sent,
-                                  3 closing */
-  int halt_requester;          /* tid that asked, 0 for a signal */
-  pid_t halt_req_pid;          /* its process, -1 if none */
+  int halt_phase;     /* 0 none, 1 SIGTERM sent, 2 SIGKILL sent,
+                         3 closing */
+  int halt_requester; /* tid that asked, 0 for a signal */
+  pid_t halt_req_pid; /* its process, -1 if none */
   uv_timer_t halt_timer;
   int halt_timer_open;
 };

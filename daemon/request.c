@@ -39,8 +39,7 @@ static void reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
 }
 
 /* A local task that a signal may be sent to, or an error code. */
-static int signal_target(struct pvmd_conn *c, int tid,
-                         struct pvmd_task **out) {
+static int signal_target(struct pvmd_conn *c, int tid, struct pvmd_task **out) {
   struct pvmd *d = c->d;
   struct pvmd_task *t;
 
@@ -57,8 +56,8 @@ static int signal_target(struct pvmd_conn *c, int tid,
   return 0;
 }
 
-static void do_signal(struct pvmd_conn *c, uint32_t req_id, int tid,
-                      int signum, const char *what) {
+static void do_signal(struct pvmd_conn *c, uint32_t req_id, int tid, int signum,
+                      const char *what) {
   struct pvmd_task *t = NULL;
   char tb[16];
   int rc = signal_target(c, tid, &t);

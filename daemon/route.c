@@ -97,8 +97,7 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
   if ((h.flags & PVMW_MF_FIRST) && h.total_len > d->lim.max_message) {
     pvmw_frame_free(f);
     d->st.frames_rejected++;
-    pvmd_conn_reject(c,
-                     "message of %llu bytes is over the limit of %llu bytes",
+    pvmd_conn_reject(c, "message of %llu bytes is over the limit of %llu bytes",
                      (unsigned long long)h.total_len,
                      (unsigned long long)d->lim.max_message);
     return;
@@ -122,8 +121,8 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
   rc = pvmd_route_deliver(d, dst, f, &c->wait);
   if (rc == PVMD_ROUTE_NONE) {
     d->st.msgs_dropped++;
-    pvmd_debug("dropping a message (tag %d) from %s to %s: no such task",
-               h.tag, c->who, pvmw_tid_str(dst, db, sizeof db));
+    pvmd_debug("dropping a message (tag %d) from %s to %s: no such task", h.tag,
+               c->who, pvmw_tid_str(dst, db, sizeof db));
     return;
   }
   d->st.msgs_forwarded++;

@@ -43,8 +43,8 @@ int pvmd_spawn_check(const struct pvmd_limits *lim,
     return PvmBadParam;
   }
   if (r->n_argv > (size_t)lim->spawn_max_argv) {
-    snprintf(err, errlen, "%zu arguments, more than the limit of %d",
-             r->n_argv, lim->spawn_max_argv);
+    snprintf(err, errlen, "%zu arguments, more than the limit of %d", r->n_argv,
+             lim->spawn_max_argv);
     return PvmBadParam;
   }
   for (size_t i = 0; i < r->n_argv; i++)
@@ -105,13 +105,11 @@ int pvmd_spawn_where(const struct pvmd_hosts *hosts,
 
 static int is_exec_file(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-         access(path, X_OK) == 0;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
 /* Appends s (n bytes) to out at *len; returns -1 when it does not fit. */
-static int put(char *out, size_t outlen, size_t *len, const char *s,
-               size_t n) {
+static int put(char *out, size_t outlen, size_t *len, const char *s, size_t n) {
   if (*len + n + 1 > outlen)
     return -1;
   memcpy(out + *len, s, n);
@@ -169,8 +167,8 @@ static int try_dir(const char *dir, const char *file, char *out,
 
 /* Tries each element of a ':'-separated list; expand selects PVM_PATH's
  * expansion. */
-static int try_list(const char *list, int expand, const char *file,
-                    char *out, size_t outlen) {
+static int try_list(const char *list, int expand, const char *file, char *out,
+                    size_t outlen) {
   char dir[PATH_MAX];
   while (list && *list) {
     const char *end = strchr(list, ':');
@@ -206,8 +204,9 @@ int pvmd_spawn_find(const char *file, char *out, size_t outlen) {
   }
   if (try_list(getenv("PVM_PATH"), 1, file, out, outlen) == 0)
     return 0;
-  if (home && snprintf(dir, sizeof dir, "%s/pvm3/bin/%s", home, PVMD_ARCH) <
-                  (int)sizeof dir &&
+  if (home &&
+      snprintf(dir, sizeof dir, "%s/pvm3/bin/%s", home, PVMD_ARCH) <
+          (int)sizeof dir &&
       try_dir(dir, file, out, outlen) == 0)
     return 0;
   if (root && root[0] &&
@@ -294,8 +293,7 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig) {
                pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid, sig);
   else
     pvmd_debug("%s (pid %ld) exited with status %d",
-               pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid,
-               (int)status);
+               pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid, (int)status);
   if (!t->gone)
     pvmd_task_set_gone(t);
   uv_close((uv_handle_t *)p, on_proc_closed);

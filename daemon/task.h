@@ -24,9 +24,9 @@ enum { PVMD_TF_FORKD = 0x1, PVMD_TF_CONN = 0x4 };
 struct pvmd_outpipe {
   uv_pipe_t pipe;
   struct pvmd_task *task;
-  int open;                /* handle initialised, close not yet completed */
-  int eof;                 /* no more bytes will come */
-  char *line;              /* partial line, lim.out_line_max bytes */
+  int open;   /* handle initialised, close not yet completed */
+  int eof;    /* no more bytes will come */
+  char *line; /* partial line, lim.out_line_max bytes */
   size_t len;
   struct pvmd_waiter wait; /* parked while out_tid's queue is full */
 };
@@ -34,24 +34,24 @@ struct pvmd_outpipe {
 struct pvmd_tasks;
 
 struct pvmd_task {
-  struct pvmd *d;          /* NULL in unit tests */
-  struct pvmd_tasks *ts;   /* the table holding it */
+  struct pvmd *d;        /* NULL in unit tests */
+  struct pvmd_tasks *ts; /* the table holding it */
   int tid;
-  int ptid;                /* parent tid, 0 if none */
-  pid_t pid;               /* spawned: the child; connected: SO_PEERCRED */
-  int flags;               /* PVMD_TF_* */
-  char *name;              /* executable base name, or hello's name */
-  struct pvmd_conn *conn;  /* its connection, NULL when not connected */
-  unsigned spawned : 1;    /* started by this daemon */
-  unsigned running : 1;    /* spawned and no exit seen yet */
-  unsigned connected : 1;  /* has said hello at some point */
-  unsigned gone : 1;       /* pvm_exit or disconnected */
+  int ptid;               /* parent tid, 0 if none */
+  pid_t pid;              /* spawned: the child; connected: SO_PEERCRED */
+  int flags;              /* PVMD_TF_* */
+  char *name;             /* executable base name, or hello's name */
+  struct pvmd_conn *conn; /* its connection, NULL when not connected */
+  unsigned spawned : 1;   /* started by this daemon */
+  unsigned running : 1;   /* spawned and no exit seen yet */
+  unsigned connected : 1; /* has said hello at some point */
+  unsigned gone : 1;      /* pvm_exit or disconnected */
   unsigned halt_signaled : 1;
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
   uv_process_t proc;
   struct pvmd_outpipe out[2];
-  int handles_open;        /* libuv handles whose close is pending */
-  struct pvmd_list held;   /* frames sent to it before it connected */
+  int handles_open;      /* libuv handles whose close is pending */
+  struct pvmd_list held; /* frames sent to it before it connected */
   size_t held_bytes;
   struct pvmd_list held_waiters; /* producers paused on a full hold */
   int exit_status, term_signal;
@@ -62,11 +62,11 @@ struct pvmd_task {
 struct pvmd_tasks {
   struct pvmd *d;
   struct pvmd_task **buckets;
-  unsigned nbuckets;       /* power of two */
-  int count;               /* entries, every state */
-  int max;                 /* limit on count */
+  unsigned nbuckets; /* power of two */
+  int count;         /* entries, every state */
+  int max;           /* limit on count */
   int host_no;
-  int next_local;          /* next local part to try */
+  int next_local; /* next local part to try */
   struct pvmd_list all;
 };
 

@@ -21,6 +21,7 @@
 #include "buffer.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "route.h"
 #include "rundir.h"
 #include "tid.h"
 
@@ -31,6 +32,7 @@ struct lpvm_conn lpvm_conn = {.state = LPVM_DOWN};
  * route keeps per-link order). */
 struct partial {
   struct partial *next;
+  int via; /* 0: came through the daemon; else the direct peer's tid */
   int src, tag, ctx, enc, wid;
   uint64_t total;
   char *data;
@@ -126,31 +128,47 @@ static void deliver(int enc, int src, int tag, int ctx, int wid,
   }
 }
 
-static struct partial **find_partial(int src) {
-  struct partial **pp = &C.partials;
-  while (*pp != NULL && (*pp)->src != src)
-    pp = &(*pp)->next;
-  return pp;
-}
-
 static void free_partial(struct partial *p) {
   free(p->data);
   free(p);
 }
 
-/* Returns 0, or a negative code when the fragment stream is malformed. */
-static int on_message(pvmw_frame *f) {
+static struct partial **find_partial(int src, int via) {
+  struct partial **pp = &C.partials;
+  while (*pp != NULL && ((*pp)->src != src || (*pp)->via != via))
+    pp = &(*pp)->next;
+  return pp;
+}
+
+void lpvm_drop_partial(int src, int via) {
+  struct partial **pp = find_partial(src, via), *p = *pp;
+  if (p != NULL) {
+    *pp = p->next;
+    free_partial(p);
+  }
+}
+
+
+int lpvm_message_frame(pvmw_frame *f, int via) {
   Pvmng__MsgHeader h;
   const uint8_t *body;
   uint32_t blen;
   struct partial **pp, *p;
 
   if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) < 0 ||
-      (h.encoding != PvmDataDefault && h.encoding != PvmDataRaw)) {
+      (h.encoding != PvmDataDefault && h.encoding != PvmDataRaw) ||
+      (via > 0 && (int)h.src != via)) {
     pvmw_frame_free(f);
     return PvmBadMsg;
   }
-  pp = find_partial((int)h.src);
+  /* Route switches and messages held back to keep per-pair order when a
+   * direct link comes or goes are the routing layer's business; it hands
+   * held frames back with via = LPVM_VIA_REPLAY. */
+  if (via == 0 && lpvm_route_daemon_frame((int)h.src, h.ctx, h.tag, f))
+    return 0;
+  if (via == LPVM_VIA_REPLAY)
+    via = 0;
+  pp = find_partial((int)h.src, via);
   if ((h.flags & PVMW_MF_FIRST) && (h.flags & PVMW_MF_LAST) && *pp == NULL) {
     /* The common case: the whole message in one frame, kept in place. */
     deliver((int)h.encoding, (int)h.src, h.tag, h.ctx, (int)h.wid,
@@ -167,6 +185,7 @@ static int on_message(pvmw_frame *f) {
       pvmw_frame_free(f);
       return PvmNoMem;
     }
+    p->via = via;
     p->src = (int)h.src;
     p->tag = h.tag;
     p->ctx = h.ctx;
@@ -219,7 +238,7 @@ static void lose_link(const char *why);
 static int on_frame(void *ctx, pvmw_frame *f) {
   (void)ctx;
   if (f->type == PVMW_FT_MESSAGE) {
-    int rc = on_message(f);
+    int rc = lpvm_message_frame(f, 0);
     if (rc < 0) {
       lose_link("malformed message from the daemon");
       return 1;
@@ -310,15 +329,17 @@ static void on_write(uv_write_t *req, int status) {
 /* Writes all of bufs[0..n), blocking (pumping the loop, so that incoming
  * data keeps flowing) until the kernel has taken every byte. The caller's
  * memory must stay valid until then, which it does: we return only after. */
-static int write_all(uv_buf_t *bufs, unsigned n) {
+int lpvm_write_all(uv_stream_t *s, uv_buf_t *bufs, unsigned n) {
   int r;
-  if (lpvm_conn.state != LPVM_UP)
+  int daemon = s == (uv_stream_t *)&C.pipe;
+  if (lpvm_conn.state != LPVM_UP || uv_is_closing((uv_handle_t *)s))
     return PvmSysErr;
-  r = uv_try_write((uv_stream_t *)&C.pipe, bufs, n);
+  r = uv_try_write(s, bufs, n);
   if (r == UV_EAGAIN)
     r = 0;
   if (r < 0) {
-    lose_link(uv_strerror(r));
+    if (daemon)
+      lose_link(uv_strerror(r));
     return PvmSysErr;
   }
   size_t done = (size_t)r;
@@ -336,14 +357,16 @@ static int write_all(uv_buf_t *bufs, unsigned n) {
     return PvmNoMem;
   C.write_status = 0;
   C.writes_pending++;
-  r = uv_write(req, (uv_stream_t *)&C.pipe, bufs, n, on_write);
+  r = uv_write(req, s, bufs, n, on_write);
   if (r < 0) {
     C.writes_pending--;
     free(req);
-    lose_link(uv_strerror(r));
+    if (daemon)
+      lose_link(uv_strerror(r));
     return PvmSysErr;
   }
-  while (C.writes_pending > 0 && lpvm_conn.state == LPVM_UP)
+  while (C.writes_pending > 0 && lpvm_conn.state == LPVM_UP &&
+         C.write_status == 0)
     uv_run(&C.loop, UV_RUN_ONCE);
   if (C.writes_pending > 0) {
     /* The link died under us; let libuv cancel the request. */
@@ -360,7 +383,7 @@ static int send_control(Pvmng__Control *c) {
   if (f == NULL)
     return PvmNoMem;
   uv_buf_t b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
-  rc = write_all(&b, 1);
+  rc = lpvm_write_all((uv_stream_t *)&C.pipe, &b, 1);
   pvmw_frame_free(f);
   return rc;
 }
@@ -376,8 +399,8 @@ struct span {
 
 /* Sends one message whose body is the concatenation of spans. Fragments
  * and their headers are written in batches of vectored writes. */
-static int send_spans(int dst, int tag, int ctx, int enc, const struct span *sp,
-                      int nsp, size_t total) {
+static int send_spans(uv_stream_t *out, int dst, int tag, int ctx, int enc,
+                      const struct span *sp, int nsp, size_t total) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   size_t frag = (size_t)lpvm_opts.frag_size;
   size_t maxfrag = lpvm_conn.max_frame - 2 - PVMW_MAX_MSGHDR;
@@ -423,7 +446,7 @@ static int send_spans(int dst, int tag, int ctx, int enc, const struct span *sp,
       soff += take;
       left -= take;
       if (nb == IOV_BATCH) {
-        rc = write_all(bufs, nb);
+        rc = lpvm_write_all(out, bufs, nb);
         nb = 0;
         nh = 0;
         if (rc < 0)
@@ -433,7 +456,7 @@ static int send_spans(int dst, int tag, int ctx, int enc, const struct span *sp,
     sent += flen;
     first = 0;
     if (nb + 2 >= IOV_BATCH || nh == IOV_BATCH) {
-      rc = write_all(bufs, nb);
+      rc = lpvm_write_all(out, bufs, nb);
       nb = 0;
       nh = 0;
       if (rc < 0)
@@ -441,10 +464,27 @@ static int send_spans(int dst, int tag, int ctx, int enc, const struct span *sp,
     }
   } while (sent < total);
   if (nb > 0)
-    rc = write_all(bufs, nb);
+    rc = lpvm_write_all(out, bufs, nb);
 out:
   free(hdrs);
   return rc;
+}
+
+/* Sends over the direct link to dst when there is one, else through the
+ * daemon. A message that cannot be written whole to a link goes again
+ * through the daemon; the receiver drops the partial copy when it sees the
+ * link end, and holds the daemon copy until then, so it arrives once and in
+ * order. */
+static int send_routed(int dst, int tag, int ctx, int enc,
+                       const struct span *sp, int nsp, size_t total) {
+  uv_stream_t *link = lpvm_route_for(dst);
+  if (link != NULL) {
+    if (send_spans(link, dst, tag, ctx, enc, sp, nsp, total) == 0)
+      return 0;
+    lpvm_route_broken(dst);
+  }
+  return send_spans((uv_stream_t *)&C.pipe, dst, tag, ctx, enc, sp, nsp,
+                    total);
 }
 
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
@@ -475,17 +515,30 @@ int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
     total = b->len;
     n = 1;
   }
-  rc = send_spans(dst, tag, ctx,
-                  b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw, sp,
-                  n, total);
+  rc = send_routed(dst, tag, ctx,
+                   b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw, sp,
+                   n, total);
   if (sp != stack)
     free(sp);
   return rc;
 }
 
+int lpvm_send_via_daemon(int dst, int tag, int ctx, const void *data,
+                         size_t len) {
+  struct span sp = {data, len};
+  return send_spans((uv_stream_t *)&C.pipe, dst, tag, ctx, PvmDataRaw, &sp,
+                    len ? 1 : 0, len);
+}
+
+uv_loop_t *lpvm_loop(void) { return &C.loop; }
+
+uv_stream_t *lpvm_daemon_stream(void) { return (uv_stream_t *)&C.pipe; }
+
+const char *lpvm_daemon_socket(void) { return C.sock; }
+
 int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len) {
   struct span sp = {data, len};
-  return send_spans(dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
+  return send_routed(dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -675,6 +728,7 @@ int lpvm_connect(const char *fn) {
   lpvm_opts.out_code = lpvm_opts.self_out_code = hr->out_code;
   lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
   pvmng__control__free_unpacked(rep, NULL);
+  lpvm_route_start();
   return 0;
 }
 
@@ -687,6 +741,7 @@ int lpvm_conn_fd(void) {
 }
 
 void lpvm_disconnect(void) {
+  lpvm_route_stop();
   while (lpvm_conn.queue.next != NULL &&
          lpvm_conn.queue.next != &lpvm_conn.queue) {
     struct lpvm_qmsg *m = lpvm_conn.queue.next;

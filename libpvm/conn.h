@@ -9,12 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "frame.h"
 
 /* Reserved context for the library's own system messages (task output
  * caught with pvm_catchout). User receives never see this context. */
 #define LPVM_SYSCTX 0x7ffffff0
 #define LPVM_TAG_OUTPUT 0x7ffffff1
+/* Sent through the daemon by a task that starts using a direct link: every
+ * message it sent through the daemon before is ahead of this one. */
+#define LPVM_TAG_ROUTE 0x7ffffff2
 
 /* A received message waiting in the queue. */
 struct lpvm_qmsg {
@@ -52,6 +57,24 @@ int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply);
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid);
 /* Sends len bytes at data as one raw-encoded message (pvm_psend). */
 int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len);
+
+/* Writes all of bufs to stream s, pumping the loop until the kernel has
+ * taken every byte (never call it from a libuv callback). Returns 0 or
+ * PvmSysErr; a failure on the daemon link marks the connection lost. */
+int lpvm_write_all(uv_stream_t *s, uv_buf_t *bufs, unsigned n);
+/* Sends a raw message through the daemon whatever the route (markers). */
+int lpvm_send_via_daemon(int dst, int tag, int ctx, const void *data,
+                         size_t len);
+/* Handles one message frame that arrived through the daemon (via 0) or a
+ * direct link from task `via`. Takes f. Returns 0 or PvmBadMsg/PvmNoMem. */
+int lpvm_message_frame(pvmw_frame *f, int via);
+#define LPVM_VIA_REPLAY (-1) /* a daemon frame released by the router */
+/* Forgets a half-reassembled message from src that came by via. */
+void lpvm_drop_partial(int src, int via);
+/* The library's loop and the daemon's socket path. */
+uv_loop_t *lpvm_loop(void);
+uv_stream_t *lpvm_daemon_stream(void);
+const char *lpvm_daemon_socket(void);
 
 /* Runs the loop once for new input. With timeout_ms < 0 it blocks until
  * something happens; 0 polls; otherwise waits at most timeout_ms.

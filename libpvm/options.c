@@ -3,6 +3,7 @@
  * size are remembered and used by the message path; trace options are
  * remembered for tools that read them back. */
 #include "lpvm.h"
+#include "route.h"
 #include "pvm3.h"
 
 #define DEFAULT_FRAG_SIZE (1 << 20)
@@ -83,6 +84,7 @@ int pvm_setopt(int what, int val) {
   case PvmSelfTraceTid: lpvm_opts.trace_tid = val; break;
   case PvmSelfTraceCode: lpvm_opts.trace_code = val; break;
   case PvmSelfTraceContext: lpvm_opts.trace_ctx = val; break;
+  case PvmRoute: lpvm_route_policy(val); break;
   default: break;
   }
   return old;

@@ -12,7 +12,7 @@
 
 /* PVM error codes used here (values fixed by pvm3.h). */
 #define W_PvmBadMsg (-12)
-#define W_PvmBadVersion (-28)
+#define W_PvmBadVersion (-26)
 
 #define STAGE_CAP (64u * 1024u)
 

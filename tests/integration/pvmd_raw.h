@@ -38,21 +38,21 @@ struct raw_stash {
 
 /* Test state, reachable from the failure and signal paths. */
 static struct {
-  const char *prog;        /* name used in messages */
-  const char *pvmd;        /* path of the daemon under test */
-  char dir[PATH_MAX];      /* $PVM_TMP, from mkdtemp */
+  const char *prog;   /* name used in messages */
+  const char *pvmd;   /* path of the daemon under test */
+  char dir[PATH_MAX]; /* $PVM_TMP, from mkdtemp */
   char vmid[64];
-  char rundir[PATH_MAX];   /* $PVM_TMP/pvm-<uid> */
+  char rundir[PATH_MAX]; /* $PVM_TMP/pvm-<uid> */
   char sock[PATH_MAX];
   char lock[PATH_MAX];
   char log[PATH_MAX];
   pid_t pids[RAW_MAX_DAEMONS]; /* daemons started, 0 once reaped */
   int npids;
-  struct raw_stash *stash;     /* messages that arrived before a reply */
+  struct raw_stash *stash; /* messages that arrived before a reply */
 } raw;
 
 static inline int raw_rm_one(const char *path, const struct stat *st, int flag,
-                      struct FTW *ftw) {
+                             struct FTW *ftw) {
   (void)st;
   (void)flag;
   (void)ftw;
@@ -165,9 +165,10 @@ static inline void raw_sleep_ms(int ms) {
 
 /* Makes the private directory and VM id and sets the environment that the
  * daemon (and raw_connect) use. guard_s bounds the whole test. */
-static inline void raw_setup(const char *prog, const char *pvmd, unsigned guard_s) {
+static inline void raw_setup(const char *prog, const char *pvmd,
+                             unsigned guard_s) {
   static const int fatal[] = {SIGALRM, SIGSEGV, SIGBUS, SIGABRT, SIGINT,
-                              SIGTERM, SIGHUP, SIGFPE, SIGILL};
+                              SIGTERM, SIGHUP,  SIGFPE, SIGILL};
   const char *tmp = getenv("TMPDIR");
   const char *base = strrchr(prog, '/');
   struct sigaction sa;
@@ -199,8 +200,8 @@ static inline void raw_setup(const char *prog, const char *pvmd, unsigned guard_
                          raw.rundir, raw.vmid) < (int)sizeof raw.sock &&
                 snprintf(raw.lock, sizeof raw.lock, "%s/pvmd.%s.lock",
                          raw.rundir, raw.vmid) < (int)sizeof raw.lock &&
-                snprintf(raw.log, sizeof raw.log, "%s/pvmd.%s.log",
-                         raw.rundir, raw.vmid) < (int)sizeof raw.log,
+                snprintf(raw.log, sizeof raw.log, "%s/pvmd.%s.log", raw.rundir,
+                         raw.vmid) < (int)sizeof raw.log,
             "runtime paths too long under %s", raw.dir);
   setenv("PVM_TMP", raw.dir, 1);
   setenv("PVM_VMID", raw.vmid, 1);
@@ -225,10 +226,10 @@ static inline pid_t raw_spawn_pvmd_mode(int foreground) {
     int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int nul = open("/dev/null", O_RDONLY);
     sigset_t none;
-    if (fd >= 0)
-      dup2(fd, 2);
-    if (nul >= 0)
-      dup2(nul, 0);
+    if (fd >= 0 && dup2(fd, 2) >= 0 && fd > 2)
+      close(fd);
+    if (nul >= 0 && dup2(nul, 0) >= 0 && nul > 2)
+      close(nul);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
@@ -312,8 +313,8 @@ static inline void raw_wait_ready(pid_t pid) {
   while (raw_now() < end) {
     int st, fd;
     RAW_CHECK(waitpid(pid, &st, WNOHANG) == 0,
-              "pvmd (pid %ld) exited during start-up (status 0x%x)",
-              (long)pid, st);
+              "pvmd (pid %ld) exited during start-up (status 0x%x)", (long)pid,
+              st);
     fd = raw_try_connect();
     if (fd >= 0) {
       close(fd);
@@ -374,7 +375,8 @@ static inline void raw_write_lenient(int fd, const void *buf, size_t n) {
 
 /* Reads exactly n bytes before the deadline. Returns n, 0 on EOF, -1 on
  * timeout or error. */
-static inline ssize_t raw_read_full(int fd, void *buf, size_t n, double deadline) {
+static inline ssize_t raw_read_full(int fd, void *buf, size_t n,
+                                    double deadline) {
   char *p = buf;
   size_t have = 0;
   while (have < n) {
@@ -411,8 +413,8 @@ static inline pvmw_frame *raw_recv_frame(int fd, double timeout_s, int *eof) {
     *eof = r == 0;
   if (r <= 0)
     return NULL;
-  RAW_CHECK(pvmw_hdr_check(hdr, PVMW_MAX_FRAME, &type, &len, err,
-                           sizeof err) == 0,
+  RAW_CHECK(pvmw_hdr_check(hdr, PVMW_MAX_FRAME, &type, &len, err, sizeof err) ==
+                0,
             "bad frame from pvmd: %s", err);
   f = pvmw_frame_alloc(type, len);
   RAW_CHECK(f != NULL, "out of memory");
@@ -443,7 +445,7 @@ static inline int raw_wait_eof(int fd, double timeout_s) {
 }
 
 static inline void raw_send_frame(int fd, int type, const void *payload,
-                           uint32_t len) {
+                                  uint32_t len) {
   uint8_t hdr[PVMW_HDR_LEN];
   pvmw_hdr_put(hdr, type, len);
   raw_write_all(fd, hdr, sizeof hdr);
@@ -461,7 +463,7 @@ static inline void raw_send_control(int fd, const Pvmng__Control *m) {
 /* The next control message; fails the test on EOF or timeout. Message
  * frames that arrive first are skipped when skip_messages is set. */
 static inline Pvmng__Control *raw_recv_control(int fd, double timeout_s,
-                                        int skip_messages) {
+                                               int skip_messages) {
   for (;;) {
     int eof = 0;
     pvmw_frame *f = raw_recv_frame(fd, timeout_s, &eof);
@@ -519,8 +521,8 @@ static inline void raw_stash_drop(int fd) {
 }
 
 /* Sends a hello; returns the HelloReply's Control (caller frees). */
-static inline Pvmng__Control *raw_hello_full(int fd, uint32_t version,
-                                      const char *vmid, uint32_t spawned) {
+static inline Pvmng__Control *
+raw_hello_full(int fd, uint32_t version, const char *vmid, uint32_t spawned) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__Hello h = PVMNG__HELLO__INIT;
   Pvmng__Control *r;
@@ -558,7 +560,8 @@ static inline int raw_hello(int fd) {
 }
 
 /* Sends request m with req_id and returns the reply (caller frees). */
-static inline Pvmng__Control *raw_request(int fd, Pvmng__Control *m, uint32_t id) {
+static inline Pvmng__Control *raw_request(int fd, Pvmng__Control *m,
+                                          uint32_t id) {
   Pvmng__Control *r;
   m->req_id = id;
   raw_send_control(fd, m);
@@ -599,8 +602,8 @@ static inline void raw_check_serving(const char *after) {
 }
 
 /* A message frame from src to dst with tag and body. */
-static inline pvmw_frame *raw_message(int src, int dst, int tag, const void *body,
-                               uint32_t n) {
+static inline pvmw_frame *raw_message(int src, int dst, int tag,
+                                      const void *body, uint32_t n) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   uint8_t hb[PVMW_MAX_MSGHDR + 2];
   size_t hl;
@@ -633,8 +636,7 @@ static inline void raw_halt_and_check(pid_t pid) {
   m.body_case = PVMNG__CONTROL__BODY_HALT;
   m.halt = &hr;
   r = raw_request(fd, &m, 99);
-  RAW_CHECK(r->body_case == PVMNG__CONTROL__BODY_STATUS &&
-                r->status->code == 0,
+  RAW_CHECK(r->body_case == PVMNG__CONTROL__BODY_STATUS && r->status->code == 0,
             "halt not acknowledged with status 0");
   pvmng__control__free_unpacked(r, NULL);
   RAW_CHECK(raw_wait_eof(fd, 5), "connection not closed after halt");

@@ -10,8 +10,7 @@
 
 /* The daemon must hang up on fd within 1 s. */
 static void expect_closed(int fd, const char *what) {
-  RAW_CHECK(raw_wait_eof(fd, 1.0), "%s: connection still open after 1 s",
-            what);
+  RAW_CHECK(raw_wait_eof(fd, 1.0), "%s: connection still open after 1 s", what);
   close(fd);
   raw_note("ok: %s: connection closed", what);
   raw_check_serving(what);
@@ -95,8 +94,8 @@ static void wrong_source(void) {
 }
 
 static void garbage_control(void) {
-  static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12,
-                                 0x99, 0x01, 0x02, 0x03};
+  static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f,
+                                 0x12, 0x99, 0x01, 0x02, 0x03};
   int fd = raw_connect();
   raw_hello(fd);
   raw_send_frame(fd, PVMW_FT_CONTROL, junk, sizeof junk);

@@ -53,8 +53,8 @@ static pid_t restart_after_kill9(pid_t victim) {
   t0 = raw_now();
   next = raw_start_pvmd();
   RAW_CHECK(raw_now() - t0 < 3.0, "restart took %.1f s", raw_now() - t0);
-  RAW_CHECK(lock_pid() == next, "lock file says %ld, expected %ld",
-            lock_pid(), (long)next);
+  RAW_CHECK(lock_pid() == next, "lock file says %ld, expected %ld", lock_pid(),
+            (long)next);
   raw_check_serving("a restart over a stale socket and lock");
   return next;
 }

@@ -20,8 +20,7 @@ static Pvmng__Control *request(int fd, Pvmng__Control *m) {
 }
 
 /* Sends a spawn request; returns the reply's tids in out (n entries). */
-static size_t spawn(int fd, Pvmng__SpawnRequest *sr, int32_t *out,
-                    size_t max) {
+static size_t spawn(int fd, Pvmng__SpawnRequest *sr, int32_t *out, size_t max) {
   Pvmng__Control m = PVMNG__CONTROL__INIT, *r;
   size_t n;
   m.body_case = PVMNG__CONTROL__BODY_SPAWN;
@@ -160,8 +159,7 @@ static void spawn_refusals(int fd) {
   sr.env = env;
   sr.n_env = 2;
   n = spawn(fd, &sr, tids, 4096);
-  RAW_CHECK(n == 1 && tids[0] == PvmBadParam, "env without '=': %d",
-            tids[0]);
+  RAW_CHECK(n == 1 && tids[0] == PvmBadParam, "env without '=': %d", tids[0]);
   sr.n_env = 0;
 
   sr.file = "";
@@ -235,16 +233,14 @@ static void collect_output(int fd, int me, int tid, struct collected *c) {
     int32_t cnt;
     RAW_CHECK(h.src == 0x40000 && (int)h.dst == me && h.tag == OUT_CODE &&
                   h.ctx == OUT_CTX && h.encoding == 0 &&
-                  h.flags == (PVMW_MF_FIRST | PVMW_MF_LAST) &&
-                  h.total_len == n,
+                  h.flags == (PVMW_MF_FIRST | PVMW_MF_LAST) && h.total_len == n,
               "output message header: src %x dst %x tag %d ctx %d", h.src,
               h.dst, h.tag, h.ctx);
-    RAW_CHECK(n >= 24 && pvmw_get_be32(b) == PVMW_XT_INT &&
-                  pvmw_get_be32(b + 4) == 1 &&
-                  (int)pvmw_get_be32(b + 8) == tid &&
-                  pvmw_get_be32(b + 12) == PVMW_XT_INT &&
-                  pvmw_get_be32(b + 16) == 1,
-              "output body does not start with INT tid, INT count");
+    RAW_CHECK(
+        n >= 24 && pvmw_get_be32(b) == PVMW_XT_INT &&
+            pvmw_get_be32(b + 4) == 1 && (int)pvmw_get_be32(b + 8) == tid &&
+            pvmw_get_be32(b + 12) == PVMW_XT_INT && pvmw_get_be32(b + 16) == 1,
+        "output body does not start with INT tid, INT count");
     cnt = (int32_t)pvmw_get_be32(b + 20);
     if (cnt == -1) {
       RAW_CHECK(n == 24 && !c->begin && c->lines == 0,
@@ -333,13 +329,12 @@ static void tasks_checks(int fd, int me, int child) {
                 (int)r->tasks_reply->tasks[0]->tid == child,
             "tasks(child) is not just the child");
   pvmng__control__free_unpacked(r, NULL);
-  RAW_CHECK(!tasks(fd, pvmw_tid_make(1, 0x3fff0), &code) &&
-                code == PvmNoTask,
+  RAW_CHECK(!tasks(fd, pvmw_tid_make(1, 0x3fff0), &code) && code == PvmNoTask,
             "tasks(no such task): %d", code);
   RAW_CHECK(!tasks(fd, 0x80000, &code) && code == PvmNoHost,
             "tasks(other host): %d", code);
-  RAW_CHECK(!tasks(fd, -5, &code) && code == PvmBadParam,
-            "tasks(bad tid): %d", code);
+  RAW_CHECK(!tasks(fd, -5, &code) && code == PvmBadParam, "tasks(bad tid): %d",
+            code);
 }
 
 static void child_task(int fd, int me) {

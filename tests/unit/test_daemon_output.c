@@ -5,15 +5,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "frame.h"
 #include "output.h"
 #include "xdr.h"
 
-static const uint8_t *decode(pvmw_frame *f, Pvmng__MsgHeader *h,
-                             uint32_t *n) {
+static const uint8_t *decode(pvmw_frame *f, Pvmng__MsgHeader *h, uint32_t *n) {
   const uint8_t *body;
   assert_int_equal(f->type, PVMW_FT_MESSAGE);
   assert_int_equal(pvmw_msghdr_decode(f->payload, f->len, h, &body, n), 0);
@@ -35,8 +36,8 @@ static const uint8_t *decode(pvmw_frame *f, Pvmng__MsgHeader *h,
 static void test_line(void **state) {
   Pvmng__MsgHeader h;
   uint32_t n;
-  pvmw_frame *f = pvmd_output_frame(0x40000, 0x40001, -7, 12, 0x40002,
-                                    "hello\n", 6);
+  pvmw_frame *f =
+      pvmd_output_frame(0x40000, 0x40001, -7, 12, 0x40002, "hello\n", 6);
   const uint8_t *b;
   (void)state;
   assert_non_null(f);
@@ -52,8 +53,8 @@ static void test_line(void **state) {
 static void test_begin_end(void **state) {
   Pvmng__MsgHeader h;
   uint32_t n;
-  pvmw_frame *f = pvmd_output_frame(0x40000, 0x40001, -7, 12, 0x40002, NULL,
-                                    -1);
+  pvmw_frame *f =
+      pvmd_output_frame(0x40000, 0x40001, -7, 12, 0x40002, NULL, -1);
   const uint8_t *b;
   (void)state;
   b = decode(f, &h, &n);

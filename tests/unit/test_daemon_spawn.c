@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <limits.h>
 #include <pvm3.h>
 #include <stdio.h>
@@ -69,7 +71,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   char cmd[PATH_MAX + 16];
   (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  snprintf(cmd, sizeof cmd, "/bin/rm -rf '%s'", dir);
   return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -94,9 +96,8 @@ static void test_find(void **state) {
   snprintf(want, sizeof want, "%s/ep/LINUX64/prog_b", dir);
   assert_string_equal(out, want);
   assert_int_equal(pvmd_spawn_find("prog_a", out, sizeof out), 0);
-  assert_string_equal(out, (snprintf(want, sizeof want,
-                                     "%s/ep/LINUX64/prog_a", dir),
-                            want));
+  assert_string_equal(
+      out, (snprintf(want, sizeof want, "%s/ep/LINUX64/prog_a", dir), want));
   setenv("PVM_PATH", "pvm3/bin/${PVM_ARCH}", 1);
   assert_int_equal(pvmd_spawn_find("prog_a", out, sizeof out), 0);
   snprintf(want, sizeof want, "%s/home/pvm3/bin/LINUX64/prog_a", dir);
@@ -156,8 +157,7 @@ static void test_check(void **state) {
     memset(longname, 'x', sizeof longname - 1);
     r.flags = 0;
     r.file = longname;
-    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err),
-                     PvmBadParam);
+    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), PvmBadParam);
   }
 }
 

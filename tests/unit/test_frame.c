@@ -12,7 +12,7 @@
 #include "frame.h"
 
 #define BadMsg (-12)
-#define BadVersion (-28)
+#define BadVersion (-26)
 
 struct sink {
   int n;

@@ -1,36 +1,43 @@
-/* Ping-pong between two PVM tasks: round-trip time and bandwidth for one
- * message size. Written against the PVM 3 API only, so the same source
- * builds against PVM-NG and PVM 3.4.6.
+/* Ping-pong between two PVM tasks: round-trip time and bandwidth over a
+ * sweep of message sizes, each figure the median of several repetitions.
+ * Written against the PVM 3 API only: the same source builds against
+ * PVM-NG and PVM 3.4.6.
  *
- *   pingpong [-n iterations] [-s bytes] [-w warmup] [-r] [-p]
- *     -r  ask for direct routes (pvm_setopt(PvmRoute, PvmRouteDirect))
- *     -p  use pvm_psend/pvm_precv instead of pvm_send/pvm_recv
+ *   pingpong [-s min] [-S max] [-n iters] [-R reps] [-r] [-p]
+ *     -s/-S  smallest and largest size in bytes (default 4 and 4); sizes
+ *            go up by factors of 4 from min, and max is always measured
+ *     -n     most round trips per repetition (default 2000; fewer for large
+ *            sizes, about 64 MiB each way per repetition)
+ *     -R     repetitions per size (default 5); the median is printed
+ *     -r     direct routes (pvm_setopt(PvmRoute, PvmRouteDirect)) on both
+ *            tasks; without it the messages take the default route
+ *     -p     pvm_psend/pvm_precv instead of pack, pvm_send and pvm_recv
  *
- * Prints one line: "size <bytes> iters <n> rtt_us <t> bw_MBps <b>". */
+ * Prints one line per size:
+ *   "size <bytes> iters <n> reps <r> rtt_us <median> bw_MBps <b>"
+ * where bw is 2 * size / rtt (bytes carried per second each way). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "pvm3.h"
 
 #define TAG_PING 11
 #define TAG_PONG 12
 #define TAG_SETUP 13
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define FLAG_DIRECT 1
+#define FLAG_PSEND 2
 
-/* One exchange: send size bytes to peer with tag, then receive them back. */
 static int send_bytes(int peer, int tag, char *buf, int size, int psend) {
   if (psend)
     return pvm_psend(peer, tag, buf, size, PVM_BYTE);
-  pvm_initsend(PvmDataInPlace);
-  pvm_pkbyte(buf, size, 1);
+  if (pvm_initsend(PvmDataInPlace) < 0)
+    return -1;
+  if (pvm_pkbyte(buf, size, 1) < 0)
+    return -1;
   return pvm_send(peer, tag);
 }
 
@@ -44,91 +51,152 @@ static int recv_bytes(int peer, int tag, char *buf, int size, int psend) {
   return pvm_upkbyte(buf, size, 1);
 }
 
-static void echo_loop(void) {
+/* Child role: per setup message {size, count, flags} echo count messages
+ * of size bytes back to the parent; a count of 0 ends the loop. */
+static int echo_loop(void) {
   int parent = pvm_parent();
-  int cfg[3];
-  char *buf;
-  pvm_recv(parent, TAG_SETUP);
-  pvm_upkint(cfg, 3, 1);
-  if (cfg[2])
-    pvm_setopt(PvmRoute, PvmRouteDirect);
-  buf = malloc((size_t)cfg[0] + 1);
-  for (int i = 0; i < cfg[1]; i++) {
-    if (recv_bytes(parent, TAG_PING, buf, cfg[0], cfg[2] & 2) < 0)
+  int cfg[3], direct_set = 0;
+  char *buf = NULL;
+  for (;;) {
+    if (pvm_recv(parent, TAG_SETUP) < 0 || pvm_upkint(cfg, 3, 1) < 0)
       break;
-    if (send_bytes(parent, TAG_PONG, buf, cfg[0], cfg[2] & 2) < 0)
+    if (cfg[1] <= 0) {
+      free(buf);
+      return 0;
+    }
+    if ((cfg[2] & FLAG_DIRECT) && !direct_set) {
+      pvm_setopt(PvmRoute, PvmRouteDirect);
+      direct_set = 1;
+    }
+    free(buf);
+    buf = malloc((size_t)cfg[0] + 1);
+    if (!buf)
       break;
+    for (int i = 0; i < cfg[1]; i++) {
+      if (recv_bytes(parent, TAG_PING, buf, cfg[0], cfg[2] & FLAG_PSEND) < 0 ||
+          send_bytes(parent, TAG_PONG, buf, cfg[0], cfg[2] & FLAG_PSEND) < 0) {
+        free(buf);
+        return 1;
+      }
+    }
   }
   free(buf);
+  return 1;
+}
+
+static int send_setup(int child, int size, int count, int flags) {
+  int cfg[3] = {size, count, flags};
+  if (pvm_initsend(PvmDataDefault) < 0 || pvm_pkint(cfg, 3, 1) < 0)
+    return -1;
+  return pvm_send(child, TAG_SETUP);
+}
+
+/* Measures one size: returns 0 and the median round trip in *rtt. */
+static int measure(int child, int size, int iters, int reps, int flags,
+                   double *rtt) {
+  int warm = iters / 10 + 2, psend = flags & FLAG_PSEND;
+  double *t = calloc((size_t)reps, sizeof(*t));
+  char *buf = calloc((size_t)size + 1, 1);
+  int rc = -1;
+  if (!t || !buf)
+    goto out;
+  if (send_setup(child, size, warm + iters * reps, flags) < 0)
+    goto out;
+  for (int i = 0; i < warm; i++)
+    if (send_bytes(child, TAG_PING, buf, size, psend) < 0 ||
+        recv_bytes(child, TAG_PONG, buf, size, psend) < 0)
+      goto out;
+  for (int r = 0; r < reps; r++) {
+    double t0 = bench_now();
+    for (int i = 0; i < iters; i++)
+      if (send_bytes(child, TAG_PING, buf, size, psend) < 0 ||
+          recv_bytes(child, TAG_PONG, buf, size, psend) < 0)
+        goto out;
+    t[r] = (bench_now() - t0) / iters;
+  }
+  *rtt = bench_median(t, reps);
+  rc = 0;
+out:
+  free(t);
+  free(buf);
+  return rc;
 }
 
 int main(int argc, char **argv) {
-  int iters = 10000, size = 4, warm = 100, route = 0, psend = 0, opt;
-  int child;
+  int smin = 4, smax = 4, max_iters = 2000, reps = 5, flags = 0, opt, child;
   char self[4096];
   char *cargv[] = {"echo", NULL};
-  char *buf;
 
-  if (pvm_mytid() < 0)
-    return 1;
-  if (pvm_parent() > 0) {
-    echo_loop();
-    pvm_exit();
-    return 0;
-  }
-  while ((opt = getopt(argc, argv, "n:s:w:rp")) != -1) {
+  while ((opt = getopt(argc, argv, "s:S:n:R:rp")) != -1) {
     switch (opt) {
-    case 'n': iters = atoi(optarg); break;
-    case 's': size = atoi(optarg); break;
-    case 'w': warm = atoi(optarg); break;
-    case 'r': route = 1; break;
-    case 'p': psend = 2; break;
+    case 's':
+      smin = atoi(optarg);
+      break;
+    case 'S':
+      smax = atoi(optarg);
+      break;
+    case 'n':
+      max_iters = atoi(optarg);
+      break;
+    case 'R':
+      reps = atoi(optarg);
+      break;
+    case 'r':
+      flags |= FLAG_DIRECT;
+      break;
+    case 'p':
+      flags |= FLAG_PSEND;
+      break;
     default:
-      fprintf(stderr, "usage: %s [-n iters] [-s bytes] [-w warmup] [-r] [-p]\n",
+      fprintf(stderr,
+              "usage: %s [-s min] [-S max] [-n iters] [-R reps] [-r] [-p]\n",
               argv[0]);
-      pvm_exit();
       return 2;
     }
   }
-  if (iters < 1 || size < 0 || warm < 0) {
+  if (pvm_mytid() < 0)
+    return 1;
+  if (pvm_parent() > 0) {
+    int st = echo_loop();
+    pvm_exit();
+    return st;
+  }
+  if (smin < 1 || smax < smin || max_iters < 1 || reps < 1) {
     fprintf(stderr, "pingpong: bad arguments\n");
     pvm_exit();
     return 2;
   }
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) {
+  if (bench_self(self, sizeof(self)) < 0 ||
+      pvm_spawn(self, cargv, PvmTaskDefault, "", 1, &child) != 1) {
+    fprintf(stderr, "pingpong: cannot spawn the echo task\n");
     pvm_exit();
     return 1;
   }
-  self[n] = '\0';
-  if (pvm_spawn(self, cargv, PvmTaskDefault, "", 1, &child) != 1) {
-    fprintf(stderr, "pingpong: cannot spawn the echo task (%d)\n", child);
-    pvm_exit();
-    return 1;
-  }
-  if (route)
+  if (flags & FLAG_DIRECT)
     pvm_setopt(PvmRoute, PvmRouteDirect);
-  int cfg[3] = {size, iters + warm, route | psend};
-  pvm_initsend(PvmDataDefault);
-  pvm_pkint(cfg, 3, 1);
-  pvm_send(child, TAG_SETUP);
-  buf = calloc((size_t)size + 1, 1);
-  double t0 = 0;
-  for (int i = 0; i < iters + warm; i++) {
-    if (i == warm)
-      t0 = now();
-    if (send_bytes(child, TAG_PING, buf, size, psend) < 0 ||
-        recv_bytes(child, TAG_PONG, buf, size, psend) < 0) {
-      fprintf(stderr, "pingpong: exchange %d failed\n", i);
-      pvm_exit();
-      return 1;
+  printf("# pingpong route %s api %s\n",
+         flags & FLAG_DIRECT ? "direct" : "default",
+         flags & FLAG_PSEND ? "psend" : "send");
+  int st = 0;
+  for (long size = smin; size <= smax;) {
+    int iters = bench_iters_for((int)size, max_iters);
+    double rtt;
+    if (measure(child, (int)size, iters, reps, flags, &rtt) < 0) {
+      fprintf(stderr, "pingpong: exchange of %ld bytes failed\n", size);
+      st = 1;
+      break;
     }
+    printf("size %ld iters %d reps %d rtt_us %.2f bw_MBps %.1f\n", size, iters,
+           reps, rtt * 1e6, 2.0 * (double)size / rtt / 1e6);
+    fflush(stdout);
+    if (size == smax)
+      break;
+    size = size * 4 > smax ? smax : size * 4;
   }
-  double dt = now() - t0;
-  double rtt = dt / iters;
-  printf("size %d iters %d rtt_us %.2f bw_MBps %.1f\n", size, iters,
-         rtt * 1e6, size > 0 ? 2.0 * size / rtt / 1e6 : 0.0);
-  free(buf);
+  if (st == 0)
+    send_setup(child, 0, 0, 0);
+  else
+    pvm_kill(child);
   pvm_exit();
-  return 0;
+  return st;
 }

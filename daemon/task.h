@@ -18,7 +18,7 @@ struct pvmd;
 struct pvmd_conn;
 
 /* Flag bits reported by pvm_tasks (PVM 3.4's task flags). */
-enum { PVMD_TF_FORKD = 0x1, PVMD_TF_CONN = 0x4 };
+enum { PVMD_TF_FORKD = 0x2, PVMD_TF_CONN = 0x4 };
 
 /* One output stream (stdout or stderr) of a spawned task. */
 struct pvmd_outpipe {

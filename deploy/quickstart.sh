@@ -36,12 +36,12 @@ install_missing() {
   fi
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null &&
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-    {
-      say "apt-get failed to install: ${missing[*]}"
-      return 1
-    }
+  if ! apt-get update -q >/dev/null ||
+    ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  then
+    say "apt-get failed to install: ${missing[*]}"
+    return 1
+  fi
 }
 
 # Runs a step with its output in a log file; on failure shows the log's end.

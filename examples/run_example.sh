@@ -46,11 +46,12 @@ daemon_pids() {
   is_our_pvmd "$pid" && echo "$pid"
 }
 
+# shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
-  local st=$? pid i
+  local st=$? pid
   trap - EXIT INT TERM HUP
   timeout 10 "$bindir/pvm" -c halt </dev/null >/dev/null 2>&1
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     [ -z "$(daemon_pids)" ] && break
     sleep 0.1
   done
@@ -79,7 +80,7 @@ trap 'exit 130' INT TERM HUP
 "$bindir/pvmd" </dev/null >"$rt/pvmd.out" 2>&1 &
 daemon_pid=$!
 ready=
-for i in $(seq 100); do
+for _ in $(seq 100); do
   if [ -S "$files.sock" ]; then
     ready=1
     break

@@ -94,7 +94,9 @@ void lpvm_disconnect(void);
  * ended yet (output.c maintains it). */
 void lpvm_output_message(int bufid);
 int lpvm_output_pending(void);
-/* Tasks just spawned: their output will be caught if collection is on. */
+/* Around a spawn request: output that ends while the request is out is
+ * remembered, so the tasks just spawned are counted only if still going. */
+void lpvm_output_spawning(void);
 void lpvm_output_spawned(const int *tids, int n);
 /* Flushes the catch file (at pvm_exit). */
 void lpvm_output_flush(void);

@@ -20,34 +20,50 @@ static FILE *catch_file;
  * (grandchildren inherit the destination). A task's BEGIN always reaches us
  * before the END of the task that spawned it, so an empty set means that
  * all output has been printed. */
-static int *live;
-static int nlive, caplive;
+struct tidset {
+  int *v;
+  int n, cap;
+};
 
-static int live_find(int tid) {
-  for (int i = 0; i < nlive; i++)
-    if (live[i] == tid)
+/* live: caught tasks not ended yet. early: tasks whose END was read before
+ * pvm_spawn returned their tid (one read can carry the spawn reply and the
+ * child's whole output), so that the spawn does not count them again. */
+static struct tidset live, early;
+static int spawning; /* a pvm_spawn is waiting for its reply */
+
+static int set_find(const struct tidset *s, int tid) {
+  for (int i = 0; i < s->n; i++)
+    if (s->v[i] == tid)
       return i;
   return -1;
 }
 
-static void live_add(int tid) {
-  if (live_find(tid) >= 0)
+static void set_add(struct tidset *s, int tid) {
+  if (set_find(s, tid) >= 0)
     return;
-  if (nlive == caplive) {
-    int cap = caplive ? caplive * 2 : 16;
-    int *n = realloc(live, sizeof(*n) * (size_t)cap);
+  if (s->n == s->cap) {
+    int cap = s->cap ? s->cap * 2 : 16;
+    int *n = realloc(s->v, sizeof(*n) * (size_t)cap);
     if (n == NULL)
       return; /* only the wait at pvm_exit is lost, not output */
-    live = n;
-    caplive = cap;
+    s->v = n;
+    s->cap = cap;
   }
-  live[nlive++] = tid;
+  s->v[s->n++] = tid;
 }
 
-static void live_remove(int tid) {
-  int i = live_find(tid);
-  if (i >= 0)
-    live[i] = live[--nlive];
+static int set_remove(struct tidset *s, int tid) {
+  int i = set_find(s, tid);
+  if (i < 0)
+    return 0;
+  s->v[i] = s->v[--s->n];
+  return 1;
+}
+
+static void set_free(struct tidset *s) {
+  free(s->v);
+  s->v = NULL;
+  s->n = s->cap = 0;
 }
 
 static int collecting(void) {
@@ -75,21 +91,25 @@ int pvm_catchout(FILE *ff) {
   return 0;
 }
 
+void lpvm_output_spawning(void) { spawning = 1; }
+
 void lpvm_output_spawned(const int *tids, int n) {
   if (collecting())
     for (int i = 0; i < n; i++)
-      live_add(tids[i]);
+      if (set_find(&early, tids[i]) < 0)
+        set_add(&live, tids[i]);
+  spawning = 0;
+  early.n = 0;
 }
 
-int lpvm_output_pending(void) { return catch_file != NULL ? nlive : 0; }
+int lpvm_output_pending(void) { return catch_file != NULL ? live.n : 0; }
 
 void lpvm_output_flush(void) {
   if (catch_file != NULL)
     fflush(catch_file);
   catch_file = NULL;
-  free(live);
-  live = NULL;
-  nlive = caplive = 0;
+  set_free(&live);
+  set_free(&early);
 }
 
 /* Body: int tid, int n, then n bytes when n > 0; n == -1 marks the start of
@@ -115,13 +135,15 @@ void lpvm_output_message(int bufid) {
       fwrite(line, 1, (size_t)len, f);
     }
   } else if (n == -1) {
-    live_add(tid);
+    set_add(&live, tid);
     if (lpvm_opts.show_tids)
       fprintf(f, "[t%x] BEGIN\n", (unsigned)tid);
   } else if (n == 0) {
     if (lpvm_opts.show_tids)
       fprintf(f, "[t%x] END\n", (unsigned)tid);
-    live_remove(tid);
+    set_remove(&live, tid);
+    if (spawning)
+      set_add(&early, tid);
   }
   fflush(f);
 done:

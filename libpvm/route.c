@@ -27,6 +27,7 @@
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "rundir.h"
 #include "tid.h"
 
@@ -169,6 +170,12 @@ static int peer_uid_ok(uv_stream_t *s) {
     return 0;
   return cr.uid == geteuid();
 }
+
+/* Fault injection for tests: with PVMNG_FAILPOINT_LINK_BREAK=N in its
+ * environment when it connects, a task closes its direct link abruptly
+ * before the Nth message it would send on a link, which must then go
+ * through the daemon, once and in order. */
+static long failpoint_break = -1;
 
 static void link_resume(struct link *l);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
@@ -477,6 +484,8 @@ static void listen_stop(void) {
 }
 
 void lpvm_route_start(void) {
+  const char *fp = getenv("PVMNG_FAILPOINT_LINK_BREAK");
+  failpoint_break = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
 }
@@ -578,11 +587,23 @@ fail:
   return NULL;
 }
 
+
+static int failpoint_hit(void) {
+  if (failpoint_break < 0)
+    return 0;
+  return --failpoint_break == 0;
+}
+
 uv_stream_t *lpvm_route_for(int dst) {
   struct peer *p = find_peer(dst);
 
-  if (p != NULL && p->link != NULL && p->sending && !p->link->closing)
+  if (p != NULL && p->link != NULL && p->sending && !p->link->closing) {
+    if (failpoint_hit()) {
+      link_close(p->link, "failpoint");
+      return NULL;
+    }
     return (uv_stream_t *)&p->link->pipe;
+  }
   if (lpvm_opts.route != PvmRouteDirect || lpvm_conn.state != LPVM_UP ||
       dst == lpvm_conn.mytid || !pvmw_tid_is_task(dst) ||
       pvmw_tid_daemon(dst) != lpvm_conn.dtid)
@@ -637,4 +658,17 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
     return 1;
   }
   return 0;
+}
+
+int pvmng_route(int tid) {
+  struct peer *p;
+  int rc = lpvm_connect("pvmng_route");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid))
+    return lpvm_err("pvmng_route", PvmBadParam);
+  p = find_peer(tid);
+  return (p != NULL && p->link != NULL && p->sending && !p->link->closing)
+             ? PvmRouteDirect
+             : PvmDontRoute;
 }

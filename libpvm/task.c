@@ -177,12 +177,15 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
   sp.out_ctx = lpvm_opts.out_ctx;
   req.body_case = PVMNG__CONTROL__BODY_SPAWN;
   req.spawn = &sp;
+  lpvm_output_spawning();
   rc = call("pvm_spawn", &req, &rep, PVMNG__CONTROL__BODY_SPAWN_REPLY);
   for (int i = 0; i < nenv; i++)
     free(env[i]);
   free(env);
-  if (rc < 0)
+  if (rc < 0) {
+    lpvm_output_spawned(tids, 0);
     return rc;
+  }
   Pvmng__SpawnReply *r = rep->spawn_reply;
   for (int i = 0; i < ntask; i++) {
     int t = i < (int)r->n_tids ? r->tids[i] : PvmSysErr;
@@ -197,8 +200,7 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
       tids[started++] = t;
     }
   pvmng__control__free_unpacked(rep, NULL);
-  if (started > 0)
-    lpvm_output_spawned(tids, started);
+  lpvm_output_spawned(tids, started);
   return started;
 }
 

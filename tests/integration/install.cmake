@@ -1,7 +1,14 @@
 # The installed tree works for a user's own program (plain link line and
 # pkg-config).
+# In a sanitizer build the installed library needs the sanitizer runtime
+# first in the user's program too.
+if(PVMNG_SANITIZE)
+  set(PVMNG_USER_CFLAGS "-fsanitize=address,undefined")
+else()
+  set(PVMNG_USER_CFLAGS "")
+endif()
 add_test(NAME integration.install
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_install.sh
-                 ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+                 ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR} "${PVMNG_USER_CFLAGS}")
 set_tests_properties(integration.install PROPERTIES TIMEOUT 120
                      LABELS integration)

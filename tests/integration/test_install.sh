@@ -3,10 +3,11 @@
 # against the installed files the way users do: once with an explicit
 # `-I... -L... -lgpvm3 -lpvm3` line and once through pkg-config (pvm3.pc).
 # Both programs then run under the installed pvmd in a private VM.
-# usage: test_install.sh <build dir> <source dir>
+# usage: test_install.sh <build dir> <source dir> [extra cflags]
 set -euo pipefail
 build=$1
 src=$2
+extra=${3:-}
 work=$(mktemp -d)
 export PVM_TMP=$work/run PVM_VMID=it-install-$$
 mkdir -m 700 "$PVM_TMP"
@@ -46,12 +47,13 @@ int main(void) {
   return 0;
 }
 PROG
-cc -Wall -Werror -I"$prefix/include" "$work/prog.c" -L"$libdir" -lgpvm3 \
+# shellcheck disable=SC2086
+cc $extra -Wall -Werror -I"$prefix/include" "$work/prog.c" -L"$libdir" -lgpvm3 \
   -lpvm3 -Wl,-rpath,"$libdir" -o "$work/prog_plain"
 flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs pvm3)
 case $flags in *"-lgpvm3 -lpvm3"*) ;; *) echo "FAIL: pkg-config libs: $flags"; exit 1;; esac
 # shellcheck disable=SC2086
-cc -Wall -Werror "$work/prog.c" $flags -Wl,-rpath,"$libdir" -o "$work/prog_pc"
+cc $extra -Wall -Werror "$work/prog.c" $flags -Wl,-rpath,"$libdir" -o "$work/prog_pc"
 # The program must use our library, not a system libpvm3.
 for p in prog_plain prog_pc; do
   lib=$(ldd "$work/$p" | awk '$1 ~ /^libpvm3\.so/ {print $3}')

@@ -313,7 +313,7 @@ static void tasks_checks(int fd, int me, int child) {
   RAW_CHECK(r, "tasks(0) refused: %d", code);
   ti = find_task(r, child);
   RAW_CHECK(ti && (int)ti->ptid == me && ti->host == 0x40000 &&
-                (ti->flag & 1) && (ti->flag & 4) && ti->pid > 0 &&
+                (ti->flag & 2) && (ti->flag & 4) && ti->pid > 0 &&
                 strcmp(ti->name, "test_pvmd_requests") == 0,
             "child's entry in tasks(0) is wrong or missing");
   RAW_CHECK(find_task(r, me) && find_task(r, me)->ptid == 0 &&

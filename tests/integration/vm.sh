@@ -66,9 +66,13 @@ files=$rt/pvm-$(id -u)/pvmd.$PVM_VMID
 daemon_pid=
 say() { echo "vm.sh[$name]: $*"; }
 
+# The binaries as the kernel names them (/proc/<pid>/exe), links resolved.
+pvmd_exe=$(readlink -f "$bindir/pvmd")
+realbin=$(readlink -f "$bindir")
+
 # Is pid a live process running our pvmd binary?
 is_our_pvmd() {
-  [ -n "$1" ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$bindir/pvmd" ]
+  [ -n "$1" ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$pvmd_exe" ]
 }
 
 # Pids of this VM's daemon: the one started here and the one its lock names.
@@ -86,7 +90,7 @@ leftovers() {
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     case $exe in
-    "$bindir"/*) ;;
+    "$bindir"/* | "$realbin"/* | "$pvmd_exe") ;;
     *) continue ;;
     esac
     tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "PVM_VMID=$PVM_VMID" &&

@@ -1,0 +1,216 @@
+/* it_direct: direct task-to-task routes on one host (pvm_setopt PvmRoute).
+ *  1. switch: messages sent through the daemon are still in flight when the
+ *     sender asks for direct routes; the rest go over the new link; the
+ *     receiver sees every message once, in order, intact.
+ *  2. refused: the receiver chose PvmDontRoute; the sender's messages fall
+ *     back to the daemon route, all delivered in order.
+ *  3. broken: the link breaks mid-stream (fault injection); the messages
+ *     after the break go through the daemon, once and in order.
+ *  4. race: two tasks ask for direct routes at once and send to each other;
+ *     one link results, and both streams arrive in order.
+ * pvmng_route() tells which route is in use. */
+#include "it_common.h"
+#include "pvmng.h"
+
+#define TAG_DATA 21
+#define TAG_DONE 22
+#define TAG_REPORT 23
+#define TAG_PEER 24
+#define TAG_GO 25
+
+static unsigned checksum(const unsigned char *p, int n, unsigned seed) {
+  unsigned h = 2166136261u ^ seed;
+  for (int i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+/* Sends message seq to dst: seq, length, checksum, then the bytes. */
+static void send_seq(int dst, int seq, int enc) {
+  static unsigned char buf[70000];
+  int len = (seq * 7919) % 5000;
+  if (seq % 97 == 0)
+    len = 65536 + seq % 1000; /* some larger ones */
+  for (int i = 0; i < len; i++)
+    buf[i] = (unsigned char)(seq + i * 31);
+  unsigned sum = checksum(buf, len, (unsigned)seq);
+  pvm_initsend(enc);
+  pvm_pkint(&seq, 1, 1);
+  pvm_pkint(&len, 1, 1);
+  pvm_pkuint(&sum, 1, 1);
+  pvm_pkbyte((char *)buf, len, 1);
+  IT_CHECK(pvm_send(dst, TAG_DATA) == 0, "pvm_send of seq %d failed", seq);
+}
+
+/* Receives n messages from src and checks them; returns how many. */
+static int recv_seqs(int src, int n) {
+  static unsigned char buf[70000];
+  for (int expect = 0; expect < n; expect++) {
+    int seq, len;
+    unsigned sum;
+    IT_CHECK(pvm_recv(src, TAG_DATA) > 0, "pvm_recv failed at %d", expect);
+    IT_CHECK(pvm_upkint(&seq, 1, 1) == 0 && pvm_upkint(&len, 1, 1) == 0 &&
+                 pvm_upkuint(&sum, 1, 1) == 0,
+             "cannot unpack header of message %d", expect);
+    IT_CHECK(seq == expect, "message %d arrived where %d was expected", seq,
+             expect);
+    IT_CHECK(len >= 0 && len <= (int)sizeof buf, "bad length %d", len);
+    IT_CHECK(pvm_upkbyte((char *)buf, len, 1) == 0, "cannot unpack body %d",
+             seq);
+    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum,
+             "message %d corrupted", seq);
+  }
+  return n;
+}
+
+/* Receiver role: gets n messages from its parent, reports the count and
+ * the route it sees towards the parent. */
+static int receiver(int n, int dontroute) {
+  int parent = pvm_parent();
+  if (dontroute)
+    pvm_setopt(PvmRoute, PvmDontRoute);
+  /* Tell the parent we are ready (and, for refusal, have chosen). */
+  pvm_initsend(PvmDataDefault);
+  pvm_send(parent, TAG_GO);
+  int got = recv_seqs(parent, n);
+  int route = pvmng_route(parent);
+  IT_CHECK(pvm_recv(parent, TAG_DONE) > 0, "no DONE");
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&got, 1, 1);
+  pvm_pkint(&route, 1, 1);
+  pvm_send(parent, TAG_REPORT);
+  pvm_exit();
+  return 0;
+}
+
+/* Race role: gets the other racer's tid, asks for direct routes, sends n
+ * and receives n. */
+static int racer(int n) {
+  int parent = pvm_parent(), other, got, route;
+  IT_CHECK(pvm_recv(parent, TAG_PEER) > 0, "no peer tid");
+  pvm_upkint(&other, 1, 1);
+  pvm_setopt(PvmRoute, PvmRouteDirect);
+  /* Interleave sends and receives so that both open at once. */
+  for (int i = 0; i < n; i++)
+    send_seq(other, i, PvmDataRaw);
+  got = recv_seqs(other, n);
+  route = pvmng_route(other);
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&got, 1, 1);
+  pvm_pkint(&route, 1, 1);
+  pvm_send(parent, TAG_REPORT);
+  /* Stay until the other side has all it needs. */
+  pvm_recv(parent, TAG_DONE);
+  pvm_exit();
+  return 0;
+}
+
+static void report(int child, int want, int *route) {
+  int got;
+  pvm_initsend(PvmDataDefault);
+  pvm_send(child, TAG_DONE);
+  IT_CHECK(pvm_recv(child, TAG_REPORT) > 0, "no report from t%x", child);
+  pvm_upkint(&got, 1, 1);
+  pvm_upkint(route, 1, 1);
+  IT_CHECK(got == want, "t%x received %d of %d", child, got, want);
+}
+
+static void wait_ready(int child) {
+  IT_CHECK(pvm_recv(child, TAG_GO) > 0, "child t%x not ready", child);
+}
+
+int main(int argc, char **argv) {
+  char nbuf[16];
+  int child, route, n = 3000;
+
+  if (it_is_child(argc, argv)) {
+    it_set_name(argv[0], argv[2]);
+    it_guard(100);
+    if (strcmp(argv[2], "recv") == 0)
+      return receiver(atoi(argv[3]), 0);
+    if (strcmp(argv[2], "recv-dontroute") == 0)
+      return receiver(atoi(argv[3]), 1);
+    if (strcmp(argv[2], "racer") == 0)
+      return racer(atoi(argv[3]));
+    IT_FAIL("unknown role %s", argv[2]);
+  }
+  it_set_name(argv[0], NULL);
+  it_guard(100);
+  /* Fault injection for case 3: the 2499th message sent on an open link (this
+   * task's links only) finds it broken. */
+  setenv("PVMNG_FAILPOINT_LINK_BREAK", "2499", 1);
+  IT_CHECK(pvm_mytid() > 0, "pvm_mytid failed");
+  snprintf(nbuf, sizeof nbuf, "%d", n);
+
+  /* 1. switch with messages in flight */
+  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  wait_ready(child);
+  IT_CHECK(pvmng_route(child) == PvmDontRoute, "route before asking");
+  for (int i = 0; i < n / 2; i++)
+    send_seq(child, i, i % 2 ? PvmDataRaw : PvmDataDefault);
+  pvm_setopt(PvmRoute, PvmRouteDirect);
+  for (int i = n / 2; i < n; i++) {
+    send_seq(child, i, i % 3 == 0 ? PvmDataInPlace : PvmDataDefault);
+    if (i == n / 2)
+      IT_CHECK(pvmng_route(child) == PvmRouteDirect,
+               "no direct link after asking for one");
+  }
+  report(child, n, &route);
+  IT_CHECK(route == PvmRouteDirect, "receiver does not use the link back");
+  it_note("switch: %d messages in order across the route switch", n);
+
+  /* 2. the receiver refuses direct routes */
+  child = it_spawn_self("recv-dontroute", nbuf, (char *)NULL);
+  wait_ready(child);
+  for (int i = 0; i < n; i++)
+    send_seq(child, i, PvmDataDefault);
+  IT_CHECK(pvmng_route(child) == PvmDontRoute,
+           "a link opened to a task that refuses them");
+  report(child, n, &route);
+  IT_CHECK(route == PvmDontRoute, "refusing receiver has a link");
+  it_note("refused: %d messages in order through the daemon", n);
+
+  /* 3. the link breaks mid-stream: case 1 sent 1499 messages on its open
+   * link, so the failpoint fires at this case's 1000th. */
+  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  wait_ready(child);
+  int broke_at = -1;
+  for (int i = 0; i < n; i++) {
+    send_seq(child, i, PvmDataRaw);
+    if (broke_at < 0 && i > 0 && pvmng_route(child) != PvmRouteDirect)
+      broke_at = i;
+  }
+  IT_CHECK(broke_at > 0, "the link never broke (failpoint not hit)");
+  report(child, n, &route);
+  IT_CHECK(route == PvmDontRoute, "receiver still uses a broken link");
+  it_note("broken: link broke after message %d; all %d in order", broke_at,
+          n);
+
+  /* 4. both ask at once */
+  int a = it_spawn_self("racer", "1000", (char *)NULL);
+  int b = it_spawn_self("racer", "1000", (char *)NULL);
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&b, 1, 1);
+  pvm_send(a, TAG_PEER);
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&a, 1, 1);
+  pvm_send(b, TAG_PEER);
+  int ra, rb, ga, gb;
+  IT_CHECK(pvm_recv(a, TAG_REPORT) > 0, "no report from racer a");
+  pvm_upkint(&ga, 1, 1);
+  pvm_upkint(&ra, 1, 1);
+  IT_CHECK(pvm_recv(b, TAG_REPORT) > 0, "no report from racer b");
+  pvm_upkint(&gb, 1, 1);
+  pvm_upkint(&rb, 1, 1);
+  IT_CHECK(ga == 1000 && gb == 1000, "racers got %d and %d of 1000", ga, gb);
+  IT_CHECK(ra == PvmRouteDirect && rb == PvmRouteDirect,
+           "racers' routes: %d and %d, want both direct", ra, rb);
+  pvm_initsend(PvmDataDefault);
+  pvm_send(a, TAG_DONE);
+  pvm_send(b, TAG_DONE);
+  it_note("race: one link, 1000 messages each way in order");
+
+  pvm_exit();
+  printf("it_direct: PASS\n");
+  return 0;
+}

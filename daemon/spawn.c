@@ -409,6 +409,10 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     reply_all(c, req_id, r->ntask, rc);
     return;
   }
+  if (r->flags & PvmTaskDebug)
+    pvmd_debug("spawn from %s: PvmTaskDebug is not supported yet; starting "
+               "%s without a debugger",
+               c->who, r->file);
   wd = spawn_wd(r);
   if (wd_problem(wd, err, sizeof err)) {
     pvmd_log("spawn from %s: working directory %s: %s", c->who, wd, err);
@@ -429,7 +433,6 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     over[i] = r->env[i];
   snprintf(sock_env, sizeof sock_env, "PVMNG_SOCKET=%s", d->sock_path);
   snprintf(vmid_env, sizeof vmid_env, "PVM_VMID=%s", d->vmid);
-  tid_env[0] = '\0';
   over[r->n_env] = tid_env; /* rewritten per instance */
   over[r->n_env + 1] = sock_env;
   over[r->n_env + 2] = vmid_env;

@@ -62,6 +62,8 @@ struct link {
   int connected;     /* outgoing: connect finished (1) or failed (<0) */
   int answer;        /* outgoing: 1 accepted, <0 refused, 0 waiting */
   int closing;
+  int closed;  /* its close callback has run */
+  int holds;   /* link_open is waiting on it: free after the close then */
   int reading;
 };
 
@@ -182,11 +184,17 @@ static void send_async(uv_stream_t *s, pvmw_frame *f);
 
 /* ---- closing -------------------------------------------------------------- */
 
-static void on_link_closed(uv_handle_t *h) {
-  struct link *l = h->data;
+static void link_free(struct link *l) {
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
   free(l);
+}
+
+static void on_link_closed(uv_handle_t *h) {
+  struct link *l = h->data;
+  l->closed = 1;
+  if (l->holds == 0)
+    link_free(l);
 }
 
 static void release_daemon_held(struct peer *p);
@@ -544,6 +552,7 @@ static struct link *link_open(struct peer *p) {
     return NULL;
   }
   l->peer = p;
+  l->holds = 1; /* the pumps below may close it under us */
   p->trying = l;
   req->data = l;
   uv_pipe_connect(req, &l->pipe, path, on_link_connected);
@@ -568,15 +577,22 @@ static struct link *link_open(struct peer *p) {
   pvmw_frame_free(f);
   if (rc < 0)
     goto fail;
-  /* The peer answers when it next enters the library; wait, bounded. */
-  for (int waited = 0; l->answer == 0 && !l->closing &&
-                       lpvm_conn.state == LPVM_UP && waited < HELLO_WAIT_MS;
-       waited += 50)
-    lpvm_pump(50);
+  /* The peer answers when it next enters the library; wait, bounded in
+   * time (not in loop turns: other traffic keeps the loop busy). */
+  uv_update_time(lpvm_loop());
+  uint64_t deadline = uv_now(lpvm_loop()) + HELLO_WAIT_MS;
+  while (l->answer == 0 && !l->closing && lpvm_conn.state == LPVM_UP) {
+    uv_update_time(lpvm_loop());
+    uint64_t now = uv_now(lpvm_loop());
+    if (now >= deadline)
+      break;
+    lpvm_pump((int)(deadline - now));
+  }
   if (l->answer != 1 || l->closing)
     goto fail;
   p->trying = NULL;
   p->link = l;
+  l->holds = 0;
   return l;
 fail:
   if (p->trying == l)
@@ -584,6 +600,9 @@ fail:
   if (l->answer == PvmDenied) /* the peer chose PvmDontRoute: final */
     p->attempts = MAX_ATTEMPTS;
   link_close(l, NULL);
+  l->holds = 0;
+  if (l->closed)
+    link_free(l);
   return NULL;
 }
 
@@ -647,6 +666,13 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
     if ((p = get_peer(src)) == NULL)
       return 1;
     p->marker_seen = 1;
+    /* A marker for a link we do not have (we gave up on our attempt, or
+     * refused theirs) announces a link that is already gone for us: the
+     * peer will see it end and fall back, so nothing is to be held. While
+     * our own attempt is pending, the marker may simply be ahead of the
+     * answer on the link. */
+    if (p->link == NULL && p->trying == NULL)
+      p->link_ended = 1;
     replay_link_held(p);
     if (p->link_ended)
       release_daemon_held(p);

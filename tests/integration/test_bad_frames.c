@@ -142,6 +142,22 @@ static void wrong_version(void) {
   pvmng__control__free_unpacked(r, NULL);
   expect_closed(fd, "hello with the wrong protocol version");
 
+  /* A frame header of another protocol version, before any hello. */
+  fd = raw_connect();
+  {
+    uint8_t hdr[PVMW_HDR_LEN];
+    pvmw_hdr_put(hdr, PVMW_FT_CONTROL, 4);
+    hdr[4] = (uint8_t)(PVMW_VERSION + 1);
+    raw_write_lenient(fd, hdr, sizeof hdr);
+    raw_write_lenient(fd, "abcd", 4);
+    r = raw_recv_control(fd, 2, 0);
+    RAW_CHECK(r->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY &&
+                  r->hello_reply->code == PvmBadVersion,
+              "header of another version not answered with PvmBadVersion");
+    pvmng__control__free_unpacked(r, NULL);
+  }
+  expect_closed(fd, "frame header of another protocol version");
+
   fd = raw_connect();
   r = raw_hello_full(fd, PVMW_VERSION, "another-vm", 0);
   RAW_CHECK(r->hello_reply->code == PvmDenied,

@@ -1,0 +1,933 @@
+/* The TLS engine: an OpenSSL SSL object wired to a custom BIO whose reads
+ * come from our input buffer and whose writes go to a queue of ciphertext
+ * chunks, so that any I/O layer (libuv, a test) moves the bytes. Failures
+ * are turned into one readable reason per connection, for the log. */
+#include "tls.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define IN_ROOM (32u * 1024)  /* free space offered by pvmw_tls_in_space */
+#define IN_KEEP (256u * 1024) /* larger input buffers are freed once empty */
+#define OUT_MIN (16u * 1024)  /* smallest ciphertext chunk */
+#define OUT_KEEP (64u * 1024) /* larger empty chunks are freed */
+#define REC_PLAIN 16384u      /* TLS record payload limit */
+#define REC_OVERHEAD 22u      /* TLS 1.3 AEAD record: header, type, tag */
+
+#define CIPHERS "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"
+
+struct pvmw_tls_ctx {
+  SSL_CTX *ssl; /* replaced as a whole on reload; connections keep theirs */
+  X509_STORE *store;
+  int server;
+  int refs; /* the owner's reference plus one per live connection */
+};
+
+/* A piece of the outgoing ciphertext queue. Bytes [start, end) are pending;
+ * a chunk never moves or grows, so pointers handed out stay valid. */
+struct out_chunk {
+  struct out_chunk *next;
+  size_t cap, start, end;
+  uint8_t data[];
+};
+
+enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
+
+struct pvmw_tls {
+  pvmw_tls_ctx *ctx;
+  SSL *ssl;
+  int state;
+  int server;
+  uint8_t *in; /* fed ciphertext: [in_start, in_end) not yet read */
+  size_t in_cap, in_start, in_end;
+  struct out_chunk *out_head, *out_tail;
+  size_t out_pending;
+  uint8_t first[3]; /* the peer's first bytes, to recognise non-TLS */
+  size_t first_len;
+  char expect[256];
+  char peer[256];
+  char reason[384];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  if (err == NULL || errlen == 0)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+/* The most specific OpenSSL reason in the error queue, then clears it. */
+static const char *ossl_reason(void) {
+  unsigned long e = ERR_peek_last_error();
+  const char *s = e ? ERR_reason_error_string(e) : NULL;
+  ERR_clear_error();
+  return s ? s : "unknown error";
+}
+
+/* Copies an ASN.1 string for the log, replacing anything unprintable. */
+static void copy_printable(char *out, size_t len, const unsigned char *s,
+                           int n) {
+  size_t j = 0;
+  for (int i = 0; i < n && j + 1 < len; i++)
+    out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+  out[j] = '\0';
+}
+
+/* The identity a certificate carries: first DNS subjectAltName, else CN. */
+static void cert_name(X509 *x, char *out, size_t len) {
+  GENERAL_NAMES *gens;
+  X509_NAME *subj;
+  int idx;
+  out[0] = '\0';
+  if (x == NULL)
+    return;
+  gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  if (gens != NULL) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+      GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+      if (g->type == GEN_DNS) {
+        copy_printable(out, len, ASN1_STRING_get0_data(g->d.dNSName),
+                       ASN1_STRING_length(g->d.dNSName));
+        break;
+      }
+    }
+    GENERAL_NAMES_free(gens);
+    if (out[0] != '\0')
+      return;
+  }
+  subj = X509_get_subject_name(x);
+  idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+  if (idx >= 0) {
+    ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+    copy_printable(out, len, ASN1_STRING_get0_data(d), ASN1_STRING_length(d));
+  }
+}
+
+static void fmt_time(const ASN1_TIME *t, char *out, size_t len) {
+  struct tm tm;
+  if (t == NULL || !ASN1_TIME_to_tm(t, &tm) ||
+      strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+    snprintf(out, len, "?");
+}
+
+/* Readable text for a certificate verification error about x. */
+static void describe_verify(int e, X509 *x, int depth, char *out, size_t len) {
+  char name[128], when[40];
+  const char *who = depth == 0 ? "certificate of" : "CA above";
+  cert_name(x, name, sizeof name);
+  switch (e) {
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    fmt_time(x ? X509_get0_notAfter(x) : NULL, when, sizeof when);
+    snprintf(out, len, "certificate has expired (%s %s, not after %s)", who,
+             name, when);
+    break;
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    fmt_time(x ? X509_get0_notBefore(x) : NULL, when, sizeof when);
+    snprintf(out, len, "certificate is not yet valid (%s %s, not before %s)",
+             who, name, when);
+    break;
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    snprintf(out, len,
+             "unknown CA: %s %s is not issued by this virtual machine's CA "
+             "(%s)",
+             who, name, X509_verify_cert_error_string(e));
+    break;
+  case X509_V_ERR_INVALID_PURPOSE:
+    snprintf(out, len, "certificate of %s is not for TLS client and server use",
+             name);
+    break;
+  default:
+    snprintf(out, len, "certificate rejected: %s (%s %s)",
+             X509_verify_cert_error_string(e), who, name);
+    break;
+  }
+}
+
+/* ---- outgoing ciphertext queue ---------------------------------------- */
+
+static struct out_chunk *chunk_new(size_t cap) {
+  struct out_chunk *c = malloc(sizeof *c + cap);
+  if (c != NULL) {
+    c->next = NULL;
+    c->cap = cap;
+    c->start = c->end = 0;
+  }
+  return c;
+}
+
+/* Makes sure the tail chunk has `need` contiguous free bytes. */
+static int out_reserve(pvmw_tls *t, size_t need) {
+  struct out_chunk *c = t->out_tail;
+  if (c != NULL && c->cap - c->end >= need)
+    return 0;
+  if (c != NULL && c->start == c->end && t->out_head == c) {
+    /* Empty single chunk that is too small: replace it. */
+    free(c);
+    t->out_head = t->out_tail = NULL;
+  }
+  c = chunk_new(need > OUT_MIN ? need : OUT_MIN);
+  if (c == NULL)
+    return -1;
+  if (t->out_tail != NULL)
+    t->out_tail->next = c;
+  else
+    t->out_head = c;
+  t->out_tail = c;
+  return 0;
+}
+
+static int out_append(pvmw_tls *t, const void *data, size_t n) {
+  const uint8_t *p = data;
+  while (n > 0) {
+    struct out_chunk *c = t->out_tail;
+    size_t room = c ? c->cap - c->end : 0;
+    if (room == 0) {
+      if (out_reserve(t, n) < 0)
+        return -1;
+      continue;
+    }
+    if (room > n)
+      room = n;
+    memcpy(c->data + c->end, p, room);
+    c->end += room;
+    t->out_pending += room;
+    p += room;
+    n -= room;
+  }
+  return 0;
+}
+
+size_t pvmw_tls_outgoing(pvmw_tls *t, const uint8_t **data) {
+  struct out_chunk *c = t->out_head;
+  while (c != NULL && c->start == c->end && c->next != NULL)
+    c = c->next;
+  if (c == NULL || c->start == c->end) {
+    *data = NULL;
+    return 0;
+  }
+  *data = c->data + c->start;
+  return c->end - c->start;
+}
+
+void pvmw_tls_consumed(pvmw_tls *t, size_t n) {
+  if (n > t->out_pending)
+    n = t->out_pending;
+  t->out_pending -= n;
+  while (t->out_head != NULL) {
+    struct out_chunk *c = t->out_head;
+    size_t k = c->end - c->start;
+    if (k > n)
+      k = n;
+    c->start += k;
+    n -= k;
+    if (c->start < c->end)
+      break;
+    if (c->next != NULL) {
+      t->out_head = c->next;
+      free(c);
+    } else {
+      if (c->cap > OUT_KEEP) {
+        free(c);
+        t->out_head = t->out_tail = NULL;
+      } else {
+        c->start = c->end = 0;
+      }
+      break;
+    }
+  }
+}
+
+size_t pvmw_tls_pending(const pvmw_tls *t) { return t->out_pending; }
+
+/* ---- the BIO between OpenSSL and our buffers -------------------------- */
+
+static int bio_write_ex(BIO *b, const char *data, size_t n, size_t *done) {
+  pvmw_tls *t = BIO_get_data(b);
+  BIO_clear_retry_flags(b);
+  if (out_append(t, data, n) < 0)
+    return 0;
+  *done = n;
+  return 1;
+}
+
+static int bio_read_ex(BIO *b, char *buf, size_t n, size_t *done) {
+  pvmw_tls *t = BIO_get_data(b);
+  size_t have = t->in_end - t->in_start;
+  BIO_clear_retry_flags(b);
+  *done = 0;
+  if (have == 0) {
+    BIO_set_retry_read(b);
+    return 0;
+  }
+  if (n > have)
+    n = have;
+  memcpy(buf, t->in + t->in_start, n);
+  t->in_start += n;
+  *done = n;
+  return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+  pvmw_tls *t = BIO_get_data(b);
+  (void)num;
+  (void)ptr;
+  switch (cmd) {
+  case BIO_CTRL_FLUSH:
+    return 1;
+  case BIO_CTRL_PENDING:
+    return t ? (long)(t->in_end - t->in_start) : 0;
+  case BIO_CTRL_WPENDING:
+    return t ? (long)t->out_pending : 0;
+  default:
+    return 0;
+  }
+}
+
+static int bio_create(BIO *b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+static BIO_METHOD *bio_method;
+static CRYPTO_ONCE bio_once = CRYPTO_ONCE_STATIC_INIT;
+
+/* Built once per process and never changed afterwards. */
+static void bio_method_init(void) {
+  BIO_METHOD *m =
+      BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pvmw_tls");
+  if (m == NULL)
+    return;
+  if (!BIO_meth_set_write_ex(m, bio_write_ex) ||
+      !BIO_meth_set_read_ex(m, bio_read_ex) ||
+      !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create)) {
+    BIO_meth_free(m);
+    return;
+  }
+  bio_method = m;
+}
+
+/* ---- failure reasons -------------------------------------------------- */
+
+static const struct {
+  int reason;
+  const char *text;
+} ssl_reasons[] = {
+    {SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, "peer sent no certificate"},
+    {SSL_R_UNSUPPORTED_PROTOCOL,
+     "protocol version: the peer does not offer TLS 1.3"},
+    {SSL_R_NO_PROTOCOLS_AVAILABLE,
+     "protocol version: the peer does not offer TLS 1.3"},
+    {SSL_R_UNSUPPORTED_SSL_VERSION,
+     "protocol version: the peer does not offer TLS 1.3"},
+    {SSL_R_WRONG_SSL_VERSION,
+     "protocol version: the peer does not offer TLS 1.3"},
+    {SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
+     "protocol version: the peer refused TLS 1.3"},
+    {SSL_R_WRONG_VERSION_NUMBER, "not TLS (bad record version)"},
+    {SSL_R_HTTP_REQUEST, "not TLS (an HTTP request)"},
+    {SSL_R_HTTPS_PROXY_REQUEST, "not TLS (an HTTP proxy request)"},
+    {SSL_R_PACKET_LENGTH_TOO_LONG, "not TLS (record too long)"},
+    {SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+     "peer refused us: we sent no certificate"},
+    {SSL_R_TLSV1_ALERT_UNKNOWN_CA, "peer refused our certificate: unknown CA"},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED,
+     "peer refused our certificate: certificate has expired"},
+    {SSL_R_SSLV3_ALERT_BAD_CERTIFICATE,
+     "peer refused our certificate: bad certificate (not yet valid or "
+     "not the identity it expected)"},
+    {SSL_R_NO_SHARED_CIPHER, "no shared cipher suite"},
+};
+
+/* Records why t failed (unless a more precise reason is already known,
+ * e.g. from the verify callback) and drains OpenSSL's error queue so that
+ * it cannot be mistaken for another connection's. */
+static void fail(pvmw_tls *t, int sslerr) {
+  unsigned long e, first = 0;
+  const char *mapped = NULL;
+  while ((e = ERR_get_error()) != 0) {
+    if (first == 0)
+      first = e;
+    if (mapped == NULL && ERR_GET_LIB(e) == ERR_LIB_SSL) {
+      int r = ERR_GET_REASON(e);
+      for (size_t i = 0; i < sizeof ssl_reasons / sizeof ssl_reasons[0]; i++)
+        if (ssl_reasons[i].reason == r)
+          mapped = ssl_reasons[i].text;
+    }
+  }
+  t->state = ST_FAILED;
+  if (t->reason[0] != '\0')
+    return;
+  if (mapped != NULL) {
+    snprintf(t->reason, sizeof t->reason, "%s", mapped);
+  } else if (first != 0 && ERR_GET_LIB(first) == ERR_LIB_SSL &&
+             ERR_GET_REASON(first) >= SSL_AD_REASON_OFFSET) {
+    snprintf(t->reason, sizeof t->reason, "peer sent alert: %s",
+             ERR_reason_error_string(first));
+  } else if (first != 0) {
+    const char *s = ERR_reason_error_string(first);
+    snprintf(t->reason, sizeof t->reason, "TLS error: %s", s ? s : "unknown");
+  } else if (sslerr == SSL_ERROR_SYSCALL) {
+    snprintf(t->reason, sizeof t->reason, "TLS error: unexpected end");
+  } else {
+    snprintf(t->reason, sizeof t->reason, "TLS error (code %d)", sslerr);
+  }
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *xs) {
+  SSL *ssl =
+      X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+  pvmw_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+  int e, depth;
+  X509 *x;
+  if (ok || t == NULL)
+    return ok;
+  if (t->reason[0] != '\0')
+    return 0; /* keep the first reason */
+  e = X509_STORE_CTX_get_error(xs);
+  depth = X509_STORE_CTX_get_error_depth(xs);
+  x = X509_STORE_CTX_get_current_cert(xs);
+  if (e == X509_V_ERR_HOSTNAME_MISMATCH) {
+    char got[128];
+    cert_name(x, got, sizeof got);
+    snprintf(t->reason, sizeof t->reason,
+             "peer name mismatch: wanted %.200s got %s", t->expect, got);
+  } else {
+    describe_verify(e, x, depth, t->reason, sizeof t->reason);
+  }
+  return 0;
+}
+
+/* ---- contexts --------------------------------------------------------- */
+
+/* Loads a certificate file: the first certificate, then any others as the
+ * chain to send with it. */
+static int load_cert(const char *path, X509 **leaf, STACK_OF(X509) * *chain,
+                     char *err, size_t errlen) {
+  BIO *b;
+  X509 *x;
+  *leaf = NULL;
+  *chain = NULL;
+  if (path == NULL) {
+    set_err(err, errlen, "no certificate file given");
+    return -1;
+  }
+  errno = 0;
+  b = BIO_new_file(path, "r");
+  if (b == NULL) {
+    set_err(err, errlen, "cannot open certificate %s: %s", path,
+            errno ? strerror(errno) : ossl_reason());
+    ERR_clear_error();
+    return -1;
+  }
+  *leaf = PEM_read_bio_X509(b, NULL, NULL, NULL);
+  if (*leaf == NULL) {
+    set_err(err, errlen, "%s holds no PEM certificate (%s)", path,
+            ossl_reason());
+    BIO_free(b);
+    return -1;
+  }
+  *chain = sk_X509_new_null();
+  while (*chain != NULL && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+    if (!sk_X509_push(*chain, x))
+      X509_free(x);
+  ERR_clear_error(); /* the end of the file reads as an error */
+  BIO_free(b);
+  if (*chain == NULL) {
+    X509_free(*leaf);
+    *leaf = NULL;
+    set_err(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static EVP_PKEY *load_key(const char *path, char *err, size_t errlen) {
+  BIO *b;
+  EVP_PKEY *k;
+  if (path == NULL) {
+    set_err(err, errlen, "no key file given");
+    return NULL;
+  }
+  errno = 0;
+  b = BIO_new_file(path, "r");
+  if (b == NULL) {
+    set_err(err, errlen, "cannot open key %s: %s", path,
+            errno ? strerror(errno) : ossl_reason());
+    ERR_clear_error();
+    return NULL;
+  }
+  k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+  BIO_free(b);
+  if (k == NULL)
+    set_err(err, errlen, "%s holds no usable private key (%s)", path,
+            ossl_reason());
+  return k;
+}
+
+/* Verifies a certificate of ours against the CA store, as a peer would. */
+static int verify_own(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain,
+                      int server, char *err, size_t errlen) {
+  X509_STORE_CTX *xs = X509_STORE_CTX_new();
+  int rc = -1;
+  if (xs == NULL || !X509_STORE_CTX_init(xs, store, leaf, chain)) {
+    set_err(err, errlen, "out of memory");
+  } else {
+    X509_STORE_CTX_set_purpose(xs, server ? X509_PURPOSE_SSL_SERVER
+                                          : X509_PURPOSE_SSL_CLIENT);
+    if (X509_verify_cert(xs) == 1) {
+      rc = 0;
+    } else {
+      char why[320];
+      describe_verify(X509_STORE_CTX_get_error(xs),
+                      X509_STORE_CTX_get_current_cert(xs),
+                      X509_STORE_CTX_get_error_depth(xs), why, sizeof why);
+      set_err(err, errlen, "%s", why);
+    }
+  }
+  X509_STORE_CTX_free(xs);
+  ERR_clear_error();
+  return rc;
+}
+
+/* A fully configured SSL_CTX presenting leaf/key/chain. */
+static SSL_CTX *build(pvmw_tls_ctx *c, X509 *leaf, EVP_PKEY *key,
+                      STACK_OF(X509) * chain, char *err, size_t errlen) {
+  SSL_CTX *s =
+      SSL_CTX_new(c->server ? TLS_server_method() : TLS_client_method());
+  if (s == NULL)
+    goto fail;
+  if (!SSL_CTX_set_min_proto_version(s, TLS1_3_VERSION) ||
+      !SSL_CTX_set_max_proto_version(s, TLS1_3_VERSION) ||
+      !SSL_CTX_set_ciphersuites(s, CIPHERS))
+    goto fail;
+  SSL_CTX_set_security_level(s, 2);
+  /* Every handshake is a full one with certificates: no resumption. */
+  SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(s, SSL_OP_NO_TICKET);
+  if (!SSL_CTX_set_num_tickets(s, 0))
+    goto fail;
+  SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     verify_cb);
+  SSL_CTX_set_verify_depth(s, 4);
+  SSL_CTX_set1_cert_store(s, c->store);
+  if (!SSL_CTX_use_certificate(s, leaf) || !SSL_CTX_use_PrivateKey(s, key) ||
+      !SSL_CTX_set1_chain(s, chain) || !SSL_CTX_check_private_key(s))
+    goto fail;
+  return s;
+fail:
+  set_err(err, errlen, "TLS context setup failed: %s", ossl_reason());
+  SSL_CTX_free(s);
+  return NULL;
+}
+
+/* Loads and checks cert + key, then builds an SSL_CTX; with `strict` the
+ * certificate must also verify against the CA now. */
+static SSL_CTX *load_and_build(pvmw_tls_ctx *c, const char *cert_pem,
+                               const char *key_pem, int strict, char *err,
+                               size_t errlen) {
+  X509 *leaf = NULL;
+  STACK_OF(X509) *chain = NULL;
+  EVP_PKEY *key = NULL;
+  SSL_CTX *s = NULL;
+  char why[320];
+  if (load_cert(cert_pem, &leaf, &chain, err, errlen) < 0)
+    goto out;
+  if ((key = load_key(key_pem, err, errlen)) == NULL)
+    goto out;
+  if (X509_check_private_key(leaf, key) != 1) {
+    ERR_clear_error();
+    set_err(err, errlen, "key %s does not match certificate %s", key_pem,
+            cert_pem);
+    goto out;
+  }
+  if (strict &&
+      verify_own(c->store, leaf, chain, c->server, why, sizeof why) < 0) {
+    set_err(err, errlen, "certificate %s refused: %s", cert_pem, why);
+    goto out;
+  }
+  s = build(c, leaf, key, chain, err, errlen);
+out:
+  X509_free(leaf);
+  sk_X509_pop_free(chain, X509_free);
+  EVP_PKEY_free(key);
+  return s;
+}
+
+pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
+                               const char *cert_pem, const char *key_pem,
+                               char *err, size_t errlen) {
+  pvmw_tls_ctx *c;
+  if (!CRYPTO_THREAD_run_once(&bio_once, bio_method_init) ||
+      bio_method == NULL) {
+    set_err(err, errlen, "TLS setup failed: %s", ossl_reason());
+    return NULL;
+  }
+  if (ca_pem == NULL) {
+    set_err(err, errlen, "no CA file given");
+    return NULL;
+  }
+  c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  c->server = server != 0;
+  c->refs = 1;
+  c->store = X509_STORE_new();
+  if (c->store == NULL) {
+    set_err(err, errlen, "out of memory");
+    goto fail;
+  }
+  errno = 0;
+  if (!X509_STORE_load_file(c->store, ca_pem)) {
+    set_err(err, errlen, "cannot load CA %s: %s", ca_pem,
+            errno ? strerror(errno) : ossl_reason());
+    ERR_clear_error();
+    goto fail;
+  }
+  c->ssl = load_and_build(c, cert_pem, key_pem, 0, err, errlen);
+  if (c->ssl == NULL)
+    goto fail;
+  return c;
+fail:
+  X509_STORE_free(c->store);
+  free(c);
+  return NULL;
+}
+
+static void ctx_unref(pvmw_tls_ctx *c) {
+  if (c == NULL || --c->refs > 0)
+    return;
+  SSL_CTX_free(c->ssl);
+  X509_STORE_free(c->store);
+  free(c);
+}
+
+void pvmw_tls_ctx_free(pvmw_tls_ctx *c) { ctx_unref(c); }
+
+int pvmw_tls_ctx_check(const pvmw_tls_ctx *c, char *err, size_t errlen) {
+  X509 *leaf = SSL_CTX_get0_certificate(c->ssl);
+  STACK_OF(X509) *chain = NULL;
+  SSL_CTX_get0_chain_certs(c->ssl, &chain);
+  return verify_own(c->store, leaf, chain, c->server, err, errlen);
+}
+
+int pvmw_tls_ctx_reload(pvmw_tls_ctx *c, const char *cert_pem,
+                        const char *key_pem, char *err, size_t errlen) {
+  SSL_CTX *s = load_and_build(c, cert_pem, key_pem, 1, err, errlen);
+  if (s == NULL)
+    return -1;
+  SSL_CTX_free(c->ssl); /* live connections hold their own reference */
+  c->ssl = s;
+  return 0;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+pvmw_tls *pvmw_tls_new(pvmw_tls_ctx *c, const char *expect_name) {
+  pvmw_tls *t = calloc(1, sizeof *t);
+  BIO *b;
+  if (t == NULL)
+    return NULL;
+  t->server = c->server;
+  t->state = ST_HANDSHAKE;
+  t->ssl = SSL_new(c->ssl);
+  b = BIO_new(bio_method);
+  if (t->ssl == NULL || b == NULL) {
+    BIO_free(b);
+    goto fail;
+  }
+  BIO_set_data(b, t);
+  SSL_set_bio(t->ssl, b, b); /* the SSL owns the BIO now */
+  SSL_set_app_data(t->ssl, t);
+  if (expect_name != NULL) {
+    size_t n = strlen(expect_name);
+    if (n == 0 || n >= sizeof t->expect)
+      goto fail;
+    memcpy(t->expect, expect_name, n + 1);
+    SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_WILDCARDS);
+    if (!SSL_set1_host(t->ssl, expect_name))
+      goto fail;
+  }
+  if (t->server)
+    SSL_set_accept_state(t->ssl);
+  else
+    SSL_set_connect_state(t->ssl);
+  t->ctx = c;
+  c->refs++;
+  ERR_clear_error();
+  return t;
+fail:
+  ERR_clear_error();
+  SSL_free(t->ssl);
+  free(t);
+  return NULL;
+}
+
+void pvmw_tls_free(pvmw_tls *t) {
+  struct out_chunk *c, *next;
+  if (t == NULL)
+    return;
+  SSL_free(t->ssl);
+  for (c = t->out_head; c != NULL; c = next) {
+    next = c->next;
+    free(c);
+  }
+  free(t->in);
+  ctx_unref(t->ctx);
+  free(t);
+}
+
+/* The first bytes of a TLS stream are a handshake (or alert) record of
+ * major version 3; anything else is refused before OpenSSL sees it. */
+static int sniff(pvmw_tls *t, const uint8_t *p, size_t n) {
+  while (t->first_len < sizeof t->first && n > 0) {
+    t->first[t->first_len++] = *p++;
+    n--;
+  }
+  if ((t->first_len >= 1 && t->first[0] != 0x16 && t->first[0] != 0x15) ||
+      (t->first_len >= 2 && t->first[1] != 0x03) ||
+      (t->first_len >= 3 && t->first[2] > 0x04)) {
+    char hex[16] = "", text[8] = "";
+    size_t h = 0;
+    for (size_t i = 0; i < t->first_len; i++)
+      h += (size_t)snprintf(hex + h, sizeof hex - h, "%s%02x", i ? " " : "",
+                            t->first[i]);
+    copy_printable(text, sizeof text, t->first, (int)t->first_len);
+    snprintf(t->reason, sizeof t->reason, "not TLS (first bytes %s \"%s\")",
+             hex, text);
+    t->state = ST_FAILED;
+    return -1;
+  }
+  return 0;
+}
+
+void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len) {
+  size_t used = t->in_end - t->in_start;
+  if (t->in_cap - t->in_end < IN_ROOM && t->in_start > 0) {
+    memmove(t->in, t->in + t->in_start, used);
+    t->in_start = 0;
+    t->in_end = used;
+  }
+  if (t->in_cap - t->in_end < IN_ROOM) {
+    size_t cap = t->in_end + IN_ROOM;
+    uint8_t *p = realloc(t->in, cap);
+    if (p == NULL) {
+      *base = NULL;
+      *len = 0;
+      return;
+    }
+    t->in = p;
+    t->in_cap = cap;
+  }
+  *base = (char *)t->in + t->in_end;
+  *len = t->in_cap - t->in_end;
+}
+
+int pvmw_tls_in_commit(pvmw_tls *t, size_t n) {
+  if (t->state == ST_FAILED)
+    return PVMW_TLS_ERR;
+  if (n > t->in_cap - t->in_end)
+    n = t->in_cap - t->in_end;
+  if (t->first_len < sizeof t->first && sniff(t, t->in + t->in_end, n) < 0)
+    return PVMW_TLS_ERR;
+  t->in_end += n;
+  return 0;
+}
+
+int pvmw_tls_feed(pvmw_tls *t, const void *cipher, size_t n) {
+  const uint8_t *p = cipher;
+  if (t->state == ST_FAILED)
+    return PVMW_TLS_ERR;
+  if (t->in_start == t->in_end) {
+    /* Empty: drop an oversized buffer, start at the front. */
+    t->in_start = t->in_end = 0;
+    if (t->in_cap > IN_KEEP && n <= IN_KEEP) {
+      free(t->in);
+      t->in = NULL;
+      t->in_cap = 0;
+    }
+  }
+  if (t->in_cap - t->in_end < n) {
+    size_t used = t->in_end - t->in_start;
+    if (t->in_start > 0) {
+      memmove(t->in, t->in + t->in_start, used);
+      t->in_start = 0;
+      t->in_end = used;
+    }
+    if (t->in_cap - t->in_end < n) {
+      uint8_t *q = realloc(t->in, used + n);
+      if (q == NULL) {
+        snprintf(t->reason, sizeof t->reason, "out of memory");
+        t->state = ST_FAILED;
+        return PVMW_TLS_ERR;
+      }
+      t->in = q;
+      t->in_cap = used + n;
+    }
+  }
+  if (n > 0)
+    memcpy(t->in + t->in_end, p, n);
+  return pvmw_tls_in_commit(t, n);
+}
+
+int pvmw_tls_handshake(pvmw_tls *t) {
+  int r;
+  switch (t->state) {
+  case ST_ESTABLISHED:
+    return 1;
+  case ST_FAILED:
+    return PVMW_TLS_ERR;
+  case ST_CLOSED:
+    return PVMW_TLS_CLOSED;
+  default:
+    break;
+  }
+  ERR_clear_error();
+  r = SSL_do_handshake(t->ssl);
+  if (r == 1) {
+    t->state = ST_ESTABLISHED;
+    cert_name(SSL_get0_peer_certificate(t->ssl), t->peer, sizeof t->peer);
+    return 1;
+  }
+  r = SSL_get_error(t->ssl, r);
+  if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+    ERR_clear_error();
+    return 0;
+  }
+  fail(t, r);
+  return PVMW_TLS_ERR;
+}
+
+int pvmw_tls_established(const pvmw_tls *t) {
+  return t->state == ST_ESTABLISHED;
+}
+
+int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
+  uint8_t *p = plain;
+  size_t got = 0;
+  if (t->state != ST_ESTABLISHED) {
+    int r = pvmw_tls_handshake(t);
+    if (r <= 0)
+      return r;
+  }
+  if (cap > INT_MAX)
+    cap = INT_MAX;
+  while (got < cap) {
+    size_t n = 0;
+    int e;
+    ERR_clear_error();
+    if (SSL_read_ex(t->ssl, p + got, cap - got, &n)) {
+      got += n;
+      continue;
+    }
+    e = SSL_get_error(t->ssl, 0);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      break;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      ERR_clear_error();
+      t->state = ST_CLOSED;
+      if (t->reason[0] == '\0')
+        snprintf(t->reason, sizeof t->reason, "peer closed the connection");
+    } else {
+      fail(t, e);
+    }
+    break;
+  }
+  if (got > 0)
+    return (int)got;
+  if (t->state == ST_CLOSED)
+    return PVMW_TLS_CLOSED;
+  return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
+}
+
+int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
+  const uint8_t *p = plain;
+  size_t done = 0;
+  if (t->state != ST_ESTABLISHED)
+    return PVMW_TLS_ERR;
+  if (n == 0)
+    return 0;
+  /* Room for all the records at once: one contiguous ciphertext run. */
+  if (out_reserve(t, n + (n / REC_PLAIN + 1) * REC_OVERHEAD + 64) < 0)
+    return PVMW_TLS_ERR;
+  ERR_clear_error();
+  while (done < n) {
+    size_t w = 0;
+    if (!SSL_write_ex(t->ssl, p + done, n - done, &w)) {
+      fail(t, SSL_get_error(t->ssl, 0));
+      return PVMW_TLS_ERR;
+    }
+    done += w;
+  }
+  return 0;
+}
+
+int pvmw_tls_shutdown(pvmw_tls *t) {
+  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
+    return PVMW_TLS_ERR;
+  ERR_clear_error();
+  if (SSL_shutdown(t->ssl) < 0) {
+    fail(t, SSL_get_error(t->ssl, -1));
+    return PVMW_TLS_ERR;
+  }
+  ERR_clear_error();
+  return 0;
+}
+
+const char *pvmw_tls_reason(const pvmw_tls *t) { return t->reason; }
+
+const char *pvmw_tls_peer_name(const pvmw_tls *t) { return t->peer; }
+
+const char *pvmw_tls_cipher(const pvmw_tls *t) {
+  const char *s = SSL_get_cipher_name(t->ssl);
+  return s ? s : "";
+}
+
+int pvmw_tls_peer_fingerprint(const pvmw_tls *t, uint8_t out[32]) {
+  X509 *x = SSL_get0_peer_certificate(t->ssl);
+  unsigned int n = 0;
+  if (t->state != ST_ESTABLISHED || x == NULL ||
+      !X509_digest(x, EVP_sha256(), out, &n) || n != 32) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
+  static const char label[] = PVMW_TLS_BINDING_LABEL;
+  if (t->state != ST_ESTABLISHED ||
+      SSL_export_keying_material(t->ssl, out, 32, label, sizeof label - 1, NULL,
+                                 0, 0) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}

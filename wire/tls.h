@@ -1,0 +1,123 @@
+/* TLS between daemons as an engine that does no I/O: ciphertext goes in with
+ * pvmw_tls_feed (or in_space/in_commit) and comes out with
+ * pvmw_tls_outgoing/pvmw_tls_consumed, so a libuv stream or a test moves it.
+ * TLS 1.3 only, mutual authentication against the VM's CA, always. */
+#ifndef PVMW_TLS_H
+#define PVMW_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Shared settings for many connections: our certificate and key, and the
+ * VM's CA as the only trust anchor (no system store). Both sides require and
+ * verify the peer's certificate, including its validity dates; nothing in
+ * this API turns verification off. Not thread-safe; one owner (the loop). */
+typedef struct pvmw_tls_ctx pvmw_tls_ctx;
+
+/* One connection. Owned by the caller; release with pvmw_tls_free. */
+typedef struct pvmw_tls pvmw_tls;
+
+/* Return codes besides >= 0. */
+#define PVMW_TLS_ERR (-1)    /* fatal: see pvmw_tls_reason; stop using t */
+#define PVMW_TLS_CLOSED (-2) /* the peer closed the TLS session cleanly */
+
+#define PVMW_TLS_BINDING_LABEL "EXPORTER-pvm-ng-hello"
+
+/* Builds a context from PEM files: ca_pem (one or more CA certificates),
+ * cert_pem (our certificate, optionally followed by intermediates) and
+ * key_pem (its private key, which must match). server selects the accepting
+ * side. Returns NULL with a reason in err. The certificate itself is not
+ * required to be currently valid here (see pvmw_tls_ctx_check). The context
+ * is reference counted by its connections: pvmw_tls_ctx_free may be called
+ * while connections made from it still live. */
+pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
+                               const char *cert_pem, const char *key_pem,
+                               char *err, size_t errlen);
+void pvmw_tls_ctx_free(pvmw_tls_ctx *c);
+
+/* Verifies our own certificate against the CA now (dates included), as a
+ * peer would. Returns 0, or -1 with the reason ("certificate has expired",
+ * "unknown CA", ...) in err. For a daemon to refuse or warn at start. */
+int pvmw_tls_ctx_check(const pvmw_tls_ctx *c, char *err, size_t errlen);
+
+/* Certificate rotation. The replacement must load, match its key and chain
+ * to the CA with valid dates; otherwise -1 with the reason in err and the
+ * current certificate stays. On success (0) connections created afterwards
+ * present the new certificate; existing ones are unaffected. */
+int pvmw_tls_ctx_reload(pvmw_tls_ctx *c, const char *cert_pem,
+                        const char *key_pem, char *err, size_t errlen);
+
+/* New connection. expect_name, when not NULL, is the identity the peer's
+ * certificate must carry (a subjectAltName DNS entry; the CN only when the
+ * certificate has no DNS entries; no wildcards). Returns NULL when out of
+ * memory. */
+pvmw_tls *pvmw_tls_new(pvmw_tls_ctx *c, const char *expect_name);
+void pvmw_tls_free(pvmw_tls *t);
+
+/* Incoming ciphertext. pvmw_tls_feed copies n bytes in. For a zero-copy
+ * read, ask pvmw_tls_in_space for room (at least 16 KiB, or NULL/0 when out
+ * of memory; valid until the next call on t), read into it, then
+ * pvmw_tls_in_commit the count. Both return 0, or PVMW_TLS_ERR after a
+ * failure (reason kept) or as soon as the first bytes show the peer is not
+ * speaking TLS. Nothing is decrypted here: call handshake or read. The
+ * input buffer holds exactly what was fed and not yet consumed by
+ * handshake/read, so a caller that stops reading must stop feeding (pause
+ * the stream) to bound memory. */
+int pvmw_tls_feed(pvmw_tls *t, const void *cipher, size_t n);
+void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len);
+int pvmw_tls_in_commit(pvmw_tls *t, size_t n);
+
+/* Drives the handshake with what has been fed. 1 done, 0 needs more input
+ * (send what pvmw_tls_outgoing holds first), PVMW_TLS_ERR failed (reason in
+ * pvmw_tls_reason; send the outgoing bytes, they carry the alert, then
+ * close). Note that in TLS 1.3 the client finishes before the server has
+ * checked the client's certificate: a refusal reaches the client as an error
+ * from its next pvmw_tls_read. Do not treat a link as up before the peer's
+ * first application message arrives. */
+int pvmw_tls_handshake(pvmw_tls *t);
+int pvmw_tls_established(const pvmw_tls *t);
+
+/* Plaintext out: > 0 bytes copied into plain (at most cap, possibly from
+ * several records), 0 = need more input, PVMW_TLS_ERR or PVMW_TLS_CLOSED.
+ * Drives the handshake if it is not finished yet. Reading can queue
+ * ciphertext too (the handshake, a key update reply): check
+ * pvmw_tls_outgoing afterwards. */
+int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap);
+
+/* Encrypts n bytes (in records of up to 16 KiB) into the outgoing queue.
+ * Only once established. Returns 0 or PVMW_TLS_ERR. */
+int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n);
+
+/* Queues a close_notify alert. Returns 0 or PVMW_TLS_ERR. */
+int pvmw_tls_shutdown(pvmw_tls *t);
+
+/* Ciphertext to send: points *data at the oldest pending bytes and returns
+ * how many are contiguous there (0 when nothing is pending). The bytes stay
+ * where they are, even across further writes, until pvmw_tls_consumed
+ * covers them or t is freed, so they can be handed to an asynchronous write
+ * as they are. pvmw_tls_consumed(n) releases n sent bytes (n at most
+ * pvmw_tls_pending). */
+size_t pvmw_tls_outgoing(pvmw_tls *t, const uint8_t **data);
+void pvmw_tls_consumed(pvmw_tls *t, size_t n);
+size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
+
+/* Why the connection failed, for the log ("" while nothing failed), e.g.
+ * "certificate has expired (peer hostb, ...)", "unknown CA ...", "peer sent
+ * no certificate", "not TLS", "peer name mismatch: wanted X got Y",
+ * "protocol version: ...", "peer refused our certificate: ...". */
+const char *pvmw_tls_reason(const pvmw_tls *t);
+
+/* After the handshake: the peer's identity (first subjectAltName DNS entry,
+ * else CN; "" before), the negotiated cipher suite, and the SHA-256 of the
+ * peer's certificate. */
+const char *pvmw_tls_peer_name(const pvmw_tls *t);
+const char *pvmw_tls_cipher(const pvmw_tls *t);
+int pvmw_tls_peer_fingerprint(const pvmw_tls *t, uint8_t out[32]);
+
+/* Channel binding: 32 bytes exported from the session's keys under label
+ * PVMW_TLS_BINDING_LABEL (RFC 8446 exporter). Both ends get the same value;
+ * any other connection gets another. Returns 0, or -1 before the handshake
+ * is done. */
+int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]);
+
+#endif

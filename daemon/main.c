@@ -20,6 +20,7 @@
 #include "hostfile.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "pvmd.h"
 #include "rundir.h"
 #include "task.h"
@@ -198,6 +199,7 @@ static int run(struct pvmd *d) {
 
   uv_loop_init(&d->loop);
   pvmd_list_init(&d->conns);
+  pvmd_list_init(&d->notifies);
   if (pvmd_tasks_init(&d->tasks, d, d->host_no, d->lim.max_tasks) != 0) {
     pvmd_log("out of memory for the task table");
     return 1;
@@ -228,6 +230,7 @@ static int run(struct pvmd *d) {
     return 1;
   }
   pvmd_tasks_free(&d->tasks);
+  pvmd_notify_free_all(d);
   return 0;
 }
 

@@ -69,6 +69,7 @@ struct pvmd {
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
   struct pvmd_list conns; /* struct pvmd_conn.node */
+  struct pvmd_list notifies; /* notify.c: pvm_notify requests */
 
   int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;

@@ -17,6 +17,7 @@
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
+#include "notify.h"
 #include "tid.h"
 
 static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
@@ -25,8 +26,8 @@ static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
   pvmd_conn_send_control(c, m);
 }
 
-static void reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
-                         int value, const char *reason) {
+void pvmd_reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
+                       int value, const char *reason) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__Status s = PVMNG__STATUS__INIT;
   s.code = code;
@@ -73,7 +74,7 @@ static void do_signal(struct pvmd_conn *c, uint32_t req_id, int tid, int signum,
   if (rc == 0)
     pvmd_debug("%s: signal %d to %s (pid %ld)", c->who, signum,
                pvmw_tid_str(tid, tb, sizeof tb), (long)t->pid);
-  reply_status(c, req_id, rc, rc, NULL);
+  pvmd_reply_status(c, req_id, rc, rc, NULL);
 }
 
 static void do_pstat(struct pvmd_conn *c, uint32_t req_id, int tid) {
@@ -85,12 +86,12 @@ static void do_pstat(struct pvmd_conn *c, uint32_t req_id, int tid) {
     rc = PvmBadParam;
   else
     rc = pvmd_task_live(&d->tasks, tid) ? PvmOk : PvmNoTask;
-  reply_status(c, req_id, rc, rc, NULL);
+  pvmd_reply_status(c, req_id, rc, rc, NULL);
 }
 
 static void do_mstat(struct pvmd_conn *c, uint32_t req_id, const char *host) {
   int rc = pvmd_host_by_name(&c->d->hosts, host) ? PvmOk : PvmNoHost;
-  reply_status(c, req_id, rc, rc, NULL);
+  pvmd_reply_status(c, req_id, rc, rc, NULL);
 }
 
 static void do_config(struct pvmd_conn *c, uint32_t req_id) {
@@ -103,7 +104,7 @@ static void do_config(struct pvmd_conn *c, uint32_t req_id) {
   if (!infos || !ptrs) {
     free(infos);
     free(ptrs);
-    reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
+    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
     return;
   }
   for (int i = 0; i < hs->n; i++) {
@@ -138,16 +139,16 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
 
   if (where != 0 && where != d->tid) {
     if (pvmw_tid_is_daemon(where)) {
-      reply_status(c, req_id, PvmNoHost, PvmNoHost, NULL);
+      pvmd_reply_status(c, req_id, PvmNoHost, PvmNoHost, NULL);
       return;
     }
     if (!pvmw_tid_is_task(where)) {
-      reply_status(c, req_id, PvmBadParam, PvmBadParam, NULL);
+      pvmd_reply_status(c, req_id, PvmBadParam, PvmBadParam, NULL);
       return;
     }
     one = pvmd_task_live(&d->tasks, where);
     if (!one) {
-      reply_status(c, req_id, PvmNoTask, PvmNoTask, NULL);
+      pvmd_reply_status(c, req_id, PvmNoTask, PvmNoTask, NULL);
       return;
     }
   }
@@ -156,7 +157,7 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   if (!infos || !ptrs) {
     free(infos);
     free(ptrs);
-    reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
+    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
     return;
   }
   pvmd_list_each_safe(pos, tmp, &d->tasks.all) {
@@ -180,7 +181,7 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   m.tasks_reply = &r;
   m.req_id = req_id;
   if (pvmd_conn_send_control(c, &m) != 0)
-    reply_status(c, req_id, PvmNoMem, PvmNoMem,
+    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
                  "task list too large for one reply");
   free(ptrs);
   free(infos);
@@ -229,13 +230,16 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_HALT: {
     char why[80];
-    reply_status(c, id, 0, 0, NULL);
+    pvmd_reply_status(c, id, 0, 0, NULL);
     snprintf(why, sizeof why, "pvm_halt from %s", c->who);
     pvmd_halt(d, c->task->tid, why);
     break;
   }
+  case PVMNG__CONTROL__BODY_NOTIFY:
+    pvmd_notify_request(c, id, m->notify);
+    break;
   case PVMNG__CONTROL__BODY_EXIT:
-    reply_status(c, id, 0, 0, NULL);
+    pvmd_reply_status(c, id, 0, 0, NULL);
     pvmd_debug("%s left the virtual machine (pvm_exit)", c->who);
     pvmd_task_set_gone(c->task);
     break;

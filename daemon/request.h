@@ -1,12 +1,18 @@
 /* Control requests from tasks (pvm_spawn, pvm_kill, pvm_sendsig, pvm_pstat,
- * pvm_mstat, pvm_config, pvm_tasks, pvm_halt, pvm_exit). Each request has a
+ * pvm_mstat, pvm_config, pvm_tasks, pvm_halt, pvm_exit, pvm_notify). Each request has a
  * nonzero req_id that its reply repeats. */
 #ifndef PVMD_REQUEST_H
 #define PVMD_REQUEST_H
 
+#include <stdint.h>
+
 #include "frame.h"
 
 struct pvmd_conn;
+
+/* Answers request req_id with a Status (code, value, optional reason). */
+void pvmd_reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
+                       int value, const char *reason);
 
 /* A control frame from a connected task. Takes f. Anything that is not a
  * well-formed request closes the connection with a logged reason. */

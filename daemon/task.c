@@ -3,6 +3,7 @@
  * pvm_tasks. Tid allocation walks the local-part space round robin, so a
  * freed tid is reused as late as possible. */
 #include "task.h"
+#include "notify.h"
 
 #include <pvm3.h>
 #include <stdlib.h>
@@ -113,8 +114,12 @@ void pvmd_task_set_name(struct pvmd_task *t, const char *name) {
 }
 
 void pvmd_task_set_gone(struct pvmd_task *t) {
+  int was_gone = t->gone;
   t->gone = 1;
   pvmd_route_drop_held(t);
+  /* Watchers learn of the exit once, when the task leaves the machine. */
+  if (!was_gone && t->d != NULL)
+    pvmd_notify_task_gone(t->d, t->tid);
 }
 
 static void unlink_task(struct pvmd_tasks *ts, struct pvmd_task *t) {

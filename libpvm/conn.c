@@ -133,6 +133,17 @@ static void free_partial(struct partial *p) {
   free(p);
 }
 
+int lpvm_deliver_local(int bufid, int src, int tag, int ctx) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return PvmNoSuchBuf;
+  b->src = src;
+  b->dst = lpvm_conn.mytid;
+  b->tag = tag;
+  b->ctx = ctx;
+  return enqueue(bufid, src, tag, ctx);
+}
+
 static struct partial **find_partial(int src, int via) {
   struct partial **pp = &C.partials;
   while (*pp != NULL && ((*pp)->src != src || (*pp)->via != via))

@@ -81,6 +81,16 @@ const char *lpvm_daemon_socket(void);
  * Returns 0, or PvmSysErr once the daemon link is lost. */
 int lpvm_pump(int timeout_ms);
 
+/* Queues buffer bufid as a message that arrived from src (notifications
+ * the library raises itself). Returns 0 or a negative PVM error. */
+int lpvm_deliver_local(int bufid, int src, int tag, int ctx);
+
+/* Direct routes opened or closed (route.c calls these for pvm_notify's
+ * PvmRouteAdd and PvmRouteDelete). */
+void lpvm_notify_route(int kind, int peer);
+/* Frees the library's own notify requests (at pvm_exit). */
+void lpvm_notify_reset(void);
+
 /* Removes a message from the queue (its buffer stays alive). */
 void lpvm_queue_remove(struct lpvm_qmsg *m);
 

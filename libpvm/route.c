@@ -225,6 +225,8 @@ static void link_close(struct link *l, const char *why) {
       lpvm_drop_partial(p->tid, p->tid);
       if (p->marker_seen)
         release_daemon_held(p);
+      if (lpvm_conn.state == LPVM_UP)
+        lpvm_notify_route(PvmRouteDelete, p->tid);
     }
   }
   uv_close((uv_handle_t *)&l->pipe, on_link_closed);
@@ -295,6 +297,7 @@ static int on_link_hello(struct link *l, Pvmng__Control *c) {
   l->peer = p;
   p->link = l;
   answer_hello(l, (int)c->req_id, 0, NULL);
+  lpvm_notify_route(PvmRouteAdd, tid);
   /* From now on we send on the link too, after our marker. */
   {
     Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
@@ -593,6 +596,7 @@ static struct link *link_open(struct peer *p) {
   p->trying = NULL;
   p->link = l;
   l->holds = 0;
+  lpvm_notify_route(PvmRouteAdd, p->tid);
   return l;
 fail:
   if (p->trying == l)

@@ -83,6 +83,7 @@ int pvm_exit(void) {
   }
   lpvm_output_flush();
   lpvm_disconnect();
+  lpvm_notify_reset();
   lpvm_buf_free_all();
   return 0;
 }

@@ -49,11 +49,6 @@ int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
   return 0;
 }
 
-int pvm_notify(int what, int msgtag, int cnt, int *tids) {
-  (void)what, (void)msgtag, (void)cnt, (void)tids;
-  return lpvm_err_hint("pvm_notify", PvmNotImpl, NOT_YET);
-}
-
 int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   (void)narg, (void)argp, (void)nresp, (void)resp;
   return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);

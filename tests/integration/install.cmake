@@ -12,3 +12,10 @@ add_test(NAME integration.install
                  ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR} "${PVMNG_USER_CFLAGS}")
 set_tests_properties(integration.install PROPERTIES TIMEOUT 120
                      LABELS integration)
+
+# A task of another user is refused by the daemon's credential check.
+add_test(NAME integration.other_uid
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_other_uid.sh
+                 ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
+set_tests_properties(integration.other_uid PROPERTIES TIMEOUT 60
+                     LABELS integration SKIP_RETURN_CODE 77)

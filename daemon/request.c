@@ -172,6 +172,7 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
     infos[n].flag = t->flags;
     infos[n].name = t->name ? t->name : (char *)"";
     infos[n].pid = (int32_t)t->pid;
+    infos[n].no_reset = t->no_reset;
     ptrs[n] = &infos[n];
     n++;
   }
@@ -235,6 +236,10 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmd_halt(d, c->task->tid, why);
     break;
   }
+  case PVMNG__CONTROL__BODY_TASK_OPTIONS:
+    c->task->no_reset = m->task_options->no_reset ? 1 : 0;
+    pvmd_reply_status(c, id, 0, 0, NULL);
+    break;
   case PVMNG__CONTROL__BODY_NOTIFY:
     pvmd_notify_request(c, id, m->notify);
     break;

@@ -740,6 +740,8 @@ int lpvm_connect(const char *fn) {
   lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
   pvmng__control__free_unpacked(rep, NULL);
   lpvm_route_start();
+  if (lpvm_opts.no_reset)
+    lpvm_send_task_options();
   return 0;
 }
 

@@ -88,6 +88,8 @@ int lpvm_deliver_local(int bufid, int src, int tag, int ctx);
 /* Direct routes opened or closed (route.c calls these for pvm_notify's
  * PvmRouteAdd and PvmRouteDelete). */
 void lpvm_notify_route(int kind, int peer);
+/* Sends the task's daemon-side options (options.c). */
+void lpvm_send_task_options(void);
 /* Frees the library's own notify requests (at pvm_exit). */
 void lpvm_notify_reset(void);
 

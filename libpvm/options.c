@@ -2,6 +2,7 @@
  * pvm_setopt returns the previous value as PVM does. Routing and fragment
  * size are remembered and used by the message path; trace options are
  * remembered for tools that read them back. */
+#include "conn.h"
 #include "lpvm.h"
 #include "route.h"
 #include "pvm3.h"
@@ -85,6 +86,7 @@ int pvm_setopt(int what, int val) {
   case PvmSelfTraceCode: lpvm_opts.trace_code = val; break;
   case PvmSelfTraceContext: lpvm_opts.trace_ctx = val; break;
   case PvmRoute: lpvm_route_policy(val); break;
+  case PvmNoReset: lpvm_send_task_options(); break;
   default: break;
   }
   return old;
@@ -95,4 +97,18 @@ int pvm_getopt(int what) {
   if (p == NULL)
     return lpvm_err("pvm_getopt", PvmBadParam);
   return *p;
+}
+
+/* Tells the daemon the options it acts on (PvmNoReset). Called when the
+ * option changes and after connecting. */
+void lpvm_send_task_options(void) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__TaskOptions o = PVMNG__TASK_OPTIONS__INIT;
+  if (lpvm_conn.state != LPVM_UP)
+    return;
+  o.no_reset = lpvm_opts.no_reset != 0;
+  req.body_case = PVMNG__CONTROL__BODY_TASK_OPTIONS;
+  req.task_options = &o;
+  if (lpvm_request(&req, &rep) == 0)
+    pvmng__control__free_unpacked(rep, NULL);
 }

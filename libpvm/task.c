@@ -584,3 +584,33 @@ int pvm_start_pvmd(int argc, char **argv, int block) {
   int rc = lpvm_connect("pvm_start_pvmd");
   return rc < 0 ? rc : 0;
 }
+
+/* The tasks that asked to survive a reset (PvmNoReset), as the console's
+ * reset needs them. The array stays valid until the next call. */
+int pvm_getnoresets(int **tids, int *ntids) {
+  static int *keep;
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__TasksRequest t = PVMNG__TASKS_REQUEST__INIT;
+  int rc, n = 0;
+  if (tids == NULL || ntids == NULL)
+    return lpvm_err("pvm_getnoresets", PvmBadParam);
+  req.body_case = PVMNG__CONTROL__BODY_TASKS;
+  req.tasks = &t;
+  if ((rc = call("pvm_getnoresets", &req, &rep,
+                 PVMNG__CONTROL__BODY_TASKS_REPLY)) < 0)
+    return rc;
+  Pvmng__TasksReply *r = rep->tasks_reply;
+  free(keep);
+  keep = calloc(r->n_tasks + 1, sizeof(*keep));
+  if (keep == NULL) {
+    pvmng__control__free_unpacked(rep, NULL);
+    return lpvm_err("pvm_getnoresets", PvmNoMem);
+  }
+  for (size_t i = 0; i < r->n_tasks; i++)
+    if (r->tasks[i]->no_reset)
+      keep[n++] = (int)r->tasks[i]->tid;
+  pvmng__control__free_unpacked(rep, NULL);
+  *tids = keep;
+  *ntids = n;
+  return 0;
+}

@@ -54,11 +54,6 @@ int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);
 }
 
-int pvm_getnoresets(int **tids, int *ntids) {
-  (void)tids, (void)ntids;
-  return lpvm_err_hint("pvm_getnoresets", PvmNotImpl, NOT_YET);
-}
-
 int pvm_addmhf(int src, int tag, int ctx, int (*func)(int mid)) {
   (void)src, (void)tag, (void)ctx, (void)func;
   return lpvm_err_hint("pvm_addmhf", PvmNotImpl, NOT_YET);

@@ -3,10 +3,14 @@
 # Included from tests/integration/CMakeLists.txt.
 set(PVMNG_CONSOLE_CASES
     conf id spawn_output spawn_file ps_kill misc halt unknown stdin
-    interactive)
+    interactive reset)
+# A task that asks to survive resets (PvmNoReset), for the reset case.
+add_executable(it_noreset it_noreset.c)
+target_link_libraries(it_noreset PRIVATE pvm3)
 foreach(case IN LISTS PVMNG_CONSOLE_CASES)
   add_test(NAME integration.console.${case}
-           COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_console.sh
+           COMMAND env IT_NORESET=$<TARGET_FILE:it_noreset>
+                   ${CMAKE_CURRENT_LIST_DIR}/test_console.sh
                    $<TARGET_FILE:pvm> $<TARGET_FILE:pvmd> ${case})
   set_tests_properties(integration.console.${case} PROPERTIES
                        TIMEOUT 240 SKIP_RETURN_CODE 77

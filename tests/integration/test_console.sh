@@ -158,6 +158,29 @@ spawn_file)
   no_line 'x y' "output went to the terminal"
   ;;
 
+reset)
+  # A task that set PvmNoReset survives; plain tasks are killed; the
+  # console that resets stays.
+  cons 'spawn -2 /bin/sleep 30'
+  expect_ok "spawn -2"
+  "$IT_NORESET" &
+  keeper=$!
+  for _ in $(seq 50); do
+    cons 'ps -a'
+    [ "$(count_lines 'it_noreset')" -eq 1 ] && break
+    sleep 0.1
+  done
+  [ "$(count_lines 'it_noreset')" -eq 1 ] || fail "the PvmNoReset task did not join"
+  cons reset
+  expect_ok reset
+  sleep 0.5
+  cons 'ps -a'
+  [ "$(count_lines 'sleep')" -eq 0 ] || fail "reset left sleep tasks"
+  [ "$(count_lines 'it_noreset')" -eq 1 ] || fail "reset killed the PvmNoReset task"
+  kill "$keeper" 2>/dev/null || true
+  wait "$keeper" 2>/dev/null || true
+  ;;
+
 ps_kill)
   cons 'spawn -3 /bin/sleep 30'
   expect_ok "spawn -3"

@@ -158,18 +158,19 @@ static int drain_stage(pvmw_reader *r, pvmw_frame_cb cb, void *ctx) {
   return rc;
 }
 
+/* Hands the completed direct frame to the callback. */
+static int finish_cur(pvmw_reader *r, pvmw_frame_cb cb, void *ctx) {
+  pvmw_frame *f = r->cur;
+  r->cur = NULL;
+  r->cur_have = 0;
+  return cb(ctx, f) ? 1 : 0;
+}
+
 int pvmw_reader_commit(pvmw_reader *r, size_t n, pvmw_frame_cb cb, void *ctx) {
   if (r->direct) {
     r->direct = 0;
     r->cur_have += n;
-    if (r->cur_have < r->cur->len)
-      return 0;
-    pvmw_frame *f = r->cur;
-    r->cur = NULL;
-    r->cur_have = 0;
-    if (cb(ctx, f))
-      return 1;
-    return 0;
+    return r->cur_have < r->cur->len ? 0 : finish_cur(r, cb, ctx);
   }
   r->stage_len += n;
   if (r->cur != NULL) {
@@ -182,10 +183,7 @@ int pvmw_reader_commit(pvmw_reader *r, size_t n, pvmw_frame_cb cb, void *ctx) {
     r->stage_len -= take;
     if (r->cur_have < r->cur->len)
       return 0;
-    pvmw_frame *f = r->cur;
-    r->cur = NULL;
-    r->cur_have = 0;
-    if (cb(ctx, f))
+    if (finish_cur(r, cb, ctx))
       return 1;
   }
   return drain_stage(r, cb, ctx);

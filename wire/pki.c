@@ -3,6 +3,8 @@
  * no overwriting, atomic publication through a temporary file and link()). */
 #include "pki.h"
 
+#include "osslerr.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,23 +29,6 @@
 #define YEAR_SECONDS 31556952L /* 365.2425 days */
 #define BACKDATE 3600L         /* tolerate an hour of clock skew */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
-static const char *ossl_reason(void) {
-  unsigned long e = ERR_peek_last_error();
-  const char *s = e ? ERR_reason_error_string(e) : NULL;
-  ERR_clear_error();
-  return s ? s : "unknown error";
-}
 
 int pvmw_pki_name_ok(const char *name) {
   size_t n = name ? strlen(name) : 0;

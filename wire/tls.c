@@ -4,6 +4,8 @@
  * are turned into one readable reason per connection, for the log. */
 #include "tls.h"
 
+#include "osslerr.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -64,24 +66,6 @@ struct pvmw_tls {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
-/* The most specific OpenSSL reason in the error queue, then clears it. */
-static const char *ossl_reason(void) {
-  unsigned long e = ERR_peek_last_error();
-  const char *s = e ? ERR_reason_error_string(e) : NULL;
-  ERR_clear_error();
-  return s ? s : "unknown error";
-}
 
 /* Copies an ASN.1 string for the log, replacing anything unprintable. */
 static void copy_printable(char *out, size_t len, const unsigned char *s,

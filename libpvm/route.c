@@ -6,19 +6,24 @@
  * sends a route marker through the daemon before its first message on the
  * link; the acceptor does the same in the other direction.
  *
- * Order per pair is kept by holding: frames that arrive on a link before
- * the peer's marker has come through the daemon wait (so that everything
- * the peer sent through the daemon earlier is delivered first), and daemon
- * frames from a peer that has switched wait until the link's end has been
- * read (they only exist when the link broke and the peer fell back). One
- * link per pair of tasks: when both open at once, the link opened by the
- * lower tid wins. A link that fails is not tried again with that peer. */
+ * Order per pair is kept by holding. Each link has a nonce, chosen by its
+ * opener, and a marker names the link it announces. Frames that arrive on
+ * a link before the peer's marker for that link has come through the
+ * daemon wait (so everything the peer sent through the daemon earlier is
+ * delivered first). Daemon frames from a peer wait while the link its last
+ * marker named is still open here (they exist only when that link broke on
+ * the peer's side and it fell back; its end, read here, releases them). A
+ * marker for a link this task does not have (a race lost, an attempt given
+ * up) holds nothing. One link per pair of tasks: when both open at once,
+ * the link opened by the lower tid wins. A link that fails is not tried
+ * again with that peer. */
 #include "route.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -61,6 +66,7 @@ struct link {
   int incoming;
   int connected;     /* outgoing: connect finished (1) or failed (<0) */
   int answer;        /* outgoing: 1 accepted, <0 refused, 0 waiting */
+  uint64_t nonce; /* names the link in route markers (never 0) */
   int closing;
   int closed;  /* its close callback has run */
   int holds;   /* link_open is waiting on it: free after the close then */
@@ -76,8 +82,8 @@ struct peer {
   int attempts;        /* our failed attempts to open a link */
   uint64_t next_try;   /* loop time (ms) before which we do not retry */
   int sending;         /* we have sent our marker: we send on the link */
-  int marker_seen;     /* the peer's marker came through the daemon */
-  int link_ended;      /* the established link's end has been read */
+  uint64_t marker;     /* nonce named by the peer's last route marker */
+  uint64_t held_nonce; /* the link that link_held's frames came from */
   struct heldq link_held;   /* link frames waiting for the marker */
   struct heldq daemon_held; /* daemon frames waiting for the link's end */
 };
@@ -199,6 +205,16 @@ static void on_link_closed(uv_handle_t *h) {
 
 static void release_daemon_held(struct peer *p);
 
+/* Whether daemon frames from p must wait: the link its last marker named
+ * is open here (or is our own attempt still waiting for its answer). */
+static int holding_daemon(const struct peer *p) {
+  if (p->marker == 0)
+    return 0;
+  return (p->link != NULL && !p->link->closing && p->link->nonce == p->marker) ||
+         (p->trying != NULL && !p->trying->closing &&
+          p->trying->nonce == p->marker);
+}
+
 /* Closes a link; what it delivered stays delivered. */
 static void link_close(struct link *l, const char *why) {
   struct peer *p = l->peer;
@@ -219,15 +235,14 @@ static void link_close(struct link *l, const char *why) {
       p->trying = NULL;
     if (p->link == l) {
       p->link = NULL;
-      p->link_ended = 1;
       p->sending = 0;
       p->failed = 1;
       lpvm_drop_partial(p->tid, p->tid);
-      if (p->marker_seen)
-        release_daemon_held(p);
       if (lpvm_conn.state == LPVM_UP)
         lpvm_notify_route(PvmRouteDelete, p->tid);
     }
+    if (!holding_daemon(p))
+      release_daemon_held(p);
   }
   uv_close((uv_handle_t *)&l->pipe, on_link_closed);
 }
@@ -278,7 +293,7 @@ static int on_link_hello(struct link *l, Pvmng__Control *c) {
 
   if (h->proto_version != PVMW_VERSION || vmid == NULL ||
       strcmp(h->vmid, vmid) != 0 || !pvmw_tid_is_task(tid) ||
-      tid == lpvm_conn.mytid) {
+      tid == lpvm_conn.mytid || h->link_nonce == 0) {
     answer_hello(l, (int)c->req_id, PvmBadVersion, "bad link hello");
     return -1;
   }
@@ -295,28 +310,14 @@ static int on_link_hello(struct link *l, Pvmng__Control *c) {
     return -1;
   }
   l->peer = p;
+  l->nonce = h->link_nonce;
   p->link = l;
   answer_hello(l, (int)c->req_id, 0, NULL);
   lpvm_notify_route(PvmRouteAdd, tid);
-  /* From now on we send on the link too, after our marker. */
-  {
-    Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
-    uint8_t hb[2 + PVMW_MAX_MSGHDR];
-    size_t hl;
-    pvmw_frame *f;
-    mh.src = (uint32_t)lpvm_conn.mytid;
-    mh.dst = (uint32_t)tid;
-    mh.tag = LPVM_TAG_ROUTE;
-    mh.ctx = LPVM_SYSCTX;
-    mh.encoding = PvmDataRaw;
-    mh.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-    hl = pvmw_msghdr_encode(&mh, hb);
-    if (hl == 0 || (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)hl)) == NULL)
-      return -1;
-    memcpy(f->payload, hb, hl);
-    send_async(lpvm_daemon_stream(), f);
-    p->sending = 1;
-  }
+  /* We send on the link only once the opener's marker for it has come
+   * through the daemon: then the opener is committed to the link (it gives
+   * up only while waiting for this answer), and nothing we write can be
+   * left unread in a link it abandoned. */
   return 0;
 }
 
@@ -361,7 +362,8 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
     return 1;
   }
   struct peer *p = l->peer;
-  if (!p->marker_seen) {
+  if (p->marker != l->nonce) {
+    p->held_nonce = l->nonce;
     heldq_push(&p->link_held, f);
     if (p->link_held.bytes > HOLD_MAX && l->reading) {
       uv_read_stop((uv_stream_t *)&l->pipe);
@@ -433,6 +435,16 @@ static void send_async(uv_stream_t *s, pvmw_frame *f) {
 }
 
 /* ---- links ----------------------------------------------------------------- */
+
+/* A link nonce: random, never 0. */
+static uint64_t new_nonce(void) {
+  static uint64_t seq;
+  uint64_t n = 0;
+  if (getrandom(&n, sizeof(n), 0) != (ssize_t)sizeof(n))
+    n = ((uint64_t)getpid() << 32) ^ (uint64_t)uv_hrtime();
+  n ^= ++seq;
+  return n ? n : 1;
+}
 
 static struct link *link_new(int incoming) {
   struct link *l = calloc(1, sizeof(*l));
@@ -555,6 +567,7 @@ static struct link *link_open(struct peer *p) {
     return NULL;
   }
   l->peer = p;
+  l->nonce = new_nonce();
   l->holds = 1; /* the pumps below may close it under us */
   p->trying = l;
   req->data = l;
@@ -567,6 +580,7 @@ static struct link *link_open(struct peer *p) {
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
   h.spawned_tid = (uint32_t)lpvm_conn.mytid;
+  h.link_nonce = l->nonce;
   h.pid = (int32_t)getpid();
   h.name = "";
   c.req_id = 1;
@@ -607,6 +621,10 @@ fail:
   l->holds = 0;
   if (l->closed)
     link_free(l);
+  /* A marker the peer sent for this link (it accepted after we gave up)
+   * must not hold its daemon traffic: the link is gone here. */
+  if (!holding_daemon(p))
+    release_daemon_held(p);
   return NULL;
 }
 
@@ -631,7 +649,9 @@ uv_stream_t *lpvm_route_for(int dst) {
       dst == lpvm_conn.mytid || !pvmw_tid_is_task(dst) ||
       pvmw_tid_daemon(dst) != lpvm_conn.dtid)
     return NULL;
-  if (p != NULL && (p->failed || p->trying != NULL ||
+  /* A link we accepted is used once its opener's marker has come; until
+   * then, and while our own attempt is out, the daemon route serves. */
+  if (p != NULL && (p->link != NULL || p->failed || p->trying != NULL ||
                     p->attempts >= MAX_ATTEMPTS ||
                     uv_now(lpvm_loop()) < p->next_try))
     return NULL;
@@ -649,7 +669,8 @@ uv_stream_t *lpvm_route_for(int dst) {
     return NULL;
   }
   /* Everything we sent through the daemon is ahead of this marker. */
-  if (lpvm_send_via_daemon(dst, LPVM_TAG_ROUTE, LPVM_SYSCTX, NULL, 0) < 0) {
+  if (lpvm_send_via_daemon(dst, LPVM_TAG_ROUTE, LPVM_SYSCTX, &p->link->nonce,
+                           sizeof(p->link->nonce)) < 0) {
     link_close(p->link, "cannot send the route marker");
     return NULL;
   }
@@ -663,27 +684,58 @@ void lpvm_route_broken(int dst) {
     link_close(p->link, "write failed");
 }
 
+/* Queues our route marker for link l through the daemon, from inside a
+ * callback (no loop pumping). Returns 0 or -1. */
+static int send_marker_async(struct link *l) {
+  Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
+  uint8_t hb[2 + PVMW_MAX_MSGHDR];
+  size_t hl;
+  pvmw_frame *f;
+  mh.src = (uint32_t)lpvm_conn.mytid;
+  mh.dst = (uint32_t)l->peer->tid;
+  mh.tag = LPVM_TAG_ROUTE;
+  mh.ctx = LPVM_SYSCTX;
+  mh.encoding = PvmDataRaw;
+  mh.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
+  mh.total_len = sizeof(l->nonce);
+  hl = pvmw_msghdr_encode(&mh, hb);
+  if (hl == 0 || (f = pvmw_frame_alloc(PVMW_FT_MESSAGE,
+                                       (uint32_t)(hl + sizeof(l->nonce)))) ==
+                     NULL)
+    return -1;
+  memcpy(f->payload, hb, hl);
+  memcpy(f->payload + hl, &l->nonce, sizeof(l->nonce));
+  send_async(lpvm_daemon_stream(), f);
+  return 0;
+}
+
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
   struct peer *p;
   if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_ROUTE) {
+    Pvmng__MsgHeader h;
+    const uint8_t *body;
+    uint32_t blen;
+    uint64_t nonce = 0;
+    if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) == 0 &&
+        blen == sizeof(nonce))
+      memcpy(&nonce, body, sizeof(nonce));
     pvmw_frame_free(f);
-    if ((p = get_peer(src)) == NULL)
+    if (nonce == 0 || (p = get_peer(src)) == NULL)
       return 1;
-    p->marker_seen = 1;
-    /* A marker for a link we do not have (we gave up on our attempt, or
-     * refused theirs) announces a link that is already gone for us: the
-     * peer will see it end and fall back, so nothing is to be held. While
-     * our own attempt is pending, the marker may simply be ahead of the
-     * answer on the link. */
-    if (p->link == NULL && p->trying == NULL)
-      p->link_ended = 1;
-    replay_link_held(p);
-    if (p->link_ended)
+    p->marker = nonce;
+    /* The opener of a link we accepted is committed to it: answer with our
+     * own marker and send on the link from now on. */
+    if (p->link != NULL && p->link->incoming && p->link->nonce == nonce &&
+        !p->link->closing && !p->sending && send_marker_async(p->link) == 0)
+      p->sending = 1;
+    if (p->held_nonce == nonce)
+      replay_link_held(p);
+    if (!holding_daemon(p))
       release_daemon_held(p);
     return 1;
   }
   p = find_peer(src);
-  if (p != NULL && p->marker_seen && !p->link_ended) {
+  if (p != NULL && holding_daemon(p)) {
     heldq_push(&p->daemon_held, f);
     return 1;
   }

@@ -3,6 +3,7 @@
  * cancelled its pending writes, so every pointer to it stays valid until
  * then; code that must not use a closing connection checks its state. */
 #include "conn.h"
+#include "spin.h"
 
 #include <errno.h>
 #include <pvm3.h>
@@ -106,6 +107,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   if (nread == 0)
     return; /* EAGAIN: the space handed out stays unused */
+  if (nread > 0)
+    pvmd_spin_kick(d);
   if (nread < 0) {
     if (nread == UV_EOF)
       pvmd_debug("%s disconnected", c->who);

@@ -20,4 +20,5 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
   lim->hello_timeout_ms = 10000;
   lim->halt_grace_ms = 1000;
   lim->halt_reap_ms = 500;
+  lim->spin_us = 50;
 }

@@ -4,6 +4,7 @@
  * the entry this daemon made when it spawned the process (matched by the tid
  * it passed in the environment) or makes a new task entry. */
 #include "listen.h"
+#include "spin.h"
 
 #include <pvm3.h>
 #include <stdio.h>
@@ -127,6 +128,7 @@ int pvmd_listen_start(struct pvmd *d) {
   uv_timer_init(&d->loop, &d->hello_timer);
   d->hello_timer.data = d;
   d->hello_timer_open = 1;
+  pvmd_spin_init(d);
   uv_pipe_init(&d->loop, &d->listener, 0);
   d->listener.data = d;
   d->listener_open = 1;
@@ -148,6 +150,7 @@ void pvmd_listen_stop(struct pvmd *d) {
     d->hello_timer_open = 0;
     uv_close((uv_handle_t *)&d->hello_timer, NULL);
   }
+  pvmd_spin_close(d);
 }
 
 void pvmd_hello_refuse(struct pvmd_conn *c, uint32_t req_id, int code,

@@ -30,6 +30,7 @@ struct pvmd_limits {
   unsigned hello_timeout_ms;   /* a connection must say hello within this */
   unsigned halt_grace_ms;      /* SIGTERM to SIGKILL at halt */
   unsigned halt_reap_ms;       /* SIGKILL to closing everything */
+  unsigned spin_us;            /* polling window after input, 0 = none */
 };
 
 /* Counters since start (cur: current values). */
@@ -81,6 +82,9 @@ struct pvmd {
   int sig_open;
   uv_timer_t hello_timer; /* sweeps connections that never said hello */
   int hello_timer_open;
+  uv_idle_t spin;              /* spin.c: polling window after traffic */
+  int spin_open;
+  uint64_t spin_last;          /* uv_hrtime() of the last input */
 
   /* halt */
   int halting;

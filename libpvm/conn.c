@@ -740,6 +740,9 @@ int lpvm_connect(const char *fn) {
   lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
   pvmng__control__free_unpacked(rep, NULL);
   lpvm_route_start();
+  const char *poll = getenv("PVMNG_POLL");
+  if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
+    lpvm_opts.poll_time = atoi(poll);
   if (lpvm_opts.no_reset)
     lpvm_send_task_options();
   return 0;

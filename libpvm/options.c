@@ -8,13 +8,17 @@
 #include "pvm3.h"
 
 #define DEFAULT_FRAG_SIZE (1 << 20)
+/* Polls before a blocking receive sleeps while direct links are open
+ * (PvmPollTime; $PVMNG_POLL sets it for a whole job): about 100 us. */
+#define LPVM_POLL_DEFAULT 100
 
 struct lpvm_opts lpvm_opts = {
     .route = PvmAllowDirect,
     .autoerr = 1,
     .frag_size = DEFAULT_FRAG_SIZE,
     .show_tids = 1,
-    .poll_type = PvmPollConstant,
+    .poll_type = PvmPollSleep,
+    .poll_time = LPVM_POLL_DEFAULT,
     .trace_opts = PvmTraceFull,
     .self_trace_opts = PvmTraceFull,
 };

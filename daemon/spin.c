@@ -1,0 +1,35 @@
+/* The polling window after traffic (see spin.h). An active libuv idle
+ * handle makes the loop poll its descriptors without blocking; the handle
+ * stops itself once no input has come for the window's length. */
+#include "spin.h"
+
+#include <uv.h>
+
+#include "pvmd.h"
+
+static void on_idle(uv_idle_t *h) {
+  struct pvmd *d = h->data;
+  if (uv_hrtime() - d->spin_last > (uint64_t)d->lim.spin_us * 1000u)
+    uv_idle_stop(h);
+}
+
+void pvmd_spin_init(struct pvmd *d) {
+  uv_idle_init(&d->loop, &d->spin);
+  d->spin.data = d;
+  d->spin_open = 1;
+}
+
+void pvmd_spin_kick(struct pvmd *d) {
+  if (!d->spin_open || d->lim.spin_us == 0)
+    return;
+  d->spin_last = uv_hrtime();
+  if (!uv_is_active((uv_handle_t *)&d->spin))
+    uv_idle_start(&d->spin, on_idle);
+}
+
+void pvmd_spin_close(struct pvmd *d) {
+  if (d->spin_open) {
+    d->spin_open = 0;
+    uv_close((uv_handle_t *)&d->spin, NULL);
+  }
+}

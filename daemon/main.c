@@ -79,12 +79,14 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
-static void write_pid(int fd) {
+static void write_pid_of(int fd, pid_t pid) {
   char buf[32];
-  int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+  int n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
   if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
     pvmd_log("cannot write the pid into the lock file: %s", strerror(errno));
 }
+
+static void write_pid(int fd) { write_pid_of(fd, getpid()); }
 
 /* Takes the VM's lock or exits: 2 when another daemon holds it. */
 static int take_lock(const char *path, const char *vmid) {
@@ -164,8 +166,12 @@ static void daemonize(int lock_fd) {
     fprintf(stderr, "pvmd: fork: %s\n", strerror(errno));
     exit(1);
   }
-  if (pid > 0)
+  if (pid > 0) {
+    /* The lock file names the daemon before its starter returns, so that
+     * whoever started it finds the right pid there at once. */
+    write_pid_of(lock_fd, pid);
     _exit(0);
+  }
   setsid();
   pvmd_log_set_pid();
   pvmd_log_quiet();

@@ -17,6 +17,7 @@
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
+#include "group.h"
 #include "notify.h"
 #include "tid.h"
 
@@ -239,6 +240,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
   case PVMNG__CONTROL__BODY_TASK_OPTIONS:
     c->task->no_reset = m->task_options->no_reset ? 1 : 0;
     pvmd_reply_status(c, id, 0, 0, NULL);
+    break;
+  case PVMNG__CONTROL__BODY_GROUP:
+    pvmd_group_request(c, id, m->group);
     break;
   case PVMNG__CONTROL__BODY_NOTIFY:
     pvmd_notify_request(c, id, m->notify);

@@ -4,6 +4,7 @@
  * freed tid is reused as late as possible. */
 #include "task.h"
 #include "notify.h"
+#include "group.h"
 
 #include <pvm3.h>
 #include <stdlib.h>
@@ -120,6 +121,9 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
   /* Watchers learn of the exit once, when the task leaves the machine. */
   if (!was_gone && t->d != NULL)
     pvmd_notify_task_gone(t->d, t->tid);
+  /* ... and its groups (PVM: a task that exits leaves them). */
+  if (!was_gone && t->d != NULL)
+    pvmd_group_task_gone(t->d, t->tid);
 }
 
 static void unlink_task(struct pvmd_tasks *ts, struct pvmd_task *t) {

@@ -18,6 +18,53 @@ extern "C" {
  * has set pvm_setopt(PvmRoute, PvmRouteDirect). */
 int pvmng_route(int tid);
 
+/* ---- Groups (libgpvm3; link with -lgpvm3 -lpvm3) ----------------------
+ * Collectives MPI users expect, over a PVM group's members in instance
+ * order. Every member calls them with the same arguments; they return 0 or
+ * a negative PVM error (PvmNoGroup, PvmNoInst for a caller outside the
+ * group, PvmBadParam for a type the operation does not take). Data types
+ * and reduction functions are pvm_reduce's (PvmMax, PvmMin, PvmSum,
+ * PvmProduct or a function of the same signature, assumed associative and
+ * commutative). Blocks are laid out by instance number: a group whose
+ * instances are 0..n-1 uses n blocks of count items. See docs/groups.md. */
+
+/* pvmng_allreduce: like pvm_reduce, but every member ends with the result
+ * in data (recursive doubling: log2(n) exchange steps). */
+int pvmng_allreduce(void (*func)(int *datatype, void *x, void *y, int *num,
+                                 int *info),
+                    void *data, int count, int datatype, char *group);
+/* pvmng_allgather: every member's count items of data end in every
+ * member's result, member i's at result + i*count items. */
+int pvmng_allgather(void *result, void *data, int count, int datatype,
+                    char *group);
+/* pvmng_alltoall: data holds one block of count items per member (block j
+ * for instance j); member i's block j ends in member j's result at block i. */
+int pvmng_alltoall(void *result, void *data, int count, int datatype,
+                   char *group);
+/* pvmng_scan: inclusive prefix reduction: instance i ends with the
+ * reduction of the data of instances 0..i, in data. */
+int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
+                            int *info),
+               void *data, int count, int datatype, char *group);
+
+/* One group as the registry knows it (pvmng_gstat). */
+struct pvmng_gstat {
+  char name[256];
+  int size;            /* members */
+  int ninst;           /* highest instance + 1 */
+  int *tids;           /* ninst entries, by instance; 0 = free instance */
+  int frozen;          /* pvm_freezegroup done */
+  int defunct;         /* a member left after the freeze */
+  int barrier_waiting; /* tasks in a barrier arbitrated by the registry */
+  int barrier_count;   /* ... and the count they wait for */
+  unsigned version;    /* grows with every change */
+};
+/* pvmng_gstat(group, &st, &n): the state of one group, or of every group
+ * when group is NULL. Returns the number of groups described (also in *n);
+ * free *st with pvmng_gstat_free(*st, n). PvmNoGroup for an unknown group. */
+int pvmng_gstat(const char *group, struct pvmng_gstat **st, int *n);
+void pvmng_gstat_free(struct pvmng_gstat *st, int n);
+
 #ifdef __cplusplus
 }
 #endif

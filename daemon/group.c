@@ -1,0 +1,464 @@
+/* The group registry (PVM's group server, inside the daemon). A group is a
+ * table of member tids by instance number; joining takes the lowest free
+ * instance, leaving frees it for reuse, and a group with no member left is
+ * forgotten. Every change bumps the group's version and sends each member
+ * a notice (a GroupInfo in the system context), from which the libraries
+ * keep the copy their collectives run on. Requests that must wait -- a
+ * freeze until every member has asked, a barrier arbitrated here (a count
+ * other than the group size) -- are held as waiters and answered later.
+ *
+ * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
+ * used instance + 1; every waiter's tid is a member; a pending barrier has
+ * bar_count > 0 and bar_arrived waiters, a pending freeze frz_count > 0.
+ * The registry is this file's alone (one daemon per process, one loop). */
+#include "group.h"
+
+#include <pvm3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "pvmd.h"
+#include "route.h"
+#include "tid.h"
+
+enum { W_BARRIER, W_FREEZE };
+
+struct gwait {
+  struct gwait *next;
+  int kind; /* W_BARRIER or W_FREEZE */
+  int tid;
+  uint32_t req_id;
+};
+
+struct group {
+  struct group *next;
+  char *name;
+  int *tids; /* by instance; 0 = free */
+  int cap, ninst, size;
+  uint32_t version;
+  int frozen, defunct;
+  int bar_count, bar_arrived; /* pending registry barrier */
+  int frz_count, frz_arrived; /* pending freeze */
+  struct gwait *waiters;
+};
+
+static struct {
+  struct group *head;
+  int count;
+} G;
+
+/* ---- table ------------------------------------------------------------ */
+
+static struct group *find_group(const char *name) {
+  for (struct group *g = G.head; g != NULL; g = g->next)
+    if (strcmp(g->name, name) == 0)
+      return g;
+  return NULL;
+}
+
+static struct group *new_group(const char *name) {
+  struct group *g = calloc(1, sizeof *g);
+  if (g == NULL || (g->name = strdup(name)) == NULL) {
+    free(g);
+    return NULL;
+  }
+  g->next = G.head;
+  G.head = g;
+  G.count++;
+  return g;
+}
+
+static void free_group(struct group *g) {
+  struct group **pp = &G.head;
+  while (*pp != g)
+    pp = &(*pp)->next;
+  *pp = g->next;
+  G.count--;
+  while (g->waiters != NULL) {
+    struct gwait *w = g->waiters;
+    g->waiters = w->next;
+    free(w);
+  }
+  free(g->tids);
+  free(g->name);
+  free(g);
+}
+
+void pvmd_group_free_all(void) {
+  while (G.head != NULL)
+    free_group(G.head);
+}
+
+static int inst_of(const struct group *g, int tid) {
+  for (int i = 0; i < g->ninst; i++)
+    if (g->tids[i] == tid)
+      return i;
+  return -1;
+}
+
+/* ---- answers and notices ---------------------------------------------- */
+
+/* Fills gi to describe g; tids must have room for g->ninst entries. */
+static void fill_info(const struct group *g, Pvmng__GroupInfo *gi,
+                      uint32_t *tids) {
+  Pvmng__GroupInfo init = PVMNG__GROUP_INFO__INIT;
+  *gi = init;
+  gi->name = g->name;
+  gi->version = g->version;
+  gi->frozen = g->frozen != 0;
+  gi->defunct = g->defunct != 0;
+  for (int i = 0; i < g->ninst; i++)
+    tids[i] = (uint32_t)g->tids[i];
+  gi->n_tids = (size_t)g->ninst;
+  gi->tids = tids;
+  gi->barrier_waiting = g->bar_arrived;
+  gi->barrier_count = g->bar_count;
+}
+
+/* Answers request req_id of task tid (if it is still connected). g may be
+ * NULL: then only the code and value go back. */
+static void reply_to(struct pvmd *d, int tid, uint32_t req_id, int code,
+                     int value, const struct group *g) {
+  struct pvmd_conn *c = pvmd_route_conn(d, tid);
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__GroupReply r = PVMNG__GROUP_REPLY__INIT;
+  Pvmng__GroupInfo gi, *gip = &gi;
+  uint32_t *tids = NULL;
+
+  if (c == NULL)
+    return;
+  r.code = code;
+  r.value = value;
+  if (g != NULL && (tids = malloc(((size_t)g->ninst + 1) * sizeof *tids))) {
+    fill_info(g, &gi, tids);
+    r.n_groups = 1;
+    r.groups = &gip;
+  }
+  m.req_id = req_id;
+  m.body_case = PVMNG__CONTROL__BODY_GROUP_REPLY;
+  m.group_reply = &r;
+  pvmd_conn_send_control(c, &m);
+  free(tids);
+}
+
+/* Sends every member but `except` a notice of g's new state; left is the
+ * tid that just left, or 0. */
+static void notify_members(struct pvmd *d, struct group *g, int except,
+                           int left) {
+  Pvmng__GroupInfo gi;
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  uint8_t hdr[PVMW_MAX_MSGHDR + 2];
+  uint32_t *tids = malloc(((size_t)g->ninst + 1) * sizeof *tids);
+  size_t blen, hl;
+
+  if (tids == NULL) {
+    pvmd_log("group %s: out of memory, members not told of a change",
+             g->name);
+    return;
+  }
+  fill_info(g, &gi, tids);
+  gi.left = (uint32_t)left;
+  blen = pvmng__group_info__get_packed_size(&gi);
+  h.src = (uint32_t)d->tid;
+  h.tag = PVMNG__GROUP_WIRE__GROUP_NOTICE_TAG;
+  h.ctx = PVMNG__GROUP_WIRE__GROUP_CTX;
+  h.encoding = PvmDataRaw;
+  h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
+  h.total_len = blen;
+  for (int i = 0; i < g->ninst; i++) {
+    int tid = g->tids[i];
+    pvmw_frame *f;
+    if (tid == 0 || tid == except)
+      continue;
+    h.dst = (uint32_t)tid;
+    hl = pvmw_msghdr_encode(&h, hdr);
+    if (hl == 0 ||
+        (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + blen))) ==
+            NULL)
+      continue;
+    memcpy(f->payload, hdr, hl);
+    pvmng__group_info__pack(&gi, f->payload + hl);
+    pvmd_route_deliver(d, tid, f, NULL);
+  }
+  free(tids);
+}
+
+/* Answers and drops every waiter of one kind. */
+static void release_waiters(struct pvmd *d, struct group *g, int kind,
+                            int code) {
+  struct gwait **pp = &g->waiters;
+  while (*pp != NULL) {
+    struct gwait *w = *pp;
+    if (w->kind != kind) {
+      pp = &w->next;
+      continue;
+    }
+    *pp = w->next;
+    reply_to(d, w->tid, w->req_id, code, 0, code == 0 ? g : NULL);
+    free(w);
+  }
+  if (kind == W_BARRIER)
+    g->bar_count = g->bar_arrived = 0;
+  else
+    g->frz_count = g->frz_arrived = 0;
+}
+
+static int add_waiter(struct group *g, int kind, int tid, uint32_t req_id) {
+  struct gwait *w = calloc(1, sizeof *w), **pp = &g->waiters;
+  if (w == NULL)
+    return PvmNoMem;
+  w->kind = kind;
+  w->tid = tid;
+  w->req_id = req_id;
+  while (*pp != NULL)
+    pp = &(*pp)->next;
+  *pp = w;
+  return 0;
+}
+
+static int is_waiting(const struct group *g, int kind, int tid) {
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == kind && w->tid == tid)
+      return 1;
+  return 0;
+}
+
+/* A pending freeze completes once `frz_count` members have asked. */
+static void check_freeze(struct pvmd *d, struct group *g) {
+  if (g->frz_count == 0 || g->frz_arrived < g->frz_count)
+    return;
+  if (g->size != g->frz_count) {
+    release_waiters(d, g, W_FREEZE, PvmMismatch);
+    return;
+  }
+  g->frozen = 1;
+  g->version++;
+  notify_members(d, g, 0, 0);
+  release_waiters(d, g, W_FREEZE, 0);
+}
+
+/* ---- membership ------------------------------------------------------- */
+
+static int do_join(struct pvmd *d, int tid, const char *name,
+                   struct group **out) {
+  struct group *g = find_group(name);
+  int inst;
+
+  if (g == NULL && (g = new_group(name)) == NULL)
+    return PvmNoMem;
+  if (inst_of(g, tid) >= 0)
+    return PvmDupGroup;
+  if (g->frozen)
+    return PvmDupGroup; /* a frozen group takes no new member */
+  for (inst = 0; inst < g->ninst && g->tids[inst] != 0; inst++)
+    ;
+  if (inst >= PVMD_GROUP_MAX_INST)
+    return PvmOutOfRes;
+  if (inst == g->cap) {
+    int cap = g->cap ? 2 * g->cap : 8;
+    int *t = realloc(g->tids, (size_t)cap * sizeof *t);
+    if (t == NULL) {
+      if (g->size == 0)
+        free_group(g);
+      return PvmNoMem;
+    }
+    g->tids = t;
+    g->cap = cap;
+  }
+  g->tids[inst] = tid;
+  if (inst == g->ninst)
+    g->ninst++;
+  g->size++;
+  g->version++;
+  notify_members(d, g, tid, 0);
+  *out = g;
+  return inst;
+}
+
+/* Removes tid (a member) from g: its waiters go, waiting requests that can
+ * no longer complete fail, the others hear of it, and an empty group is
+ * forgotten. */
+static void remove_member(struct pvmd *d, struct group *g, int tid) {
+  int inst = inst_of(g, tid);
+  struct gwait **pp = &g->waiters;
+  char tb[16];
+
+  g->tids[inst] = 0;
+  while (g->ninst > 0 && g->tids[g->ninst - 1] == 0)
+    g->ninst--;
+  g->size--;
+  g->version++;
+  while (*pp != NULL) {
+    struct gwait *w = *pp;
+    if (w->tid != tid) {
+      pp = &w->next;
+      continue;
+    }
+    *pp = w->next;
+    if (w->kind == W_BARRIER)
+      g->bar_arrived--;
+    else
+      g->frz_arrived--;
+    free(w);
+  }
+  if (g->bar_arrived == 0)
+    g->bar_count = 0;
+  if (g->frz_arrived == 0)
+    g->frz_count = 0;
+  /* PVM: a member leaving a static group makes it defunct, and the
+   * barriers waiting on it fail with PvmNoGroup. A dynamic group's barrier
+   * fails when fewer members remain than it waits for. */
+  if (g->frozen)
+    g->defunct = 1;
+  if (g->bar_count > 0 && (g->defunct || g->bar_count > g->size))
+    release_waiters(d, g, W_BARRIER, PvmNoGroup);
+  if (g->frz_count > 0 && g->frz_count > g->size)
+    release_waiters(d, g, W_FREEZE, PvmMismatch);
+  pvmd_debug("group %s: %s left instance %d (%d members)", g->name,
+             pvmw_tid_str(tid, tb, sizeof tb), inst, g->size);
+  if (g->size == 0) {
+    free_group(g);
+    return;
+  }
+  notify_members(d, g, 0, tid);
+}
+
+void pvmd_group_task_gone(struct pvmd *d, int tid) {
+  struct group *g = G.head;
+  while (g != NULL) {
+    struct group *next = g->next;
+    if (inst_of(g, tid) >= 0)
+      remove_member(d, g, tid);
+    g = next;
+  }
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static void do_list(struct pvmd_conn *c, uint32_t req_id) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__GroupReply r = PVMNG__GROUP_REPLY__INIT;
+  Pvmng__GroupInfo *infos = calloc((size_t)G.count + 1, sizeof *infos);
+  Pvmng__GroupInfo **ptrs = calloc((size_t)G.count + 1, sizeof *ptrs);
+  uint32_t **tids = calloc((size_t)G.count + 1, sizeof *tids);
+  int n = 0, ok = infos && ptrs && tids;
+
+  for (struct group *g = G.head; ok && g != NULL; g = g->next, n++) {
+    tids[n] = malloc(((size_t)g->ninst + 1) * sizeof **tids);
+    if (tids[n] == NULL) {
+      ok = 0;
+      break;
+    }
+    fill_info(g, &infos[n], tids[n]);
+    ptrs[n] = &infos[n];
+  }
+  if (ok) {
+    r.n_groups = (size_t)n;
+    r.groups = ptrs;
+  } else {
+    r.code = PvmNoMem;
+  }
+  m.req_id = req_id;
+  m.body_case = PVMNG__CONTROL__BODY_GROUP_REPLY;
+  m.group_reply = &r;
+  pvmd_conn_send_control(c, &m);
+  for (int i = 0; tids && i < n; i++)
+    free(tids[i]);
+  free(tids);
+  free(ptrs);
+  free(infos);
+}
+
+void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
+                        const Pvmng__GroupRequest *r) {
+  struct pvmd *d = c->d;
+  int tid = c->task->tid;
+  const char *name = r->group ? r->group : "";
+  struct group *g = NULL;
+  int code = 0, value = 0, count = r->count;
+
+  if (r->op == PVMNG__GROUP_OP__GROUP_LIST) {
+    do_list(c, req_id);
+    return;
+  }
+  if (name[0] == '\0') {
+    reply_to(d, tid, req_id, PvmNullGroup, 0, NULL);
+    return;
+  }
+  if (strlen(name) > PVMD_GROUP_NAME_MAX) {
+    reply_to(d, tid, req_id, PvmBadParam, 0, NULL);
+    return;
+  }
+  if (r->op == PVMNG__GROUP_OP__GROUP_JOIN) {
+    value = do_join(d, tid, name, &g);
+    if (value < 0) {
+      code = value;
+      g = NULL;
+    }
+    reply_to(d, tid, req_id, code, value, g);
+    return;
+  }
+  g = find_group(name);
+  if (g == NULL) {
+    reply_to(d, tid, req_id, PvmNoGroup, 0, NULL);
+    return;
+  }
+  switch (r->op) {
+  case PVMNG__GROUP_OP__GROUP_INFO:
+    reply_to(d, tid, req_id, 0, g->size, g);
+    return;
+  case PVMNG__GROUP_OP__GROUP_LEAVE:
+    if (inst_of(g, tid) < 0) {
+      code = PvmNotInGroup;
+    } else {
+      remove_member(d, g, tid);
+    }
+    reply_to(d, tid, req_id, code, 0, NULL);
+    return;
+  case PVMNG__GROUP_OP__GROUP_FREEZE:
+    if (inst_of(g, tid) < 0)
+      code = PvmNotInGroup;
+    else if (g->frozen || is_waiting(g, W_FREEZE, tid))
+      code = PvmDupGroup;
+    else if (count == -1)
+      count = g->frz_count > 0 ? g->frz_count : g->size;
+    else if (count < 1)
+      code = PvmBadParam;
+    if (code == 0 && g->frz_count > 0 && count != g->frz_count)
+      code = PvmMismatch;
+    if (code == 0 && (code = add_waiter(g, W_FREEZE, tid, req_id)) == 0) {
+      g->frz_count = count;
+      g->frz_arrived++;
+      check_freeze(d, g);
+      return;
+    }
+    reply_to(d, tid, req_id, code, 0, NULL);
+    return;
+  case PVMNG__GROUP_OP__GROUP_BARRIER:
+    if (inst_of(g, tid) < 0)
+      code = PvmNotInGroup;
+    else if (g->defunct)
+      code = PvmNoGroup;
+    else if (count == -1)
+      count = g->size;
+    else if (count < 1)
+      code = PvmBadParam;
+    if (code == 0 && g->bar_count > 0 && count != g->bar_count)
+      code = PvmMismatch;
+    if (code == 0 && is_waiting(g, W_BARRIER, tid))
+      code = PvmDupGroup;
+    if (code == 0 && (code = add_waiter(g, W_BARRIER, tid, req_id)) == 0) {
+      g->bar_count = count;
+      if (++g->bar_arrived >= g->bar_count)
+        release_waiters(d, g, W_BARRIER, 0);
+      return;
+    }
+    reply_to(d, tid, req_id, code, 0, NULL);
+    return;
+  default:
+    reply_to(d, tid, req_id, PvmBadParam, 0, NULL);
+    return;
+  }
+}

@@ -1,0 +1,592 @@
+/* libgpvm3: collective operations, run by the members themselves over
+ * direct links (no central server): a dissemination barrier, binomial trees
+ * for reduce, gather, scatter and the internal broadcast, recursive
+ * doubling for all-reduce and the inclusive scan, pairwise exchange for
+ * all-to-all. Each works on a snapshot of the group's members in instance
+ * order ("ranks") taken at entry; a member that leaves or exits while
+ * others wait for it turns their wait into PvmNoGroup (group.c's
+ * lpvm_grecv). Data goes raw (native bytes): every member is on this host;
+ * between hosts of different byte order it will go as XDR. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "conn.h"
+#include "group.h"
+#include "lpvm.h"
+#include "pvm3.h"
+#include "pvmng.h"
+
+/* A collective's snapshot of its group. */
+struct coll {
+  struct lpvm_group *g;
+  int n, me;  /* members, this task's rank */
+  int *r;     /* rank -> tid */
+  int *inst;  /* rank -> instance number */
+  int ninst;  /* highest instance + 1 */
+};
+
+static void coll_end(struct coll *c) {
+  free(c->r);
+  free(c->inst);
+  c->r = c->inst = NULL;
+}
+
+/* Takes the snapshot of group for a collective. A caller outside the group
+ * gets notmember. Returns 0 or a negative PVM error (not reported). */
+static int coll_begin(const char *group, int notmember, struct coll *c) {
+  int rc, k = 0;
+  memset(c, 0, sizeof *c);
+  if ((rc = lpvm_group_name_ok(group)) < 0)
+    return rc;
+  if ((c->g = lpvm_group_view(group, &rc)) == NULL)
+    return rc;
+  if (c->g->myrank < 0)
+    return notmember;
+  c->n = c->g->size;
+  c->me = c->g->myrank;
+  c->ninst = c->g->ninst;
+  c->r = malloc((size_t)c->n * sizeof *c->r);
+  c->inst = malloc((size_t)c->n * sizeof *c->inst);
+  if (c->r == NULL || c->inst == NULL) {
+    coll_end(c);
+    return PvmNoMem;
+  }
+  for (int i = 0; i < c->g->ninst; i++)
+    if (c->g->tids[i] != 0) {
+      c->r[k] = c->g->tids[i];
+      c->inst[k++] = i;
+    }
+  return 0;
+}
+
+/* Rank of instance inst, or PvmNoInst. */
+static int rank_of_inst(const struct coll *c, int inst) {
+  for (int i = 0; i < c->n; i++)
+    if (c->inst[i] == inst)
+      return i;
+  return PvmNoInst;
+}
+
+static int csend(const struct coll *c, int rank, int tag, const void *data,
+                 size_t len) {
+  return lpvm_gsend(c->r[rank], tag, data, len);
+}
+
+/* Receives exactly len bytes from rank into dst. A message of another
+ * length means the members disagree on their arguments: PvmMismatch. */
+static int crecv(const struct coll *c, int rank, int tag, void *dst,
+                 size_t len) {
+  size_t got;
+  const void *body;
+  int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc = 0;
+  if (bufid < 0)
+    return bufid;
+  body = lpvm_gbody(bufid, &got);
+  if (got != len)
+    rc = PvmMismatch;
+  else if (len > 0)
+    lpvm_copy(dst, body, len);
+  pvm_freebuf(bufid);
+  return rc;
+}
+
+static int lowbit(int v) { return v & -v; }
+
+static int pow2ceil(int n) {
+  int p = 1;
+  while (p < n)
+    p <<= 1;
+  return p;
+}
+
+/* Checks a reduction's function and type; the predefined functions are
+ * checked here so that every member refuses alike, leaves included. */
+static int check_reduce(lpvm_redfn func, int datatype, int count) {
+  if (func == NULL || count < 1 || lpvm_gtype_size(datatype) == 0)
+    return PvmBadParam;
+  if ((func == PvmSum || func == PvmProduct) && datatype == PVM_BYTE)
+    return PvmBadParam;
+  return 0;
+}
+
+/* x = x op y for count items; info < 0 from a user function is returned. */
+static int combine(lpvm_redfn func, int datatype, void *x, void *y,
+                   int count) {
+  int dt = datatype, num = count, info = 0;
+  func(&dt, x, y, &num, &info);
+  return info < 0 ? info : 0;
+}
+
+/* ---- barrier ---------------------------------------------------------- */
+
+/* The barrier's release is the broadcast tree below. */
+static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
+                      size_t len);
+
+/* Fan-in along a binomial tree to rank 0, then the release back down the
+ * same tree: 2(n-1) messages and 2 log2(n) steps deep. (Dissemination needs
+ * n log2(n) messages; with more tasks than cores every message is a
+ * wake-up, which is what a barrier pays for on one host.) The messages
+ * carry the sender's view version, so members that disagree on the
+ * membership find out instead of waiting. */
+static int barrier_peers(const struct coll *c) {
+  uint32_t v = c->g->version, got;
+  int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
+  int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
+  int rc = 0;
+  for (int mask = 1; mask < c->n; mask <<= 1) {
+    if (c->me & mask) {
+      rc = csend(c, c->me - mask, tag_in, &v, sizeof v);
+      break;
+    }
+    if (c->me + mask >= c->n)
+      continue;
+    rc = crecv(c, c->me + mask, tag_in, &got, sizeof got);
+    if (rc == 0 && got != v)
+      rc = PvmMismatch;
+    if (rc < 0) {
+      if (c->me != 0)
+        lpvm_gabort(c->r[c->me - lowbit(c->me)], tag_in);
+      break;
+    }
+  }
+  if (rc < 0) {
+    /* Those below us wait for the release: tell them instead. */
+    for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
+         mask >>= 1)
+      if (c->me + mask < c->n)
+        lpvm_gabort(c->r[c->me + mask], tag_out);
+    return rc;
+  }
+  return bcast_tree(c, 0, tag_out, &v, sizeof v);
+}
+
+int pvm_barrier(char *group, int count) {
+  struct coll c;
+  int rc;
+  if ((rc = lpvm_connect("pvm_barrier")) < 0)
+    return rc;
+  if (count < 1 && count != -1)
+    return lpvm_err("pvm_barrier", PvmBadParam);
+  if ((rc = coll_begin(group, PvmNotInGroup, &c)) < 0)
+    return lpvm_err("pvm_barrier", rc);
+  if (c.g->defunct)
+    rc = PvmNoGroup;
+  else if (count == -1 || count == c.n)
+    rc = barrier_peers(&c);
+  else
+    rc = lpvm_group_registry_barrier(group, count);
+  coll_end(&c);
+  return rc < 0 ? lpvm_err("pvm_barrier", rc) : 0;
+}
+
+/* ---- broadcast -------------------------------------------------------- */
+
+int pvm_bcast(char *group, int msgtag) {
+  struct lpvm_group *g;
+  int rc, sbuf;
+  if ((rc = lpvm_connect("pvm_bcast")) < 0)
+    return rc;
+  if ((rc = lpvm_group_name_ok(group)) < 0)
+    return lpvm_err("pvm_bcast", rc);
+  if (msgtag < 0 || msgtag >= LPVM_SYSCTX)
+    return lpvm_err("pvm_bcast", PvmBadParam);
+  if ((g = lpvm_group_view(group, &rc)) == NULL)
+    return lpvm_err("pvm_bcast", rc);
+  if ((sbuf = pvm_getsbuf()) <= 0)
+    return lpvm_err("pvm_bcast", PvmNoBuf);
+  /* To every member but the sender (PVM 3.2 and later), as a multicast of
+   * the active send buffer: receivers take it with an ordinary receive. */
+  int n = g->ninst, *tids = malloc(((size_t)n + 1) * sizeof *tids);
+  if (tids == NULL)
+    return lpvm_err("pvm_bcast", PvmNoMem);
+  memcpy(tids, g->tids, (size_t)n * sizeof *tids);
+  for (int i = 0; i < n && rc == 0; i++)
+    if (tids[i] != 0 && tids[i] != lpvm_conn.mytid)
+      rc = lpvm_send_buf(tids[i], msgtag, lpvm_conn.ctx, sbuf);
+  free(tids);
+  return rc < 0 ? lpvm_err("pvm_bcast", rc) : 0;
+}
+
+/* Binomial-tree broadcast of len bytes at buf from rank root. */
+static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
+                      size_t len) {
+  int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
+  if (rel != 0) {
+    mask = lowbit(rel);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, len);
+    mask >>= 1;
+  } else {
+    mask = pow2ceil(c->n) >> 1;
+  }
+  for (; mask > 0; mask >>= 1) {
+    if (rel + mask >= c->n)
+      continue;
+    if (rc == 0)
+      rc = csend(c, (rel + mask + root) % c->n, tag, buf, len);
+    else
+      lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
+  }
+  return rc;
+}
+
+/* ---- reduce ----------------------------------------------------------- */
+
+/* Binomial-tree reduction of data into rank root's data. Every member
+ * combines its own subtree's (lower) result with each child's (higher), so
+ * the order of operations is fixed by the ranks. */
+static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
+                       int count, int datatype, int root, int tag) {
+  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  int rel = (c->me - root + c->n) % c->n, rc = 0, frc = 0;
+  void *tmp = NULL;
+
+  for (int mask = 1; mask < c->n; mask <<= 1) {
+    if (rel & mask) {
+      if (frc == 0)
+        rc = csend(c, (rel - mask + root) % c->n, tag, data, len);
+      else /* our result is wrong: the parent must not use it */
+        lpvm_gabort(c->r[(rel - mask + root) % c->n], tag);
+      free(tmp);
+      return rc < 0 ? rc : frc;
+    }
+    if (rel + mask >= c->n)
+      continue;
+    if (tmp == NULL && (tmp = malloc(len)) == NULL)
+      return PvmNoMem;
+    rc = crecv(c, (rel + mask + root) % c->n, tag, tmp, len);
+    if (rc < 0) {
+      if (rel != 0) /* our parent waits for us */
+        lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
+      break;
+    }
+    /* A failing user function is reported once the tree is done, so the
+     * others are not left waiting. */
+    if (frc == 0)
+      frc = combine(func, datatype, data, tmp, count);
+  }
+  free(tmp);
+  return rc < 0 ? rc : frc;
+}
+
+int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
+                            int *info),
+               void *data, int count, int datatype, int msgtag, char *gname,
+               int rootinst) {
+  struct coll c;
+  int rc, root;
+  if ((rc = lpvm_connect("pvm_reduce")) < 0)
+    return rc;
+  if ((rc = check_reduce(func, datatype, count)) < 0 || msgtag < 0 ||
+      data == NULL)
+    return lpvm_err("pvm_reduce", rc < 0 ? rc : PvmBadParam);
+  if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
+    return lpvm_err("pvm_reduce", rc);
+  if ((root = rank_of_inst(&c, rootinst)) < 0) {
+    rc = root;
+  } else {
+    /* The tree is rooted at rank 0, so the order of operations (and which
+     * operand wins a tie of complex max/min: the lower instance) does not
+     * depend on the root; the result then makes one more hop. */
+    int tag = lpvm_gtag(c.g, LPVM_GOP_REDUCE, 0);
+    size_t len = (size_t)count * lpvm_gtype_size(datatype);
+    rc = reduce_tree(&c, func, data, count, datatype, 0, tag);
+    if (root != 0 && c.me == 0) {
+      if (rc == 0)
+        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+      else
+        lpvm_gabort(c.r[root], lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1));
+    } else if (root != 0 && c.me == root && rc == 0) {
+      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+    }
+  }
+  coll_end(&c);
+  return rc < 0 ? lpvm_err("pvm_reduce", rc) : 0;
+}
+
+/* ---- gather and scatter ----------------------------------------------- */
+
+/* Blocks a binomial subtree rooted at relative rank rel holds. */
+static int subtree(const struct coll *c, int rel) {
+  int span = rel == 0 ? c->n : lowbit(rel);
+  return span < c->n - rel ? span : c->n - rel;
+}
+
+/* Binomial gather of blk bytes per member into root's result, by instance:
+ * member of instance i lands at result + i * blk. */
+static int gather_tree(const struct coll *c, void *result, const void *data,
+                       size_t blk, int root, int tag) {
+  int rel = (c->me - root + c->n) % c->n, have = 1, rc = 0;
+  char *tmp = malloc((size_t)subtree(c, rel) * blk + 1);
+  if (tmp == NULL)
+    return PvmNoMem;
+  if (blk > 0)
+    memcpy(tmp, data, blk);
+  for (int mask = 1; mask < c->n && rc == 0; mask <<= 1) {
+    if (rel & mask) {
+      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * blk);
+      free(tmp);
+      return rc;
+    }
+    if (rel + mask < c->n) {
+      int cnt = subtree(c, rel + mask);
+      rc = crecv(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
+                 (size_t)cnt * blk);
+      have += cnt;
+      if (rc < 0 && rel != 0)
+        lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
+    }
+  }
+  for (int i = 0; i < c->n && rc == 0; i++)
+    if (blk > 0)
+      memcpy((char *)result + (size_t)c->inst[(i + root) % c->n] * blk,
+             tmp + (size_t)i * blk, blk);
+  free(tmp);
+  return rc;
+}
+
+/* Binomial scatter from root's data (block i for instance i) into every
+ * member's result. */
+static int scatter_tree(const struct coll *c, void *result, const void *data,
+                        size_t blk, int root, int tag) {
+  int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
+  int sub = subtree(c, rel);
+  char *tmp = malloc((size_t)sub * blk + 1);
+  if (tmp == NULL)
+    return PvmNoMem;
+  if (rel == 0) {
+    for (int i = 0; i < c->n && blk > 0; i++)
+      memcpy(tmp + (size_t)i * blk,
+             (const char *)data + (size_t)c->inst[(i + root) % c->n] * blk,
+             blk);
+    mask = pow2ceil(c->n) >> 1;
+  } else {
+    mask = lowbit(rel);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * blk);
+    mask >>= 1;
+  }
+  for (; mask > 0; mask >>= 1) {
+    if (rel + mask >= c->n)
+      continue;
+    if (rc == 0)
+      rc = csend(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
+                 (size_t)subtree(c, rel + mask) * blk);
+    else
+      lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
+  }
+  if (rc == 0 && blk > 0)
+    memcpy(result, tmp, blk);
+  free(tmp);
+  return rc;
+}
+
+static int gs_common(const char *fn, int gather, void *result, void *data,
+                     int count, int datatype, int msgtag, char *gname,
+                     int rootinst) {
+  struct coll c;
+  size_t sz = lpvm_gtype_size(datatype);
+  int rc, root;
+  if ((rc = lpvm_connect(fn)) < 0)
+    return rc;
+  if (sz == 0 || count < 1 || msgtag < 0)
+    return lpvm_err(fn, PvmBadParam);
+  if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
+    return lpvm_err(fn, rc);
+  if ((root = rank_of_inst(&c, rootinst)) < 0) {
+    rc = root;
+  } else if ((gather ? data == NULL : result == NULL) ||
+             (c.me == root && (gather ? result == NULL : data == NULL))) {
+    rc = PvmBadParam;
+  } else {
+    int tag = lpvm_gtag(c.g, gather ? LPVM_GOP_GATHER : LPVM_GOP_SCATTER, 0);
+    size_t blk = (size_t)count * sz;
+    rc = gather ? gather_tree(&c, result, data, blk, root, tag)
+                : scatter_tree(&c, result, data, blk, root, tag);
+  }
+  coll_end(&c);
+  return rc < 0 ? lpvm_err(fn, rc) : 0;
+}
+
+int pvm_gather(void *result, void *data, int count, int datatype, int msgtag,
+               char *gname, int rootinst) {
+  return gs_common("pvm_gather", 1, result, data, count, datatype, msgtag,
+                   gname, rootinst);
+}
+
+int pvm_scatter(void *result, void *data, int count, int datatype, int msgtag,
+                char *gname, int rootinst) {
+  return gs_common("pvm_scatter", 0, result, data, count, datatype, msgtag,
+                   gname, rootinst);
+}
+
+/* ---- extensions (pvmng.h) --------------------------------------------- */
+
+/* Recursive doubling over the largest power of two p2 <= n; the members
+ * past p2 first fold their data into rank - p2 and get the result back at
+ * the end. Each pair combines lower rank first, so every member ends with
+ * the same bits. */
+static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
+                     int count, int datatype) {
+  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  int p2 = 1, rc = 0, frc = 0;
+  int tag_fold = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, 0);
+  char *tmp;
+
+  while (p2 * 2 <= c->n)
+    p2 *= 2;
+  if (c->me >= p2) {
+    rc = csend(c, c->me - p2, tag_fold, data, len);
+    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, len);
+  }
+  if ((tmp = malloc(len + 1)) == NULL)
+    return PvmNoMem;
+  if (c->me + p2 < c->n) {
+    rc = crecv(c, c->me + p2, tag_fold, tmp, len);
+    if (rc == 0)
+      frc = combine(func, datatype, data, tmp, count);
+  }
+  int mask = 1, step = 1, looped = 0;
+  for (; mask < p2 && rc == 0; mask <<= 1, step++) {
+    looped = 1;
+    int peer = c->me ^ mask, tag = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step);
+    rc = csend(c, peer, tag, data, len);
+    if (rc == 0)
+      rc = crecv(c, peer, tag, tmp, len);
+    if (rc < 0)
+      break;
+    if (rc == 0 && frc == 0) {
+      if (peer < c->me) { /* lower rank's value first */
+        frc = combine(func, datatype, tmp, data, count);
+        memcpy(data, tmp, len);
+      } else {
+        frc = combine(func, datatype, data, tmp, count);
+      }
+    }
+  }
+  /* After a failure, the partners of the steps left and the folded member
+   * are told instead of left waiting. */
+  if (rc < 0 && looped)
+    mask <<= 1, step++;
+  if (rc < 0)
+    for (; mask < p2; mask <<= 1, step++)
+      lpvm_gabort(c->r[c->me ^ mask],
+                  lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step));
+  if (c->me + p2 < c->n) {
+    if (rc == 0)
+      rc = csend(c, c->me + p2, tag_fold, data, len);
+    else
+      lpvm_gabort(c->r[c->me + p2], tag_fold);
+  }
+  free(tmp);
+  return rc < 0 ? rc : frc;
+}
+
+int pvmng_allreduce(void (*func)(int *datatype, void *x, void *y, int *num,
+                                 int *info),
+                    void *data, int count, int datatype, char *group) {
+  struct coll c;
+  int rc;
+  if ((rc = lpvm_connect("pvmng_allreduce")) < 0)
+    return rc;
+  if ((rc = check_reduce(func, datatype, count)) < 0 || data == NULL)
+    return lpvm_err("pvmng_allreduce", rc < 0 ? rc : PvmBadParam);
+  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
+    return lpvm_err("pvmng_allreduce", rc);
+  rc = allreduce(&c, func, data, count, datatype);
+  coll_end(&c);
+  return rc < 0 ? lpvm_err("pvmng_allreduce", rc) : 0;
+}
+
+int pvmng_allgather(void *result, void *data, int count, int datatype,
+                    char *group) {
+  struct coll c;
+  size_t sz = lpvm_gtype_size(datatype);
+  int rc;
+  if ((rc = lpvm_connect("pvmng_allgather")) < 0)
+    return rc;
+  if (sz == 0 || count < 1 || result == NULL || data == NULL)
+    return lpvm_err("pvmng_allgather", PvmBadParam);
+  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
+    return lpvm_err("pvmng_allgather", rc);
+  size_t blk = (size_t)count * sz;
+  /* Gather to rank 0, then a tree broadcast of the whole result. */
+  rc = gather_tree(&c, result, data, blk, 0,
+                   lpvm_gtag(c.g, LPVM_GOP_GATHER, 1));
+  if (rc == 0)
+    rc = bcast_tree(&c, 0, lpvm_gtag(c.g, LPVM_GOP_BCAST, 1), result,
+                    (size_t)c.ninst * blk);
+  coll_end(&c);
+  return rc < 0 ? lpvm_err("pvmng_allgather", rc) : 0;
+}
+
+int pvmng_alltoall(void *result, void *data, int count, int datatype,
+                   char *group) {
+  struct coll c;
+  size_t sz = lpvm_gtype_size(datatype), blk;
+  int rc;
+  if ((rc = lpvm_connect("pvmng_alltoall")) < 0)
+    return rc;
+  if (sz == 0 || count < 1 || result == NULL || data == NULL)
+    return lpvm_err("pvmng_alltoall", PvmBadParam);
+  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
+    return lpvm_err("pvmng_alltoall", rc);
+  blk = (size_t)count * sz;
+  memcpy((char *)result + (size_t)c.inst[c.me] * blk,
+         (const char *)data + (size_t)c.inst[c.me] * blk, blk);
+  /* Step k: send to rank + k, receive from rank - k. */
+  int tag = lpvm_gtag(c.g, LPVM_GOP_ALLTOALL, 0);
+  for (int k = 1; k < c.n && rc == 0; k++) {
+    int to = (c.me + k) % c.n, from = (c.me - k + c.n) % c.n;
+    rc = csend(&c, to, tag, (const char *)data + (size_t)c.inst[to] * blk,
+               blk);
+    if (rc == 0)
+      rc = crecv(&c, from, tag, (char *)result + (size_t)c.inst[from] * blk,
+                 blk);
+    if (rc < 0)
+      for (int k2 = k + 1; k2 < c.n; k2++)
+        lpvm_gabort(c.r[(c.me + k2) % c.n], tag);
+  }
+  coll_end(&c);
+  return rc < 0 ? lpvm_err("pvmng_alltoall", rc) : 0;
+}
+
+/* Inclusive scan by recursive doubling (Hillis-Steele): in step k each
+ * member passes what it has, the reduction of ranks [me-2^k+1, me], to
+ * rank + 2^k and folds in what comes from rank - 2^k, lower ranks first. */
+int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
+                            int *info),
+               void *data, int count, int datatype, char *group) {
+  struct coll c;
+  int rc, frc = 0;
+  char *tmp;
+  if ((rc = lpvm_connect("pvmng_scan")) < 0)
+    return rc;
+  if ((rc = check_reduce(func, datatype, count)) < 0 || data == NULL)
+    return lpvm_err("pvmng_scan", rc < 0 ? rc : PvmBadParam);
+  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
+    return lpvm_err("pvmng_scan", rc);
+  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  if ((tmp = malloc(len + 1)) == NULL)
+    rc = PvmNoMem;
+  for (int k = 1, step = 0; k < c.n && rc == 0; k <<= 1, step++) {
+    int tag = lpvm_gtag(c.g, LPVM_GOP_SCAN, step);
+    if (c.me + k < c.n)
+      rc = csend(&c, c.me + k, tag, data, len);
+    if (rc == 0 && c.me - k >= 0) {
+      rc = crecv(&c, c.me - k, tag, tmp, len);
+      if (rc == 0 && frc == 0) {
+        frc = combine(func, datatype, tmp, data, count);
+        memcpy(data, tmp, len);
+      }
+      for (int k2 = k << 1, s2 = step + 1; rc < 0 && k2 < c.n; k2 <<= 1, s2++)
+        if (c.me + k2 < c.n)
+          lpvm_gabort(c.r[c.me + k2], lpvm_gtag(c.g, LPVM_GOP_SCAN, s2));
+    }
+  }
+  free(tmp);
+  coll_end(&c);
+  if (rc == 0)
+    rc = frc;
+  return rc < 0 ? lpvm_err("pvmng_scan", rc) : 0;
+}

@@ -1,0 +1,378 @@
+/* it_group: PVM's group semantics, one case per run (`it_group <case>`):
+ *   semantics  instance numbers and their reuse, gsize/gettid/getinst, leave,
+ *              automatic leave on pvm_exit, on exit without it and on kill,
+ *              and the errors PvmNullGroup, PvmNoGroup, PvmNotInGroup,
+ *              PvmDupGroup, PvmNoInst
+ *   barrier    barrier counts (group size, -1, fewer than the group, a late
+ *              member holds everyone), PvmBadParam, freeze (-1, twice, join
+ *              refused, cached queries), leaving a frozen group (PvmNoGroup)
+ *   kill       a member killed while the others are in a barrier, a reduce
+ *              and an all-reduce: the others get PvmNoGroup, never a hang
+ * The parent is instance 0 where it is a member; children are spawned
+ * copies of this program. */
+#include "it_common.h"
+#include "pvmng.h"
+
+#define TAG_INFO 71 /* child -> parent: ints */
+#define TAG_CMD 72  /* parent -> child: one int command */
+
+enum { CMD_LEAVE = 1, CMD_EXIT, CMD_DIE, CMD_REJOIN, CMD_WAIT };
+
+static void send_ints(int to, int tag, const int *v, int n) {
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint((int *)v, n, 1);
+  IT_CHECK(pvm_send(to, tag) == 0, "pvm_send to t%x failed", to);
+}
+
+static void recv_ints(int from, int tag, int *v, int n) {
+  struct timeval tmo = {20, 0};
+  int b = pvm_trecv(from, tag, &tmo);
+  IT_CHECK(b > 0, "no message tag %d from t%x (%d)", tag, from, b);
+  IT_CHECK(pvm_upkint(v, n, 1) == 0, "unpack from t%x failed", from);
+}
+
+static int recv_cmd(void) {
+  int c;
+  recv_ints(pvm_parent(), TAG_CMD, &c, 1);
+  return c;
+}
+
+/* Waits up to 10 s for gsize(group) == n. */
+static void wait_size(const char *group, int n) {
+  double t0 = it_now();
+  int s;
+  while ((s = pvm_gsize((char *)group)) != n) {
+    IT_CHECK(it_now() - t0 < 10, "gsize(%s) stays %d, want %d", group, s, n);
+    it_sleep_ms(5);
+  }
+}
+
+/* ---- semantics --------------------------------------------------------- */
+
+static void child_semantics(void) {
+  int parent = pvm_parent(), inst = pvm_joingroup("sem"), me = pvm_mytid();
+  int r[3] = {me, inst, 0};
+  send_ints(parent, TAG_INFO, r, 2);
+  for (;;) {
+    switch (recv_cmd()) {
+    case CMD_LEAVE:
+      r[0] = pvm_lvgroup("sem");
+      r[1] = pvm_lvgroup("sem");
+      r[2] = pvm_getinst("sem", me);
+      send_ints(parent, TAG_INFO, r, 3);
+      break;
+    case CMD_REJOIN:
+      r[0] = pvm_joingroup("sem");
+      send_ints(parent, TAG_INFO, r, 1);
+      break;
+    case CMD_EXIT:
+      pvm_exit();
+      exit(0);
+    case CMD_DIE:
+      exit(0); /* without pvm_exit */
+    case CMD_WAIT:
+      pvm_recv(parent, 9999); /* until killed */
+      exit(1);
+    }
+  }
+}
+
+static void case_semantics(void) {
+  int me = pvm_mytid(), kid[3], inst[3], r[3], rc;
+
+  pvm_setopt(PvmAutoErr, 0);
+  /* Errors before any group exists. */
+  IT_CHECK((rc = pvm_joingroup(NULL)) == PvmNullGroup, "join(NULL) %d", rc);
+  IT_CHECK((rc = pvm_joingroup("")) == PvmNullGroup, "join(\"\") %d", rc);
+  IT_CHECK((rc = pvm_gsize("nosuch")) == PvmNoGroup, "gsize %d", rc);
+  IT_CHECK((rc = pvm_gettid("nosuch", 0)) == PvmNoGroup, "gettid %d", rc);
+  IT_CHECK((rc = pvm_getinst("nosuch", me)) == PvmNoGroup, "getinst %d", rc);
+  IT_CHECK((rc = pvm_lvgroup("nosuch")) == PvmNoGroup, "lvgroup %d", rc);
+  IT_CHECK((rc = pvm_barrier("nosuch", 1)) == PvmNotInGroup ||
+               rc == PvmNoGroup,
+           "barrier %d", rc);
+  pvm_initsend(PvmDataDefault);
+  IT_CHECK((rc = pvm_bcast("nosuch", 1)) == PvmNoGroup, "bcast %d", rc);
+
+  IT_CHECK((rc = pvm_joingroup("sem")) == 0, "first join %d", rc);
+  IT_CHECK((rc = pvm_joingroup("sem")) == PvmDupGroup, "join twice %d", rc);
+  IT_CHECK(pvm_gsize("sem") == 1, "gsize after one join");
+  IT_CHECK(pvm_gettid("sem", 0) == me, "gettid(sem, 0)");
+  IT_CHECK(pvm_getinst("sem", me) == 0, "getinst(sem, me)");
+  IT_CHECK((rc = pvm_gettid("sem", 1)) == PvmNoInst, "gettid(1) %d", rc);
+  IT_CHECK((rc = pvm_gettid("sem", -1)) == PvmNoInst, "gettid(-1) %d", rc);
+  IT_CHECK((rc = pvm_getinst("sem", 0)) == PvmBadParam, "getinst(0) %d", rc);
+
+  /* Three children join: instances 1, 2, 3 in some order. */
+  int seen = 0;
+  for (int i = 0; i < 3; i++) {
+    kid[i] = it_spawn_self("semantics", (char *)NULL);
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[0] == kid[i] && r[1] >= 1 && r[1] <= 3, "child join: t%x %d",
+             r[0], r[1]);
+    inst[i] = r[1];
+    seen |= 1 << r[1];
+  }
+  IT_CHECK(seen == 0xe, "instances not 1..3 (mask %x)", seen);
+  IT_CHECK(pvm_gsize("sem") == 4, "gsize 4");
+  for (int i = 0; i < 3; i++) {
+    IT_CHECK(pvm_gettid("sem", inst[i]) == kid[i], "gettid(%d)", inst[i]);
+    IT_CHECK(pvm_getinst("sem", kid[i]) == inst[i], "getinst(t%x)", kid[i]);
+  }
+  int by_inst[4] = {me, 0, 0, 0};
+  for (int i = 0; i < 3; i++)
+    by_inst[inst[i]] = kid[i];
+
+  /* Instance 1 leaves: its number is free; leaving twice is refused. */
+  send_ints(by_inst[1], TAG_CMD, (int[]){CMD_LEAVE}, 1);
+  recv_ints(by_inst[1], TAG_INFO, r, 3);
+  IT_CHECK(r[0] == 0, "lvgroup %d", r[0]);
+  IT_CHECK(r[1] == PvmNotInGroup, "second lvgroup %d", r[1]);
+  IT_CHECK(r[2] == PvmNotInGroup, "getinst after leaving %d", r[2]);
+  IT_CHECK(pvm_gsize("sem") == 3, "gsize after a leave");
+  IT_CHECK((rc = pvm_gettid("sem", 1)) == PvmNoInst, "gettid(1) %d", rc);
+  IT_CHECK((rc = pvm_getinst("sem", by_inst[1])) == PvmNotInGroup,
+           "getinst of a leaver %d", rc);
+
+  /* The parent leaves (instance 0) and joins again: it gets 0 back, the
+   * lowest free number; the child rejoining then gets 1. */
+  IT_CHECK(pvm_lvgroup("sem") == 0, "parent lvgroup");
+  IT_CHECK(pvm_gsize("sem") == 2, "gsize 2");
+  IT_CHECK((rc = pvm_joingroup("sem")) == 0, "rejoin got %d, want 0", rc);
+  send_ints(by_inst[1], TAG_CMD, (int[]){CMD_REJOIN}, 1);
+  recv_ints(by_inst[1], TAG_INFO, r, 1);
+  IT_CHECK(r[0] == 1, "child rejoin got %d, want 1", r[0]);
+
+  /* Automatic leave: pvm_exit, exit without pvm_exit, pvm_kill. */
+  send_ints(by_inst[2], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  wait_size("sem", 3);
+  IT_CHECK((rc = pvm_gettid("sem", 2)) == PvmNoInst, "inst 2 after exit %d",
+           rc);
+  send_ints(by_inst[3], TAG_CMD, (int[]){CMD_DIE}, 1);
+  wait_size("sem", 2);
+  IT_CHECK((rc = pvm_gettid("sem", 3)) == PvmNoInst, "inst 3 after death %d",
+           rc);
+  send_ints(by_inst[1], TAG_CMD, (int[]){CMD_WAIT}, 1);
+  IT_CHECK(pvm_kill(by_inst[1]) == 0, "pvm_kill");
+  wait_size("sem", 1);
+  IT_CHECK(pvm_gettid("sem", 0) == me, "parent still instance 0");
+
+  /* The last member leaving forgets the group. */
+  IT_CHECK(pvm_lvgroup("sem") == 0, "last lvgroup");
+  IT_CHECK((rc = pvm_gsize("sem")) == PvmNoGroup, "gsize of an empty group %d",
+           rc);
+
+  /* A group the caller is not in. */
+  int k = it_spawn_self("semantics", (char *)NULL);
+  recv_ints(k, TAG_INFO, r, 2);
+  IT_CHECK(r[1] == 0, "new group's first instance %d", r[1]);
+  IT_CHECK((rc = pvm_lvgroup("sem")) == PvmNotInGroup, "lvgroup %d", rc);
+  IT_CHECK((rc = pvm_barrier("sem", 1)) == PvmNotInGroup, "barrier %d", rc);
+  IT_CHECK((rc = pvm_getinst("sem", me)) == PvmNotInGroup, "getinst %d", rc);
+  double d = 1.0;
+  IT_CHECK((rc = pvm_reduce(PvmSum, &d, 1, PVM_DOUBLE, 1, "sem", 0)) ==
+               PvmNoInst,
+           "reduce by a non-member %d", rc);
+  IT_CHECK(pvm_gettid("sem", 0) == k, "gettid by a non-member");
+  IT_CHECK(pvm_gsize("sem") == 1, "gsize by a non-member");
+  /* Any task may broadcast; the sender gets no copy. */
+  int v = 42;
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&v, 1, 1);
+  IT_CHECK(pvm_bcast("sem", 5) == 0, "bcast by a non-member");
+  send_ints(k, TAG_CMD, (int[]){CMD_EXIT}, 1);
+  wait_size("sem", PvmNoGroup);
+  it_note("semantics: OK");
+}
+
+/* ---- barrier and freeze ------------------------------------------------ */
+
+#define NB 5 /* members: parent + 4 children */
+
+/* What every member runs; returns nothing, fails on error. */
+static void barrier_body(int inst, int parent_tid) {
+  int rc;
+  double t0;
+  for (int i = 0; i < 20; i++)
+    IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier %d: %d", i, rc);
+  IT_CHECK((rc = pvm_barrier("bar", -1)) == 0, "barrier(-1) %d", rc);
+  IT_CHECK((rc = pvm_barrier("bar", 0)) == PvmBadParam, "barrier(0) %d", rc);
+  /* Fewer than the group: instances 0..2 pass a count-3 barrier alone. */
+  if (inst < 3)
+    IT_CHECK((rc = pvm_barrier("bar", 3)) == 0, "barrier(3) %d", rc);
+  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier after count 3: %d",
+           rc);
+  /* A late member holds everyone. */
+  if (inst == NB - 1)
+    it_sleep_ms(300);
+  t0 = it_now();
+  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "late barrier %d", rc);
+  IT_CHECK(inst == NB - 1 || it_now() - t0 > 0.25,
+           "instance %d passed the barrier %.3f s before the late member",
+           inst, it_now() - t0);
+  /* Freeze with -1: everyone must call; twice is refused. */
+  IT_CHECK((rc = pvm_freezegroup("bar", -1)) == 0, "freeze %d", rc);
+  IT_CHECK((rc = pvm_freezegroup("bar", -1)) == PvmDupGroup, "freeze twice %d",
+           rc);
+  IT_CHECK(pvm_gsize("bar") == NB, "gsize after freeze");
+  IT_CHECK(pvm_gettid("bar", inst) == pvm_mytid(), "gettid after freeze");
+  IT_CHECK((rc = pvm_barrier("bar", -1)) == 0, "barrier(-1) frozen %d", rc);
+  (void)parent_tid;
+}
+
+static void child_barrier(void) {
+  int parent = pvm_parent(), inst = pvm_joingroup("bar"), r[3], rc;
+  IT_CHECK(inst > 0, "join %d", inst);
+  wait_size("bar", NB);
+  barrier_body(inst, parent);
+  /* The last instance leaves the frozen group while the others wait. */
+  if (inst == NB - 1) {
+    it_sleep_ms(200);
+    IT_CHECK(pvm_lvgroup("bar") == 0, "leave frozen");
+    r[0] = 0;
+  } else {
+    r[0] = pvm_barrier("bar", -1);
+  }
+  r[1] = inst == NB - 1 ? 0 : pvm_barrier("bar", -1);
+  r[2] = inst;
+  send_ints(parent, TAG_INFO, r, 3);
+  rc = recv_cmd();
+  (void)rc;
+  pvm_exit();
+  exit(0);
+}
+
+static void case_barrier(void) {
+  int kid[NB - 1], r[3], rc;
+  pvm_setopt(PvmAutoErr, 0);
+  IT_CHECK(pvm_joingroup("bar") == 0, "parent join");
+  for (int i = 0; i < NB - 1; i++)
+    kid[i] = it_spawn_self("barrier", (char *)NULL);
+  wait_size("bar", NB);
+  barrier_body(0, 0);
+  /* A frozen group takes no new member. */
+  IT_CHECK((rc = pvm_joingroup("bar")) == PvmDupGroup, "join frozen %d", rc);
+  int newcomer = it_spawn_self("late", (char *)NULL);
+  recv_ints(newcomer, TAG_INFO, r, 1);
+  IT_CHECK(r[0] == PvmDupGroup, "a newcomer joined a frozen group: %d", r[0]);
+  /* Someone leaves the frozen group: the barrier it leaves fails with
+   * PvmNoGroup for all who wait, and so do later ones. */
+  rc = pvm_barrier("bar", -1);
+  IT_CHECK(rc == PvmNoGroup, "parent's barrier on a defunct group %d", rc);
+  rc = pvm_barrier("bar", -1);
+  IT_CHECK(rc == PvmNoGroup, "parent's next barrier %d", rc);
+  for (int i = 0; i < NB - 1; i++) {
+    recv_ints(kid[i], TAG_INFO, r, 3);
+    IT_CHECK(r[2] == NB - 1 || (r[0] == PvmNoGroup && r[1] == PvmNoGroup),
+             "child t%x: barriers on a defunct group %d %d", kid[i], r[0],
+             r[1]);
+  }
+  for (int i = 0; i < NB - 1; i++)
+    send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  it_note("barrier: OK");
+}
+
+static void child_late(void) {
+  int rc = pvm_joingroup("bar");
+  send_ints(pvm_parent(), TAG_INFO, &rc, 1);
+  pvm_exit();
+  exit(0);
+}
+
+/* ---- a member killed inside collectives -------------------------------- */
+
+#define NK 4
+
+static void child_kill(const char *what) {
+  char g[32];
+  snprintf(g, sizeof g, "kil-%s", what); /* one group per round */
+  int parent = pvm_parent(), inst = pvm_joingroup(g), rc = 0;
+  double d[16] = {1}, t0;
+  wait_size(g, NK);
+  /* Tell the parent who we are, then go in (the victim waits instead). */
+  int r[2] = {pvm_mytid(), inst};
+  send_ints(parent, TAG_INFO, r, 2);
+  if (inst == NK - 1) {
+    pvm_recv(parent, 9999); /* killed here */
+    exit(1);
+  }
+  t0 = it_now();
+  if (strcmp(what, "barrier") == 0)
+    rc = pvm_barrier(g, NK);
+  else if (strcmp(what, "reduce") == 0)
+    rc = pvm_reduce(PvmSum, d, 16, PVM_DOUBLE, 3, g, 0);
+  else
+    rc = pvmng_allreduce(PvmSum, d, 16, PVM_DOUBLE, g);
+  r[0] = rc;
+  r[1] = (int)((it_now() - t0) * 1000);
+  send_ints(parent, TAG_INFO, r, 2);
+  recv_cmd(); /* stay a member until everyone is past wait_size */
+  pvm_exit();
+  exit(0);
+}
+
+static void kill_one(const char *what) {
+  int kid[NK], r[2], victim = 0;
+  for (int i = 0; i < NK; i++)
+    kid[i] = it_spawn_self("kill", what, (char *)NULL);
+  for (int i = 0; i < NK; i++) {
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    if (r[1] == NK - 1)
+      victim = r[0];
+  }
+  IT_CHECK(victim != 0, "no victim");
+  it_sleep_ms(300);
+  IT_CHECK(pvm_kill(victim) == 0, "pvm_kill");
+  for (int i = 0; i < NK; i++) {
+    if (kid[i] == victim)
+      continue;
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    /* The root of a reduce waits for the victim; a leaf of the tree that
+     * does not has nothing to wait for and returns 0 (PVM: reduce does not
+     * block). Nobody hangs or gets a wrong result. */
+    IT_CHECK(r[0] == PvmNoGroup || (r[0] == 0 && strcmp(what, "reduce") == 0),
+             "%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
+    it_note("%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
+  }
+  for (int i = 0; i < NK; i++)
+    if (kid[i] != victim)
+      send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+}
+
+static void case_kill(void) {
+  pvm_setopt(PvmAutoErr, 0);
+  kill_one("barrier");
+  kill_one("reduce");
+  kill_one("allreduce");
+  it_note("kill: OK");
+}
+
+int main(int argc, char **argv) {
+  it_guard(60);
+  if (it_is_child(argc, argv)) {
+    it_set_name(argv[0], argv[2]);
+    pvm_setopt(PvmAutoErr, 0);
+    if (strcmp(argv[2], "semantics") == 0)
+      child_semantics();
+    else if (strcmp(argv[2], "barrier") == 0)
+      child_barrier();
+    else if (strcmp(argv[2], "late") == 0)
+      child_late();
+    else if (strcmp(argv[2], "kill") == 0 && argc > 3)
+      child_kill(argv[3]);
+    IT_FAIL("unknown role %s", argv[2]);
+  }
+  IT_CHECK(argc == 2, "usage: it_group semantics|barrier|kill");
+  it_set_name(argv[0], argv[1]);
+  IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
+  if (strcmp(argv[1], "semantics") == 0)
+    case_semantics();
+  else if (strcmp(argv[1], "barrier") == 0)
+    case_barrier();
+  else if (strcmp(argv[1], "kill") == 0)
+    case_kill();
+  else
+    IT_FAIL("unknown case %s", argv[1]);
+  pvm_exit();
+  return 0;
+}

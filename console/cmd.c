@@ -311,6 +311,14 @@ static const struct command commands[] = {
      0},
     {"getopt", cons_getopt, "Display PVM options for the console task",
      "Syntax:  getopt [ what ]\n", 0},
+    {"groups", cons_groups, "List dynamic groups and their members",
+     "Syntax:  groups [ group ]\n"
+     "Output fields:\n"
+     "  GROUP    group name\n"
+     "  SIZE     number of members\n"
+     "  FROZEN   yes after pvm_freezegroup (left: a member has left since)\n"
+     "  MEMBERS  instance:tid of each member\n",
+     0},
     {"halt", c_halt, "Stop pvmds",
      "Syntax:  halt\n"
      "Kills every task, stops every pvmd of the virtual machine and leaves "

@@ -80,6 +80,7 @@ int cons_pstat(int argc, char **argv);
 int cons_add(int argc, char **argv);
 int cons_delete(int argc, char **argv);
 int cons_names(int argc, char **argv);
+int cons_groups(int argc, char **argv);
 
 /* Header of a task listing, and one row per task; used by ps and jobs -l. */
 void cons_ps_header(int longfmt);

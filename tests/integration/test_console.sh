@@ -181,6 +181,25 @@ reset)
   wait "$keeper" 2>/dev/null || true
   ;;
 
+groups)
+  cons groups
+  expect_ok "groups with none"
+  expect_line '^no groups$' "groups with none"
+  cons "spawn -2 $IT_JOINER workers"
+  expect_ok "spawn joiners"
+  mapfile -t tids < <(grep -E '^t[0-9a-f]+$' "$out")
+  for _ in $(seq 50); do
+    cons groups
+    grep -Eq '^workers +2 ' "$out" && break
+    sleep 0.1
+  done
+  expect_line '^GROUP +SIZE +FROZEN +MEMBERS' "groups header"
+  expect_line '^workers +2 +no ' "groups line"
+  expect_line " 0:${tids[0]}| 0:${tids[1]}" "instance 0"
+  cons 'groups nosuch'
+  [ "$rc" -eq 1 ] || fail "groups of an unknown group: status $rc"
+  ;;
+
 ps_kill)
   cons 'spawn -3 /bin/sleep 30'
   expect_ok "spawn -3"

@@ -26,7 +26,7 @@ if [ "${1:-}" = "--inside-pvmng" ]; then
   "$bin/pingpong" -s 4 -S "$smax" -R "$reps" >"$out/ng.pp.default" || exit 1
   "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -r >"$out/ng.pp.direct" || exit 1
   "$bin/spawntime" -n 7 -R "$reps" >"$out/ng.spawn" || exit 1
-  for n in 2 4 8; do
+  for n in 2 4 8 16; do
     "$bin/collective" -n "$n" -R "$reps" >"$out/ng.coll.$n" || exit 1
   done
   exit 0
@@ -225,7 +225,7 @@ if [ -n "$have346" ]; then
       >"$res/p346.pp.direct" 2>>"$work/p346.log"
     p346_env timeout 120 "$b/spawn" -n 7 -R "$reps" >"$res/p346.spawn" \
       2>>"$work/p346.log"
-    for n in 2 4 8; do
+    for n in 2 4 8 16; do
       p346_env timeout 300 "$b/collective" -n "$n" -R "$reps" \
         >"$res/p346.coll.$n" 2>>"$work/p346.log"
     done
@@ -248,7 +248,7 @@ if [ -n "$havempi" ]; then
     -R "$reps" >"$res/mpitcp.pp" 2>>"$work/mpi.log"
   timeout 600 "${mpirun[@]}" -np 2 "${shm[@]}" "$mb" pingpong -s 4 -S "$smax" \
     -R "$reps" >"$res/mpishm.pp" 2>>"$work/mpi.log"
-  for n in 2 4 8; do
+  for n in 2 4 8 16; do
     timeout 300 "${mpirun[@]}" -np "$n" "${tcp[@]}" "$mb" collective \
       -R "$reps" >"$res/mpitcp.coll.$n" 2>>"$work/mpi.log"
     timeout 300 "${mpirun[@]}" -np "$n" "${shm[@]}" "$mb" collective \
@@ -334,11 +334,11 @@ pp() { field "$1" size "$2" "$3"; }
   done
   row "spawn 7 tasks on one host (until all reported back)" ms \
     "$(field ng.spawn spawn ntask ms)" "$(field p346.spawn spawn ntask ms)" - -
-  for n in 2 4 8; do
+  for n in 2 4 8 16; do
     row "$n tasks, barrier" us "$(coll ng "$n" barrier)" "$(coll p346 "$n" barrier)" \
       "$(coll mpitcp "$n" barrier)" "$(coll mpishm "$n" barrier)"
   done
-  for n in 2 4 8; do
+  for n in 2 4 8 16; do
     row "$n tasks, reduce of 1024 doubles + barrier" us "$(coll ng "$n" reduce)" \
       "$(coll p346 "$n" reduce)" "$(coll mpitcp "$n" reduce)" "$(coll mpishm "$n" reduce)"
   done

@@ -223,10 +223,51 @@ pvmw_frame *pvmw_control_frame(const Pvmng__Control *c) {
   return f;
 }
 
+/* protobuf-c accepts a key for field number 0 when it is written in more
+ * than one byte, and keeps it as an unknown field that it then cannot
+ * encode again. Such a message is malformed: refuse it, at any depth. */
+static int has_field_zero(const ProtobufCMessage *m) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  const char *base = (const char *)m;
+
+  for (unsigned i = 0; i < m->n_unknown_fields; i++)
+    if (m->unknown_fields[i].tag == 0)
+      return 1;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *fd = &d->fields[i];
+    if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+      continue;
+    if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
+      ProtobufCMessage *const *v =
+          *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
+      for (size_t k = 0; k < n; k++)
+        if (v[k] != NULL && has_field_zero(v[k]))
+          return 1;
+      continue;
+    }
+    if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+        *(const uint32_t *)(const void *)(base + fd->quantifier_offset) !=
+            fd->id)
+      continue;
+    const ProtobufCMessage *sub =
+        *(ProtobufCMessage *const *)(const void *)(base + fd->offset);
+    if (sub != NULL && has_field_zero(sub))
+      return 1;
+  }
+  return 0;
+}
+
 Pvmng__Control *pvmw_control_parse(const pvmw_frame *f) {
+  Pvmng__Control *c;
   if (f->type != PVMW_FT_CONTROL)
     return NULL;
-  return pvmng__control__unpack(NULL, f->len, f->payload);
+  c = pvmng__control__unpack(NULL, f->len, f->payload);
+  if (c != NULL && has_field_zero(&c->base)) {
+    pvmng__control__free_unpacked(c, NULL);
+    return NULL;
+  }
+  return c;
 }
 
 size_t pvmw_msghdr_encode(const Pvmng__MsgHeader *h, uint8_t *out) {

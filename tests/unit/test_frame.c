@@ -199,6 +199,21 @@ static void test_control_roundtrip(void **state) {
   assert_int_equal(d->spawn->flags, -1);
   pvmng__control__free_unpacked(d, NULL);
 
+  /* a key for field number 0, written in two bytes, at the top and nested:
+   * refused, since it could not be encoded again */
+  {
+    static const uint8_t zero_top[] = {0x82, 0x00, 0x00};
+    static const uint8_t zero_nested[] = {0x62, 0x03, 0x82, 0x00, 0x00};
+    pvmw_frame *z = pvmw_frame_alloc(PVMW_FT_CONTROL, sizeof zero_top);
+    memcpy(z->payload, zero_top, sizeof zero_top);
+    assert_null(pvmw_control_parse(z));
+    pvmw_frame_free(z);
+    z = pvmw_frame_alloc(PVMW_FT_CONTROL, sizeof zero_nested);
+    memcpy(z->payload, zero_nested, sizeof zero_nested);
+    assert_null(pvmw_control_parse(z));
+    pvmw_frame_free(z);
+  }
+
   /* a corrupted payload is refused, not half-parsed */
   f->payload[0] = 0xff;
   f->payload[1] = 0xff;

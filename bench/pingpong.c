@@ -3,7 +3,7 @@
  * Written against the PVM 3 API only: the same source builds against
  * PVM-NG and PVM 3.4.6.
  *
- *   pingpong [-s min] [-S max] [-n iters] [-R reps] [-r] [-p]
+ *   pingpong [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] [-H host]
  *     -s/-S  smallest and largest size in bytes (default 4 and 4); sizes
  *            go up by factors of 4 from min, and max is always measured
  *     -n     most round trips per repetition (default 2000; fewer for large
@@ -12,6 +12,7 @@
  *     -r     direct routes (pvm_setopt(PvmRoute, PvmRouteDirect)) on both
  *            tasks; without it the messages take the default route
  *     -p     pvm_psend/pvm_precv instead of pack, pvm_send and pvm_recv
+ *     -H     spawn the echo task on that host (PvmTaskHost)
  *
  * Prints one line per size:
  *   "size <bytes> iters <n> reps <r> rtt_us <median> bw_MBps <b>"
@@ -126,9 +127,13 @@ int main(int argc, char **argv) {
   int smin = 4, smax = 4, max_iters = 2000, reps = 5, flags = 0, opt, child;
   char self[4096];
   char *cargv[] = {"echo", NULL};
+  char *where = "";
 
-  while ((opt = getopt(argc, argv, "s:S:n:R:rp")) != -1) {
+  while ((opt = getopt(argc, argv, "s:S:n:R:rpH:")) != -1) {
     switch (opt) {
+    case 'H': /* the echo task's host */
+      where = optarg;
+      break;
     case 's':
       smin = atoi(optarg);
       break;
@@ -149,7 +154,8 @@ int main(int argc, char **argv) {
       break;
     default:
       fprintf(stderr,
-              "usage: %s [-s min] [-S max] [-n iters] [-R reps] [-r] [-p]\n",
+              "usage: %s [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] "
+              "[-H host]\n",
               argv[0]);
       return 2;
     }
@@ -167,7 +173,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (bench_self(self, sizeof(self)) < 0 ||
-      pvm_spawn(self, cargv, PvmTaskDefault, "", 1, &child) != 1) {
+      pvm_spawn(self, cargv, *where ? PvmTaskHost : PvmTaskDefault, where, 1,
+                &child) != 1) {
     fprintf(stderr, "pingpong: cannot spawn the echo task\n");
     pvm_exit();
     return 1;

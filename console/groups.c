@@ -21,6 +21,7 @@ int cons_groups(int argc, char **argv) {
   }
   if (n == 0) {
     printf("no groups\n");
+    pvmng_gstat_free(st, n);
     return 0;
   }
   printf("%-20s %5s %6s  %s\n", "GROUP", "SIZE", "FROZEN",

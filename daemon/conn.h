@@ -39,6 +39,10 @@ struct pvmd_conn {
   struct pvmd_list drain_waiters; /* producers waiting for this to drain */
   struct pvmd_list node;          /* pvmd.conns */
   char who[48];                   /* "pid 123" or "t40002 (pid 123)" */
+  /* A stand-in connection (peer.c) for a request made on another host:
+   * no pipe; every frame sent goes to sink, which takes it. */
+  int (*sink)(struct pvmd_conn *c, pvmw_frame *f);
+  void *sink_arg;
 };
 
 /* Takes an accepted, initialised pipe handle's owner and starts reading.

@@ -13,6 +13,7 @@
 #include "listen.h"
 #include "log.h"
 #include "output.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "route.h"
 #include "spawn.h"
@@ -74,6 +75,7 @@ void pvmd_halt(struct pvmd *d, int requester, const char *why) {
   d->halt_requester = requester;
   d->halt_req_pid = requester_pid(d);
   pvmd_log("halting: %s", why);
+  pvmd_peer_halt(d, why);
   pvmd_listen_stop(d);
   unlink(d->sock_path);
   /* Resume every paused connection so each one's EOF is seen. */
@@ -141,6 +143,7 @@ static void halt_finish(struct pvmd *d) {
     return;
   d->halt_phase = 3;
   pvmd_debug("closing every handle");
+  pvmd_peer_close_all(d);
   pvmd_list_each_safe(pos, tmp, &d->conns) {
     struct pvmd_conn *c = pvmd_container_of(pos, struct pvmd_conn, node);
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > 0)

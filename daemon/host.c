@@ -3,11 +3,13 @@
  * (messages route on the host bits of the destination tid). */
 #include "host.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "pvm.pb-c.h"
 #include "tid.h"
 
 void pvmd_hostname(char *out, unsigned outlen) {
@@ -80,4 +82,69 @@ const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
         (h->v[i].alias[0] && name_matches(h->v[i].alias, name)))
       return &h->v[i];
   return NULL;
+}
+
+static void fill(struct pvmd_host *e, int tid, const char *name) {
+  memset(e, 0, sizeof *e);
+  e->tid = tid;
+  strncpy(e->name, name, sizeof e->name - 1);
+  strcpy(e->arch, PVMD_ARCH);
+  e->speed = PVMD_SPEED;
+  e->dsig = PVMD_DSIG;
+}
+
+int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name) {
+  struct pvmd_host *v = realloc(h->v, (size_t)(h->n + 1) * sizeof *v);
+  int i;
+  if (!v)
+    return -1;
+  h->v = v;
+  for (i = h->n; i > 0 && v[i - 1].tid > tid; i--)
+    v[i] = v[i - 1];
+  fill(&v[i], tid, name);
+  if (i <= h->self)
+    h->self++;
+  h->n++;
+  return 0;
+}
+
+void pvmd_hosts_remove(struct pvmd_hosts *h, int tid) {
+  for (int i = 0; i < h->n; i++) {
+    if (h->v[i].tid != tid || i == h->self)
+      continue;
+    memmove(&h->v[i], &h->v[i + 1], (size_t)(h->n - i - 1) * sizeof *h->v);
+    h->n--;
+    if (i < h->self)
+      h->self--;
+    return;
+  }
+}
+
+int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
+                       size_t n, int self_tid) {
+  struct pvmd_host *v = calloc(n ? n : 1, sizeof *v), old = h->v[h->self];
+  int self = -1;
+  if (!v)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    fill(&v[i], (int)infos[i]->tid, infos[i]->name);
+    if (infos[i]->arch && *infos[i]->arch)
+      snprintf(v[i].arch, sizeof v[i].arch, "%s", infos[i]->arch);
+    v[i].speed = infos[i]->speed;
+    v[i].dsig = infos[i]->dsig;
+    if (v[i].tid == self_tid) {
+      self = (int)i;
+      v[i].self = 1;
+      memcpy(v[i].alias, old.alias, sizeof old.alias);
+    }
+  }
+  if (self < 0) {
+    free(v);
+    return -1;
+  }
+  free(h->v);
+  h->v = v;
+  h->n = (int)n;
+  h->self = self;
+  return 0;
 }

@@ -9,6 +9,10 @@
 #define PVMD_SPEED 1000
 #define PVMD_HOSTNAME_MAX 256
 
+#include <stddef.h>
+
+#include "pvm.pb-c.h"
+
 struct pvmd_host {
   int tid; /* the daemon's tid: pvmw_tid_make(host number, 0) */
   char name[PVMD_HOSTNAME_MAX];
@@ -20,7 +24,8 @@ struct pvmd_host {
 };
 
 struct pvmd_hosts {
-  struct pvmd_host *v; /* v[i] is host number i + 1 (NULL-free prefix) */
+  struct pvmd_host *v; /* in host-number order, without gaps in v (host
+                          numbers may have gaps after a host leaves) */
   int n;
   int self; /* index of this daemon's entry */
 };
@@ -39,6 +44,15 @@ const struct pvmd_host *pvmd_host_by_tid(const struct pvmd_hosts *h, int tid);
  * this host. NULL if none. */
 const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
                                           const char *name);
+
+/* The master adds a host (tid = its daemon tid); copies name. 0 or -1. */
+int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name);
+/* Removes the host with daemon tid (not this daemon's own entry). */
+void pvmd_hosts_remove(struct pvmd_hosts *h, int tid);
+/* A slave takes the master's table: infos in host order, self_tid names
+ * this daemon's entry. Returns 0 or -1 (out of memory; table unchanged). */
+int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
+                       size_t n, int self_tid);
 
 /* This machine's host name (gethostname), "localhost" if unavailable. */
 void pvmd_hostname(char *out, unsigned outlen);

@@ -1,6 +1,6 @@
 /* Host file reading. Lines: '#' comments, blank lines, '*' option defaults,
  * and host lines "[&]name [option=value ...]" ('&': add later). Only the
- * names matter for now; options are parsed when hosts can be added. */
+ * names matter for now (peer.c adds them); options are not used yet. */
 #include "hostfile.h"
 
 #include <errno.h>
@@ -44,8 +44,7 @@ int pvmd_hostfile_check(const char *path, const struct pvmd_hosts *hosts) {
   }
   fclose(fp);
   if (nothers > 0)
-    pvmd_log("host file %s names %d other host%s (%s): not added, this "
-             "daemon runs a one-host virtual machine",
+    pvmd_log("host file %s names %d other host%s (%s): adding them",
              path, nothers, nothers == 1 ? "" : "s", others);
   return 0;
 }

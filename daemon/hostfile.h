@@ -1,6 +1,6 @@
-/* The host file given on pvmd's command line (pvmd3(1PVM) syntax). A
- * one-host virtual machine only checks it: it reads the host names and says
- * in the log which other hosts it is not adding. */
+/* The host file given on pvmd's command line (pvmd3(1PVM) syntax). main
+ * checks that it can be read and logs the other hosts it names; peer.c then
+ * adds them. */
 #ifndef PVMD_HOSTFILE_H
 #define PVMD_HOSTFILE_H
 

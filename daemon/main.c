@@ -21,6 +21,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "rundir.h"
 #include "task.h"
@@ -31,17 +32,20 @@ struct options {
   unsigned debug;
   const char *hostname;
   const char *hostfile;
+  const char *master; /* -s addr:port: a slave started by the master */
 };
 
 static void usage(void) {
-  fprintf(stderr, "usage: pvmd [-f] [-d[mask]] [-n hostname] [hostfile]\n");
+  fprintf(stderr, "usage: pvmd [-f] [-d[mask]] [-n hostname] [hostfile]\n"
+                  "       pvmd -s master-addr:port -n hostname (started by "
+                  "the master)\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
   int ch;
   memset(o, 0, sizeof *o);
   opterr = 0;
-  while ((ch = getopt(argc, argv, "+fd::n:sS")) != -1) {
+  while ((ch = getopt(argc, argv, "+fd::n:s:")) != -1) {
     switch (ch) {
     case 'f':
       o->foreground = 1;
@@ -58,12 +62,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
       o->hostname = optarg;
       break;
     case 's':
-    case 'S':
-      fprintf(stderr,
-              "pvmd: -%c (slave mode) is not supported yet: this "
-              "daemon runs a one-host virtual machine\n",
-              ch);
-      return -1;
+      o->master = optarg;
+      break;
     default:
       fprintf(stderr, "pvmd: unknown option -%c\n", optopt);
       usage();
@@ -72,7 +72,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
   }
   if (optind < argc)
     o->hostfile = argv[optind++];
-  if (optind < argc) {
+  if (optind < argc || (o->master && (o->hostfile || !o->hostname))) {
     usage();
     return -1;
   }
@@ -199,7 +199,7 @@ static void report_handle(uv_handle_t *h, void *arg) {
            uv_is_closing(h) ? " (closing)" : "");
 }
 
-static int run(struct pvmd *d) {
+static int run(struct pvmd *d, const struct options *o) {
   static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
   int rc;
 
@@ -216,13 +216,19 @@ static int run(struct pvmd *d) {
     uv_signal_start(&d->sig[i], on_signal, sigs[i]);
   }
   d->sig_open = 1;
-  rc = pvmd_listen_start(d);
-  if (rc != 0) {
+  if (o->master) {
+    /* A slave serves tasks once the master has given it its host number. */
+    if (pvmd_peer_join(d, o->master) != 0)
+      pvmd_halt(d, 0, "cannot join the master");
+    rc = 0;
+  } else if ((rc = pvmd_listen_start(d)) != 0) {
     pvmd_log("cannot listen on %s: %s", d->sock_path, uv_strerror(rc));
     pvmd_halt(d, 0, "start-up failed");
   } else {
     pvmd_log("started: host %s, VM id \"%s\", socket %s",
              pvmd_host_self(&d->hosts)->name, d->vmid, d->sock_path);
+    if (o->hostfile)
+      pvmd_peer_hostfile(d, o->hostfile);
   }
   uv_run(&d->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&d->loop);
@@ -297,7 +303,7 @@ int main(int argc, char **argv) {
   else
     write_pid(lock_fd);
 
-  rc = run(&d);
+  rc = run(&d, &o);
 
   unlink(d.sock_path);
   unlink(d.lock_path);

@@ -65,7 +65,11 @@ static int send_output(struct pvmd_task *t, const char *bytes, int n,
   struct pvmd *d = t->d;
   pvmw_frame *f;
 
-  if (t->out_tid == 0 || !pvmd_task_live(&d->tasks, t->out_tid))
+  if (t->out_tid == 0)
+    return PVMD_ROUTE_NONE;
+  /* A destination on another host is checked there (peer.c routes it). */
+  if (pvmw_tid_host(t->out_tid) == d->host_no &&
+      !pvmd_task_live(&d->tasks, t->out_tid))
     return PVMD_ROUTE_NONE;
   f = pvmd_output_frame(d->tid, t->out_tid, t->out_code, t->out_ctx, t->tid,
                         bytes, n);

@@ -71,6 +71,7 @@ struct pvmd {
   struct pvmd_tasks tasks;
   struct pvmd_list conns; /* struct pvmd_conn.node */
   struct pvmd_list notifies; /* notify.c: pvm_notify requests */
+  struct pvmd_peers *peers;  /* peer.c: links to other daemons, or NULL */
 
   int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;

@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "conn.h"
+#include "group.h"
 #include "host.h"
 #include "log.h"
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
-#include "group.h"
 #include "notify.h"
+#include "peer.h"
 #include "tid.h"
 
 static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
@@ -208,7 +209,17 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmng__control__free_unpacked(m, NULL);
     return;
   }
+  if (pvmd_peer_request(c, id, m)) {
+    pvmng__control__free_unpacked(m, NULL);
+    return;
+  }
   switch (m->body_case) {
+  case PVMNG__CONTROL__BODY_ADD_HOSTS:
+    pvmd_peer_add_hosts(c, id, m->add_hosts);
+    break;
+  case PVMNG__CONTROL__BODY_DEL_HOSTS:
+    pvmd_peer_del_hosts(c, id, m->del_hosts);
+    break;
   case PVMNG__CONTROL__BODY_SPAWN:
     pvmd_spawn(c, id, m->spawn);
     break;
@@ -241,11 +252,11 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     c->task->no_reset = m->task_options->no_reset ? 1 : 0;
     pvmd_reply_status(c, id, 0, 0, NULL);
     break;
-  case PVMNG__CONTROL__BODY_GROUP:
-    pvmd_group_request(c, id, m->group);
-    break;
   case PVMNG__CONTROL__BODY_NOTIFY:
     pvmd_notify_request(c, id, m->notify);
+    break;
+  case PVMNG__CONTROL__BODY_GROUP:
+    pvmd_group_request(c, id, m->group);
     break;
   case PVMNG__CONTROL__BODY_EXIT:
     pvmd_reply_status(c, id, 0, 0, NULL);

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "task.h"
 #include "tid.h"
@@ -49,9 +50,12 @@ static int hold(struct pvmd *d, struct pvmd_task *t, pvmw_frame *f,
 
 int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
                        struct pvmd_waiter *producer) {
-  struct pvmd_task *t = pvmd_task_live(&d->tasks, dst);
+  struct pvmd_task *t;
   struct pvmd_conn *c;
 
+  if (pvmw_tid_is_task(dst) && pvmw_tid_host(dst) != d->host_no)
+    return pvmd_peer_route(d, dst, f, producer);
+  t = pvmd_task_live(&d->tasks, dst);
   if (!t) {
     pvmw_frame_free(f);
     return PVMD_ROUTE_NONE;
@@ -110,8 +114,7 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
              h.tag, c->who);
     return;
   }
-  if (!pvmw_tid_is_task(dst) || pvmw_tid_host(dst) != d->host_no) {
-    /* Other hosts: peer links go here. */
+  if (!pvmw_tid_is_task(dst)) {
     pvmw_frame_free(f);
     d->st.msgs_dropped++;
     pvmd_debug("dropping a message (tag %d) from %s to %s: no route", h.tag,

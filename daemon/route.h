@@ -1,7 +1,7 @@
 /* Message routing: a message frame from a task goes, unchanged, to the
  * connection of its destination. Frames for a task that was spawned but has
  * not connected yet are held and flushed, in order, when it says hello.
- * Destinations on other hosts will go to peer links; for now they drop. */
+ * Destinations on other hosts go to the peer link toward that host. */
 #ifndef PVMD_ROUTE_H
 #define PVMD_ROUTE_H
 

@@ -1,5 +1,5 @@
-/* Calls of the PVM 3.4 API that this release does not provide yet: adding
- * hosts, notification, the message mailbox, message handlers and resource
+/* Calls of the PVM 3.4 API that this release does not provide yet:
+ * notification, the message mailbox, message handlers and resource
  * manager registration. Each links, and at run time reports PvmNotImpl
  * (printed under PvmAutoErr) with a line saying what is missing, so a
  * program learns it at the first call instead of misbehaving later. Small
@@ -16,24 +16,7 @@
 #include "rundir.h"
 #include "tid.h"
 
-#define HOSTS_HINT "this release runs a one-host virtual machine"
 #define NOT_YET "not available in this release of PVM-NG yet"
-
-int pvm_addhosts(char **hosts, int nhost, int *infos) {
-  if (nhost < 1 || hosts == NULL)
-    return lpvm_err("pvm_addhosts", PvmBadParam);
-  for (int i = 0; infos != NULL && i < nhost; i++)
-    infos[i] = PvmNotImpl;
-  return lpvm_err_hint("pvm_addhosts", PvmNotImpl, HOSTS_HINT);
-}
-
-int pvm_delhosts(char **hosts, int nhost, int *infos) {
-  if (nhost < 1 || hosts == NULL)
-    return lpvm_err("pvm_delhosts", PvmBadParam);
-  for (int i = 0; infos != NULL && i < nhost; i++)
-    infos[i] = PvmNotImpl;
-  return lpvm_err_hint("pvm_delhosts", PvmNotImpl, HOSTS_HINT);
-}
 
 /* Every task shares the one host's clock, so the delta is zero. */
 int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {

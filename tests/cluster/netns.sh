@@ -252,6 +252,9 @@ cluster__reap() {
     [ -d "$d" ] || continue
     prefix=${d##*/}
     opid='' ostart='' gpid='' gstart=''
+    # A run that another cluster_up has just claimed has no owner file for
+    # a moment: not a leftover.
+    [ -s "$d/owner" ] || [ -z "$(find "$d" -maxdepth 0 -newermt '-60 seconds' 2>/dev/null)" ] || continue
     read -r opid ostart <"$d/owner" 2>/dev/null || true
     read -r gpid gstart <"$d/guardian" 2>/dev/null || true
     cluster__alive "$opid" "$ostart" && continue

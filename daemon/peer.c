@@ -1,0 +1,863 @@
+/* Links between daemons. Each link is a uv_tcp_t whose bytes all pass
+ * through a pvmw_tls engine, then a pvmw_reader with the task limits. A link
+ * is useless until TLS is up and the connecting side's PeerHello has been
+ * checked (version, VM id, name = certificate, channel binding); only then
+ * are frames acted on. Topology is a star: the master (host 1) holds a link
+ * to every slave and relays between them; a slave holds one link. Requests
+ * about another host travel as PeerForward and are executed there by
+ * pvmd_request on a stand-in connection whose replies go back the same way. */
+#include "peer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pvm3.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "conn.h"
+#include "host.h"
+#include "listen.h"
+#include "log.h"
+#include "pki.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+#include "tls.h"
+#include "peer_int.h"
+
+/* ---- set-up ---------------------------------------------------------- */
+
+void pvmd_peer_certdir(char *out, size_t len) {
+  const char *e = getenv("PVM_CERTDIR"), *home = getenv("HOME");
+  if (e && *e)
+    snprintf(out, len, "%s", e);
+  else
+    snprintf(out, len, "%s/.pvm", home && *home ? home : ".");
+}
+
+static void on_sweep(uv_timer_t *tm);
+
+struct pvmd_peers *pvmd_peer_state(struct pvmd *d) {
+  struct pvmd_peers *ps = d->peers;
+  if (ps)
+    return ps;
+  ps = calloc(1, sizeof *ps);
+  if (!ps)
+    return NULL;
+  ps->d = d;
+  ps->next_fwd = 1;
+  pvmd_list_init(&ps->links);
+  pvmd_list_init(&ps->adds);
+  pvmd_list_init(&ps->fwds);
+  pvmd_peer_certdir(ps->certdir, sizeof ps->certdir);
+  uv_timer_init(&d->loop, &ps->timer);
+  ps->timer.data = ps;
+  ps->timer_open = 1;
+  uv_timer_start(&ps->timer, on_sweep, SWEEP_MS, SWEEP_MS);
+  d->peers = ps;
+  return ps;
+}
+
+int pvmd_peer_active(const struct pvmd *d) {
+  return d->peers && !pvmd_list_empty(&d->peers->links);
+}
+
+/* Loads the TLS context from the certificate directory for this host. */
+static int load_ctx(struct pvmd_peers *ps, int server) {
+  char ca[PATH_MAX + 16], cert[PATH_MAX + 300], key[PATH_MAX + 300],
+      err[512];
+  const char *self = pvmd_host_self(&ps->d->hosts)->name;
+  if (ps->ctx)
+    return 0;
+  if (server && pvmw_pki_ensure(ps->certdir, self, err, sizeof err) != 0) {
+    pvmd_log("cannot set up certificates in %s: %s", ps->certdir, err);
+    return -1;
+  }
+  snprintf(ca, sizeof ca, "%s/" PVMW_PKI_CA ".pem", ps->certdir);
+  snprintf(cert, sizeof cert, "%s/%s.pem", ps->certdir, self);
+  snprintf(key, sizeof key, "%s/%s.key", ps->certdir, self);
+  ps->ctx = pvmw_tls_ctx_new(server, ca, cert, key, err, sizeof err);
+  if (!ps->ctx) {
+    pvmd_log("cannot load the TLS certificate %s: %s", cert, err);
+    return -1;
+  }
+  if (pvmw_tls_ctx_check(ps->ctx, err, sizeof err) != 0)
+    pvmd_log("warning: this daemon's certificate %s: %s", cert, err);
+  return 0;
+}
+
+/* ---- links: bytes ----------------------------------------------------- */
+
+static void ps_maybe_free(struct pvmd_peers *ps);
+
+static void on_link_closed(uv_handle_t *h) {
+  struct pvmd_link *l = h->data;
+  struct pvmd_peers *ps = l->ps;
+  pvmd_list_remove(&l->node);
+  if (l->rd_ready)
+    pvmw_reader_free(&l->rd);
+  pvmw_tls_free(l->tls);
+  free(l);
+  ps_maybe_free(ps);
+}
+
+static void on_write(uv_write_t *req, int status);
+
+static void link_flush(struct pvmd_link *l) {
+  const uint8_t *data;
+  size_t n;
+  uv_buf_t b;
+  int rc;
+
+  if (l->wlen || l->state == L_CLOSING)
+    return;
+  /* Straight into the socket while it takes bytes; a write request only
+   * for what it does not take now. */
+  while ((n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
+    b = uv_buf_init((char *)data, (unsigned)n);
+    rc = uv_try_write((uv_stream_t *)&l->tcp, &b, 1);
+    if (rc == UV_EAGAIN || rc == 0)
+      break;
+    if (rc < 0) {
+      pvmd_link_fail(l, "write failed: %s", uv_strerror(rc));
+      return;
+    }
+    l->ps->d->st.bytes_out += (uint64_t)rc;
+    pvmw_tls_consumed(l->tls, (size_t)rc);
+  }
+  if (n == 0) {
+    if (pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water)
+      pvmd_waiters_wake(&l->drain_waiters);
+    return;
+  }
+  n = pvmw_tls_outgoing(l->tls, &data);
+  b = uv_buf_init((char *)data, (unsigned)n);
+  l->wlen = n;
+  l->wreq.data = l;
+  rc = uv_write(&l->wreq, (uv_stream_t *)&l->tcp, &b, 1, on_write);
+  if (rc != 0) {
+    l->wlen = 0;
+    pvmd_link_fail(l, "write failed: %s", uv_strerror(rc));
+  }
+}
+
+static void on_write(uv_write_t *req, int status) {
+  struct pvmd_link *l = req->data;
+  size_t n = l->wlen;
+  l->wlen = 0;
+  if (l->state == L_CLOSING)
+    return;
+  if (status < 0) {
+    pvmd_link_fail(l, "write failed: %s", uv_strerror(status));
+    return;
+  }
+  l->ps->d->st.bytes_out += n;
+  pvmw_tls_consumed(l->tls, n);
+  link_flush(l);
+  if (pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water)
+    pvmd_waiters_wake(&l->drain_waiters);
+}
+
+/* Sends what TLS still holds (an alert, a last frame) without waiting, then
+ * closes. */
+void pvmd_link_close(struct pvmd_link *l) {
+  const uint8_t *data;
+  size_t n;
+  if (l->state == L_CLOSING)
+    return;
+  if (!l->wlen && (n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+    uv_try_write((uv_stream_t *)&l->tcp, &b, 1);
+  }
+  l->state = L_CLOSING;
+  pvmd_waiter_cancel(&l->wait);
+  pvmd_waiters_wake(&l->drain_waiters);
+  uv_close((uv_handle_t *)&l->tcp, on_link_closed);
+}
+
+
+void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...) {
+  char why[512];
+  va_list ap;
+  if (l->state == L_CLOSING)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  pvmd_log("%s link %s: %s", l->state == L_UP ? "closing" : "refusing",
+           l->who, why);
+  if (l->state == L_UP || l == l->ps->master)
+    pvmd_peer_lost_host(l);
+  pvmd_link_close(l);
+}
+
+static int link_send(struct pvmd_link *l, pvmw_frame *f) {
+  int rc;
+  if (l->state == L_CLOSING) {
+    pvmw_frame_free(f);
+    return -1;
+  }
+  rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
+  pvmw_frame_free(f);
+  if (rc != 0) {
+    pvmd_link_fail(l, "TLS write: %s", pvmw_tls_reason(l->tls));
+    return -1;
+  }
+  link_flush(l);
+  return 0;
+}
+
+/* link_send for a message frame from producer (or NULL): parks it when the
+ * link holds more than the high-water mark of unsent bytes. */
+int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
+                          struct pvmd_waiter *producer) {
+  struct pvmd *d = l->ps->d;
+  if (link_send(l, f) != 0)
+    return PVMD_ROUTE_NONE;
+  if (producer && l->state != L_CLOSING &&
+      pvmw_tls_pending(l->tls) > d->lim.high_water) {
+    pvmd_waiter_park(&l->drain_waiters, producer);
+    d->st.senders_paused++;
+    return PVMD_ROUTE_FULL;
+  }
+  return PVMD_ROUTE_OK;
+}
+
+int pvmd_link_send_control(struct pvmd_link *l, const Pvmng__Control *m) {
+  pvmw_frame *f = pvmw_control_frame(m);
+  if (!f) {
+    pvmd_log("cannot send to %s: out of memory", l->who);
+    return -1;
+  }
+  return link_send(l, f);
+}
+
+static int on_frame(void *ctx, pvmw_frame *f);
+
+static void send_hello(struct pvmd_link *l) {
+  struct pvmd *d = l->ps->d;
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerHello h = PVMNG__PEER_HELLO__INIT;
+  uint8_t b[32];
+  if (pvmw_tls_binding(l->tls, b) != 0) {
+    pvmd_link_fail(l, "no channel binding after the handshake");
+    return;
+  }
+  h.proto_version = PVMW_VERSION;
+  h.vmid = d->vmid;
+  h.host = (char *)pvmd_host_self(&d->hosts)->name;
+  h.binding.data = b;
+  h.binding.len = sizeof b;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_HELLO;
+  m.peer_hello = &h;
+  pvmd_link_send_control(l, &m);
+}
+
+static void link_pump(struct pvmd_link *l) {
+  struct pvmd_peers *ps = l->ps;
+  int rc;
+
+  if (l->state == L_TLS) {
+    rc = pvmw_tls_handshake(l->tls);
+    link_flush(l);
+    if (rc == PVMW_TLS_ERR) {
+      pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
+      return;
+    }
+    if (rc == 0)
+      return;
+    l->state = L_HELLO;
+    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
+             " (%s)", pvmw_tls_peer_name(l->tls));
+    if (!l->accepted)
+      send_hello(l);
+  }
+  while (l->state != L_CLOSING) {
+    rc = pvmw_tls_read(l->tls, ps->buf, sizeof ps->buf);
+    link_flush(l);
+    if (rc == 0)
+      return;
+    if (rc == PVMW_TLS_CLOSED) {
+      pvmd_link_fail(l, "closed by the other side");
+      return;
+    }
+    if (rc < 0) {
+      pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
+      return;
+    }
+    if (pvmw_reader_feed(&l->rd, ps->buf, (size_t)rc, on_frame, l) < 0 &&
+        l->state != L_CLOSING) {
+      ps->d->st.frames_rejected++;
+      pvmd_link_fail(l, "bad frame: %s", l->rd.err);
+      return;
+    }
+  }
+}
+
+static void link_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct pvmd_link *l = h->data;
+  char *base = NULL;
+  size_t len = 0;
+  (void)suggested;
+  pvmw_tls_in_space(l->tls, &base, &len);
+  *buf = uv_buf_init(base, (unsigned)len);
+}
+
+static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  struct pvmd_link *l = s->data;
+  (void)buf;
+  if (l->state == L_CLOSING || n == 0)
+    return;
+  if (n < 0) {
+    if (n == UV_EOF && l->state == L_UP)
+      pvmd_link_fail(l, "the other daemon closed the link");
+    else
+      pvmd_link_fail(l, "%s", n == UV_EOF ? "closed before the link was up"
+                                     : uv_strerror((int)n));
+    return;
+  }
+  l->ps->d->st.bytes_in += (uint64_t)n;
+  if (pvmw_tls_in_commit(l->tls, (size_t)n) != 0) {
+    pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
+    return;
+  }
+  link_pump(l);
+  if (l->pause_wanted && l->state != L_CLOSING) {
+    /* A destination is congested: the frames of this chunk are queued;
+     * read nothing more until it drains (TCP then slows the sender). */
+    uv_read_stop((uv_stream_t *)&l->tcp);
+  }
+}
+
+static void link_resume(struct pvmd_waiter *w) {
+  struct pvmd_link *l = pvmd_container_of(w, struct pvmd_link, wait);
+  if (!l->pause_wanted || l->state == L_CLOSING)
+    return;
+  l->pause_wanted = 0;
+  if (uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read) != 0)
+    pvmd_link_fail(l, "cannot resume reading");
+}
+
+static struct pvmd_link *link_new(struct pvmd_peers *ps, int accepted) {
+  struct pvmd_link *l = calloc(1, sizeof *l);
+  if (!l)
+    return NULL;
+  l->ps = ps;
+  l->accepted = accepted;
+  pvmd_waiter_init(&l->wait, link_resume);
+  pvmd_list_init(&l->drain_waiters);
+  l->since = pvmd_now(ps->d);
+  l->tls = pvmw_tls_new(ps->ctx, NULL);
+  if (!l->tls || pvmw_reader_init(&l->rd, ps->d->lim.max_frame) != 0) {
+    pvmw_tls_free(l->tls);
+    free(l);
+    return NULL;
+  }
+  l->rd_ready = 1;
+  uv_tcp_init(&ps->d->loop, &l->tcp);
+  l->tcp.data = l;
+  pvmd_list_add_tail(&ps->links, &l->node);
+  return l;
+}
+
+static void link_start(struct pvmd_link *l) {
+  int rc;
+  uv_tcp_nodelay(&l->tcp, 1);
+  rc = uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read);
+  if (rc != 0) {
+    pvmd_link_fail(l, "cannot read: %s", uv_strerror(rc));
+    return;
+  }
+  if (!l->accepted) {
+    link_pump(l); /* the client speaks first */
+  }
+}
+
+struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no) {
+  struct pvmd_list *pos, *tmp_;
+  if (ps->master)
+    return ps->master->state == L_UP ? ps->master : NULL;
+  pvmd_list_each_safe(pos, tmp_, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    if (l->state == L_UP && l->host_no == host_no)
+      return l;
+  }
+  return NULL;
+}
+
+/* ---- sweeping: handshake and add timeouts ---------------------------- */
+
+static void on_sweep(uv_timer_t *tm) {
+  struct pvmd_peers *ps = tm->data;
+  struct pvmd_list *pos, *tmp;
+  uint64_t now = pvmd_now(ps->d);
+  pvmd_list_each_safe(pos, tmp, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    if ((l->state == L_TLS || l->state == L_HELLO) &&
+        now - l->since >= ps->d->lim.hello_timeout_ms)
+      pvmd_link_fail(l, "no TLS handshake and hello within %u ms",
+                ps->d->lim.hello_timeout_ms);
+  }
+  pvmd_list_each_safe(pos, tmp, &ps->adds) {
+    struct pvmd_add *a = pvmd_container_of(pos, struct pvmd_add, node);
+    if (now >= a->deadline) {
+      pvmd_log("adding host %s: it did not join within %d s", a->name,
+               ADD_TIMEOUT_MS / 1000);
+      pvmd_peer_add_done(a, PvmCantStart);
+    }
+  }
+}
+
+/* ---- the master: accepting ------------------------------------------ */
+
+static void refuse_hello(struct pvmd_link *l, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse_hello(struct pvmd_link *l, int code, const char *fmt, ...) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerWelcome w = PVMNG__PEER_WELCOME__INIT;
+  char why[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  w.code = code;
+  w.reason = why;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_WELCOME;
+  m.peer_welcome = &w;
+  pvmd_link_send_control(l, &m);
+  pvmd_link_fail(l, "%s", why);
+}
+
+/* The lowest host number neither in the table nor reserved by an add. */
+int pvmd_peer_free_host_no(struct pvmd_peers *ps) {
+  struct pvmd_list *pos, *tmp_;
+  for (int no = 2; no <= PVMW_TID_MAX_HOST; no++) {
+    int used = pvmd_host_by_tid(&ps->d->hosts, pvmw_tid_make(no, 0)) != NULL;
+    pvmd_list_each_safe(pos, tmp_, &ps->adds) {
+      used |= pvmd_container_of(pos, struct pvmd_add, node)->host_no == no;
+    }
+    if (!used)
+      return no;
+  }
+  return -1;
+}
+
+static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  const Pvmng__PeerHello *h;
+  const char *cert_name = pvmw_tls_peer_name(l->tls);
+  struct pvmd_list *pos, *tmp_;
+  struct pvmd_add *a = NULL;
+  uint8_t b[32];
+  int no;
+
+  if (m->body_case != PVMNG__CONTROL__BODY_PEER_HELLO) {
+    pvmd_link_fail(l, "first frame is not a PeerHello (body %d)",
+              (int)m->body_case);
+    return;
+  }
+  h = m->peer_hello;
+  if (h->proto_version != PVMW_VERSION) {
+    refuse_hello(l, PvmBadVersion,
+                 "protocol version %u, this daemon speaks %u",
+                 h->proto_version, PVMW_VERSION);
+    return;
+  }
+  if (strcmp(h->vmid, d->vmid) != 0) {
+    refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM is \"%s\"",
+                 h->vmid, d->vmid);
+    return;
+  }
+  if (strcasecmp(h->host, cert_name) != 0) {
+    refuse_hello(l, PvmDenied,
+                 "host name %s does not match its certificate (%s)", h->host,
+                 cert_name);
+    return;
+  }
+  if (pvmw_tls_binding(l->tls, b) != 0 || h->binding.len != sizeof b ||
+      memcmp(h->binding.data, b, sizeof b) != 0) {
+    refuse_hello(l, PvmDenied,
+                 "channel binding does not match this TLS session "
+                 "(a replayed hello?)");
+    return;
+  }
+  pvmd_list_each_safe(pos, tmp_, &ps->adds) {
+    struct pvmd_add *x = pvmd_container_of(pos, struct pvmd_add, node);
+    if (strcasecmp(x->name, h->host) == 0) {
+      a = x;
+      break;
+    }
+  }
+  if (!a) {
+    refuse_hello(l, PvmDenied, "host %s is not being added to this VM",
+                 h->host);
+    return;
+  }
+  no = a->host_no;
+  if (no < 0 ||
+      pvmd_hosts_add(&d->hosts, pvmw_tid_make(no, 0), a->name) != 0) {
+    refuse_hello(l, PvmOutOfRes, "host table full");
+    pvmd_peer_add_done(a, PvmOutOfRes);
+    return;
+  }
+  l->host_no = no;
+  l->state = L_UP;
+  snprintf(l->who, sizeof l->who, "%s", a->name);
+  pvmd_log("host %s joined as host %d (cipher %s)", a->name, no,
+           pvmw_tls_cipher(l->tls));
+  pvmd_peer_send_hosts(l, (uint32_t)pvmw_tid_make(no, 0), 1);
+  pvmd_peer_broadcast_hosts(ps);
+  pvmd_peer_add_done(a, pvmw_tid_make(no, 0));
+}
+
+/* ---- a slave: joining ------------------------------------------------ */
+
+static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  const Pvmng__PeerWelcome *w;
+  int rc;
+
+  if (m->body_case != PVMNG__CONTROL__BODY_PEER_WELCOME) {
+    pvmd_link_fail(l, "first frame is not a PeerWelcome (body %d)",
+              (int)m->body_case);
+    return;
+  }
+  w = m->peer_welcome;
+  if (w->code != 0) {
+    pvmd_log("the master refused this daemon: %s", w->reason);
+    pvmd_link_close(l);
+    ps->master = NULL;
+    pvmd_halt(d, 0, "refused by the master");
+    return;
+  }
+  if (w->n_hosts < 1 || !pvmw_tid_is_daemon((int)w->host_tid) ||
+      strcasecmp(w->hosts[0]->name, pvmw_tls_peer_name(l->tls)) != 0) {
+    pvmd_link_fail(l, "welcome does not come from the master named in its "
+                 "certificate (%s)",
+              pvmw_tls_peer_name(l->tls));
+    return;
+  }
+  d->host_no = pvmw_tid_host((int)w->host_tid);
+  d->tid = (int)w->host_tid;
+  d->tasks.host_no = d->host_no;
+  pvmd_peer_take_hosts(ps, w->hosts, w->n_hosts);
+  l->host_no = 1;
+  l->state = L_UP;
+  rc = pvmd_listen_start(d);
+  if (rc != 0) {
+    pvmd_log("cannot listen on %s: %s", d->sock_path, uv_strerror(rc));
+    pvmd_halt(d, 0, "start-up failed");
+    return;
+  }
+  pvmd_log("started: host %s (host %d of the VM, master %s), VM id \"%s\", "
+           "socket %s",
+           pvmd_host_self(&d->hosts)->name, d->host_no, w->hosts[0]->name,
+           d->vmid, d->sock_path);
+}
+
+/* ---- frames from a link ---------------------------------------------- */
+
+static void route_in(struct pvmd_link *l, pvmw_frame *f) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  const uint8_t *body;
+  uint32_t blen;
+  struct pvmd_link *to;
+  int dst, rc;
+
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) != 0) {
+    pvmw_frame_free(f);
+    pvmd_link_fail(l, "message frame with an undecodable header");
+    return;
+  }
+  dst = (int)h.dst;
+  if (!ps->master && pvmw_tid_host((int)h.src) != l->host_no) {
+    char sb[16];
+    pvmw_frame_free(f);
+    pvmd_link_fail(l, "message source %s is not on that host",
+              pvmw_tid_str((int)h.src, sb, sizeof sb));
+    return;
+  }
+  if (pvmw_tid_host(dst) == d->host_no) {
+    rc = pvmd_route_deliver(d, dst, f, &l->wait);
+  } else if (!ps->master && (to = pvmd_link_to_host(ps, pvmw_tid_host(dst)))) {
+    rc = pvmd_link_send_flow(to, f, &l->wait);
+  } else {
+    pvmw_frame_free(f);
+    rc = PVMD_ROUTE_NONE;
+  }
+  if (rc == PVMD_ROUTE_NONE) {
+    d->st.msgs_dropped++;
+    return;
+  }
+  d->st.msgs_forwarded++;
+  if (rc == PVMD_ROUTE_FULL)
+    l->pause_wanted = 1;
+}
+
+static int on_frame(void *ctx, pvmw_frame *f) {
+  struct pvmd_link *l = ctx;
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  Pvmng__Control *m;
+
+  if (l->state == L_CLOSING) {
+    pvmw_frame_free(f);
+    return 1;
+  }
+  d->st.frames_in++;
+  if (l->state == L_UP && f->type == PVMW_FT_MESSAGE) {
+    route_in(l, f);
+    return l->state == L_CLOSING;
+  }
+  if (f->type != PVMW_FT_CONTROL) {
+    pvmw_frame_free(f);
+    pvmd_link_fail(l, "message frame before the hello");
+    return 1;
+  }
+  m = pvmw_control_parse(f);
+  pvmw_frame_free(f);
+  if (!m) {
+    pvmd_link_fail(l, "undecodable control frame");
+    return 1;
+  }
+  if (l->state == L_HELLO) {
+    if (l->accepted)
+      on_hello(l, m);
+    else
+      on_welcome(l, m);
+  } else {
+    switch (m->body_case) {
+    case PVMNG__CONTROL__BODY_PEER_HOSTS:
+      if (ps->master == l)
+        pvmd_peer_take_hosts(ps, m->peer_hosts->hosts, m->peer_hosts->n_hosts);
+      break;
+    case PVMNG__CONTROL__BODY_PEER_FORWARD:
+      pvmd_peer_on_forward(l, m->peer_forward);
+      break;
+    case PVMNG__CONTROL__BODY_PEER_HALT: {
+      char why[640];
+      snprintf(why, sizeof why, "%s (from %s)", m->peer_halt->why, l->who);
+      pvmd_halt(d, 0, why);
+      break;
+    }
+    default:
+      pvmd_link_fail(l, "unexpected control message (body %d)", (int)m->body_case);
+      break;
+    }
+  }
+  pvmng__control__free_unpacked(m, NULL);
+  return l->state == L_CLOSING;
+}
+
+/* ---- the master: listener and adding hosts -------------------------- */
+
+static void on_peer_connection(uv_stream_t *server, int status) {
+  struct pvmd_peers *ps = server->data;
+  struct pvmd_link *l;
+  struct sockaddr_storage sa;
+  int salen = sizeof sa;
+  char ip[64] = "?";
+
+  if (status < 0) {
+    pvmd_log("cannot accept a daemon connection: %s", uv_strerror(status));
+    return;
+  }
+  l = link_new(ps, 1);
+  if (!l) {
+    uv_tcp_t tmp;
+    uv_tcp_init(&ps->d->loop, &tmp);
+    uv_accept(server, (uv_stream_t *)&tmp);
+    uv_close((uv_handle_t *)&tmp, NULL);
+    pvmd_log("refusing a daemon connection: out of memory");
+    return;
+  }
+  if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0) {
+    pvmd_link_close(l);
+    return;
+  }
+  if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&sa, &salen) == 0) {
+    if (sa.ss_family == AF_INET)
+      uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
+    else
+      uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
+  }
+  snprintf(l->who, sizeof l->who, "from %s", ip);
+  pvmd_debug("daemon connection %s", l->who);
+  link_start(l);
+}
+
+/* Opens the daemons' port on this host's address (first use only). */
+int pvmd_peer_listen(struct pvmd_peers *ps) {
+  struct addrinfo hints, *res = NULL;
+  struct sockaddr_storage sa;
+  int salen = sizeof sa, rc;
+  const char *self = pvmd_host_self(&ps->d->hosts)->name;
+  const char *port = getenv("PVMNG_PEER_PORT");
+
+  if (ps->listening)
+    return 0;
+  if (load_ctx(ps, 1) != 0)
+    return -1;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  rc = getaddrinfo(self, port && *port ? port : "0", &hints, &res);
+  if (rc != 0 || !res) {
+    pvmd_log("cannot find this host's address (%s): %s", self,
+             gai_strerror(rc));
+    return -1;
+  }
+  uv_tcp_init(&ps->d->loop, &ps->listener);
+  ps->listener.data = ps;
+  rc = uv_tcp_bind(&ps->listener, res->ai_addr, 0);
+  freeaddrinfo(res);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&ps->listener, 64, on_peer_connection);
+  if (rc == 0)
+    rc = uv_tcp_getsockname(&ps->listener, (struct sockaddr *)&sa, &salen);
+  if (rc != 0) {
+    pvmd_log("cannot listen for daemons on %s: %s", self, uv_strerror(rc));
+    uv_close((uv_handle_t *)&ps->listener, NULL);
+    return -1;
+  }
+  uv_ip4_name((struct sockaddr_in *)&sa, ps->addr, sizeof ps->addr);
+  ps->port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+  ps->listening = 1;
+  pvmd_log("listening for daemons on %s:%d (TLS 1.3, certificates in %s)",
+           ps->addr, ps->port, ps->certdir);
+  return 0;
+}
+
+/* ---- a slave: connecting -------------------------------------------- */
+
+static void on_connect(uv_connect_t *req, int status) {
+  struct pvmd_link *l = req->data;
+  if (l->state == L_CLOSING)
+    return;
+  if (status < 0) {
+    pvmd_link_fail(l, "cannot connect: %s", uv_strerror(status));
+    return;
+  }
+  link_start(l);
+}
+
+int pvmd_peer_join(struct pvmd *d, const char *master) {
+  struct pvmd_peers *ps = pvmd_peer_state(d);
+  struct sockaddr_in sa;
+  char host[64];
+  const char *colon = master ? strrchr(master, ':') : NULL;
+  struct pvmd_link *l;
+  int rc;
+
+  if (!ps)
+    return -1;
+  if (!colon || (size_t)(colon - master) >= sizeof host) {
+    pvmd_log("bad master address \"%s\" (want addr:port)", master);
+    return -1;
+  }
+  memcpy(host, master, (size_t)(colon - master));
+  host[colon - master] = '\0';
+  if (uv_ip4_addr(host, atoi(colon + 1), &sa) != 0) {
+    pvmd_log("bad master address \"%s\"", master);
+    return -1;
+  }
+  if (load_ctx(ps, 0) != 0)
+    return -1;
+  l = link_new(ps, 0);
+  if (!l)
+    return -1;
+  snprintf(l->who, sizeof l->who, "to master %s", master);
+  ps->master = l;
+  l->creq.data = l;
+  rc = uv_tcp_connect(&l->creq, &l->tcp, (struct sockaddr *)&sa, on_connect);
+  if (rc != 0) {
+    pvmd_link_fail(l, "cannot connect: %s", uv_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- halt ----------------------------------------------------------- */
+
+void pvmd_peer_halt(struct pvmd *d, const char *why) {
+  struct pvmd_peers *ps = d->peers;
+  struct pvmd_list *pos, *tmp;
+  if (!ps || ps->master)
+    return;
+  pvmd_list_each_safe(pos, tmp, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    Pvmng__Control m = PVMNG__CONTROL__INIT;
+    Pvmng__PeerHalt ph = PVMNG__PEER_HALT__INIT;
+    if (l->state != L_UP)
+      continue;
+    ph.why = (char *)why;
+    m.body_case = PVMNG__CONTROL__BODY_PEER_HALT;
+    m.peer_halt = &ph;
+    pvmd_link_send_control(l, &m);
+  }
+}
+
+/* The state goes once every handle of it has closed. */
+static void ps_maybe_free(struct pvmd_peers *ps) {
+  struct pvmd *d = ps->d;
+  if (!ps->closing || ps->handles_open > 0 || !pvmd_list_empty(&ps->links))
+    return;
+  if (ps->ctx)
+    pvmw_tls_ctx_free(ps->ctx);
+  d->peers = NULL;
+  free(ps);
+}
+
+static void on_ps_handle_closed(uv_handle_t *h) {
+  struct pvmd_peers *ps = h->data;
+  ps->handles_open--;
+  ps_maybe_free(ps);
+}
+
+void pvmd_peer_close_all(struct pvmd *d) {
+  struct pvmd_peers *ps = d->peers;
+  struct pvmd_list *pos, *tmp;
+  if (!ps || ps->closing)
+    return;
+  ps->closing = 1;
+  pvmd_list_each_safe(pos, tmp, &ps->adds) {
+    pvmd_peer_add_done(pvmd_container_of(pos, struct pvmd_add, node), PvmSysErr);
+  }
+  pvmd_list_each_safe(pos, tmp, &ps->fwds) {
+    struct pvmd_fwd *fw = pvmd_container_of(pos, struct pvmd_fwd, node);
+    pvmd_list_remove(&fw->node);
+    free(fw);
+  }
+  ps->master = NULL;
+  pvmd_list_each_safe(pos, tmp, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    l->host_no = 0;
+    pvmd_link_close(l);
+  }
+  if (ps->listening) {
+    ps->listening = 0;
+    ps->handles_open++;
+    uv_close((uv_handle_t *)&ps->listener, on_ps_handle_closed);
+  }
+  if (ps->timer_open) {
+    ps->timer_open = 0;
+    ps->handles_open++;
+    uv_close((uv_handle_t *)&ps->timer, on_ps_handle_closed);
+  }
+  ps_maybe_free(ps);
+}
+

@@ -1,0 +1,56 @@
+/* Links between daemons: TCP carrying TLS 1.3 with mutual authentication
+ * (wire/tls.c), framed like task connections. The master listens and starts
+ * slaves through $PVM_RSH; slaves connect back, say PeerHello and receive
+ * their host number and the host table. Routing is a star: slaves reach one
+ * another through the master. A one-host daemon never calls into here
+ * beyond pvmd_peer_* checks that find no links. */
+#ifndef PVMD_PEER_H
+#define PVMD_PEER_H
+
+#include <stdint.h>
+
+#include "flow.h"
+#include "frame.h"
+#include "pvm.pb-c.h"
+
+struct pvmd;
+struct pvmd_conn;
+
+/* Certificate directory: $PVM_CERTDIR, else ~/.pvm. */
+void pvmd_peer_certdir(char *out, size_t len);
+
+/* Slave start: connects to the master; the task listener starts once the
+ * master has given this daemon its host number. Returns 0, or -1 after
+ * logging why. */
+int pvmd_peer_join(struct pvmd *d, const char *master);
+
+/* Master: adds the hosts named in the host file (names only for now). */
+void pvmd_peer_hostfile(struct pvmd *d, const char *path);
+
+/* Whether this daemon is part of a VM spanning hosts. */
+int pvmd_peer_active(const struct pvmd *d);
+
+/* A message frame for a tid on another host. Takes f. Returns a
+ * pvmd_route_result: OK when queued on the link toward that host, FULL when
+ * queued but the link holds more than the high-water mark (producer, if not
+ * NULL, is parked until it drains), NONE when no link leads there. */
+int pvmd_peer_route(struct pvmd *d, int dst, pvmw_frame *f,
+                    struct pvmd_waiter *producer);
+
+/* Requests that may need another host. Each returns 1 when it took the
+ * request (the answer comes later), 0 when the caller handles it here. */
+int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
+                      const Pvmng__Control *m);
+
+/* pvm_addhosts from a task; pvm_delhosts. */
+void pvmd_peer_add_hosts(struct pvmd_conn *c, uint32_t req_id,
+                         const Pvmng__HostsRequest *r);
+void pvmd_peer_del_hosts(struct pvmd_conn *c, uint32_t req_id,
+                         const Pvmng__HostsRequest *r);
+
+/* Halt: tells the other daemons (pvmd_halt calls it), and closes every
+ * link and the listener at the end of a halt. */
+void pvmd_peer_halt(struct pvmd *d, const char *why);
+void pvmd_peer_close_all(struct pvmd *d);
+
+#endif

@@ -1,0 +1,177 @@
+/* Internals shared by the peer-link files: peer.c (links, TLS, hellos,
+ * listener and joining), peer_fwd.c (requests carried to other hosts and
+ * their answers) and peer_hosts.c (the host table across daemons, adding
+ * and deleting hosts). Not used outside them. */
+#ifndef PVMD_PEER_INT_H
+#define PVMD_PEER_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "flow.h"
+#include "frame.h"
+#include "host.h"
+#include "list.h"
+#include "peer.h"
+#include "pvm.pb-c.h"
+#include "tls.h"
+
+struct pvmd;
+struct pvmd_conn;
+
+#define SWEEP_MS 250
+#define ADD_TIMEOUT_MS 30000
+#define CERT_DAYS 730
+
+enum link_state { L_TLS, L_HELLO, L_UP, L_CLOSING };
+
+struct pvmd_link {
+  uv_tcp_t tcp; /* tcp.data = this */
+  struct pvmd_peers *ps;
+  pvmw_tls *tls;
+  pvmw_reader rd;
+  int rd_ready;
+  enum link_state state;
+  int accepted; /* the master's side */
+  int host_no;  /* once up */
+  uint64_t since;
+  uv_write_t wreq;
+  size_t wlen; /* ciphertext bytes in the write in flight */
+  uv_connect_t creq;
+  struct pvmd_waiter wait;        /* parked here while a destination of
+                                     its frames is congested */
+  int pause_wanted;               /* stop reading after this chunk */
+  struct pvmd_list drain_waiters; /* producers waiting for this link */
+  struct pvmd_list node;
+  char who[PVMD_HOSTNAME_MAX + 64];
+};
+
+/* Where an answer goes: a local task, or back to another daemon. */
+struct pvmd_reply_to {
+  int origin_tid;
+  uint32_t req_id;
+  int from_host; /* 0: the task is here */
+  uint32_t fwd_id;
+};
+
+/* A request split over hosts (spawn spread round-robin, pvm_tasks(0)). */
+struct pvmd_gather {
+  struct pvmd_reply_to rt;
+  int is_spawn;
+  int left;
+  int32_t *tids; /* spawn: one slot per instance */
+  size_t ntids;
+  Pvmng__Control **parts; /* tasks: each host's reply */
+  size_t nparts;
+};
+
+/* A request sent to another daemon, waiting for its answer. */
+struct pvmd_fwd {
+  struct pvmd_list node;
+  uint32_t id;
+  struct pvmd_reply_to rt;
+  struct pvmd_gather *g; /* or NULL */
+  int slot, count;
+  int to_host;
+};
+
+/* A host being added: started through $PVM_RSH, waiting for its hello. */
+struct pvmd_hostsreq;
+struct pvmd_add {
+  struct pvmd_list node;
+  struct pvmd_peers *ps;
+  char name[PVMD_HOSTNAME_MAX];
+  int host_no; /* reserved when the add starts, so numbers follow the
+                  order in which hosts were named */
+  uint64_t deadline;
+  struct pvmd_hostsreq *req; /* or NULL (host file) */
+  int slot;
+  uv_process_t proc;
+  int proc_open;
+};
+
+struct pvmd_hostsreq {
+  struct pvmd_reply_to rt;
+  int left;
+  int32_t *res;
+  size_t n;
+};
+
+struct pvmd_sinkctx {
+  struct pvmd_peers *ps;
+  struct pvmd_reply_to rt; /* forward answers */
+  struct pvmd_gather *g;   /* local part of a gather */
+  int slot, count;
+};
+
+struct pvmd_peers {
+  struct pvmd *d;
+  pvmw_tls_ctx *ctx;
+  char certdir[PATH_MAX];
+  uv_tcp_t listener;
+  int listening;
+  char addr[64];
+  int port;
+  struct pvmd_list links;
+  struct pvmd_link *master; /* slave: the link to the master */
+  struct pvmd_list adds;
+  struct pvmd_list fwds;
+  uint32_t next_fwd;
+  unsigned rr;
+  uv_timer_t timer;
+  int timer_open;
+  int closing;
+  int handles_open; /* closes pending at the end */
+  uint8_t buf[64 * 1024];
+};
+
+/* peer.c: the state (made on first use), links, the daemons' port. */
+struct pvmd_peers *pvmd_peer_state(struct pvmd *d);
+int pvmd_peer_listen(struct pvmd_peers *ps);
+/* The up link toward host_no (a slave: always the master), or NULL. */
+struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no);
+/* Encodes and sends; -1 when the link is closing or failed. */
+int pvmd_link_send_control(struct pvmd_link *l, const Pvmng__Control *m);
+/* Sends message frame f (taken); a pvmd_route_result, parking producer
+ * (if not NULL) while the link holds more than the high-water mark. */
+int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
+                        struct pvmd_waiter *producer);
+/* Logs why, forgets the host if it was up, closes. */
+void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void pvmd_link_close(struct pvmd_link *l);
+
+/* peer_fwd.c: answers and forwarded requests. */
+struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
+                                           uint32_t req_id);
+/* Sends answer m to rt (sets m->req_id). */
+void pvmd_peer_reply_send(struct pvmd_peers *ps,
+                          const struct pvmd_reply_to *rt, Pvmng__Control *m);
+void pvmd_peer_reply_status(struct pvmd_peers *ps,
+                            const struct pvmd_reply_to *rt, int code);
+/* Sends request m to to_host; its answer goes to rt, or into part slot of
+ * g (count instances for a spawn). */
+void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
+                       int to_host, const Pvmng__Control *m,
+                       struct pvmd_gather *g, int slot, int count);
+/* One part of g answered (m taken; NULL: the host was unreachable). */
+void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g,
+                           int slot, int count, Pvmng__Control *m);
+void pvmd_peer_on_forward(struct pvmd_link *from,
+                          const Pvmng__PeerForward *pf);
+
+/* peer_hosts.c: the host table and host additions. */
+int pvmd_peer_free_host_no(struct pvmd_peers *ps);
+void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid,
+                          int welcome);
+void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps);
+void pvmd_peer_take_hosts(struct pvmd_peers *ps, Pvmng__HostInfo **hosts,
+                          size_t n);
+/* A link is gone: the master drops its host (and answers what was
+ * forwarded there); a slave that lost the master halts. */
+void pvmd_peer_lost_host(struct pvmd_link *l);
+/* An add finished: result is the daemon tid or an error; frees a. */
+void pvmd_peer_add_done(struct pvmd_add *a, int result);
+
+#endif

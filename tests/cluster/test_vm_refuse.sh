@@ -1,0 +1,83 @@
+#!/bin/bash
+# cluster.vm_refuse: the master refuses, and logs with its reason, a daemon
+# whose certificate comes from another CA, a daemon with an expired
+# certificate, a plaintext connection to its daemon port, a connection that
+# never starts TLS, and a daemon that was not being added; the virtual machine keeps working through all of it.
+# The rogue daemons run on h3 with their own PVM_CERTDIR.
+# Usage: test_vm_refuse.sh <bin dir>
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
+# shellcheck source=netns.sh
+source "$here/netns.sh"
+# shellcheck source=vm.sh
+source "$here/vm.sh"
+
+cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
+cluster_up 3
+h3=$(cluster_name h3)
+vm_up h1 h2
+log=$(vm_log h1)
+port=$(sed -n 's/.*listening for daemons on \([0-9.]*:[0-9]*\).*/\1/p' "$log")
+[ -n "$port" ] || vm_fail "no daemon port in the master's log"
+echo "master's daemon port: $port"
+
+# expect_refusal WHAT PATTERN: the master's log gains a refusal matching
+# PATTERN, and the VM still lists its two hosts.
+expect_refusal() {
+  local i
+  for i in $(seq 50); do
+    grep -q "refusing link.*$2" "$log" && break
+    sleep 0.2
+  done
+  grep "refusing link.*$2" "$log" || vm_fail "$1: no refusal \"$2\" logged"
+  [ "$(vm_nhosts h2)" = 2 ] || vm_fail "$1: the VM lost a host"
+  echo "ok: $1 refused and logged; the VM still has 2 hosts"
+}
+
+# A rogue daemon on h3 presenting the certificates in directory $1.
+rogue() {
+  PVM_CERTDIR=$1 cluster_exec h3 timeout 30 "$BIN/pvmd" -f -s "$port" -n "$h3" \
+    >"$CLUSTER_TMP/rogue.$(basename "$1").out" 2>&1 || true
+}
+
+# 1. A certificate from another CA (the rogue trusts the VM's CA, so the
+#    refusal is the master's).
+other=$CLUSTER_TMP/other-ca rdir=$CLUSTER_TMP/rogue-ca
+mkdir -m 700 "$other" "$rdir"
+"$BIN/cl_mkcert" ca "$other"
+"$BIN/cl_mkcert" cert "$other" "$rdir/$h3" "$h3" -1 365
+cp "$PVM_CERTDIR/ca.pem" "$rdir/ca.pem"
+rogue "$rdir"
+expect_refusal "a certificate from another CA" "unknown CA\|unable to get\|unknown ca"
+
+# 2. An expired certificate, issued by the VM's own CA.
+edir=$CLUSTER_TMP/rogue-expired
+mkdir -m 700 "$edir"
+"$BIN/cl_mkcert" cert "$PVM_CERTDIR" "$edir/$h3" "$h3" -30 -1
+cp "$PVM_CERTDIR/ca.pem" "$edir/ca.pem"
+rogue "$edir"
+expect_refusal "an expired certificate" "expired"
+
+# 3. Plaintext.
+cluster_exec h3 bash -c "exec 3<>/dev/tcp/${port%:*}/${port#*:};
+  printf 'PVNG hello in the clear\r\n' >&3; timeout 5 cat <&3 >/dev/null" || true
+expect_refusal "a plaintext connection" "not TLS"
+
+# 4. A connection that never starts TLS is dropped after the handshake
+#    timeout (10 s).
+cluster_exec h3 bash -c "exec 3<>/dev/tcp/${port%:*}/${port#*:}; timeout 15 cat <&3 >/dev/null" || true
+expect_refusal "a silent connection" "no TLS handshake and hello within"
+
+# 5. A valid certificate, but nobody asked for this host.
+vdir=$CLUSTER_TMP/rogue-valid
+mkdir -m 700 "$vdir"
+"$BIN/cl_mkcert" cert "$PVM_CERTDIR" "$vdir/$h3" "$h3" -1 30
+cp "$PVM_CERTDIR/ca.pem" "$vdir/ca.pem"
+rogue "$vdir"
+expect_refusal "a daemon that was not being added" "not being added"
+
+cd "$BIN"
+cluster_exec h1 "$BIN/cl_order" "$(cluster_name h2)" || vm_fail "the VM after the refusals"
+vm_halt h1
+echo "PASS"

@@ -1,0 +1,79 @@
+# Shared by the cluster VM tests: starts a PVM-NG virtual machine over the
+# namespace hosts that netns.sh made. Source after netns.sh, with BIN set to
+# the build's bin directory. Certificates go to $CLUSTER_TMP/pki
+# (PVM_CERTDIR), so the tests never touch ~/.pvm.
+
+vm_fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Prints every daemon log of the run (for cluster_on_exit).
+vm_logs() {
+  local f
+  for f in $(find "$CLUSTER_TMP" -name 'pvmd.*.log' 2>/dev/null); do
+    echo "== $f" >&2
+    tail -40 "$f" >&2
+  done
+}
+
+# vm_env: the environment every host's commands share.
+vm_env() {
+  export PVM_RSH=$here/nsrsh PVM_VMID=cl-$CLUSTER_PREFIX
+  export PVM_CERTDIR=$CLUSTER_TMP/pki
+}
+
+# The daemon log of host H.
+vm_log() { find "$CLUSTER_TMP/$(cluster_name "$1")" -name 'pvmd.*.log' | head -1; }
+
+# vm_nhosts H: how many hosts `conf` lists, asked on host H.
+vm_nhosts() {
+  cluster_exec "$1" "$BIN/pvm" -c conf 2>/dev/null | grep -c LINUX64 || true
+}
+
+# vm_wait_hosts H N: waits up to 20 s until conf on H lists N hosts.
+vm_wait_hosts() {
+  local i n=0
+  for i in $(seq 100); do
+    n=$(vm_nhosts "$1")
+    [ "$n" = "$2" ] && return 0
+    sleep 0.2
+  done
+  vm_fail "conf on $1 lists $n hosts, wanted $2"
+}
+
+# vm_up H1 H2 ...: a host file naming the hosts, the master started on the
+# first with it; returns once conf lists them all.
+vm_up() {
+  local h
+  vm_env
+  : >"$CLUSTER_TMP/hostfile"
+  for h in "$@"; do
+    cluster_name "$h" >>"$CLUSTER_TMP/hostfile"
+  done
+  cluster_exec "$1" "$BIN/pvmd" "$CLUSTER_TMP/hostfile" ||
+    vm_fail "the master did not start"
+  vm_wait_hosts "$1" "$#"
+}
+
+# vm_pvmds: how many pvmd processes run in the run's namespaces.
+vm_pvmds() {
+  local h n=0 p
+  for h in "${CLUSTER_HOSTS[@]}"; do
+    for p in $(ip netns pids "$h" 2>/dev/null); do
+      [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && n=$((n + 1))
+    done
+  done
+  echo "$n"
+}
+
+# vm_halt H: halts from H and waits (10 s) until no pvmd is left anywhere.
+vm_halt() {
+  local i
+  cluster_exec "$1" "$BIN/pvm" -c halt >/dev/null 2>&1 || true
+  for i in $(seq 50); do
+    [ "$(vm_pvmds)" = 0 ] && return 0
+    sleep 0.2
+  done
+  vm_fail "$(vm_pvmds) pvmd processes left after halt"
+}

@@ -1,0 +1,69 @@
+/* Unit tests for daemon/host.c: the host table as the master grows and
+ * shrinks it (pvmd_hosts_add/remove) and as a slave takes the master's copy
+ * (pvmd_hosts_replace), keeping this daemon's own entry and its alias. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "host.h"
+#include "tid.h"
+
+static void test_add_remove(void **state) {
+  struct pvmd_hosts h;
+  (void)state;
+  assert_int_equal(pvmd_hosts_init(&h, 1, "alpha", "alpha.local"), 0);
+  assert_int_equal(pvmd_hosts_add(&h, pvmw_tid_make(3, 0), "gamma"), 0);
+  assert_int_equal(pvmd_hosts_add(&h, pvmw_tid_make(2, 0), "beta"), 0);
+  assert_int_equal(h.n, 3);
+  /* kept in host-number order */
+  assert_string_equal(h.v[1].name, "beta");
+  assert_string_equal(h.v[2].name, "gamma");
+  assert_string_equal(pvmd_host_self(&h)->name, "alpha");
+  assert_non_null(pvmd_host_by_name(&h, "gamma"));
+  assert_ptr_equal(pvmd_host_by_tid(&h, 0x80000), &h.v[1]);
+  assert_string_equal(h.v[1].arch, PVMD_ARCH);
+  pvmd_hosts_remove(&h, pvmw_tid_make(2, 0));
+  assert_int_equal(h.n, 2);
+  assert_null(pvmd_host_by_name(&h, "beta"));
+  /* this daemon's own entry stays */
+  pvmd_hosts_remove(&h, pvmw_tid_make(1, 0));
+  assert_int_equal(h.n, 2);
+  assert_string_equal(pvmd_host_self(&h)->name, "alpha");
+  pvmd_hosts_free(&h);
+}
+
+static void test_replace(void **state) {
+  struct pvmd_hosts h;
+  Pvmng__HostInfo a = PVMNG__HOST_INFO__INIT, b = PVMNG__HOST_INFO__INIT;
+  Pvmng__HostInfo *v[2] = {&a, &b};
+  (void)state;
+  assert_int_equal(pvmd_hosts_init(&h, 1, "beta", "beta.local"), 0);
+  a.tid = 0x40000;
+  a.name = "alpha";
+  a.arch = "LINUX64";
+  a.speed = 1000;
+  b.tid = 0x80000;
+  b.name = "beta";
+  b.arch = "LINUX64";
+  b.speed = 2000;
+  /* a table without this daemon is refused, the old one kept */
+  assert_int_equal(pvmd_hosts_replace(&h, v, 1, 0x80000), -1);
+  assert_int_equal(h.n, 1);
+  assert_int_equal(pvmd_hosts_replace(&h, v, 2, 0x80000), 0);
+  assert_int_equal(h.n, 2);
+  assert_int_equal(pvmd_host_self(&h)->tid, 0x80000);
+  assert_int_equal(pvmd_host_self(&h)->speed, 2000);
+  assert_ptr_equal(pvmd_host_by_name(&h, "beta.local"), pvmd_host_self(&h));
+  assert_ptr_equal(pvmd_host_by_name(&h, "localhost"), pvmd_host_self(&h));
+  pvmd_hosts_free(&h);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_add_remove),
+      cmocka_unit_test(test_replace),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

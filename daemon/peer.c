@@ -283,7 +283,12 @@ static void link_pump(struct pvmd_link *l) {
       send_hello(l);
   }
   while (l->state != L_CLOSING) {
-    rc = pvmw_tls_read(l->tls, ps->buf, sizeof ps->buf);
+    /* Decrypt straight into the frame reader's space (a large frame's own
+     * allocation), so that no plaintext is copied on the way. */
+    char *base;
+    size_t space;
+    pvmw_reader_space(&l->rd, &base, &space);
+    rc = pvmw_tls_read(l->tls, base, space);
     link_flush(l);
     if (rc == 0)
       return;
@@ -295,7 +300,7 @@ static void link_pump(struct pvmd_link *l) {
       pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
       return;
     }
-    if (pvmw_reader_feed(&l->rd, ps->buf, (size_t)rc, on_frame, l) < 0 &&
+    if (pvmw_reader_commit(&l->rd, (size_t)rc, on_frame, l) < 0 &&
         l->state != L_CLOSING) {
       ps->d->st.frames_rejected++;
       pvmd_link_fail(l, "bad frame: %s", l->rd.err);

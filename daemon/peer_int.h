@@ -123,7 +123,6 @@ struct pvmd_peers {
   int timer_open;
   int closing;
   int handles_open; /* closes pending at the end */
-  uint8_t buf[64 * 1024];
 };
 
 /* peer.c: the state (made on first use), links, the daemons' port. */

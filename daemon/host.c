@@ -148,3 +148,17 @@ int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
   h->self = self;
   return 0;
 }
+
+void pvmd_hosts_fill_infos(const struct pvmd_hosts *hs, Pvmng__HostInfo *infos,
+                           Pvmng__HostInfo **ptrs) {
+  for (int i = 0; i < hs->n; i++) {
+    Pvmng__HostInfo init = PVMNG__HOST_INFO__INIT;
+    infos[i] = init;
+    infos[i].tid = (uint32_t)hs->v[i].tid;
+    infos[i].name = (char *)hs->v[i].name;
+    infos[i].arch = (char *)hs->v[i].arch;
+    infos[i].speed = hs->v[i].speed;
+    infos[i].dsig = hs->v[i].dsig;
+    ptrs[i] = &infos[i];
+  }
+}

@@ -54,6 +54,11 @@ void pvmd_hosts_remove(struct pvmd_hosts *h, int tid);
 int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
                        size_t n, int self_tid);
 
+/* Describes every host of hs in infos[0..n) (pointing into hs, so valid
+ * while hs is unchanged) and sets ptrs[i] = &infos[i], for a reply. */
+void pvmd_hosts_fill_infos(const struct pvmd_hosts *hs, Pvmng__HostInfo *infos,
+                           Pvmng__HostInfo **ptrs);
+
 /* This machine's host name (gethostname), "localhost" if unavailable. */
 void pvmd_hostname(char *out, unsigned outlen);
 

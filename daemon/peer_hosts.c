@@ -33,20 +33,6 @@
 
 /* ---- host table ------------------------------------------------------ */
 
-static void fill_infos(const struct pvmd_hosts *hs, Pvmng__HostInfo *infos,
-                       Pvmng__HostInfo **ptrs) {
-  for (int i = 0; i < hs->n; i++) {
-    Pvmng__HostInfo init = PVMNG__HOST_INFO__INIT;
-    infos[i] = init;
-    infos[i].tid = (uint32_t)hs->v[i].tid;
-    infos[i].name = (char *)hs->v[i].name;
-    infos[i].arch = (char *)hs->v[i].arch;
-    infos[i].speed = hs->v[i].speed;
-    infos[i].dsig = hs->v[i].dsig;
-    ptrs[i] = &infos[i];
-  }
-}
-
 void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid, int welcome) {
   const struct pvmd_hosts *hs = &l->ps->d->hosts;
   Pvmng__Control m = PVMNG__CONTROL__INIT;
@@ -55,7 +41,7 @@ void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid, int welcome) {
   Pvmng__HostInfo *infos = calloc((size_t)hs->n, sizeof *infos);
   Pvmng__HostInfo **ptrs = calloc((size_t)hs->n, sizeof *ptrs);
   if (infos && ptrs) {
-    fill_infos(hs, infos, ptrs);
+    pvmd_hosts_fill_infos(hs, infos, ptrs);
     if (welcome) {
       w.host_tid = host_tid;
       w.n_hosts = (size_t)hs->n;

@@ -109,16 +109,7 @@ static void do_config(struct pvmd_conn *c, uint32_t req_id) {
     pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem, "out of memory");
     return;
   }
-  for (int i = 0; i < hs->n; i++) {
-    Pvmng__HostInfo init = PVMNG__HOST_INFO__INIT;
-    infos[i] = init;
-    infos[i].tid = (uint32_t)hs->v[i].tid;
-    infos[i].name = (char *)hs->v[i].name;
-    infos[i].arch = (char *)hs->v[i].arch;
-    infos[i].speed = hs->v[i].speed;
-    infos[i].dsig = hs->v[i].dsig;
-    ptrs[i] = &infos[i];
-  }
+  pvmd_hosts_fill_infos(hs, infos, ptrs);
   r.n_hosts = (size_t)hs->n;
   r.hosts = ptrs;
   r.narch = 1;

@@ -298,6 +298,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pvmd: out of memory\n");
     return 1;
   }
+  pvmd_notify_hosts_changed(&d); /* the table hosts are added to */
   if (o.hostfile && pvmd_hostfile_check(o.hostfile, &d.hosts) != 0)
     return 1;
   d.listen_fd = bind_socket(d.sock_path);

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "frame.h"
+#include "host.h"
 #include "list.h"
 #include "log.h"
 #include "pvm3.h"
@@ -83,13 +84,13 @@ static void drop(struct notify *n) {
   free(n);
 }
 
-/* Whether the watched thing exists now. */
+/* Whether the watched thing exists now. A task on another host counts as
+ * alive while its host is in the table: its exit is reported here when
+ * the host is deleted (a task's own exit is known only to its daemon). */
 static int alive(struct pvmd *d, int kind, int target) {
-  if (kind == PvmTaskExit)
-    return pvmw_tid_host(target) == d->host_no &&
-           pvmd_task_live(&d->tasks, target) != NULL;
-  /* PvmHostDelete: this one-host virtual machine has only our host. */
-  return target == d->tid;
+  if (kind == PvmTaskExit && pvmw_tid_host(target) == d->host_no)
+    return pvmd_task_live(&d->tasks, target) != NULL;
+  return pvmd_host_by_tid(&d->hosts, pvmw_tid_daemon(target)) != NULL;
 }
 
 void pvmd_notify_request(struct pvmd_conn *c, uint32_t req_id,
@@ -192,9 +193,93 @@ void pvmd_notify_task_gone(struct pvmd *d, int tid) {
   }
 }
 
+static void forget_hosts(void);
+
 void pvmd_notify_free_all(struct pvmd *d) {
   struct pvmd_list *pos, *tmp;
   pvmd_list_each_safe(pos, tmp, list_of(d)) {
     drop(pvmd_container_of(pos, struct notify, node));
   }
+  forget_hosts();
+}
+
+/* The host table as last reported, to tell additions and deletions apart.
+ * Owned by this file; only pvmd_notify_hosts_changed reads or writes it. */
+static int *known_hosts;
+static int nknown;
+
+static int in_table(const struct pvmd_hosts *hs, int tid) {
+  return pvmd_host_by_tid(hs, tid) != NULL;
+}
+
+void pvmd_notify_hosts_changed(struct pvmd *d) {
+  const struct pvmd_hosts *hs = &d->hosts;
+  struct pvmd_list *pos, *tmp;
+  int *added = calloc((size_t)hs->n + 1, sizeof *added), nadded = 0;
+  int *now = calloc((size_t)hs->n + 1, sizeof *now);
+
+  if (added == NULL || now == NULL) {
+    free(added);
+    free(now);
+    return;
+  }
+  if (known_hosts == NULL && nknown == 0) {
+    /* First call: the table as it stands is the starting point. */
+    for (int i = 0; i < hs->n; i++)
+      now[i] = hs->v[i].tid;
+    known_hosts = now;
+    nknown = hs->n;
+    free(added);
+    return;
+  }
+  for (int i = 0; i < hs->n; i++) {
+    int known = 0;
+    now[i] = hs->v[i].tid;
+    for (int k = 0; k < nknown && !known; k++)
+      known = known_hosts[k] == now[i];
+    if (!known)
+      added[nadded++] = now[i];
+  }
+  /* Deleted hosts: their watchers, and the watchers of their tasks. */
+  for (int k = 0; k < nknown; k++) {
+    int gone = known_hosts[k];
+    if (in_table(hs, gone))
+      continue;
+    pvmd_list_each_safe(pos, tmp, list_of(d)) {
+      struct notify *n = pvmd_container_of(pos, struct notify, node);
+      if ((n->kind == PvmHostDelete && n->target == gone) ||
+          (n->kind == PvmTaskExit && pvmw_tid_daemon(n->target) == gone)) {
+        send_ints(d, n->watcher, n->tag, n->ctx, &n->target, 1);
+        drop(n);
+      }
+    }
+  }
+  /* Added hosts: one message per standing PvmHostAdd request, the count
+   * followed by the new daemons' tids. */
+  if (nadded > 0) {
+    int *body = calloc((size_t)nadded + 1, sizeof *body);
+    if (body != NULL) {
+      body[0] = nadded;
+      memcpy(body + 1, added, sizeof *body * (size_t)nadded);
+      pvmd_list_each_safe(pos, tmp, list_of(d)) {
+        struct notify *n = pvmd_container_of(pos, struct notify, node);
+        if (n->kind != PvmHostAdd)
+          continue;
+        send_ints(d, n->watcher, n->tag, n->ctx, body, nadded + 1);
+        if (n->count > 0 && --n->count == 0)
+          drop(n);
+      }
+      free(body);
+    }
+  }
+  free(added);
+  free(known_hosts);
+  known_hosts = now;
+  nknown = hs->n;
+}
+
+static void forget_hosts(void) {
+  free(known_hosts);
+  known_hosts = NULL;
+  nknown = 0;
 }

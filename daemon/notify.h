@@ -18,6 +18,10 @@ void pvmd_notify_request(struct pvmd_conn *c, uint32_t req_id,
 /* Task tid has left the virtual machine: fire PvmTaskExit requests that
  * watch it and drop the requests it made. */
 void pvmd_notify_task_gone(struct pvmd *d, int tid);
+/* The host table changed (a host joined or left): fire PvmHostAdd for the
+ * new daemons, PvmHostDelete for the ones gone and PvmTaskExit for the
+ * watched tasks that were on them. The first call records the table. */
+void pvmd_notify_hosts_changed(struct pvmd *d);
 /* Frees every request (at exit). */
 void pvmd_notify_free_all(struct pvmd *d);
 

@@ -29,6 +29,7 @@
 #include "task.h"
 #include "tid.h"
 #include "tls.h"
+#include "notify.h"
 #include "peer_int.h"
 
 /* ---- host table ------------------------------------------------------ */
@@ -67,6 +68,7 @@ void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps) {
     if (l->state == L_UP)
       pvmd_peer_send_hosts(l, 0, 0);
   }
+  pvmd_notify_hosts_changed(ps->d);
 }
 
 /* Slave: takes the master's table as it is. */
@@ -75,6 +77,7 @@ void pvmd_peer_take_hosts(struct pvmd_peers *ps, Pvmng__HostInfo **hosts,
   struct pvmd *d = ps->d;
   if (pvmd_hosts_replace(&d->hosts, hosts, n, d->tid) != 0)
     pvmd_log("out of memory for the host table");
+  pvmd_notify_hosts_changed(d);
 }
 
 /* A host's link is gone: the master drops it from the table. */

@@ -1,0 +1,22 @@
+#!/bin/bash
+# cluster.vm_notify: PvmHostAdd when a host joins, PvmHostDelete and the
+# PvmTaskExit of its tasks when it is deleted, delivered on the master to a
+# task that asked (cl_notify drives it with pvm_addhosts/pvm_delhosts).
+# Usage: test_vm_notify.sh <bin dir>
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
+# shellcheck source=netns.sh
+source "$here/netns.sh"
+# shellcheck source=vm.sh
+source "$here/vm.sh"
+
+cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
+cluster_up 3
+h3=$(cluster_name h3)
+
+vm_up h1 h2
+cluster_exec h1 timeout 60 "$BIN/cl_notify" "$h3" ||
+  vm_fail "cl_notify failed"
+vm_halt h1
+echo "PASS: host notifications across the virtual machine"

@@ -2,6 +2,7 @@
  * a field of struct pvmd_limits, set here to its default. Later options and
  * configuration files override these fields, nothing else. */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "frame.h"
 #include "pvmd.h"
@@ -21,4 +22,15 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
   lim->halt_grace_ms = 1000;
   lim->halt_reap_ms = 500;
   lim->spin_us = 50;
+  lim->heartbeat_ms = 1000;
+  lim->dead_ms = 5000;
+  /* The dead-host timeout is the one limit users tune (a slow network, or
+   * tests that want failures noticed quickly): $PVMNG_DEAD_MS, at least
+   * 500; heartbeats go at a third of it, at most once a second. */
+  const char *e = getenv("PVMNG_DEAD_MS");
+  long v = e != NULL ? strtol(e, NULL, 10) : 0;
+  if (v >= 500 && v <= 3600000) {
+    lim->dead_ms = (unsigned)v;
+    lim->heartbeat_ms = lim->dead_ms / 3 < 1000 ? lim->dead_ms / 3 : 1000;
+  }
 }

@@ -332,6 +332,7 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     return;
   }
   l->ps->d->st.bytes_in += (uint64_t)n;
+  l->last_rx = pvmd_now(l->ps->d);
   if (pvmw_tls_in_commit(l->tls, (size_t)n) != 0) {
     pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
     return;
@@ -400,7 +401,31 @@ struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no) {
   return NULL;
 }
 
-/* ---- sweeping: handshake and add timeouts ---------------------------- */
+/* ---- sweeping: handshake and add timeouts, heartbeats ----------------- */
+
+/* Every link that is up carries a heartbeat each lim.heartbeat_ms; one on
+ * which nothing has arrived for lim.dead_ms is declared dead, which deletes
+ * its host (or, for the link to the master, stops this daemon). A link we
+ * stopped reading ourselves (backpressure) is not judged. */
+static void heartbeat(struct pvmd_link *l, uint64_t now) {
+  const struct pvmd_limits *lim = &l->ps->d->lim;
+  if (l->last_rx == 0)
+    l->last_rx = now;
+  if (!l->pause_wanted && now - l->last_rx >= lim->dead_ms) {
+    pvmd_link_fail(l, "no sign of life for %u ms (heartbeat timeout)",
+                   lim->dead_ms);
+    return;
+  }
+  if (now - l->last_ping >= lim->heartbeat_ms) {
+    Pvmng__Control m = PVMNG__CONTROL__INIT;
+    Pvmng__PeerPing p = PVMNG__PEER_PING__INIT;
+    p.sent = now;
+    m.body_case = PVMNG__CONTROL__BODY_PEER_PING;
+    m.peer_ping = &p;
+    l->last_ping = now;
+    pvmd_link_send_control(l, &m);
+  }
+}
 
 static void on_sweep(uv_timer_t *tm) {
   struct pvmd_peers *ps = tm->data;
@@ -412,6 +437,8 @@ static void on_sweep(uv_timer_t *tm) {
         now - l->since >= ps->d->lim.hello_timeout_ms)
       pvmd_link_fail(l, "no TLS handshake and hello within %u ms",
                 ps->d->lim.hello_timeout_ms);
+    else if (l->state == L_UP)
+      heartbeat(l, now);
   }
   pvmd_list_each_safe(pos, tmp, &ps->adds) {
     struct pvmd_add *a = pvmd_container_of(pos, struct pvmd_add, node);
@@ -653,6 +680,8 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     case PVMNG__CONTROL__BODY_PEER_FORWARD:
       pvmd_peer_on_forward(l, m->peer_forward);
       break;
+    case PVMNG__CONTROL__BODY_PEER_PING:
+      break; /* its arrival is the point (last_rx) */
     case PVMNG__CONTROL__BODY_PEER_HALT: {
       char why[640];
       snprintf(why, sizeof why, "%s (from %s)", m->peer_halt->why, l->who);

@@ -36,6 +36,8 @@ struct pvmd_link {
   int accepted; /* the master's side */
   int host_no;  /* once up */
   uint64_t since;
+  uint64_t last_rx;   /* loop time of the last bytes read */
+  uint64_t last_ping; /* loop time of the last heartbeat sent */
   uv_write_t wreq;
   size_t wlen; /* ciphertext bytes in the write in flight */
   uv_connect_t creq;

@@ -31,6 +31,8 @@ struct pvmd_limits {
   unsigned halt_grace_ms;      /* SIGTERM to SIGKILL at halt */
   unsigned halt_reap_ms;       /* SIGKILL to closing everything */
   unsigned spin_us;            /* polling window after input, 0 = none */
+  unsigned heartbeat_ms;       /* heartbeat interval on daemon links */
+  unsigned dead_ms;            /* silence after which a host is dead */
 };
 
 /* Counters since start (cur: current values). */

@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "host.h"
 #include "list.h"
+#include "peer.h"
 #include "log.h"
 #include "pvm3.h"
 #include "pvmd.h"
@@ -180,8 +181,20 @@ void pvmd_notify_request(struct pvmd_conn *c, uint32_t req_id,
   }
 }
 
+void pvmd_notify_remote_task_gone(struct pvmd *d, int tid) {
+  struct pvmd_list *pos, *tmp;
+  pvmd_list_each_safe(pos, tmp, list_of(d)) {
+    struct notify *n = pvmd_container_of(pos, struct notify, node);
+    if (n->kind == PvmTaskExit && n->target == tid) {
+      send_ints(d, n->watcher, n->tag, n->ctx, &tid, 1);
+      drop(n);
+    }
+  }
+}
+
 void pvmd_notify_task_gone(struct pvmd *d, int tid) {
   struct pvmd_list *pos, *tmp;
+  pvmd_peer_task_gone(d, tid);
   pvmd_list_each_safe(pos, tmp, list_of(d)) {
     struct notify *n = pvmd_container_of(pos, struct notify, node);
     if (n->watcher == tid) {

@@ -22,6 +22,9 @@ void pvmd_notify_task_gone(struct pvmd *d, int tid);
  * new daemons, PvmHostDelete for the ones gone and PvmTaskExit for the
  * watched tasks that were on them. The first call records the table. */
 void pvmd_notify_hosts_changed(struct pvmd *d);
+/* A task on another host left: fire the PvmTaskExit requests that watch
+ * it (they stay registered here until then). */
+void pvmd_notify_remote_task_gone(struct pvmd *d, int tid);
 /* Frees every request (at exit). */
 void pvmd_notify_free_all(struct pvmd *d);
 

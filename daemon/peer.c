@@ -26,6 +26,7 @@
 #include "host.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "pki.h"
 #include "pvmd.h"
 #include "request.h"
@@ -46,6 +47,8 @@ void pvmd_peer_certdir(char *out, size_t len) {
 }
 
 static void on_sweep(uv_timer_t *tm);
+static void task_gone_to_links(struct pvmd_peers *ps, int tid,
+                               struct pvmd_link *except);
 
 struct pvmd_peers *pvmd_peer_state(struct pvmd *d) {
   struct pvmd_peers *ps = d->peers;
@@ -682,6 +685,11 @@ static int on_frame(void *ctx, pvmw_frame *f) {
       break;
     case PVMNG__CONTROL__BODY_PEER_PING:
       break; /* its arrival is the point (last_rx) */
+    case PVMNG__CONTROL__BODY_PEER_TASK_GONE:
+      pvmd_notify_remote_task_gone(d, (int)m->peer_task_gone->tid);
+      if (ps->master == NULL) /* the master passes it on */
+        task_gone_to_links(ps, (int)m->peer_task_gone->tid, l);
+      break;
     case PVMNG__CONTROL__BODY_PEER_HALT: {
       char why[640];
       snprintf(why, sizeof why, "%s (from %s)", m->peer_halt->why, l->who);
@@ -695,6 +703,32 @@ static int on_frame(void *ctx, pvmw_frame *f) {
   }
   pvmng__control__free_unpacked(m, NULL);
   return l->state == L_CLOSING;
+}
+
+/* ---- task exits for watchers on other hosts ---------------------------- */
+
+/* Sends PeerTaskGone for tid on every link that is up but `except`. */
+static void task_gone_to_links(struct pvmd_peers *ps, int tid,
+                               struct pvmd_link *except) {
+  struct pvmd_list *pos, *tmp;
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerTaskGone g = PVMNG__PEER_TASK_GONE__INIT;
+  g.tid = (uint32_t)tid;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_TASK_GONE;
+  m.peer_task_gone = &g;
+  pvmd_list_each_safe(pos, tmp, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    if (l != except && l->state == L_UP)
+      pvmd_link_send_control(l, &m);
+  }
+}
+
+void pvmd_peer_task_gone(struct pvmd *d, int tid) {
+  struct pvmd_peers *ps = d->peers;
+  if (ps == NULL || d->hosts.n < 2 || d->halting)
+    return;
+  /* A slave's only link is to the master, which passes it on. */
+  task_gone_to_links(ps, tid, NULL);
 }
 
 /* ---- the master: listener and adding hosts -------------------------- */

@@ -51,6 +51,8 @@ void pvmd_peer_del_hosts(struct pvmd_conn *c, uint32_t req_id,
 /* Halt: tells the other daemons (pvmd_halt calls it), and closes every
  * link and the listener at the end of a halt. */
 void pvmd_peer_halt(struct pvmd *d, const char *why);
+/* A local task left: tell the other daemons, whose tasks may watch it. */
+void pvmd_peer_task_gone(struct pvmd *d, int tid);
 void pvmd_peer_close_all(struct pvmd *d);
 
 #endif

@@ -1,9 +1,10 @@
-/* cl_notify: host notifications across a virtual machine (man pvm_notify).
+/* cl_notify: notifications across a virtual machine (man pvm_notify).
+ * Watches a task on another host (OTHER) and kills it: one PvmTaskExit.
  * Asks for PvmHostAdd, adds the named host and expects one notification
  * with the count and the new daemon's tid; spawns a task there, asks for
  * PvmTaskExit on it and PvmHostDelete on its host, deletes the host and
  * expects both notifications, once each, within seconds.
- * Usage: cl_notify HOST; exits 0 when all arrived as PVM defines them. */
+ * Usage: cl_notify HOST OTHER; exits 0 when all arrived as PVM defines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #define TAG_ADD 41
 #define TAG_DEL 42
 #define TAG_EXIT 43
+#define TAG_EXIT_REMOTE 44
 
 static int fail(const char *what) {
   fprintf(stderr, "cl_notify: FAIL: %s\n", what);
@@ -32,9 +34,25 @@ int main(int argc, char **argv) {
   char *targv[] = {"30", NULL};
   struct timeval none = {0, 300000};
 
-  if (argc != 2 || pvm_mytid() < 0)
+  if (argc != 3 || pvm_mytid() < 0)
     return 2;
   hosts[0] = argv[1];
+
+  /* A task on another host: its exit reaches the watcher here. */
+  if (pvm_spawn("/bin/sleep", targv, PvmTaskHost, argv[2], 1, &task) != 1)
+    return fail("spawn on the other host");
+  if (pvm_notify(PvmTaskExit, TAG_EXIT_REMOTE, 1, &task) != 0)
+    return fail("pvm_notify(PvmTaskExit) for a remote task");
+  if (pvm_trecv(-1, TAG_EXIT_REMOTE, &none) != 0)
+    return fail("PvmTaskExit before the remote task ended");
+  if (pvm_kill(task) != 0)
+    return fail("pvm_kill of the remote task");
+  if (wait_tag(TAG_EXIT_REMOTE) <= 0 || pvm_upkint(&v, 1, 1) != 0 || v != task)
+    return fail("no PvmTaskExit for the killed remote task");
+  if (pvm_trecv(-1, TAG_EXIT_REMOTE, &none) != 0)
+    return fail("PvmTaskExit for the remote task came twice");
+  printf("ok: PvmTaskExit for remote t%x\n", (unsigned)task);
+  task = 0;
   if (pvm_notify(PvmHostAdd, TAG_ADD, -1, NULL) != 0)
     return fail("pvm_notify(PvmHostAdd)");
   if (pvm_addhosts(hosts, 1, &info) != 1 || info <= 0)

@@ -1,0 +1,68 @@
+#!/bin/bash
+# cluster.vm_faults: a daemon killed with -9 is noticed at once (its TCP
+# link closes): the host is deleted and a watcher gets PvmHostDelete within
+# a second, while the other hosts carry on. Then the master is killed with
+# -9: every other daemon shuts its part down, and no pvmd and no task is
+# left in any namespace.
+# Usage: test_vm_faults.sh <bin dir>
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
+# shellcheck source=netns.sh
+source "$here/netns.sh"
+# shellcheck source=vm.sh
+source "$here/vm.sh"
+
+cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
+cluster_up 3
+h2=$(cluster_name h2) h3=$(cluster_name h3)
+
+# The pid of the pvmd running on host H.
+pvmd_on() {
+  local p
+  for p in $(ip netns pids "$(cluster_name "$1")" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+vm_up h1 h2 h3
+ready=$CLUSTER_TMP/ready down=$CLUSTER_TMP/down
+cluster_exec h1 "$BIN/cl_hostdown" "$h2" "$ready" "$down" 1000 \
+  >"$CLUSTER_TMP/hostdown.out" 2>&1 &
+watcher=$!
+for _ in $(seq 100); do
+  [ -e "$ready" ] && break
+  sleep 0.1
+done
+[ -e "$ready" ] || vm_fail "cl_hostdown did not start"
+victim=$(pvmd_on h2) || vm_fail "no pvmd on h2"
+kill -9 "$victim"
+touch "$down"
+rc=0
+wait "$watcher" || rc=$?
+cat "$CLUSTER_TMP/hostdown.out"
+[ "$rc" -eq 0 ] || vm_fail "the killed daemon's host was not deleted within 1 s"
+vm_wait_hosts h1 2
+echo "ok: kill -9 of a daemon: host deleted, the others carry on"
+
+# A task on h3, then the master dies.
+cluster_exec h1 "$BIN/pvm" -c "spawn -$h3 /bin/sleep 60" >/dev/null
+sleeping=0
+for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
+  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && sleeping=1
+done
+[ "$sleeping" = 1 ] || vm_fail "the task on h3 did not start"
+master=$(pvmd_on h1) || vm_fail "no pvmd on h1"
+kill -9 "$master"
+for _ in $(seq 100); do
+  [ "$(vm_pvmds)" = 0 ] && break
+  sleep 0.1
+done
+[ "$(vm_pvmds)" = 0 ] || vm_fail "$(vm_pvmds) pvmd left after the master died"
+for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
+  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] &&
+    vm_fail "a task of the dead virtual machine is still running on h3"
+done
+echo "ok: master killed: the other daemons and their tasks are gone"
+echo "PASS: daemon and master failures"

@@ -3,7 +3,8 @@
 # port on the bridge taken down) is declared deleted within the dead-host
 # timeout (PVMNG_DEAD_MS, 1500 ms here as in CI), a task that asked gets
 # PvmHostDelete, and the other hosts stay (no false positive while they are
-# quiet for several heartbeat intervals).
+# quiet for several heartbeat intervals). A daemon paused (SIGSTOP) past the
+# timeout is deleted too, and stops when it resumes.
 # Usage: test_vm_heartbeat.sh <bin dir>
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,5 +41,24 @@ cat "$CLUSTER_TMP/hostdown.out"
 [ "$rc" -eq 0 ] || vm_fail "the silent host was not declared deleted in time"
 vm_wait_hosts h1 2
 echo "ok: the other hosts stay"
+
+# A daemon paused past the timeout is deleted; resumed, it finds its link
+# gone and stops (it fences itself) instead of coming back.
+paused=
+for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
+  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && paused=$p
+done
+[ -n "$paused" ] || vm_fail "no pvmd on h3"
+kill -STOP "$paused"
+vm_wait_hosts h1 1
+kill -CONT "$paused"
+for _ in $(seq 100); do
+  kill -0 "$paused" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$paused" 2>/dev/null && vm_fail "the resumed daemon is still running"
+sleep 1
+[ "$(vm_nhosts h1)" = 1 ] || vm_fail "the paused host came back"
+echo "ok: a daemon paused past the timeout is deleted and stops when resumed"
 vm_halt h1
 echo "PASS: a silent host is detected by heartbeats"

@@ -154,8 +154,7 @@ static void notify_members(struct pvmd *d, struct group *g, int except,
   size_t blen, hl;
 
   if (tids == NULL) {
-    pvmd_log("group %s: out of memory, members not told of a change",
-             g->name);
+    pvmd_log("group %s: out of memory, members not told of a change", g->name);
     return;
   }
   fill_info(g, &gi, tids);
@@ -175,8 +174,7 @@ static void notify_members(struct pvmd *d, struct group *g, int except,
     h.dst = (uint32_t)tid;
     hl = pvmw_msghdr_encode(&h, hdr);
     if (hl == 0 ||
-        (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + blen))) ==
-            NULL)
+        (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + blen))) == NULL)
       continue;
     memcpy(f->payload, hdr, hl);
     pvmng__group_info__pack(&gi, f->payload + hl);

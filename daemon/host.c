@@ -120,8 +120,8 @@ void pvmd_hosts_remove(struct pvmd_hosts *h, int tid) {
   }
 }
 
-int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
-                       size_t n, int self_tid) {
+int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos, size_t n,
+                       int self_tid) {
   struct pvmd_host *v = calloc(n ? n : 1, sizeof *v), old = h->v[h->self];
   int self = -1;
   if (!v)

@@ -51,8 +51,8 @@ int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name);
 void pvmd_hosts_remove(struct pvmd_hosts *h, int tid);
 /* A slave takes the master's table: infos in host order, self_tid names
  * this daemon's entry. Returns 0 or -1 (out of memory; table unchanged). */
-int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos,
-                       size_t n, int self_tid);
+int pvmd_hosts_replace(struct pvmd_hosts *h, Pvmng__HostInfo **infos, size_t n,
+                       int self_tid);
 
 /* Describes every host of hs in infos[0..n) (pointing into hs, so valid
  * while hs is unchanged) and sets ptrs[i] = &infos[i], for a reply. */

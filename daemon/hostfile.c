@@ -44,7 +44,7 @@ int pvmd_hostfile_check(const char *path, const struct pvmd_hosts *hosts) {
   }
   fclose(fp);
   if (nothers > 0)
-    pvmd_log("host file %s names %d other host%s (%s): adding them",
-             path, nothers, nothers == 1 ? "" : "s", others);
+    pvmd_log("host file %s names %d other host%s (%s): adding them", path,
+             nothers, nothers == 1 ? "" : "s", others);
   return 0;
 }

@@ -15,8 +15,8 @@
 #include "frame.h"
 #include "host.h"
 #include "list.h"
-#include "peer.h"
 #include "log.h"
+#include "peer.h"
 #include "pvm3.h"
 #include "pvmd.h"
 #include "request.h"
@@ -45,8 +45,8 @@ static struct pvmd_list *list_of(struct pvmd *d) {
 }
 
 /* A notification message: ints packed as one PvmDataDefault INT item. */
-static void send_ints(struct pvmd *d, int dst, int tag, int ctx,
-                      const int *v, int n) {
+static void send_ints(struct pvmd *d, int dst, int tag, int ctx, const int *v,
+                      int n) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   uint8_t hdr[2 + PVMW_MAX_MSGHDR];
   size_t hl, body = PVMW_XDR_ITEM_HDR + 4u * (size_t)n;

@@ -8,6 +8,19 @@
  * pvmd_request on a stand-in connection whose replies go back the same way. */
 #include "peer.h"
 
+#include "conn.h"
+#include "host.h"
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+#include "peer_int.h"
+#include "pki.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+#include "tls.h"
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -22,19 +35,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "conn.h"
-#include "host.h"
-#include "listen.h"
-#include "log.h"
-#include "notify.h"
-#include "pki.h"
-#include "pvmd.h"
-#include "request.h"
-#include "route.h"
-#include "task.h"
-#include "tid.h"
-#include "tls.h"
-#include "peer_int.h"
 
 /* ---- set-up ---------------------------------------------------------- */
 
@@ -77,8 +77,7 @@ int pvmd_peer_active(const struct pvmd *d) {
 
 /* Loads the TLS context from the certificate directory for this host. */
 static int load_ctx(struct pvmd_peers *ps, int server) {
-  char ca[PATH_MAX + 16], cert[PATH_MAX + 300], key[PATH_MAX + 300],
-      err[512];
+  char ca[PATH_MAX + 16], cert[PATH_MAX + 300], key[PATH_MAX + 300], err[512];
   const char *self = pvmd_host_self(&ps->d->hosts)->name;
   if (ps->ctx)
     return 0;
@@ -188,7 +187,6 @@ void pvmd_link_close(struct pvmd_link *l) {
   uv_close((uv_handle_t *)&l->tcp, on_link_closed);
 }
 
-
 void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...) {
   char why[512];
   va_list ap;
@@ -197,8 +195,8 @@ void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  pvmd_log("%s link %s: %s", l->state == L_UP ? "closing" : "refusing",
-           l->who, why);
+  pvmd_log("%s link %s: %s", l->state == L_UP ? "closing" : "refusing", l->who,
+           why);
   if (l->state == L_UP || l == l->ps->master)
     pvmd_peer_lost_host(l);
   pvmd_link_close(l);
@@ -223,7 +221,7 @@ static int link_send(struct pvmd_link *l, pvmw_frame *f) {
 /* link_send for a message frame from producer (or NULL): parks it when the
  * link holds more than the high-water mark of unsent bytes. */
 int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
-                          struct pvmd_waiter *producer) {
+                        struct pvmd_waiter *producer) {
   struct pvmd *d = l->ps->d;
   if (link_send(l, f) != 0)
     return PVMD_ROUTE_NONE;
@@ -280,8 +278,8 @@ static void link_pump(struct pvmd_link *l) {
     if (rc == 0)
       return;
     l->state = L_HELLO;
-    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
-             " (%s)", pvmw_tls_peer_name(l->tls));
+    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
+             pvmw_tls_peer_name(l->tls));
     if (!l->accepted)
       send_hello(l);
   }
@@ -330,8 +328,9 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (n == UV_EOF && l->state == L_UP)
       pvmd_link_fail(l, "the other daemon closed the link");
     else
-      pvmd_link_fail(l, "%s", n == UV_EOF ? "closed before the link was up"
-                                     : uv_strerror((int)n));
+      pvmd_link_fail(l, "%s",
+                     n == UV_EOF ? "closed before the link was up"
+                                 : uv_strerror((int)n));
     return;
   }
   l->ps->d->st.bytes_in += (uint64_t)n;
@@ -439,7 +438,7 @@ static void on_sweep(uv_timer_t *tm) {
     if ((l->state == L_TLS || l->state == L_HELLO) &&
         now - l->since >= ps->d->lim.hello_timeout_ms)
       pvmd_link_fail(l, "no TLS handshake and hello within %u ms",
-                ps->d->lim.hello_timeout_ms);
+                     ps->d->lim.hello_timeout_ms);
     else if (l->state == L_UP)
       heartbeat(l, now);
   }
@@ -499,19 +498,18 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
 
   if (m->body_case != PVMNG__CONTROL__BODY_PEER_HELLO) {
     pvmd_link_fail(l, "first frame is not a PeerHello (body %d)",
-              (int)m->body_case);
+                   (int)m->body_case);
     return;
   }
   h = m->peer_hello;
   if (h->proto_version != PVMW_VERSION) {
-    refuse_hello(l, PvmBadVersion,
-                 "protocol version %u, this daemon speaks %u",
+    refuse_hello(l, PvmBadVersion, "protocol version %u, this daemon speaks %u",
                  h->proto_version, PVMW_VERSION);
     return;
   }
   if (strcmp(h->vmid, d->vmid) != 0) {
-    refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM is \"%s\"",
-                 h->vmid, d->vmid);
+    refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM is \"%s\"", h->vmid,
+                 d->vmid);
     return;
   }
   if (strcasecmp(h->host, cert_name) != 0) {
@@ -540,8 +538,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
     return;
   }
   no = a->host_no;
-  if (no < 0 ||
-      pvmd_hosts_add(&d->hosts, pvmw_tid_make(no, 0), a->name) != 0) {
+  if (no < 0 || pvmd_hosts_add(&d->hosts, pvmw_tid_make(no, 0), a->name) != 0) {
     refuse_hello(l, PvmOutOfRes, "host table full");
     pvmd_peer_add_done(a, PvmOutOfRes);
     return;
@@ -566,7 +563,7 @@ static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
 
   if (m->body_case != PVMNG__CONTROL__BODY_PEER_WELCOME) {
     pvmd_link_fail(l, "first frame is not a PeerWelcome (body %d)",
-              (int)m->body_case);
+                   (int)m->body_case);
     return;
   }
   w = m->peer_welcome;
@@ -579,9 +576,10 @@ static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
   }
   if (w->n_hosts < 1 || !pvmw_tid_is_daemon((int)w->host_tid) ||
       strcasecmp(w->hosts[0]->name, pvmw_tls_peer_name(l->tls)) != 0) {
-    pvmd_link_fail(l, "welcome does not come from the master named in its "
-                 "certificate (%s)",
-              pvmw_tls_peer_name(l->tls));
+    pvmd_link_fail(l,
+                   "welcome does not come from the master named in its "
+                   "certificate (%s)",
+                   pvmw_tls_peer_name(l->tls));
     return;
   }
   d->host_no = pvmw_tid_host((int)w->host_tid);
@@ -623,7 +621,7 @@ static void route_in(struct pvmd_link *l, pvmw_frame *f) {
     char sb[16];
     pvmw_frame_free(f);
     pvmd_link_fail(l, "message source %s is not on that host",
-              pvmw_tid_str((int)h.src, sb, sizeof sb));
+                   pvmw_tid_str((int)h.src, sb, sizeof sb));
     return;
   }
   if (pvmw_tid_host(dst) == d->host_no) {
@@ -697,7 +695,8 @@ static int on_frame(void *ctx, pvmw_frame *f) {
       break;
     }
     default:
-      pvmd_link_fail(l, "unexpected control message (body %d)", (int)m->body_case);
+      pvmd_link_fail(l, "unexpected control message (body %d)",
+                     (int)m->body_case);
       break;
     }
   }
@@ -903,7 +902,8 @@ void pvmd_peer_close_all(struct pvmd *d) {
     return;
   ps->closing = 1;
   pvmd_list_each_safe(pos, tmp, &ps->adds) {
-    pvmd_peer_add_done(pvmd_container_of(pos, struct pvmd_add, node), PvmSysErr);
+    pvmd_peer_add_done(pvmd_container_of(pos, struct pvmd_add, node),
+                       PvmSysErr);
   }
   pvmd_list_each_safe(pos, tmp, &ps->fwds) {
     struct pvmd_fwd *fw = pvmd_container_of(pos, struct pvmd_fwd, node);
@@ -928,4 +928,3 @@ void pvmd_peer_close_all(struct pvmd *d) {
   }
   ps_maybe_free(ps);
 }
-

@@ -51,17 +51,17 @@ void pvmffreezegroup_(char *group, int *size, int *info, fpvm_len lg) {
 void pvmfgather_(void *result, void *data, int *count, int *datatype,
                  int *msgtag, char *group, int *rootginst, int *info,
                  fpvm_len lg) {
-  WITH_GROUP(*info, group, lg,
-             pvm_gather(result, data, *count, *datatype, *msgtag, gname,
-                        *rootginst));
+  WITH_GROUP(
+      *info, group, lg,
+      pvm_gather(result, data, *count, *datatype, *msgtag, gname, *rootginst));
 }
 
 void pvmfscatter_(void *result, void *data, int *count, int *datatype,
                   int *msgtag, char *group, int *rootginst, int *info,
                   fpvm_len lg) {
-  WITH_GROUP(*info, group, lg,
-             pvm_scatter(result, data, *count, *datatype, *msgtag, gname,
-                         *rootginst));
+  WITH_GROUP(
+      *info, group, lg,
+      pvm_scatter(result, data, *count, *datatype, *msgtag, gname, *rootginst));
 }
 
 /* The predefined reductions as Fortran subroutines: a program declares
@@ -69,8 +69,7 @@ void pvmfscatter_(void *result, void *data, int *count, int *datatype,
  * A reduction's C signature is all pointers, which is also how Fortran
  * calls CALL FUNC(DATATYPE, X, Y, NUM, INFO), so user subroutines pass
  * through as they are. */
-typedef void (*reduce_fn)(int *datatype, void *x, void *y, int *num,
-                          int *info);
+typedef void (*reduce_fn)(int *datatype, void *x, void *y, int *num, int *info);
 
 void pvmmax_(int *datatype, void *x, void *y, int *num, int *info) {
   PvmMax(datatype, x, y, num, info);

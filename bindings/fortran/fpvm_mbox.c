@@ -82,9 +82,9 @@ static int mbox_cycle_start(const char *pattern) {
   return 0;
 }
 
-void pvmfgetmboxinfo_(char *pattern, char *name, int *nclasses,
-                      int *nentries, int *index, int *owner, int *flags,
-                      int *info, fpvm_len lpattern, fpvm_len lname) {
+void pvmfgetmboxinfo_(char *pattern, char *name, int *nclasses, int *nentries,
+                      int *index, int *owner, int *flags, int *info,
+                      fpvm_len lpattern, fpvm_len lname) {
   struct mbox_entry *e;
 
   if (*info == -1)

@@ -13,8 +13,17 @@
 /* fpvm3.h's type selectors. Apart from STRING they have the values of the
  * C element types (BYTE1 = PVM_BYTE ... COMPLEX16 = PVM_DCPLX, INTEGER8 =
  * PVM_LONG), which pvmfpsend and the group calls rely on. */
-enum { F_STRING = 0, F_BYTE1, F_INTEGER2, F_INTEGER4, F_REAL4, F_COMPLEX8,
-       F_REAL8, F_COMPLEX16, F_INTEGER8 };
+enum {
+  F_STRING = 0,
+  F_BYTE1,
+  F_INTEGER2,
+  F_INTEGER4,
+  F_REAL4,
+  F_COMPLEX8,
+  F_REAL8,
+  F_COMPLEX16,
+  F_INTEGER8
+};
 
 _Static_assert(sizeof(long) == 8, "INTEGER8 is packed as a C long");
 _Static_assert(sizeof(short) == 2 && sizeof(int) == 4, "INTEGER2/INTEGER4");
@@ -89,16 +98,36 @@ void pvmfpack_(int *what, void *xp, int *nitem, int *stride, int *info,
   int n = *nitem, s = *stride;
 
   switch (*what) {
-  case F_STRING: *info = pack_string(xp, n, lxp); break;
-  case F_BYTE1: *info = pvm_pkbyte(xp, n, s); break;
-  case F_INTEGER2: *info = pvm_pkshort(xp, n, s); break;
-  case F_INTEGER4: *info = pvm_pkint(xp, n, s); break;
-  case F_REAL4: *info = pvm_pkfloat(xp, n, s); break;
-  case F_COMPLEX8: *info = pvm_pkcplx(xp, n, s); break;
-  case F_REAL8: *info = pvm_pkdouble(xp, n, s); break;
-  case F_COMPLEX16: *info = pvm_pkdcplx(xp, n, s); break;
-  case F_INTEGER8: *info = pvm_pklong(xp, n, s); break;
-  default: *info = PvmBadParam; break;
+  case F_STRING:
+    *info = pack_string(xp, n, lxp);
+    break;
+  case F_BYTE1:
+    *info = pvm_pkbyte(xp, n, s);
+    break;
+  case F_INTEGER2:
+    *info = pvm_pkshort(xp, n, s);
+    break;
+  case F_INTEGER4:
+    *info = pvm_pkint(xp, n, s);
+    break;
+  case F_REAL4:
+    *info = pvm_pkfloat(xp, n, s);
+    break;
+  case F_COMPLEX8:
+    *info = pvm_pkcplx(xp, n, s);
+    break;
+  case F_REAL8:
+    *info = pvm_pkdouble(xp, n, s);
+    break;
+  case F_COMPLEX16:
+    *info = pvm_pkdcplx(xp, n, s);
+    break;
+  case F_INTEGER8:
+    *info = pvm_pklong(xp, n, s);
+    break;
+  default:
+    *info = PvmBadParam;
+    break;
   }
 }
 
@@ -107,16 +136,36 @@ void pvmfunpack_(int *what, void *xp, int *nitem, int *stride, int *info,
   int n = *nitem, s = *stride;
 
   switch (*what) {
-  case F_STRING: *info = unpack_string(xp, n, lxp); break;
-  case F_BYTE1: *info = pvm_upkbyte(xp, n, s); break;
-  case F_INTEGER2: *info = pvm_upkshort(xp, n, s); break;
-  case F_INTEGER4: *info = pvm_upkint(xp, n, s); break;
-  case F_REAL4: *info = pvm_upkfloat(xp, n, s); break;
-  case F_COMPLEX8: *info = pvm_upkcplx(xp, n, s); break;
-  case F_REAL8: *info = pvm_upkdouble(xp, n, s); break;
-  case F_COMPLEX16: *info = pvm_upkdcplx(xp, n, s); break;
-  case F_INTEGER8: *info = pvm_upklong(xp, n, s); break;
-  default: *info = PvmBadParam; break;
+  case F_STRING:
+    *info = unpack_string(xp, n, lxp);
+    break;
+  case F_BYTE1:
+    *info = pvm_upkbyte(xp, n, s);
+    break;
+  case F_INTEGER2:
+    *info = pvm_upkshort(xp, n, s);
+    break;
+  case F_INTEGER4:
+    *info = pvm_upkint(xp, n, s);
+    break;
+  case F_REAL4:
+    *info = pvm_upkfloat(xp, n, s);
+    break;
+  case F_COMPLEX8:
+    *info = pvm_upkcplx(xp, n, s);
+    break;
+  case F_REAL8:
+    *info = pvm_upkdouble(xp, n, s);
+    break;
+  case F_COMPLEX16:
+    *info = pvm_upkdcplx(xp, n, s);
+    break;
+  case F_INTEGER8:
+    *info = pvm_upklong(xp, n, s);
+    break;
+  default:
+    *info = PvmBadParam;
+    break;
   }
 }
 
@@ -148,9 +197,7 @@ void pvmftrecv_(int *tid, int *msgtag, int *sec, int *usec, int *bufid) {
 }
 
 /* psend/precv: STRING means characters, one byte each. */
-static int psend_type(int what) {
-  return what == F_STRING ? PVM_BYTE : what;
-}
+static int psend_type(int what) { return what == F_STRING ? PVM_BYTE : what; }
 
 void pvmfpsend_(int *tid, int *msgtag, void *buf, int *len, int *datatype,
                 int *info) {
@@ -159,12 +206,12 @@ void pvmfpsend_(int *tid, int *msgtag, void *buf, int *len, int *datatype,
 
 void pvmfprecv_(int *tid, int *msgtag, void *buf, int *len, int *datatype,
                 int *atid, int *atag, int *alen, int *info) {
-  *info = pvm_precv(*tid, *msgtag, buf, *len, psend_type(*datatype), atid,
-                    atag, alen);
+  *info = pvm_precv(*tid, *msgtag, buf, *len, psend_type(*datatype), atid, atag,
+                    alen);
 }
 
-void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag, int *wid,
-                   int *enc, int *crc, int *src, int *dst, int *info) {
+void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag, int *wid, int *enc,
+                   int *crc, int *src, int *dst, int *info) {
   struct pvmminfo mi;
 
   memset(&mi, 0, sizeof mi);
@@ -182,8 +229,8 @@ void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag, int *wid,
 }
 
 /* Sets the fields pvmfsetminfo names and keeps the others. */
-void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid, int *src,
-                   int *dst, int *info) {
+void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid, int *src, int *dst,
+                   int *info) {
   struct pvmminfo mi;
 
   memset(&mi, 0, sizeof mi);
@@ -200,9 +247,7 @@ void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid, int *src,
 
 void pvmfpkmesg_(int *bufid, int *info) { *info = pvm_pkmesg(*bufid); }
 
-void pvmfpkmesgbody_(int *bufid, int *info) {
-  *info = pvm_pkmesgbody(*bufid);
-}
+void pvmfpkmesgbody_(int *bufid, int *info) { *info = pvm_pkmesgbody(*bufid); }
 
 /* Unpacks a message from the active receive buffer into a new buffer, as
  * pvm_upkmesg does; bufid is accepted for the man page's argument list. */

@@ -17,15 +17,6 @@ cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 3
 h2=$(cluster_name h2) h3=$(cluster_name h3)
 
-# The pid of the pvmd running on host H.
-pvmd_on() {
-  local p
-  for p in $(ip netns pids "$(cluster_name "$1")" 2>/dev/null); do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && { echo "$p"; return 0; }
-  done
-  return 1
-}
-
 vm_up h1 h2 h3
 ready=$CLUSTER_TMP/ready down=$CLUSTER_TMP/down
 cluster_exec h1 "$BIN/cl_hostdown" "$h2" "$ready" "$down" 1000 \
@@ -36,7 +27,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -e "$ready" ] || vm_fail "cl_hostdown did not start"
-victim=$(pvmd_on h2) || vm_fail "no pvmd on h2"
+victim=$(vm_pvmd_on h2) || vm_fail "no pvmd on h2"
 kill -9 "$victim"
 touch "$down"
 rc=0
@@ -53,7 +44,7 @@ for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
   [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && sleeping=1
 done
 [ "$sleeping" = 1 ] || vm_fail "the task on h3 did not start"
-master=$(pvmd_on h1) || vm_fail "no pvmd on h1"
+master=$(vm_pvmd_on h1) || vm_fail "no pvmd on h1"
 kill -9 "$master"
 for _ in $(seq 100); do
   [ "$(vm_pvmds)" = 0 ] && break

@@ -44,11 +44,7 @@ echo "ok: the other hosts stay"
 
 # A daemon paused past the timeout is deleted; resumed, it finds its link
 # gone and stops (it fences itself) instead of coming back.
-paused=
-for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
-  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && paused=$p
-done
-[ -n "$paused" ] || vm_fail "no pvmd on h3"
+paused=$(vm_pvmd_on h3) || vm_fail "no pvmd on h3"
 kill -STOP "$paused"
 vm_wait_hosts h1 1
 kill -CONT "$paused"

@@ -56,6 +56,15 @@ vm_up() {
   vm_wait_hosts "$1" "$#"
 }
 
+# vm_pvmd_on H: the pid of the pvmd running on host H (fails if none).
+vm_pvmd_on() {
+  local p
+  for p in $(ip netns pids "$(cluster_name "$1")" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
 # vm_pvmds: how many pvmd processes run in the run's namespaces.
 vm_pvmds() {
   local h n=0 p

@@ -85,9 +85,10 @@ static void drop(struct notify *n) {
   free(n);
 }
 
-/* Whether the watched thing exists now. A task on another host counts as
- * alive while its host is in the table: its exit is reported here when
- * the host is deleted (a task's own exit is known only to its daemon). */
+/* Whether the watched thing exists now, as far as this daemon knows. A
+ * task on another host counts as alive while its host is in the table;
+ * its daemon is asked (pvmd_peer_task_query) and announces the exit, at
+ * once if the task has already gone. */
 static int alive(struct pvmd *d, int kind, int target) {
   if (kind == PvmTaskExit && pvmw_tid_host(target) == d->host_no)
     return pvmd_task_live(&d->tasks, target) != NULL;
@@ -178,6 +179,8 @@ void pvmd_notify_request(struct pvmd_conn *c, uint32_t req_id,
     n->ctx = r->ctx;
     n->target = t;
     pvmd_list_add_tail(list_of(d), &n->node);
+    if (kind == PvmTaskExit && pvmw_tid_host(t) != d->host_no)
+      pvmd_peer_task_query(d, t);
   }
 }
 

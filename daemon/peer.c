@@ -49,6 +49,7 @@ void pvmd_peer_certdir(char *out, size_t len) {
 static void on_sweep(uv_timer_t *tm);
 static void task_gone_to_links(struct pvmd_peers *ps, int tid,
                                struct pvmd_link *except);
+static void task_query_in(struct pvmd_link *l, int tid);
 
 struct pvmd_peers *pvmd_peer_state(struct pvmd *d) {
   struct pvmd_peers *ps = d->peers;
@@ -684,6 +685,10 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     case PVMNG__CONTROL__BODY_PEER_PING:
       break; /* its arrival is the point (last_rx) */
     case PVMNG__CONTROL__BODY_PEER_TASK_GONE:
+      if (m->peer_task_gone->query) {
+        task_query_in(l, (int)m->peer_task_gone->tid);
+        break;
+      }
       pvmd_notify_remote_task_gone(d, (int)m->peer_task_gone->tid);
       if (ps->master == NULL) /* the master passes it on */
         task_gone_to_links(ps, (int)m->peer_task_gone->tid, l);
@@ -706,20 +711,57 @@ static int on_frame(void *ctx, pvmw_frame *f) {
 
 /* ---- task exits for watchers on other hosts ---------------------------- */
 
+/* Sends PeerTaskGone for tid (a query when asked) on link l. */
+static void task_gone_send(struct pvmd_link *l, int tid, int query) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerTaskGone g = PVMNG__PEER_TASK_GONE__INIT;
+  g.tid = (uint32_t)tid;
+  g.query = query != 0;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_TASK_GONE;
+  m.peer_task_gone = &g;
+  pvmd_link_send_control(l, &m);
+}
+
 /* Sends PeerTaskGone for tid on every link that is up but `except`. */
 static void task_gone_to_links(struct pvmd_peers *ps, int tid,
                                struct pvmd_link *except) {
   struct pvmd_list *pos, *tmp;
-  Pvmng__Control m = PVMNG__CONTROL__INIT;
-  Pvmng__PeerTaskGone g = PVMNG__PEER_TASK_GONE__INIT;
-  g.tid = (uint32_t)tid;
-  m.body_case = PVMNG__CONTROL__BODY_PEER_TASK_GONE;
-  m.peer_task_gone = &g;
   pvmd_list_each_safe(pos, tmp, &ps->links) {
     struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
     if (l != except && l->state == L_UP)
-      pvmd_link_send_control(l, &m);
+      task_gone_send(l, tid, 0);
   }
+}
+
+/* A query from link l: is tid gone? Answered on l by tid's own daemon (an
+ * answer that reaches the master is passed on to every daemon, as any
+ * exit is); the master passes a query for another host on to it. A task
+ * that still lives gets no answer: its exit is announced when it comes. */
+static void task_query_in(struct pvmd_link *l, int tid) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  struct pvmd_link *to;
+
+  if (pvmw_tid_host(tid) == d->host_no) {
+    if (pvmd_task_live(&d->tasks, tid) == NULL)
+      task_gone_send(l, tid, 0);
+  } else if (ps->master == NULL &&
+             (to = pvmd_link_to_host(ps, pvmw_tid_host(tid))) != NULL &&
+             to != l && to->state == L_UP) {
+    task_gone_send(to, tid, 1);
+  }
+}
+
+void pvmd_peer_task_query(struct pvmd *d, int tid) {
+  struct pvmd_peers *ps = d->peers;
+  struct pvmd_link *to;
+  if (ps == NULL || d->halting)
+    return;
+  /* A slave asks the master, which passes the query on; the master asks
+   * the host itself. */
+  to = ps->master ? ps->master : pvmd_link_to_host(ps, pvmw_tid_host(tid));
+  if (to != NULL && to->state == L_UP)
+    task_gone_send(to, tid, 1);
 }
 
 void pvmd_peer_task_gone(struct pvmd *d, int tid) {

@@ -53,6 +53,9 @@ void pvmd_peer_del_hosts(struct pvmd_conn *c, uint32_t req_id,
 void pvmd_peer_halt(struct pvmd *d, const char *why);
 /* A local task left: tell the other daemons, whose tasks may watch it. */
 void pvmd_peer_task_gone(struct pvmd *d, int tid);
+/* A PvmTaskExit request here watches tid on another host: ask its daemon,
+ * which answers with the exit at once if tid has already gone. */
+void pvmd_peer_task_query(struct pvmd *d, int tid);
 void pvmd_peer_close_all(struct pvmd *d);
 
 #endif

@@ -2,7 +2,8 @@
  * link went silent (no FIN: its cable pulled). Asks for PvmHostDelete on
  * the named host, writes READY_FILE, waits until the test has created
  * DOWN_FILE (after taking the link down), then measures the time until the
- * notification. Usage: cl_hostdown HOST READY_FILE DOWN_FILE LIMIT_MS;
+ * notification (the fault may be any: a pulled cable, a killed or paused
+ * daemon). Usage: cl_hostdown HOST READY_FILE DOWN_FILE LIMIT_MS;
  * prints the delay and exits 0 when it came within LIMIT_MS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,8 @@ int main(int argc, char **argv) {
             (unsigned)dtid);
     return 1;
   }
-  printf("cl_hostdown: host t%x declared deleted %.0f ms after its link went "
-         "down\n", (unsigned)dtid, dt * 1000);
+  printf("cl_hostdown: host t%x declared deleted %.0f ms after the fault\n",
+         (unsigned)dtid, dt * 1000);
   pvm_exit();
   return dt * 1000 <= atof(argv[4]) ? 0 : 1;
 }

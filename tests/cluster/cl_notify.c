@@ -1,5 +1,7 @@
 /* cl_notify: notifications across a virtual machine (man pvm_notify).
- * Watches a task on another host (OTHER) and kills it: one PvmTaskExit.
+ * Watches a task on another host (OTHER) and kills it: one PvmTaskExit;
+ * asking again for that task, now gone, is answered at once (as for a
+ * local task), while its host stays.
  * Asks for PvmHostAdd, adds the named host and expects one notification
  * with the count and the new daemon's tid; spawns a task there, asks for
  * PvmTaskExit on it and PvmHostDelete on its host, deletes the host and
@@ -15,6 +17,7 @@
 #define TAG_DEL 42
 #define TAG_EXIT 43
 #define TAG_EXIT_REMOTE 44
+#define TAG_GONE_REMOTE 45
 
 static int fail(const char *what) {
   fprintf(stderr, "cl_notify: FAIL: %s\n", what);
@@ -52,6 +55,18 @@ int main(int argc, char **argv) {
   if (pvm_trecv(-1, TAG_EXIT_REMOTE, &none) != 0)
     return fail("PvmTaskExit for the remote task came twice");
   printf("ok: PvmTaskExit for remote t%x\n", (unsigned)task);
+  {
+    struct timeval two = {2, 0};
+    if (pvm_notify(PvmTaskExit, TAG_GONE_REMOTE, 1, &task) != 0)
+      return fail("pvm_notify(PvmTaskExit) for a remote task already gone");
+    if (pvm_trecv(-1, TAG_GONE_REMOTE, &two) <= 0 ||
+        pvm_upkint(&v, 1, 1) != 0 || v != task)
+      return fail("no PvmTaskExit within 2 s for a remote task already gone");
+    if (pvm_trecv(-1, TAG_GONE_REMOTE, &none) != 0)
+      return fail("PvmTaskExit for the gone remote task came twice");
+    printf("ok: PvmTaskExit at once for remote t%x, already gone\n",
+           (unsigned)task);
+  }
   task = 0;
   if (pvm_notify(PvmHostAdd, TAG_ADD, -1, NULL) != 0)
     return fail("pvm_notify(PvmHostAdd)");
@@ -80,8 +95,8 @@ int main(int argc, char **argv) {
     return fail("no PvmTaskExit for the task on the deleted host");
   if (pvm_trecv(-1, TAG_DEL, &none) != 0 || pvm_trecv(-1, TAG_EXIT, &none) != 0)
     return fail("a notification came twice");
-  printf("ok: PvmHostDelete for t%x and PvmTaskExit for t%x\n",
-         (unsigned)dtid, (unsigned)task);
+  printf("ok: PvmHostDelete for t%x and PvmTaskExit for t%x\n", (unsigned)dtid,
+         (unsigned)task);
   pvm_exit();
   printf("cl_notify: PASS\n");
   return 0;

@@ -86,3 +86,26 @@ vm_halt() {
   done
   vm_fail "$(vm_pvmds) pvmd processes left after halt"
 }
+
+# vm_watch_down H LIMIT_MS CMD...: cl_hostdown on h1 asks for PvmHostDelete
+# on host H; then CMD (the fault) runs, and the notification must come
+# within LIMIT_MS of it. cl_hostdown's line with the delay is printed.
+vm_watch_down() {
+  local host=$1 limit=$2 ready down out watcher rc=0
+  shift 2
+  ready=$CLUSTER_TMP/ready.$host down=$CLUSTER_TMP/down.$host
+  out=$CLUSTER_TMP/hostdown.$host.out
+  cluster_exec h1 "$BIN/cl_hostdown" "$(cluster_name "$host")" "$ready" \
+    "$down" "$limit" >"$out" 2>&1 &
+  watcher=$!
+  for _ in $(seq 100); do
+    [ -e "$ready" ] && break
+    sleep 0.1
+  done
+  [ -e "$ready" ] || vm_fail "cl_hostdown did not start"
+  "$@"
+  touch "$down"
+  wait "$watcher" || rc=$?
+  cat "$out"
+  [ "$rc" -eq 0 ] || vm_fail "host $host was not declared deleted within $limit ms"
+}

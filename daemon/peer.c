@@ -474,15 +474,25 @@ static void refuse_hello(struct pvmd_link *l, int code, const char *fmt, ...) {
 }
 
 /* The lowest host number neither in the table nor reserved by an add. */
+/* Host numbers are handed out in turn, not lowest first: a host deleted
+ * and added again gets a new number, so the tids of its old tasks (and of
+ * its old daemon) name nothing in the virtual machine instead of reaching
+ * new tasks. Numbers come round again only after all the others. */
 int pvmd_peer_free_host_no(struct pvmd_peers *ps) {
   struct pvmd_list *pos, *tmp_;
-  for (int no = 2; no <= PVMW_TID_MAX_HOST; no++) {
+  int span = PVMW_TID_MAX_HOST - 1; /* numbers 2 .. PVMW_TID_MAX_HOST */
+  if (ps->next_host_no < 2 || ps->next_host_no > PVMW_TID_MAX_HOST)
+    ps->next_host_no = 2;
+  for (int i = 0; i < span; i++) {
+    int no = 2 + (ps->next_host_no - 2 + i) % span;
     int used = pvmd_host_by_tid(&ps->d->hosts, pvmw_tid_make(no, 0)) != NULL;
     pvmd_list_each_safe(pos, tmp_, &ps->adds) {
       used |= pvmd_container_of(pos, struct pvmd_add, node)->host_no == no;
     }
-    if (!used)
+    if (!used) {
+      ps->next_host_no = no + 1;
       return no;
+    }
   }
   return -1;
 }

@@ -120,6 +120,7 @@ struct pvmd_peers {
   struct pvmd_list adds;
   struct pvmd_list fwds;
   uint32_t next_fwd;
+  int next_host_no; /* where the search for a free host number starts */
   unsigned rr;
   uv_timer_t timer;
   int timer_open;

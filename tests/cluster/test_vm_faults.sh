@@ -19,6 +19,7 @@ cluster_up 3
 h2=$(cluster_name h2) h3=$(cluster_name h3)
 
 vm_up h1 h2 h3
+old_tid=$(vm_host_tid h2)
 victim=$(vm_pvmd_on h2) || vm_fail "no pvmd on h2"
 vm_watch_down h2 1000 kill -9 "$victim"
 vm_wait_hosts h1 2
@@ -26,6 +27,14 @@ cluster_exec h1 "$BIN/cl_order" "$h3" >/dev/null || vm_fail "cl_order h1 <- h3 a
 cluster_exec h3 "$BIN/cl_order" "$(cluster_name h1)" >/dev/null ||
   vm_fail "cl_order h3 <- h1 after the kill"
 echo "ok: kill -9 of a daemon: host deleted, the others carry on"
+
+# Added again, the host is a new host: its old tids name nothing.
+cluster_exec h1 "$BIN/pvm" -c "add $h2" >/dev/null
+vm_wait_hosts h1 3
+new_tid=$(vm_host_tid h2)
+[ -n "$new_tid" ] && [ "$new_tid" != "$old_tid" ] ||
+  vm_fail "host h2 came back as t$old_tid, its old identity"
+echo "ok: h2 added again as t$new_tid (it was t$old_tid)"
 
 # A task on h3, then the master dies.
 cluster_exec h1 "$BIN/pvm" -c "spawn -$h3 /bin/sleep 60" >/dev/null

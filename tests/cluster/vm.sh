@@ -109,3 +109,9 @@ vm_watch_down() {
   cat "$out"
   [ "$rc" -eq 0 ] || vm_fail "host $host was not declared deleted within $limit ms"
 }
+
+# vm_host_tid H: host H's daemon tid (hex, as conf prints it), asked on h1.
+vm_host_tid() {
+  cluster_exec h1 "$BIN/pvm" -c conf 2>/dev/null |
+    awk -v h="$(cluster_name "$1")" '$1 == h { print $2 }'
+}

@@ -52,5 +52,42 @@ done
 cluster_exec h1 "$BIN/pvm" -c "ps -a" | grep -q "${tid#t}" && vm_fail "kill $tid from a third host"
 echo "ok: kill of a remote tid"
 
+# sleeps in namespace host H: how many.
+sleeps_on() {
+  local p n=0
+  for p in $(ip netns pids "$(cluster_name "$1")" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && n=$((n + 1))
+  done
+  echo "$n"
+}
+# A remote task's tid, from the console's spawn on h1.
+spawn_on() {
+  cluster_exec h1 "$BIN/pvm" -c "spawn -$1 /bin/sleep 60" 2>&1 |
+    grep -x 't[0-9a-f]*' | head -1 || true
+}
+
+tid=$(spawn_on "$h3")
+[ -n "$tid" ] && [ "$(sleeps_on h3)" = 1 ] || vm_fail "no sleep task on h3"
+cluster_exec h2 "$BIN/pvm" -c "sig 15 $tid" >/dev/null || vm_fail "sig from h2"
+for i in $(seq 50); do
+  [ "$(sleeps_on h3)" = 0 ] && break
+  sleep 0.1
+done
+[ "$(sleeps_on h3)" = 0 ] || vm_fail "sig 15 from h2 did not reach $tid on h3"
+echo "ok: sig from the console reaches a task on another host"
+
+for h in "$h1" "$h2" "$h3"; do
+  [ -n "$(spawn_on "$h")" ] || vm_fail "spawn on $h"
+done
+cluster_exec h2 "$BIN/pvm" -c reset >/dev/null || vm_fail "reset from h2"
+for i in $(seq 50); do
+  [ "$(sleeps_on h1)$(sleeps_on h2)$(sleeps_on h3)" = 000 ] && break
+  sleep 0.1
+done
+[ "$(sleeps_on h1)$(sleeps_on h2)$(sleeps_on h3)" = 000 ] ||
+  vm_fail "reset left tasks running"
+[ "$(vm_nhosts h1)" = 3 ] || vm_fail "reset changed the hosts"
+echo "ok: reset from the console ends the tasks on every host, keeps the hosts"
+
 vm_halt h1
 echo "PASS"

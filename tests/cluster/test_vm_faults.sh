@@ -29,12 +29,16 @@ cluster_exec h3 "$BIN/cl_order" "$(cluster_name h1)" >/dev/null ||
 echo "ok: kill -9 of a daemon: host deleted, the others carry on"
 
 # Added again, the host is a new host: its old tids name nothing.
+t0=$(date +%s%N)
 cluster_exec h1 "$BIN/pvm" -c "add $h2" >/dev/null
 vm_wait_hosts h1 3
+ms=$((($(date +%s%N) - t0) / 1000000))
 new_tid=$(vm_host_tid h2)
 [ -n "$new_tid" ] && [ "$new_tid" != "$old_tid" ] ||
   vm_fail "host h2 came back as t$old_tid, its old identity"
-echo "ok: h2 added again as t$new_tid (it was t$old_tid)"
+echo "ok: h2 added again as t$new_tid (it was t$old_tid) in $ms ms"
+cluster_exec h3 "$BIN/cl_order" "$h2" >/dev/null || vm_fail "cl_order h3 <- h2 after the re-add"
+echo "ok: the re-added host exchanges 10,000 checksummed messages"
 
 # A task on h3, then the master dies.
 cluster_exec h1 "$BIN/pvm" -c "spawn -$h3 /bin/sleep 60" >/dev/null

@@ -306,6 +306,11 @@ int main(int argc, char **argv) {
     pvmd_log("cannot start: socket %s unavailable", d.sock_path);
     return 1;
   }
+  /* Group barrier segments an earlier daemon of this VM left (its tasks
+   * killed inside a barrier, or the daemon itself killed). */
+  if ((rc = pvmw_shm_sweep(d.sock_path)) > 0)
+    pvmd_log("removed %d shared-memory segment%s left by an earlier run", rc,
+             rc == 1 ? "" : "s");
   if (!o.foreground)
     daemonize(lock_fd);
   else
@@ -313,6 +318,7 @@ int main(int argc, char **argv) {
 
   rc = run(&d, &o);
 
+  pvmw_shm_sweep(d.sock_path);
   unlink(d.sock_path);
   unlink(d.lock_path);
   close(lock_fd);

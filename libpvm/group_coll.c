@@ -13,6 +13,7 @@
 #include "buffer.h"
 #include "conn.h"
 #include "group.h"
+#include "group_shm.h"
 #include "lpvm.h"
 #include "pvm3.h"
 #include "pvmng.h"
@@ -173,8 +174,11 @@ int pvm_barrier(char *group, int count) {
     return lpvm_err("pvm_barrier", rc);
   if (c.g->defunct)
     rc = PvmNoGroup;
-  else if (count == -1 || count == c.n)
-    rc = barrier_peers(&c);
+  else if (count == -1 || count == c.n) {
+    rc = lpvm_gshm_barrier(c.g, c.r, c.n, c.g->version);
+    if (rc == LPVM_GSHM_NO)
+      rc = barrier_peers(&c);
+  }
   else
     rc = lpvm_group_registry_barrier(group, count);
   coll_end(&c);

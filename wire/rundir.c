@@ -4,10 +4,13 @@
  * or others, and say which path and why. */
 #include "rundir.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,8 +44,7 @@ static int check_dir(const char *path, int create, char *err, size_t errlen) {
   struct stat st;
   if (lstat(path, &st) < 0) {
     if (errno != ENOENT || !create) {
-      snprintf(err, errlen, "runtime directory %s: %s", path,
-               strerror(errno));
+      snprintf(err, errlen, "runtime directory %s: %s", path, strerror(errno));
       return -1;
     }
     if (mkdir(path, 0700) < 0 && errno != EEXIST) {
@@ -51,8 +53,7 @@ static int check_dir(const char *path, int create, char *err, size_t errlen) {
       return -1;
     }
     if (lstat(path, &st) < 0) {
-      snprintf(err, errlen, "runtime directory %s: %s", path,
-               strerror(errno));
+      snprintf(err, errlen, "runtime directory %s: %s", path, strerror(errno));
       return -1;
     }
   }
@@ -115,4 +116,36 @@ int pvmw_runpath(char *out, size_t outlen, const char *vmid, const char *kind,
     return -1;
   }
   return 0;
+}
+
+/* ---- shared-memory segment names ------------------------------------ */
+
+void pvmw_shm_prefix(const char *sock, char *out, size_t len) {
+  uint64_t h = 1469598103934665603u;
+  for (const char *p = sock ? sock : ""; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211u;
+  snprintf(out, len, "pvmng.%u.%016llx.", (unsigned)getuid(),
+           (unsigned long long)h);
+}
+
+int pvmw_shm_sweep(const char *sock) {
+  char prefix[64];
+  size_t plen;
+  struct dirent *e;
+  int n = 0;
+  DIR *dir = opendir("/dev/shm");
+  if (dir == NULL)
+    return 0;
+  pvmw_shm_prefix(sock, prefix, sizeof prefix);
+  plen = strlen(prefix);
+  while ((e = readdir(dir)) != NULL) {
+    char name[300];
+    if (strncmp(e->d_name, prefix, plen) != 0)
+      continue;
+    snprintf(name, sizeof name, "/%s", e->d_name);
+    if (shm_unlink(name) == 0)
+      n++;
+  }
+  closedir(dir);
+  return n;
 }

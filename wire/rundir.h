@@ -24,4 +24,13 @@ int pvmw_rundir(char *out, size_t outlen, int create, char *err, size_t errlen);
 int pvmw_runpath(char *out, size_t outlen, const char *vmid, const char *kind,
                  int create, char *err, size_t errlen);
 
+/* Shared-memory segments of one virtual machine (libgpvm3's barrier) are
+ * named /dev/shm/<prefix>..., the prefix made from the user and a hash of
+ * the daemon socket's path `sock`: "pvmng.<uid>.<hash>.". */
+void pvmw_shm_prefix(const char *sock, char *out, size_t len);
+/* Removes this user's segments of the VM of daemon socket sock that are
+ * left in /dev/shm (the daemon calls it at start and at halt). Returns how
+ * many it removed. */
+int pvmw_shm_sweep(const char *sock);
+
 #endif

@@ -2,13 +2,25 @@
 # killed inside collectives, and every reduction against a serial result.
 add_executable(it_group it_group.c)
 target_link_libraries(it_group PRIVATE gpvm3 pvm3)
+# rundir.h (the names of the VM's shared-memory segments).
+target_include_directories(it_group PRIVATE
+  $<TARGET_PROPERTY:pvmwire,INTERFACE_INCLUDE_DIRECTORIES>)
 add_executable(it_group_reduce it_group_reduce.c)
 target_link_libraries(it_group_reduce PRIVATE gpvm3 pvm3)
-foreach(case semantics barrier kill)
+foreach(case semantics barrier kill shm)
   add_test(NAME integration.group.${case}
            COMMAND ${IT_VM} --timeout 70 ${IT_BINDIR} group.${case}
                    $<TARGET_FILE:it_group> ${case})
   set_tests_properties(integration.group.${case} PROPERTIES
     TIMEOUT 90 LABELS integration)
+endforeach()
+# The same barrier cases with the shared-memory barrier turned off in every
+# task (messages only, as between hosts).
+foreach(case barrier kill)
+  add_test(NAME integration.group.${case}.messages
+           COMMAND ${IT_VM} --timeout 70 ${IT_BINDIR} group.${case}.msg
+                   $<TARGET_FILE:it_group> ${case})
+  set_tests_properties(integration.group.${case}.messages PROPERTIES
+    TIMEOUT 90 LABELS integration ENVIRONMENT PVMNG_GROUP_SHM=0)
 endforeach()
 pvmng_integration_test(group_reduce TIMEOUT 240 ARGS 16)

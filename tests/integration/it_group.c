@@ -8,10 +8,20 @@
  *              refused, cached queries), leaving a frozen group (PvmNoGroup)
  *   kill       a member killed while the others are in a barrier, a reduce
  *              and an all-reduce: the others get PvmNoGroup, never a hang
+ *   shm        barriers of members on one host through shared memory: 200
+ *              in a row, no segment left under /dev/shm afterwards; and a
+ *              member with it turned off (PVMNG_GROUP_SHM=0) among members
+ *              with it on: everyone still passes
  * The parent is instance 0 where it is a member; children are spawned
  * copies of this program. */
+#include <dirent.h>
+
 #include "it_common.h"
 #include "pvmng.h"
+#include "rundir.h"
+
+/* libpvm3's own: the daemon socket, whose path names the VM's segments. */
+const char *lpvm_daemon_socket(void);
 
 #define TAG_INFO 71 /* child -> parent: ints */
 #define TAG_CMD 72  /* parent -> child: one int command */
@@ -88,8 +98,7 @@ static void case_semantics(void) {
   IT_CHECK((rc = pvm_gettid("nosuch", 0)) == PvmNoGroup, "gettid %d", rc);
   IT_CHECK((rc = pvm_getinst("nosuch", me)) == PvmNoGroup, "getinst %d", rc);
   IT_CHECK((rc = pvm_lvgroup("nosuch")) == PvmNoGroup, "lvgroup %d", rc);
-  IT_CHECK((rc = pvm_barrier("nosuch", 1)) == PvmNotInGroup ||
-               rc == PvmNoGroup,
+  IT_CHECK((rc = pvm_barrier("nosuch", 1)) == PvmNotInGroup || rc == PvmNoGroup,
            "barrier %d", rc);
   pvm_initsend(PvmDataDefault);
   IT_CHECK((rc = pvm_bcast("nosuch", 1)) == PvmNoGroup, "bcast %d", rc);
@@ -200,16 +209,15 @@ static void barrier_body(int inst, int parent_tid) {
   /* Fewer than the group: instances 0..2 pass a count-3 barrier alone. */
   if (inst < 3)
     IT_CHECK((rc = pvm_barrier("bar", 3)) == 0, "barrier(3) %d", rc);
-  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier after count 3: %d",
-           rc);
+  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier after count 3: %d", rc);
   /* A late member holds everyone. */
   if (inst == NB - 1)
     it_sleep_ms(300);
   t0 = it_now();
   IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "late barrier %d", rc);
   IT_CHECK(inst == NB - 1 || it_now() - t0 > 0.25,
-           "instance %d passed the barrier %.3f s before the late member",
-           inst, it_now() - t0);
+           "instance %d passed the barrier %.3f s before the late member", inst,
+           it_now() - t0);
   /* Freeze with -1: everyone must call; twice is refused. */
   IT_CHECK((rc = pvm_freezegroup("bar", -1)) == 0, "freeze %d", rc);
   IT_CHECK((rc = pvm_freezegroup("bar", -1)) == PvmDupGroup, "freeze twice %d",
@@ -347,6 +355,81 @@ static void case_kill(void) {
   it_note("kill: OK");
 }
 
+/* ---- barriers through shared memory ------------------------------------ */
+
+#define NS 4
+#define NSHM 200
+
+/* Segments of this VM under /dev/shm. */
+static int shm_segments(void) {
+  char prefix[64];
+  struct dirent *e;
+  int n = 0;
+  DIR *d = opendir("/dev/shm");
+  if (d == NULL)
+    return 0;
+  pvmw_shm_prefix(lpvm_daemon_socket(), prefix, sizeof prefix);
+  while ((e = readdir(d)) != NULL)
+    n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+  closedir(d);
+  return n;
+}
+
+/* Joins group, waits for NS members, runs NSHM barriers; 0 or the first
+ * error. */
+static int shm_rounds(const char *group) {
+  int rc = pvm_joingroup((char *)group);
+  if (rc < 0)
+    return rc;
+  wait_size(group, NS);
+  for (int i = 0; i < NSHM; i++)
+    if ((rc = pvm_barrier((char *)group, NS)) < 0)
+      return rc;
+  return 0;
+}
+
+static void child_shm(const char *group, const char *off) {
+  int r;
+  if (strcmp(off, "off") == 0)
+    setenv("PVMNG_GROUP_SHM", "0", 1);
+  r = shm_rounds(group);
+  send_ints(pvm_parent(), TAG_INFO, &r, 1);
+  recv_cmd();
+  pvm_exit();
+  exit(0);
+}
+
+static void case_shm(void) {
+  int kid[2 * (NS - 1)], r, before = shm_segments();
+  pvm_setopt(PvmAutoErr, 0);
+  IT_CHECK(before == 0, "%d segments of this VM before any barrier", before);
+  for (int i = 0; i < NS - 1; i++)
+    kid[i] = it_spawn_self("shm", "shm", "on", (char *)NULL);
+  r = shm_rounds("shm");
+  IT_CHECK(r == 0, "parent's barriers: %d", r);
+  for (int i = 0; i < NS - 1; i++) {
+    recv_ints(kid[i], TAG_INFO, &r, 1);
+    IT_CHECK(r == 0, "child t%x's barriers: %d", kid[i], r);
+  }
+  IT_CHECK((r = shm_segments()) == 0, "%d segments left after the barriers", r);
+  it_note("shm: %d barriers of %d members, no segment left", NSHM, NS);
+
+  /* One member with shared memory off: the others follow it to messages
+   * (the last child's; the parent and the others have it on). */
+  for (int i = 0; i < NS - 1; i++)
+    kid[NS - 1 + i] =
+        it_spawn_self("shm", "mix", i == NS - 2 ? "off" : "on", (char *)NULL);
+  r = shm_rounds("mix");
+  IT_CHECK(r == 0, "parent's barriers with a member on messages: %d", r);
+  for (int i = 0; i < NS - 1; i++) {
+    recv_ints(kid[NS - 1 + i], TAG_INFO, &r, 1);
+    IT_CHECK(r == 0, "child t%x's barriers (mixed): %d", kid[NS - 1 + i], r);
+  }
+  for (int i = 0; i < 2 * (NS - 1); i++)
+    send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  it_note("shm: a member with it off among members with it on: OK");
+}
+
 int main(int argc, char **argv) {
   it_guard(60);
   if (it_is_child(argc, argv)) {
@@ -360,9 +443,11 @@ int main(int argc, char **argv) {
       child_late();
     else if (strcmp(argv[2], "kill") == 0 && argc > 3)
       child_kill(argv[3]);
+    else if (strcmp(argv[2], "shm") == 0 && argc > 4)
+      child_shm(argv[3], argv[4]);
     IT_FAIL("unknown role %s", argv[2]);
   }
-  IT_CHECK(argc == 2, "usage: it_group semantics|barrier|kill");
+  IT_CHECK(argc == 2, "usage: it_group semantics|barrier|kill|shm");
   it_set_name(argv[0], argv[1]);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
   if (strcmp(argv[1], "semantics") == 0)
@@ -371,6 +456,8 @@ int main(int argc, char **argv) {
     case_barrier();
   else if (strcmp(argv[1], "kill") == 0)
     case_kill();
+  else if (strcmp(argv[1], "shm") == 0)
+    case_shm();
   else
     IT_FAIL("unknown case %s", argv[1]);
   pvm_exit();

@@ -468,6 +468,31 @@ static void test_merge_copy(void **state) {
   pvmd_hostopts_free(&b);
 }
 
+/* The example host file of deploy/ is a valid one. */
+static void test_example(void **state) {
+  struct pvmd_hostfile hf;
+  const struct pvmd_hostent *e;
+  char err[1024];
+  (void)state;
+  setenv("HOME", "/home/u", 1);
+  if (pvmd_hostfile_load(&hf, HOSTFILE_EXAMPLE, err, sizeof err) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(hf.n, 7);
+  e = pvmd_hostfile_find(&hf, "node4");
+  assert_string_equal(e->opts.lo, "pvmuser");
+  assert_int_equal(e->opts.sp, 4000);
+  e = pvmd_hostfile_find(&hf, "gpu1");
+  assert_null(e->opts.lo);
+  assert_string_equal(e->opts.ip, "gpu1-ib0");
+  assert_true(pvmd_hostfile_find(&hf, "bignode")->deferred);
+  assert_int_equal(pvmd_hostfile_find(&hf, "dmz1")->opts.so, PVMD_SO_MS);
+  pvmd_hostfile_free(&hf);
+  /* and a missing file is named */
+  assert_int_equal(
+      pvmd_hostfile_load(&hf, "/nonexistent/hosts", err, sizeof err), -1);
+  assert_non_null(strstr(err, "cannot read host file /nonexistent/hosts"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_option),
@@ -479,6 +504,7 @@ int main(void) {
       cmocka_unit_test(test_overlong),
       cmocka_unit_test(test_command),
       cmocka_unit_test(test_merge_copy),
+      cmocka_unit_test(test_example),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,11 +396,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   pvmd_notify_hosts_changed(&d); /* the table hosts are added to */
-  if (o.hostfile && load_hostfile(&d, o.hostfile) != 0)
-    return 1;
   if (set_host_value(&d.ep, o.ep, "ep", 0) != 0 ||
       set_host_value(&d.wd, o.wd, "wd", 1) != 0 ||
       set_host_value(&d.bx, o.bx, "bx", 0) != 0)
+    return 1;
+  if (o.hostfile && load_hostfile(&d, o.hostfile) != 0)
     return 1;
   d.listen_fd = bind_socket(d.sock_path);
   if (d.listen_fd < 0) {

@@ -18,9 +18,11 @@
 #          options, plus those given to `add`.
 # Second virtual machine: ip= on the master's own line (the address the
 # other daemons reach it at), so=ms (the master logs the command to type on
-# the host; the test types it there), and a daemon path that does not
-# exist (what the remote shell says reaches the master's log). A host file
-# with so=pw or an unknown option stops the master with the file and line.
+# the host; the test types it there), a daemon path that does not exist
+# and a wd= naming a variable unset on the new host (what the remote side
+# says reaches the master's log), add with so=pw or an unknown option
+# (refused, the reason logged). A host file with so=pw or an unknown option
+# stops the master with the file and line.
 # Usage: test_vm_hostfile.sh <bin dir>
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -164,10 +166,21 @@ out=$(cluster_exec h1 "$BIN/pvm" -c "add $h3" 2>&1) || true
 echo "$out"
 echo "$out" | grep -q "^0 successful" || vm_fail "add with a daemon path that does not exist"
 grep "said:.*/nonexistent/pvmd" "$log" || vm_fail "what the remote shell said is not in the master's log"
-out=$(cluster_exec h1 "$BIN/pvm" -c "add '$h3 so=pw'" 2>&1) || true
-echo "$out" | grep -q "^0 successful" || vm_fail "add with so=pw"
-grep -q "so=pw (password prompting) is not supported.*ssh key" "$log" || vm_fail "so=pw: no advice in the log"
-echo "ok: a failed start is explained in the master's log; so=pw is refused"
+# wd= is expanded by the new daemon: a variable unset there stops it, and
+# it says why through the remote shell.
+out=$(cluster_exec h1 "$BIN/pvm" -c "add '$h3 dx=$BIN/pvmd wd=\$PVMNG_NO_SUCH_VAR/x'" 2>&1) || true
+echo "$out" | grep -q "^0 successful" || vm_fail "add with wd= of an unset variable"
+grep "said: pvmd: wd=\$PVMNG_NO_SUCH_VAR/x: \$PVMNG_NO_SUCH_VAR is not set" "$log" ||
+  vm_fail "the new daemon's complaint about wd= is not in the master's log"
+for bad in "so=pw" "zz=1"; do
+  out=$(cluster_exec h1 "$BIN/pvm" -c "add '$h3 $bad'" 2>&1) || true
+  echo "$out" | grep -q "^0 successful" || vm_fail "add with $bad"
+done
+grep -q "cannot add host \"$h3 so=pw\": so=pw (password prompting) is not supported.*ssh key" "$log" ||
+  vm_fail "so=pw: no advice in the log"
+grep -q "cannot add host \"$h3 zz=1\": unknown option \"zz=\"" "$log" || vm_fail "add with zz=1: no reason logged"
+[ "$(vm_nhosts h1)" = 2 ] || vm_fail "failed adds changed the host table"
+echo "ok: a failed start is explained in the master's log; so=pw and unknown options are refused"
 vm_halt h1
 
 printf '%s\n' "$h1" "# comment" "$h2 lo=guest so=pw" >"$T/bad1"

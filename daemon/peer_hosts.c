@@ -4,20 +4,6 @@
  * daemon after each change; pvm_delhosts tells a host to halt. */
 #include "peer.h"
 
-#include "conn.h"
-#include "host.h"
-#include "hostopts.h"
-#include "listen.h"
-#include "log.h"
-#include "notify.h"
-#include "peer_int.h"
-#include "pki.h"
-#include "pvmd.h"
-#include "request.h"
-#include "route.h"
-#include "task.h"
-#include "tid.h"
-#include "tls.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,6 +19,20 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "conn.h"
+#include "host.h"
+#include "hostopts.h"
+#include "listen.h"
+#include "log.h"
+#include "pki.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+#include "tls.h"
+#include "notify.h"
+#include "peer_int.h"
 
 /* ---- host table ------------------------------------------------------ */
 

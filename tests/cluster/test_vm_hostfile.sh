@@ -46,12 +46,14 @@ T=$CLUSTER_TMP
 # wd= relative to it can be shown; certificates stay in $T/pki.
 export HOME=$T/home
 mkdir -p "$HOME/bin" "$HOME/wd3" "$T/bin" "$T/wd1" "$T/wd2"
+# shellcheck disable=SC2016 # $(...) and $* run in the scripts written
 for i in 1 2 3; do
   mkdir -p "$T/ep$i"
   printf '#!/bin/sh\necho "epprog from ep%s on $(hostname) in $(pwd)"\n' "$i" \
     >"$T/ep$i/epprog"
   chmod +x "$T/ep$i/epprog"
 done
+# shellcheck disable=SC2016
 for w in "$HOME/bin/pvmd-wrap" "$T/bin/pvmd-wrap2"; do
   printf '#!/bin/sh\necho "$(basename "$0") on $(hostname): $*" >>%s/wrap.log\nexec %s/pvmd "$@"\n' \
     "$T" "$BIN" >"$w"

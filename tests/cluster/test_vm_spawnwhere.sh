@@ -33,13 +33,13 @@ count() { echo "$out" | sed -n "s/^on $1: //p" | grep . || echo 0; }
 
 spawnwhere h2 host-compl "$h1" 4
 [ "$(count "$h1")" = 0 ] || vm_fail "PvmHostCompl put a task on the host it excludes"
-[ "$(count "$h2")" = 2 ] && [ "$(count "$h3")" = 2 ] ||
+{ [ "$(count "$h2")" = 2 ] && [ "$(count "$h3")" = 2 ]; } ||
   vm_fail "PvmTaskHost|PvmHostCompl $h1: want 2 on $h2 and 2 on $h3"
 echo "ok: PvmTaskHost|PvmHostCompl from a slave: every host but the one named, round robin"
 
 spawnwhere h1 host-compl "$h3" 5
 [ "$(count "$h3")" = 0 ] || vm_fail "PvmHostCompl put a task on $h3"
-[ "$(count "$h1")" -ge 2 ] && [ "$(count "$h2")" -ge 2 ] ||
+{ [ "$(count "$h1")" -ge 2 ] && [ "$(count "$h2")" -ge 2 ]; } ||
   vm_fail "PvmTaskHost|PvmHostCompl $h3: want both $h1 and $h2 used"
 echo "ok: PvmTaskHost|PvmHostCompl from the master (itself included)"
 

@@ -18,7 +18,8 @@
 #          options, plus those given to `add`.
 # Second virtual machine: ip= on the master's own line (the address the
 # other daemons reach it at), so=ms (the master logs the command to type on
-# the host; the test types it there), a daemon path that does not exist
+# the host; the test types it there, first with another VM id, which the
+# master refuses at the hello), a daemon path that does not exist
 # and a wd= naming a variable unset on the new host (what the remote side
 # says reaches the master's log), add with so=pw or an unknown option
 # (refused, the reason logged). A host file with so=pw or an unknown option
@@ -158,6 +159,20 @@ echo "the master says to type on $h2: $cmd"
 [ -n "$cmd" ] || vm_fail "no manual startup command in the master's log"
 case $cmd in *" -s $CLUSTER_NET.201:"*) ;; *) vm_fail "the command does not name the master's ip= address" ;; esac
 [ -s "$T/rsh.log" ] && vm_fail "PVM_RSH was run for a so=ms host"
+# Typed with another VM id, the daemon is refused at its hello.
+wrong=${cmd//PVM_VMID=\'cl-/PVM_VMID=\'wrong-}
+[ "$wrong" != "$cmd" ] || vm_fail "no PVM_VMID in the printed command"
+cluster_exec h2 sh -c "$wrong" || vm_fail "the daemon with another VM id did not start"
+for i in $(seq 50); do
+  grep -q "VM id \"wrong-$CLUSTER_PREFIX\", this VM expects \"cl-$CLUSTER_PREFIX\"" "$log" && break
+  sleep 0.2
+done
+grep "VM id \"wrong-$CLUSTER_PREFIX\", this VM expects" "$log" || vm_fail "a hello with another VM id was not refused"
+for i in $(seq 50); do
+  [ "$(vm_pvmds)" = 1 ] && break
+  sleep 0.2
+done
+[ "$(vm_pvmds)" = 1 ] || vm_fail "the refused daemon did not stop"
 cluster_exec h2 sh -c "$cmd" || vm_fail "the printed command failed on $h2"
 vm_wait_hosts h1 2
 ip netns exec "$h2" ss -tnH | grep -q "$CLUSTER_NET.201:" ||

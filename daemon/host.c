@@ -108,6 +108,16 @@ int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name) {
   return 0;
 }
 
+int pvmd_hosts_set_speed(struct pvmd_hosts *h, int tid, int speed) {
+  for (int i = 0; i < h->n; i++) {
+    if (h->v[i].tid == tid) {
+      h->v[i].speed = speed;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 void pvmd_hosts_remove(struct pvmd_hosts *h, int tid) {
   for (int i = 0; i < h->n; i++) {
     if (h->v[i].tid != tid || i == h->self)

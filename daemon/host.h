@@ -47,6 +47,8 @@ const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
 
 /* The master adds a host (tid = its daemon tid); copies name. 0 or -1. */
 int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name);
+/* Sets the speed (sp=) of the host with daemon tid; -1 if there is none. */
+int pvmd_hosts_set_speed(struct pvmd_hosts *h, int tid, int speed);
 /* Removes the host with daemon tid (not this daemon's own entry). */
 void pvmd_hosts_remove(struct pvmd_hosts *h, int tid);
 /* A slave takes the master's table: infos in host order, self_tid names

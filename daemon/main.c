@@ -18,7 +18,7 @@
 
 #include "conn.h"
 #include "host.h"
-#include "hostfile.h"
+#include "hostopts.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -34,19 +34,23 @@ struct options {
   const char *hostname;
   const char *hostfile;
   const char *master; /* -s addr:port: a slave started by the master */
+  const char *ep, *wd, *bx; /* -e, -w, -b: this host's ep=, wd=, bx= */
 };
 
 static void usage(void) {
-  fprintf(stderr, "usage: pvmd [-f] [-d[mask]] [-n hostname] [hostfile]\n"
-                  "       pvmd -s master-addr:port -n hostname (started by "
-                  "the master)\n");
+  fprintf(stderr,
+          "usage: pvmd [-f] [-d[mask]] [-n hostname] [-e path] [-w dir] "
+          "[-b debugger] [hostfile]\n"
+          "       pvmd -s master-addr:port -n hostname [...] (started by "
+          "the master)\n"
+          "  -e, -w, -b: this host's ep=, wd=, bx= host file options\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
   int ch;
   memset(o, 0, sizeof *o);
   opterr = 0;
-  while ((ch = getopt(argc, argv, "+fd::n:s:")) != -1) {
+  while ((ch = getopt(argc, argv, "+fd::n:s:e:w:b:")) != -1) {
     switch (ch) {
     case 'f':
       o->foreground = 1;
@@ -64,6 +68,15 @@ static int parse_args(int argc, char **argv, struct options *o) {
       break;
     case 's':
       o->master = optarg;
+      break;
+    case 'e':
+      o->ep = optarg;
+      break;
+    case 'w':
+      o->wd = optarg;
+      break;
+    case 'b':
+      o->bx = optarg;
       break;
     default:
       fprintf(stderr, "pvmd: unknown option -%c\n", optopt);
@@ -187,6 +200,90 @@ static void daemonize(int lock_fd) {
   write_pid(lock_fd);
 }
 
+/* Sets *dst to raw with its variables expanded (ep=, wd=, bx= are expanded
+ * by the daemon that uses them); a relative wd= starts at $HOME. Does
+ * nothing when raw is NULL or *dst is set already (-e/-w/-b win over the
+ * host file). Returns 0, or -1 after saying why. */
+static int set_host_value(char **dst, const char *raw, const char *key,
+                          int relhome) {
+  char val[PVMD_HF_VALUE_MAX], err[512];
+  const char *home = getenv("HOME");
+  int n;
+  if (!raw || *dst)
+    return 0;
+  if (pvmd_hostopts_expand(raw, val, sizeof val, err, sizeof err) != 0) {
+    fprintf(stderr, "pvmd: %s=%s: %s\n", key, raw, err);
+    pvmd_log("cannot start: %s=%s: %s", key, raw, err);
+    return -1;
+  }
+  if (relhome && val[0] != '/' && home && *home) {
+    char *abs;
+    n = asprintf(&abs, "%s/%s", home, val);
+    if (n < 0)
+      abs = NULL;
+    *dst = abs;
+  } else {
+    *dst = strdup(val);
+  }
+  if (!*dst) {
+    fprintf(stderr, "pvmd: out of memory\n");
+    return -1;
+  }
+  pvmd_debug("this host's %s=%s", key, *dst);
+  return 0;
+}
+
+/* The master reads its host file once, before it forks (a bad line stops
+ * it with the file and line named on stderr), and takes the options of its
+ * own line: sp= for its speed, ep=, wd=, bx= for its spawns, ip= for the
+ * address the other daemons reach it at. */
+static int load_hostfile(struct pvmd *d, const char *path) {
+  static struct pvmd_hostfile hf;
+  char err[1024], names[512] = "";
+  size_t nlen = 0;
+  int nstart = 0, nlater = 0;
+
+  if (pvmd_hostfile_load(&hf, path, err, sizeof err) != 0) {
+    fprintf(stderr, "pvmd: %s\n", err);
+    pvmd_log("cannot start: %s", err);
+    return -1;
+  }
+  d->hostfile = &hf;
+  for (size_t i = 0; i < hf.n; i++) {
+    const struct pvmd_hostent *e = &hf.v[i];
+    const struct pvmd_host *h = pvmd_host_by_name(&d->hosts, e->name);
+    if (h && h->self) {
+      const struct pvmd_hostopts *o = &e->opts;
+      if (o->sp)
+        d->hosts.v[d->hosts.self].speed = o->sp;
+      if (set_host_value(&d->ep, o->ep, "ep", 0) != 0 ||
+          set_host_value(&d->wd, o->wd, "wd", 1) != 0 ||
+          set_host_value(&d->bx, o->bx, "bx", 0) != 0)
+        return -1;
+      if (o->ip && !(d->listen_ip = strdup(o->ip)))
+        return -1;
+      if (o->id && strcmp(o->id, d->vmid) != 0)
+        pvmd_log("host file %s line %d: id=%s on this host's own line is "
+                 "ignored (this daemon's VM id is \"%s\", from $PVM_VMID)",
+                 path, e->line, o->id, d->vmid);
+      continue;
+    }
+    if (e->deferred) {
+      nlater++;
+      continue;
+    }
+    nstart++;
+    if (nlen + strlen(e->name) + 3 < sizeof names)
+      nlen += (size_t)snprintf(names + nlen, sizeof names - nlen, "%s%s",
+                               nlen ? ", " : "", e->name);
+  }
+  if (nstart > 0 || nlater > 0)
+    pvmd_log("host file %s names %d other host%s (%s): adding them%s", path,
+             nstart, nstart == 1 ? "" : "s", names,
+             nlater ? "; '&' lines are kept for pvm_addhosts" : "");
+  return 0;
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   struct pvmd *d = s->data;
   char why[32];
@@ -228,8 +325,8 @@ static int run(struct pvmd *d, const struct options *o) {
   } else {
     pvmd_log("started: host %s, VM id \"%s\", socket %s",
              pvmd_host_self(&d->hosts)->name, d->vmid, d->sock_path);
-    if (o->hostfile)
-      pvmd_peer_hostfile(d, o->hostfile);
+    if (d->hostfile)
+      pvmd_peer_hostfile(d);
   }
   uv_run(&d->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&d->loop);
@@ -299,7 +396,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   pvmd_notify_hosts_changed(&d); /* the table hosts are added to */
-  if (o.hostfile && pvmd_hostfile_check(o.hostfile, &d.hosts) != 0)
+  if (set_host_value(&d.ep, o.ep, "ep", 0) != 0 ||
+      set_host_value(&d.wd, o.wd, "wd", 1) != 0 ||
+      set_host_value(&d.bx, o.bx, "bx", 0) != 0)
+    return 1;
+  if (o.hostfile && load_hostfile(&d, o.hostfile) != 0)
     return 1;
   d.listen_fd = bind_socket(d.sock_path);
   if (d.listen_fd < 0) {
@@ -323,6 +424,12 @@ int main(int argc, char **argv) {
   unlink(d.lock_path);
   close(lock_fd);
   pvmd_hosts_free(&d.hosts);
+  if (d.hostfile)
+    pvmd_hostfile_free(d.hostfile);
+  free(d.ep);
+  free(d.wd);
+  free(d.bx);
+  free(d.listen_ip);
   pvmd_log("halted%s", rc ? " (with errors)" : "");
   pvmd_log_close();
   return rc;

@@ -518,9 +518,17 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
                  h->proto_version, PVMW_VERSION);
     return;
   }
-  if (strcmp(h->vmid, d->vmid) != 0) {
-    refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM is \"%s\"", h->vmid,
-                 d->vmid);
+  pvmd_list_each_safe(pos, tmp_, &ps->adds) {
+    struct pvmd_add *x = pvmd_container_of(pos, struct pvmd_add, node);
+    if (strcasecmp(x->name, h->host) == 0) {
+      a = x;
+      break;
+    }
+  }
+  /* A host's daemon may run under another VM id (id= in the host file). */
+  if (strcmp(h->vmid, a ? a->vmid : d->vmid) != 0) {
+    refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM expects \"%s\"",
+                 h->vmid, a ? a->vmid : d->vmid);
     return;
   }
   if (strcasecmp(h->host, cert_name) != 0) {
@@ -536,13 +544,6 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
                  "(a replayed hello?)");
     return;
   }
-  pvmd_list_each_safe(pos, tmp_, &ps->adds) {
-    struct pvmd_add *x = pvmd_container_of(pos, struct pvmd_add, node);
-    if (strcasecmp(x->name, h->host) == 0) {
-      a = x;
-      break;
-    }
-  }
   if (!a) {
     refuse_hello(l, PvmDenied, "host %s is not being added to this VM",
                  h->host);
@@ -554,6 +555,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
     pvmd_peer_add_done(a, PvmOutOfRes);
     return;
   }
+  pvmd_hosts_set_speed(&d->hosts, pvmw_tid_make(no, 0), a->speed);
   l->host_no = no;
   l->state = L_UP;
   snprintf(l->who, sizeof l->who, "%s", a->name);
@@ -824,7 +826,9 @@ int pvmd_peer_listen(struct pvmd_peers *ps) {
   struct addrinfo hints, *res = NULL;
   struct sockaddr_storage sa;
   int salen = sizeof sa, rc;
-  const char *self = pvmd_host_self(&ps->d->hosts)->name;
+  /* ip= on the master's own host file line: the address to be reached at. */
+  const char *self =
+      ps->d->listen_ip ? ps->d->listen_ip : pvmd_host_self(&ps->d->hosts)->name;
   const char *port = getenv("PVMNG_PEER_PORT");
 
   if (ps->listening)

@@ -24,8 +24,9 @@ void pvmd_peer_certdir(char *out, size_t len);
  * logging why. */
 int pvmd_peer_join(struct pvmd *d, const char *master);
 
-/* Master: adds the hosts named in the host file (names only for now). */
-void pvmd_peer_hostfile(struct pvmd *d, const char *path);
+/* Master: starts every host of its host file (d->hostfile) but its own
+ * line and the '&' lines, each with its options. */
+void pvmd_peer_hostfile(struct pvmd *d);
 
 /* Whether this daemon is part of a VM spanning hosts. */
 int pvmd_peer_active(const struct pvmd *d);

@@ -301,41 +301,105 @@ int pvmd_peer_route(struct pvmd *d, int dst, pvmw_frame *f,
   return pvmd_link_send_flow(l, f, producer);
 }
 
+/* Answers a spawn with code in every slot. */
+static void spawn_reply_all(struct pvmd_peers *ps,
+                            const struct pvmd_reply_to *rt, int ntask,
+                            int code) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__SpawnReply sr = PVMNG__SPAWN_REPLY__INIT;
+  int32_t *tids = calloc((size_t)ntask, sizeof *tids);
+  if (!tids) {
+    pvmd_peer_reply_status(ps, rt, PvmNoMem);
+    return;
+  }
+  for (int i = 0; i < ntask; i++)
+    tids[i] = code;
+  sr.n_tids = (size_t)ntask;
+  sr.tids = tids;
+  m.body_case = PVMNG__CONTROL__BODY_SPAWN_REPLY;
+  m.spawn_reply = &sr;
+  pvmd_peer_reply_send(ps, rt, &m);
+  free(tids);
+}
+
+/* Whether host h is one a spawn with r's flags may use: every host
+ * (PvmTaskDefault), the host named (PvmTaskHost) or those of the
+ * architecture named (PvmTaskArch); PvmHostCompl takes the others. */
+static int spawn_eligible(const struct pvmd_host *h,
+                          const struct pvmd_host *named,
+                          const Pvmng__SpawnRequest *r) {
+  int in;
+  if (r->flags & PvmTaskHost)
+    in = h == named;
+  else if (r->flags & PvmTaskArch)
+    in = strcmp(h->arch, r->where) == 0;
+  else
+    return 1;
+  return (r->flags & PvmHostCompl) ? !in : in;
+}
+
+/* A spawn over several hosts: the eligible hosts take the instances in
+ * turn (round robin, as PVM does; sp= is not used for placement), each
+ * host's share going to it as one PvmTaskHost request. */
 static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
                         const Pvmng__Control *m) {
   struct pvmd *d = c->d;
   struct pvmd_peers *ps = d->peers;
   const Pvmng__SpawnRequest *r = m->spawn;
   const struct pvmd_hosts *hs = &d->hosts;
+  const struct pvmd_host *named = NULL;
   struct pvmd_gather *g;
-  int *count, n = hs->n;
+  int *count, *elig, n = hs->n, ne = 0;
 
   if (r->ntask < 1 || r->ntask > d->lim.spawn_max_ntask)
     return 0;
+  if ((r->flags & (PvmTaskHost | PvmTaskArch)) && (!r->where || !r->where[0]))
+    return 0; /* refused by the local checks */
   if (r->flags & PvmTaskHost) {
-    const struct pvmd_host *h = pvmd_host_by_name(hs, r->where);
-    struct pvmd_reply_to rt;
-    if (!h || h->self || (r->flags & PvmHostCompl))
-      return 0;
-    rt = pvmd_peer_reply_to_of(c, req_id);
-    pvmd_peer_forward(ps, &rt, pvmw_tid_host(h->tid), m, NULL, 0, 0);
+    named = pvmd_host_by_name(hs, r->where);
+    if (!named)
+      return 0; /* PvmNoHost from the local checks */
+    if (!(r->flags & PvmHostCompl)) {
+      struct pvmd_reply_to rt;
+      if (named->self)
+        return 0;
+      rt = pvmd_peer_reply_to_of(c, req_id);
+      pvmd_peer_forward(ps, &rt, pvmw_tid_host(named->tid), m, NULL, 0, 0);
+      return 1;
+    }
+  }
+  count = calloc((size_t)n, sizeof *count);
+  elig = calloc((size_t)n, sizeof *elig);
+  if (!count || !elig) {
+    free(count);
+    free(elig);
+    return 0;
+  }
+  for (int i = 0; i < n; i++)
+    if (spawn_eligible(&hs->v[i], named, r))
+      elig[ne++] = i;
+  if (ne == 0) {
+    struct pvmd_reply_to rt = pvmd_peer_reply_to_of(c, req_id);
+    pvmd_debug("spawn from %s: no host matches \"%s\" (flags %d)", c->who,
+               r->where ? r->where : "", r->flags);
+    spawn_reply_all(ps, &rt, r->ntask, PvmNoHost);
+    free(count);
+    free(elig);
     return 1;
   }
-  if (r->flags & (PvmTaskArch | PvmHostCompl))
-    return 0;
   g = calloc(1, sizeof *g);
-  count = calloc((size_t)n, sizeof *count);
   if (g)
     g->tids = calloc((size_t)r->ntask, sizeof *g->tids);
-  if (!g || !count || !g->tids) {
+  if (!g || !g->tids) {
     if (g)
       free(g->tids);
     free(g);
     free(count);
+    free(elig);
     return 0;
   }
   for (int i = 0; i < r->ntask; i++)
-    count[(ps->rr++) % (unsigned)n]++;
+    count[elig[(ps->rr++) % (unsigned)ne]]++;
   g->rt = pvmd_peer_reply_to_of(c, req_id);
   g->is_spawn = 1;
   g->ntids = (size_t)r->ntask;
@@ -348,7 +412,7 @@ static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
     if (count[i] == 0)
       continue;
     sr.ntask = count[i];
-    sr.flags |= PvmTaskHost;
+    sr.flags = (r->flags & ~(PvmTaskArch | PvmHostCompl)) | PvmTaskHost;
     sr.where = hs->v[i].name;
     sub.spawn = &sr;
     if (hs->v[i].self) {
@@ -366,6 +430,7 @@ static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
     slot += count[i];
   }
   free(count);
+  free(elig);
   return 1;
 }
 

@@ -5,6 +5,7 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <pvm3.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include "conn.h"
 #include "host.h"
+#include "hostopts.h"
 #include "listen.h"
 #include "log.h"
 #include "pki.h"
@@ -119,17 +121,29 @@ void pvmd_peer_lost_host(struct pvmd_link *l) {
 
 static void on_add_closed(uv_handle_t *h) {
   struct pvmd_add *a = h->data;
-  free(a);
+  if (--a->handles == 0 && a->done)
+    free(a);
 }
 
+static void close_add_handle(struct pvmd_add *a, uv_handle_t *h) {
+  a->handles++;
+  uv_close(h, on_add_closed);
+}
+
+/* Unlinks a; it is freed once its handles have closed. */
 static void free_add(struct pvmd_add *a) {
   pvmd_list_remove(&a->node);
+  a->done = 1;
   if (a->proc_open) {
     a->proc_open = 0;
-    uv_close((uv_handle_t *)&a->proc, on_add_closed);
-  } else {
-    free(a);
+    close_add_handle(a, (uv_handle_t *)&a->proc);
   }
+  if (a->out_open) {
+    a->out_open = 0;
+    close_add_handle(a, (uv_handle_t *)&a->out);
+  }
+  if (a->handles == 0)
+    free(a);
 }
 
 static void hostsreq_part(struct pvmd_peers *ps, struct pvmd_hostsreq *r, int slot,
@@ -155,49 +169,130 @@ void pvmd_peer_add_done(struct pvmd_add *a, int result) {
   if (result < 0)
     pvmd_log("adding host %s failed (%d)", a->name, result);
   a->req = NULL;
-  if (a->proc_open && result < 0)
+  if (a->proc_open && result < 0 && !a->rsh_exited)
     uv_process_kill(&a->proc, SIGTERM);
   free_add(a);
   if (r)
     hostsreq_part(ps, r, slot, result);
 }
 
+static const char *rsh_name(void) {
+  const char *rsh = getenv("PVM_RSH");
+  return rsh && *rsh ? rsh : "ssh";
+}
+
+/* The remote shell failed and all it printed is in the log: the add fails. */
+static void rsh_failed(struct pvmd_add *a) {
+  pvmd_log("adding host %s: %s exited with status %d%s", a->name, rsh_name(),
+           a->rsh_status, a->rsh_signal ? " (signal)" : "");
+  pvmd_peer_add_done(a, PvmCantStart);
+}
+
 /* The remote shell ends once the new daemon has put itself in the
- * background; a failure there fails the add at once. */
+ * background; a failure there fails the add as soon as what it printed
+ * (the reason, usually) has been logged. */
 static void on_rsh_exit(uv_process_t *p, int64_t status, int sig) {
   struct pvmd_add *a = p->data;
-  if (status != 0 || sig != 0) {
-    pvmd_log("adding host %s: %s exited with status %d%s", a->name,
-             getenv("PVM_RSH") ? getenv("PVM_RSH") : "ssh", (int)status,
-             sig ? " (signal)" : "");
-    pvmd_peer_add_done(a, PvmCantStart);
+  a->rsh_exited = 1;
+  a->rsh_status = (int)status;
+  a->rsh_signal = sig;
+  if ((status != 0 || sig != 0) && !a->out_open)
+    rsh_failed(a);
+}
+
+/* Logs the complete lines in a->obuf (all of it when flush). */
+static void log_rsh_output(struct pvmd_add *a, int flush) {
+  char *p = a->obuf, *end = a->obuf + a->olen, *nl;
+  while (p < end && ((nl = memchr(p, '\n', (size_t)(end - p))) || flush)) {
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (n > 0 && p[n - 1] == '\r')
+      n--;
+    if (n > 0)
+      pvmd_log("adding host %s: %s said: %.*s", a->name, rsh_name(), (int)n, p);
+    p = nl ? nl + 1 : end;
   }
+  a->olen = (size_t)(end - p);
+  memmove(a->obuf, p, a->olen);
 }
 
-/* Appends "NAME='value' " to cmd when value is set; -1 if the value holds
- * a quote or does not fit. */
-static int append_env(char *cmd, size_t len, const char *name,
-                      const char *value) {
-  size_t have = strlen(cmd);
-  int n;
-  if (!value || !*value)
-    return 0;
-  if (strchr(value, '\''))
-    return -1;
-  n = snprintf(cmd + have, len - have, "%s='%s' ", name, value);
-  return n < 0 || (size_t)n >= len - have ? -1 : 0;
+static void on_out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  struct pvmd_add *a = h->data;
+  (void)suggested;
+  b->base = a->obuf + a->olen;
+  b->len = sizeof a->obuf - a->olen;
 }
 
-/* Starts one host: certificate, then $PVM_RSH host 'pvmd -s ...'. */
-static int start_add(struct pvmd_peers *ps, const char *name,
-                     struct pvmd_hostsreq *r, int slot) {
-  struct pvmd *d = ps->d;
-  char prefix[PATH_MAX + 300], pem[PATH_MAX + 310], err[512],
-      exe[PATH_MAX] = "pvmd", cmd[2 * PATH_MAX + 600];
-  const char *rsh = getenv("PVM_RSH");
-  char *args[4];
+static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  struct pvmd_add *a = s->data;
+  (void)b;
+  if (n > 0) {
+    a->olen += (size_t)n;
+    log_rsh_output(a, a->olen == sizeof a->obuf);
+    return;
+  }
+  if (n == 0)
+    return;
+  log_rsh_output(a, 1); /* EOF or an error: the shell is done talking */
+  a->out_open = 0;
+  close_add_handle(a, (uv_handle_t *)&a->out);
+  if (a->rsh_exited && (a->rsh_status != 0 || a->rsh_signal != 0))
+    rsh_failed(a);
+}
+
+/* Runs argv with its stderr into a pipe read into the log (where a remote
+ * shell says why it could not start the daemon). */
+static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   uv_process_options_t o;
   uv_stdio_container_t stdio[3];
+  int fds[2], rc;
+
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    pvmd_log("adding host %s: pipe: %s", a->name, strerror(errno));
+    return -1;
+  }
+  memset(&o, 0, sizeof o);
+  stdio[0].flags = UV_IGNORE;
+  stdio[1].flags = UV_INHERIT_FD;
+  stdio[1].data.fd = 1;
+  stdio[2].flags = UV_INHERIT_FD;
+  stdio[2].data.fd = fds[1];
+  o.file = argv[0];
+  o.args = argv;
+  o.exit_cb = on_rsh_exit;
+  o.stdio = stdio;
+  o.stdio_count = 3;
+  a->proc.data = a;
+  rc = uv_spawn(&d->loop, &a->proc, &o);
+  close(fds[1]);
+  a->proc_open = 1; /* closed even when the spawn failed */
+  if (rc != 0) {
+    pvmd_log("adding host %s: cannot run %s: %s", a->name, argv[0],
+             uv_strerror(rc));
+    close(fds[0]);
+    return -1;
+  }
+  uv_pipe_init(&d->loop, &a->out, 0);
+  a->out.data = a;
+  a->out_open = 1;
+  if (uv_pipe_open(&a->out, fds[0]) != 0 ||
+      uv_read_start((uv_stream_t *)&a->out, on_out_alloc, on_out_read) != 0) {
+    pvmd_log("adding host %s: cannot read what %s prints", a->name, argv[0]);
+    a->out_open = 0; /* closes fds[0] too (or was never given it) */
+    close_add_handle(a, (uv_handle_t *)&a->out);
+  }
+  return 0;
+}
+
+/* Starts one host with options o: certificate, then $PVM_RSH [-l lo]
+ * host 'pvmd -s ...', or (so=ms) the command logged for the user to type. */
+static int start_add(struct pvmd_peers *ps, const char *name,
+                     const struct pvmd_hostopts *o, struct pvmd_hostsreq *r,
+                     int slot) {
+  struct pvmd *d = ps->d;
+  char prefix[PATH_MAX + 300], pem[PATH_MAX + 310], err[512],
+      exe[PATH_MAX] = "pvmd", master[80],
+      cmd[4 * PVMD_HF_VALUE_MAX + 2 * PATH_MAX];
+  char *argv[6];
   struct pvmd_add *a;
   struct stat st;
   ssize_t n;
@@ -215,6 +310,10 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   }
   if (!pvmw_pki_name_ok(name) || strlen(name) >= PVMD_HOSTNAME_MAX)
     return PvmBadParam;
+  if (o->so == PVMD_SO_PW) { /* the parser refuses it; never prompt */
+    pvmd_log("adding host %s: so=pw is not supported; use an ssh key", name);
+    return PvmBadParam;
+  }
   if (pvmd_peer_listen(ps) != 0)
     return PvmSysErr;
   snprintf(prefix, sizeof prefix, "%s/%s", ps->certdir, name);
@@ -230,15 +329,17 @@ static int start_add(struct pvmd_peers *ps, const char *name,
     exe[n] = '\0';
   /* ssh passes no environment: what the new daemon must share with this
    * one goes on its command line (values are single-quoted). */
-  cmd[0] = '\0';
-  if (append_env(cmd, sizeof cmd, "PVM_VMID", d->vmid) != 0 ||
-      append_env(cmd, sizeof cmd, "PVM_CERTDIR", getenv("PVM_CERTDIR")) != 0)
+  snprintf(master, sizeof master, "%s:%d", ps->addr, ps->port);
+  if (pvmd_hostopts_command(o, name, d->vmid, getenv("PVM_CERTDIR"), exe,
+                            master, pvmd_log_debug_mask() != 0, cmd, sizeof cmd,
+                            err, sizeof err) != 0) {
+    pvmd_log("adding host %s: %s", name, err);
     return PvmBadParam;
-  snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s -s %s:%d -n %s%s",
-           exe, ps->addr, ps->port, name, pvmd_log_debug_mask() ? " -d" : "");
+  }
   a = calloc(1, sizeof *a);
   if (!a)
     return PvmNoMem;
+  pvmd_list_init(&a->node);
   a->ps = ps;
   a->host_no = pvmd_peer_free_host_no(ps);
   if (a->host_no < 0) {
@@ -246,34 +347,35 @@ static int start_add(struct pvmd_peers *ps, const char *name,
     return PvmOutOfRes;
   }
   snprintf(a->name, sizeof a->name, "%s", name);
+  snprintf(a->vmid, sizeof a->vmid, "%s", o->id ? o->id : d->vmid);
+  a->speed = o->sp ? o->sp : PVMD_SPEED;
   a->deadline = pvmd_now(d) + ADD_TIMEOUT_MS;
   a->req = r;
   a->slot = slot;
-  args[0] = (char *)(rsh && *rsh ? rsh : "ssh");
-  args[1] = a->name;
-  args[2] = cmd;
-  args[3] = NULL;
-  memset(&o, 0, sizeof o);
-  stdio[0].flags = UV_IGNORE;
-  stdio[1].flags = UV_INHERIT_FD;
-  stdio[1].data.fd = 1;
-  stdio[2].flags = UV_INHERIT_FD;
-  stdio[2].data.fd = 2;
-  o.file = args[0];
-  o.args = args;
-  o.exit_cb = on_rsh_exit;
-  o.stdio = stdio;
-  o.stdio_count = 3;
-  a->proc.data = a;
-  if (uv_spawn(&d->loop, &a->proc, &o) != 0) {
-    pvmd_log("adding host %s: cannot run %s", name, args[0]);
-    uv_close((uv_handle_t *)&a->proc, NULL);
-    free(a);
+  if (o->so == PVMD_SO_MS) {
+    /* pvmd3(1PVM), MANUAL STARTUP. The daemon typed there connects back
+     * by itself: there is no response to type here. */
+    pvmd_list_add_tail(&ps->adds, &a->node);
+    pvmd_log("*** Manual startup ***");
+    if (o->lo)
+      pvmd_log("Login to \"%s\" as \"%s\" and type:", o->ip ? o->ip : name,
+               o->lo);
+    else
+      pvmd_log("Login to \"%s\" and type:", o->ip ? o->ip : name);
+    pvmd_log("%s", cmd);
+    pvmd_log("(host %s: waiting up to %d s for that daemon to join)", name,
+             ADD_TIMEOUT_MS / 1000);
+    return 0;
+  }
+  pvmd_hostopts_rsh_argv(o, a->name, rsh_name(), cmd, argv);
+  if (run_rsh(d, a, argv) != 0) {
+    free_add(a);
     return PvmCantStart;
   }
-  a->proc_open = 1;
   pvmd_list_add_tail(&ps->adds, &a->node);
-  pvmd_log("adding host %s: %s %s '%s'", name, args[0], name, cmd);
+  pvmd_log("adding host %s: %s %s%s%s%s '%s'", name, argv[0],
+           o->lo ? "-l " : "", o->lo ? o->lo : "", o->lo ? " " : "",
+           o->ip ? o->ip : name, cmd);
   return 0;
 }
 
@@ -313,7 +415,19 @@ void pvmd_peer_add_hosts(struct pvmd_conn *c, uint32_t req_id,
   r->n = hr->n_hosts;
   r->left = (int)hr->n_hosts + 1; /* +1 until every add has started */
   for (size_t i = 0; i < hr->n_hosts; i++) {
-    int rc = start_add(ps, hr->hosts[i], r, (int)i);
+    /* "name [option=value ...]": the options of its host file line (or
+     * the last '*' line), then its own. */
+    struct pvmd_hostopts o;
+    char name[PVMD_HOSTNAME_MAX], err[768];
+    int rc;
+    if (pvmd_hostfile_resolve(d->hostfile, hr->hosts[i], name, sizeof name, &o,
+                              err, sizeof err) != 0) {
+      pvmd_log("cannot add host \"%.100s\": %s", hr->hosts[i], err);
+      rc = PvmBadParam;
+    } else {
+      rc = start_add(ps, name, &o, r, (int)i);
+      pvmd_hostopts_free(&o);
+    }
     if (rc != 0)
       hostsreq_part(ps, r, (int)i, rc);
   }
@@ -382,30 +496,22 @@ void pvmd_peer_del_hosts(struct pvmd_conn *c, uint32_t req_id,
   free(res);
 }
 
-/* Names from a host file: each host line not marked '&' is added. */
-void pvmd_peer_hostfile(struct pvmd *d, const char *path) {
-  char line[1024];
+/* The host file's lines, each with its options; the master's own line and
+ * the '&' lines are not started. */
+void pvmd_peer_hostfile(struct pvmd *d) {
+  const struct pvmd_hostfile *hf = d->hostfile;
   struct pvmd_peers *ps;
-  FILE *fp = fopen(path, "re");
-  if (!fp)
-    return;
-  while (fgets(line, sizeof line, fp)) {
-    char *p = line + strspn(line, " \t");
-    size_t n;
+  for (size_t i = 0; hf && i < hf->n; i++) {
+    const struct pvmd_hostent *e = &hf->v[i];
     int rc;
-    if (*p == '#' || *p == '*' || *p == '&' || *p == '\n' || *p == '\0')
-      continue;
-    n = strcspn(p, " \t\r\n");
-    p[n] = '\0';
-    if (n == 0 || pvmd_host_by_name(&d->hosts, p))
+    if (e->deferred || pvmd_host_by_name(&d->hosts, e->name))
       continue;
     ps = pvmd_peer_state(d);
     if (!ps)
       break;
-    rc = start_add(ps, p, NULL, 0);
+    rc = start_add(ps, e->name, &e->opts, NULL, 0);
     if (rc != 0)
-      pvmd_log("host file %s: cannot add %s (%d)", path, p, rc);
+      pvmd_log("host file %s line %d: cannot add %s (%d)", hf->path, e->line,
+               e->name, rc);
   }
-  fclose(fp);
 }
-

@@ -15,6 +15,7 @@
 #include "list.h"
 #include "peer.h"
 #include "pvm.pb-c.h"
+#include "rundir.h"
 #include "tls.h"
 
 struct pvmd;
@@ -78,12 +79,16 @@ struct pvmd_fwd {
   int to_host;
 };
 
-/* A host being added: started through $PVM_RSH, waiting for its hello. */
+/* A host being added: started through $PVM_RSH (or by hand, so=ms),
+ * waiting for its hello. What the remote shell says on stderr goes to the
+ * log. */
 struct pvmd_hostsreq;
 struct pvmd_add {
   struct pvmd_list node;
   struct pvmd_peers *ps;
   char name[PVMD_HOSTNAME_MAX];
+  char vmid[PVMW_VMID_MAX + 1]; /* the VM id its hello must carry (id=) */
+  int speed;                    /* sp= */
   int host_no; /* reserved when the add starts, so numbers follow the
                   order in which hosts were named */
   uint64_t deadline;
@@ -91,6 +96,13 @@ struct pvmd_add {
   int slot;
   uv_process_t proc;
   int proc_open;
+  uv_pipe_t out; /* the remote shell's stderr, read into the log */
+  int out_open;
+  char obuf[512];
+  size_t olen;
+  int rsh_exited, rsh_status, rsh_signal;
+  int handles; /* closes pending; freed at 0 once done */
+  int done;
 };
 
 struct pvmd_hostsreq {

@@ -74,6 +74,15 @@ struct pvmd {
   struct pvmd_list conns; /* struct pvmd_conn.node */
   struct pvmd_list notifies; /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;  /* peer.c: links to other daemons, or NULL */
+  struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
+                                     or NULL */
+  /* This host's options from the host file (its own line on the master,
+   * -e/-w/-b from the master on the others), expanded; NULL when unset. */
+  char *ep;        /* ep=: where spawned programs are looked for */
+  char *wd;        /* wd=: working directory of spawned tasks */
+  char *bx;        /* bx=: debugger (kept for PvmTaskDebug) */
+  char *listen_ip; /* ip= of the master's own line: the address other
+                      daemons reach it at */
 
   int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;

@@ -186,6 +186,11 @@ static int try_list(const char *list, int expand, const char *file, char *out,
 }
 
 int pvmd_spawn_find(const char *file, char *out, size_t outlen) {
+  return pvmd_spawn_find_in(file, NULL, out, outlen);
+}
+
+int pvmd_spawn_find_in(const char *file, const char *ep, char *out,
+                       size_t outlen) {
   const char *home = getenv("HOME");
   const char *root = getenv("PVM_ROOT");
   char dir[PATH_MAX];
@@ -201,6 +206,12 @@ int pvmd_spawn_find(const char *file, char *out, size_t outlen) {
       n = snprintf(out, outlen, "%s/%s", cwd, file);
     }
     return n > 0 && (size_t)n < outlen && is_exec_file(out) ? 0 : PvmNoFile;
+  }
+  if (ep) { /* ep= of this host: instead of $PVM_PATH and PVM's defaults */
+    if (try_list(ep, 1, file, out, outlen) == 0 ||
+        try_list(getenv("PATH"), 0, file, out, outlen) == 0)
+      return 0;
+    return PvmNoFile;
   }
   if (try_list(getenv("PVM_PATH"), 1, file, out, outlen) == 0)
     return 0;
@@ -245,10 +256,14 @@ char **pvmd_spawn_env(char *const *base, char *const *over, size_t nover) {
   return env;
 }
 
-/* The working directory for the children: the request's, else the daemon's
- * $PVM_WD, else $HOME. */
-static const char *spawn_wd(const Pvmng__SpawnRequest *r) {
-  const char *wd = r->wd;
+/* The working directory for the children: this host's wd= (the host file
+ * decides for its host), else the request's (the caller's $PVM_WD), else
+ * the daemon's $PVM_WD, else $HOME. */
+static const char *spawn_wd(const struct pvmd *d,
+                            const Pvmng__SpawnRequest *r) {
+  const char *wd = d->wd;
+  if (!wd || !wd[0])
+    wd = r->wd;
   if (!wd || !wd[0])
     wd = getenv("PVM_WD");
   if (!wd || !wd[0])
@@ -404,16 +419,16 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     reply_all(c, req_id, r->ntask, rc);
     return;
   }
-  if ((rc = pvmd_spawn_find(r->file, path, sizeof path)) != 0) {
+  if ((rc = pvmd_spawn_find_in(r->file, d->ep, path, sizeof path)) != 0) {
     pvmd_log("spawn from %s: no executable \"%s\" found", c->who, r->file);
     reply_all(c, req_id, r->ntask, rc);
     return;
   }
   if (r->flags & PvmTaskDebug)
     pvmd_debug("spawn from %s: PvmTaskDebug is not supported yet; starting "
-               "%s without a debugger",
-               c->who, r->file);
-  wd = spawn_wd(r);
+               "%s without a debugger (bx=%s)",
+               c->who, r->file, d->bx ? d->bx : "none");
+  wd = spawn_wd(d, r);
   if (wd_problem(wd, err, sizeof err)) {
     pvmd_log("spawn from %s: working directory %s: %s", c->who, wd, err);
     reply_all(c, req_id, r->ntask, PvmSysErr);

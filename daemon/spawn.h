@@ -36,6 +36,11 @@ int pvmd_spawn_where(const struct pvmd_hosts *hosts,
  * as $HOME), then $HOME/pvm3/bin/LINUX64, $PVM_ROOT/bin/LINUX64 and each
  * directory of $PATH. Returns 0 with the path in out, or PvmNoFile. */
 int pvmd_spawn_find(const char *file, char *out, size_t outlen);
+/* The same with ep (this host's ep=, or NULL): when set, its directories
+ * (expanded as those of $PVM_PATH) are searched instead of $PVM_PATH and
+ * the two PVM directories, then $PATH. */
+int pvmd_spawn_find_in(const char *file, const char *ep, char *out,
+                       size_t outlen);
 /* The child's environment: base (NULL-terminated) with each NAME=value of
  * over[0..nover) replacing the entry of the same name or appended, in that
  * order. Returns a malloc'd NULL-terminated array of pointers into base and

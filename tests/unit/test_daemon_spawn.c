@@ -1,6 +1,6 @@
 /* Unit tests for daemon/spawn.c's pure parts: request validation, host
  * selection, the executable lookup ($PVM_PATH with $PVM_ARCH and ~, PVM's
- * default directories, $PATH) and the child's environment. */
+ * default directories, $PATH; a host's ep=) and the child's environment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +116,30 @@ static void test_find(void **state) {
   assert_string_equal(out, pp);
 }
 
+/* A host's ep= replaces $PVM_PATH and PVM's two directories; $PATH stays
+ * the last resort. */
+static void test_find_ep(void **state) {
+  char out[PATH_MAX], want[PATH_MAX * 2], ep[PATH_MAX * 2];
+  (void)state;
+  setenv("PVM_PATH", "pvm3/bin/LINUX64", 1);
+  snprintf(ep, sizeof ep, "/nonexistent:%s/ep/$PVM_ARCH", dir);
+  assert_int_equal(pvmd_spawn_find_in("prog_a", ep, out, sizeof out), 0);
+  snprintf(want, sizeof want, "%s/ep/LINUX64/prog_a", dir);
+  assert_string_equal(out, want);
+  /* not in ep=: $PATH, never $PVM_PATH or $HOME/pvm3/bin */
+  assert_int_equal(pvmd_spawn_find_in("prog_c", ep, out, sizeof out), 0);
+  snprintf(want, sizeof want, "%s/path/prog_c", dir);
+  assert_string_equal(out, want);
+  make_file("home/pvm3/bin/LINUX64/prog_home", 0755);
+  assert_int_equal(pvmd_spawn_find_in("prog_home", ep, out, sizeof out),
+                   PvmNoFile);
+  assert_int_equal(pvmd_spawn_find_in("prog_home", NULL, out, sizeof out), 0);
+  /* elements relative to $HOME, as in $PVM_PATH */
+  assert_int_equal(
+      pvmd_spawn_find_in("prog_home", "pvm3/bin/LINUX64", out, sizeof out), 0);
+  unsetenv("PVM_PATH");
+}
+
 static void test_check(void **state) {
   struct pvmd_limits lim;
   Pvmng__SpawnRequest r = PVMNG__SPAWN_REQUEST__INIT;
@@ -219,9 +243,8 @@ static void test_env(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_find),
-      cmocka_unit_test(test_check),
-      cmocka_unit_test(test_where),
+      cmocka_unit_test(test_find),  cmocka_unit_test(test_find_ep),
+      cmocka_unit_test(test_check), cmocka_unit_test(test_where),
       cmocka_unit_test(test_env),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -402,20 +402,23 @@ int main(int argc, char **argv) {
     return 1;
   if (o.hostfile && load_hostfile(&d, o.hostfile) != 0)
     return 1;
+  /* Group barrier segments an earlier daemon of this VM left (its tasks
+   * killed inside a barrier, or the daemon itself killed); the lock is
+   * held, so no task of this VM runs. */
+  if ((rc = pvmw_shm_sweep(d.sock_path)) > 0)
+    pvmd_log("removed %d shared-memory segment%s left by an earlier run", rc,
+             rc == 1 ? "" : "s");
+  /* In the foreground the lock file names this process before the socket
+   * listens: whoever connects first finds the right pid there. */
+  if (o.foreground)
+    write_pid(lock_fd);
   d.listen_fd = bind_socket(d.sock_path);
   if (d.listen_fd < 0) {
     pvmd_log("cannot start: socket %s unavailable", d.sock_path);
     return 1;
   }
-  /* Group barrier segments an earlier daemon of this VM left (its tasks
-   * killed inside a barrier, or the daemon itself killed). */
-  if ((rc = pvmw_shm_sweep(d.sock_path)) > 0)
-    pvmd_log("removed %d shared-memory segment%s left by an earlier run", rc,
-             rc == 1 ? "" : "s");
   if (!o.foreground)
     daemonize(lock_fd);
-  else
-    write_pid(lock_fd);
 
   rc = run(&d, &o);
 

@@ -1,5 +1,5 @@
-/* The host table across daemons: the master adds a host by issuing its
- * certificate (shared home) and starting `$PVM_RSH host pvmd -s ...`, gives
+/* The host table across daemons: the master adds a host by starting
+ * `$PVM_RSH host pvmd -s ...` with a join credential on its stdin, gives
  * it a host number when its hello is accepted, and sends the table to every
  * daemon after each change; pvm_delhosts tells a host to halt. */
 #include "peer.h"
@@ -188,20 +188,20 @@ static int append_env(char *cmd, size_t len, const char *name,
   return n < 0 || (size_t)n >= len - have ? -1 : 0;
 }
 
-/* Starts one host: certificate, then $PVM_RSH host 'pvmd -s ...'. */
+/* Starts one host: $PVM_RSH host 'pvmd -s ...', its join credential on
+ * stdin (the new daemon takes its certificate from a shared directory, or
+ * asks for one with the credential). */
 static int start_add(struct pvmd_peers *ps, const char *name,
                      struct pvmd_hostsreq *r, int slot) {
   struct pvmd *d = ps->d;
-  char prefix[PATH_MAX + 300], pem[PATH_MAX + 310], err[512],
-      exe[PATH_MAX] = "pvmd", cmd[2 * PATH_MAX + 600];
+  char exe[PATH_MAX] = "pvmd", cmd[2 * PATH_MAX + 600];
   const char *rsh = getenv("PVM_RSH");
   char *args[4];
   uv_process_options_t o;
   uv_stdio_container_t stdio[3];
   struct pvmd_add *a;
-  struct stat st;
   ssize_t n;
-  long now = (long)time(NULL);
+  int cred_fd, rc;
 
   if (pvmd_host_by_name(&d->hosts, name))
     return PvmDupHost;
@@ -217,14 +217,6 @@ static int start_add(struct pvmd_peers *ps, const char *name,
     return PvmBadParam;
   if (pvmd_peer_listen(ps) != 0)
     return PvmSysErr;
-  snprintf(prefix, sizeof prefix, "%s/%s", ps->certdir, name);
-  snprintf(pem, sizeof pem, "%s.pem", prefix);
-  if (stat(pem, &st) != 0 &&
-      pvmw_pki_make_cert(ps->certdir, prefix, name, now - 300,
-                         now + CERT_DAYS * 86400L, err, sizeof err) != 0) {
-    pvmd_log("adding host %s: cannot issue its certificate: %s", name, err);
-    return PvmSysErr;
-  }
   n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0)
     exe[n] = '\0';
@@ -254,7 +246,11 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   args[2] = cmd;
   args[3] = NULL;
   memset(&o, 0, sizeof o);
-  stdio[0].flags = UV_IGNORE;
+  /* Its stdin carries the join credential (see peer_join.c). */
+  if ((cred_fd = pvmd_join_stdin(ps, a->name, &stdio[0])) < 0) {
+    free(a);
+    return PvmSysErr;
+  }
   stdio[1].flags = UV_INHERIT_FD;
   stdio[1].data.fd = 1;
   stdio[2].flags = UV_INHERIT_FD;
@@ -265,7 +261,9 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   o.stdio = stdio;
   o.stdio_count = 3;
   a->proc.data = a;
-  if (uv_spawn(&d->loop, &a->proc, &o) != 0) {
+  rc = uv_spawn(&d->loop, &a->proc, &o);
+  close(cred_fd);
+  if (rc != 0) {
     pvmd_log("adding host %s: cannot run %s", name, args[0]);
     uv_close((uv_handle_t *)&a->proc, NULL);
     free(a);

@@ -33,6 +33,7 @@ struct pvmd_limits {
   unsigned spin_us;            /* polling window after input, 0 = none */
   unsigned heartbeat_ms;       /* heartbeat interval on daemon links */
   unsigned dead_ms;            /* silence after which a host is dead */
+  unsigned join_ttl_s;         /* lifetime of a join credential */
 };
 
 /* Counters since start (cur: current values). */

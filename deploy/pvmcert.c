@@ -336,7 +336,9 @@ static int switch_ca(const char *new_dir, long days, int have_key) {
   gmtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   snprintf(old, sizeof old, "%s/old-%s", dir, stamp);
-  if (mkdir(old, 0700) != 0) {
+  for (int k = 2; mkdir(old, 0700) != 0 && errno == EEXIST && k < 100; k++)
+    snprintf(old, sizeof old, "%s/old-%s-%d", dir, stamp, k);
+  if (access(old, F_OK) != 0) {
     die("cannot create %s: %s", old, strerror(errno));
     goto out;
   }

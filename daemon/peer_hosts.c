@@ -154,6 +154,7 @@ void pvmd_peer_add_done(struct pvmd_add *a, int result) {
   int slot = a->slot;
   if (result < 0)
     pvmd_log("adding host %s failed (%d)", a->name, result);
+  pvmd_join_spend(ps, a->name);
   a->req = NULL;
   if (a->proc_open && result < 0)
     uv_process_kill(&a->proc, SIGTERM);

@@ -179,6 +179,9 @@ void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m);
 void pvmd_join_on_reply(struct pvmd_link *l, Pvmng__Control *m);
 /* Slave: sends the JoinRequest once the join connection is up. */
 void pvmd_join_send_request(struct pvmd_link *l);
+/* Master: an add of host name ended (joined or failed): its credentials
+ * are spent, whether or not they were presented. */
+void pvmd_join_spend(struct pvmd_peers *ps, const char *name);
 /* Drops credentials long expired; frees everything at the end. */
 void pvmd_join_sweep(struct pvmd_peers *ps);
 void pvmd_join_free(struct pvmd_peers *ps);

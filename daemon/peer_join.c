@@ -86,6 +86,15 @@ int pvmd_join_stdin(struct pvmd_peers *ps, const char *name,
   return fds[0];
 }
 
+void pvmd_join_spend(struct pvmd_peers *ps, const char *name) {
+  struct pvmd_list *pos, *tmp;
+  pvmd_list_each_safe(pos, tmp, &ps->creds) {
+    struct pvmd_cred *cr = pvmd_container_of(pos, struct pvmd_cred, node);
+    if (strcasecmp(cr->c.host, name) == 0)
+      cr->used = 1;
+  }
+}
+
 void pvmd_join_sweep(struct pvmd_peers *ps) {
   struct pvmd_list *pos, *tmp;
   long now = (long)time(NULL);
@@ -340,6 +349,8 @@ void pvmd_join_on_reply(struct pvmd_link *l, Pvmng__Control *m) {
   ps->master = NULL;
   l->join_done = 1;
   pvmd_link_close(l);
+  pvmw_tls_ctx_free(ps->join_ctx); /* the closing link holds its own ref */
+  ps->join_ctx = NULL;
   OPENSSL_cleanse(ps->cred->secret, sizeof ps->cred->secret);
   if (pvmd_peer_connect_master(ps, 0) != 0)
     pvmd_halt(d, 0, "cannot join the master");

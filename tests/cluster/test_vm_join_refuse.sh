@@ -2,8 +2,8 @@
 # cluster.vm_join_refuse: the master refuses, and logs with its reason, a
 # join with a wrong credential, with a credential already used (replayed),
 # with an expired credential, and with a credential made for another host
-# name; a join connection that sends garbage or an oversized frame is
-# closed. The virtual machine keeps working through all of it, and the host
+# name; a join connection that sends garbage, an oversized frame or anything
+# but a join request is closed. The virtual machine keeps working through all of it, and the host
 # joins afterwards with a fresh credential. Hosts share no home.
 # A wrapper around nsrsh keeps a copy of each credential the master sends
 # (and, while $CLUSTER_TMP/hold exists, starts nothing), so that the test
@@ -124,6 +124,17 @@ done
 grep "refusing link.*(join).*bad frame" "$log" | tail -1
 echo "ok: an oversized frame on a join connection is refused"
 
+# 6. Nothing but the join exchange on a join connection: a PeerHello, or a
+#    message frame, ends it.
+m=$(vm_home h1)/.pvm
+for what in hello message; do
+  out=$(cluster_exec h3 "$BIN/cl_join" "$port" "$m/ca.pem" "$(cluster_name h1)" $what) ||
+    vm_fail "join connection after a $what: $out"
+  echo "$what: $out"
+done
+expect_refusal "a PeerHello on a join connection" "only a join request is accepted here"
+expect_refusal "a message frame on a join connection" "message frame before the hello"
+
 # The VM is undisturbed, and h3 joins with a fresh credential.
 rm -f "$CLUSTER_TMP/hold"
 cluster_exec h1 "$BIN/pvm" -c "add $h3" || true
@@ -131,5 +142,29 @@ vm_wait_hosts h1 3
 cd "$BIN"
 cluster_exec h1 "$BIN/cl_order" "$h3" || vm_fail "the VM after the refusals"
 echo "ok: after the refusals h3 joins with a fresh credential; jobs run"
+
+# Added again, h3 joins with the certificate it now holds and leaves its
+# new credential unused: once h3 is in, that credential is dead too. (The
+# rogue here has a runtime directory and home of its own, beside h3's
+# daemon.)
+cluster_exec h1 "$BIN/pvm" -c "delete $h3" >/dev/null 2>&1 || true
+vm_wait_hosts h1 2
+for i in $(seq 50); do
+  [ -z "$(ip netns pids "$h3")" ] && break
+  sleep 0.2
+done
+cluster_exec h1 "$BIN/pvm" -c "add $h3" >/dev/null 2>&1 || true
+vm_wait_hosts h1 3
+[ "$(grep -c "host $h3: issued its certificate" "$log")" = 1 ] ||
+  vm_fail "h3 used its credential although it holds a certificate"
+mkdir -m 700 "$CLUSTER_TMP/rogue-tmp" "$CLUSTER_TMP/rogue-home"
+cluster_exec h3 env PVM_TMP="$CLUSTER_TMP/rogue-tmp" HOME="$CLUSTER_TMP/rogue-home" \
+  timeout 20 "$BIN/pvmd" -f -s "$port" -n "$h3" <"$CLUSTER_TMP/cred.$h3" \
+  >"$CLUSTER_TMP/present.out" 2>&1 || true
+n=$(grep -c "join credential for host $h3 already used" "$log")
+[ "$n" = 1 ] || vm_fail "the unused credential of a host that joined was not refused ($n)"
+grep "join credential for host $h3 already used" "$log"
+[ "$(vm_nhosts h2)" = 3 ] || vm_fail "the VM lost a host"
+echo "ok: a credential left unused by a host that joined is refused afterwards"
 vm_halt h1
 echo "PASS"

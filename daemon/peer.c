@@ -293,8 +293,8 @@ static void link_pump(struct pvmd_link *l) {
       snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
                " (join)");
     } else {
-      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
-               " (%s)", pvmw_tls_peer_name(l->tls));
+      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
+               pvmw_tls_peer_name(l->tls));
     }
     if (!l->accepted && l->join) {
       if (!pvmw_tls_is_join(l->tls)) {
@@ -871,7 +871,8 @@ int pvmd_peer_connect_master(struct pvmd_peers *ps, int join) {
   if (join) {
     char err[512];
     if (!ps->join_ctx)
-      ps->join_ctx = pvmw_tls_ctx_new_join(ps->cred->ca_sha256, err, sizeof err);
+      ps->join_ctx =
+          pvmw_tls_ctx_new_join(ps->cred->ca_sha256, err, sizeof err);
     if (!ps->join_ctx) {
       pvmd_log("cannot set up the join connection: %s", err);
       return -1;

@@ -6,17 +6,17 @@
 #define PVMD_PEER_INT_H
 
 #include <limits.h>
-#include <stdint.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "flow.h"
 #include "frame.h"
 #include "host.h"
+#include "join.h"
 #include "list.h"
 #include "peer.h"
 #include "pvm.pb-c.h"
-#include "join.h"
 #include "tls.h"
 
 struct pvmd;
@@ -37,7 +37,7 @@ struct pvmd_link {
   int rd_ready;
   enum link_state state;
   int accepted; /* the master's side */
-  int join;      /* a join connection: nothing but the join exchange */
+  int join;     /* a join connection: nothing but the join exchange */
   int join_done; /* the exchange is over; the other side closes */
   int host_no;  /* once up */
   uint64_t since;

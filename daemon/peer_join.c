@@ -198,8 +198,8 @@ void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m) {
     return;
   }
   if (strcmp(r->vmid, d->vmid) != 0) {
-    join_refuse(l, PvmBadVersion, "join request: VM id \"%.64s\", this VM is "
-                                  "\"%s\"",
+    join_refuse(l, PvmBadVersion,
+                "join request: VM id \"%.64s\", this VM is \"%s\"",
                 r->vmid, d->vmid);
     return;
   }
@@ -239,8 +239,8 @@ void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m) {
   if (res == PVMW_JOIN_OTHER_HOST) {
     fail_add(ps, cr->c.host);
     join_refuse(l, PvmDenied,
-                "join credential was made for host %s, not for %s",
-                cr->c.host, r->host);
+                "join credential was made for host %s, not for %s", cr->c.host,
+                r->host);
     return;
   }
   if (!add_named(ps, cr->c.host)) {
@@ -261,8 +261,8 @@ void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m) {
   if (!capem) {
     free(cert);
     fail_add(ps, cr->c.host);
-    join_refuse(l, PvmSysErr, "cannot read the CA for host %s: %s",
-                cr->c.host, err);
+    join_refuse(l, PvmSysErr, "cannot read the CA for host %s: %s", cr->c.host,
+                err);
     return;
   }
   rep.cert.data = (uint8_t *)cert;
@@ -295,8 +295,8 @@ void pvmd_join_send_request(struct pvmd_link *l) {
 
   pvmw_pki_free_secret(ps->join_key);
   ps->join_key = NULL;
-  if (pvmw_pki_make_csr(self, &ps->join_key, &csr, &csr_len, err,
-                        sizeof err) != 0) {
+  if (pvmw_pki_make_csr(self, &ps->join_key, &csr, &csr_len, err, sizeof err) !=
+      0) {
     pvmd_link_fail(l, "%s", err);
     return;
   }

@@ -116,9 +116,8 @@ static const char *check_against_ca(X509 *x, const char *name) {
                        e == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
                    ? "not issued by this CA"
                    : X509_verify_cert_error_string(e));
-    } else if (name &&
-               X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_WILDCARDS,
-                               NULL) != 1) {
+    } else if (name && X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_WILDCARDS,
+                                       NULL) != 1) {
       snprintf(why, sizeof why, "not a certificate for %s", name);
     }
   }
@@ -237,8 +236,8 @@ static int cmd_show(void) {
 /* Issues name's key and certificate from the CA in ca_dir into
  * out_dir/name.{pem,key}, replacing what is there (new files first, then
  * renamed over the old ones). */
-static int issue_into(const char *ca_dir, const char *out_dir,
-                      const char *name, long days) {
+static int issue_into(const char *ca_dir, const char *out_dir, const char *name,
+                      long days) {
   char tmp[PATHLEN], a[PATHLEN + 8], b[PATHLEN + 8], err[512];
   long now = (long)time(NULL);
   snprintf(tmp, sizeof tmp, "%s/.%s.new-%ld", out_dir, name, (long)getpid());
@@ -417,7 +416,7 @@ static void rm_tmpdir(const char *t) {
 
 static int cmd_rotate(const char *days_s) {
   char t[PATHLEN], p[PATHLEN], cn[PVMW_PKI_NAME_MAX + 1], host[64] = "",
-                                                         err[512];
+                                                          err[512];
   long days = parse_days(days_s), now = (long)time(NULL);
   uint8_t d[32];
   char fp[65];
@@ -493,8 +492,7 @@ out:
   return rc;
 }
 
-static int cmd_import_host(const char *name, const char *pem,
-                           const char *key) {
+static int cmd_import_host(const char *name, const char *pem, const char *key) {
   char a[PATHLEN];
   const char *why;
   X509 *x = read_cert(pem);
@@ -518,8 +516,8 @@ static int cmd_import_host(const char *name, const char *pem,
   if (!ok)
     return die("%s does not match the key in %s", pem, key);
   if (why[0])
-    return die("%s refused: %s (the daemons verify it against %s/ca.pem)",
-               pem, why, dir);
+    return die("%s refused: %s (the daemons verify it against %s/ca.pem)", pem,
+               why, dir);
   path(a, name, ".key");
   if (copy_file(key, a, 0600) != 0)
     return 1;

@@ -44,9 +44,9 @@ static int unhex(const char *s, size_t slen, uint8_t *out, size_t n) {
   return 0;
 }
 
-int pvmw_join_cred_new(pvmw_join_cred *c, const char *host,
-                       const char *master, const uint8_t ca_sha256[32],
-                       long expires, char *err, size_t errlen) {
+int pvmw_join_cred_new(pvmw_join_cred *c, const char *host, const char *master,
+                       const uint8_t ca_sha256[32], long expires, char *err,
+                       size_t errlen) {
   memset(c, 0, sizeof *c);
   if (!pvmw_pki_name_ok(host) || !pvmw_pki_name_ok(master)) {
     set_err(err, errlen, "\"%s\" / \"%s\" are not usable host names",

@@ -37,9 +37,9 @@ enum pvmw_join_check {
 
 /* Fills c with a fresh random secret. Returns 0, or -1 with the reason
  * (bad name, no randomness) in err. */
-int pvmw_join_cred_new(pvmw_join_cred *c, const char *host,
-                       const char *master, const uint8_t ca_sha256[32],
-                       long expires, char *err, size_t errlen);
+int pvmw_join_cred_new(pvmw_join_cred *c, const char *host, const char *master,
+                       const uint8_t ca_sha256[32], long expires, char *err,
+                       size_t errlen);
 
 /* Writes c as one line ending in '\n' into out (at least
  * PVMW_JOIN_LINE_MAX bytes). Returns its length, or -1 if it does not fit. */

@@ -9,19 +9,19 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/buffer.h>
 #include <openssl/crypto.h>
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -337,8 +337,8 @@ static X509 *sign_leaf(X509 *cax, EVP_PKEY *cak, EVP_PKEY *pub,
   return x;
 }
 
-static int check_name_dates(const char *name, long not_before,
-                            long not_after, char *err, size_t errlen) {
+static int check_name_dates(const char *name, long not_before, long not_after,
+                            char *err, size_t errlen) {
   if (!pvmw_pki_name_ok(name)) {
     set_err(err, errlen,
             "\"%s\" is not a usable host name for a certificate (1 to %d of "
@@ -497,21 +497,23 @@ int pvmw_pki_sign_csr(const char *ca_dir, const uint8_t *csr, size_t csr_len,
   }
   pub = X509_REQ_get_pubkey(req);
   if (pub == NULL || X509_REQ_verify(req, pub) != 1) {
-    set_err(err, errlen, "the certificate request's signature is bad (the "
-                         "requester does not hold the key)");
+    set_err(err, errlen,
+            "the certificate request's signature is bad (the "
+            "requester does not hold the key)");
     goto out;
   }
   if (EVP_PKEY_get_security_bits(pub) < 112) {
-    set_err(err, errlen, "the certificate request's key is too weak (%d "
-                         "security bits, 112 required)",
+    set_err(err, errlen,
+            "the certificate request's key is too weak (%d "
+            "security bits, 112 required)",
             EVP_PKEY_get_security_bits(pub));
     goto out;
   }
   req_cn(req, cn, sizeof cn);
   if (strcasecmp(cn, name) != 0) {
     set_err(err, errlen,
-            "the certificate request is for \"%s\", the credential for %s",
-            cn, name);
+            "the certificate request is for \"%s\", the credential for %s", cn,
+            name);
     goto out;
   }
   if (load_ca(ca_dir, &cax, &cak, err, errlen) < 0)
@@ -546,9 +548,8 @@ static int digest(X509 *x, uint8_t out[32]) {
 }
 
 /* Every certificate of a PEM text; NULL with err if there is none. */
-static STACK_OF(X509) * read_pems(const char *pem, size_t len,
-                                  const char *what, char *err,
-                                  size_t errlen) {
+static STACK_OF(X509) * read_pems(const char *pem, size_t len, const char *what,
+                                  char *err, size_t errlen) {
   BIO *b = BIO_new_mem_buf(pem, (int)len);
   STACK_OF(X509) *sk = sk_X509_new_null();
   X509 *x;
@@ -614,7 +615,7 @@ int pvmw_pki_fingerprint(const char *pem_path, uint8_t out[32], char *err,
                          size_t errlen) {
   size_t len = 0;
   char *pem = read_small(pem_path, &len, err, errlen);
-  STACK_OF(X509) *sk;
+  STACK_OF(X509) * sk;
   int rc;
   if (pem == NULL)
     return -1;
@@ -652,8 +653,7 @@ static int verify_leaf(STACK_OF(X509) * cas, X509 *leaf, const char *name,
             X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
     goto out;
   }
-  if (X509_check_host(leaf, name, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) !=
-      1) {
+  if (X509_check_host(leaf, name, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1) {
     set_err(err, errlen, "the certificate is not for %s", name);
     goto out;
   }
@@ -695,8 +695,7 @@ int pvmw_pki_usable(const char *dir, const char *name,
     goto out;
   key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
   BIO_free(b);
-  if (key == NULL ||
-      X509_check_private_key(sk_X509_value(leaf, 0), key) != 1) {
+  if (key == NULL || X509_check_private_key(sk_X509_value(leaf, 0), key) != 1) {
     set_err(err, errlen, "%s does not hold the certificate's key", path);
     goto out;
   }
@@ -739,9 +738,8 @@ static int replace_file(const char *dir, const char *file, const char *ext,
 
 int pvmw_pki_store_joined(const char *dir, const char *name,
                           const uint8_t ca_sha256[32], const char *ca_pem,
-                          size_t ca_len, const char *cert_pem,
-                          size_t cert_len, const char *key_pem, char *err,
-                          size_t errlen) {
+                          size_t ca_len, const char *cert_pem, size_t cert_len,
+                          const char *key_pem, char *err, size_t errlen) {
   char path[PKI_PATH_MAX], why[256];
   STACK_OF(X509) *cas = NULL, *leaf = NULL;
   EVP_PKEY *key = NULL;
@@ -758,16 +756,17 @@ int pvmw_pki_store_joined(const char *dir, const char *name,
                         err, errlen)) == NULL)
     goto out;
   if (digest(sk_X509_value(cas, 0), fp) < 0 || memcmp(fp, ca_sha256, 32)) {
-    set_err(err, errlen, "the CA from the master is not the one the join "
-                         "credential names");
+    set_err(err, errlen,
+            "the CA from the master is not the one the join "
+            "credential names");
     goto out;
   }
   b = BIO_new_mem_buf(key_pem, -1);
   key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-  if (key == NULL ||
-      X509_check_private_key(sk_X509_value(leaf, 0), key) != 1) {
-    set_err(err, errlen, "the certificate from the master is not for this "
-                         "daemon's key");
+  if (key == NULL || X509_check_private_key(sk_X509_value(leaf, 0), key) != 1) {
+    set_err(err, errlen,
+            "the certificate from the master is not for this "
+            "daemon's key");
     goto out;
   }
   if (verify_leaf(cas, sk_X509_value(leaf, 0), name, why, sizeof why) < 0) {

@@ -79,9 +79,8 @@ int pvmw_pki_usable(const char *dir, const char *name,
  * CA key (a master's). 0 or -1 with err. */
 int pvmw_pki_store_joined(const char *dir, const char *name,
                           const uint8_t ca_sha256[32], const char *ca_pem,
-                          size_t ca_len, const char *cert_pem,
-                          size_t cert_len, const char *key_pem, char *err,
-                          size_t errlen);
+                          size_t ca_len, const char *cert_pem, size_t cert_len,
+                          const char *key_pem, char *err, size_t errlen);
 
 /* Whether name is acceptable as a certificate identity. */
 int pvmw_pki_name_ok(const char *name);

@@ -37,8 +37,8 @@ struct pvmw_tls_ctx {
   X509_STORE *store;
   STACK_OF(X509) * cas; /* the CA file's certificates, sent to joiners */
   int server;
-  int join_client;   /* pvmw_tls_ctx_new_join: no certificate, pinned CA */
-  uint8_t pin[32];   /* ... the CA's SHA-256 */
+  int join_client; /* pvmw_tls_ctx_new_join: no certificate, pinned CA */
+  uint8_t pin[32]; /* ... the CA's SHA-256 */
   int refs; /* the owner's reference plus one per live connection */
 };
 
@@ -57,7 +57,7 @@ struct pvmw_tls {
   SSL *ssl;
   int state;
   int server;
-  int join; /* server: the client asked for a join connection */
+  int join;    /* server: the client asked for a join connection */
   uint8_t *in; /* fed ciphertext: [in_start, in_end) not yet read */
   size_t in_cap, in_start, in_end;
   struct out_chunk *out_head, *out_tail;
@@ -538,8 +538,7 @@ static int hello_cb(SSL *ssl, int *al, void *arg) {
   (void)al;
   if (t == NULL ||
       !SSL_client_hello_get0_ext(
-          ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p,
-          &len) ||
+          ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &len) ||
       !alpn_has_join(p, len))
     return SSL_CLIENT_HELLO_SUCCESS;
   t->join = 1;
@@ -781,8 +780,7 @@ int pvmw_tls_is_join(const pvmw_tls *t) {
   if (!t->ctx->join_client)
     return 0;
   SSL_get0_alpn_selected(t->ssl, &p, &n);
-  return n == sizeof PVMW_JOIN_ALPN - 1 &&
-         memcmp(p, PVMW_JOIN_ALPN, n) == 0;
+  return n == sizeof PVMW_JOIN_ALPN - 1 && memcmp(p, PVMW_JOIN_ALPN, n) == 0;
 }
 
 static void ctx_unref(pvmw_tls_ctx *c) {

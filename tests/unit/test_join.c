@@ -96,8 +96,8 @@ static void test_cred_round_trip(void **state) {
   assert_int_equal(pvmw_join_cred_parse(line, &b, err, sizeof err), 0);
   assert_int_equal(pvmw_join_cred_encode(&a, line, 40), -1);
   /* Bad names are refused when making one. */
-  assert_int_equal(pvmw_join_cred_new(&b, "bad name", "node1", a.ca_sha256,
-                                      1, err, sizeof err),
+  assert_int_equal(pvmw_join_cred_new(&b, "bad name", "node1", a.ca_sha256, 1,
+                                      err, sizeof err),
                    -1);
 }
 
@@ -123,8 +123,7 @@ static void test_cred_parse_errors(void **state) {
   parse_fails("PVMNG-JOIN/1 host=a\n", "missing");
   snprintf(bad, sizeof bad, "%.*s host=x\n", (int)strlen(good) - 1, good);
   parse_fails(bad, "twice");
-  snprintf(bad, sizeof bad, "%.*s colour=blue\n", (int)strlen(good) - 1,
-           good);
+  snprintf(bad, sizeof bad, "%.*s colour=blue\n", (int)strlen(good) - 1, good);
   parse_fails(bad, "unknown field");
   snprintf(bad, sizeof bad,
            "PVMNG-JOIN/1 host=a master=b ca-sha256=%s secret=%.63s "
@@ -147,8 +146,8 @@ static void test_cred_parse_errors(void **state) {
            hex, hex);
   parse_fails(bad, "bad value for \"expires\"");
   snprintf(bad, sizeof bad,
-           "PVMNG-JOIN/1 host=a master=b ca-sha256=%s secret=%s expires\n",
-           hex, hex);
+           "PVMNG-JOIN/1 host=a master=b ca-sha256=%s secret=%s expires\n", hex,
+           hex);
   parse_fails(bad, "without '='");
   memset(bad, 'x', sizeof bad - 1);
   bad[sizeof bad - 1] = '\0';
@@ -168,8 +167,10 @@ static void test_cred_check(void **state) {
   (void)state;
   sample(&c);
   memcpy(s, c.secret, 32);
-  assert_int_equal(pvmw_join_cred_check(&c, s, 32, "node2", 1000), PVMW_JOIN_OK);
-  assert_int_equal(pvmw_join_cred_check(&c, s, 32, "NODE2", 1000), PVMW_JOIN_OK);
+  assert_int_equal(pvmw_join_cred_check(&c, s, 32, "node2", 1000),
+                   PVMW_JOIN_OK);
+  assert_int_equal(pvmw_join_cred_check(&c, s, 32, "NODE2", 1000),
+                   PVMW_JOIN_OK);
   assert_int_equal(pvmw_join_cred_check(&c, s, 32, "node2", 2000000000L),
                    PVMW_JOIN_OK);
   assert_int_equal(pvmw_join_cred_check(&c, s, 32, "node2", 2000000001L),
@@ -326,9 +327,8 @@ static void test_store_joined(void **state) {
   assert_memory_not_equal(fp, fp2, 32);
   assert_int_equal(pvmw_pki_make_csr("node2", &key, &csr, &n, err, sizeof err),
                    0);
-  assert_int_equal(pvmw_pki_make_csr("node2", &key2, &csr2, &n2, err,
-                                     sizeof err),
-                   0);
+  assert_int_equal(
+      pvmw_pki_make_csr("node2", &key2, &csr2, &n2, err, sizeof err), 0);
   assert_int_equal(pvmw_pki_sign_csr(P("ca1"), csr, n, "node2", now - 60,
                                      now + 86400, &cert, err, sizeof err),
                    0);
@@ -373,9 +373,8 @@ static void test_store_joined(void **state) {
   assert_int_equal(pvmw_pki_usable(P("j"), "node3", fp, err, sizeof err), 0);
 
   /* A master's directory (it holds ca.key) keeps its own CA. */
-  assert_int_equal(pvmw_pki_store_joined(P("ca2"), "node2", fp, ca, calen,
-                                         cert, strlen(cert), key, err,
-                                         sizeof err),
+  assert_int_equal(pvmw_pki_store_joined(P("ca2"), "node2", fp, ca, calen, cert,
+                                         strlen(cert), key, err, sizeof err),
                    -1);
   assert_non_null(strstr(err, "another virtual machine's CA"));
   free(ca);

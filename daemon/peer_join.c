@@ -199,8 +199,8 @@ void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m) {
   }
   if (strcmp(r->vmid, d->vmid) != 0) {
     join_refuse(l, PvmBadVersion,
-                "join request: VM id \"%.64s\", this VM is \"%s\"",
-                r->vmid, d->vmid);
+                "join request: VM id \"%.64s\", this VM is \"%s\"", r->vmid,
+                d->vmid);
     return;
   }
   if (!pvmw_pki_name_ok(r->host)) {

@@ -713,12 +713,20 @@ out:
 static int replace_file(const char *dir, const char *file, const char *ext,
                         const char *data, size_t len, char *err,
                         size_t errlen) {
-  char final[PKI_PATH_MAX], tmp[PKI_PATH_MAX + 32];
+  char final[PKI_PATH_MAX], tmp[PKI_PATH_MAX + 48];
+  unsigned char r[6];
+  char rhex[13];
   int fd, ok;
   if (path_join(final, dir, file, ext, err, errlen) < 0)
     return -1;
-  snprintf(tmp, sizeof tmp, "%s.tmp-%ld", final, (long)getpid());
-  unlink(tmp);
+  /* Hosts sharing the directory may have equal pids: a random part too. */
+  if (RAND_bytes(r, sizeof r) != 1) {
+    set_err(err, errlen, "no random bytes: %s", ossl_reason());
+    return -1;
+  }
+  for (size_t i = 0; i < sizeof r; i++)
+    snprintf(rhex + 2 * i, 3, "%02x", r[i]);
+  snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%s", final, (long)getpid(), rhex);
   fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));

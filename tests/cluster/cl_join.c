@@ -104,20 +104,28 @@ int main(int argc, char **argv) {
     flush(fd, t);
     if (r > 0) {
       printf("the master answered %d bytes\n", r);
-      return 1;
+      rc = 1;
+      break;
     }
     if (r < 0) {
       printf("closed: %s\n", pvmw_tls_reason(t));
-      return 0;
+      rc = 0;
+      break;
     }
     r = pull(fd, t);
     if (r == 0) {
       printf("closed: end of stream\n");
-      return 0;
+      rc = 0;
+      break;
     }
     if (r < 0) {
       printf("no answer and still open: %s\n", strerror(errno));
-      return 1;
+      rc = 1;
+      break;
     }
   }
+  pvmw_tls_free(t);
+  pvmw_tls_ctx_free(c);
+  close(fd);
+  return rc;
 }

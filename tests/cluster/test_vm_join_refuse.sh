@@ -17,7 +17,7 @@ source "$here/netns.sh"
 # shellcheck source=vm.sh
 source "$here/vm.sh"
 export PVMNG_CLUSTER_PRIVATE_HOME=1
-export PVMNG_JOIN_TTL=4 # seconds, so that expiry is quick to show
+export PVMNG_JOIN_TTL=6 # seconds, so that expiry is quick to show
 
 cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 3

@@ -1,7 +1,9 @@
 /* pvmd: the per-host daemon of a PVM-NG virtual machine. main takes the
  * VM's lock (one daemon per user and VM id), binds the task socket, forks
  * into the background once the socket is listening, and runs one libuv loop
- * until a halt has closed every handle. */
+ * until a halt has closed every handle. SIGTERM and SIGINT halt; SIGHUP
+ * reloads this host's certificate. A slave (-s) reads its join credential
+ * from stdin first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -106,7 +106,7 @@ void pvmd_limits_default(struct pvmd_limits *lim);
 /* Milliseconds on the loop's clock. */
 static inline uint64_t pvmd_now(struct pvmd *d) { return uv_now(&d->loop); }
 
-/* halt.c: stops the virtual machine (pvm_halt, or SIGTERM/INT/HUP to the
+/* halt.c: stops the virtual machine (pvm_halt, or SIGTERM/INT to the
  * daemon). requester is the tid that asked, or 0. Safe to call twice. */
 void pvmd_halt(struct pvmd *d, int requester, const char *why);
 /* halt.c: called when a task entry is freed, to finish a halt early. */

@@ -24,6 +24,11 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
   lim->spin_us = 50;
   lim->heartbeat_ms = 1000;
   lim->dead_ms = 5000;
+  /* Join credentials live 2 minutes; $PVMNG_JOIN_TTL (seconds, 1 to 3600)
+   * for slow remote shells, or for tests of expiry. */
+  const char *t = getenv("PVMNG_JOIN_TTL");
+  long ttl = t != NULL ? strtol(t, NULL, 10) : 0;
+  lim->join_ttl_s = ttl >= 1 && ttl <= 3600 ? (unsigned)ttl : 120;
   /* The dead-host timeout is the one limit users tune (a slow network, or
    * tests that want failures noticed quickly): $PVMNG_DEAD_MS, at least
    * 500; heartbeats go at a third of it, at most once a second. */

@@ -1,11 +1,14 @@
 /* pvmd: the per-host daemon of a PVM-NG virtual machine. main takes the
  * VM's lock (one daemon per user and VM id), binds the task socket, forks
  * into the background once the socket is listening, and runs one libuv loop
- * until a halt has closed every handle. */
+ * until a halt has closed every handle. SIGTERM and SIGINT halt; SIGHUP
+ * reloads this host's certificate. A slave (-s) reads its join credential
+ * from stdin first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "conn.h"
 #include "host.h"
 #include "hostopts.h"
+#include "join.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -35,6 +39,8 @@ struct options {
   const char *hostfile;
   const char *master; /* -s addr:port: a slave started by the master */
   const char *ep, *wd, *bx; /* -e, -w, -b: this host's ep=, wd=, bx= */
+  pvmw_join_cred cred; /* read from stdin with -s */
+  int have_cred;
 };
 
 static void usage(void) {
@@ -91,6 +97,39 @@ static int parse_args(int argc, char **argv, struct options *o) {
     return -1;
   }
   return 0;
+}
+
+/* A slave's stdin is the master's channel: the join credential line comes
+ * there (none from a terminal, /dev/null or a master that sends nothing
+ * within a few seconds). Returns 1 with c filled, 0 without a credential,
+ * -1 for a bad one (said on stderr, which the master's shell shows). */
+static int read_credential(pvmw_join_cred *c) {
+  char line[PVMW_JOIN_LINE_MAX + 1], err[256];
+  size_t have = 0;
+  int rc;
+  if (isatty(STDIN_FILENO))
+    return 0;
+  while (have < sizeof line - 1) {
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    ssize_t n;
+    if (poll(&p, 1, 5000) <= 0)
+      break;
+    n = read(STDIN_FILENO, line + have, sizeof line - 1 - have);
+    if (n <= 0)
+      break;
+    have += (size_t)n;
+    if (memchr(line, '\n', have))
+      break;
+  }
+  line[have] = '\0';
+  if (have == 0)
+    return 0;
+  rc = pvmw_join_cred_parse(line, c, err, sizeof err) == 0 ? 1 : -1;
+  if (rc < 0)
+    fprintf(stderr, "pvmd: the join credential on stdin is unusable: %s\n",
+            err);
+  memset(line, 0, sizeof line);
+  return rc;
 }
 
 static void write_pid_of(int fd, pid_t pid) {
@@ -287,6 +326,11 @@ static int load_hostfile(struct pvmd *d, const char *path) {
 static void on_signal(uv_signal_t *s, int signum) {
   struct pvmd *d = s->data;
   char why[32];
+  if (signum == SIGHUP) {
+    /* Renewed certificates take effect for new links without a restart. */
+    pvmd_peer_reload(d);
+    return;
+  }
   snprintf(why, sizeof why, "signal %s", sigabbrev_np(signum));
   pvmd_halt(d, 0, why);
 }
@@ -316,7 +360,9 @@ static int run(struct pvmd *d, const struct options *o) {
   d->sig_open = 1;
   if (o->master) {
     /* A slave serves tasks once the master has given it its host number. */
-    if (pvmd_peer_join(d, o->master) != 0)
+    if (o->have_cred && pvmd_peer_set_credential(d, &o->cred) != 0)
+      pvmd_halt(d, 0, "out of memory");
+    else if (pvmd_peer_join(d, o->master) != 0)
       pvmd_halt(d, 0, "cannot join the master");
     rc = 0;
   } else if ((rc = pvmd_listen_start(d)) != 0) {
@@ -353,6 +399,12 @@ int main(int argc, char **argv) {
 
   if (parse_args(argc, argv, &o) != 0)
     return 1;
+  if (o.master) {
+    int c = read_credential(&o.cred);
+    if (c < 0)
+      return 1;
+    o.have_cred = c;
+  }
   signal(SIGPIPE, SIG_IGN);
   /* Message frames of up to a few MiB are allocated and freed at a high
    * rate. Served from the heap and kept there, they are reused; as
@@ -421,6 +473,7 @@ int main(int argc, char **argv) {
     daemonize(lock_fd);
 
   rc = run(&d, &o);
+  memset(&o.cred, 0, sizeof o.cred);
 
   pvmw_shm_sweep(d.sock_path);
   unlink(d.sock_path);

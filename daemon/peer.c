@@ -63,6 +63,7 @@ struct pvmd_peers *pvmd_peer_state(struct pvmd *d) {
   pvmd_list_init(&ps->links);
   pvmd_list_init(&ps->adds);
   pvmd_list_init(&ps->fwds);
+  pvmd_list_init(&ps->creds);
   pvmd_peer_certdir(ps->certdir, sizeof ps->certdir);
   uv_timer_init(&d->loop, &ps->timer);
   ps->timer.data = ps;
@@ -279,10 +280,33 @@ static void link_pump(struct pvmd_link *l) {
     if (rc == 0)
       return;
     l->state = L_HELLO;
-    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
-             pvmw_tls_peer_name(l->tls));
-    if (!l->accepted)
+    if (l->accepted && pvmw_tls_is_join(l->tls)) {
+      /* A new daemon without a certificate: one small JoinRequest is all
+       * it may send. */
+      l->join = 1;
+      pvmw_reader_free(&l->rd);
+      l->rd_ready = 0;
+      if (pvmw_reader_init(&l->rd, JOIN_MAX_FRAME) != 0) {
+        pvmd_link_fail(l, "out of memory");
+        return;
+      }
+      l->rd_ready = 1;
+      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
+               " (join)");
+    } else {
+      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
+               pvmw_tls_peer_name(l->tls));
+    }
+    if (!l->accepted && l->join) {
+      if (!pvmw_tls_is_join(l->tls)) {
+        pvmd_link_fail(l, "the master does not take join requests (an older "
+                          "pvmd?)");
+        return;
+      }
+      pvmd_join_send_request(l);
+    } else if (!l->accepted) {
       send_hello(l);
+    }
   }
   while (l->state != L_CLOSING) {
     /* Decrypt straight into the frame reader's space (a large frame's own
@@ -326,6 +350,10 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (l->state == L_CLOSING || n == 0)
     return;
   if (n < 0) {
+    if (n == UV_EOF && l->join_done) {
+      pvmd_link_close(l); /* the joiner took its certificate and left */
+      return;
+    }
     if (n == UV_EOF && l->state == L_UP)
       pvmd_link_fail(l, "the other daemon closed the link");
     else
@@ -357,7 +385,8 @@ static void link_resume(struct pvmd_waiter *w) {
     pvmd_link_fail(l, "cannot resume reading");
 }
 
-static struct pvmd_link *link_new(struct pvmd_peers *ps, int accepted) {
+static struct pvmd_link *link_new(struct pvmd_peers *ps, int accepted,
+                                  pvmw_tls_ctx *ctx, const char *expect) {
   struct pvmd_link *l = calloc(1, sizeof *l);
   if (!l)
     return NULL;
@@ -366,7 +395,7 @@ static struct pvmd_link *link_new(struct pvmd_peers *ps, int accepted) {
   pvmd_waiter_init(&l->wait, link_resume);
   pvmd_list_init(&l->drain_waiters);
   l->since = pvmd_now(ps->d);
-  l->tls = pvmw_tls_new(ps->ctx, NULL);
+  l->tls = pvmw_tls_new(ctx, expect);
   if (!l->tls || pvmw_reader_init(&l->rd, ps->d->lim.max_frame) != 0) {
     pvmw_tls_free(l->tls);
     free(l);
@@ -443,6 +472,7 @@ static void on_sweep(uv_timer_t *tm) {
     else if (l->state == L_UP)
       heartbeat(l, now);
   }
+  pvmd_join_sweep(ps);
   pvmd_list_each_safe(pos, tmp, &ps->adds) {
     struct pvmd_add *a = pvmd_container_of(pos, struct pvmd_add, node);
     if (now >= a->deadline) {
@@ -671,16 +701,26 @@ static int on_frame(void *ctx, pvmw_frame *f) {
   }
   if (f->type != PVMW_FT_CONTROL) {
     pvmw_frame_free(f);
+    d->st.frames_rejected++;
     pvmd_link_fail(l, "message frame before the hello");
     return 1;
   }
   m = pvmw_control_parse(f);
   pvmw_frame_free(f);
   if (!m) {
+    d->st.frames_rejected++;
     pvmd_link_fail(l, "undecodable control frame");
     return 1;
   }
-  if (l->state == L_HELLO) {
+  if (l->state == L_HELLO && l->join_done) {
+    ps->d->st.frames_rejected++;
+    pvmd_link_fail(l, "join connection: frame after the join exchange");
+  } else if (l->state == L_HELLO && l->join) {
+    if (l->accepted)
+      pvmd_join_on_request(l, m);
+    else
+      pvmd_join_on_reply(l, m);
+  } else if (l->state == L_HELLO) {
     if (l->accepted)
       on_hello(l, m);
     else
@@ -797,7 +837,7 @@ static void on_peer_connection(uv_stream_t *server, int status) {
     pvmd_log("cannot accept a daemon connection: %s", uv_strerror(status));
     return;
   }
-  l = link_new(ps, 1);
+  l = link_new(ps, 1, ps->ctx, NULL);
   if (!l) {
     uv_tcp_t tmp;
     uv_tcp_init(&ps->d->loop, &tmp);
@@ -878,13 +918,61 @@ static void on_connect(uv_connect_t *req, int status) {
   link_start(l);
 }
 
+int pvmd_peer_connect_master(struct pvmd_peers *ps, int join) {
+  pvmw_tls_ctx *ctx;
+  struct pvmd_link *l;
+  char master[64];
+  int rc;
+
+  if (join) {
+    char err[512];
+    if (!ps->join_ctx)
+      ps->join_ctx =
+          pvmw_tls_ctx_new_join(ps->cred->ca_sha256, err, sizeof err);
+    if (!ps->join_ctx) {
+      pvmd_log("cannot set up the join connection: %s", err);
+      return -1;
+    }
+    ctx = ps->join_ctx;
+  } else {
+    if (load_ctx(ps, 0) != 0)
+      return -1;
+    ctx = ps->ctx;
+  }
+  /* A joiner expects the master named in its credential. */
+  l = link_new(ps, 0, ctx, join ? ps->cred->master : NULL);
+  if (!l)
+    return -1;
+  l->join = join;
+  uv_ip4_name(&ps->master_sa, master, sizeof master);
+  snprintf(l->who, sizeof l->who, "to master %s:%d%s", master,
+           ntohs(ps->master_sa.sin_port), join ? " (join)" : "");
+  ps->master = l;
+  l->creq.data = l;
+  rc = uv_tcp_connect(&l->creq, &l->tcp, (struct sockaddr *)&ps->master_sa,
+                      on_connect);
+  if (rc != 0) {
+    pvmd_link_fail(l, "cannot connect: %s", uv_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+int pvmd_peer_set_credential(struct pvmd *d, const pvmw_join_cred *c) {
+  struct pvmd_peers *ps = pvmd_peer_state(d);
+  if (!ps)
+    return -1;
+  if (!ps->cred && !(ps->cred = malloc(sizeof *ps->cred)))
+    return -1;
+  *ps->cred = *c;
+  return 0;
+}
+
 int pvmd_peer_join(struct pvmd *d, const char *master) {
   struct pvmd_peers *ps = pvmd_peer_state(d);
-  struct sockaddr_in sa;
-  char host[64];
+  char host[64], why[512];
   const char *colon = master ? strrchr(master, ':') : NULL;
-  struct pvmd_link *l;
-  int rc;
+  const char *self = pvmd_host_self(&d->hosts)->name;
 
   if (!ps)
     return -1;
@@ -894,23 +982,43 @@ int pvmd_peer_join(struct pvmd *d, const char *master) {
   }
   memcpy(host, master, (size_t)(colon - master));
   host[colon - master] = '\0';
-  if (uv_ip4_addr(host, atoi(colon + 1), &sa) != 0) {
+  if (uv_ip4_addr(host, atoi(colon + 1), &ps->master_sa) != 0) {
     pvmd_log("bad master address \"%s\"", master);
     return -1;
   }
-  if (load_ctx(ps, 0) != 0)
-    return -1;
-  l = link_new(ps, 0);
-  if (!l)
-    return -1;
-  snprintf(l->who, sizeof l->who, "to master %s", master);
-  ps->master = l;
-  l->creq.data = l;
-  rc = uv_tcp_connect(&l->creq, &l->tcp, (struct sockaddr *)&sa, on_connect);
-  if (rc != 0) {
-    pvmd_link_fail(l, "cannot connect: %s", uv_strerror(rc));
+  if (ps->cred) {
+    if (strcasecmp(ps->cred->host, self) != 0) {
+      pvmd_log("the join credential is for host %s, this daemon is %s",
+               ps->cred->host, self);
+      return -1;
+    }
+    if (!pvmw_pki_usable(ps->certdir, self, ps->cred->ca_sha256, why,
+                         sizeof why)) {
+      pvmd_log("no usable certificate for %s in %s (%s): asking the master "
+               "for one with the join credential",
+               self, ps->certdir, why);
+      return pvmd_peer_connect_master(ps, 1);
+    }
+    pvmd_debug("using the certificate in %s", ps->certdir);
+  }
+  return pvmd_peer_connect_master(ps, 0);
+}
+
+int pvmd_peer_reload(struct pvmd *d) {
+  struct pvmd_peers *ps = d->peers;
+  char cert[PATH_MAX + 300], key[PATH_MAX + 300], err[512];
+  const char *self = pvmd_host_self(&d->hosts)->name;
+  if (!ps || !ps->ctx) {
+    pvmd_log("reload: no certificate in use (one host only); nothing to do");
+    return 0;
+  }
+  snprintf(cert, sizeof cert, "%s/%s.pem", ps->certdir, self);
+  snprintf(key, sizeof key, "%s/%s.key", ps->certdir, self);
+  if (pvmw_tls_ctx_reload(ps->ctx, cert, key, err, sizeof err) != 0) {
+    pvmd_log("reload: keeping the current certificate: %s", err);
     return -1;
   }
+  pvmd_log("reload: new links use certificate %s", cert);
   return 0;
 }
 
@@ -941,6 +1049,7 @@ static void ps_maybe_free(struct pvmd_peers *ps) {
     return;
   if (ps->ctx)
     pvmw_tls_ctx_free(ps->ctx);
+  pvmd_join_free(ps);
   d->peers = NULL;
   free(ps);
 }

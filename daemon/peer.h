@@ -15,6 +15,7 @@
 
 struct pvmd;
 struct pvmd_conn;
+struct pvmw_join_cred;
 
 /* Certificate directory: $PVM_CERTDIR, else ~/.pvm. */
 void pvmd_peer_certdir(char *out, size_t len);
@@ -23,6 +24,15 @@ void pvmd_peer_certdir(char *out, size_t len);
  * master has given this daemon its host number. Returns 0, or -1 after
  * logging why. */
 int pvmd_peer_join(struct pvmd *d, const char *master);
+
+/* Slave start: the join credential read from stdin (copied), used when the
+ * certificate directory holds no usable certificate for this host. */
+int pvmd_peer_set_credential(struct pvmd *d, const struct pvmw_join_cred *c);
+
+/* SIGHUP: reloads this daemon's certificate and key from the certificate
+ * directory, for new links; a bad replacement is refused (logged) and the
+ * current one kept. Returns 0 or -1. */
+int pvmd_peer_reload(struct pvmd *d);
 
 /* Master: starts every host of its host file (d->hostfile) but its own
  * line and the '&' lines, each with its options. */

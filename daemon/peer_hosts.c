@@ -1,5 +1,5 @@
-/* The host table across daemons: the master adds a host by issuing its
- * certificate (shared home) and starting `$PVM_RSH host pvmd -s ...`, gives
+/* The host table across daemons: the master adds a host by starting
+ * `$PVM_RSH host pvmd -s ...` with a join credential on its stdin, gives
  * it a host number when its hello is accepted, and sends the table to every
  * daemon after each change; pvm_delhosts tells a host to halt. */
 #include "peer.h"
@@ -168,6 +168,7 @@ void pvmd_peer_add_done(struct pvmd_add *a, int result) {
   int slot = a->slot;
   if (result < 0)
     pvmd_log("adding host %s failed (%d)", a->name, result);
+  pvmd_join_spend(ps, a->name);
   a->req = NULL;
   if (a->proc_open && result < 0 && !a->rsh_exited)
     uv_process_kill(&a->proc, SIGTERM);
@@ -239,19 +240,22 @@ static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     rsh_failed(a);
 }
 
-/* Runs argv with its stderr into a pipe read into the log (where a remote
+/* Runs argv with the host's join credential on its stdin (see
+ * peer_join.c) and its stderr into a pipe read into the log (where a remote
  * shell says why it could not start the daemon). */
 static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   uv_process_options_t o;
   uv_stdio_container_t stdio[3];
-  int fds[2], rc;
+  int fds[2], rc, cred_fd;
 
+  memset(&o, 0, sizeof o);
+  if ((cred_fd = pvmd_join_stdin(a->ps, a->name, &stdio[0])) < 0)
+    return -1;
   if (pipe2(fds, O_CLOEXEC) != 0) {
     pvmd_log("adding host %s: pipe: %s", a->name, strerror(errno));
+    close(cred_fd);
     return -1;
   }
-  memset(&o, 0, sizeof o);
-  stdio[0].flags = UV_IGNORE;
   stdio[1].flags = UV_INHERIT_FD;
   stdio[1].data.fd = 1;
   stdio[2].flags = UV_INHERIT_FD;
@@ -263,6 +267,7 @@ static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   o.stdio_count = 3;
   a->proc.data = a;
   rc = uv_spawn(&d->loop, &a->proc, &o);
+  close(cred_fd);
   close(fds[1]);
   a->proc_open = 1; /* closed even when the spawn failed */
   if (rc != 0) {
@@ -283,8 +288,10 @@ static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   return 0;
 }
 
-/* Starts one host with options o: certificate, then $PVM_RSH [-l lo]
- * host 'pvmd -s ...', or (so=ms) the command logged for the user to type. */
+/* Starts one host with options o: $PVM_RSH [-l lo] host 'pvmd -s ...' with
+ * its join credential on stdin (the new daemon takes its certificate from a
+ * shared directory, or asks for one with the credential), or (so=ms) the
+ * certificate issued and the command logged for the user to type. */
 static int start_add(struct pvmd_peers *ps, const char *name,
                      const struct pvmd_hostopts *o, struct pvmd_hostsreq *r,
                      int slot) {
@@ -316,9 +323,11 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   }
   if (pvmd_peer_listen(ps) != 0)
     return PvmSysErr;
+  /* A daemon started by hand (so=ms) gets no join credential: it takes
+   * its certificate from the shared certificate directory, issued here. */
   snprintf(prefix, sizeof prefix, "%s/%s", ps->certdir, name);
   snprintf(pem, sizeof pem, "%s.pem", prefix);
-  if (stat(pem, &st) != 0 &&
+  if (o->so == PVMD_SO_MS && stat(pem, &st) != 0 &&
       pvmw_pki_make_cert(ps->certdir, prefix, name, now - 300,
                          now + CERT_DAYS * 86400L, err, sizeof err) != 0) {
     pvmd_log("adding host %s: cannot issue its certificate: %s", name, err);

@@ -6,12 +6,14 @@
 #define PVMD_PEER_INT_H
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "flow.h"
 #include "frame.h"
 #include "host.h"
+#include "join.h"
 #include "list.h"
 #include "peer.h"
 #include "pvm.pb-c.h"
@@ -24,6 +26,7 @@ struct pvmd_conn;
 #define SWEEP_MS 250
 #define ADD_TIMEOUT_MS 30000
 #define CERT_DAYS 730
+#define JOIN_MAX_FRAME 16384u /* frames on a join connection */
 
 enum link_state { L_TLS, L_HELLO, L_UP, L_CLOSING };
 
@@ -35,6 +38,8 @@ struct pvmd_link {
   int rd_ready;
   enum link_state state;
   int accepted; /* the master's side */
+  int join;     /* a join connection: nothing but the join exchange */
+  int join_done; /* the exchange is over; the other side closes */
   int host_no;  /* once up */
   uint64_t since;
   uint64_t last_rx;   /* loop time of the last bytes read */
@@ -119,9 +124,24 @@ struct pvmd_sinkctx {
   int slot, count;
 };
 
+/* Master: a join credential handed to a host being added. Kept until well
+ * after it expires, so that a late or repeated use is refused with the
+ * right reason. */
+struct pvmd_cred {
+  struct pvmd_list node;
+  pvmw_join_cred c;
+  int used; /* presented once, whatever the outcome */
+};
+
 struct pvmd_peers {
   struct pvmd *d;
   pvmw_tls_ctx *ctx;
+  struct pvmd_list creds; /* master: struct pvmd_cred.node */
+  /* A slave started with a join credential: */
+  pvmw_join_cred *cred;
+  pvmw_tls_ctx *join_ctx;
+  char *join_key; /* PEM of the key made for the request; wiped */
+  struct sockaddr_in master_sa;
   char certdir[PATH_MAX];
   uv_tcp_t listener;
   int listening;
@@ -155,6 +175,29 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
 void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pvmd_link_close(struct pvmd_link *l);
+
+/* Slave: connects to the master (ps->master_sa): a join connection (with
+ * ps->cred) or the usual mutually authenticated one. 0 or -1 (logged). */
+int pvmd_peer_connect_master(struct pvmd_peers *ps, int join);
+
+/* peer_join.c: join credentials. Master: makes a credential for host name
+ * and sets *in (the remote shell's stdin) to a pipe that holds it; returns
+ * the pipe's read end for the caller to close once the shell started, or
+ * -1 (logged). */
+int pvmd_join_stdin(struct pvmd_peers *ps, const char *name,
+                    uv_stdio_container_t *in);
+/* Master: the frame on a join connection (only a JoinRequest is taken);
+ * slave: the master's JoinReply. Each ends the join connection. */
+void pvmd_join_on_request(struct pvmd_link *l, Pvmng__Control *m);
+void pvmd_join_on_reply(struct pvmd_link *l, Pvmng__Control *m);
+/* Slave: sends the JoinRequest once the join connection is up. */
+void pvmd_join_send_request(struct pvmd_link *l);
+/* Master: an add of host name ended (joined or failed): its credentials
+ * are spent, whether or not they were presented. */
+void pvmd_join_spend(struct pvmd_peers *ps, const char *name);
+/* Drops credentials long expired; frees everything at the end. */
+void pvmd_join_sweep(struct pvmd_peers *ps);
+void pvmd_join_free(struct pvmd_peers *ps);
 
 /* peer_fwd.c: answers and forwarded requests. */
 struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,

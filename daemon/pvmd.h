@@ -33,6 +33,7 @@ struct pvmd_limits {
   unsigned spin_us;            /* polling window after input, 0 = none */
   unsigned heartbeat_ms;       /* heartbeat interval on daemon links */
   unsigned dead_ms;            /* silence after which a host is dead */
+  unsigned join_ttl_s;         /* lifetime of a join credential */
 };
 
 /* Counters since start (cur: current values). */
@@ -114,7 +115,7 @@ void pvmd_limits_default(struct pvmd_limits *lim);
 /* Milliseconds on the loop's clock. */
 static inline uint64_t pvmd_now(struct pvmd *d) { return uv_now(&d->loop); }
 
-/* halt.c: stops the virtual machine (pvm_halt, or SIGTERM/INT/HUP to the
+/* halt.c: stops the virtual machine (pvm_halt, or SIGTERM/INT to the
  * daemon). requester is the tid that asked, or 0. Safe to call twice. */
 void pvmd_halt(struct pvmd *d, int requester, const char *why);
 /* halt.c: called when a task entry is freed, to finish a halt early. */

@@ -5,6 +5,7 @@
 #define PVMW_PKI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* File names inside a PKI directory: PVMW_PKI_CA ".pem" / ".key" for the
  * CA, "<hostname>.pem" / "<hostname>.key" for each host, so that one
@@ -35,6 +36,51 @@ int pvmw_pki_make_cert(const char *ca_dir, const char *out_prefix,
  * (dir/.lock) meanwhile so that hosts sharing the directory do not race. */
 int pvmw_pki_ensure(const char *dir, const char *hostname, char *err,
                     size_t errlen);
+
+/* ---- joining without a shared directory (the join credential) ------- */
+
+#define PVMW_PKI_CSR_MAX 8192 /* largest certificate request accepted */
+
+/* Joiner: a new EC P-256 key and a PKCS#10 request for name signed with
+ * it. *key_pem (PEM text; free with pvmw_pki_free_secret) and *csr (DER;
+ * free) are the caller's. Returns 0 or -1 with err. */
+int pvmw_pki_make_csr(const char *name, char **key_pem, uint8_t **csr,
+                      size_t *csr_len, char *err, size_t errlen);
+void pvmw_pki_free_secret(char *s); /* wipes, then frees */
+
+/* Master: checks a request (size, decodes, self-signature = possession of
+ * the key, key strength, subject CN = name) and signs a host certificate
+ * for name with the CA in ca_dir, taking only the public key from the
+ * request. *cert_pem (malloc'd PEM) is the caller's. 0 or -1 with err. */
+int pvmw_pki_sign_csr(const char *ca_dir, const uint8_t *csr, size_t csr_len,
+                      const char *name, long not_before, long not_after,
+                      char **cert_pem, char *err, size_t errlen);
+
+/* SHA-256 of the (first) certificate in a PEM file, DER-encoded. */
+int pvmw_pki_fingerprint(const char *pem_path, uint8_t out[32], char *err,
+                         size_t errlen);
+
+/* A whole small file (at most 1 MiB), malloc'd and NUL-terminated; the
+ * caller frees. NULL with err. */
+char *pvmw_pki_read_file(const char *path, size_t *len, char *err,
+                         size_t errlen);
+
+/* Joiner: 1 when dir holds ca.pem with fingerprint ca_sha256 and a key and
+ * certificate for name that verify against it now (a shared home, or an
+ * earlier join); 0 otherwise, with the reason in err. */
+int pvmw_pki_usable(const char *dir, const char *name,
+                    const uint8_t ca_sha256[32], char *err, size_t errlen);
+
+/* Joiner: checks what the master sent (the CA has fingerprint ca_sha256;
+ * the certificate names name, matches key_pem and verifies against the
+ * CA) and stores dir/name.key, dir/name.pem and dir/ca.pem, each mode
+ * 0600, replacing older ones; dir is made 0700 if missing (same checks as
+ * pvmw_pki_ensure). Refuses to replace the CA of a directory that holds a
+ * CA key (a master's). 0 or -1 with err. */
+int pvmw_pki_store_joined(const char *dir, const char *name,
+                          const uint8_t ca_sha256[32], const char *ca_pem,
+                          size_t ca_len, const char *cert_pem, size_t cert_len,
+                          const char *key_pem, char *err, size_t errlen);
 
 /* Whether name is acceptable as a certificate identity. */
 int pvmw_pki_name_ok(const char *name);

@@ -4,6 +4,7 @@
  * are turned into one readable reason per connection, for the log. */
 #include "tls.h"
 
+#include "join.h"
 #include "osslerr.h"
 
 #include <errno.h>
@@ -34,7 +35,10 @@
 struct pvmw_tls_ctx {
   SSL_CTX *ssl; /* replaced as a whole on reload; connections keep theirs */
   X509_STORE *store;
+  STACK_OF(X509) * cas; /* the CA file's certificates, sent to joiners */
   int server;
+  int join_client; /* pvmw_tls_ctx_new_join: no certificate, pinned CA */
+  uint8_t pin[32]; /* ... the CA's SHA-256 */
   int refs; /* the owner's reference plus one per live connection */
 };
 
@@ -53,6 +57,7 @@ struct pvmw_tls {
   SSL *ssl;
   int state;
   int server;
+  int join;    /* server: the client asked for a join connection */
   uint8_t *in; /* fed ciphertext: [in_start, in_end) not yet read */
   size_t in_cap, in_start, in_end;
   struct out_chunk *out_head, *out_tail;
@@ -497,6 +502,68 @@ static int verify_own(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain,
   return rc;
 }
 
+/* Whether an ALPN extension's protocol list names the join protocol. */
+static int alpn_has_join(const unsigned char *p, size_t len) {
+  static const char want[] = PVMW_JOIN_ALPN;
+  size_t list;
+  if (len < 2)
+    return 0;
+  list = ((size_t)p[0] << 8) | p[1];
+  if (list != len - 2)
+    return 0;
+  p += 2;
+  len -= 2;
+  while (len > 0) {
+    size_t n = p[0];
+    if (n + 1 > len)
+      return 0;
+    if (n == sizeof want - 1 && memcmp(p + 1, want, n) == 0)
+      return 1;
+    p += n + 1;
+    len -= n + 1;
+  }
+  return 0;
+}
+
+/* Server: a client that offers the join protocol is a new daemon without
+ * a certificate. Its connection asks for none and sends the CA along, so
+ * that the joiner can check it against its pinned fingerprint; the daemon
+ * accepts nothing but the join exchange on it (pvmw_tls_is_join). Every
+ * other connection keeps mutual authentication. */
+static int hello_cb(SSL *ssl, int *al, void *arg) {
+  pvmw_tls_ctx *c = arg;
+  pvmw_tls *t = SSL_get_app_data(ssl);
+  const unsigned char *p;
+  size_t len;
+  (void)al;
+  if (t == NULL ||
+      !SSL_client_hello_get0_ext(
+          ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &len) ||
+      !alpn_has_join(p, len))
+    return SSL_CLIENT_HELLO_SUCCESS;
+  t->join = 1;
+  SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+  for (int i = 0; c->cas != NULL && i < sk_X509_num(c->cas); i++)
+    if (!SSL_add1_chain_cert(ssl, sk_X509_value(c->cas, i))) {
+      *al = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                   const unsigned char *in, unsigned int inlen, void *arg) {
+  pvmw_tls *t = SSL_get_app_data(ssl);
+  (void)in;
+  (void)inlen;
+  (void)arg;
+  if (t == NULL || !t->join)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = (const unsigned char *)PVMW_JOIN_ALPN;
+  *outlen = (unsigned char)(sizeof PVMW_JOIN_ALPN - 1);
+  return SSL_TLSEXT_ERR_OK;
+}
+
 /* A fully configured SSL_CTX presenting leaf/key/chain. */
 static SSL_CTX *build(pvmw_tls_ctx *c, X509 *leaf, EVP_PKEY *key,
                       STACK_OF(X509) * chain, char *err, size_t errlen) {
@@ -518,6 +585,10 @@ static SSL_CTX *build(pvmw_tls_ctx *c, X509 *leaf, EVP_PKEY *key,
                      verify_cb);
   SSL_CTX_set_verify_depth(s, 4);
   SSL_CTX_set1_cert_store(s, c->store);
+  if (c->server) {
+    SSL_CTX_set_client_hello_cb(s, hello_cb, c);
+    SSL_CTX_set_alpn_select_cb(s, alpn_cb, c);
+  }
   if (!SSL_CTX_use_certificate(s, leaf) || !SSL_CTX_use_PrivateKey(s, key) ||
       !SSL_CTX_set1_chain(s, chain) || !SSL_CTX_check_private_key(s))
     goto fail;
@@ -565,6 +636,7 @@ pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
                                const char *cert_pem, const char *key_pem,
                                char *err, size_t errlen) {
   pvmw_tls_ctx *c;
+  X509 *leaf = NULL;
   if (!CRYPTO_THREAD_run_once(&bio_once, bio_method_init) ||
       bio_method == NULL) {
     set_err(err, errlen, "TLS setup failed: %s", ossl_reason());
@@ -593,14 +665,122 @@ pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
     ERR_clear_error();
     goto fail;
   }
+  if (load_cert(ca_pem, &leaf, &c->cas, err, errlen) < 0)
+    goto fail;
+  if (!sk_X509_unshift(c->cas, leaf)) {
+    X509_free(leaf);
+    set_err(err, errlen, "out of memory");
+    goto fail;
+  }
   c->ssl = load_and_build(c, cert_pem, key_pem, 0, err, errlen);
   if (c->ssl == NULL)
     goto fail;
   return c;
 fail:
+  sk_X509_pop_free(c->cas, X509_free);
   X509_STORE_free(c->store);
   free(c);
   return NULL;
+}
+
+/* Client of a join connection: the server's chain must contain the CA
+ * whose SHA-256 is pinned; it becomes the only trust anchor and the chain
+ * is verified against it as usual (dates, purpose, the expected name). */
+static int pin_verify(X509_STORE_CTX *xs, void *arg) {
+  pvmw_tls_ctx *c = arg;
+  SSL *ssl =
+      X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+  pvmw_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+  STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(xs);
+  STACK_OF(X509) *trusted = NULL;
+  X509 *anchor = NULL;
+  int rc;
+  for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+    X509 *x = sk_X509_value(chain, i);
+    uint8_t fp[32];
+    unsigned int n = 0;
+    if (X509_digest(x, EVP_sha256(), fp, &n) && n == 32 &&
+        memcmp(fp, c->pin, 32) == 0 && X509_self_signed(x, 0) == 1) {
+      anchor = x;
+      break;
+    }
+  }
+  if (anchor == NULL || (trusted = sk_X509_new_null()) == NULL ||
+      !sk_X509_push(trusted, anchor)) {
+    if (t != NULL && t->reason[0] == '\0')
+      snprintf(t->reason, sizeof t->reason,
+               "the master's CA is not the one named in the join credential "
+               "(CA fingerprint mismatch)");
+    sk_X509_free(trusted);
+    X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_UNTRUSTED);
+    ERR_clear_error();
+    return 0;
+  }
+  X509_STORE_CTX_set0_trusted_stack(xs, trusted);
+  rc = X509_verify_cert(xs);
+  X509_STORE_CTX_set0_trusted_stack(xs, NULL);
+  sk_X509_free(trusted); /* anchor belongs to the chain */
+  return rc == 1 ? 1 : 0;
+}
+
+pvmw_tls_ctx *pvmw_tls_ctx_new_join(const uint8_t ca_sha256[32], char *err,
+                                    size_t errlen) {
+  static const unsigned char alpn[] = "\x0c" PVMW_JOIN_ALPN;
+  pvmw_tls_ctx *c;
+  SSL_CTX *s = NULL;
+  if (!CRYPTO_THREAD_run_once(&bio_once, bio_method_init) ||
+      bio_method == NULL) {
+    set_err(err, errlen, "TLS setup failed: %s", ossl_reason());
+    return NULL;
+  }
+  c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  c->refs = 1;
+  c->join_client = 1;
+  memcpy(c->pin, ca_sha256, 32);
+  s = SSL_CTX_new(TLS_client_method());
+  if (s == NULL || !SSL_CTX_set_min_proto_version(s, TLS1_3_VERSION) ||
+      !SSL_CTX_set_max_proto_version(s, TLS1_3_VERSION) ||
+      !SSL_CTX_set_ciphersuites(s, CIPHERS) ||
+      SSL_CTX_set_alpn_protos(s, alpn, sizeof alpn - 1) != 0) {
+    set_err(err, errlen, "TLS context setup failed: %s", ossl_reason());
+    SSL_CTX_free(s);
+    free(c);
+    return NULL;
+  }
+  SSL_CTX_set_security_level(s, 2);
+  SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(s, SSL_OP_NO_TICKET);
+  SSL_CTX_set_verify(s, SSL_VERIFY_PEER, verify_cb);
+  SSL_CTX_set_verify_depth(s, 4);
+  SSL_CTX_set_cert_verify_callback(s, pin_verify, c);
+  c->ssl = s;
+  return c;
+}
+
+int pvmw_tls_ctx_ca_fingerprint(const pvmw_tls_ctx *c, uint8_t out[32]) {
+  unsigned int n = 0;
+  if (c->cas == NULL || sk_X509_num(c->cas) < 1 ||
+      !X509_digest(sk_X509_value(c->cas, 0), EVP_sha256(), out, &n) ||
+      n != 32) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+int pvmw_tls_is_join(const pvmw_tls *t) {
+  const unsigned char *p = NULL;
+  unsigned int n = 0;
+  if (t->server)
+    return t->join;
+  if (!t->ctx->join_client)
+    return 0;
+  SSL_get0_alpn_selected(t->ssl, &p, &n);
+  return n == sizeof PVMW_JOIN_ALPN - 1 && memcmp(p, PVMW_JOIN_ALPN, n) == 0;
 }
 
 static void ctx_unref(pvmw_tls_ctx *c) {
@@ -608,12 +788,17 @@ static void ctx_unref(pvmw_tls_ctx *c) {
     return;
   SSL_CTX_free(c->ssl);
   X509_STORE_free(c->store);
+  sk_X509_pop_free(c->cas, X509_free);
   free(c);
 }
 
 void pvmw_tls_ctx_free(pvmw_tls_ctx *c) { ctx_unref(c); }
 
 int pvmw_tls_ctx_check(const pvmw_tls_ctx *c, char *err, size_t errlen) {
+  if (c->join_client) {
+    set_err(err, errlen, "a join context has no certificate");
+    return -1;
+  }
   X509 *leaf = SSL_CTX_get0_certificate(c->ssl);
   STACK_OF(X509) *chain = NULL;
   SSL_CTX_get0_chain_certs(c->ssl, &chain);
@@ -622,6 +807,10 @@ int pvmw_tls_ctx_check(const pvmw_tls_ctx *c, char *err, size_t errlen) {
 
 int pvmw_tls_ctx_reload(pvmw_tls_ctx *c, const char *cert_pem,
                         const char *key_pem, char *err, size_t errlen) {
+  if (c->join_client) {
+    set_err(err, errlen, "a join context has no certificate");
+    return -1;
+  }
   SSL_CTX *s = load_and_build(c, cert_pem, key_pem, 1, err, errlen);
   if (s == NULL)
     return -1;

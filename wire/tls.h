@@ -47,6 +47,24 @@ int pvmw_tls_ctx_check(const pvmw_tls_ctx *c, char *err, size_t errlen);
 int pvmw_tls_ctx_reload(pvmw_tls_ctx *c, const char *cert_pem,
                         const char *key_pem, char *err, size_t errlen);
 
+/* A client context for a join connection (a new daemon that has no
+ * certificate yet): offers ALPN PVMW_JOIN_ALPN, presents no certificate,
+ * and accepts the server only if its chain holds the self-signed CA whose
+ * certificate has SHA-256 ca_sha256 and verifies against it (dates,
+ * purpose, and the expect_name given to pvmw_tls_new). */
+pvmw_tls_ctx *pvmw_tls_ctx_new_join(const uint8_t ca_sha256[32], char *err,
+                                    size_t errlen);
+
+/* SHA-256 of the context's (first) CA certificate: what join credentials
+ * pin. Returns 0, or -1 for a join context. */
+int pvmw_tls_ctx_ca_fingerprint(const pvmw_tls_ctx *c, uint8_t out[32]);
+
+/* After the handshake: whether this is a join connection. On the server
+ * (whose contexts accept them from clients that offer the join ALPN, with
+ * no client certificate) the daemon must accept nothing on it but the join
+ * exchange; on a join client, whether the server agreed. */
+int pvmw_tls_is_join(const pvmw_tls *t);
+
 /* New connection. expect_name, when not NULL, is the identity the peer's
  * certificate must carry (a subjectAltName DNS entry; the CN only when the
  * certificate has no DNS entries; no wildcards). Returns NULL when out of

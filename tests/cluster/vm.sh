@@ -17,11 +17,21 @@ vm_logs() {
   done
 }
 
-# vm_env: the environment every host's commands share.
+# vm_env: the environment every host's commands share. PVM_RSH is
+# $VM_RSH if set (a test's wrapper around nsrsh). With
+# PVMNG_CLUSTER_PRIVATE_HOME=1 every host has its own HOME and so its own
+# ~/.pvm (no shared certificate directory: hosts join with the credential).
 vm_env() {
-  export PVM_RSH=$here/nsrsh PVM_VMID=cl-$CLUSTER_PREFIX
-  export PVM_CERTDIR=$CLUSTER_TMP/pki
+  export PVM_RSH=${VM_RSH:-$here/nsrsh} PVM_VMID=cl-$CLUSTER_PREFIX
+  if [ "${PVMNG_CLUSTER_PRIVATE_HOME:-0}" = 1 ]; then
+    unset PVM_CERTDIR
+  else
+    export PVM_CERTDIR=$CLUSTER_TMP/pki
+  fi
 }
+
+# vm_home H: host H's private home directory (PVMNG_CLUSTER_PRIVATE_HOME=1).
+vm_home() { echo "$CLUSTER_TMP/$(cluster_name "$1")/home"; }
 
 # The daemon log of host H.
 vm_log() { find "$CLUSTER_TMP/$(cluster_name "$1")" -name 'pvmd.*.log' | head -1; }

@@ -56,6 +56,11 @@ static int make_control(Pvmng__Control *c, int which) {
   static uint32_t tids[] = {0x40001, 0x80002, 0};
   static int32_t stids[] = {0x40003, -6, 0x40004};
   static uint8_t binding[32] = {1, 2, 3};
+  static uint8_t csr[64] = {0x30, 0x3e, 0x30, 0x20};
+  static char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END "
+                      "CERTIFICATE-----\n";
+  static Pvmng__JoinRequest join_req = PVMNG__JOIN_REQUEST__INIT;
+  static Pvmng__JoinReply join_rep = PVMNG__JOIN_REPLY__INIT;
   static Pvmng__Hello hello = PVMNG__HELLO__INIT;
   static Pvmng__HelloReply hello_reply = PVMNG__HELLO_REPLY__INIT;
   static Pvmng__SpawnRequest spawn = PVMNG__SPAWN_REQUEST__INIT;
@@ -276,6 +281,23 @@ static int make_control(Pvmng__Control *c, int which) {
     hrep.results = stids;
     c->hosts_reply = &hrep;
     break;
+  case PVMNG__CONTROL__BODY_JOIN_REQUEST:
+    join_req.proto_version = PVMW_VERSION;
+    join_req.vmid = "vm1";
+    join_req.host = "hostB";
+    join_req.secret.len = sizeof binding;
+    join_req.secret.data = binding;
+    join_req.csr.len = sizeof csr;
+    join_req.csr.data = csr;
+    c->join_request = &join_req;
+    break;
+  case PVMNG__CONTROL__BODY_JOIN_REPLY:
+    join_rep.cert.len = sizeof pem - 1;
+    join_rep.cert.data = (uint8_t *)pem;
+    join_rep.ca.len = sizeof pem - 1;
+    join_rep.ca.data = (uint8_t *)pem;
+    c->join_reply = &join_rep;
+    break;
   default:
     return -1;
   }
@@ -318,7 +340,13 @@ static void put_message_frame(struct bytes *out, const void *body, size_t n,
 }
 
 static void control_seeds(void) {
-  for (int which = 0; which <= PVMNG__CONTROL__BODY_HOSTS_REPLY; which++) {
+  /* Bodies up to HOSTS_REPLY, then the join exchange. */
+  static const int join[] = {PVMNG__CONTROL__BODY_JOIN_REQUEST,
+                             PVMNG__CONTROL__BODY_JOIN_REPLY};
+  for (int i = 0; i <= PVMNG__CONTROL__BODY_HOSTS_REPLY + 2; i++) {
+    int which = i <= PVMNG__CONTROL__BODY_HOSTS_REPLY
+                    ? i
+                    : join[i - PVMNG__CONTROL__BODY_HOSTS_REPLY - 1];
     Pvmng__Control c;
     uint8_t buf[1024];
     char name[64];

@@ -26,7 +26,7 @@ trap cleanup EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 prefix=$work/prefix
 libdir=$(ls -d "$prefix"/lib* | head -1)
-for f in include/pvm3.h bin/pvmd bin/pvm; do
+for f in include/pvm3.h bin/pvmd bin/pvm bin/pvmcert; do
   [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 [ -e "$libdir/libpvm3.so" ] && [ -e "$libdir/libgpvm3.so" ] ||

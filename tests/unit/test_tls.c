@@ -567,6 +567,76 @@ static pvmw_tls *connect_to(pvmw_tls_ctx *sc, pvmw_tls_ctx *cc, pvmw_tls **sp) {
   return c;
 }
 
+/* A join connection: the client has no certificate and pins the CA; the
+ * server sends the CA along and marks the connection as a join one. A
+ * wrong pin or another master name fails on the client; a client without
+ * the join ALPN and without a certificate is still refused. */
+static void test_join(void **state) {
+  pvmw_tls_ctx *sc = ctx(1, "ca1/ca.pem", "hosta"), *jc;
+  pvmw_tls *c, *s;
+  uint8_t pin[32], bad[32];
+  char err[256];
+  int rc, rs;
+  (void)state;
+  assert_int_equal(pvmw_tls_ctx_ca_fingerprint(sc, pin), 0);
+  file_fp("ca1/ca", bad);
+  assert_memory_equal(pin, bad, 32);
+
+  jc = pvmw_tls_ctx_new_join(pin, err, sizeof err);
+  assert_non_null(jc);
+  assert_int_equal(pvmw_tls_ctx_check(jc, err, sizeof err), -1);
+  c = pvmw_tls_new(jc, "hosta");
+  s = pvmw_tls_new(sc, NULL);
+  handshake(c, s, 1 << 20, &rc, &rs);
+  assert_int_equal(rc, 1);
+  assert_int_equal(rs, 1);
+  assert_int_equal(pvmw_tls_is_join(c), 1);
+  assert_int_equal(pvmw_tls_is_join(s), 1);
+  assert_string_equal(pvmw_tls_peer_name(c), "hosta");
+  assert_string_equal(pvmw_tls_peer_name(s), "");
+  round_trip(c, s, 100);
+  pvmw_tls_free(c);
+  pvmw_tls_free(s);
+
+  /* The master's name must be the expected one. */
+  c = pvmw_tls_new(jc, "hostz");
+  s = pvmw_tls_new(sc, NULL);
+  handshake(c, s, 1 << 20, &rc, &rs);
+  assert_int_equal(rc, PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(c), "name mismatch"));
+  pvmw_tls_free(c);
+  pvmw_tls_free(s);
+  pvmw_tls_ctx_free(jc);
+
+  /* Another CA's fingerprint: the master is not trusted. */
+  file_fp("ca2/ca", bad);
+  jc = pvmw_tls_ctx_new_join(bad, err, sizeof err);
+  assert_non_null(jc);
+  c = pvmw_tls_new(jc, "hosta");
+  s = pvmw_tls_new(sc, NULL);
+  handshake(c, s, 1 << 20, &rc, &rs);
+  assert_int_equal(rc, PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(c), "CA fingerprint mismatch"));
+  pvmw_tls_free(c);
+  pvmw_tls_free(s);
+  pvmw_tls_ctx_free(jc);
+
+  /* An ordinary connection is never a join one. */
+  {
+    pvmw_tls_ctx *cc = ctx(0, "ca1/ca.pem", "hostb");
+    c = pvmw_tls_new(cc, "hosta");
+    s = pvmw_tls_new(sc, NULL);
+    handshake(c, s, 1 << 20, &rc, &rs);
+    assert_int_equal(rs, 1);
+    assert_int_equal(pvmw_tls_is_join(s), 0);
+    assert_int_equal(pvmw_tls_is_join(c), 0);
+    pvmw_tls_free(c);
+    pvmw_tls_free(s);
+    pvmw_tls_ctx_free(cc);
+  }
+  pvmw_tls_ctx_free(sc);
+}
+
 static void test_reload(void **state) {
   (void)state;
   pvmw_tls_ctx *sc = ctx(1, "ca1/ca.pem", "hosta");
@@ -690,6 +760,7 @@ int main(void) {
       cmocka_unit_test(test_tls12_refused),
       cmocka_unit_test(test_not_tls),
       cmocka_unit_test(test_reload),
+      cmocka_unit_test(test_join),
       cmocka_unit_test(test_throughput),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

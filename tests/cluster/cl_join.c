@@ -1,0 +1,131 @@
+/* cl_join: opens a join connection to a master the way a new daemon does
+ * (TLS 1.3, the join ALPN, no client certificate, the master checked
+ * against the CA in CA.pem and its name), then sends something that is not
+ * a join request, to show the master takes nothing else there.
+ *   cl_join ADDR:PORT CA.pem MASTER hello|message
+ * hello: a PeerHello; message: a message frame. Prints "closed: <why>"
+ * when the master ends the connection (status 0), else says what came. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "pki.h"
+#include "tls.h"
+
+static int flush(int fd, pvmw_tls *t) {
+  const uint8_t *d;
+  size_t n;
+  while ((n = pvmw_tls_outgoing(t, &d)) > 0) {
+    ssize_t w = send(fd, d, n, MSG_NOSIGNAL);
+    if (w <= 0)
+      return -1;
+    pvmw_tls_consumed(t, (size_t)w);
+  }
+  return 0;
+}
+
+static int pull(int fd, pvmw_tls *t) {
+  uint8_t buf[16384];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n <= 0)
+    return n == 0 ? 0 : -1;
+  return pvmw_tls_feed(t, buf, (size_t)n) == 0 ? 1 : -1;
+}
+
+int main(int argc, char **argv) {
+  char err[512], host[64];
+  uint8_t pin[32], plain[4096];
+  struct sockaddr_in sa;
+  struct timeval tv = {5, 0};
+  pvmw_tls_ctx *c;
+  pvmw_tls *t;
+  const char *colon;
+  pvmw_frame *f = NULL;
+  int fd, rc;
+  if (argc != 5 || !(colon = strrchr(argv[1], ':')) ||
+      (size_t)(colon - argv[1]) >= sizeof host) {
+    fprintf(stderr, "usage: cl_join ADDR:PORT CA.pem MASTER hello|message\n");
+    return 2;
+  }
+  memcpy(host, argv[1], (size_t)(colon - argv[1]));
+  host[colon - argv[1]] = '\0';
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)atoi(colon + 1));
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+      pvmw_pki_fingerprint(argv[2], pin, err, sizeof err) != 0 ||
+      !(c = pvmw_tls_ctx_new_join(pin, err, sizeof err))) {
+    fprintf(stderr, "cl_join: %s\n", err);
+    return 2;
+  }
+  t = pvmw_tls_new(c, argv[3]);
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (!t || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    perror("cl_join: connect");
+    return 2;
+  }
+  while ((rc = pvmw_tls_handshake(t)) == 0)
+    if (flush(fd, t) != 0 || pull(fd, t) <= 0)
+      break;
+  flush(fd, t);
+  if (rc != 1 || !pvmw_tls_is_join(t)) {
+    fprintf(stderr, "cl_join: no join connection: %s\n", pvmw_tls_reason(t));
+    return 2;
+  }
+  if (strcmp(argv[4], "hello") == 0) {
+    Pvmng__Control m = PVMNG__CONTROL__INIT;
+    Pvmng__PeerHello h = PVMNG__PEER_HELLO__INIT;
+    h.proto_version = PVMW_VERSION;
+    h.vmid = (char *)"x";
+    h.host = argv[3];
+    m.body_case = PVMNG__CONTROL__BODY_PEER_HELLO;
+    m.peer_hello = &h;
+    f = pvmw_control_frame(&m);
+    if (!f || pvmw_tls_write(t, f->raw, f->raw_len) != 0)
+      return 2;
+  } else {
+    uint8_t fr[PVMW_HDR_LEN + 8] = {0};
+    pvmw_hdr_put(fr, PVMW_FT_MESSAGE, 8);
+    if (pvmw_tls_write(t, fr, sizeof fr) != 0)
+      return 2;
+  }
+  pvmw_frame_free(f);
+  flush(fd, t);
+  for (;;) {
+    int r = pvmw_tls_read(t, plain, sizeof plain);
+    flush(fd, t);
+    if (r > 0) {
+      printf("the master answered %d bytes\n", r);
+      rc = 1;
+      break;
+    }
+    if (r < 0) {
+      printf("closed: %s\n", pvmw_tls_reason(t));
+      rc = 0;
+      break;
+    }
+    r = pull(fd, t);
+    if (r == 0) {
+      printf("closed: end of stream\n");
+      rc = 0;
+      break;
+    }
+    if (r < 0) {
+      printf("no answer and still open: %s\n", strerror(errno));
+      rc = 1;
+      break;
+    }
+  }
+  pvmw_tls_free(t);
+  pvmw_tls_ctx_free(c);
+  close(fd);
+  return rc;
+}

@@ -5,8 +5,9 @@
  * all-to-all. Each works on a snapshot of the group's members in instance
  * order ("ranks") taken at entry; a member that leaves or exits while
  * others wait for it turns their wait into PvmNoGroup (group.c's
- * lpvm_grecv). Data goes raw (native bytes): every member is on this host;
- * between hosts of different byte order it will go as XDR. */
+ * lpvm_grecv). Data goes as native bytes between members on one host and
+ * in XDR byte order between hosts (lpvm_gsend, lpvm_gtake), so every
+ * message says how many items of which type it carries. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,25 +69,21 @@ static int rank_of_inst(const struct coll *c, int inst) {
   return PvmNoInst;
 }
 
+/* Sends n items of type dt to rank. */
 static int csend(const struct coll *c, int rank, int tag, const void *data,
-                 size_t len) {
-  return lpvm_gsend(c->r[rank], tag, data, len);
+                 size_t n, int dt) {
+  return lpvm_gsend(c->r[rank], tag, data, n, dt);
 }
 
-/* Receives exactly len bytes from rank into dst. A message of another
- * length means the members disagree on their arguments: PvmMismatch. */
-static int crecv(const struct coll *c, int rank, int tag, void *dst,
-                 size_t len) {
-  size_t got;
-  const void *body;
-  int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc = 0;
+/* Receives exactly n items of type dt from rank into dst. A message of
+ * another length means the members disagree on their arguments:
+ * PvmMismatch. */
+static int crecv(const struct coll *c, int rank, int tag, void *dst, size_t n,
+                 int dt) {
+  int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc;
   if (bufid < 0)
     return bufid;
-  body = lpvm_gbody(bufid, &got);
-  if (got != len)
-    rc = PvmMismatch;
-  else if (len > 0)
-    lpvm_copy(dst, body, len);
+  rc = lpvm_gtake(bufid, dst, n, dt);
   pvm_freebuf(bufid);
   return rc;
 }
@@ -122,7 +119,7 @@ static int combine(lpvm_redfn func, int datatype, void *x, void *y,
 
 /* The barrier's release is the broadcast tree below. */
 static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t len);
+                      size_t n, int dt);
 
 /* Fan-in along a binomial tree to rank 0, then the release back down the
  * same tree: 2(n-1) messages and 2 log2(n) steps deep. (Dissemination needs
@@ -137,12 +134,12 @@ static int barrier_peers(const struct coll *c) {
   int rc = 0;
   for (int mask = 1; mask < c->n; mask <<= 1) {
     if (c->me & mask) {
-      rc = csend(c, c->me - mask, tag_in, &v, sizeof v);
+      rc = csend(c, c->me - mask, tag_in, &v, 1, PVM_INT);
       break;
     }
     if (c->me + mask >= c->n)
       continue;
-    rc = crecv(c, c->me + mask, tag_in, &got, sizeof got);
+    rc = crecv(c, c->me + mask, tag_in, &got, 1, PVM_INT);
     if (rc == 0 && got != v)
       rc = PvmMismatch;
     if (rc < 0) {
@@ -159,7 +156,7 @@ static int barrier_peers(const struct coll *c) {
         lpvm_gabort(c->r[c->me + mask], tag_out);
     return rc;
   }
-  return bcast_tree(c, 0, tag_out, &v, sizeof v);
+  return bcast_tree(c, 0, tag_out, &v, 1, PVM_INT);
 }
 
 int pvm_barrier(char *group, int count) {
@@ -209,13 +206,13 @@ int pvm_bcast(char *group, int msgtag) {
   return rc < 0 ? lpvm_err("pvm_bcast", rc) : 0;
 }
 
-/* Binomial-tree broadcast of len bytes at buf from rank root. */
+/* Binomial-tree broadcast of n items of type dt at buf from rank root. */
 static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t len) {
+                      size_t n, int dt) {
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   if (rel != 0) {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, len);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, n, dt);
     mask >>= 1;
   } else {
     mask = pow2ceil(c->n) >> 1;
@@ -224,7 +221,7 @@ static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
     if (rel + mask >= c->n)
       continue;
     if (rc == 0)
-      rc = csend(c, (rel + mask + root) % c->n, tag, buf, len);
+      rc = csend(c, (rel + mask + root) % c->n, tag, buf, n, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -245,7 +242,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
   for (int mask = 1; mask < c->n; mask <<= 1) {
     if (rel & mask) {
       if (frc == 0)
-        rc = csend(c, (rel - mask + root) % c->n, tag, data, len);
+        rc = csend(c, (rel - mask + root) % c->n, tag, data, (size_t)count,
+                   datatype);
       else /* our result is wrong: the parent must not use it */
         lpvm_gabort(c->r[(rel - mask + root) % c->n], tag);
       free(tmp);
@@ -255,7 +253,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
       continue;
     if (tmp == NULL && (tmp = malloc(len)) == NULL)
       return PvmNoMem;
-    rc = crecv(c, (rel + mask + root) % c->n, tag, tmp, len);
+    rc =
+        crecv(c, (rel + mask + root) % c->n, tag, tmp, (size_t)count, datatype);
     if (rc < 0) {
       if (rel != 0) /* our parent waits for us */
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
@@ -290,15 +289,16 @@ int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
      * operand wins a tie of complex max/min: the lower instance) does not
      * depend on the root; the result then makes one more hop. */
     int tag = lpvm_gtag(c.g, LPVM_GOP_REDUCE, 0);
-    size_t len = (size_t)count * lpvm_gtype_size(datatype);
     rc = reduce_tree(&c, func, data, count, datatype, 0, tag);
     if (root != 0 && c.me == 0) {
       if (rc == 0)
-        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data,
+                   (size_t)count, datatype);
       else
         lpvm_gabort(c.r[root], lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1));
     } else if (root != 0 && c.me == root && rc == 0) {
-      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, (size_t)count,
+                 datatype);
     }
   }
   coll_end(&c);
@@ -313,10 +313,11 @@ static int subtree(const struct coll *c, int rel) {
   return span < c->n - rel ? span : c->n - rel;
 }
 
-/* Binomial gather of blk bytes per member into root's result, by instance:
- * member of instance i lands at result + i * blk. */
+/* Binomial gather of cnt items of type dt per member into root's result, by
+ * instance: member of instance i lands at result + i * blk bytes. */
 static int gather_tree(const struct coll *c, void *result, const void *data,
-                       size_t blk, int root, int tag) {
+                       size_t cnt, int dt, int root, int tag) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, have = 1, rc = 0;
   char *tmp = malloc((size_t)subtree(c, rel) * blk + 1);
   if (tmp == NULL)
@@ -325,15 +326,16 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
     memcpy(tmp, data, blk);
   for (int mask = 1; mask < c->n && rc == 0; mask <<= 1) {
     if (rel & mask) {
-      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * blk);
+      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * cnt,
+                 dt);
       free(tmp);
       return rc;
     }
     if (rel + mask < c->n) {
-      int cnt = subtree(c, rel + mask);
+      int sub = subtree(c, rel + mask);
       rc = crecv(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)cnt * blk);
-      have += cnt;
+                 (size_t)sub * cnt, dt);
+      have += sub;
       if (rc < 0 && rel != 0)
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
     }
@@ -346,10 +348,11 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
   return rc;
 }
 
-/* Binomial scatter from root's data (block i for instance i) into every
- * member's result. */
+/* Binomial scatter from root's data (block i of cnt items of type dt for
+ * instance i) into every member's result. */
 static int scatter_tree(const struct coll *c, void *result, const void *data,
-                        size_t blk, int root, int tag) {
+                        size_t cnt, int dt, int root, int tag) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   int sub = subtree(c, rel);
   char *tmp = malloc((size_t)sub * blk + 1);
@@ -363,7 +366,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
     mask = pow2ceil(c->n) >> 1;
   } else {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * blk);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * cnt, dt);
     mask >>= 1;
   }
   for (; mask > 0; mask >>= 1) {
@@ -371,7 +374,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
       continue;
     if (rc == 0)
       rc = csend(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)subtree(c, rel + mask) * blk);
+                 (size_t)subtree(c, rel + mask) * cnt, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -400,9 +403,10 @@ static int gs_common(const char *fn, int gather, void *result, void *data,
     rc = PvmBadParam;
   } else {
     int tag = lpvm_gtag(c.g, gather ? LPVM_GOP_GATHER : LPVM_GOP_SCATTER, 0);
-    size_t blk = (size_t)count * sz;
-    rc = gather ? gather_tree(&c, result, data, blk, root, tag)
-                : scatter_tree(&c, result, data, blk, root, tag);
+    rc = gather
+             ? gather_tree(&c, result, data, (size_t)count, datatype, root, tag)
+             : scatter_tree(&c, result, data, (size_t)count, datatype, root,
+                            tag);
   }
   coll_end(&c);
   return rc < 0 ? lpvm_err(fn, rc) : 0;
@@ -428,7 +432,7 @@ int pvm_scatter(void *result, void *data, int count, int datatype, int msgtag,
  * the same bits. */
 static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
                      int count, int datatype) {
-  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  size_t len = (size_t)count * lpvm_gtype_size(datatype), n = (size_t)count;
   int p2 = 1, rc = 0, frc = 0;
   int tag_fold = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, 0);
   char *tmp;
@@ -436,13 +440,13 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
   while (p2 * 2 <= c->n)
     p2 *= 2;
   if (c->me >= p2) {
-    rc = csend(c, c->me - p2, tag_fold, data, len);
-    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, len);
+    rc = csend(c, c->me - p2, tag_fold, data, n, datatype);
+    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, n, datatype);
   }
   if ((tmp = malloc(len + 1)) == NULL)
     return PvmNoMem;
   if (c->me + p2 < c->n) {
-    rc = crecv(c, c->me + p2, tag_fold, tmp, len);
+    rc = crecv(c, c->me + p2, tag_fold, tmp, n, datatype);
     if (rc == 0)
       frc = combine(func, datatype, data, tmp, count);
   }
@@ -450,9 +454,9 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
   for (; mask < p2 && rc == 0; mask <<= 1, step++) {
     looped = 1;
     int peer = c->me ^ mask, tag = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step);
-    rc = csend(c, peer, tag, data, len);
+    rc = csend(c, peer, tag, data, n, datatype);
     if (rc == 0)
-      rc = crecv(c, peer, tag, tmp, len);
+      rc = crecv(c, peer, tag, tmp, n, datatype);
     if (rc < 0)
       break;
     if (rc == 0 && frc == 0) {
@@ -474,7 +478,7 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
                   lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step));
   if (c->me + p2 < c->n) {
     if (rc == 0)
-      rc = csend(c, c->me + p2, tag_fold, data, len);
+      rc = csend(c, c->me + p2, tag_fold, data, n, datatype);
     else
       lpvm_gabort(c->r[c->me + p2], tag_fold);
   }
@@ -509,13 +513,12 @@ int pvmng_allgather(void *result, void *data, int count, int datatype,
     return lpvm_err("pvmng_allgather", PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_allgather", rc);
-  size_t blk = (size_t)count * sz;
   /* Gather to rank 0, then a tree broadcast of the whole result. */
-  rc = gather_tree(&c, result, data, blk, 0,
+  rc = gather_tree(&c, result, data, (size_t)count, datatype, 0,
                    lpvm_gtag(c.g, LPVM_GOP_GATHER, 1));
   if (rc == 0)
     rc = bcast_tree(&c, 0, lpvm_gtag(c.g, LPVM_GOP_BCAST, 1), result,
-                    (size_t)c.ninst * blk);
+                    (size_t)c.ninst * (size_t)count, datatype);
   coll_end(&c);
   return rc < 0 ? lpvm_err("pvmng_allgather", rc) : 0;
 }
@@ -539,10 +542,10 @@ int pvmng_alltoall(void *result, void *data, int count, int datatype,
   for (int k = 1; k < c.n && rc == 0; k++) {
     int to = (c.me + k) % c.n, from = (c.me - k + c.n) % c.n;
     rc = csend(&c, to, tag, (const char *)data + (size_t)c.inst[to] * blk,
-               blk);
+               (size_t)count, datatype);
     if (rc == 0)
       rc = crecv(&c, from, tag, (char *)result + (size_t)c.inst[from] * blk,
-                 blk);
+                 (size_t)count, datatype);
     if (rc < 0)
       for (int k2 = k + 1; k2 < c.n; k2++)
         lpvm_gabort(c.r[(c.me + k2) % c.n], tag);
@@ -572,9 +575,9 @@ int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
   for (int k = 1, step = 0; k < c.n && rc == 0; k <<= 1, step++) {
     int tag = lpvm_gtag(c.g, LPVM_GOP_SCAN, step);
     if (c.me + k < c.n)
-      rc = csend(&c, c.me + k, tag, data, len);
+      rc = csend(&c, c.me + k, tag, data, (size_t)count, datatype);
     if (rc == 0 && c.me - k >= 0) {
-      rc = crecv(&c, c.me - k, tag, tmp, len);
+      rc = crecv(&c, c.me - k, tag, tmp, (size_t)count, datatype);
       if (rc == 0 && frc == 0) {
         frc = combine(func, datatype, tmp, data, count);
         memcpy(data, tmp, len);

@@ -4,7 +4,7 @@ add_executable(it_group it_group.c)
 target_link_libraries(it_group PRIVATE gpvm3 pvm3)
 add_executable(it_group_reduce it_group_reduce.c)
 target_link_libraries(it_group_reduce PRIVATE gpvm3 pvm3)
-foreach(case semantics barrier kill)
+foreach(case semantics barrier kill kill9)
   add_test(NAME integration.group.${case}
            COMMAND ${IT_VM} --timeout 70 ${IT_BINDIR} group.${case}
                    $<TARGET_FILE:it_group> ${case})

@@ -8,15 +8,21 @@
  *              refused, cached queries), leaving a frozen group (PvmNoGroup)
  *   kill       a member killed while the others are in a barrier, a reduce
  *              and an all-reduce: the others get PvmNoGroup, never a hang
+ *   kill9      the same with SIGKILL (pvm_sendsig) instead of pvm_kill; with
+ *              several hosts the members spread over them
+ *   hostdel H  (several hosts) members on host H and elsewhere; H is
+ *              deleted: its tasks leave the group, the others stay
  * The parent is instance 0 where it is a member; children are spawned
- * copies of this program. */
+ * copies of this program (spread over the hosts by PvmTaskDefault). Each
+ * child answers queries too, so gsize/gettid/getinst are checked from
+ * every host a child runs on. */
 #include "it_common.h"
 #include "pvmng.h"
 
 #define TAG_INFO 71 /* child -> parent: ints */
 #define TAG_CMD 72  /* parent -> child: one int command */
 
-enum { CMD_LEAVE = 1, CMD_EXIT, CMD_DIE, CMD_REJOIN, CMD_WAIT };
+enum { CMD_LEAVE = 1, CMD_EXIT, CMD_DIE, CMD_REJOIN, CMD_WAIT, CMD_QUERY };
 
 static void send_ints(int to, int tag, const int *v, int n) {
   pvm_initsend(PvmDataDefault);
@@ -47,6 +53,19 @@ static void wait_size(const char *group, int n) {
   }
 }
 
+/* How many hosts the n tasks run on. */
+static int nhosts_of(const int *tids, int n) {
+  int hosts[64], nh = 0;
+  for (int i = 0; i < n; i++) {
+    int h = pvm_tidtohost(tids[i]), k = 0;
+    while (k < nh && hosts[k] != h)
+      k++;
+    if (k == nh && nh < 64)
+      hosts[nh++] = h;
+  }
+  return nh;
+}
+
 /* ---- semantics --------------------------------------------------------- */
 
 static void child_semantics(void) {
@@ -64,6 +83,12 @@ static void child_semantics(void) {
     case CMD_REJOIN:
       r[0] = pvm_joingroup("sem");
       send_ints(parent, TAG_INFO, r, 1);
+      break;
+    case CMD_QUERY: /* what this task's host answers */
+      r[0] = pvm_gsize("sem");
+      r[1] = pvm_gettid("sem", 0);
+      r[2] = pvm_getinst("sem", parent);
+      send_ints(parent, TAG_INFO, r, 3);
       break;
     case CMD_EXIT:
       pvm_exit();
@@ -122,6 +147,16 @@ static void case_semantics(void) {
   int by_inst[4] = {me, 0, 0, 0};
   for (int i = 0; i < 3; i++)
     by_inst[inst[i]] = kid[i];
+  /* Every child's host gives the same answers. */
+  for (int i = 0; i < 3; i++) {
+    send_ints(kid[i], TAG_CMD, (int[]){CMD_QUERY}, 1);
+    recv_ints(kid[i], TAG_INFO, r, 3);
+    IT_CHECK(r[0] == 4 && r[1] == me && r[2] == 0,
+             "t%x (host t%x) sees gsize %d, gettid(0) t%x, getinst(parent) "
+             "%d",
+             kid[i], pvm_tidtohost(kid[i]), r[0], r[1], r[2]);
+  }
+  it_note("semantics: children on %d host(s)", nhosts_of(kid, 3));
 
   /* Instance 1 leaves: its number is free; leaving twice is refused. */
   send_ints(by_inst[1], TAG_CMD, (int[]){CMD_LEAVE}, 1);
@@ -311,7 +346,7 @@ static void child_kill(const char *what) {
   exit(0);
 }
 
-static void kill_one(const char *what) {
+static void kill_one(const char *what, int sig9) {
   int kid[NK], r[2], victim = 0;
   for (int i = 0; i < NK; i++)
     kid[i] = it_spawn_self("kill", what, (char *)NULL);
@@ -322,7 +357,12 @@ static void kill_one(const char *what) {
   }
   IT_CHECK(victim != 0, "no victim");
   it_sleep_ms(300);
-  IT_CHECK(pvm_kill(victim) == 0, "pvm_kill");
+  if (sig9)
+    IT_CHECK(pvm_sendsig(victim, SIGKILL) == 0, "pvm_sendsig SIGKILL");
+  else
+    IT_CHECK(pvm_kill(victim) == 0, "pvm_kill");
+  it_note("%s: victim t%x on host t%x, members on %d host(s)", what, victim,
+          pvm_tidtohost(victim), nhosts_of(kid, NK));
   for (int i = 0; i < NK; i++) {
     if (kid[i] == victim)
       continue;
@@ -332,6 +372,7 @@ static void kill_one(const char *what) {
      * block). Nobody hangs or gets a wrong result. */
     IT_CHECK(r[0] == PvmNoGroup || (r[0] == 0 && strcmp(what, "reduce") == 0),
              "%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
+    IT_CHECK(r[1] < 5000, "%s: t%x took %d ms to return", what, kid[i], r[1]);
     it_note("%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
   }
   for (int i = 0; i < NK; i++)
@@ -339,12 +380,63 @@ static void kill_one(const char *what) {
       send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
 }
 
-static void case_kill(void) {
+static void case_kill(int sig9) {
   pvm_setopt(PvmAutoErr, 0);
-  kill_one("barrier");
-  kill_one("reduce");
-  kill_one("allreduce");
+  kill_one("barrier", sig9);
+  kill_one("reduce", sig9);
+  kill_one("allreduce", sig9);
   it_note("kill: OK");
+}
+
+/* ---- a host deleted ---------------------------------------------------- */
+
+#define NH 4 /* children: two on the doomed host, two spread */
+
+static void child_hostdel(void) {
+  int parent = pvm_parent(), r[2] = {pvm_mytid(), pvm_joingroup("hd")};
+  send_ints(parent, TAG_INFO, r, 2);
+  recv_cmd(); /* until the end, or the host goes */
+  pvm_exit();
+  exit(0);
+}
+
+static void case_hostdel(char *host) {
+  int kid[NH], inst[NH], r[2], rc, info;
+  pvm_setopt(PvmAutoErr, 0);
+  IT_CHECK(pvm_joingroup("hd") == 0, "parent join");
+  char *argv[] = {"--child", "hostdel", NULL};
+  for (int i = 0; i < NH; i++) {
+    int flag = i < 2 ? PvmTaskHost : PvmTaskDefault;
+    IT_CHECK(pvm_spawn((char *)it_self_path(), argv, flag, i < 2 ? host : "", 1,
+                       &kid[i]) == 1,
+             "spawn %d on %s: t%x", i, i < 2 ? host : "any", kid[i]);
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[1] == i + 1, "child %d joined as %d", i, r[1]);
+    inst[i] = r[1];
+  }
+  int doomed = pvm_tidtohost(kid[0]), stay = 1;
+  for (int i = 2; i < NH; i++)
+    stay += pvm_tidtohost(kid[i]) != doomed;
+  IT_CHECK(pvm_gsize("hd") == NH + 1, "gsize before the delete");
+  IT_CHECK(pvm_delhosts(&host, 1, &info) >= 0 && info >= 0,
+           "pvm_delhosts(%s): %d", host, info);
+  wait_size("hd", stay);
+  for (int i = 0; i < NH; i++) {
+    int on_doomed = pvm_tidtohost(kid[i]) == doomed;
+    rc = pvm_gettid("hd", inst[i]);
+    IT_CHECK(on_doomed ? rc == PvmNoInst : rc == kid[i],
+             "instance %d (t%x) after its host's delete: %d", inst[i], kid[i],
+             rc);
+  }
+  /* The numbers freed are reused. */
+  IT_CHECK((rc = pvm_lvgroup("hd")) == 0, "lvgroup %d", rc);
+  IT_CHECK((rc = pvm_joingroup("hd")) == 0, "rejoin got %d, want 0", rc);
+  for (int i = 2; i < NH; i++)
+    if (pvm_tidtohost(kid[i]) != doomed)
+      send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  wait_size("hd", 1);
+  it_note("hostdel: %d members stayed, %d left with host %s", stay,
+          NH + 1 - stay, host);
 }
 
 int main(int argc, char **argv) {
@@ -360,9 +452,12 @@ int main(int argc, char **argv) {
       child_late();
     else if (strcmp(argv[2], "kill") == 0 && argc > 3)
       child_kill(argv[3]);
+    else if (strcmp(argv[2], "hostdel") == 0)
+      child_hostdel();
     IT_FAIL("unknown role %s", argv[2]);
   }
-  IT_CHECK(argc == 2, "usage: it_group semantics|barrier|kill");
+  IT_CHECK(argc == 2 || (argc == 3 && strcmp(argv[1], "hostdel") == 0),
+           "usage: it_group semantics|barrier|kill|kill9|hostdel HOST");
   it_set_name(argv[0], argv[1]);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
   if (strcmp(argv[1], "semantics") == 0)
@@ -370,7 +465,11 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "barrier") == 0)
     case_barrier();
   else if (strcmp(argv[1], "kill") == 0)
-    case_kill();
+    case_kill(0);
+  else if (strcmp(argv[1], "kill9") == 0)
+    case_kill(1);
+  else if (strcmp(argv[1], "hostdel") == 0)
+    case_hostdel(argv[2]);
   else
     IT_FAIL("unknown case %s", argv[1]);
   pvm_exit();

@@ -52,8 +52,8 @@ done
 echo "ok: a member killed with SIGKILL inside barrier, reduce and allreduce: the others return an error"
 
 # Last: the host goes for good.
-run h1 "$BIN/it_group" hostdel "$h3"
-echo "ok: a deleted host's tasks leave their groups, the others stay"
+run h1 "$BIN/it_group" hostdel "$h3" "$(cluster_name h2)"
+echo "ok: a host deleted under a barrier: the barrier fails, its tasks leave their groups, the others stay"
 [ "$(vm_nhosts h1)" = 2 ] || vm_fail "h3 still in the VM"
 
 vm_halt h1

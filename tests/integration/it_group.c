@@ -10,8 +10,10 @@
  *              and an all-reduce: the others get PvmNoGroup, never a hang
  *   kill9      the same with SIGKILL (pvm_sendsig) instead of pvm_kill; with
  *              several hosts the members spread over them
- *   hostdel H  (several hosts) members on host H and elsewhere; H is
- *              deleted: its tasks leave the group, the others stay
+ *   hostdel H O  (several hosts) members on host H, on host O and
+ *              elsewhere; H is deleted while the others wait for its members
+ *              in a barrier: the barrier fails, H's tasks leave the group,
+ *              the others stay
  * The parent is instance 0 where it is a member; children are spawned
  * copies of this program (spread over the hosts by PvmTaskDefault). Each
  * child answers queries too, so gsize/gettid/getinst are checked from
@@ -390,34 +392,51 @@ static void case_kill(int sig9) {
 
 /* ---- a host deleted ---------------------------------------------------- */
 
-#define NH 4 /* children: two on the doomed host, two spread */
+#define NH 4 /* children: two on the doomed host, one on another, one spread   \
+              */
 
 static void child_hostdel(void) {
   int parent = pvm_parent(), r[2] = {pvm_mytid(), pvm_joingroup("hd")};
+  double t0;
+  IT_CHECK(pvm_joingroup("hdb") >= 0, "join hdb");
   send_ints(parent, TAG_INFO, r, 2);
-  recv_cmd(); /* until the end, or the host goes */
+  if (recv_cmd() == CMD_WAIT) {
+    /* Into a barrier of the children's group that the doomed ones never
+     * reach: their host's delete must end it. */
+    t0 = it_now();
+    r[0] = pvm_barrier("hdb", -1);
+    r[1] = (int)((it_now() - t0) * 1000);
+    send_ints(parent, TAG_INFO, r, 2);
+    recv_cmd();
+  }
   pvm_exit();
   exit(0);
 }
 
-static void case_hostdel(char *host) {
+static void case_hostdel(char *host, char *other) {
   int kid[NH], inst[NH], r[2], rc, info;
   pvm_setopt(PvmAutoErr, 0);
   IT_CHECK(pvm_joingroup("hd") == 0, "parent join");
   char *argv[] = {"--child", "hostdel", NULL};
   for (int i = 0; i < NH; i++) {
-    int flag = i < 2 ? PvmTaskHost : PvmTaskDefault;
-    IT_CHECK(pvm_spawn((char *)it_self_path(), argv, flag, i < 2 ? host : "", 1,
+    char *where = i < 2 ? host : i == 2 ? other : "";
+    IT_CHECK(pvm_spawn((char *)it_self_path(), argv,
+                       *where ? PvmTaskHost : PvmTaskDefault, where, 1,
                        &kid[i]) == 1,
-             "spawn %d on %s: t%x", i, i < 2 ? host : "any", kid[i]);
+             "spawn %d on %s: t%x", i, *where ? where : "any host", kid[i]);
     recv_ints(kid[i], TAG_INFO, r, 2);
     IT_CHECK(r[1] == i + 1, "child %d joined as %d", i, r[1]);
     inst[i] = r[1];
   }
   int doomed = pvm_tidtohost(kid[0]), stay = 1;
+  IT_CHECK(pvm_tidtohost(kid[2]) != doomed, "t%x on the doomed host", kid[2]);
   for (int i = 2; i < NH; i++)
     stay += pvm_tidtohost(kid[i]) != doomed;
   IT_CHECK(pvm_gsize("hd") == NH + 1, "gsize before the delete");
+  for (int i = 2; i < NH; i++)
+    if (pvm_tidtohost(kid[i]) != doomed)
+      send_ints(kid[i], TAG_CMD, (int[]){CMD_WAIT}, 1);
+  it_sleep_ms(300);
   IT_CHECK(pvm_delhosts(&host, 1, &info) >= 0 && info >= 0,
            "pvm_delhosts(%s): %d", host, info);
   wait_size("hd", stay);
@@ -427,6 +446,14 @@ static void case_hostdel(char *host) {
     IT_CHECK(on_doomed ? rc == PvmNoInst : rc == kid[i],
              "instance %d (t%x) after its host's delete: %d", inst[i], kid[i],
              rc);
+    if (on_doomed)
+      continue;
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[0] == PvmNoGroup && r[1] < 5000,
+             "t%x: barrier with members on a deleted host: %d after %d ms",
+             kid[i], r[0], r[1]);
+    it_note("hostdel: barrier of t%x ended with %d after %d ms", kid[i], r[0],
+            r[1]);
   }
   /* The numbers freed are reused. */
   IT_CHECK((rc = pvm_lvgroup("hd")) == 0, "lvgroup %d", rc);
@@ -456,8 +483,8 @@ int main(int argc, char **argv) {
       child_hostdel();
     IT_FAIL("unknown role %s", argv[2]);
   }
-  IT_CHECK(argc == 2 || (argc == 3 && strcmp(argv[1], "hostdel") == 0),
-           "usage: it_group semantics|barrier|kill|kill9|hostdel HOST");
+  IT_CHECK(argc == 2 || (argc == 4 && strcmp(argv[1], "hostdel") == 0),
+           "usage: it_group semantics|barrier|kill|kill9|hostdel HOST OTHER");
   it_set_name(argv[0], argv[1]);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
   if (strcmp(argv[1], "semantics") == 0)
@@ -469,7 +496,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "kill9") == 0)
     case_kill(1);
   else if (strcmp(argv[1], "hostdel") == 0)
-    case_hostdel(argv[2]);
+    case_hostdel(argv[2], argv[3]);
   else
     IT_FAIL("unknown case %s", argv[1]);
   pvm_exit();

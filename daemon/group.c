@@ -407,15 +407,15 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
   if (!pvmd_peer_is_master(d)) {
     /* Slaves forward group requests; one that arrives here anyway (from a
      * peer that should know better) must not start a second registry. */
-    pvmd_log("group request for %s from %s refused: the registry is on the "
-             "master",
-             pvmw_tid_str(tid, tb, sizeof tb), c->who);
+    pvmd_log("refusing a group request for %s: this daemon is not the "
+             "master, which keeps the group registry",
+             pvmw_tid_str(tid, tb, sizeof tb));
     reply_to(d, rt, PvmSysErr, 0, NULL);
     return;
   }
   if (rt->from_host != 0 && pvmw_tid_host(tid) != rt->from_host) {
-    pvmd_log("group request from host %d for %s refused: not a task of that "
-             "host",
+    pvmd_log("refusing a group request from host %d for %s: not a task of "
+             "that host",
              rt->from_host, pvmw_tid_str(tid, tb, sizeof tb));
     reply_to(d, rt, PvmBadParam, 0, NULL);
     return;

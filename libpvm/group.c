@@ -628,8 +628,8 @@ int lpvm_grecv(struct lpvm_group *g, int src, int tag) {
     }
     if (lpvm_pump(wait) < 0) {
       /* What arrived before the link went is still delivered. */
-      for (struct lpvm_qmsg *m = lpvm_conn.queue.next;
-           m != &lpvm_conn.queue; m = m->next)
+      for (struct lpvm_qmsg *m = lpvm_conn.queue.next; m != &lpvm_conn.queue;
+           m = m->next)
         if (m->ctx == LPVM_SYSCTX && m->src == src && m->tag == tag) {
           int bufid = m->bufid;
           lpvm_queue_remove(m);
@@ -642,14 +642,23 @@ int lpvm_grecv(struct lpvm_group *g, int src, int tag) {
 
 size_t lpvm_gtype_size(int datatype) {
   switch (datatype) {
-  case PVM_BYTE: return 1;
-  case PVM_SHORT: return sizeof(short);
-  case PVM_INT: return sizeof(int);
-  case PVM_FLOAT: return sizeof(float);
-  case PVM_CPLX: return 2 * sizeof(float);
-  case PVM_DOUBLE: return sizeof(double);
-  case PVM_DCPLX: return 2 * sizeof(double);
-  case PVM_LONG: return sizeof(long);
-  default: return 0;
+  case PVM_BYTE:
+    return 1;
+  case PVM_SHORT:
+    return sizeof(short);
+  case PVM_INT:
+    return sizeof(int);
+  case PVM_FLOAT:
+    return sizeof(float);
+  case PVM_CPLX:
+    return 2 * sizeof(float);
+  case PVM_DOUBLE:
+    return sizeof(double);
+  case PVM_DCPLX:
+    return 2 * sizeof(double);
+  case PVM_LONG:
+    return sizeof(long);
+  default:
+    return 0;
   }
 }

@@ -21,10 +21,10 @@
 /* A collective's snapshot of its group. */
 struct coll {
   struct lpvm_group *g;
-  int n, me;  /* members, this task's rank */
-  int *r;     /* rank -> tid */
-  int *inst;  /* rank -> instance number */
-  int ninst;  /* highest instance + 1 */
+  int n, me; /* members, this task's rank */
+  int *r;    /* rank -> tid */
+  int *inst; /* rank -> instance number */
+  int ninst; /* highest instance + 1 */
 };
 
 static void coll_end(struct coll *c) {
@@ -108,8 +108,7 @@ static int check_reduce(lpvm_redfn func, int datatype, int count) {
 }
 
 /* x = x op y for count items; info < 0 from a user function is returned. */
-static int combine(lpvm_redfn func, int datatype, void *x, void *y,
-                   int count) {
+static int combine(lpvm_redfn func, int datatype, void *x, void *y, int count) {
   int dt = datatype, num = count, info = 0;
   func(&dt, x, y, &num, &info);
   return info < 0 ? info : 0;
@@ -150,8 +149,8 @@ static int barrier_peers(const struct coll *c) {
   }
   if (rc < 0) {
     /* Those below us wait for the release: tell them instead. */
-    for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
-         mask >>= 1)
+    for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1;
+         mask > 0; mask >>= 1)
       if (c->me + mask < c->n)
         lpvm_gabort(c->r[c->me + mask], tag_out);
     return rc;

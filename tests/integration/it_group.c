@@ -115,8 +115,7 @@ static void case_semantics(void) {
   IT_CHECK((rc = pvm_gettid("nosuch", 0)) == PvmNoGroup, "gettid %d", rc);
   IT_CHECK((rc = pvm_getinst("nosuch", me)) == PvmNoGroup, "getinst %d", rc);
   IT_CHECK((rc = pvm_lvgroup("nosuch")) == PvmNoGroup, "lvgroup %d", rc);
-  IT_CHECK((rc = pvm_barrier("nosuch", 1)) == PvmNotInGroup ||
-               rc == PvmNoGroup,
+  IT_CHECK((rc = pvm_barrier("nosuch", 1)) == PvmNotInGroup || rc == PvmNoGroup,
            "barrier %d", rc);
   pvm_initsend(PvmDataDefault);
   IT_CHECK((rc = pvm_bcast("nosuch", 1)) == PvmNoGroup, "bcast %d", rc);
@@ -237,16 +236,15 @@ static void barrier_body(int inst, int parent_tid) {
   /* Fewer than the group: instances 0..2 pass a count-3 barrier alone. */
   if (inst < 3)
     IT_CHECK((rc = pvm_barrier("bar", 3)) == 0, "barrier(3) %d", rc);
-  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier after count 3: %d",
-           rc);
+  IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "barrier after count 3: %d", rc);
   /* A late member holds everyone. */
   if (inst == NB - 1)
     it_sleep_ms(300);
   t0 = it_now();
   IT_CHECK((rc = pvm_barrier("bar", NB)) == 0, "late barrier %d", rc);
   IT_CHECK(inst == NB - 1 || it_now() - t0 > 0.25,
-           "instance %d passed the barrier %.3f s before the late member",
-           inst, it_now() - t0);
+           "instance %d passed the barrier %.3f s before the late member", inst,
+           it_now() - t0);
   /* Freeze with -1: everyone must call; twice is refused. */
   IT_CHECK((rc = pvm_freezegroup("bar", -1)) == 0, "freeze %d", rc);
   IT_CHECK((rc = pvm_freezegroup("bar", -1)) == PvmDupGroup, "freeze twice %d",
@@ -392,8 +390,8 @@ static void case_kill(int sig9) {
 
 /* ---- a host deleted ---------------------------------------------------- */
 
-#define NH 4 /* children: two on the doomed host, one on another, one spread   \
-              */
+/* Children: two on the doomed host, one on another, one anywhere. */
+#define NH 4
 
 static void child_hostdel(void) {
   int parent = pvm_parent(), r[2] = {pvm_mytid(), pvm_joingroup("hd")};

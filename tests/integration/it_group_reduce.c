@@ -39,14 +39,22 @@ static int failures;
 
 static size_t tsize(int t) {
   switch (t) {
-  case PVM_BYTE: return 1;
-  case PVM_SHORT: return sizeof(short);
-  case PVM_INT: return sizeof(int);
-  case PVM_LONG: return sizeof(long);
-  case PVM_FLOAT: return sizeof(float);
-  case PVM_DOUBLE: return sizeof(double);
-  case PVM_CPLX: return 2 * sizeof(float);
-  default: return 2 * sizeof(double);
+  case PVM_BYTE:
+    return 1;
+  case PVM_SHORT:
+    return sizeof(short);
+  case PVM_INT:
+    return sizeof(int);
+  case PVM_LONG:
+    return sizeof(long);
+  case PVM_FLOAT:
+    return sizeof(float);
+  case PVM_DOUBLE:
+    return sizeof(double);
+  case PVM_CPLX:
+    return 2 * sizeof(float);
+  default:
+    return 2 * sizeof(double);
   }
 }
 
@@ -68,12 +76,24 @@ static void value(int op, int inst, int i, double *re, double *im) {
 static void put(int t, void *buf, int i, double re, double im) {
   long long v = (long long)re;
   switch (t) {
-  case PVM_BYTE: ((signed char *)buf)[i] = (signed char)v; break;
-  case PVM_SHORT: ((short *)buf)[i] = (short)(unsigned short)v; break;
-  case PVM_INT: ((int *)buf)[i] = (int)(unsigned)v; break;
-  case PVM_LONG: ((long *)buf)[i] = (long)v; break;
-  case PVM_FLOAT: ((float *)buf)[i] = (float)re; break;
-  case PVM_DOUBLE: ((double *)buf)[i] = re; break;
+  case PVM_BYTE:
+    ((signed char *)buf)[i] = (signed char)v;
+    break;
+  case PVM_SHORT:
+    ((short *)buf)[i] = (short)(unsigned short)v;
+    break;
+  case PVM_INT:
+    ((int *)buf)[i] = (int)(unsigned)v;
+    break;
+  case PVM_LONG:
+    ((long *)buf)[i] = (long)v;
+    break;
+  case PVM_FLOAT:
+    ((float *)buf)[i] = (float)re;
+    break;
+  case PVM_DOUBLE:
+    ((double *)buf)[i] = re;
+    break;
   case PVM_CPLX:
     ((float *)buf)[2 * i] = (float)re;
     ((float *)buf)[2 * i + 1] = (float)im;
@@ -171,15 +191,15 @@ static void check_reductions(char *g, int me, int n) {
       fill(t, op, me, buf);
       rc = pvm_reduce(fns[op], buf, COUNT, t, 7, g, root);
       if (bad) {
-        EXPECT(rc == PvmBadParam, "n=%d reduce %s %s: %d, want PvmBadParam",
-               n, fnames[op], tnames[ti], rc);
+        EXPECT(rc == PvmBadParam, "n=%d reduce %s %s: %d, want PvmBadParam", n,
+               fnames[op], tnames[ti], rc);
         continue;
       }
       EXPECT(rc == 0, "n=%d reduce %s %s: %d", n, fnames[op], tnames[ti], rc);
       serial(t, op, 0, n - 1, want);
       if (me == root)
-        EXPECT(same(t, buf, want), "n=%d reduce %s %s: wrong result",
-               n, fnames[op], tnames[ti]);
+        EXPECT(same(t, buf, want), "n=%d reduce %s %s: wrong result", n,
+               fnames[op], tnames[ti]);
       fill(t, op, me, buf);
       rc = pvmng_allreduce(fns[op], buf, COUNT, t, g);
       EXPECT(rc == 0 && same(t, buf, want),
@@ -227,8 +247,7 @@ static void check_data_movement(char *g, int me, int n) {
   /* Scatter: block i = {i * 1.5, -i}. */
   for (int i = 0; i < n; i++)
     dsend[2 * i] = i * 1.5, dsend[2 * i + 1] = -i;
-  rc = pvm_scatter(dmine, me == root ? dsend : NULL, 2, PVM_DOUBLE, 9, g,
-                   root);
+  rc = pvm_scatter(dmine, me == root ? dsend : NULL, 2, PVM_DOUBLE, 9, g, root);
   EXPECT(rc == 0 && dmine[0] == me * 1.5 && dmine[1] == -me,
          "n=%d scatter: rc %d, got %g %g", n, rc, dmine[0], dmine[1]);
   /* All-to-all: block j from member i is i * 100 + j. */

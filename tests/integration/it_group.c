@@ -86,12 +86,19 @@ static void child_semantics(void) {
       r[0] = pvm_joingroup("sem");
       send_ints(parent, TAG_INFO, r, 1);
       break;
-    case CMD_QUERY: /* what this task's host answers */
-      r[0] = pvm_gsize("sem");
-      r[1] = pvm_gettid("sem", 0);
-      r[2] = pvm_getinst("sem", parent);
-      send_ints(parent, TAG_INFO, r, 3);
+    case CMD_QUERY: { /* what this task's host answers */
+      struct pvmng_gstat *st = NULL;
+      int n = 0, q[4] = {pvm_gsize("sem"), pvm_gettid("sem", 0),
+                         pvm_getinst("sem", parent), -1};
+      /* The registry's list of every group names this one, full. */
+      if (pvmng_gstat(NULL, &st, &n) >= 0)
+        for (int i = 0; i < n; i++)
+          if (strcmp(st[i].name, "sem") == 0)
+            q[3] = st[i].size;
+      pvmng_gstat_free(st, n);
+      send_ints(parent, TAG_INFO, q, 4);
       break;
+    }
     case CMD_EXIT:
       pvm_exit();
       exit(0);
@@ -150,12 +157,13 @@ static void case_semantics(void) {
     by_inst[inst[i]] = kid[i];
   /* Every child's host gives the same answers. */
   for (int i = 0; i < 3; i++) {
+    int q[4];
     send_ints(kid[i], TAG_CMD, (int[]){CMD_QUERY}, 1);
-    recv_ints(kid[i], TAG_INFO, r, 3);
-    IT_CHECK(r[0] == 4 && r[1] == me && r[2] == 0,
+    recv_ints(kid[i], TAG_INFO, q, 4);
+    IT_CHECK(q[0] == 4 && q[1] == me && q[2] == 0 && q[3] == 4,
              "t%x (host t%x) sees gsize %d, gettid(0) t%x, getinst(parent) "
-             "%d",
-             kid[i], pvm_tidtohost(kid[i]), r[0], r[1], r[2]);
+             "%d, size in the group list %d",
+             kid[i], pvm_tidtohost(kid[i]), q[0], q[1], q[2], q[3]);
   }
   it_note("semantics: children on %d host(s)", nhosts_of(kid, 3));
 

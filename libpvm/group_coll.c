@@ -17,6 +17,7 @@
 #include "lpvm.h"
 #include "pvm3.h"
 #include "pvmng.h"
+#include "tid.h"
 
 /* A collective's snapshot of its group. */
 struct coll {
@@ -120,42 +121,133 @@ static int combine(lpvm_redfn func, int datatype, void *x, void *y, int count) {
 static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
                       size_t n, int dt);
 
+/* Fan-in of the view version v along a binomial tree to rank 0 with tag.
+ * On a failure (a member lost, a version that differs: PvmMismatch) the
+ * parent is told, so that it does not wait. */
+static int fan_in(const struct coll *c, int tag, uint32_t v) {
+  uint32_t got;
+  int rc = 0;
+  for (int mask = 1; mask < c->n; mask <<= 1) {
+    if (c->me & mask) {
+      rc = csend(c, c->me - mask, tag, &v, 1, PVM_INT);
+      break;
+    }
+    if (c->me + mask >= c->n)
+      continue;
+    rc = crecv(c, c->me + mask, tag, &got, 1, PVM_INT);
+    if (rc == 0 && got != v)
+      rc = PvmMismatch;
+    if (rc < 0) {
+      if (c->me != 0)
+        lpvm_gabort(c->r[c->me - lowbit(c->me)], tag);
+      break;
+    }
+  }
+  return rc;
+}
+
+/* Those below us in the release tree (from rank 0) wait for a release that
+ * will not come: tell them instead. */
+static void release_abort(const struct coll *c, int tag) {
+  for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
+       mask >>= 1)
+    if (c->me + mask < c->n)
+      lpvm_gabort(c->r[c->me + mask], tag);
+}
+
 /* Fan-in along a binomial tree to rank 0, then the release back down the
  * same tree: 2(n-1) messages and 2 log2(n) steps deep. (Dissemination needs
  * n log2(n) messages; with more tasks than cores every message is a
  * wake-up, which is what a barrier pays for on one host.) The messages
  * carry the sender's view version, so members that disagree on the
  * membership find out instead of waiting. */
-static int barrier_peers(const struct coll *c) {
-  uint32_t v = c->g->version, got;
-  int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
-  int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
-  int rc = 0;
-  for (int mask = 1; mask < c->n; mask <<= 1) {
-    if (c->me & mask) {
-      rc = csend(c, c->me - mask, tag_in, &v, 1, PVM_INT);
-      break;
-    }
-    if (c->me + mask >= c->n)
-      continue;
-    rc = crecv(c, c->me + mask, tag_in, &got, 1, PVM_INT);
-    if (rc == 0 && got != v)
-      rc = PvmMismatch;
-    if (rc < 0) {
-      if (c->me != 0)
-        lpvm_gabort(c->r[c->me - lowbit(c->me)], tag_in);
-      break;
-    }
-  }
+static int barrier_tree(const struct coll *c, int tag_in, int tag_out,
+                        uint32_t v) {
+  int rc = fan_in(c, tag_in, v);
   if (rc < 0) {
-    /* Those below us wait for the release: tell them instead. */
-    for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1;
-         mask > 0; mask >>= 1)
-      if (c->me + mask < c->n)
-        lpvm_gabort(c->r[c->me + mask], tag_out);
+    release_abort(c, tag_out);
     return rc;
   }
   return bcast_tree(c, 0, tag_out, &v, 1, PVM_INT);
+}
+
+/* Splits c's members by host: *local gets those on this task's host (in
+ * rank order), *leaders the lowest-ranked member of each host (in rank
+ * order, so rank 0 leads). Returns 1 when the members span hosts, 0 when
+ * they are all on one (nothing made), PvmNoMem. */
+static int split_by_host(const struct coll *c, struct coll *local,
+                         struct coll *leaders) {
+  int myhost = pvmw_tid_host(c->r[c->me]), i;
+  unsigned char *seen;
+  for (i = 0; i < c->n && pvmw_tid_host(c->r[i]) == myhost; i++)
+    ;
+  if (i == c->n)
+    return 0;
+  memset(local, 0, sizeof *local);
+  memset(leaders, 0, sizeof *leaders);
+  local->g = leaders->g = c->g;
+  local->r = malloc((size_t)c->n * sizeof *local->r);
+  leaders->r = malloc((size_t)c->n * sizeof *leaders->r);
+  seen = calloc(PVMW_TID_MAX_HOST + 1, 1);
+  if (local->r == NULL || leaders->r == NULL || seen == NULL) {
+    coll_end(local);
+    coll_end(leaders);
+    free(seen);
+    return PvmNoMem;
+  }
+  for (i = 0; i < c->n; i++) {
+    int h = pvmw_tid_host(c->r[i]);
+    if (h == myhost) {
+      if (i == c->me)
+        local->me = local->n;
+      local->r[local->n++] = c->r[i];
+    }
+    if (!seen[h]) {
+      seen[h] = 1;
+      if (h == myhost)
+        leaders->me = leaders->n;
+      leaders->r[leaders->n++] = c->r[i];
+    }
+  }
+  free(seen);
+  return 1;
+}
+
+/* The barrier of the whole group. On one host, one tree over all members
+ * (direct links). Across hosts, where every message between hosts passes
+ * through the daemons, in two levels: each host's members gather at their
+ * lowest-ranked member, these leaders (one per host) run the tree among
+ * themselves, then release their own host. Messages between hosts drop
+ * from about 2(n-1) to 2(hosts-1), and their depth to 2 log2(hosts). A
+ * failure anywhere is passed on up and down both levels. */
+static int barrier_peers(const struct coll *c) {
+  uint32_t v = c->g->version;
+  int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
+  int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
+  int tag_lin = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 2);
+  int tag_lout = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 3);
+  struct coll local, leaders;
+  int rc = split_by_host(c, &local, &leaders);
+
+  if (rc <= 0)
+    return rc < 0 ? rc : barrier_tree(c, tag_in, tag_out, v);
+  rc = fan_in(&local, tag_lin, v);
+  if (local.me == 0) {
+    if (rc == 0) {
+      rc = barrier_tree(&leaders, tag_in, tag_out, v);
+    } else {
+      if (leaders.me != 0)
+        lpvm_gabort(leaders.r[leaders.me - lowbit(leaders.me)], tag_in);
+      release_abort(&leaders, tag_out);
+    }
+  }
+  if (rc == 0)
+    rc = bcast_tree(&local, 0, tag_lout, &v, 1, PVM_INT);
+  else
+    release_abort(&local, tag_lout);
+  coll_end(&local);
+  coll_end(&leaders);
+  return rc;
 }
 
 int pvm_barrier(char *group, int count) {

@@ -45,11 +45,11 @@ echo "$out" | grep -q "16 tasks on 3 host(s)" || vm_fail "reduce: tasks not on 3
 echo "ok: every reduction, type and operation, gather/scatter/bcast/allgather/alltoall/scan over 3 hosts ($(($(date +%s) - t0)) s)"
 
 run h2 "$BIN/it_group" kill9
-for what in barrier reduce allreduce; do
+for what in barrier barrier-leader reduce allreduce; do
   echo "$out" | grep -q "$what: victim .* members on [23] host(s)" ||
     vm_fail "kill9 $what: members not spread over hosts"
 done
-echo "ok: a member killed with SIGKILL inside barrier, reduce and allreduce: the others return an error"
+echo "ok: a member killed with SIGKILL inside barrier (a host's leader too), reduce and allreduce: the others return an error"
 
 # Last: the host goes for good.
 run h1 "$BIN/it_group" hostdel "$h3" "$(cluster_name h2)"

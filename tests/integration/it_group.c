@@ -24,7 +24,15 @@
 #define TAG_INFO 71 /* child -> parent: ints */
 #define TAG_CMD 72  /* parent -> child: one int command */
 
-enum { CMD_LEAVE = 1, CMD_EXIT, CMD_DIE, CMD_REJOIN, CMD_WAIT, CMD_QUERY };
+enum {
+  CMD_LEAVE = 1,
+  CMD_EXIT,
+  CMD_DIE,
+  CMD_REJOIN,
+  CMD_WAIT,
+  CMD_QUERY,
+  CMD_GO
+};
 
 static void send_ints(int to, int tag, const int *v, int n) {
   pvm_initsend(PvmDataDefault);
@@ -335,12 +343,12 @@ static void child_kill(const char *what) {
   /* Tell the parent who we are, then go in (the victim waits instead). */
   int r[2] = {pvm_mytid(), inst};
   send_ints(parent, TAG_INFO, r, 2);
-  if (inst == NK - 1) {
+  if (recv_cmd() == CMD_WAIT) {
     pvm_recv(parent, 9999); /* killed here */
     exit(1);
   }
   t0 = it_now();
-  if (strcmp(what, "barrier") == 0)
+  if (strncmp(what, "barrier", 7) == 0)
     rc = pvm_barrier(g, NK);
   else if (strcmp(what, "reduce") == 0)
     rc = pvm_reduce(PvmSum, d, 16, PVM_DOUBLE, 3, g, 0);
@@ -354,16 +362,38 @@ static void child_kill(const char *what) {
   exit(0);
 }
 
+/* The victim is the highest instance, or for "barrier-leader" the member
+ * with the lowest instance on its host other than instance 0's host (one
+ * that leads its host in a barrier across hosts), when there is one. */
 static void kill_one(const char *what, int sig9) {
-  int kid[NK], r[2], victim = 0;
+  int kid[NK], inst[NK], r[2], victim = 0;
   for (int i = 0; i < NK; i++)
     kid[i] = it_spawn_self("kill", what, (char *)NULL);
   for (int i = 0; i < NK; i++) {
     recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[0] == kid[i], "info from t%x", r[0]);
+    inst[i] = r[1];
     if (r[1] == NK - 1)
       victim = r[0];
   }
+  if (strcmp(what, "barrier-leader") == 0) {
+    int h0 = 0;
+    for (int i = 0; i < NK; i++)
+      if (inst[i] == 0)
+        h0 = pvm_tidtohost(kid[i]);
+    for (int i = 0; i < NK; i++) {
+      int h = pvm_tidtohost(kid[i]), lowest = h != h0;
+      for (int j = 0; j < NK; j++)
+        if (pvm_tidtohost(kid[j]) == h && inst[j] < inst[i])
+          lowest = 0;
+      if (lowest)
+        victim = kid[i];
+    }
+  }
   IT_CHECK(victim != 0, "no victim");
+  for (int i = 0; i < NK; i++)
+    send_ints(kid[i], TAG_CMD, (int[]){kid[i] == victim ? CMD_WAIT : CMD_GO},
+              1);
   it_sleep_ms(300);
   if (sig9)
     IT_CHECK(pvm_sendsig(victim, SIGKILL) == 0, "pvm_sendsig SIGKILL");
@@ -391,6 +421,8 @@ static void kill_one(const char *what, int sig9) {
 static void case_kill(int sig9) {
   pvm_setopt(PvmAutoErr, 0);
   kill_one("barrier", sig9);
+  if (sig9)
+    kill_one("barrier-leader", sig9);
   kill_one("reduce", sig9);
   kill_one("allreduce", sig9);
   it_note("kill: OK");

@@ -305,6 +305,9 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
       g->bar_arrived--;
     else
       g->frz_arrived--;
+    /* Answered although its task is normally gone: a slave holds the
+     * forwarded request until its answer comes. */
+    reply_to(d, &w->rt, PvmNoGroup, 0, NULL);
     free(w);
   }
   if (g->bar_arrived == 0)

@@ -197,6 +197,15 @@ static void test_remote_exit(void **state) {
   assert_int_equal(seen[0].code, PvmNoGroup);
   local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "x", 0);
   assert_int_equal(seen[0].value, 1);
+  /* A member that goes while its own registry barrier waits gets that
+   * request answered (for a remote task, its daemon holds the request
+   * until then). */
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "x", 0);
+  local_req(1, PVMNG__GROUP_OP__GROUP_BARRIER, "x", 2);
+  assert_int_equal(seen[1].replies, 1);
+  pvmd_group_task_gone(&d, local[1]);
+  assert_int_equal(seen[1].replies, 2);
+  assert_int_equal(seen[1].code, PvmNoGroup);
 }
 
 static void test_wrong_host(void **state) {

@@ -158,15 +158,13 @@ if [ ${#links[@]} -gt 0 ]; then
 fi
 
 if [ -z "$no_daemon" ]; then
-  # pvmd returns once its socket listens. The socket file appears a little
-  # earlier (bind comes before listen: a connection in between is
-  # refused), so its appearance alone is trusted only from a starter that
-  # stays in the foreground for longer than a start takes.
+  # pvmd returns once its socket is ready; should it stay in the
+  # foreground, the socket's appearance says the same.
   "$bindir/pvmd" </dev/null >"$rt/pvmd.out" 2>&1 &
   daemon_pid=$!
   ready=
   for i in $(seq 200); do
-    if [ "$i" -gt 40 ] && [ -S "$files.sock" ]; then
+    if [ -S "$files.sock" ]; then
       ready=1
       break
     fi
@@ -178,7 +176,7 @@ if [ -z "$no_daemon" ]; then
         exit 1
       fi
       [ -S "$files.sock" ] && ready=1
-      break
+      [ -z "$(daemon_pids)" ] && break
     fi
     sleep 0.05
   done

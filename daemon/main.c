@@ -116,9 +116,14 @@ static int take_lock(const char *path, const char *vmid) {
 }
 
 /* Binds and listens on the task socket (mode 0600; the directory is 0700).
- * The lock is held, so a socket file left there is stale. */
+ * The socket is made under a temporary name and renamed into place once it
+ * listens, so that whoever sees the file can connect (a connection between
+ * bind and listen would be refused). The lock is held, so a socket file
+ * left there is stale. */
 static int bind_socket(const char *path) {
   struct sockaddr_un sa;
+  char tmp[sizeof sa.sun_path];
+  const char *at = path;
   mode_t old;
   int fd;
 
@@ -129,8 +134,12 @@ static int bind_socket(const char *path) {
             path, sizeof sa.sun_path - 1);
     return -1;
   }
-  strcpy(sa.sun_path, path);
-  if (unlink(path) != 0 && errno != ENOENT) {
+  /* A path too long for the temporary name is bound as it is. */
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) < sizeof tmp)
+    at = tmp;
+  strcpy(sa.sun_path, at);
+  if ((unlink(path) != 0 && errno != ENOENT) ||
+      (at != path && unlink(at) != 0 && errno != ENOENT)) {
     fprintf(stderr, "pvmd: cannot remove stale socket %s: %s\n", path,
             strerror(errno));
     return -1;
@@ -143,15 +152,16 @@ static int bind_socket(const char *path) {
   old = umask(0177);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     umask(old);
-    fprintf(stderr, "pvmd: cannot bind %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "pvmd: cannot bind %s: %s\n", at, strerror(errno));
     close(fd);
     return -1;
   }
   umask(old);
-  if (chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
+  if (chmod(at, 0600) != 0 || listen(fd, SOMAXCONN) != 0 ||
+      (at != path && rename(at, path) != 0)) {
     fprintf(stderr, "pvmd: cannot listen on %s: %s\n", path, strerror(errno));
     close(fd);
-    unlink(path);
+    unlink(at);
     return -1;
   }
   return fd;

@@ -80,10 +80,12 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
+/* Written over the old content, then cut to length: a reader sees the old
+ * pid or the new one on the first line, never an empty file. */
 static void write_pid_of(int fd, pid_t pid) {
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+  if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) != 0)
     pvmd_log("cannot write the pid into the lock file: %s", strerror(errno));
 }
 
@@ -311,6 +313,10 @@ int main(int argc, char **argv) {
   pvmd_notify_hosts_changed(&d); /* the table hosts are added to */
   if (o.hostfile && pvmd_hostfile_check(o.hostfile, &d.hosts) != 0)
     return 1;
+  /* In the foreground the lock names this process before the socket
+   * exists, so whoever can connect finds the right pid there. */
+  if (o.foreground)
+    write_pid(lock_fd);
   d.listen_fd = bind_socket(d.sock_path);
   if (d.listen_fd < 0) {
     pvmd_log("cannot start: socket %s unavailable", d.sock_path);
@@ -318,8 +324,6 @@ int main(int argc, char **argv) {
   }
   if (!o.foreground)
     daemonize(lock_fd);
-  else
-    write_pid(lock_fd);
 
   rc = run(&d, &o);
 

@@ -37,6 +37,7 @@ echo "$out" | grep -q "children on 3 host(s)" || vm_fail "semantics: children no
 echo "ok: join, instances, queries from every host, leave and reuse, automatic leave (started on a slave)"
 
 run h3 "$BIN/it_group" barrier
+echo "$out" | grep -q "members on 3 host(s)" || vm_fail "barrier: members not on 3 hosts"
 echo "ok: barriers (peers and registry counts), freeze, defunct group across hosts"
 
 t0=$(date +%s)

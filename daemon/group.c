@@ -7,6 +7,14 @@
  * freeze until every member has asked, a barrier arbitrated here (a count
  * other than the group size) -- are held as waiters and answered later.
  *
+ * With several hosts the registry lives on the master daemon only (it owns
+ * the VM's shared state, as it owns the host table). A slave forwards its
+ * tasks' GroupRequests there (peer_fwd.c); answers go back through each
+ * request's reply address, held by waiters until they are answered, and
+ * notices are ordinary messages routed to each member wherever it runs. A
+ * remote task leaves its groups when its daemon reports its exit
+ * (PeerTaskGone) or when its host is deleted (pvmd_group_host_gone).
+ *
  * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
  * used instance + 1; every waiter's tid is a member; a pending barrier has
  * bar_count > 0 and bar_arrived waiters, a pending freeze frz_count > 0.
@@ -19,6 +27,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "route.h"
 #include "tid.h"
@@ -29,7 +38,7 @@ struct gwait {
   struct gwait *next;
   int kind; /* W_BARRIER or W_FREEZE */
   int tid;
-  uint32_t req_id;
+  struct pvmd_reply_to rt; /* where the answer goes */
 };
 
 struct group {
@@ -117,18 +126,15 @@ static void fill_info(const struct group *g, Pvmng__GroupInfo *gi,
   gi->barrier_count = g->bar_count;
 }
 
-/* Answers request req_id of task tid (if it is still connected). g may be
+/* Answers the request rt names (if its task is still there). g may be
  * NULL: then only the code and value go back. */
-static void reply_to(struct pvmd *d, int tid, uint32_t req_id, int code,
+static void reply_to(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
                      int value, const struct group *g) {
-  struct pvmd_conn *c = pvmd_route_conn(d, tid);
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__GroupReply r = PVMNG__GROUP_REPLY__INIT;
   Pvmng__GroupInfo gi, *gip = &gi;
   uint32_t *tids = NULL;
 
-  if (c == NULL)
-    return;
   r.code = code;
   r.value = value;
   if (g != NULL && (tids = malloc(((size_t)g->ninst + 1) * sizeof *tids))) {
@@ -136,10 +142,9 @@ static void reply_to(struct pvmd *d, int tid, uint32_t req_id, int code,
     r.n_groups = 1;
     r.groups = &gip;
   }
-  m.req_id = req_id;
   m.body_case = PVMNG__CONTROL__BODY_GROUP_REPLY;
   m.group_reply = &r;
-  pvmd_conn_send_control(c, &m);
+  pvmd_peer_answer(d, rt, &m);
   free(tids);
 }
 
@@ -194,7 +199,7 @@ static void release_waiters(struct pvmd *d, struct group *g, int kind,
       continue;
     }
     *pp = w->next;
-    reply_to(d, w->tid, w->req_id, code, 0, code == 0 ? g : NULL);
+    reply_to(d, &w->rt, code, 0, code == 0 ? g : NULL);
     free(w);
   }
   if (kind == W_BARRIER)
@@ -203,13 +208,14 @@ static void release_waiters(struct pvmd *d, struct group *g, int kind,
     g->frz_count = g->frz_arrived = 0;
 }
 
-static int add_waiter(struct group *g, int kind, int tid, uint32_t req_id) {
+static int add_waiter(struct group *g, int kind,
+                      const struct pvmd_reply_to *rt) {
   struct gwait *w = calloc(1, sizeof *w), **pp = &g->waiters;
   if (w == NULL)
     return PvmNoMem;
   w->kind = kind;
-  w->tid = tid;
-  w->req_id = req_id;
+  w->tid = rt->origin_tid;
+  w->rt = *rt;
   while (*pp != NULL)
     pp = &(*pp)->next;
   *pp = w;
@@ -299,6 +305,9 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
       g->bar_arrived--;
     else
       g->frz_arrived--;
+    /* Answered although its task is normally gone: a slave holds the
+     * forwarded request until its answer comes. */
+    reply_to(d, &w->rt, PvmNoGroup, 0, NULL);
     free(w);
   }
   if (g->bar_arrived == 0)
@@ -329,6 +338,25 @@ void pvmd_group_task_gone(struct pvmd *d, int tid) {
     struct group *next = g->next;
     if (inst_of(g, tid) >= 0)
       remove_member(d, g, tid);
+    g = next;
+  }
+}
+
+void pvmd_group_host_gone(struct pvmd *d, int host_no) {
+  struct group *g = G.head;
+  while (g != NULL) {
+    struct group *next = g->next;
+    for (;;) {
+      int victim = 0, last = g->size == 1;
+      for (int i = 0; i < g->ninst && victim == 0; i++)
+        if (g->tids[i] != 0 && pvmw_tid_host(g->tids[i]) == host_no)
+          victim = g->tids[i];
+      if (victim == 0)
+        break;
+      remove_member(d, g, victim); /* frees g with its last member */
+      if (last)
+        break;
+    }
     g = next;
   }
 }
@@ -376,17 +404,35 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
   const char *name = r->group ? r->group : "";
   struct group *g = NULL;
   int code = 0, value = 0, count = r->count;
+  struct pvmd_reply_to rtv = pvmd_peer_reply_to_of(c, req_id), *rt = &rtv;
+  char tb[16];
 
+  if (!pvmd_peer_is_master(d)) {
+    /* Slaves forward group requests; one that arrives here anyway (from a
+     * peer that should know better) must not start a second registry. */
+    pvmd_log("refusing a group request for %s: this daemon is not the "
+             "master, which keeps the group registry",
+             pvmw_tid_str(tid, tb, sizeof tb));
+    reply_to(d, rt, PvmSysErr, 0, NULL);
+    return;
+  }
+  if (rt->from_host != 0 && pvmw_tid_host(tid) != rt->from_host) {
+    pvmd_log("refusing a group request from host %d for %s: not a task of "
+             "that host",
+             rt->from_host, pvmw_tid_str(tid, tb, sizeof tb));
+    reply_to(d, rt, PvmBadParam, 0, NULL);
+    return;
+  }
   if (r->op == PVMNG__GROUP_OP__GROUP_LIST) {
     do_list(c, req_id);
     return;
   }
   if (name[0] == '\0') {
-    reply_to(d, tid, req_id, PvmNullGroup, 0, NULL);
+    reply_to(d, rt, PvmNullGroup, 0, NULL);
     return;
   }
   if (strlen(name) > PVMD_GROUP_NAME_MAX) {
-    reply_to(d, tid, req_id, PvmBadParam, 0, NULL);
+    reply_to(d, rt, PvmBadParam, 0, NULL);
     return;
   }
   if (r->op == PVMNG__GROUP_OP__GROUP_JOIN) {
@@ -395,17 +441,17 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
       code = value;
       g = NULL;
     }
-    reply_to(d, tid, req_id, code, value, g);
+    reply_to(d, rt, code, value, g);
     return;
   }
   g = find_group(name);
   if (g == NULL) {
-    reply_to(d, tid, req_id, PvmNoGroup, 0, NULL);
+    reply_to(d, rt, PvmNoGroup, 0, NULL);
     return;
   }
   switch (r->op) {
   case PVMNG__GROUP_OP__GROUP_INFO:
-    reply_to(d, tid, req_id, 0, g->size, g);
+    reply_to(d, rt, 0, g->size, g);
     return;
   case PVMNG__GROUP_OP__GROUP_LEAVE:
     if (inst_of(g, tid) < 0) {
@@ -413,7 +459,7 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
     } else {
       remove_member(d, g, tid);
     }
-    reply_to(d, tid, req_id, code, 0, NULL);
+    reply_to(d, rt, code, 0, NULL);
     return;
   case PVMNG__GROUP_OP__GROUP_FREEZE:
     if (inst_of(g, tid) < 0)
@@ -426,13 +472,13 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
       code = PvmBadParam;
     if (code == 0 && g->frz_count > 0 && count != g->frz_count)
       code = PvmMismatch;
-    if (code == 0 && (code = add_waiter(g, W_FREEZE, tid, req_id)) == 0) {
+    if (code == 0 && (code = add_waiter(g, W_FREEZE, rt)) == 0) {
       g->frz_count = count;
       g->frz_arrived++;
       check_freeze(d, g);
       return;
     }
-    reply_to(d, tid, req_id, code, 0, NULL);
+    reply_to(d, rt, code, 0, NULL);
     return;
   case PVMNG__GROUP_OP__GROUP_BARRIER:
     if (inst_of(g, tid) < 0)
@@ -447,16 +493,16 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
       code = PvmMismatch;
     if (code == 0 && is_waiting(g, W_BARRIER, tid))
       code = PvmDupGroup;
-    if (code == 0 && (code = add_waiter(g, W_BARRIER, tid, req_id)) == 0) {
+    if (code == 0 && (code = add_waiter(g, W_BARRIER, rt)) == 0) {
       g->bar_count = count;
       if (++g->bar_arrived >= g->bar_count)
         release_waiters(d, g, W_BARRIER, 0);
       return;
     }
-    reply_to(d, tid, req_id, code, 0, NULL);
+    reply_to(d, rt, code, 0, NULL);
     return;
   default:
-    reply_to(d, tid, req_id, PvmBadParam, 0, NULL);
+    reply_to(d, rt, PvmBadParam, 0, NULL);
     return;
   }
 }

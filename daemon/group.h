@@ -4,7 +4,8 @@
  * arbitrated here). Members hear of every change by a notice message, so
  * their libraries keep a fresh copy for the collectives, which run between
  * the tasks themselves. With several hosts the registry lives on the master
- * daemon and the others mirror it (see docs/groups.md). */
+ * daemon; the others forward their tasks' requests to it and deliver its
+ * notices (see docs/groups.md). */
 #ifndef PVMD_GROUP_H
 #define PVMD_GROUP_H
 
@@ -27,6 +28,10 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
 /* Task tid left the virtual machine: it leaves every group it was in, and
  * requests it had waiting are dropped. */
 void pvmd_group_task_gone(struct pvmd *d, int tid);
+
+/* Host host_no left the virtual machine (master): each of its tasks leaves
+ * every group it was in, as if it had exited. */
+void pvmd_group_host_gone(struct pvmd *d, int host_no);
 
 /* Frees every group (at daemon exit). */
 void pvmd_group_free_all(void);

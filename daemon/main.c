@@ -132,10 +132,12 @@ static int read_credential(pvmw_join_cred *c) {
   return rc;
 }
 
+/* Written over the old content, then cut to length: a reader sees the old
+ * pid or the new one on the first line, never an empty file. */
 static void write_pid_of(int fd, pid_t pid) {
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+  if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) != 0)
     pvmd_log("cannot write the pid into the lock file: %s", strerror(errno));
 }
 
@@ -168,9 +170,14 @@ static int take_lock(const char *path, const char *vmid) {
 }
 
 /* Binds and listens on the task socket (mode 0600; the directory is 0700).
- * The lock is held, so a socket file left there is stale. */
+ * The socket is made under a temporary name and renamed into place once it
+ * listens, so that whoever sees the file can connect (a connection between
+ * bind and listen would be refused). The lock is held, so a socket file
+ * left there is stale. */
 static int bind_socket(const char *path) {
   struct sockaddr_un sa;
+  char tmp[sizeof sa.sun_path];
+  const char *at = path;
   mode_t old;
   int fd;
 
@@ -181,8 +188,12 @@ static int bind_socket(const char *path) {
             path, sizeof sa.sun_path - 1);
     return -1;
   }
-  strcpy(sa.sun_path, path);
-  if (unlink(path) != 0 && errno != ENOENT) {
+  /* A path too long for the temporary name is bound as it is. */
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) < sizeof tmp)
+    at = tmp;
+  strcpy(sa.sun_path, at);
+  if ((unlink(path) != 0 && errno != ENOENT) ||
+      (at != path && unlink(at) != 0 && errno != ENOENT)) {
     fprintf(stderr, "pvmd: cannot remove stale socket %s: %s\n", path,
             strerror(errno));
     return -1;
@@ -195,15 +206,16 @@ static int bind_socket(const char *path) {
   old = umask(0177);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     umask(old);
-    fprintf(stderr, "pvmd: cannot bind %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "pvmd: cannot bind %s: %s\n", at, strerror(errno));
     close(fd);
     return -1;
   }
   umask(old);
-  if (chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
+  if (chmod(at, 0600) != 0 || listen(fd, SOMAXCONN) != 0 ||
+      (at != path && rename(at, path) != 0)) {
     fprintf(stderr, "pvmd: cannot listen on %s: %s\n", path, strerror(errno));
     close(fd);
-    unlink(path);
+    unlink(at);
     return -1;
   }
   return fd;

@@ -9,6 +9,7 @@
 #include "peer.h"
 
 #include "conn.h"
+#include "group.h"
 #include "host.h"
 #include "listen.h"
 #include "log.h"
@@ -71,6 +72,10 @@ struct pvmd_peers *pvmd_peer_state(struct pvmd *d) {
   uv_timer_start(&ps->timer, on_sweep, SWEEP_MS, SWEEP_MS);
   d->peers = ps;
   return ps;
+}
+
+int pvmd_peer_is_master(const struct pvmd *d) {
+  return d->peers == NULL || d->peers->master == NULL;
 }
 
 int pvmd_peer_active(const struct pvmd *d) {
@@ -742,8 +747,13 @@ static int on_frame(void *ctx, pvmw_frame *f) {
         break;
       }
       pvmd_notify_remote_task_gone(d, (int)m->peer_task_gone->tid);
-      if (ps->master == NULL) /* the master passes it on */
+      if (ps->master == NULL) { /* the master passes it on */
         task_gone_to_links(ps, (int)m->peer_task_gone->tid, l);
+        /* ... and, owning the group registry, drops it from its groups
+         * (only a task of the host that reports it). */
+        if (pvmw_tid_host((int)m->peer_task_gone->tid) == l->host_no)
+          pvmd_group_task_gone(d, (int)m->peer_task_gone->tid);
+      }
       break;
     case PVMNG__CONTROL__BODY_PEER_HALT: {
       char why[640];

@@ -17,6 +17,30 @@ struct pvmd;
 struct pvmd_conn;
 struct pvmw_join_cred;
 
+/* Where an answer goes: a task on this host, or (a request forwarded from
+ * another daemon) back to that daemon, which hands it to its task. Plain
+ * data: an answer may be sent long after the request (a group barrier). */
+struct pvmd_reply_to {
+  int origin_tid;
+  uint32_t req_id;
+  int from_host; /* 0: the task is here */
+  uint32_t fwd_id;
+};
+
+/* The reply address of request req_id arriving on c (a task's connection
+ * or the stand-in of a forwarded request). */
+struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
+                                           uint32_t req_id);
+
+/* Sends answer m (its req_id set here) to rt, whether or not this daemon
+ * has links; dropped quietly when the task or its host is gone. */
+void pvmd_peer_answer(struct pvmd *d, const struct pvmd_reply_to *rt,
+                      Pvmng__Control *m);
+
+/* Whether this daemon holds the VM's shared state (the group registry):
+ * the master, or a daemon alone. */
+int pvmd_peer_is_master(const struct pvmd *d);
+
 /* Certificate directory: $PVM_CERTDIR, else ~/.pvm. */
 void pvmd_peer_certdir(char *out, size_t len);
 

@@ -77,6 +77,18 @@ void pvmd_peer_reply_send(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
   free(buf);
 }
 
+void pvmd_peer_answer(struct pvmd *d, const struct pvmd_reply_to *rt,
+                      Pvmng__Control *m) {
+  if (d->peers != NULL) {
+    pvmd_peer_reply_send(d->peers, rt, m);
+  } else if (rt->from_host == 0 || rt->from_host == d->host_no) {
+    struct pvmd_conn *c = pvmd_route_conn(d, rt->origin_tid);
+    m->req_id = rt->req_id;
+    if (c)
+      pvmd_conn_send_control(c, m);
+  }
+}
+
 void pvmd_peer_reply_status(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
                          int code) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
@@ -490,6 +502,15 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
   case PVMNG__CONTROL__BODY_PSTAT:
     tid = (int)m->pstat->tid;
     break;
+  case PVMNG__CONTROL__BODY_GROUP:
+    /* The group registry is the master's: a slave passes its tasks'
+     * requests on, and the answers (some much later: freezes, registry
+     * barriers) come back the same way. */
+    if (!ps->master)
+      return 0;
+    rt = pvmd_peer_reply_to_of(c, req_id);
+    pvmd_peer_forward(ps, &rt, 1, m, NULL, 0, 0);
+    return 1;
   case PVMNG__CONTROL__BODY_HALT:
     if (ps->master) {
       Pvmng__Control hm = PVMNG__CONTROL__INIT;

@@ -4,6 +4,21 @@
  * daemon after each change; pvm_delhosts tells a host to halt. */
 #include "peer.h"
 
+#include "conn.h"
+#include "group.h"
+#include "host.h"
+#include "hostopts.h"
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+#include "peer_int.h"
+#include "pki.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+#include "tls.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,20 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "conn.h"
-#include "host.h"
-#include "hostopts.h"
-#include "listen.h"
-#include "log.h"
-#include "pki.h"
-#include "pvmd.h"
-#include "request.h"
-#include "route.h"
-#include "task.h"
-#include "tid.h"
-#include "tls.h"
-#include "notify.h"
-#include "peer_int.h"
 
 /* ---- host table ------------------------------------------------------ */
 
@@ -111,6 +112,8 @@ void pvmd_peer_lost_host(struct pvmd_link *l) {
     pvmd_log("host %s (%s) left the virtual machine", l->who,
              pvmw_tid_str(tid, tb, sizeof tb));
     pvmd_hosts_remove(&d->hosts, tid);
+    if (!d->halting)
+      pvmd_group_host_gone(d, l->host_no); /* its tasks leave their groups */
     l->host_no = 0;
     if (!d->halting)
       pvmd_peer_broadcast_hosts(ps);

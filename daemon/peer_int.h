@@ -55,14 +55,6 @@ struct pvmd_link {
   char who[PVMD_HOSTNAME_MAX + 64];
 };
 
-/* Where an answer goes: a local task, or back to another daemon. */
-struct pvmd_reply_to {
-  int origin_tid;
-  uint32_t req_id;
-  int from_host; /* 0: the task is here */
-  uint32_t fwd_id;
-};
-
 /* A request split over hosts (spawn spread round-robin, pvm_tasks(0)). */
 struct pvmd_gather {
   struct pvmd_reply_to rt;
@@ -199,9 +191,8 @@ void pvmd_join_spend(struct pvmd_peers *ps, const char *name);
 void pvmd_join_sweep(struct pvmd_peers *ps);
 void pvmd_join_free(struct pvmd_peers *ps);
 
-/* peer_fwd.c: answers and forwarded requests. */
-struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
-                                           uint32_t req_id);
+/* peer_fwd.c: answers and forwarded requests (pvmd_peer_reply_to_of is
+ * in peer.h). */
 /* Sends answer m to rt (sets m->req_id). */
 void pvmd_peer_reply_send(struct pvmd_peers *ps,
                           const struct pvmd_reply_to *rt, Pvmng__Control *m);

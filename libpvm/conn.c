@@ -552,6 +552,12 @@ int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len) {
   return send_routed(dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
 }
 
+int lpvm_send_bytes(int dst, int tag, int ctx, int enc, const void *data,
+                    size_t len) {
+  struct span sp = {data, len};
+  return send_routed(dst, tag, ctx, enc, &sp, len ? 1 : 0, len);
+}
+
 /* ---- requests ---------------------------------------------------------- */
 
 int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply) {

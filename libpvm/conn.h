@@ -57,6 +57,10 @@ int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply);
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid);
 /* Sends len bytes at data as one raw-encoded message (pvm_psend). */
 int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len);
+/* The same with the header's encoding set to enc (PvmDataRaw or
+ * PvmDataDefault): for bodies the caller has encoded itself. */
+int lpvm_send_bytes(int dst, int tag, int ctx, int enc, const void *data,
+                    size_t len);
 
 /* Writes all of bufs to stream s, pumping the loop until the kernel has
  * taken every byte (never call it from a libuv callback). Returns 0 or

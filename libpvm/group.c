@@ -399,18 +399,172 @@ int lpvm_gtag(const struct lpvm_group *g, enum lpvm_gop op, int step) {
          ((int)op & 0x3f) << 6 | (step & 0x3f);
 }
 
-int lpvm_gsend(int dst, int tag, const void *data, size_t len) {
+/* ---- collective data between hosts -------------------------------------
+ * Between tasks on one host collective data goes as the native bytes. To a
+ * task on another host, whose byte order may differ, each item goes in XDR
+ * byte order (big-endian) with a fixed size per type, so that no host
+ * depends on another's representation; PVM_LONG travels as 64 bits. */
+
+_Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && sizeof(float) == 4 &&
+                   sizeof(double) == 8,
+               "collectives assume 16-bit short, 32-bit int, IEEE float");
+
+size_t lpvm_gwire_size(int datatype) {
+  switch (datatype) {
+  case PVM_BYTE:
+    return 1;
+  case PVM_SHORT:
+    return 2;
+  case PVM_INT:
+  case PVM_FLOAT:
+    return 4;
+  case PVM_LONG:
+  case PVM_DOUBLE:
+  case PVM_CPLX:
+    return 8;
+  case PVM_DCPLX:
+    return 16;
+  default:
+    return 0;
+  }
+}
+
+static void put_be(unsigned char *p, uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; i--, v >>= 8)
+    p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* Native items at src to wire form at out (nitems * wire size bytes). */
+static void wire_encode(const void *src, size_t nitems, int datatype,
+                        unsigned char *out) {
+  const char *s = src;
+  if (datatype == PVM_CPLX || datatype == PVM_DCPLX) {
+    nitems *= 2; /* each half like a float or a double */
+    datatype = datatype == PVM_CPLX ? PVM_FLOAT : PVM_DOUBLE;
+  }
+  for (size_t i = 0; i < nitems; i++) {
+    switch (datatype) {
+    case PVM_BYTE:
+      out[i] = (unsigned char)s[i];
+      break;
+    case PVM_SHORT: {
+      short v;
+      memcpy(&v, s + 2 * i, 2);
+      put_be(out + 2 * i, (uint16_t)v, 2);
+      break;
+    }
+    case PVM_INT:
+    case PVM_FLOAT: {
+      uint32_t v;
+      memcpy(&v, s + 4 * i, 4);
+      put_be(out + 4 * i, v, 4);
+      break;
+    }
+    case PVM_LONG: {
+      long v;
+      memcpy(&v, s + sizeof(long) * i, sizeof v);
+      put_be(out + 8 * i, (uint64_t)(int64_t)v, 8);
+      break;
+    }
+    default: { /* PVM_DOUBLE */
+      uint64_t v;
+      memcpy(&v, s + 8 * i, 8);
+      put_be(out + 8 * i, v, 8);
+      break;
+    }
+    }
+  }
+}
+
+/* Wire items at in to native ones at dst. */
+static void wire_decode(const unsigned char *in, size_t nitems, int datatype,
+                        void *dst) {
+  char *d = dst;
+  if (datatype == PVM_CPLX || datatype == PVM_DCPLX) {
+    nitems *= 2;
+    datatype = datatype == PVM_CPLX ? PVM_FLOAT : PVM_DOUBLE;
+  }
+  for (size_t i = 0; i < nitems; i++) {
+    switch (datatype) {
+    case PVM_BYTE:
+      d[i] = (char)in[i];
+      break;
+    case PVM_SHORT: {
+      short v = (short)(int16_t)(uint16_t)get_be(in + 2 * i, 2);
+      memcpy(d + 2 * i, &v, 2);
+      break;
+    }
+    case PVM_INT:
+    case PVM_FLOAT: {
+      uint32_t v = (uint32_t)get_be(in + 4 * i, 4);
+      memcpy(d + 4 * i, &v, 4);
+      break;
+    }
+    case PVM_LONG: {
+      long v = (long)(int64_t)get_be(in + 8 * i, 8);
+      memcpy(d + sizeof(long) * i, &v, sizeof v);
+      break;
+    }
+    default: {
+      uint64_t v = get_be(in + 8 * i, 8);
+      memcpy(d + 8 * i, &v, 8);
+      break;
+    }
+    }
+  }
+}
+
+int lpvm_gsend(int dst, int tag, const void *data, size_t nitems,
+               int datatype) {
   /* Members talk over direct links unless this task refuses them. */
   int saved = lpvm_opts.route, rc;
+  unsigned char *wire = NULL;
+  size_t len = nitems * lpvm_gtype_size(datatype);
+  int enc = PvmDataRaw;
+
+  if (nitems > 0 && pvmw_tid_daemon(dst) != lpvm_conn.dtid) {
+    len = nitems * lpvm_gwire_size(datatype);
+    if ((wire = malloc(len)) == NULL)
+      return PvmNoMem;
+    wire_encode(data, nitems, datatype, wire);
+    data = wire;
+    enc = PvmDataDefault;
+  }
   if (saved != PvmDontRoute)
     lpvm_opts.route = PvmRouteDirect;
-  rc = lpvm_send_raw(dst, tag, LPVM_SYSCTX, data, len);
+  rc = lpvm_send_bytes(dst, tag, LPVM_SYSCTX, enc, data, len);
   lpvm_opts.route = saved;
+  free(wire);
   return rc;
 }
 
+int lpvm_gtake(int bufid, void *dst, size_t nitems, int datatype) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  int xdr = b != NULL && b->enc == PvmDataDefault;
+  size_t want =
+      nitems * (xdr ? lpvm_gwire_size(datatype) : lpvm_gtype_size(datatype));
+  if (b == NULL)
+    return PvmNoSuchBuf;
+  if (b->len != want)
+    return PvmMismatch;
+  if (want == 0)
+    return 0;
+  if (xdr)
+    wire_decode((const unsigned char *)b->body, nitems, datatype, dst);
+  else
+    lpvm_copy(dst, b->body, want);
+  return 0;
+}
+
 void lpvm_gabort(int dst, int tag) {
-  lpvm_gsend(dst, tag | LPVM_GSTEP_ABORT, NULL, 0);
+  lpvm_gsend(dst, tag | LPVM_GSTEP_ABORT, NULL, 0, PVM_BYTE);
 }
 
 const void *lpvm_gbody(int bufid, size_t *len) {
@@ -474,8 +628,8 @@ int lpvm_grecv(struct lpvm_group *g, int src, int tag) {
     }
     if (lpvm_pump(wait) < 0) {
       /* What arrived before the link went is still delivered. */
-      for (struct lpvm_qmsg *m = lpvm_conn.queue.next;
-           m != &lpvm_conn.queue; m = m->next)
+      for (struct lpvm_qmsg *m = lpvm_conn.queue.next; m != &lpvm_conn.queue;
+           m = m->next)
         if (m->ctx == LPVM_SYSCTX && m->src == src && m->tag == tag) {
           int bufid = m->bufid;
           lpvm_queue_remove(m);
@@ -488,14 +642,23 @@ int lpvm_grecv(struct lpvm_group *g, int src, int tag) {
 
 size_t lpvm_gtype_size(int datatype) {
   switch (datatype) {
-  case PVM_BYTE: return 1;
-  case PVM_SHORT: return sizeof(short);
-  case PVM_INT: return sizeof(int);
-  case PVM_FLOAT: return sizeof(float);
-  case PVM_CPLX: return 2 * sizeof(float);
-  case PVM_DOUBLE: return sizeof(double);
-  case PVM_DCPLX: return 2 * sizeof(double);
-  case PVM_LONG: return sizeof(long);
-  default: return 0;
+  case PVM_BYTE:
+    return 1;
+  case PVM_SHORT:
+    return sizeof(short);
+  case PVM_INT:
+    return sizeof(int);
+  case PVM_FLOAT:
+    return sizeof(float);
+  case PVM_CPLX:
+    return 2 * sizeof(float);
+  case PVM_DOUBLE:
+    return sizeof(double);
+  case PVM_DCPLX:
+    return 2 * sizeof(double);
+  case PVM_LONG:
+    return sizeof(long);
+  default:
+    return 0;
   }
 }

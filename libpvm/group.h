@@ -63,8 +63,15 @@ int lpvm_group_registry_barrier(const char *group, int count);
 /* Tag of step `step` of operation op in group g. */
 int lpvm_gtag(const struct lpvm_group *g, enum lpvm_gop op, int step);
 
-/* Sends len bytes to dst (direct link when one can be had). */
-int lpvm_gsend(int dst, int tag, const void *data, size_t len);
+/* Sends nitems items of datatype at data to dst: raw (native bytes) to a
+ * task on this host, over a direct link when one can be had; to a task on
+ * another host through the daemons in XDR byte order (big-endian, fixed
+ * item sizes: see lpvm_gwire_size), marked PvmDataDefault. */
+int lpvm_gsend(int dst, int tag, const void *data, size_t nitems, int datatype);
+/* Copies the body of received buffer bufid, nitems items of datatype, to
+ * dst, decoding it if it came in XDR byte order. A body of another length
+ * means the members disagree on their arguments: PvmMismatch. */
+int lpvm_gtake(int bufid, void *dst, size_t nitems, int datatype);
 /* Step number of an abort marker: a member whose collective failed sends
  * one, with its step's tag and this step, to every member that would wait
  * for it later in the operation, so that failures spread instead of
@@ -83,5 +90,8 @@ const void *lpvm_gbody(int bufid, size_t *len);
 /* Bytes per item of a collective's data type, 0 for a type collectives do
  * not take. */
 size_t lpvm_gtype_size(int datatype);
+/* Bytes per item between hosts: BYTE 1, SHORT 2, INT and FLOAT 4, LONG and
+ * DOUBLE 8, CPLX 2 x 4, DCPLX 2 x 8. */
+size_t lpvm_gwire_size(int datatype);
 
 #endif

@@ -5,8 +5,9 @@
  * all-to-all. Each works on a snapshot of the group's members in instance
  * order ("ranks") taken at entry; a member that leaves or exits while
  * others wait for it turns their wait into PvmNoGroup (group.c's
- * lpvm_grecv). Data goes raw (native bytes): every member is on this host;
- * between hosts of different byte order it will go as XDR. */
+ * lpvm_grecv). Data goes as native bytes between members on one host and
+ * in XDR byte order between hosts (lpvm_gsend, lpvm_gtake), so every
+ * message says how many items of which type it carries. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +18,15 @@
 #include "lpvm.h"
 #include "pvm3.h"
 #include "pvmng.h"
+#include "tid.h"
 
 /* A collective's snapshot of its group. */
 struct coll {
   struct lpvm_group *g;
-  int n, me;  /* members, this task's rank */
-  int *r;     /* rank -> tid */
-  int *inst;  /* rank -> instance number */
-  int ninst;  /* highest instance + 1 */
+  int n, me; /* members, this task's rank */
+  int *r;    /* rank -> tid */
+  int *inst; /* rank -> instance number */
+  int ninst; /* highest instance + 1 */
 };
 
 static void coll_end(struct coll *c) {
@@ -69,25 +71,21 @@ static int rank_of_inst(const struct coll *c, int inst) {
   return PvmNoInst;
 }
 
+/* Sends n items of type dt to rank. */
 static int csend(const struct coll *c, int rank, int tag, const void *data,
-                 size_t len) {
-  return lpvm_gsend(c->r[rank], tag, data, len);
+                 size_t n, int dt) {
+  return lpvm_gsend(c->r[rank], tag, data, n, dt);
 }
 
-/* Receives exactly len bytes from rank into dst. A message of another
- * length means the members disagree on their arguments: PvmMismatch. */
-static int crecv(const struct coll *c, int rank, int tag, void *dst,
-                 size_t len) {
-  size_t got;
-  const void *body;
-  int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc = 0;
+/* Receives exactly n items of type dt from rank into dst. A message of
+ * another length means the members disagree on their arguments:
+ * PvmMismatch. */
+static int crecv(const struct coll *c, int rank, int tag, void *dst, size_t n,
+                 int dt) {
+  int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc;
   if (bufid < 0)
     return bufid;
-  body = lpvm_gbody(bufid, &got);
-  if (got != len)
-    rc = PvmMismatch;
-  else if (len > 0)
-    lpvm_copy(dst, body, len);
+  rc = lpvm_gtake(bufid, dst, n, dt);
   pvm_freebuf(bufid);
   return rc;
 }
@@ -112,8 +110,7 @@ static int check_reduce(lpvm_redfn func, int datatype, int count) {
 }
 
 /* x = x op y for count items; info < 0 from a user function is returned. */
-static int combine(lpvm_redfn func, int datatype, void *x, void *y,
-                   int count) {
+static int combine(lpvm_redfn func, int datatype, void *x, void *y, int count) {
   int dt = datatype, num = count, info = 0;
   func(&dt, x, y, &num, &info);
   return info < 0 ? info : 0;
@@ -123,7 +120,41 @@ static int combine(lpvm_redfn func, int datatype, void *x, void *y,
 
 /* The barrier's release is the broadcast tree below. */
 static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t len);
+                      size_t n, int dt);
+
+/* Fan-in of the view version v along a binomial tree to rank 0 with tag.
+ * On a failure (a member lost, a version that differs: PvmMismatch) the
+ * parent is told, so that it does not wait. */
+static int fan_in(const struct coll *c, int tag, uint32_t v) {
+  uint32_t got;
+  int rc = 0;
+  for (int mask = 1; mask < c->n; mask <<= 1) {
+    if (c->me & mask) {
+      rc = csend(c, c->me - mask, tag, &v, 1, PVM_INT);
+      break;
+    }
+    if (c->me + mask >= c->n)
+      continue;
+    rc = crecv(c, c->me + mask, tag, &got, 1, PVM_INT);
+    if (rc == 0 && got != v)
+      rc = PvmMismatch;
+    if (rc < 0) {
+      if (c->me != 0)
+        lpvm_gabort(c->r[c->me - lowbit(c->me)], tag);
+      break;
+    }
+  }
+  return rc;
+}
+
+/* Those below us in the release tree (from rank 0) wait for a release that
+ * will not come: tell them instead. */
+static void release_abort(const struct coll *c, int tag) {
+  for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
+       mask >>= 1)
+    if (c->me + mask < c->n)
+      lpvm_gabort(c->r[c->me + mask], tag);
+}
 
 /* Fan-in along a binomial tree to rank 0, then the release back down the
  * same tree: 2(n-1) messages and 2 log2(n) steps deep. (Dissemination needs
@@ -131,36 +162,93 @@ static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
  * wake-up, which is what a barrier pays for on one host.) The messages
  * carry the sender's view version, so members that disagree on the
  * membership find out instead of waiting. */
-static int barrier_peers(const struct coll *c) {
-  uint32_t v = c->g->version, got;
-  int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
-  int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
-  int rc = 0;
-  for (int mask = 1; mask < c->n; mask <<= 1) {
-    if (c->me & mask) {
-      rc = csend(c, c->me - mask, tag_in, &v, sizeof v);
-      break;
-    }
-    if (c->me + mask >= c->n)
-      continue;
-    rc = crecv(c, c->me + mask, tag_in, &got, sizeof got);
-    if (rc == 0 && got != v)
-      rc = PvmMismatch;
-    if (rc < 0) {
-      if (c->me != 0)
-        lpvm_gabort(c->r[c->me - lowbit(c->me)], tag_in);
-      break;
-    }
-  }
+static int barrier_tree(const struct coll *c, int tag_in, int tag_out,
+                        uint32_t v) {
+  int rc = fan_in(c, tag_in, v);
   if (rc < 0) {
-    /* Those below us wait for the release: tell them instead. */
-    for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
-         mask >>= 1)
-      if (c->me + mask < c->n)
-        lpvm_gabort(c->r[c->me + mask], tag_out);
+    release_abort(c, tag_out);
     return rc;
   }
-  return bcast_tree(c, 0, tag_out, &v, sizeof v);
+  return bcast_tree(c, 0, tag_out, &v, 1, PVM_INT);
+}
+
+/* Splits c's members by host: *local gets those on this task's host (in
+ * rank order), *leaders the lowest-ranked member of each host (in rank
+ * order, so rank 0 leads). Returns 1 when the members span hosts, 0 when
+ * they are all on one (nothing made), PvmNoMem. */
+static int split_by_host(const struct coll *c, struct coll *local,
+                         struct coll *leaders) {
+  int myhost = pvmw_tid_host(c->r[c->me]), i;
+  unsigned char *seen;
+  for (i = 0; i < c->n && pvmw_tid_host(c->r[i]) == myhost; i++)
+    ;
+  if (i == c->n)
+    return 0;
+  memset(local, 0, sizeof *local);
+  memset(leaders, 0, sizeof *leaders);
+  local->g = leaders->g = c->g;
+  local->r = malloc((size_t)c->n * sizeof *local->r);
+  leaders->r = malloc((size_t)c->n * sizeof *leaders->r);
+  seen = calloc(PVMW_TID_MAX_HOST + 1, 1);
+  if (local->r == NULL || leaders->r == NULL || seen == NULL) {
+    coll_end(local);
+    coll_end(leaders);
+    free(seen);
+    return PvmNoMem;
+  }
+  for (i = 0; i < c->n; i++) {
+    int h = pvmw_tid_host(c->r[i]);
+    if (h == myhost) {
+      if (i == c->me)
+        local->me = local->n;
+      local->r[local->n++] = c->r[i];
+    }
+    if (!seen[h]) {
+      seen[h] = 1;
+      if (h == myhost)
+        leaders->me = leaders->n;
+      leaders->r[leaders->n++] = c->r[i];
+    }
+  }
+  free(seen);
+  return 1;
+}
+
+/* The barrier of the whole group. On one host, one tree over all members
+ * (direct links). Across hosts, where every message between hosts passes
+ * through the daemons, in two levels: each host's members gather at their
+ * lowest-ranked member, these leaders (one per host) run the tree among
+ * themselves, then release their own host. Messages between hosts drop
+ * from about 2(n-1) to 2(hosts-1), and their depth to 2 log2(hosts). A
+ * failure anywhere is passed on up and down both levels. */
+static int barrier_peers(const struct coll *c) {
+  uint32_t v = c->g->version;
+  int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
+  int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
+  int tag_lin = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 2);
+  int tag_lout = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 3);
+  struct coll local, leaders;
+  int rc = split_by_host(c, &local, &leaders);
+
+  if (rc <= 0)
+    return rc < 0 ? rc : barrier_tree(c, tag_in, tag_out, v);
+  rc = fan_in(&local, tag_lin, v);
+  if (local.me == 0) {
+    if (rc == 0) {
+      rc = barrier_tree(&leaders, tag_in, tag_out, v);
+    } else {
+      if (leaders.me != 0)
+        lpvm_gabort(leaders.r[leaders.me - lowbit(leaders.me)], tag_in);
+      release_abort(&leaders, tag_out);
+    }
+  }
+  if (rc == 0)
+    rc = bcast_tree(&local, 0, tag_lout, &v, 1, PVM_INT);
+  else
+    release_abort(&local, tag_lout);
+  coll_end(&local);
+  coll_end(&leaders);
+  return rc;
 }
 
 int pvm_barrier(char *group, int count) {
@@ -178,8 +266,7 @@ int pvm_barrier(char *group, int count) {
     rc = lpvm_gshm_barrier(c.g, c.r, c.n, c.g->version);
     if (rc == LPVM_GSHM_NO)
       rc = barrier_peers(&c);
-  }
-  else
+  } else
     rc = lpvm_group_registry_barrier(group, count);
   coll_end(&c);
   return rc < 0 ? lpvm_err("pvm_barrier", rc) : 0;
@@ -213,13 +300,13 @@ int pvm_bcast(char *group, int msgtag) {
   return rc < 0 ? lpvm_err("pvm_bcast", rc) : 0;
 }
 
-/* Binomial-tree broadcast of len bytes at buf from rank root. */
+/* Binomial-tree broadcast of n items of type dt at buf from rank root. */
 static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t len) {
+                      size_t n, int dt) {
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   if (rel != 0) {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, len);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, n, dt);
     mask >>= 1;
   } else {
     mask = pow2ceil(c->n) >> 1;
@@ -228,7 +315,7 @@ static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
     if (rel + mask >= c->n)
       continue;
     if (rc == 0)
-      rc = csend(c, (rel + mask + root) % c->n, tag, buf, len);
+      rc = csend(c, (rel + mask + root) % c->n, tag, buf, n, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -249,7 +336,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
   for (int mask = 1; mask < c->n; mask <<= 1) {
     if (rel & mask) {
       if (frc == 0)
-        rc = csend(c, (rel - mask + root) % c->n, tag, data, len);
+        rc = csend(c, (rel - mask + root) % c->n, tag, data, (size_t)count,
+                   datatype);
       else /* our result is wrong: the parent must not use it */
         lpvm_gabort(c->r[(rel - mask + root) % c->n], tag);
       free(tmp);
@@ -259,7 +347,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
       continue;
     if (tmp == NULL && (tmp = malloc(len)) == NULL)
       return PvmNoMem;
-    rc = crecv(c, (rel + mask + root) % c->n, tag, tmp, len);
+    rc =
+        crecv(c, (rel + mask + root) % c->n, tag, tmp, (size_t)count, datatype);
     if (rc < 0) {
       if (rel != 0) /* our parent waits for us */
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
@@ -294,15 +383,16 @@ int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
      * operand wins a tie of complex max/min: the lower instance) does not
      * depend on the root; the result then makes one more hop. */
     int tag = lpvm_gtag(c.g, LPVM_GOP_REDUCE, 0);
-    size_t len = (size_t)count * lpvm_gtype_size(datatype);
     rc = reduce_tree(&c, func, data, count, datatype, 0, tag);
     if (root != 0 && c.me == 0) {
       if (rc == 0)
-        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data,
+                   (size_t)count, datatype);
       else
         lpvm_gabort(c.r[root], lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1));
     } else if (root != 0 && c.me == root && rc == 0) {
-      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, len);
+      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, (size_t)count,
+                 datatype);
     }
   }
   coll_end(&c);
@@ -317,10 +407,11 @@ static int subtree(const struct coll *c, int rel) {
   return span < c->n - rel ? span : c->n - rel;
 }
 
-/* Binomial gather of blk bytes per member into root's result, by instance:
- * member of instance i lands at result + i * blk. */
+/* Binomial gather of cnt items of type dt per member into root's result, by
+ * instance: member of instance i lands at result + i * blk bytes. */
 static int gather_tree(const struct coll *c, void *result, const void *data,
-                       size_t blk, int root, int tag) {
+                       size_t cnt, int dt, int root, int tag) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, have = 1, rc = 0;
   char *tmp = malloc((size_t)subtree(c, rel) * blk + 1);
   if (tmp == NULL)
@@ -329,15 +420,16 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
     memcpy(tmp, data, blk);
   for (int mask = 1; mask < c->n && rc == 0; mask <<= 1) {
     if (rel & mask) {
-      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * blk);
+      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * cnt,
+                 dt);
       free(tmp);
       return rc;
     }
     if (rel + mask < c->n) {
-      int cnt = subtree(c, rel + mask);
+      int sub = subtree(c, rel + mask);
       rc = crecv(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)cnt * blk);
-      have += cnt;
+                 (size_t)sub * cnt, dt);
+      have += sub;
       if (rc < 0 && rel != 0)
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
     }
@@ -350,10 +442,11 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
   return rc;
 }
 
-/* Binomial scatter from root's data (block i for instance i) into every
- * member's result. */
+/* Binomial scatter from root's data (block i of cnt items of type dt for
+ * instance i) into every member's result. */
 static int scatter_tree(const struct coll *c, void *result, const void *data,
-                        size_t blk, int root, int tag) {
+                        size_t cnt, int dt, int root, int tag) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   int sub = subtree(c, rel);
   char *tmp = malloc((size_t)sub * blk + 1);
@@ -367,7 +460,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
     mask = pow2ceil(c->n) >> 1;
   } else {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * blk);
+    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * cnt, dt);
     mask >>= 1;
   }
   for (; mask > 0; mask >>= 1) {
@@ -375,7 +468,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
       continue;
     if (rc == 0)
       rc = csend(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)subtree(c, rel + mask) * blk);
+                 (size_t)subtree(c, rel + mask) * cnt, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -404,9 +497,10 @@ static int gs_common(const char *fn, int gather, void *result, void *data,
     rc = PvmBadParam;
   } else {
     int tag = lpvm_gtag(c.g, gather ? LPVM_GOP_GATHER : LPVM_GOP_SCATTER, 0);
-    size_t blk = (size_t)count * sz;
-    rc = gather ? gather_tree(&c, result, data, blk, root, tag)
-                : scatter_tree(&c, result, data, blk, root, tag);
+    rc = gather
+             ? gather_tree(&c, result, data, (size_t)count, datatype, root, tag)
+             : scatter_tree(&c, result, data, (size_t)count, datatype, root,
+                            tag);
   }
   coll_end(&c);
   return rc < 0 ? lpvm_err(fn, rc) : 0;
@@ -432,7 +526,7 @@ int pvm_scatter(void *result, void *data, int count, int datatype, int msgtag,
  * the same bits. */
 static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
                      int count, int datatype) {
-  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  size_t len = (size_t)count * lpvm_gtype_size(datatype), n = (size_t)count;
   int p2 = 1, rc = 0, frc = 0;
   int tag_fold = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, 0);
   char *tmp;
@@ -440,13 +534,13 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
   while (p2 * 2 <= c->n)
     p2 *= 2;
   if (c->me >= p2) {
-    rc = csend(c, c->me - p2, tag_fold, data, len);
-    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, len);
+    rc = csend(c, c->me - p2, tag_fold, data, n, datatype);
+    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, n, datatype);
   }
   if ((tmp = malloc(len + 1)) == NULL)
     return PvmNoMem;
   if (c->me + p2 < c->n) {
-    rc = crecv(c, c->me + p2, tag_fold, tmp, len);
+    rc = crecv(c, c->me + p2, tag_fold, tmp, n, datatype);
     if (rc == 0)
       frc = combine(func, datatype, data, tmp, count);
   }
@@ -454,9 +548,9 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
   for (; mask < p2 && rc == 0; mask <<= 1, step++) {
     looped = 1;
     int peer = c->me ^ mask, tag = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step);
-    rc = csend(c, peer, tag, data, len);
+    rc = csend(c, peer, tag, data, n, datatype);
     if (rc == 0)
-      rc = crecv(c, peer, tag, tmp, len);
+      rc = crecv(c, peer, tag, tmp, n, datatype);
     if (rc < 0)
       break;
     if (rc == 0 && frc == 0) {
@@ -478,7 +572,7 @@ static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
                   lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step));
   if (c->me + p2 < c->n) {
     if (rc == 0)
-      rc = csend(c, c->me + p2, tag_fold, data, len);
+      rc = csend(c, c->me + p2, tag_fold, data, n, datatype);
     else
       lpvm_gabort(c->r[c->me + p2], tag_fold);
   }
@@ -513,13 +607,12 @@ int pvmng_allgather(void *result, void *data, int count, int datatype,
     return lpvm_err("pvmng_allgather", PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_allgather", rc);
-  size_t blk = (size_t)count * sz;
   /* Gather to rank 0, then a tree broadcast of the whole result. */
-  rc = gather_tree(&c, result, data, blk, 0,
+  rc = gather_tree(&c, result, data, (size_t)count, datatype, 0,
                    lpvm_gtag(c.g, LPVM_GOP_GATHER, 1));
   if (rc == 0)
     rc = bcast_tree(&c, 0, lpvm_gtag(c.g, LPVM_GOP_BCAST, 1), result,
-                    (size_t)c.ninst * blk);
+                    (size_t)c.ninst * (size_t)count, datatype);
   coll_end(&c);
   return rc < 0 ? lpvm_err("pvmng_allgather", rc) : 0;
 }
@@ -543,10 +636,10 @@ int pvmng_alltoall(void *result, void *data, int count, int datatype,
   for (int k = 1; k < c.n && rc == 0; k++) {
     int to = (c.me + k) % c.n, from = (c.me - k + c.n) % c.n;
     rc = csend(&c, to, tag, (const char *)data + (size_t)c.inst[to] * blk,
-               blk);
+               (size_t)count, datatype);
     if (rc == 0)
       rc = crecv(&c, from, tag, (char *)result + (size_t)c.inst[from] * blk,
-                 blk);
+                 (size_t)count, datatype);
     if (rc < 0)
       for (int k2 = k + 1; k2 < c.n; k2++)
         lpvm_gabort(c.r[(c.me + k2) % c.n], tag);
@@ -576,9 +669,9 @@ int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
   for (int k = 1, step = 0; k < c.n && rc == 0; k <<= 1, step++) {
     int tag = lpvm_gtag(c.g, LPVM_GOP_SCAN, step);
     if (c.me + k < c.n)
-      rc = csend(&c, c.me + k, tag, data, len);
+      rc = csend(&c, c.me + k, tag, data, (size_t)count, datatype);
     if (rc == 0 && c.me - k >= 0) {
-      rc = crecv(&c, c.me - k, tag, tmp, len);
+      rc = crecv(&c, c.me - k, tag, tmp, (size_t)count, datatype);
       if (rc == 0 && frc == 0) {
         frc = combine(func, datatype, tmp, data, count);
         memcpy(data, tmp, len);

@@ -7,7 +7,7 @@ target_include_directories(it_group PRIVATE
   $<TARGET_PROPERTY:pvmwire,INTERFACE_INCLUDE_DIRECTORIES>)
 add_executable(it_group_reduce it_group_reduce.c)
 target_link_libraries(it_group_reduce PRIVATE gpvm3 pvm3)
-foreach(case semantics barrier kill shm)
+foreach(case semantics barrier kill kill9 shm)
   add_test(NAME integration.group.${case}
            COMMAND ${IT_VM} --timeout 70 ${IT_BINDIR} group.${case}
                    $<TARGET_FILE:it_group> ${case})

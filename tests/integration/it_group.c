@@ -12,8 +12,16 @@
  *              in a row, no segment left under /dev/shm afterwards; and a
  *              member with it turned off (PVMNG_GROUP_SHM=0) among members
  *              with it on: everyone still passes
+ *   kill9      the same with SIGKILL (pvm_sendsig) instead of pvm_kill; with
+ *              several hosts the members spread over them
+ *   hostdel H O  (several hosts) members on host H, on host O and
+ *              elsewhere; H is deleted while the others wait for its members
+ *              in a barrier: the barrier fails, H's tasks leave the group,
+ *              the others stay
  * The parent is instance 0 where it is a member; children are spawned
- * copies of this program. */
+ * copies of this program (spread over the hosts by PvmTaskDefault). Each
+ * child answers queries too, so gsize/gettid/getinst are checked from
+ * every host a child runs on. */
 #include <dirent.h>
 
 #include "it_common.h"
@@ -26,7 +34,15 @@ const char *lpvm_daemon_socket(void);
 #define TAG_INFO 71 /* child -> parent: ints */
 #define TAG_CMD 72  /* parent -> child: one int command */
 
-enum { CMD_LEAVE = 1, CMD_EXIT, CMD_DIE, CMD_REJOIN, CMD_WAIT };
+enum {
+  CMD_LEAVE = 1,
+  CMD_EXIT,
+  CMD_DIE,
+  CMD_REJOIN,
+  CMD_WAIT,
+  CMD_QUERY,
+  CMD_GO
+};
 
 static void send_ints(int to, int tag, const int *v, int n) {
   pvm_initsend(PvmDataDefault);
@@ -57,6 +73,19 @@ static void wait_size(const char *group, int n) {
   }
 }
 
+/* How many hosts the n tasks run on. */
+static int nhosts_of(const int *tids, int n) {
+  int hosts[64], nh = 0;
+  for (int i = 0; i < n; i++) {
+    int h = pvm_tidtohost(tids[i]), k = 0;
+    while (k < nh && hosts[k] != h)
+      k++;
+    if (k == nh && nh < 64)
+      hosts[nh++] = h;
+  }
+  return nh;
+}
+
 /* ---- semantics --------------------------------------------------------- */
 
 static void child_semantics(void) {
@@ -75,6 +104,19 @@ static void child_semantics(void) {
       r[0] = pvm_joingroup("sem");
       send_ints(parent, TAG_INFO, r, 1);
       break;
+    case CMD_QUERY: { /* what this task's host answers */
+      struct pvmng_gstat *st = NULL;
+      int n = 0, q[4] = {pvm_gsize("sem"), pvm_gettid("sem", 0),
+                         pvm_getinst("sem", parent), -1};
+      /* The registry's list of every group names this one, full. */
+      if (pvmng_gstat(NULL, &st, &n) >= 0)
+        for (int i = 0; i < n; i++)
+          if (strcmp(st[i].name, "sem") == 0)
+            q[3] = st[i].size;
+      pvmng_gstat_free(st, n);
+      send_ints(parent, TAG_INFO, q, 4);
+      break;
+    }
     case CMD_EXIT:
       pvm_exit();
       exit(0);
@@ -131,6 +173,17 @@ static void case_semantics(void) {
   int by_inst[4] = {me, 0, 0, 0};
   for (int i = 0; i < 3; i++)
     by_inst[inst[i]] = kid[i];
+  /* Every child's host gives the same answers. */
+  for (int i = 0; i < 3; i++) {
+    int q[4];
+    send_ints(kid[i], TAG_CMD, (int[]){CMD_QUERY}, 1);
+    recv_ints(kid[i], TAG_INFO, q, 4);
+    IT_CHECK(q[0] == 4 && q[1] == me && q[2] == 0 && q[3] == 4,
+             "t%x (host t%x) sees gsize %d, gettid(0) t%x, getinst(parent) "
+             "%d, size in the group list %d",
+             kid[i], pvm_tidtohost(kid[i]), q[0], q[1], q[2], q[3]);
+  }
+  it_note("semantics: children on %d host(s)", nhosts_of(kid, 3));
 
   /* Instance 1 leaves: its number is free; leaving twice is refused. */
   send_ints(by_inst[1], TAG_CMD, (int[]){CMD_LEAVE}, 1);
@@ -277,6 +330,10 @@ static void case_barrier(void) {
   }
   for (int i = 0; i < NB - 1; i++)
     send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  int all[NB];
+  memcpy(all, kid, sizeof kid);
+  all[NB - 1] = pvm_mytid();
+  it_note("barrier: members on %d host(s)", nhosts_of(all, NB));
   it_note("barrier: OK");
 }
 
@@ -300,12 +357,12 @@ static void child_kill(const char *what) {
   /* Tell the parent who we are, then go in (the victim waits instead). */
   int r[2] = {pvm_mytid(), inst};
   send_ints(parent, TAG_INFO, r, 2);
-  if (inst == NK - 1) {
+  if (recv_cmd() == CMD_WAIT) {
     pvm_recv(parent, 9999); /* killed here */
     exit(1);
   }
   t0 = it_now();
-  if (strcmp(what, "barrier") == 0)
+  if (strncmp(what, "barrier", 7) == 0)
     rc = pvm_barrier(g, NK);
   else if (strcmp(what, "reduce") == 0)
     rc = pvm_reduce(PvmSum, d, 16, PVM_DOUBLE, 3, g, 0);
@@ -319,18 +376,45 @@ static void child_kill(const char *what) {
   exit(0);
 }
 
-static void kill_one(const char *what) {
-  int kid[NK], r[2], victim = 0;
+/* The victim is the highest instance, or for "barrier-leader" the member
+ * with the lowest instance on its host other than instance 0's host (one
+ * that leads its host in a barrier across hosts), when there is one. */
+static void kill_one(const char *what, int sig9) {
+  int kid[NK], inst[NK], r[2], victim = 0;
   for (int i = 0; i < NK; i++)
     kid[i] = it_spawn_self("kill", what, (char *)NULL);
   for (int i = 0; i < NK; i++) {
     recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[0] == kid[i], "info from t%x", r[0]);
+    inst[i] = r[1];
     if (r[1] == NK - 1)
       victim = r[0];
   }
+  if (strcmp(what, "barrier-leader") == 0) {
+    int h0 = 0;
+    for (int i = 0; i < NK; i++)
+      if (inst[i] == 0)
+        h0 = pvm_tidtohost(kid[i]);
+    for (int i = 0; i < NK; i++) {
+      int h = pvm_tidtohost(kid[i]), lowest = h != h0;
+      for (int j = 0; j < NK; j++)
+        if (pvm_tidtohost(kid[j]) == h && inst[j] < inst[i])
+          lowest = 0;
+      if (lowest)
+        victim = kid[i];
+    }
+  }
   IT_CHECK(victim != 0, "no victim");
+  for (int i = 0; i < NK; i++)
+    send_ints(kid[i], TAG_CMD, (int[]){kid[i] == victim ? CMD_WAIT : CMD_GO},
+              1);
   it_sleep_ms(300);
-  IT_CHECK(pvm_kill(victim) == 0, "pvm_kill");
+  if (sig9)
+    IT_CHECK(pvm_sendsig(victim, SIGKILL) == 0, "pvm_sendsig SIGKILL");
+  else
+    IT_CHECK(pvm_kill(victim) == 0, "pvm_kill");
+  it_note("%s: victim t%x on host t%x, members on %d host(s)", what, victim,
+          pvm_tidtohost(victim), nhosts_of(kid, NK));
   for (int i = 0; i < NK; i++) {
     if (kid[i] == victim)
       continue;
@@ -340,6 +424,7 @@ static void kill_one(const char *what) {
      * block). Nobody hangs or gets a wrong result. */
     IT_CHECK(r[0] == PvmNoGroup || (r[0] == 0 && strcmp(what, "reduce") == 0),
              "%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
+    IT_CHECK(r[1] < 5000, "%s: t%x took %d ms to return", what, kid[i], r[1]);
     it_note("%s: t%x got %d after %d ms", what, kid[i], r[0], r[1]);
   }
   for (int i = 0; i < NK; i++)
@@ -347,12 +432,37 @@ static void kill_one(const char *what) {
       send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
 }
 
-static void case_kill(void) {
+static void case_kill(int sig9) {
   pvm_setopt(PvmAutoErr, 0);
-  kill_one("barrier");
-  kill_one("reduce");
-  kill_one("allreduce");
+  kill_one("barrier", sig9);
+  if (sig9)
+    kill_one("barrier-leader", sig9);
+  kill_one("reduce", sig9);
+  kill_one("allreduce", sig9);
   it_note("kill: OK");
+}
+
+/* ---- a host deleted ---------------------------------------------------- */
+
+/* Children: two on the doomed host, one on another, one anywhere. */
+#define NH 4
+
+static void child_hostdel(void) {
+  int parent = pvm_parent(), r[2] = {pvm_mytid(), pvm_joingroup("hd")};
+  double t0;
+  IT_CHECK(pvm_joingroup("hdb") >= 0, "join hdb");
+  send_ints(parent, TAG_INFO, r, 2);
+  if (recv_cmd() == CMD_WAIT) {
+    /* Into a barrier of the children's group that the doomed ones never
+     * reach: their host's delete must end it. */
+    t0 = it_now();
+    r[0] = pvm_barrier("hdb", -1);
+    r[1] = (int)((it_now() - t0) * 1000);
+    send_ints(parent, TAG_INFO, r, 2);
+    recv_cmd();
+  }
+  pvm_exit();
+  exit(0);
 }
 
 /* ---- barriers through shared memory ------------------------------------ */
@@ -397,6 +507,59 @@ static void child_shm(const char *group, const char *off) {
   recv_cmd();
   pvm_exit();
   exit(0);
+}
+
+static void case_hostdel(char *host, char *other) {
+  int kid[NH], inst[NH], r[2], rc, info;
+  pvm_setopt(PvmAutoErr, 0);
+  IT_CHECK(pvm_joingroup("hd") == 0, "parent join");
+  char *argv[] = {"--child", "hostdel", NULL};
+  for (int i = 0; i < NH; i++) {
+    char *where = i < 2 ? host : i == 2 ? other : "";
+    IT_CHECK(pvm_spawn((char *)it_self_path(), argv,
+                       *where ? PvmTaskHost : PvmTaskDefault, where, 1,
+                       &kid[i]) == 1,
+             "spawn %d on %s: t%x", i, *where ? where : "any host", kid[i]);
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[1] == i + 1, "child %d joined as %d", i, r[1]);
+    inst[i] = r[1];
+  }
+  int doomed = pvm_tidtohost(kid[0]), stay = 1;
+  IT_CHECK(pvm_tidtohost(kid[2]) != doomed, "t%x on the doomed host", kid[2]);
+  for (int i = 2; i < NH; i++)
+    stay += pvm_tidtohost(kid[i]) != doomed;
+  IT_CHECK(pvm_gsize("hd") == NH + 1, "gsize before the delete");
+  for (int i = 2; i < NH; i++)
+    if (pvm_tidtohost(kid[i]) != doomed)
+      send_ints(kid[i], TAG_CMD, (int[]){CMD_WAIT}, 1);
+  it_sleep_ms(300);
+  IT_CHECK(pvm_delhosts(&host, 1, &info) >= 0 && info >= 0,
+           "pvm_delhosts(%s): %d", host, info);
+  wait_size("hd", stay);
+  for (int i = 0; i < NH; i++) {
+    int on_doomed = pvm_tidtohost(kid[i]) == doomed;
+    rc = pvm_gettid("hd", inst[i]);
+    IT_CHECK(on_doomed ? rc == PvmNoInst : rc == kid[i],
+             "instance %d (t%x) after its host's delete: %d", inst[i], kid[i],
+             rc);
+    if (on_doomed)
+      continue;
+    recv_ints(kid[i], TAG_INFO, r, 2);
+    IT_CHECK(r[0] == PvmNoGroup && r[1] < 5000,
+             "t%x: barrier with members on a deleted host: %d after %d ms",
+             kid[i], r[0], r[1]);
+    it_note("hostdel: barrier of t%x ended with %d after %d ms", kid[i], r[0],
+            r[1]);
+  }
+  /* The numbers freed are reused. */
+  IT_CHECK((rc = pvm_lvgroup("hd")) == 0, "lvgroup %d", rc);
+  IT_CHECK((rc = pvm_joingroup("hd")) == 0, "rejoin got %d, want 0", rc);
+  for (int i = 2; i < NH; i++)
+    if (pvm_tidtohost(kid[i]) != doomed)
+      send_ints(kid[i], TAG_CMD, (int[]){CMD_EXIT}, 1);
+  wait_size("hd", 1);
+  it_note("hostdel: %d members stayed, %d left with host %s", stay,
+          NH + 1 - stay, host);
 }
 
 static void case_shm(void) {
@@ -445,9 +608,12 @@ int main(int argc, char **argv) {
       child_kill(argv[3]);
     else if (strcmp(argv[2], "shm") == 0 && argc > 4)
       child_shm(argv[3], argv[4]);
+    else if (strcmp(argv[2], "hostdel") == 0)
+      child_hostdel();
     IT_FAIL("unknown role %s", argv[2]);
   }
-  IT_CHECK(argc == 2, "usage: it_group semantics|barrier|kill|shm");
+  IT_CHECK(argc == 2 || (argc == 4 && strcmp(argv[1], "hostdel") == 0),
+           "usage: it_group semantics|barrier|kill|kill9|shm|hostdel HOST OTHER");
   it_set_name(argv[0], argv[1]);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
   if (strcmp(argv[1], "semantics") == 0)
@@ -455,7 +621,11 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "barrier") == 0)
     case_barrier();
   else if (strcmp(argv[1], "kill") == 0)
-    case_kill();
+    case_kill(0);
+  else if (strcmp(argv[1], "kill9") == 0)
+    case_kill(1);
+  else if (strcmp(argv[1], "hostdel") == 0)
+    case_hostdel(argv[2], argv[3]);
   else if (strcmp(argv[1], "shm") == 0)
     case_shm();
   else

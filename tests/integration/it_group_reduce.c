@@ -1,5 +1,7 @@
-/* it_group_reduce N: every collective's result against a serial computation
- * for groups of 1 to N tasks on this host. For each size n the first n
+/* it_group_reduce N [SIZES]: every collective's result against a serial
+ * computation for groups of 1 to N tasks (or only the sizes in the comma
+ * list SIZES, e.g. 1,3,8,16), spread over the virtual machine's hosts by
+ * PvmTaskDefault (one host: all here). For each size n the first n
  * tasks form group "g<n>" and run, for every data type and predefined
  * operation (and a user function), pvm_reduce to a varying root,
  * pvmng_allreduce and pvmng_scan; then pvm_gather, pvm_scatter, pvm_bcast,
@@ -37,14 +39,22 @@ static int failures;
 
 static size_t tsize(int t) {
   switch (t) {
-  case PVM_BYTE: return 1;
-  case PVM_SHORT: return sizeof(short);
-  case PVM_INT: return sizeof(int);
-  case PVM_LONG: return sizeof(long);
-  case PVM_FLOAT: return sizeof(float);
-  case PVM_DOUBLE: return sizeof(double);
-  case PVM_CPLX: return 2 * sizeof(float);
-  default: return 2 * sizeof(double);
+  case PVM_BYTE:
+    return 1;
+  case PVM_SHORT:
+    return sizeof(short);
+  case PVM_INT:
+    return sizeof(int);
+  case PVM_LONG:
+    return sizeof(long);
+  case PVM_FLOAT:
+    return sizeof(float);
+  case PVM_DOUBLE:
+    return sizeof(double);
+  case PVM_CPLX:
+    return 2 * sizeof(float);
+  default:
+    return 2 * sizeof(double);
   }
 }
 
@@ -66,12 +76,24 @@ static void value(int op, int inst, int i, double *re, double *im) {
 static void put(int t, void *buf, int i, double re, double im) {
   long long v = (long long)re;
   switch (t) {
-  case PVM_BYTE: ((signed char *)buf)[i] = (signed char)v; break;
-  case PVM_SHORT: ((short *)buf)[i] = (short)(unsigned short)v; break;
-  case PVM_INT: ((int *)buf)[i] = (int)(unsigned)v; break;
-  case PVM_LONG: ((long *)buf)[i] = (long)v; break;
-  case PVM_FLOAT: ((float *)buf)[i] = (float)re; break;
-  case PVM_DOUBLE: ((double *)buf)[i] = re; break;
+  case PVM_BYTE:
+    ((signed char *)buf)[i] = (signed char)v;
+    break;
+  case PVM_SHORT:
+    ((short *)buf)[i] = (short)(unsigned short)v;
+    break;
+  case PVM_INT:
+    ((int *)buf)[i] = (int)(unsigned)v;
+    break;
+  case PVM_LONG:
+    ((long *)buf)[i] = (long)v;
+    break;
+  case PVM_FLOAT:
+    ((float *)buf)[i] = (float)re;
+    break;
+  case PVM_DOUBLE:
+    ((double *)buf)[i] = re;
+    break;
   case PVM_CPLX:
     ((float *)buf)[2 * i] = (float)re;
     ((float *)buf)[2 * i + 1] = (float)im;
@@ -169,15 +191,15 @@ static void check_reductions(char *g, int me, int n) {
       fill(t, op, me, buf);
       rc = pvm_reduce(fns[op], buf, COUNT, t, 7, g, root);
       if (bad) {
-        EXPECT(rc == PvmBadParam, "n=%d reduce %s %s: %d, want PvmBadParam",
-               n, fnames[op], tnames[ti], rc);
+        EXPECT(rc == PvmBadParam, "n=%d reduce %s %s: %d, want PvmBadParam", n,
+               fnames[op], tnames[ti], rc);
         continue;
       }
       EXPECT(rc == 0, "n=%d reduce %s %s: %d", n, fnames[op], tnames[ti], rc);
       serial(t, op, 0, n - 1, want);
       if (me == root)
-        EXPECT(same(t, buf, want), "n=%d reduce %s %s: wrong result",
-               n, fnames[op], tnames[ti]);
+        EXPECT(same(t, buf, want), "n=%d reduce %s %s: wrong result", n,
+               fnames[op], tnames[ti]);
       fill(t, op, me, buf);
       rc = pvmng_allreduce(fns[op], buf, COUNT, t, g);
       EXPECT(rc == 0 && same(t, buf, want),
@@ -225,8 +247,7 @@ static void check_data_movement(char *g, int me, int n) {
   /* Scatter: block i = {i * 1.5, -i}. */
   for (int i = 0; i < n; i++)
     dsend[2 * i] = i * 1.5, dsend[2 * i + 1] = -i;
-  rc = pvm_scatter(dmine, me == root ? dsend : NULL, 2, PVM_DOUBLE, 9, g,
-                   root);
+  rc = pvm_scatter(dmine, me == root ? dsend : NULL, 2, PVM_DOUBLE, 9, g, root);
   EXPECT(rc == 0 && dmine[0] == me * 1.5 && dmine[1] == -me,
          "n=%d scatter: rc %d, got %g %g", n, rc, dmine[0], dmine[1]);
   /* All-to-all: block j from member i is i * 100 + j. */
@@ -255,10 +276,28 @@ static void check_data_movement(char *g, int me, int n) {
          "n=%d bcast came back to the sender", n);
 }
 
+/* Whether group size n is one to run (sizes: a comma list, or NULL). */
+static int wanted(const char *sizes, int n) {
+  if (sizes == NULL)
+    return 1;
+  for (const char *p = sizes; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      return 0;
+    if (v == n)
+      return 1;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return 0;
+}
+
 /* What every task of the run does; inst is its instance in "all". */
-static void run(int inst, int ntask) {
+static void run(int inst, int ntask, const char *sizes) {
   char g[16];
   for (int n = 1; n <= ntask; n++) {
+    if (!wanted(sizes, n))
+      continue;
     snprintf(g, sizeof g, "g%d", n);
     if (inst < n) {
       int me = pvm_joingroup(g);
@@ -287,7 +326,7 @@ int main(int argc, char **argv) {
     inst = pvm_joingroup("all");
     IT_CHECK(inst > 0, "join all: %d", inst);
     IT_CHECK(pvm_recv(pvm_parent(), TAG_GO) > 0, "no go");
-    run(inst, ntask);
+    run(inst, ntask, argc > 4 ? argv[4] : NULL);
     pvm_initsend(PvmDataDefault);
     pvm_pkint(&failures, 1, 1);
     pvm_send(pvm_parent(), TAG_DONE);
@@ -297,12 +336,13 @@ int main(int argc, char **argv) {
   it_set_name(argv[0], NULL);
   ntask = argc > 1 ? atoi(argv[1]) : 8;
   IT_CHECK(ntask >= 1 && ntask <= 16, "ntask 1..16");
+  char *sizes = argc > 2 ? argv[2] : NULL;
   IT_CHECK(pvm_joingroup("all") == 0, "parent join");
   int kids[16];
   char nb[8];
   snprintf(nb, sizeof nb, "%d", ntask);
   for (int i = 0; i < ntask - 1; i++)
-    kids[i] = it_spawn_self("member", nb, (char *)NULL);
+    kids[i] = it_spawn_self("member", nb, sizes, (char *)NULL);
   double t0 = it_now();
   while (pvm_gsize("all") < ntask) {
     IT_CHECK(it_now() - t0 < 20, "group all does not fill up");
@@ -310,7 +350,7 @@ int main(int argc, char **argv) {
   }
   pvm_initsend(PvmDataDefault);
   pvm_mcast(kids, ntask - 1, TAG_GO);
-  run(0, ntask);
+  run(0, ntask, sizes);
   int total = failures;
   for (int i = 0; i < ntask - 1; i++) {
     int f = 0;
@@ -318,8 +358,17 @@ int main(int argc, char **argv) {
     pvm_upkint(&f, 1, 1);
     total += f;
   }
-  it_note("%d tasks, groups of 1 to %d: %d failures, %.1f s", ntask, ntask,
-          total, it_now() - t0);
+  int hosts[17], nh = 0;
+  kids[ntask - 1] = pvm_mytid();
+  for (int i = 0; i < ntask; i++) {
+    int h = pvm_tidtohost(kids[i]), k = 0;
+    while (k < nh && hosts[k] != h)
+      k++;
+    if (k == nh)
+      hosts[nh++] = h;
+  }
+  it_note("%d tasks on %d host(s), groups of %s: %d failures, %.1f s", ntask,
+          nh, sizes ? sizes : "1 to N", total, it_now() - t0);
   IT_CHECK(total == 0, "%d checks failed", total);
   pvm_exit();
   return 0;

@@ -1,0 +1,244 @@
+/* Unit tests for daemon/group.c as the master's registry for several hosts:
+ * requests forwarded from other hosts (through stand-in connections) join
+ * and leave like local ones; a deleted host's tasks leave every group; a
+ * forwarded request naming a task of another host is refused; a slave
+ * refuses group requests instead of keeping a registry of its own. Task
+ * connections here are stand-ins whose frames are captured. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pvm3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "group.h"
+#include "log.h"
+#include "peer_int.h"
+#include "pvmd.h"
+#include "request.h"
+#include "task.h"
+#include "tid.h"
+
+#define NLOCAL 2
+
+/* What one local task's connection received. */
+struct seen {
+  int replies, notices;
+  int code, value; /* of the last GroupReply */
+  int nt;          /* tids of the last reply's group */
+  int tids[16];
+};
+
+static struct pvmd d;
+static struct pvmd_conn conns[NLOCAL];
+/* Their reply addresses: a stand-in's are in its sink context. */
+static struct pvmd_sinkctx lsc[NLOCAL];
+static struct seen seen[NLOCAL];
+static int local[NLOCAL];
+
+static int capture(struct pvmd_conn *c, pvmw_frame *f) {
+  struct seen *s = &seen[c - conns];
+  if (f->type == PVMW_FT_MESSAGE) {
+    s->notices++;
+  } else {
+    Pvmng__Control *m = pvmw_control_parse(f);
+    assert_non_null(m);
+    assert_int_equal(m->body_case, PVMNG__CONTROL__BODY_GROUP_REPLY);
+    s->replies++;
+    s->code = m->group_reply->code;
+    s->value = m->group_reply->value;
+    s->nt = 0;
+    if (m->group_reply->n_groups > 0)
+      for (size_t i = 0; i < m->group_reply->groups[0]->n_tids && i < 16; i++)
+        s->tids[s->nt++] = (int)m->group_reply->groups[0]->tids[i];
+    pvmng__control__free_unpacked(m, NULL);
+  }
+  pvmw_frame_free(f);
+  return 0;
+}
+
+static int setup(void **state) {
+  (void)state;
+  memset(&d, 0, sizeof d);
+  memset(conns, 0, sizeof conns);
+  memset(seen, 0, sizeof seen);
+  memset(lsc, 0, sizeof lsc);
+  d.host_no = 1;
+  d.tid = pvmw_tid_make(1, 0);
+  pvmd_limits_default(&d.lim);
+  assert_int_equal(pvmd_tasks_init(&d.tasks, &d, 1, 100), 0);
+  for (int i = 0; i < NLOCAL; i++) {
+    int err = 0;
+    struct pvmd_task *t = pvmd_task_new(&d.tasks, &err);
+    assert_non_null(t);
+    t->conn = &conns[i];
+    t->connected = 1;
+    conns[i].d = &d;
+    conns[i].state = PVMD_CONN_TASK;
+    conns[i].task = t;
+    conns[i].sink = capture;
+    conns[i].sink_arg = &lsc[i];
+    lsc[i].rt.origin_tid = t->tid;
+    local[i] = t->tid;
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  pvmd_group_free_all();
+  while (!pvmd_list_empty(&d.tasks.all)) {
+    struct pvmd_task *t =
+        pvmd_container_of(d.tasks.all.next, struct pvmd_task, node);
+    t->conn = NULL;
+    pvmd_task_release(t);
+  }
+  pvmd_tasks_free(&d.tasks);
+  return 0;
+}
+
+/* A request as local task i makes it. */
+static void local_req(int i, Pvmng__GroupOp op, const char *g, int count) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
+  r.op = op;
+  r.group = (char *)g;
+  r.count = count;
+  m.req_id = 7;
+  m.body_case = PVMNG__CONTROL__BODY_GROUP;
+  m.group = &r;
+  pvmd_request(&conns[i], pvmw_control_frame(&m));
+}
+
+/* The same request forwarded from host from_host for task tid (its answer
+ * goes back to that host: here it has nowhere to go). */
+static void remote_req(int from_host, int tid, Pvmng__GroupOp op,
+                       const char *g) {
+  Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
+  struct pvmd_task ft;
+  struct pvmd_conn fc;
+  struct pvmd_sinkctx sc;
+  memset(&ft, 0, sizeof ft);
+  memset(&fc, 0, sizeof fc);
+  memset(&sc, 0, sizeof sc);
+  ft.tid = tid;
+  sc.rt.origin_tid = tid;
+  sc.rt.req_id = 9;
+  sc.rt.from_host = from_host;
+  sc.rt.fwd_id = 1;
+  fc.d = &d;
+  fc.state = PVMD_CONN_TASK;
+  fc.task = &ft;
+  fc.sink = capture; /* never reached: answers go through rt */
+  fc.sink_arg = &sc;
+  r.op = op;
+  r.group = (char *)g;
+  pvmd_group_request(&fc, 9, &r);
+}
+
+static void test_host_gone(void **state) {
+  int r1 = pvmw_tid_make(2, 1), r2 = pvmw_tid_make(2, 2);
+  int r3 = pvmw_tid_make(3, 1);
+  (void)state;
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "g", 0);
+  assert_int_equal(seen[0].value, 0);
+  remote_req(2, r1, PVMNG__GROUP_OP__GROUP_JOIN, "g");
+  remote_req(2, r2, PVMNG__GROUP_OP__GROUP_JOIN, "g");
+  remote_req(3, r3, PVMNG__GROUP_OP__GROUP_JOIN, "g");
+  remote_req(3, r3, PVMNG__GROUP_OP__GROUP_JOIN, "h");
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "g", 0);
+  assert_int_equal(seen[1].code, 0);
+  assert_int_equal(seen[1].value, 4);
+  assert_int_equal(seen[0].notices, 4); /* r1, r2, r3 and task 1 joined */
+
+  /* Host 2 goes: its two members leave, each change noticed. */
+  pvmd_group_host_gone(&d, 2);
+  assert_int_equal(seen[0].notices, 6);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "g", 0);
+  assert_int_equal(seen[0].code, 0);
+  assert_int_equal(seen[0].value, 3);
+  assert_int_equal(seen[0].nt, 5);
+  assert_int_equal(seen[0].tids[0], local[0]);
+  assert_int_equal(seen[0].tids[1], 0);
+  assert_int_equal(seen[0].tids[2], 0);
+  assert_int_equal(seen[0].tids[3], r3);
+  assert_int_equal(seen[0].tids[4], local[1]);
+  /* Freed instances are reused, lowest first. */
+  remote_req(2, pvmw_tid_make(2, 9), PVMNG__GROUP_OP__GROUP_JOIN, "g");
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "g", 0);
+  assert_int_equal(seen[0].tids[1], pvmw_tid_make(2, 9));
+
+  /* Host 3 goes: "h" loses its only member and is forgotten. */
+  pvmd_group_host_gone(&d, 3);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "h", 0);
+  assert_int_equal(seen[0].code, PvmNoGroup);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "g", 0);
+  assert_int_equal(seen[0].value, 3);
+  assert_int_equal(seen[0].tids[3], 0);
+}
+
+static void test_remote_exit(void **state) {
+  int r1 = pvmw_tid_make(2, 1);
+  (void)state;
+  remote_req(2, r1, PVMNG__GROUP_OP__GROUP_JOIN, "x");
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "x", 0);
+  assert_int_equal(seen[0].value, 1);
+  /* A registry barrier the remote member never reaches: its exit (what
+   * PeerTaskGone brings) ends it with PvmNoGroup. */
+  local_req(0, PVMNG__GROUP_OP__GROUP_BARRIER, "x", 2);
+  assert_int_equal(seen[0].replies, 1);
+  pvmd_group_task_gone(&d, r1);
+  assert_int_equal(seen[0].replies, 2);
+  assert_int_equal(seen[0].code, PvmNoGroup);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "x", 0);
+  assert_int_equal(seen[0].value, 1);
+  /* A member that goes while its own registry barrier waits gets that
+   * request answered (for a remote task, its daemon holds the request
+   * until then). */
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "x", 0);
+  local_req(1, PVMNG__GROUP_OP__GROUP_BARRIER, "x", 2);
+  assert_int_equal(seen[1].replies, 1);
+  pvmd_group_task_gone(&d, local[1]);
+  assert_int_equal(seen[1].replies, 2);
+  assert_int_equal(seen[1].code, PvmNoGroup);
+}
+
+static void test_wrong_host(void **state) {
+  (void)state;
+  /* Host 2 speaks for a task of host 3: refused, nothing joins. */
+  remote_req(2, pvmw_tid_make(3, 4), PVMNG__GROUP_OP__GROUP_JOIN, "w");
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "w", 0);
+  assert_int_equal(seen[0].code, PvmNoGroup);
+}
+
+static void test_slave_refuses(void **state) {
+  struct pvmd_peers ps;
+  struct pvmd_link master;
+  (void)state;
+  memset(&ps, 0, sizeof ps);
+  memset(&master, 0, sizeof master);
+  ps.d = &d;
+  ps.master = &master;
+  d.peers = &ps;
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "s", 0);
+  d.peers = NULL;
+  assert_int_equal(seen[0].replies, 1);
+  assert_int_equal(seen[0].code, PvmSysErr);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "s", 0);
+  assert_int_equal(seen[0].code, PvmNoGroup);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_host_gone, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_remote_exit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_slave_refuses, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -19,25 +19,7 @@
 #include "pki.h"
 #include "tls.h"
 
-static int flush(int fd, pvmw_tls *t) {
-  const uint8_t *d;
-  size_t n;
-  while ((n = pvmw_tls_outgoing(t, &d)) > 0) {
-    ssize_t w = send(fd, d, n, MSG_NOSIGNAL);
-    if (w <= 0)
-      return -1;
-    pvmw_tls_consumed(t, (size_t)w);
-  }
-  return 0;
-}
-
-static int pull(int fd, pvmw_tls *t) {
-  uint8_t buf[16384];
-  ssize_t n = recv(fd, buf, sizeof buf, 0);
-  if (n <= 0)
-    return n == 0 ? 0 : -1;
-  return pvmw_tls_feed(t, buf, (size_t)n) == 0 ? 1 : -1;
-}
+#include "cl_tls.h"
 
 int main(int argc, char **argv) {
   char err[512], host[64];
@@ -73,9 +55,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   while ((rc = pvmw_tls_handshake(t)) == 0)
-    if (flush(fd, t) != 0 || pull(fd, t) <= 0)
+    if (cl_tls_flush(fd, t) != 0 || cl_tls_pull(fd, t) <= 0)
       break;
-  flush(fd, t);
+  cl_tls_flush(fd, t);
   if (rc != 1 || !pvmw_tls_is_join(t)) {
     fprintf(stderr, "cl_join: no join connection: %s\n", pvmw_tls_reason(t));
     return 2;
@@ -98,10 +80,10 @@ int main(int argc, char **argv) {
       return 2;
   }
   pvmw_frame_free(f);
-  flush(fd, t);
+  cl_tls_flush(fd, t);
   for (;;) {
     int r = pvmw_tls_read(t, plain, sizeof plain);
-    flush(fd, t);
+    cl_tls_flush(fd, t);
     if (r > 0) {
       printf("the master answered %d bytes\n", r);
       rc = 1;
@@ -112,7 +94,7 @@ int main(int argc, char **argv) {
       rc = 0;
       break;
     }
-    r = pull(fd, t);
+    r = cl_tls_pull(fd, t);
     if (r == 0) {
       printf("closed: end of stream\n");
       rc = 0;

@@ -2,7 +2,10 @@
 # cluster.vm_refuse: the master refuses, and logs with its reason, a daemon
 # whose certificate comes from another CA, a daemon with an expired
 # certificate, a plaintext connection to its daemon port, a connection that
-# never starts TLS, and a daemon that was not being added; the virtual machine keeps working through all of it.
+# never starts TLS, a daemon that was not being added, and a peer with a
+# valid certificate that sends garbage, an oversized frame or an
+# undecodable control frame once TLS is up; the virtual machine keeps
+# working through all of it.
 # The rogue daemons run on h3 with their own PVM_CERTDIR.
 # Usage: test_vm_refuse.sh <bin dir>
 set -euo pipefail
@@ -76,6 +79,25 @@ mkdir -m 700 "$vdir"
 cp "$PVM_CERTDIR/ca.pem" "$vdir/ca.pem"
 rogue "$vdir"
 expect_refusal "a daemon that was not being added" "not being added"
+
+# 6. A peer with a valid certificate that breaks the wire once TLS is up:
+#    bytes that are no frame, a frame over the size limit, a control frame
+#    that does not decode. The master drops that link and nothing else.
+for mode in garbage oversize control; do
+  n=$(grep -c "refusing link" "$log" || true)
+  out=$(cluster_exec h3 "$BIN/cl_badpeer" "$port" "$vdir" "$h3" \
+    "$(cluster_name h1)" "$mode") || vm_fail "$mode after the handshake: $out"
+  echo "$mode after the handshake: $out"
+  for i in $(seq 50); do
+    [ "$(grep -c "refusing link" "$log")" -gt "$n" ] && break
+    sleep 0.1
+  done
+  [ "$(grep -c "refusing link" "$log")" -gt "$n" ] ||
+    vm_fail "$mode after the handshake: no refusal logged"
+  grep "refusing link" "$log" | tail -1
+  [ "$(vm_nhosts h2)" = 2 ] || vm_fail "$mode after the handshake: the VM lost a host"
+done
+echo "ok: a peer breaking the wire after the handshake loses its link, the VM stays"
 
 cd "$BIN"
 cluster_exec h1 "$BIN/cl_order" "$(cluster_name h2)" || vm_fail "the VM after the refusals"

@@ -61,8 +61,7 @@ const struct pvmd_host *pvmd_host_by_tid(const struct pvmd_hosts *h, int tid) {
   return NULL;
 }
 
-/* name equals full, or equals full's part before the first '.'. */
-static int name_matches(const char *full, const char *name) {
+int pvmd_host_name_matches(const char *full, const char *name) {
   const char *dot;
   if (strcasecmp(full, name) == 0)
     return 1;
@@ -78,8 +77,8 @@ const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
   if (strcmp(name, ".") == 0 || strcasecmp(name, "localhost") == 0)
     return pvmd_host_self(h);
   for (int i = 0; i < h->n; i++)
-    if (name_matches(h->v[i].name, name) ||
-        (h->v[i].alias[0] && name_matches(h->v[i].alias, name)))
+    if (pvmd_host_name_matches(h->v[i].name, name) ||
+        (h->v[i].alias[0] && pvmd_host_name_matches(h->v[i].alias, name)))
       return &h->v[i];
   return NULL;
 }

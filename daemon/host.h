@@ -37,6 +37,10 @@ int pvmd_hosts_init(struct pvmd_hosts *h, int host_no, const char *name,
                     const char *alias);
 void pvmd_hosts_free(struct pvmd_hosts *h);
 
+/* Whether name names host `full`: equal to it, or to its part before the
+ * first '.' (case does not matter). */
+int pvmd_host_name_matches(const char *full, const char *name);
+
 const struct pvmd_host *pvmd_host_self(const struct pvmd_hosts *h);
 const struct pvmd_host *pvmd_host_by_tid(const struct pvmd_hosts *h, int tid);
 /* Finds a host by the name a user would type: its full name or the short

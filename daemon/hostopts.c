@@ -350,22 +350,13 @@ void pvmd_hostfile_free(struct pvmd_hostfile *hf) {
   memset(hf, 0, sizeof *hf);
 }
 
-/* name is full, or full's part before the first '.' (as host.c matches). */
-static int name_matches(const char *full, const char *name) {
-  const char *dot;
-  if (strcasecmp(full, name) == 0)
-    return 1;
-  dot = strchr(full, '.');
-  return dot && strlen(name) == (size_t)(dot - full) &&
-         strncasecmp(full, name, (size_t)(dot - full)) == 0;
-}
-
 const struct pvmd_hostent *pvmd_hostfile_find(const struct pvmd_hostfile *hf,
                                               const char *name) {
   if (!hf || !name)
     return NULL;
   for (size_t i = 0; i < hf->n; i++)
-    if (name_matches(hf->v[i].name, name) || name_matches(name, hf->v[i].name))
+    if (pvmd_host_name_matches(hf->v[i].name, name) ||
+        pvmd_host_name_matches(name, hf->v[i].name))
       return &hf->v[i];
   return NULL;
 }

@@ -23,7 +23,7 @@
 
 int main(int argc, char **argv) {
   char err[512], host[64];
-  uint8_t pin[32], plain[4096];
+  uint8_t pin[32];
   struct sockaddr_in sa;
   struct timeval tv = {5, 0};
   pvmw_tls_ctx *c;
@@ -81,31 +81,7 @@ int main(int argc, char **argv) {
   }
   pvmw_frame_free(f);
   cl_tls_flush(fd, t);
-  for (;;) {
-    int r = pvmw_tls_read(t, plain, sizeof plain);
-    cl_tls_flush(fd, t);
-    if (r > 0) {
-      printf("the master answered %d bytes\n", r);
-      rc = 1;
-      break;
-    }
-    if (r < 0) {
-      printf("closed: %s\n", pvmw_tls_reason(t));
-      rc = 0;
-      break;
-    }
-    r = cl_tls_pull(fd, t);
-    if (r == 0) {
-      printf("closed: end of stream\n");
-      rc = 0;
-      break;
-    }
-    if (r < 0) {
-      printf("no answer and still open: %s\n", strerror(errno));
-      rc = 1;
-      break;
-    }
-  }
+  rc = cl_tls_await_close(fd, t);
   pvmw_tls_free(t);
   pvmw_tls_ctx_free(c);
   close(fd);

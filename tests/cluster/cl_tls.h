@@ -1,9 +1,13 @@
 /* Shared by the cluster tests' TLS clients (cl_join, cl_badpeer): moving
- * bytes between a blocking socket and the memory-BIO TLS engine. */
+ * bytes between a blocking socket and the memory-BIO TLS engine, and
+ * waiting for the master to end the connection. */
 #ifndef CL_TLS_H
 #define CL_TLS_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "tls.h"
@@ -28,6 +32,35 @@ static inline int cl_tls_pull(int fd, pvmw_tls *t) {
   if (n <= 0)
     return n == 0 ? 0 : -1;
   return pvmw_tls_feed(t, buf, (size_t)n) == 0 ? 1 : -1;
+}
+
+/* After a client sent something the master must not take: waits until the
+ * master ends the connection. Prints "closed: <why>" and returns 0 then;
+ * 1 (said) when it answers instead or stays open past the receive
+ * timeout. */
+static inline int cl_tls_await_close(int fd, pvmw_tls *t) {
+  uint8_t plain[4096];
+  for (;;) {
+    int r = pvmw_tls_read(t, plain, sizeof plain);
+    cl_tls_flush(fd, t);
+    if (r > 0) {
+      printf("the master answered %d bytes\n", r);
+      return 1;
+    }
+    if (r < 0) {
+      printf("closed: %s\n", pvmw_tls_reason(t));
+      return 0;
+    }
+    r = cl_tls_pull(fd, t);
+    if (r == 0) {
+      printf("closed: end of stream\n");
+      return 0;
+    }
+    if (r < 0) {
+      printf("no answer and still open: %s\n", strerror(errno));
+      return 1;
+    }
+  }
 }
 
 #endif

@@ -1,7 +1,7 @@
 /* The group registry (PVM's group server, inside the daemon). A group is a
  * table of member tids by instance number; joining takes the lowest free
  * instance, leaving frees it for reuse, and a group with no member left is
- * forgotten. Every change bumps the group's version and sends each member
+ * forgotten. Every change gives the group a new version and sends each member
  * a notice (a GroupInfo in the system context), from which the libraries
  * keep the copy their collectives run on. Requests that must wait -- a
  * freeze until every member has asked, a barrier arbitrated here (a count
@@ -56,7 +56,13 @@ struct group {
 static struct {
   struct group *head;
   int count;
+  uint32_t last_version; /* versions are unique across all groups */
 } G;
+
+/* A change to g: its next version. Versions come from one counter, so a
+ * group deleted and made again under the same name never repeats one
+ * (libgpvm3 names a barrier's shared-memory segment by name and version). */
+static void bump(struct group *g) { g->version = ++G.last_version; }
 
 /* ---- table ------------------------------------------------------------ */
 
@@ -238,7 +244,7 @@ static void check_freeze(struct pvmd *d, struct group *g) {
     return;
   }
   g->frozen = 1;
-  g->version++;
+  bump(g);
   notify_members(d, g, 0, 0);
   release_waiters(d, g, W_FREEZE, 0);
 }
@@ -275,7 +281,7 @@ static int do_join(struct pvmd *d, int tid, const char *name,
   if (inst == g->ninst)
     g->ninst++;
   g->size++;
-  g->version++;
+  bump(g);
   notify_members(d, g, tid, 0);
   *out = g;
   return inst;
@@ -293,7 +299,7 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
   while (g->ninst > 0 && g->tids[g->ninst - 1] == 0)
     g->ninst--;
   g->size--;
-  g->version++;
+  bump(g);
   while (*pp != NULL) {
     struct gwait *w = *pp;
     if (w->tid != tid) {

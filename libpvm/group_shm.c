@@ -51,7 +51,7 @@
 /* How long an early arrival yields before it sleeps (by default; at most
  * SLEEP_NS), and how long it sleeps at a time before it looks at the
  * group's notices. */
-#define SPIN_NS 300000u
+#define SPIN_NS 100000u
 #define SLEEP_NS 5000000u
 /* As group.c: how long a member that left may still arrive. */
 #define LEAVE_GRACE_NS 200000000u

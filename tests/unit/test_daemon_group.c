@@ -31,6 +31,7 @@ struct seen {
   int replies, notices;
   int code, value; /* of the last GroupReply */
   int nt;          /* tids of the last reply's group */
+  uint32_t version; /* and its version */
   int tids[16];
 };
 
@@ -53,6 +54,8 @@ static int capture(struct pvmd_conn *c, pvmw_frame *f) {
     s->code = m->group_reply->code;
     s->value = m->group_reply->value;
     s->nt = 0;
+    if (m->group_reply->n_groups > 0)
+      s->version = m->group_reply->groups[0]->version;
     if (m->group_reply->n_groups > 0)
       for (size_t i = 0; i < m->group_reply->groups[0]->n_tids && i < 16; i++)
         s->tids[s->nt++] = (int)m->group_reply->groups[0]->tids[i];
@@ -208,6 +211,26 @@ static void test_remote_exit(void **state) {
   assert_int_equal(seen[1].code, PvmNoGroup);
 }
 
+/* A group forgotten and made again under its name starts from a version
+ * it never had (libgpvm3's shared-memory barrier names its segment after
+ * name and version). */
+static void test_versions_unique(void **state) {
+  uint32_t v1, v2;
+  (void)state;
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "v", 0);
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "v", 0);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "v", 0);
+  v1 = seen[0].version;
+  local_req(0, PVMNG__GROUP_OP__GROUP_LEAVE, "v", 0);
+  local_req(1, PVMNG__GROUP_OP__GROUP_LEAVE, "v", 0);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "v", 0);
+  assert_int_equal(seen[0].code, PvmNoGroup);
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "v", 0);
+  local_req(0, PVMNG__GROUP_OP__GROUP_INFO, "v", 0);
+  v2 = seen[0].version;
+  assert_true(v2 > v1);
+}
+
 static void test_wrong_host(void **state) {
   (void)state;
   /* Host 2 speaks for a task of host 3: refused, nothing joins. */
@@ -238,6 +261,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_host_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_remote_exit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_versions_unique, setup, teardown),
       cmocka_unit_test_setup_teardown(test_slave_refuses, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,14 @@
  *     after the break go through the daemon, once and in order.
  *  4. race: two tasks ask for direct routes at once and send to each other;
  *     one link results, and both streams arrive in order.
- * pvmng_route() tells which route is in use. */
+ * pvmng_route() tells which route is in use.
+ *
+ * The cluster test cluster.vm_direct runs the same cases between hosts
+ * (TLS links): IT_DIRECT_HOSTS="hostA hostB" spawns the receivers and the
+ * first racer on hostA, the second racer on hostB. With
+ * IT_DIRECT_REFUSED=1 only case 1 runs, and the link must never open
+ * (this task holds a certificate the peer refuses): every message still
+ * arrives, in order, through the daemons. */
 #include "it_common.h"
 #include "pvmng.h"
 
@@ -57,8 +64,8 @@ static int recv_seqs(int src, int n) {
     IT_CHECK(len >= 0 && len <= (int)sizeof buf, "bad length %d", len);
     IT_CHECK(pvm_upkbyte((char *)buf, len, 1) == 0, "cannot unpack body %d",
              seq);
-    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum,
-             "message %d corrupted", seq);
+    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum, "message %d corrupted",
+             seq);
   }
   return n;
 }
@@ -105,6 +112,21 @@ static int racer(int n) {
   return 0;
 }
 
+static char *where[2]; /* hosts from IT_DIRECT_HOSTS, or NULL: anywhere */
+
+/* Spawns this program in role on host where[which] (or anywhere). */
+static int spawn_role(int which, const char *role, const char *arg) {
+  char *argv[4] = {"--child", (char *)role, (char *)arg, NULL};
+  int tid = 0, cc;
+  if (where[which] == NULL)
+    return it_spawn_self(role, arg, (char *)NULL);
+  cc = pvm_spawn((char *)it_self_path(), argv, PvmTaskHost, where[which], 1,
+                 &tid);
+  IT_CHECK(cc == 1 && tid > 0, "pvm_spawn(%s) on %s returned %d, tid %d", role,
+           where[which], cc, tid);
+  return tid;
+}
+
 static void report(int child, int want, int *route) {
   int got;
   pvm_initsend(PvmDataDefault);
@@ -141,9 +163,33 @@ int main(int argc, char **argv) {
   setenv("PVMNG_FAILPOINT_LINK_BREAK", "2499", 1);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid failed");
   snprintf(nbuf, sizeof nbuf, "%d", n);
+  const char *hosts = getenv("IT_DIRECT_HOSTS");
+  static char hbuf[2][256];
+  if (hosts != NULL && sscanf(hosts, "%255s %255s", hbuf[0], hbuf[1]) == 2) {
+    where[0] = hbuf[0];
+    where[1] = hbuf[1];
+  }
+  const char *refused = getenv("IT_DIRECT_REFUSED");
+  if (refused != NULL && strcmp(refused, "1") == 0) {
+    /* 0. our certificate is refused: no link, nothing lost */
+    child = spawn_role(0, "recv", nbuf);
+    wait_ready(child);
+    pvm_setopt(PvmRoute, PvmRouteDirect);
+    for (int i = 0; i < n; i++) {
+      send_seq(child, i, i % 2 ? PvmDataRaw : PvmDataDefault);
+      IT_CHECK(pvmng_route(child) == PvmDontRoute,
+               "a direct link opened with a refused certificate");
+    }
+    report(child, n, &route);
+    IT_CHECK(route == PvmDontRoute, "receiver has a link to a refused task");
+    it_note("refused certificate: %d messages in order through the daemons", n);
+    pvm_exit();
+    printf("it_direct: PASS\n");
+    return 0;
+  }
 
   /* 1. switch with messages in flight */
-  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv", nbuf);
   wait_ready(child);
   IT_CHECK(pvmng_route(child) == PvmDontRoute, "route before asking");
   for (int i = 0; i < n / 2; i++)
@@ -160,7 +206,7 @@ int main(int argc, char **argv) {
   it_note("switch: %d messages in order across the route switch", n);
 
   /* 2. the receiver refuses direct routes */
-  child = it_spawn_self("recv-dontroute", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv-dontroute", nbuf);
   wait_ready(child);
   for (int i = 0; i < n; i++)
     send_seq(child, i, PvmDataDefault);
@@ -172,7 +218,7 @@ int main(int argc, char **argv) {
 
   /* 3. the link breaks mid-stream: case 1 sent 1499 messages on its open
    * link, so the failpoint fires at this case's 1000th. */
-  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv", nbuf);
   wait_ready(child);
   int broke_at = -1;
   for (int i = 0; i < n; i++) {
@@ -183,12 +229,11 @@ int main(int argc, char **argv) {
   IT_CHECK(broke_at > 0, "the link never broke (failpoint not hit)");
   report(child, n, &route);
   IT_CHECK(route == PvmDontRoute, "receiver still uses a broken link");
-  it_note("broken: link broke after message %d; all %d in order", broke_at,
-          n);
+  it_note("broken: link broke after message %d; all %d in order", broke_at, n);
 
   /* 4. both ask at once */
-  int a = it_spawn_self("racer", "1000", (char *)NULL);
-  int b = it_spawn_self("racer", "1000", (char *)NULL);
+  int a = spawn_role(0, "racer", "1000");
+  int b = spawn_role(1, "racer", "1000");
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&b, 1, 1);
   pvm_send(a, TAG_PEER);

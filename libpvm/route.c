@@ -72,12 +72,19 @@
  * the handshake together; how long an ask stays valid at the acceptor. */
 #define REMOTE_WAIT_MS 3000
 #define ASK_TTL_MS 30000
+/* An incoming TCP connection must finish its handshake and hello within
+ * GUARD_HELLO_MS; at most GUARD_PENDING wait at once. */
+#define GUARD_HELLO_MS 10000
+#define GUARD_PENDING 16
+#define GUARD_TICK_MS 1000
 /* TLS writes: pieces smaller than STAGE_SMALL are gathered into one record
  * of up to STAGE_CAP bytes; ciphertext leaves once FLUSH_AT bytes are
  * pending (and at the end of every write). */
 #define STAGE_SMALL 4096
 #define STAGE_CAP 16384
 #define FLUSH_AT (256u << 10)
+/* TLS reads: room offered to each read of ciphertext. */
+#define READ_ROOM (256u << 10)
 
 struct held {
   struct held *next;
@@ -112,9 +119,10 @@ struct lpvm_link {
   int reading;
   /* TLS links (between hosts) only. */
   pvmw_tls *tls;
-  int auth_failed; /* the handshake failed: do not try this peer again */
-  int wr_busy;     /* an asynchronous write or a blocking flush is out */
-  size_t wr_len;   /* bytes of that asynchronous write */
+  int auth_failed;   /* the handshake failed: do not try this peer again */
+  uint64_t hello_by; /* incoming: loop time by which the hello must come */
+  int wr_busy;       /* an asynchronous write or a blocking flush is out */
+  size_t wr_len;     /* bytes of that asynchronous write */
   uv_write_t wr_req;
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
@@ -169,6 +177,7 @@ static struct {
   int tcp_state; /* 0 none, 1 listening, <0 failed */
   unsigned tcp_port;
   struct ask *asks;
+  uv_timer_t *guard; /* while the TCP listener is open (allocated) */
 } R;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -262,6 +271,7 @@ static void link_resume(struct lpvm_link *l);
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
 static void answer_asks(void);
+static int pending_incoming(void);
 
 static uint64_t now_ms(void) {
   uv_update_time(lpvm_loop());
@@ -731,7 +741,7 @@ static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   size_t len;
   (void)sz;
   if (l->tls != NULL)
-    pvmw_tls_in_space(l->tls, &base, &len);
+    pvmw_tls_in_space_n(l->tls, READ_ROOM, &base, &len);
   else
     pvmw_reader_space(&l->rd, &base, &len);
   *buf = uv_buf_init(base, (unsigned)len);
@@ -878,7 +888,10 @@ static void listen_start(void) {
 static void tcp_stop(void) {
   if (R.tcp != NULL)
     uv_close((uv_handle_t *)R.tcp, on_listener_closed);
+  if (R.guard != NULL)
+    uv_close((uv_handle_t *)R.guard, on_listener_closed);
   R.tcp = NULL;
+  R.guard = NULL;
   R.tcp_state = 0;
 }
 
@@ -965,16 +978,62 @@ static pvmw_tls_ctx *tls_ctx(int server) {
 
 static void on_tcp_incoming(uv_stream_t *server, int status) {
   struct lpvm_link *l;
-  (void)server;
-  if (status < 0 || R.tls_srv == NULL || (l = link_new(1, 1)) == NULL)
+  if (status < 0 || (l = link_new(1, 1)) == NULL)
     return;
-  if (uv_accept(server, &l->io.stream) < 0 ||
+  if (uv_accept(server, &l->io.stream) < 0 || R.tls_srv == NULL ||
+      pending_incoming() >= GUARD_PENDING ||
       (l->tls = pvmw_tls_new(R.tls_srv, NULL)) == NULL) {
-    link_close(l, "cannot accept a TLS link");
+    link_close(l, "cannot accept a TLS link now");
     return;
   }
+  l->hello_by = now_ms() + GUARD_HELLO_MS;
   uv_tcp_nodelay(&l->io.tcp, 1);
   link_resume(l);
+}
+
+/* Forgets asks whose hello never came. */
+static void asks_expire(uint64_t now) {
+  struct ask *a, **ap = &R.asks;
+  while (*ap != NULL) {
+    if ((*ap)->expires <= now) {
+      a = *ap;
+      *ap = a->next;
+      free(a);
+    } else {
+      ap = &(*ap)->next;
+    }
+  }
+}
+
+/* Incoming TLS links still without their hello. */
+static int pending_incoming(void) {
+  int n = 0;
+  for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
+    n += l->tls != NULL && l->incoming && l->peer == NULL && !l->closing;
+  return n;
+}
+
+/* Every GUARD_TICK_MS while the listener is open: drops connections that
+ * did not authenticate and say hello in time, forgets stale asks, and
+ * closes the listener once no ask is left (the next ask opens a new one). */
+static void on_guard(uv_timer_t *t) {
+  uint64_t now = now_ms();
+  struct lpvm_link *l, *next;
+  (void)t;
+  for (l = R.links; l != NULL; l = next) {
+    next = l->next;
+    if (l->tls != NULL && l->incoming && l->peer == NULL && !l->closing &&
+        l->hello_by <= now) {
+      fprintf(stderr,
+              "libpvm [t%x]: dropped a direct link connection: no TLS "
+              "handshake and hello within %d s\n",
+              (unsigned)lpvm_conn.mytid, GUARD_HELLO_MS / 1000);
+      link_close(l, "no hello in time");
+    }
+  }
+  asks_expire(now);
+  if (R.asks == NULL && pending_incoming() == 0)
+    tcp_stop();
 }
 
 /* Listens on TCP on the host's address, any port. 0 or a PVM code. */
@@ -1004,6 +1063,10 @@ static int tcp_listen(void) {
   }
   R.tcp_port = ntohs(((struct sockaddr_in *)&got)->sin_port);
   R.tcp_state = 1;
+  if ((R.guard = malloc(sizeof(*R.guard))) != NULL) {
+    uv_timer_init(lpvm_loop(), R.guard);
+    uv_timer_start(R.guard, on_guard, GUARD_TICK_MS, GUARD_TICK_MS);
+  }
   return 0;
 }
 
@@ -1078,17 +1141,8 @@ static void answer_asks(void) {
 /* A task on another host asks for a link. */
 static void on_ask(int src, const Pvmng__RouteOffer *o) {
   uint64_t now = now_ms();
-  struct ask *a, **ap = &R.asks;
-  /* Forget asks whose hello never came. */
-  while (*ap != NULL) {
-    if ((*ap)->expires <= now) {
-      a = *ap;
-      *ap = a->next;
-      free(a);
-    } else {
-      ap = &(*ap)->next;
-    }
-  }
+  struct ask *a;
+  asks_expire(now);
   if (o->nonce == 0 || !pvmw_pki_name_ok(o->cert_name) ||
       (a = calloc(1, sizeof(*a))) == NULL)
     return;

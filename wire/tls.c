@@ -711,14 +711,20 @@ static int sniff(pvmw_tls *t, const uint8_t *p, size_t n) {
 }
 
 void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len) {
+  pvmw_tls_in_space_n(t, IN_ROOM, base, len);
+}
+
+void pvmw_tls_in_space_n(pvmw_tls *t, size_t room, char **base, size_t *len) {
   size_t used = t->in_end - t->in_start;
-  if (t->in_cap - t->in_end < IN_ROOM && t->in_start > 0) {
+  if (room < IN_ROOM)
+    room = IN_ROOM;
+  if (t->in_cap - t->in_end < room && t->in_start > 0) {
     memmove(t->in, t->in + t->in_start, used);
     t->in_start = 0;
     t->in_end = used;
   }
-  if (t->in_cap - t->in_end < IN_ROOM) {
-    size_t cap = t->in_end + IN_ROOM;
+  if (t->in_cap - t->in_end < room) {
+    size_t cap = t->in_end + room;
     uint8_t *p = realloc(t->in, cap);
     if (p == NULL) {
       *base = NULL;

@@ -65,6 +65,10 @@ void pvmw_tls_free(pvmw_tls *t);
  * the stream) to bound memory. */
 int pvmw_tls_feed(pvmw_tls *t, const void *cipher, size_t n);
 void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len);
+/* The same with at least `room` bytes (never less than pvmw_tls_in_space
+ * offers), for bulk
+ * links that read in large batches. */
+void pvmw_tls_in_space_n(pvmw_tls *t, size_t room, char **base, size_t *len);
 int pvmw_tls_in_commit(pvmw_tls *t, size_t n);
 
 /* Drives the handshake with what has been fed. 1 done, 0 needs more input

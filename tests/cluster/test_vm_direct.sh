@@ -6,7 +6,8 @@
 # mid-stream by fault injection, and two tasks opening at once; every case
 # checks order and checksums. Then a task whose certificate comes from
 # another CA asks for a direct link: the peer refuses it, the refusal is
-# reported with its reason, and every message arrives through the daemons.
+# reported with its reason, and every message arrives through the daemons;
+# likewise a task that finds no certificate in its directory.
 # Usage: test_vm_direct.sh <bin dir>
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,6 +50,20 @@ grep -q "it_direct: PASS" "$out" || vm_fail "refused case did not pass"
 grep -q "direct link to t[0-9a-f]* failed: .*certificate" "$out" ||
   vm_fail "the refusal was not reported with its reason"
 echo "ok: a certificate from another CA gets no direct link; nothing lost"
+
+# No certificate at all in the task's directory: it says so and stays on
+# the daemon route.
+empty=$CLUSTER_TMP/empty
+mkdir -m 700 "$empty"
+out=$CLUSTER_TMP/direct.nocert.out
+PVM_CERTDIR=$empty IT_DIRECT_REFUSED=1 IT_DIRECT_HOSTS="$h2 $h3" \
+  cluster_exec h1 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
+  { cat "$out"; vm_fail "it_direct without certificates"; }
+cat "$out"
+grep -q "it_direct: PASS" "$out" || vm_fail "no-certificate case did not pass"
+grep -q "cannot load the TLS certificate $empty/$h1.pem" "$out" ||
+  vm_fail "the missing certificate was not reported"
+echo "ok: without certificates no direct link; nothing lost"
 
 vm_halt h1
 echo "PASS"

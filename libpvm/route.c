@@ -687,9 +687,14 @@ static void tls_fail(struct lpvm_link *l, int r) {
   if (!pvmw_tls_established(l->tls) || l->peer == NULL ||
       (l->peer->link != l && !l->incoming)) {
     l->auth_failed = 1;
-    fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
-            (unsigned)lpvm_conn.mytid, l->incoming ? "from" : "to",
-            l->peer ? (unsigned)l->peer->tid : 0u, why);
+    if (l->peer != NULL)
+      fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
+              (unsigned)lpvm_conn.mytid, l->incoming ? "from" : "to",
+              (unsigned)l->peer->tid, why);
+    else
+      fprintf(stderr,
+              "libpvm [t%x]: refused a direct link from another host: %s\n",
+              (unsigned)lpvm_conn.mytid, why);
   }
   link_close(l, why);
 }
@@ -1325,9 +1330,10 @@ static int open_tls(struct lpvm_link *l) {
     free(req);
     return -1;
   }
-  /* The request frees itself in its callback, which runs even on close. */
-  while (l->connected == 0 && lpvm_conn.state == LPVM_UP)
-    lpvm_pump(-1);
+  /* The request frees itself in its callback, which runs even on close
+   * (a connection that does not come in time is cancelled by the close). */
+  while (l->connected == 0 && pump_before(deadline) == 0)
+    ;
   if (l->connected < 0 || l->closing)
     return -1;
   uv_tcp_nodelay(&l->io.tcp, 1);

@@ -488,7 +488,16 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
   a = *ap;
   *ap = a->next;
   free(a);
-  return link_accept(l, (int)c->req_id, tid, h->nonce);
+  if (link_accept(l, (int)c->req_id, tid, h->nonce) < 0)
+    return -1;
+  /* Our answer was the last record of the opening; from here on both ends
+   * protect the data themselves (see pvmw_tls_bulk). */
+  if (pvmw_tls_bulk(l->tls) < 0) {
+    fprintf(stderr, "libpvm [t%x]: direct link from t%x: %s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)tid, pvmw_tls_reason(l->tls));
+    return -1;
+  }
+  return 0;
 }
 
 static int on_link_frame(void *ctx, pvmw_frame *f) {
@@ -1383,6 +1392,12 @@ static struct lpvm_link *link_open(struct peer *p) {
     ;
   if (l->answer != 1 || l->closing)
     goto fail;
+  if (l->tls != NULL && pvmw_tls_bulk(l->tls) < 0) {
+    fprintf(stderr, "libpvm [t%x]: direct link to t%x: %s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)p->tid,
+            pvmw_tls_reason(l->tls));
+    goto fail;
+  }
   p->trying = NULL;
   p->link = l;
   link_unhold(l);

@@ -15,8 +15,11 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -48,6 +51,18 @@ struct out_chunk {
 
 enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
 
+#define SECRET_MAX 48 /* SHA-384 */
+#define BULK_TAG 16
+#define BULK_CT_MAX (REC_PLAIN + 256) /* TLSCiphertext length limit */
+
+/* One direction of bulk mode: AES-GCM with the traffic key, the static IV
+ * and the record sequence number. */
+struct bulk_dir {
+  EVP_CIPHER_CTX *ctx;
+  uint8_t iv[12];
+  uint64_t seq;
+};
+
 struct pvmw_tls {
   pvmw_tls_ctx *ctx;
   SSL *ssl;
@@ -62,6 +77,15 @@ struct pvmw_tls {
   char expect[256];
   char peer[256];
   char reason[384];
+  /* Application traffic secrets (from the key log) and the application
+   * records OpenSSL has written and read, for pvmw_tls_bulk. */
+  uint8_t csecret[SECRET_MAX], ssecret[SECRET_MAX];
+  size_t csecret_len, ssecret_len;
+  uint64_t wrecs, rrecs;
+  int bulk;
+  struct bulk_dir bw, br;
+  uint8_t *bounce; /* a record that did not fit the caller's buffer */
+  size_t bounce_off, bounce_len;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -497,6 +521,54 @@ static int verify_own(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain,
   return rc;
 }
 
+static int hex_byte(const char *p) {
+  int v = 0;
+  for (int i = 0; i < 2; i++) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9')
+      v |= c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v |= c - 'A' + 10;
+    else
+      return -1;
+  }
+  return v;
+}
+
+/* Keeps the application traffic secrets of a connection (the key log's
+ * CLIENT_/SERVER_TRAFFIC_SECRET_0 lines) for pvmw_tls_bulk. Nothing is
+ * written anywhere. */
+static void keylog_cb(const SSL *ssl, const char *line) {
+  pvmw_tls *t = SSL_get_app_data(ssl);
+  uint8_t *out;
+  size_t *outlen, n = 0;
+  const char *p;
+  if (t == NULL)
+    return;
+  if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0) {
+    out = t->csecret;
+    outlen = &t->csecret_len;
+  } else if (strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) == 0) {
+    out = t->ssecret;
+    outlen = &t->ssecret_len;
+  } else {
+    return;
+  }
+  p = strchr(line + 24, ' '); /* after the client random */
+  if (p == NULL)
+    return;
+  for (p++; p[0] && p[1] && n < SECRET_MAX; p += 2) {
+    int v = hex_byte(p);
+    if (v < 0)
+      break;
+    out[n++] = (uint8_t)v;
+  }
+  *outlen = n;
+}
+
 /* A fully configured SSL_CTX presenting leaf/key/chain. */
 static SSL_CTX *build(pvmw_tls_ctx *c, X509 *leaf, EVP_PKEY *key,
                       STACK_OF(X509) * chain, char *err, size_t errlen) {
@@ -517,6 +589,7 @@ static SSL_CTX *build(pvmw_tls_ctx *c, X509 *leaf, EVP_PKEY *key,
   SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                      verify_cb);
   SSL_CTX_set_verify_depth(s, 4);
+  SSL_CTX_set_keylog_callback(s, keylog_cb);
   SSL_CTX_set1_cert_store(s, c->store);
   if (!SSL_CTX_use_certificate(s, leaf) || !SSL_CTX_use_PrivateKey(s, key) ||
       !SSL_CTX_set1_chain(s, chain) || !SSL_CTX_check_private_key(s))
@@ -676,6 +749,11 @@ void pvmw_tls_free(pvmw_tls *t) {
   struct out_chunk *c, *next;
   if (t == NULL)
     return;
+  EVP_CIPHER_CTX_free(t->bw.ctx);
+  EVP_CIPHER_CTX_free(t->br.ctx);
+  OPENSSL_cleanse(t->csecret, sizeof t->csecret);
+  OPENSSL_cleanse(t->ssecret, sizeof t->ssecret);
+  free(t->bounce);
   SSL_free(t->ssl);
   for (c = t->out_head; c != NULL; c = next) {
     next = c->next;
@@ -817,9 +895,13 @@ int pvmw_tls_established(const pvmw_tls *t) {
   return t->state == ST_ESTABLISHED;
 }
 
+static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap);
+
 int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
   uint8_t *p = plain;
   size_t got = 0;
+  if (t->bulk)
+    return bulk_read(t, plain, cap);
   if (t->state != ST_ESTABLISHED) {
     int r = pvmw_tls_handshake(t);
     if (r <= 0)
@@ -833,6 +915,8 @@ int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
     ERR_clear_error();
     if (SSL_read_ex(t->ssl, p + got, cap - got, &n)) {
       got += n;
+      if (SSL_pending(t->ssl) == 0)
+        t->rrecs++; /* that record is used up */
       continue;
     }
     e = SSL_get_error(t->ssl, 0);
@@ -857,6 +941,8 @@ int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
   return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }
 
+static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n);
+
 int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   const uint8_t *p = plain;
   size_t done = 0;
@@ -864,6 +950,8 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
     return PVMW_TLS_ERR;
   if (n == 0)
     return 0;
+  if (t->bulk)
+    return bulk_write(t, plain, n);
   /* Room for all the records at once: one contiguous ciphertext run. */
   if (out_reserve(t, n + (n / REC_PLAIN + 1) * REC_OVERHEAD + 64) < 0)
     return PVMW_TLS_ERR;
@@ -875,12 +963,13 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
       return PVMW_TLS_ERR;
     }
     done += w;
+    t->wrecs += (w + REC_PLAIN - 1) / REC_PLAIN;
   }
   return 0;
 }
 
 int pvmw_tls_shutdown(pvmw_tls *t) {
-  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
+  if ((t->state != ST_ESTABLISHED && t->state != ST_CLOSED) || t->bulk)
     return PVMW_TLS_ERR;
   ERR_clear_error();
   if (SSL_shutdown(t->ssl) < 0) {
@@ -920,4 +1009,241 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
     return -1;
   }
   return 0;
+}
+
+/* ---- bulk mode -------------------------------------------------------- */
+
+/* HKDF-Expand-Label(secret, label, "", len) of RFC 8446, section 7.1. */
+static int expand_label(const char *md, const uint8_t *secret, size_t slen,
+                        const char *label, uint8_t *out, size_t len) {
+  uint8_t info[64];
+  size_t ll = strlen(label), il = 0;
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
+  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+  EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+  OSSL_PARAM params[5];
+  info[il++] = (uint8_t)(len >> 8);
+  info[il++] = (uint8_t)len;
+  info[il++] = (uint8_t)(6 + ll);
+  memcpy(info + il, "tls13 ", 6);
+  il += 6;
+  memcpy(info + il, label, ll);
+  il += ll;
+  info[il++] = 0; /* empty context */
+  params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+  params[1] =
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
+  params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                (void *)secret, slen);
+  params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, il);
+  params[4] = OSSL_PARAM_construct_end();
+  ok = kc != NULL && EVP_KDF_derive(kc, out, len, params) == 1;
+  EVP_KDF_CTX_free(kc);
+  EVP_KDF_free(kdf);
+  return ok ? 0 : -1;
+}
+
+static int bulk_dir_init(struct bulk_dir *d, int enc, const EVP_CIPHER *c,
+                         const char *md, size_t keylen, const uint8_t *secret,
+                         size_t slen, uint64_t seq) {
+  uint8_t key[32];
+  int ok = expand_label(md, secret, slen, "key", key, keylen) == 0 &&
+           expand_label(md, secret, slen, "iv", d->iv, sizeof d->iv) == 0 &&
+           (d->ctx = EVP_CIPHER_CTX_new()) != NULL &&
+           EVP_CipherInit_ex(d->ctx, c, NULL, key, NULL, enc) == 1;
+  OPENSSL_cleanse(key, sizeof key);
+  d->seq = seq;
+  return ok ? 0 : -1;
+}
+
+int pvmw_tls_bulk(pvmw_tls *t) {
+  const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
+  const char *name = sc ? SSL_CIPHER_get_name(sc) : "";
+  const EVP_CIPHER *c;
+  const char *md;
+  size_t keylen, need;
+  const uint8_t *ws, *rs;
+  if (t->bulk)
+    return 0;
+  if (t->state != ST_ESTABLISHED || t->in_end != t->in_start ||
+      SSL_pending(t->ssl) != 0 || SSL_has_pending(t->ssl)) {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: records still in flight");
+    return -1;
+  }
+  if (strcmp(name, "TLS_AES_128_GCM_SHA256") == 0) {
+    c = EVP_aes_128_gcm();
+    md = "SHA256";
+    keylen = 16;
+    need = 32;
+  } else if (strcmp(name, "TLS_AES_256_GCM_SHA384") == 0) {
+    c = EVP_aes_256_gcm();
+    md = "SHA384";
+    keylen = 32;
+    need = 48;
+  } else {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: cipher %s", name);
+    return -1;
+  }
+  if (t->csecret_len != need || t->ssecret_len != need) {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: no traffic secrets");
+    return -1;
+  }
+  ws = t->server ? t->ssecret : t->csecret;
+  rs = t->server ? t->csecret : t->ssecret;
+  if ((t->bounce = malloc(BULK_CT_MAX)) == NULL ||
+      bulk_dir_init(&t->bw, 1, c, md, keylen, ws, need, t->wrecs) < 0 ||
+      bulk_dir_init(&t->br, 0, c, md, keylen, rs, need, t->rrecs) < 0) {
+    ERR_clear_error();
+    snprintf(t->reason, sizeof t->reason, "bulk mode: cipher setup failed");
+    return -1;
+  }
+  OPENSSL_cleanse(t->csecret, sizeof t->csecret);
+  OPENSSL_cleanse(t->ssecret, sizeof t->ssecret);
+  t->bulk = 1;
+  return 0;
+}
+
+static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
+  memcpy(nonce, d->iv, 12);
+  for (int i = 0; i < 8; i++)
+    nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
+}
+
+/* Seals n bytes (at most REC_PLAIN) as one application-data record at out
+ * (n + REC_OVERHEAD bytes). */
+static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
+  struct bulk_dir *d = &t->bw;
+  uint8_t nonce[12], type = 0x17;
+  size_t clen = n + 1 + BULK_TAG;
+  int l;
+  out[0] = 0x17;
+  out[1] = 0x03;
+  out[2] = 0x03;
+  out[3] = (uint8_t)(clen >> 8);
+  out[4] = (uint8_t)clen;
+  bulk_nonce(d, nonce);
+  if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      EVP_EncryptUpdate(d->ctx, NULL, &l, out, 5) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5, &l, p, (int)n) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5 + n, &l, &type, 1) != 1 ||
+      EVP_EncryptFinal_ex(d->ctx, out + 5 + n + 1, &l) != 1 ||
+      EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, BULK_TAG,
+                          out + 5 + n + 1) != 1)
+    return -1;
+  d->seq++;
+  return 0;
+}
+
+static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
+  size_t recs = (n + REC_PLAIN - 1) / REC_PLAIN;
+  struct out_chunk *c;
+  uint8_t *o;
+  if (out_reserve(t, n + recs * REC_OVERHEAD) < 0) {
+    snprintf(t->reason, sizeof t->reason, "out of memory");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
+  c = t->out_tail;
+  o = c->data + c->end;
+  while (n > 0) {
+    size_t k = n < REC_PLAIN ? n : REC_PLAIN;
+    if (bulk_seal(t, p, k, o) < 0) {
+      ERR_clear_error();
+      snprintf(t->reason, sizeof t->reason, "encryption failed");
+      t->state = ST_FAILED;
+      return PVMW_TLS_ERR;
+    }
+    o += k + REC_OVERHEAD;
+    c->end += k + REC_OVERHEAD;
+    t->out_pending += k + REC_OVERHEAD;
+    p += k;
+    n -= k;
+  }
+  return 0;
+}
+
+/* Opens the record at rec (5-byte header, clen bytes) into dst (room for
+ * clen - BULK_TAG bytes). Returns the content length, or -1. */
+static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
+                      uint8_t *dst) {
+  struct bulk_dir *d = &t->br;
+  uint8_t nonce[12];
+  size_t plen = clen - BULK_TAG;
+  int l;
+  bulk_nonce(d, nonce);
+  if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      EVP_DecryptUpdate(d->ctx, NULL, &l, rec, 5) != 1 ||
+      EVP_DecryptUpdate(d->ctx, dst, &l, rec + 5, (int)plen) != 1 ||
+      EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, BULK_TAG,
+                          (void *)(rec + 5 + plen)) != 1 ||
+      EVP_DecryptFinal_ex(d->ctx, dst + plen, &l) != 1) {
+    ERR_clear_error();
+    snprintf(t->reason, sizeof t->reason,
+             "record authentication failed (tampered or out of order)");
+    return -1;
+  }
+  d->seq++;
+  while (plen > 0 && dst[plen - 1] == 0)
+    plen--; /* padding */
+  if (plen == 0 || dst[plen - 1] != 0x17) {
+    snprintf(t->reason, sizeof t->reason,
+             plen > 0 && dst[plen - 1] == 0x15
+                 ? "peer sent an alert on a bulk link"
+                 : "unexpected record type on a bulk link");
+    return -1;
+  }
+  return (long)plen - 1;
+}
+
+static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
+  size_t got = 0;
+  if (t->state != ST_ESTABLISHED)
+    return t->state == ST_CLOSED ? PVMW_TLS_CLOSED : PVMW_TLS_ERR;
+  while (got < cap) {
+    const uint8_t *h;
+    size_t avail, clen;
+    uint8_t *dst;
+    long k;
+    if (t->bounce_off < t->bounce_len) {
+      size_t m = t->bounce_len - t->bounce_off;
+      if (m > cap - got)
+        m = cap - got;
+      memcpy(plain + got, t->bounce + t->bounce_off, m);
+      t->bounce_off += m;
+      got += m;
+      continue;
+    }
+    avail = t->in_end - t->in_start;
+    h = t->in + t->in_start;
+    if (avail < 5)
+      break;
+    clen = (size_t)h[3] << 8 | h[4];
+    if (h[0] != 0x17 || h[1] != 0x03 || h[2] != 0x03 || clen < BULK_TAG + 1 ||
+        clen > BULK_CT_MAX) {
+      snprintf(t->reason, sizeof t->reason, "malformed record on a bulk link");
+      t->state = ST_FAILED;
+      break;
+    }
+    if (avail < 5 + clen)
+      break;
+    /* Straight into the caller's buffer when the record fits. */
+    dst = cap - got >= clen - BULK_TAG ? plain + got : t->bounce;
+    k = bulk_open(t, h, clen, dst);
+    if (k < 0) {
+      t->state = ST_FAILED;
+      break;
+    }
+    t->in_start += 5 + clen;
+    if (dst == t->bounce) {
+      t->bounce_off = 0;
+      t->bounce_len = (size_t)k;
+    } else {
+      got += (size_t)k;
+    }
+  }
+  if (t->in_start == t->in_end)
+    t->in_start = t->in_end = 0;
+  if (got > 0)
+    return (int)got;
+  return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }

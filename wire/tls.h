@@ -105,6 +105,17 @@ size_t pvmw_tls_outgoing(pvmw_tls *t, const uint8_t **data);
 void pvmw_tls_consumed(pvmw_tls *t, size_t n);
 size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
 
+/* Bulk mode, for links that carry large volumes between two ends that both
+ * switch at the same point of their conversation, with no record in flight
+ * either way (nothing unread here, nothing sent by the peer since the last
+ * record read). From then on application data is protected by this engine
+ * with the session's own traffic keys in the same TLS 1.3 record format,
+ * encrypting straight from the caller's buffer and decrypting straight into
+ * it, without OpenSSL's record layer and its copies. Both ends must be in
+ * bulk mode; there is no key update and no close_notify (the transport's end
+ * ends the session). Returns 0, or -1 with the reason kept. */
+int pvmw_tls_bulk(pvmw_tls *t);
+
 /* Why the connection failed, for the log ("" while nothing failed), e.g.
  * "certificate has expired (peer hostb, ...)", "unknown CA ...", "peer sent
  * no certificate", "not TLS", "peer name mismatch: wanted X got Y",

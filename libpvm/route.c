@@ -19,11 +19,16 @@
  * RouteHello carries both tids, the nonce of the ask and the TLS channel
  * binding: the acceptor takes a link only for an ask it has seen, on this
  * very TLS session. $PVM_CERTDIR in a task's environment overrides the
- * daemon's directory, as it would for a daemon. From the hello on, a TLS
- * link is a link like any other: markers, holding, fallback, tie-break.
- * Writes are encrypted in 16 KiB records and sent in batches of up to
- * 256 KiB of ciphertext, so that the peer decrypts while we encrypt; reads
- * decrypt straight into the frame reader's space.
+ * daemon's directory, as it would for a daemon. The listener closes again
+ * once no ask is pending; a connection that has not authenticated and said
+ * hello within 10 s is dropped, and at most 16 may wait. From the hello
+ * on, a TLS link is a link like any other: markers, holding, fallback,
+ * tie-break. Its hello and answer are the only records OpenSSL's record
+ * layer carries; then both ends switch to the engine's bulk mode
+ * (pvmw_tls_bulk: the same TLS 1.3 records, sealed from the sender's memory
+ * and opened straight into the frame reader's space). Writes leave in
+ * batches of up to 256 KiB of ciphertext, so that the peer decrypts while
+ * we encrypt.
  *
  * Order per pair is kept by holding. Each link has a nonce, chosen by its
  * opener, and a marker names the link it announces. Frames that arrive on

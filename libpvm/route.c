@@ -26,7 +26,8 @@
  * tie-break. Its hello and answer are the only records OpenSSL's record
  * layer carries; then both ends switch to the engine's bulk mode
  * (pvmw_tls_bulk: the same TLS 1.3 records, sealed from the sender's memory
- * and opened straight into the frame reader's space). Writes leave in
+ * and opened straight into the frame reader's space; a link closes, like a
+ * broken one, after 256 GiB either way: a key's limit). Writes leave in
  * batches of up to 256 KiB of ciphertext, so that the peer decrypts while
  * we encrypt.
  *
@@ -293,8 +294,7 @@ static int pump_before(uint64_t deadline) {
   return lpvm_conn.state == LPVM_UP ? 0 : -1;
 }
 
-/* ---- closing --------------------------------------------------------------
- */
+/* ---- closing ------------------------------------------------------------- */
 
 static void link_free(struct lpvm_link *l) {
   if (l->rd_ready)
@@ -370,8 +370,7 @@ static void link_close(struct lpvm_link *l, const char *why) {
   uv_close(&l->io.handle, on_link_closed);
 }
 
-/* ---- receiving -------------------------------------------------------------
- */
+/* ---- receiving ----------------------------------------------------------- */
 
 static void replay_link_held(struct peer *p) {
   pvmw_frame *f;
@@ -568,8 +567,7 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
   return 0;
 }
 
-/* ---- TLS links
- * --------------------------------------------------------------- */
+/* ---- TLS links ----------------------------------------------------------- */
 
 static void tls_flush_async(struct lpvm_link *l);
 
@@ -690,26 +688,25 @@ int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
   return rc;
 }
 
-/* The handshake failed or the peer refused us: say why (a security event,
- * always reported) and close. */
+/* The handshake failed, the peer refused us or a record did not
+ * authenticate: say why (a security event, always reported) and close. */
 static void tls_fail(struct lpvm_link *l, int r) {
   const char *why = pvmw_tls_reason(l->tls);
   if (r == PVMW_TLS_CLOSED || !why[0]) {
     link_close(l, "peer closed the link");
     return;
   }
-  if (!pvmw_tls_established(l->tls) || l->peer == NULL ||
-      (l->peer->link != l && !l->incoming)) {
-    l->auth_failed = 1;
-    if (l->peer != NULL)
-      fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
-              (unsigned)lpvm_conn.mytid, l->incoming ? "from" : "to",
-              (unsigned)l->peer->tid, why);
-    else
-      fprintf(stderr,
-              "libpvm [t%x]: refused a direct link from another host: %s\n",
-              (unsigned)lpvm_conn.mytid, why);
-  }
+  /* Before the hello: the handshake or the peer's check of us failed. */
+  l->auth_failed = !pvmw_tls_established(l->tls) || l->peer == NULL ||
+                   (l->peer->link != l && !l->incoming);
+  if (l->peer != NULL)
+    fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
+            (unsigned)lpvm_conn.mytid, l->incoming ? "from" : "to",
+            (unsigned)l->peer->tid, why);
+  else
+    fprintf(stderr,
+            "libpvm [t%x]: refused a direct link from another host: %s\n",
+            (unsigned)lpvm_conn.mytid, why);
   link_close(l, why);
 }
 
@@ -751,8 +748,7 @@ static void tls_pump(struct lpvm_link *l) {
     tls_flush_async(l);
 }
 
-/* ---- reading
- * ------------------------------------------------------------------ */
+/* ---- reading ------------------------------------------------------------- */
 
 static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   struct lpvm_link *l = h->data;
@@ -794,8 +790,7 @@ static void link_resume(struct lpvm_link *l) {
     tls_pump(l);
 }
 
-/* ---- writing from callbacks ------------------------------------------------
- */
+/* ---- writing from callbacks ---------------------------------------------- */
 
 static void on_async_written(uv_write_t *req, int status) {
   (void)status;
@@ -838,8 +833,7 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
   pvmw_frame_free(f);
 }
 
-/* ---- links -----------------------------------------------------------------
- */
+/* ---- links --------------------------------------------------------------- */
 
 /* A link nonce: random, never 0. */
 static uint64_t new_nonce(void) {
@@ -924,8 +918,7 @@ static void listen_stop(void) {
   R.listening = 0;
 }
 
-/* ---- between hosts: certificates, listener, asks
- * ------------------------------ */
+/* ---- between hosts: certificates, listener, asks ------------------------- */
 
 /* Asks the daemon for the certificate directory, name and address, without
  * waiting (the answer comes to lpvm_route_info_reply). */
@@ -1194,8 +1187,7 @@ static void on_offer(int src, const Pvmng__RouteOffer *o) {
   }
 }
 
-/* ---- starting and stopping
- * ---------------------------------------------------- */
+/* ---- starting and stopping ----------------------------------------------- */
 
 void lpvm_route_start(void) {
   const char *fp = getenv("PVMNG_FAILPOINT_LINK_BREAK");
@@ -1243,8 +1235,7 @@ void lpvm_route_stop(void) {
 
 int lpvm_route_count(void) { return R.nlinks; }
 
-/* ---- opening
- * ------------------------------------------------------------------- */
+/* ---- opening ------------------------------------------------------------- */
 
 static void on_link_connected(uv_connect_t *req, int status) {
   struct lpvm_link *l = req->data;

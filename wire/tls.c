@@ -54,6 +54,10 @@ enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
 #define SECRET_MAX 48 /* SHA-384 */
 #define BULK_TAG 16
 #define BULK_CT_MAX (REC_PLAIN + 256) /* TLSCiphertext length limit */
+/* Records one key may seal in bulk mode: RFC 8446 (5.5) keeps AES-GCM
+ * under 2^24.5 full records per key; there is no key update in bulk mode,
+ * so the connection ends there (its user opens another). */
+#define BULK_MAX_RECORDS (1ull << 24)
 
 /* One direction of bulk mode: AES-GCM with the traffic key, the static IV
  * and the record sequence number. */
@@ -1143,6 +1147,12 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
     t->state = ST_FAILED;
     return PVMW_TLS_ERR;
   }
+  if (t->bw.seq + recs > BULK_MAX_RECORDS) {
+    snprintf(t->reason, sizeof t->reason,
+             "key usage limit reached (bulk mode has no key update)");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
   c = t->out_tail;
   o = c->data + c->end;
   while (n > 0) {
@@ -1170,6 +1180,11 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
   uint8_t nonce[12];
   size_t plen = clen - BULK_TAG;
   int l;
+  if (d->seq >= BULK_MAX_RECORDS) {
+    snprintf(t->reason, sizeof t->reason,
+             "key usage limit reached (bulk mode has no key update)");
+    return -1;
+  }
   bulk_nonce(d, nonce);
   if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
       EVP_DecryptUpdate(d->ctx, NULL, &l, rec, 5) != 1 ||

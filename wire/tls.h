@@ -113,7 +113,10 @@ size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
  * encrypting straight from the caller's buffer and decrypting straight into
  * it, without OpenSSL's record layer and its copies. Both ends must be in
  * bulk mode; there is no key update and no close_notify (the transport's end
- * ends the session). Returns 0, or -1 with the reason kept. */
+ * ends the session). A key seals at most 2^24 records (256 GiB) each way,
+ * RFC 8446's margin for AES-GCM; then writes and reads fail with a reason
+ * and the caller closes the connection. Returns 0, or -1 with the reason
+ * kept. */
 int pvmw_tls_bulk(pvmw_tls *t);
 
 /* Why the connection failed, for the log ("" while nothing failed), e.g.

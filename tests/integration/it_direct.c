@@ -32,12 +32,17 @@ static unsigned checksum(const unsigned char *p, int n, unsigned seed) {
   return h;
 }
 
+/* Largest message: several fragments (1 MiB each by default). */
+#define BIG (3 << 20)
+
 /* Sends message seq to dst: seq, length, checksum, then the bytes. */
 static void send_seq(int dst, int seq, int enc) {
-  static unsigned char buf[70000];
+  static unsigned char buf[BIG + 1000];
   int len = (seq * 7919) % 5000;
   if (seq % 97 == 0)
     len = 65536 + seq % 1000; /* some larger ones */
+  if (seq % 997 == 500)
+    len = BIG + seq % 1000; /* and a few of several fragments */
   for (int i = 0; i < len; i++)
     buf[i] = (unsigned char)(seq + i * 31);
   unsigned sum = checksum(buf, len, (unsigned)seq);
@@ -51,7 +56,7 @@ static void send_seq(int dst, int seq, int enc) {
 
 /* Receives n messages from src and checks them; returns how many. */
 static int recv_seqs(int src, int n) {
-  static unsigned char buf[70000];
+  static unsigned char buf[BIG + 1000];
   for (int expect = 0; expect < n; expect++) {
     int seq, len;
     unsigned sum;

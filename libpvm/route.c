@@ -942,8 +942,18 @@ static void info_request(void) {
 void lpvm_route_info_reply(Pvmng__Control *c) {
   Pvmng__RouteInfoReply *r = c->route_info_reply;
   const char *dir = getenv("PVM_CERTDIR");
-  if (c->body_case != PVMNG__CONTROL__BODY_ROUTE_INFO_REPLY || R.info != 1) {
+  if (R.info != 1) {
     pvmng__control__free_unpacked(c, NULL);
+    return;
+  }
+  if (c->body_case != PVMNG__CONTROL__BODY_ROUTE_INFO_REPLY) {
+    fprintf(stderr,
+            "libpvm [t%x]: no direct links between hosts: the daemon does "
+            "not answer route information requests\n",
+            (unsigned)lpvm_conn.mytid);
+    pvmng__control__free_unpacked(c, NULL);
+    R.info = PvmSysErr;
+    answer_asks();
     return;
   }
   if (dir == NULL || *dir == '\0')

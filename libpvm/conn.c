@@ -412,13 +412,15 @@ struct span {
 #define HDR_ROOM (PVMW_HDR_LEN + 2 + PVMW_MAX_MSGHDR)
 #define IOV_BATCH 64
 
-/* Sends one message whose body is the concatenation of spans. Fragments
- * and their headers are written in batches of vectored writes. */
 /* Writes to a direct link, or to the daemon when via is NULL. */
 static int out_write(struct lpvm_link *via, uv_buf_t *bufs, unsigned n) {
   return via != NULL ? lpvm_route_write(via, bufs, n)
                      : lpvm_write_all((uv_stream_t *)&C.pipe, bufs, n);
 }
+
+/* Sends one message whose body is the concatenation of spans, to the link
+ * out or (NULL) the daemon. Fragments and their headers are written in
+ * batches of vectored writes. */
 
 static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
                       const struct span *sp, int nsp, size_t total) {

@@ -1,9 +1,10 @@
 /* Direct task-to-task links (internal). With PvmRouteDirect a task opens a
  * link to a peer the first time it sends to it: a Unix socket on the same
  * host, TLS over TCP between hosts; the peer accepts unless it chose
- * PvmDontRoute, and from then on both send on the link. Per-pair order is kept across the switch by a marker
- * sent through the daemon, and across a broken link by holding daemon
- * traffic until the link's end has been read. */
+ * PvmDontRoute, and from then on both send on the link. Per-pair order is
+ * kept across the switch by a marker sent through the daemon, and across a
+ * broken link by holding daemon traffic until the link's end has been
+ * read. */
 #ifndef LPVM_ROUTE_H
 #define LPVM_ROUTE_H
 

@@ -273,6 +273,12 @@ static int peer_uid_ok(uv_stream_t *s) {
  * through the daemon, once and in order. */
 static long failpoint_break = -1;
 
+/* More fault injection, for the acceptor's checks: with
+ * PVMNG_FAILPOINT_ROUTE_HELLO=plain a task opening a TLS link first sends
+ * plaintext, with =binding its hello carries a wrong channel binding, with
+ * =nonce the nonce of no ask. The peer must refuse each. */
+static char failpoint_hello[16];
+
 static void link_resume(struct lpvm_link *l);
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
@@ -1202,6 +1208,8 @@ static void on_offer(int src, const Pvmng__RouteOffer *o) {
 void lpvm_route_start(void) {
   const char *fp = getenv("PVMNG_FAILPOINT_LINK_BREAK");
   failpoint_break = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
+  fp = getenv("PVMNG_FAILPOINT_ROUTE_HELLO");
+  snprintf(failpoint_hello, sizeof(failpoint_hello), "%s", fp ? fp : "");
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
 }
@@ -1352,6 +1360,10 @@ static int open_tls(struct lpvm_link *l) {
   if (l->connected < 0 || l->closing)
     return -1;
   uv_tcp_nodelay(&l->io.tcp, 1);
+  if (strcmp(failpoint_hello, "plain") == 0) {
+    uv_buf_t junk = uv_buf_init("PVNG hello in the clear\r\n", 25);
+    lpvm_write_all(&l->io.stream, &junk, 1);
+  }
   if ((l->tls = pvmw_tls_new(R.tls_cli, p->offer_name)) == NULL)
     return -1;
   link_resume(l);
@@ -1367,6 +1379,10 @@ static int open_tls(struct lpvm_link *l) {
   h.tid = (uint32_t)lpvm_conn.mytid;
   h.peer_tid = (uint32_t)p->tid;
   h.nonce = l->nonce;
+  if (strcmp(failpoint_hello, "nonce") == 0)
+    h.nonce ^= 1;
+  if (strcmp(failpoint_hello, "binding") == 0)
+    bind[0] ^= 1;
   h.binding.data = bind;
   h.binding.len = sizeof(bind);
   c.req_id = 1;

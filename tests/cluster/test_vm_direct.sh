@@ -7,7 +7,8 @@
 # checks order and checksums. Then a task whose certificate comes from
 # another CA asks for a direct link: the peer refuses it, the refusal is
 # reported with its reason, and every message arrives through the daemons;
-# likewise a task that finds no certificate in its directory.
+# likewise a task that finds no certificate in its directory, and openers
+# that send plaintext or a hello that does not match the session or an ask.
 # Usage: test_vm_direct.sh <bin dir>
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +65,26 @@ grep -q "it_direct: PASS" "$out" || vm_fail "no-certificate case did not pass"
 grep -q "cannot load the TLS certificate $empty/$h1.pem" "$out" ||
   vm_fail "the missing certificate was not reported"
 echo "ok: without certificates no direct link; nothing lost"
+
+# Openers that break the rules (fault injection in the opener): plaintext
+# before TLS, a hello bound to another TLS session, a hello naming no ask.
+# The acceptor refuses each; the messages still arrive, in order.
+for fp in plain binding nonce; do
+  out=$CLUSTER_TMP/direct.$fp.out
+  PVMNG_FAILPOINT_ROUTE_HELLO=$fp IT_DIRECT_REFUSED=1 \
+    IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 60 "$BIN/it_direct" \
+    >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct with a bad opener ($fp)"; }
+  cat "$out"
+  grep -q "it_direct: PASS" "$out" || vm_fail "bad opener ($fp) did not pass"
+done
+grep -q "refused a direct link: link hello not bound to this TLS session" \
+  "$CLUSTER_TMP/direct.binding.out" || vm_fail "wrong binding not refused"
+grep -q "refused a direct link: link hello without an ask" \
+  "$CLUSTER_TMP/direct.nonce.out" || vm_fail "hello without an ask not refused"
+# The acceptor (on h2) says why in its daemon's log.
+grep -q "refused a direct link from another host: not TLS" "$(vm_log h2)" ||
+  vm_fail "plaintext not refused by the acceptor"
+echo "ok: plaintext, a replayed binding and an unknown nonce are refused"
 
 vm_halt h1
 # The tasks on h2 and h3 write to their daemons' logs: in a sanitizer

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Ping-pong between two namespace-hosts (tests/cluster): a two-host VM, the
 # echo task on h2, pingpong on h1; 4 B round trip and 1 MiB bandwidth, first
-# through the daemons, then over a direct TLS link (-r). Needs root.
+# through the daemons, then over a direct TLS link (-r); then the same 1 MiB
+# ping-pong over plain TCP (tcpfloor) as the floor. Needs root.
 #   bench/cluster_pingpong.sh <bin dir> [pingpong options, default -R 3]
 # With PVMNG_BENCH_PERF=FILE, `perf record -g -a` samples the machine for
 # the first 5 s of the direct 1 MiB run and writes FILE.
@@ -37,3 +38,9 @@ for route in "" -r; do
   done
 done
 vm_halt h1
+# The floor: the same 1 MiB ping-pong over plain TCP between the two hosts.
+echo "# tcpfloor -c $(cluster_addr h2):5999 (plain TCP, no TLS, no PVM)"
+cluster_spawn h2 "$BIN/tcpfloor" -l 5999
+sleep 0.3
+cluster_exec h1 "$BIN/tcpfloor" -c "$(cluster_addr h2):5999" -s 1048576
+wait "$CLUSTER_PID" || true

@@ -43,6 +43,9 @@ void lpvm_route_broken(int dst);
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f);
 /* pvm_setopt(PvmRoute) changed: start or stop accepting links. */
 void lpvm_route_policy(int route);
+/* Whether a frame is half read off some direct link (its rest is coming:
+ * a blocking receive polls rather than sleeps meanwhile). */
+int lpvm_route_receiving(void);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

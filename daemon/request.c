@@ -4,12 +4,15 @@
  * is not a task tid), then whether it exists (PvmNoTask). */
 #include "request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pvm3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conn.h"
 #include "group.h"
@@ -181,6 +184,43 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   free(infos);
 }
 
+/* What a task needs to take TLS links with tasks on other hosts (libpvm's
+ * route.c asks once, lazily): the certificate directory and name this
+ * daemon uses, and the host's address: its name resolved as
+ * pvmd_peer_listen resolves it for the daemons' port. */
+static void do_route_info(struct pvmd_conn *c, uint32_t req_id) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__RouteInfoReply r = PVMNG__ROUTE_INFO_REPLY__INIT;
+  struct addrinfo hints, *res = NULL;
+  char certdir[4096], addr[INET_ADDRSTRLEN] = "", reason[256] = "";
+  const char *self = pvmd_host_self(&c->d->hosts)->name;
+  int rc;
+
+  pvmd_peer_certdir(certdir, sizeof certdir);
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  rc = getaddrinfo(self, NULL, &hints, &res);
+  if (rc != 0 || res == NULL ||
+      inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, addr,
+                sizeof addr) == NULL) {
+    snprintf(reason, sizeof reason, "cannot find the address of %.64s: %s",
+             self, rc != 0 ? gai_strerror(rc) : "no IPv4 address");
+    pvmd_log("route info for %s: %s", c->who, reason);
+    r.code = PvmSysErr;
+    addr[0] = '\0';
+  }
+  if (res != NULL)
+    freeaddrinfo(res);
+  r.reason = reason;
+  r.certdir = certdir;
+  r.cert_name = (char *)self;
+  r.addr = addr;
+  m.body_case = PVMNG__CONTROL__BODY_ROUTE_INFO_REPLY;
+  m.route_info_reply = &r;
+  send_reply(c, &m, req_id);
+}
+
 void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
   struct pvmd *d = c->d;
   Pvmng__Control *m = pvmw_control_parse(f);
@@ -248,6 +288,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_GROUP:
     pvmd_group_request(c, id, m->group);
+    break;
+  case PVMNG__CONTROL__BODY_ROUTE_INFO:
+    do_route_info(c, id);
     break;
   case PVMNG__CONTROL__BODY_EXIT:
     pvmd_reply_status(c, id, 0, 0, NULL);

@@ -262,6 +262,10 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     lose_link("malformed control frame from the daemon");
     return 1;
   }
+  if (c->req_id == LPVM_REQ_ROUTE_INFO) {
+    lpvm_route_info_reply(c); /* takes c */
+    return 0;
+  }
   if (C.wait_req != 0 && c->req_id == C.wait_req && C.reply == NULL) {
     C.reply = c;
     return 0;
@@ -408,9 +412,17 @@ struct span {
 #define HDR_ROOM (PVMW_HDR_LEN + 2 + PVMW_MAX_MSGHDR)
 #define IOV_BATCH 64
 
-/* Sends one message whose body is the concatenation of spans. Fragments
- * and their headers are written in batches of vectored writes. */
-static int send_spans(uv_stream_t *out, int dst, int tag, int ctx, int enc,
+/* Writes to a direct link, or to the daemon when via is NULL. */
+static int out_write(struct lpvm_link *via, uv_buf_t *bufs, unsigned n) {
+  return via != NULL ? lpvm_route_write(via, bufs, n)
+                     : lpvm_write_all((uv_stream_t *)&C.pipe, bufs, n);
+}
+
+/* Sends one message whose body is the concatenation of spans, to the link
+ * out or (NULL) the daemon. Fragments and their headers are written in
+ * batches of vectored writes. */
+
+static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
                       const struct span *sp, int nsp, size_t total) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   size_t frag = (size_t)lpvm_opts.frag_size;
@@ -457,7 +469,7 @@ static int send_spans(uv_stream_t *out, int dst, int tag, int ctx, int enc,
       soff += take;
       left -= take;
       if (nb == IOV_BATCH) {
-        rc = lpvm_write_all(out, bufs, nb);
+        rc = out_write(out, bufs, nb);
         nb = 0;
         nh = 0;
         if (rc < 0)
@@ -467,7 +479,7 @@ static int send_spans(uv_stream_t *out, int dst, int tag, int ctx, int enc,
     sent += flen;
     first = 0;
     if (nb + 2 >= IOV_BATCH || nh == IOV_BATCH) {
-      rc = lpvm_write_all(out, bufs, nb);
+      rc = out_write(out, bufs, nb);
       nb = 0;
       nh = 0;
       if (rc < 0)
@@ -475,7 +487,7 @@ static int send_spans(uv_stream_t *out, int dst, int tag, int ctx, int enc,
     }
   } while (sent < total);
   if (nb > 0)
-    rc = lpvm_write_all(out, bufs, nb);
+    rc = out_write(out, bufs, nb);
 out:
   free(hdrs);
   return rc;
@@ -488,14 +500,15 @@ out:
  * order. */
 static int send_routed(int dst, int tag, int ctx, int enc,
                        const struct span *sp, int nsp, size_t total) {
-  uv_stream_t *link = lpvm_route_for(dst);
+  struct lpvm_link *link = lpvm_route_for(dst);
   if (link != NULL) {
-    if (send_spans(link, dst, tag, ctx, enc, sp, nsp, total) == 0)
+    int rc = send_spans(link, dst, tag, ctx, enc, sp, nsp, total);
+    lpvm_route_release(link);
+    if (rc == 0)
       return 0;
     lpvm_route_broken(dst);
   }
-  return send_spans((uv_stream_t *)&C.pipe, dst, tag, ctx, enc, sp, nsp,
-                    total);
+  return send_spans(NULL, dst, tag, ctx, enc, sp, nsp, total);
 }
 
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
@@ -537,8 +550,7 @@ int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
 int lpvm_send_via_daemon(int dst, int tag, int ctx, const void *data,
                          size_t len) {
   struct span sp = {data, len};
-  return send_spans((uv_stream_t *)&C.pipe, dst, tag, ctx, PvmDataRaw, &sp,
-                    len ? 1 : 0, len);
+  return send_spans(NULL, dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
 }
 
 uv_loop_t *lpvm_loop(void) { return &C.loop; }
@@ -564,7 +576,7 @@ int lpvm_request(Pvmng__Control *req, Pvmng__Control **reply) {
   int rc;
   if (lpvm_conn.state != LPVM_UP)
     return PvmSysErr;
-  if (++C.next_req == 0)
+  if (++C.next_req == 0 || C.next_req >= LPVM_REQ_RESERVED)
     C.next_req = 1;
   req->req_id = C.next_req;
   C.wait_req = req->req_id;

@@ -20,6 +20,11 @@
 /* Sent through the daemon by a task that starts using a direct link: every
  * message it sent through the daemon before is ahead of this one. */
 #define LPVM_TAG_ROUTE 0x7ffffff2
+/* A task asking a task on another host for a TLS link (body: RouteOffer with
+ * the nonce and the asker's certificate name), and the answer (RouteOffer
+ * with the address and port to connect to, or a refusal). */
+#define LPVM_TAG_ROUTE_ASK 0x7ffffffa
+#define LPVM_TAG_ROUTE_OFFER 0x7ffffffb
 
 /* A received message waiting in the queue. */
 struct lpvm_qmsg {

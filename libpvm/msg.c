@@ -133,6 +133,10 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Most polls a blocking receive spends waiting for the rest of a message
+ * half read off a direct link (a few ms) before it sleeps. */
+#define RECEIVING_POLLS 10000
+
 /* Waits for a matching message. timeout_ms < 0 waits for ever, 0 polls.
  * Returns the queue entry, NULL on timeout, or sets *rc on failure. */
 static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
@@ -146,6 +150,7 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
    * the socket floor to a few microseconds). Without direct links the
    * answer comes through the daemon, which polling only slows down, so
    * PvmPollSleep polls only while links are open. */
+  int rpolls = RECEIVING_POLLS;
   int polls = lpvm_opts.poll_type == PvmPollConstant ? -1
               : lpvm_route_count() > 0      ? lpvm_opts.poll_time
                                             : 0;
@@ -156,7 +161,9 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
     int left = -1;
     if (timeout_ms == 0) {
       left = 0;
-    } else if (polls != 0) {
+    } else if (polls != 0 || (rpolls-- > 0 && lpvm_route_receiving())) {
+      /* A message half read off a direct link: the rest is on its way
+       * (bounded: a peer stopped mid-message must not keep us spinning). */
       left = 0;
       if (polls > 0)
         polls--;

@@ -1,10 +1,37 @@
-/* Direct routes between tasks on one host. Every task that allows direct
+/* Direct routes between tasks. On one host every task that allows direct
  * routes listens on a Unix socket beside its daemon's (the directory is the
  * user's private runtime directory; the peer's uid is checked as well).
  * A task that asks for direct routes (PvmRouteDirect) connects to the
  * destination the first time it sends to it, says hello, and on acceptance
  * sends a route marker through the daemon before its first message on the
  * link; the acceptor does the same in the other direction.
+ *
+ * Between hosts the link is TLS 1.3 over TCP, with the hosts' certificates
+ * and mutual authentication against the VM's CA, as between daemons. Nothing
+ * listens until it is needed: the opener sends an ask through the daemons
+ * (a system message with a nonce and its host's certificate name); the
+ * acceptor then asks its daemon, once, for the certificate directory, its
+ * host's certificate name and address (RouteInfoRequest), loads its TLS
+ * context, listens on TCP on that address (any port) and answers with an
+ * offer (address, port, certificate name) through the daemons. The opener
+ * connects, both run the handshake (the opener wants the certificate the
+ * offer named; the acceptor wants the one the ask named), and the opener's
+ * RouteHello carries both tids, the nonce of the ask and the TLS channel
+ * binding: the acceptor takes a link only for an ask it has seen, on this
+ * very TLS session. $PVM_CERTDIR in a task's environment overrides the
+ * daemon's directory, as it would for a daemon. The listener closes again
+ * once no ask is pending; a connection that has not authenticated and said
+ * hello within 10 s is dropped, and at most 16 may wait. From the hello
+ * on, a TLS link is a link like any other: markers, holding, fallback,
+ * tie-break. Its hello and answer are the only records OpenSSL's record
+ * layer carries; then both ends switch to the engine's bulk mode
+ * (pvmw_tls_bulk: the same TLS 1.3 records under keys exported from the
+ * session, sealed from the sender's memory and opened straight into the
+ * frame reader's space; a link closes, like a
+ * broken one, after 256 GiB either way: a key's limit). Writes leave in
+ * batches of 64 KiB of ciphertext, so that the peer decrypts while we
+ * encrypt (larger batches measured slower: the peer waits longer for the
+ * first; 16 KiB costs a system call a record).
  *
  * Order per pair is kept by holding. Each link has a nonce, chosen by its
  * opener, and a marker names the link it announces. Frames that arrive on
@@ -16,13 +43,16 @@
  * marker for a link this task does not have (a race lost, an attempt given
  * up) holds nothing. One link per pair of tasks: when both open at once,
  * the link opened by the lower tid wins. A link that fails is not tried
- * again with that peer. */
+ * again with that peer; nor is a peer whose TLS authentication failed. */
 #include "route.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,10 +61,12 @@
 
 #include "conn.h"
 #include "lpvm.h"
+#include "pki.h"
 #include "pvm3.h"
 #include "pvmng.h"
 #include "rundir.h"
 #include "tid.h"
+#include "tls.h"
 
 /* Frames a link may hold before its marker before we stop reading it. */
 #define HOLD_MAX (64u << 20)
@@ -44,6 +76,23 @@
  * pause between them (growing linearly). */
 #define MAX_ATTEMPTS 5
 #define RETRY_MS 100
+/* Between hosts: how long an opener waits for the offer, the connection and
+ * the handshake together; how long an ask stays valid at the acceptor. */
+#define REMOTE_WAIT_MS 3000
+#define ASK_TTL_MS 30000
+/* An incoming TCP connection must finish its handshake and hello within
+ * GUARD_HELLO_MS; at most GUARD_PENDING wait at once. */
+#define GUARD_HELLO_MS 10000
+#define GUARD_PENDING 16
+#define GUARD_TICK_MS 1000
+/* TLS writes: pieces smaller than STAGE_SMALL are gathered into one record
+ * of up to STAGE_CAP bytes; ciphertext leaves once FLUSH_AT bytes are
+ * pending (and at the end of every write). */
+#define STAGE_SMALL 4096
+#define STAGE_CAP 16384
+#define FLUSH_AT (64u << 10)
+/* TLS reads: room offered to each read of ciphertext. */
+#define READ_ROOM (256u << 10)
 
 struct held {
   struct held *next;
@@ -57,44 +106,86 @@ struct heldq {
 
 struct peer;
 
-struct link {
-  uv_pipe_t pipe; /* pipe.data = this link */
-  struct link *next;
+struct lpvm_link {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_pipe_t pipe;
+    uv_tcp_t tcp;
+  } io; /* io.handle.data = this link */
+  struct lpvm_link *next;
   struct peer *peer; /* NULL until an incoming link's hello */
   pvmw_reader rd;
   int rd_ready;
   int incoming;
-  int connected;     /* outgoing: connect finished (1) or failed (<0) */
-  int answer;        /* outgoing: 1 accepted, <0 refused, 0 waiting */
+  int connected;  /* outgoing: connect finished (1) or failed (<0) */
+  int answer;     /* outgoing: 1 accepted, <0 refused, 0 waiting */
   uint64_t nonce; /* names the link in route markers (never 0) */
   int closing;
-  int closed;  /* its close callback has run */
-  int holds;   /* link_open is waiting on it: free after the close then */
+  int closed; /* its close callback has run */
+  int holds;  /* users that free it after the close (link_open, a send) */
   int reading;
+  /* TLS links (between hosts) only. */
+  pvmw_tls *tls;
+  int auth_failed;   /* the handshake failed: do not try this peer again */
+  uint64_t hello_by; /* incoming: loop time by which the hello must come */
+  int wr_busy;       /* an asynchronous write or a blocking flush is out */
+  size_t wr_len;     /* bytes of that asynchronous write */
+  uv_write_t wr_req;
+  size_t stage_len; /* small plaintext pieces gathered for one record */
+  char stage[STAGE_CAP];
 };
 
 struct peer {
   struct peer *next;
   int tid;
-  struct link *link;   /* the established link, or NULL */
-  struct link *trying; /* our own attempt in progress */
-  int failed;          /* a link with this peer broke: never again */
-  int attempts;        /* our failed attempts to open a link */
-  uint64_t next_try;   /* loop time (ms) before which we do not retry */
-  int sending;         /* we have sent our marker: we send on the link */
-  uint64_t marker;     /* nonce named by the peer's last route marker */
-  uint64_t held_nonce; /* the link that link_held's frames came from */
+  struct lpvm_link *link;   /* the established link, or NULL */
+  struct lpvm_link *trying; /* our own attempt in progress */
+  int failed;               /* a link with this peer broke: never again */
+  int attempts;             /* our failed attempts to open a link */
+  uint64_t next_try;        /* loop time (ms) before which we do not retry */
+  int sending;              /* we have sent our marker: we send on the link */
+  uint64_t marker;          /* nonce named by the peer's last route marker */
+  uint64_t held_nonce;      /* the link that link_held's frames came from */
   struct heldq link_held;   /* link frames waiting for the marker */
   struct heldq daemon_held; /* daemon frames waiting for the link's end */
+  /* Between hosts: the peer's offer for our ask of nonce ask_nonce. */
+  uint64_t ask_nonce;
+  int offered, offer_code;
+  unsigned offer_port;
+  char offer_addr[64];
+  char offer_name[PVMW_PKI_NAME_MAX + 1];
+};
+
+/* An ask from a task on another host, waiting for its TLS hello. */
+struct ask {
+  struct ask *next;
+  int tid;
+  uint64_t nonce;
+  uint64_t expires; /* loop time (ms) */
+  int answered;
+  char cert_name[PVMW_PKI_NAME_MAX + 1];
 };
 
 static struct {
   uv_pipe_t *listener; /* allocated: a closing one may outlive a new one */
   int listening;
   char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  struct link *links;
+  struct lpvm_link *links;
   struct peer *peers;
   int nlinks;
+  /* Between hosts, all made on first use. */
+  int info; /* 0 not asked, 1 asked, 2 known, <0 failed */
+  char certdir[PATH_MAX];
+  char cert_name[PVMW_PKI_NAME_MAX + 1];
+  char addr[64];
+  pvmw_tls_ctx *tls_srv, *tls_cli;
+  int tls_bad;   /* loading the certificates failed (said once) */
+  uv_tcp_t *tcp; /* the TCP listener (allocated, like listener) */
+  int tcp_state; /* 0 none, 1 listening, <0 failed */
+  unsigned tcp_port;
+  struct ask *asks;
+  uv_timer_t *guard; /* while the TCP listener is open (allocated) */
 } R;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -163,8 +254,7 @@ static int link_path(int tid, char *out, size_t len) {
   size_t n = strlen(d);
   if (n > 5 && strcmp(d + n - 5, ".sock") == 0)
     n -= 5;
-  return snprintf(out, len, "%.*s.t%x", (int)n, d, (unsigned)tid) <
-                 (int)len
+  return snprintf(out, len, "%.*s.t%x", (int)n, d, (unsigned)tid) < (int)len
              ? 0
              : -1;
 }
@@ -185,21 +275,52 @@ static int peer_uid_ok(uv_stream_t *s) {
  * through the daemon, once and in order. */
 static long failpoint_break = -1;
 
-static void link_resume(struct link *l);
+/* More fault injection, for the acceptor's checks: with
+ * PVMNG_FAILPOINT_ROUTE_HELLO=plain a task opening a TLS link first sends
+ * plaintext, with =binding its hello carries a wrong channel binding, with
+ * =nonce the nonce of no ask. The peer must refuse each. */
+static char failpoint_hello[16];
+
+static void link_resume(struct lpvm_link *l);
+static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
+static void answer_asks(void);
+static int pending_incoming(void);
 
-/* ---- closing -------------------------------------------------------------- */
+static uint64_t now_ms(void) {
+  uv_update_time(lpvm_loop());
+  return uv_now(lpvm_loop());
+}
 
-static void link_free(struct link *l) {
+/* Pumps the loop once, at most until deadline. Returns -1 once the
+ * deadline has passed or the daemon is lost. */
+static int pump_before(uint64_t deadline) {
+  uint64_t now = now_ms();
+  if (now >= deadline || lpvm_conn.state != LPVM_UP)
+    return -1;
+  lpvm_pump((int)(deadline - now));
+  return lpvm_conn.state == LPVM_UP ? 0 : -1;
+}
+
+/* ---- closing ------------------------------------------------------------- */
+
+static void link_free(struct lpvm_link *l) {
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
+  pvmw_tls_free(l->tls);
   free(l);
 }
 
 static void on_link_closed(uv_handle_t *h) {
-  struct link *l = h->data;
+  struct lpvm_link *l = h->data;
   l->closed = 1;
   if (l->holds == 0)
+    link_free(l);
+}
+
+/* Drops one hold on l; frees it when it is closed and nobody holds it. */
+static void link_unhold(struct lpvm_link *l) {
+  if (--l->holds == 0 && l->closed)
     link_free(l);
 }
 
@@ -210,13 +331,14 @@ static void release_daemon_held(struct peer *p);
 static int holding_daemon(const struct peer *p) {
   if (p->marker == 0)
     return 0;
-  return (p->link != NULL && !p->link->closing && p->link->nonce == p->marker) ||
+  return (p->link != NULL && !p->link->closing &&
+          p->link->nonce == p->marker) ||
          (p->trying != NULL && !p->trying->closing &&
           p->trying->nonce == p->marker);
 }
 
 /* Closes a link; what it delivered stays delivered. */
-static void link_close(struct link *l, const char *why) {
+static void link_close(struct lpvm_link *l, const char *why) {
   struct peer *p = l->peer;
   if (l->closing)
     return;
@@ -224,12 +346,21 @@ static void link_close(struct link *l, const char *why) {
   if (lpvm_opts.debugmask && why != NULL)
     fprintf(stderr, "libpvm [t%x]: direct link to t%x closed: %s\n",
             (unsigned)lpvm_conn.mytid, p ? (unsigned)p->tid : 0u, why);
-  for (struct link **lp = &R.links; *lp != NULL; lp = &(*lp)->next)
+  for (struct lpvm_link **lp = &R.links; *lp != NULL; lp = &(*lp)->next)
     if (*lp == l) {
       *lp = l->next;
       break;
     }
   R.nlinks--;
+  if (l->tls != NULL && !l->wr_busy) {
+    /* Best effort: an alert that says why goes out before the close. */
+    const uint8_t *d;
+    size_t n = pvmw_tls_outgoing(l->tls, &d);
+    if (n > 0) {
+      uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
+      uv_try_write(&l->io.stream, &b, 1);
+    }
+  }
   if (p != NULL) {
     if (p->trying == l)
       p->trying = NULL;
@@ -244,10 +375,10 @@ static void link_close(struct link *l, const char *why) {
     if (!holding_daemon(p))
       release_daemon_held(p);
   }
-  uv_close((uv_handle_t *)&l->pipe, on_link_closed);
+  uv_close(&l->io.handle, on_link_closed);
 }
 
-/* ---- receiving ------------------------------------------------------------- */
+/* ---- receiving ----------------------------------------------------------- */
 
 static void replay_link_held(struct peer *p) {
   pvmw_frame *f;
@@ -268,7 +399,7 @@ static void release_daemon_held(struct peer *p) {
     lpvm_message_frame(f, LPVM_VIA_REPLAY);
 }
 
-static void answer_hello(struct link *l, int req_id, int code,
+static void answer_hello(struct lpvm_link *l, int req_id, int code,
                          const char *why) {
   Pvmng__Control c = PVMNG__CONTROL__INIT;
   Pvmng__HelloReply r = PVMNG__HELLO_REPLY__INIT;
@@ -280,25 +411,16 @@ static void answer_hello(struct link *l, int req_id, int code,
   r.reason = (char *)(why ? why : "");
   r.tid = (uint32_t)lpvm_conn.mytid;
   if ((f = pvmw_control_frame(&c)) != NULL)
-    send_async((uv_stream_t *)&l->pipe, f);
+    link_send_async(l, f);
 }
 
-/* An incoming link says who it is. */
-static int on_link_hello(struct link *l, Pvmng__Control *c) {
-  Pvmng__Hello *h = c->hello;
-  char err[160];
-  const char *vmid = pvmw_vmid(err, sizeof(err));
-  int tid = (int)h->spawned_tid;
+/* A hello that passed its checks: take the link unless routing is off or
+ * a link with tid exists (or wins the race). */
+static int link_accept(struct lpvm_link *l, int req_id, int tid,
+                       uint64_t nonce) {
   struct peer *p;
-
-  if (h->proto_version != PVMW_VERSION || vmid == NULL ||
-      strcmp(h->vmid, vmid) != 0 || !pvmw_tid_is_task(tid) ||
-      tid == lpvm_conn.mytid || h->link_nonce == 0) {
-    answer_hello(l, (int)c->req_id, PvmBadVersion, "bad link hello");
-    return -1;
-  }
   if (lpvm_opts.route == PvmDontRoute) {
-    answer_hello(l, (int)c->req_id, PvmDenied, "direct routes refused");
+    answer_hello(l, req_id, PvmDenied, "direct routes refused");
     return -1;
   }
   if ((p = get_peer(tid)) == NULL)
@@ -306,13 +428,13 @@ static int on_link_hello(struct link *l, Pvmng__Control *c) {
   if (p->link != NULL || p->failed ||
       (p->trying != NULL && lpvm_conn.mytid < tid)) {
     /* One link per pair: ours wins when our tid is lower. */
-    answer_hello(l, (int)c->req_id, PvmExists, "a link exists");
+    answer_hello(l, req_id, PvmExists, "a link exists");
     return -1;
   }
   l->peer = p;
-  l->nonce = h->link_nonce;
+  l->nonce = nonce;
   p->link = l;
-  answer_hello(l, (int)c->req_id, 0, NULL);
+  answer_hello(l, req_id, 0, NULL);
   lpvm_notify_route(PvmRouteAdd, tid);
   /* We send on the link only once the opener's marker for it has come
    * through the daemon: then the opener is committed to the link (it gives
@@ -321,8 +443,77 @@ static int on_link_hello(struct link *l, Pvmng__Control *c) {
   return 0;
 }
 
+/* An incoming link on one host says who it is. */
+static int on_link_hello(struct lpvm_link *l, Pvmng__Control *c) {
+  Pvmng__Hello *h = c->hello;
+  char err[160];
+  const char *vmid = pvmw_vmid(err, sizeof(err));
+  int tid = (int)h->spawned_tid;
+
+  if (h->proto_version != PVMW_VERSION || vmid == NULL ||
+      strcmp(h->vmid, vmid) != 0 || !pvmw_tid_is_task(tid) ||
+      tid == lpvm_conn.mytid || h->link_nonce == 0) {
+    answer_hello(l, (int)c->req_id, PvmBadVersion, "bad link hello");
+    return -1;
+  }
+  return link_accept(l, (int)c->req_id, tid, h->link_nonce);
+}
+
+/* The opener's hello on a TLS link: its tids and nonce must match an ask
+ * that came through the daemons, it must hold the certificate that ask
+ * named, and the hello must belong to this TLS session. */
+static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
+  Pvmng__RouteHello *h = c->route_hello;
+  char err[160];
+  const char *vmid = pvmw_vmid(err, sizeof(err));
+  const char *why = NULL;
+  uint8_t bind[32];
+  struct ask **ap = &R.asks, *a;
+  int tid = (int)h->tid;
+
+  if (h->proto_version != PVMW_VERSION || vmid == NULL ||
+      strcmp(h->vmid, vmid) != 0 || !pvmw_tid_is_task(tid) ||
+      tid == lpvm_conn.mytid || (int)h->peer_tid != lpvm_conn.mytid ||
+      h->nonce == 0)
+    why = "bad link hello";
+  else if (h->binding.len != sizeof(bind) ||
+           pvmw_tls_binding(l->tls, bind) < 0 ||
+           memcmp(h->binding.data, bind, sizeof(bind)) != 0)
+    why = "link hello not bound to this TLS session";
+  if (why == NULL) {
+    while (*ap != NULL && ((*ap)->tid != tid || (*ap)->nonce != h->nonce))
+      ap = &(*ap)->next;
+    if (*ap == NULL)
+      why = "link hello without an ask through the daemons";
+    else if (strcasecmp(pvmw_tls_peer_name(l->tls), (*ap)->cert_name) != 0)
+      why = "link hello from a host other than the asker's";
+  }
+  if (why != NULL) {
+    fprintf(stderr,
+            "libpvm [t%x]: refused a direct link from t%x (certificate %s): "
+            "%s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)tid,
+            pvmw_tls_peer_name(l->tls), why);
+    answer_hello(l, (int)c->req_id, PvmDenied, why);
+    return -1;
+  }
+  a = *ap;
+  *ap = a->next;
+  free(a);
+  if (link_accept(l, (int)c->req_id, tid, h->nonce) < 0)
+    return -1;
+  /* Our answer was the last record of the opening; from here on both ends
+   * protect the data themselves (see pvmw_tls_bulk). */
+  if (pvmw_tls_bulk(l->tls) < 0) {
+    fprintf(stderr, "libpvm [t%x]: direct link from t%x: %s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)tid, pvmw_tls_reason(l->tls));
+    return -1;
+  }
+  return 0;
+}
+
 static int on_link_frame(void *ctx, pvmw_frame *f) {
-  struct link *l = ctx;
+  struct lpvm_link *l = ctx;
   if (l->closing) {
     pvmw_frame_free(f);
     return 1;
@@ -335,16 +526,22 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
       link_close(l, "malformed control frame");
       return 1;
     }
-    if (l->incoming && l->peer == NULL &&
+    if (l->incoming && l->peer == NULL && l->tls == NULL &&
         c->body_case == PVMNG__CONTROL__BODY_HELLO) {
       bad = on_link_hello(l, c) < 0;
+    } else if (l->incoming && l->peer == NULL && l->tls != NULL &&
+               c->body_case == PVMNG__CONTROL__BODY_ROUTE_HELLO) {
+      bad = on_route_hello(l, c) < 0;
     } else if (!l->incoming && l->answer == 0 &&
                c->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY) {
-      l->answer = c->hello_reply->code == 0 &&
-                          (int)c->hello_reply->tid == l->peer->tid
-                      ? 1
-                      : (c->hello_reply->code < 0 ? c->hello_reply->code
-                                                  : PvmSysErr);
+      l->answer =
+          c->hello_reply->code == 0 && (int)c->hello_reply->tid == l->peer->tid
+              ? 1
+              : (c->hello_reply->code < 0 ? c->hello_reply->code : PvmSysErr);
+      if (l->answer < 0 && l->tls != NULL && c->hello_reply->reason[0])
+        fprintf(stderr, "libpvm [t%x]: t%x refused a direct link: %s\n",
+                (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
+                c->hello_reply->reason);
     } else {
       bad = 1;
     }
@@ -366,7 +563,7 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
     p->held_nonce = l->nonce;
     heldq_push(&p->link_held, f);
     if (p->link_held.bytes > HOLD_MAX && l->reading) {
-      uv_read_stop((uv_stream_t *)&l->pipe);
+      uv_read_stop(&l->io.stream);
       l->reading = 0;
     }
     return 0;
@@ -378,33 +575,230 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
   return 0;
 }
 
+/* ---- TLS links ----------------------------------------------------------- */
+
+static void tls_flush_async(struct lpvm_link *l);
+
+static void on_tls_written(uv_write_t *req, int status) {
+  struct lpvm_link *l = req->data;
+  l->wr_busy = 0;
+  if (status < 0) {
+    link_close(l, uv_strerror(status));
+    return;
+  }
+  pvmw_tls_consumed(l->tls, l->wr_len);
+  tls_flush_async(l);
+}
+
+/* Sends pending ciphertext without blocking (usable inside callbacks). */
+static void tls_flush_async(struct lpvm_link *l) {
+  const uint8_t *d;
+  size_t n;
+  while (!l->wr_busy && !l->closing &&
+         (n = pvmw_tls_outgoing(l->tls, &d)) > 0) {
+    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
+    int r = uv_try_write(&l->io.stream, &b, 1);
+    if (r == UV_EAGAIN)
+      r = 0;
+    if (r < 0) {
+      link_close(l, uv_strerror(r));
+      return;
+    }
+    pvmw_tls_consumed(l->tls, (size_t)r);
+    if ((size_t)r == n)
+      continue;
+    b = uv_buf_init((char *)d + r, (unsigned)(n - (size_t)r));
+    l->wr_req.data = l;
+    l->wr_len = n - (size_t)r;
+    if (uv_write(&l->wr_req, &l->io.stream, &b, 1, on_tls_written) < 0) {
+      link_close(l, "write failed");
+      return;
+    }
+    l->wr_busy = 1;
+  }
+}
+
+/* Sends all pending ciphertext, blocking (pumping the loop). */
+static int tls_flush_sync(struct lpvm_link *l) {
+  const uint8_t *d;
+  size_t n;
+  int rc = 0;
+  while (l->wr_busy && !l->closing && lpvm_conn.state == LPVM_UP)
+    lpvm_pump(-1);
+  if (l->closing || lpvm_conn.state != LPVM_UP)
+    return PvmSysErr;
+  l->wr_busy = 1; /* keeps asynchronous flushes out meanwhile */
+  while ((n = pvmw_tls_outgoing(l->tls, &d)) > 0) {
+    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
+    if ((rc = lpvm_write_all(&l->io.stream, &b, 1)) < 0)
+      break;
+    pvmw_tls_consumed(l->tls, n);
+  }
+  l->wr_busy = 0;
+  return rc;
+}
+
+static int tls_stage_out(struct lpvm_link *l) {
+  size_t n = l->stage_len;
+  l->stage_len = 0;
+  return n > 0 && pvmw_tls_write(l->tls, l->stage, n) < 0 ? PvmSysErr : 0;
+}
+
+/* Encrypts len bytes: small pieces gather into one record; large ones are
+ * encrypted as they are, and the ciphertext leaves every FLUSH_AT bytes. */
+static int tls_put(struct lpvm_link *l, const char *p, size_t len) {
+  if (l->stage_len + len <= STAGE_CAP && len < STAGE_SMALL) {
+    memcpy(l->stage + l->stage_len, p, len);
+    l->stage_len += len;
+    return 0;
+  }
+  if (l->stage_len > 0) {
+    /* Top the gathered pieces up to a full record. */
+    size_t take = STAGE_CAP - l->stage_len;
+    if (take > len)
+      take = len;
+    memcpy(l->stage + l->stage_len, p, take);
+    l->stage_len += take;
+    p += take;
+    len -= take;
+    if (tls_stage_out(l) < 0)
+      return PvmSysErr;
+  }
+  while (len > 0) {
+    size_t take = len < FLUSH_AT ? len : FLUSH_AT;
+    if (take < STAGE_SMALL) {
+      memcpy(l->stage, p, take);
+      l->stage_len = take;
+      return 0;
+    }
+    if (pvmw_tls_write(l->tls, p, take) < 0)
+      return PvmSysErr;
+    p += take;
+    len -= take;
+    if (pvmw_tls_pending(l->tls) >= FLUSH_AT && tls_flush_sync(l) < 0)
+      return PvmSysErr;
+  }
+  return 0;
+}
+
+int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
+  int rc = 0;
+  if (l->closing)
+    return PvmSysErr;
+  if (l->tls == NULL)
+    return lpvm_write_all(&l->io.stream, bufs, n);
+  for (unsigned i = 0; i < n && rc == 0; i++)
+    rc = tls_put(l, bufs[i].base, bufs[i].len);
+  if (rc == 0)
+    rc = tls_stage_out(l);
+  if (rc == 0)
+    rc = tls_flush_sync(l);
+  return rc;
+}
+
+/* The handshake failed, the peer refused us or a record did not
+ * authenticate: say why (a security event, always reported) and close. */
+static void tls_fail(struct lpvm_link *l, int r) {
+  const char *why = pvmw_tls_reason(l->tls);
+  if (r == PVMW_TLS_CLOSED || !why[0]) {
+    link_close(l, "peer closed the link");
+    return;
+  }
+  /* Before the hello: the handshake or the peer's check of us failed. */
+  l->auth_failed = !pvmw_tls_established(l->tls) || l->peer == NULL ||
+                   (l->peer->link != l && !l->incoming);
+  if (l->peer != NULL)
+    fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
+            (unsigned)lpvm_conn.mytid, l->incoming ? "from" : "to",
+            (unsigned)l->peer->tid, why);
+  else
+    fprintf(stderr,
+            "libpvm [t%x]: refused a direct link from another host: %s\n",
+            (unsigned)lpvm_conn.mytid, why);
+  link_close(l, why);
+}
+
+/* Runs the handshake and decrypts what has come, straight into the frame
+ * reader's space. */
+static void tls_pump(struct lpvm_link *l) {
+  if (!pvmw_tls_established(l->tls)) {
+    int r = pvmw_tls_handshake(l->tls);
+    tls_flush_async(l);
+    if (r < 0) {
+      tls_fail(l, r);
+      return;
+    }
+    if (r == 0)
+      return;
+  }
+  while (!l->closing && l->reading) {
+    char *base;
+    size_t len;
+    int k, rc;
+    pvmw_reader_space(&l->rd, &base, &len);
+    k = pvmw_tls_read(l->tls, base, len);
+    if (k == 0)
+      break;
+    if (k < 0) {
+      tls_flush_async(l);
+      tls_fail(l, k);
+      return;
+    }
+    rc = pvmw_reader_commit(&l->rd, (size_t)k, on_link_frame, l);
+    if (rc < 0) {
+      link_close(l, l->rd.err);
+      return;
+    }
+    if (rc > 0)
+      break;
+  }
+  if (!l->closing)
+    tls_flush_async(l);
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
 static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
-  struct link *l = h->data;
+  struct lpvm_link *l = h->data;
   char *base;
   size_t len;
   (void)sz;
-  pvmw_reader_space(&l->rd, &base, &len);
+  if (l->tls != NULL)
+    pvmw_tls_in_space_n(l->tls, READ_ROOM, &base, &len);
+  else
+    pvmw_reader_space(&l->rd, &base, &len);
   *buf = uv_buf_init(base, (unsigned)len);
 }
 
 static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  struct link *l = s->data;
+  struct lpvm_link *l = s->data;
   (void)buf;
   if (n < 0) {
     link_close(l, n == UV_EOF ? "peer closed the link" : uv_strerror((int)n));
     return;
   }
-  if (n > 0 && pvmw_reader_commit(&l->rd, (size_t)n, on_link_frame, l) < 0)
+  if (n == 0)
+    return;
+  if (l->tls != NULL) {
+    if (pvmw_tls_in_commit(l->tls, (size_t)n) < 0)
+      tls_fail(l, PVMW_TLS_ERR);
+    else
+      tls_pump(l);
+    return;
+  }
+  if (pvmw_reader_commit(&l->rd, (size_t)n, on_link_frame, l) < 0)
     link_close(l, l->rd.err);
 }
 
-static void link_resume(struct link *l) {
-  if (uv_read_start((uv_stream_t *)&l->pipe, on_link_alloc, on_link_read) ==
-      0)
+static void link_resume(struct lpvm_link *l) {
+  if (uv_read_start(&l->io.stream, on_link_alloc, on_link_read) == 0)
     l->reading = 1;
+  /* Records decrypted no further while reading was stopped. */
+  if (l->reading && l->tls != NULL && pvmw_tls_established(l->tls))
+    tls_pump(l);
 }
 
-/* ---- writing from callbacks ------------------------------------------------ */
+/* ---- writing from callbacks ---------------------------------------------- */
 
 static void on_async_written(uv_write_t *req, int status) {
   (void)status;
@@ -434,7 +828,20 @@ static void send_async(uv_stream_t *s, pvmw_frame *f) {
   req->data = f;
 }
 
-/* ---- links ----------------------------------------------------------------- */
+/* The same for a link, whatever its transport. Takes f. */
+static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
+  if (l->tls == NULL) {
+    send_async(&l->io.stream, f);
+    return;
+  }
+  if (tls_stage_out(l) < 0 || pvmw_tls_write(l->tls, f->raw, f->raw_len) < 0)
+    link_close(l, "cannot encrypt");
+  else
+    tls_flush_async(l);
+  pvmw_frame_free(f);
+}
+
+/* ---- links --------------------------------------------------------------- */
 
 /* A link nonce: random, never 0. */
 static uint64_t new_nonce(void) {
@@ -446,8 +853,8 @@ static uint64_t new_nonce(void) {
   return n ? n : 1;
 }
 
-static struct link *link_new(int incoming) {
-  struct link *l = calloc(1, sizeof(*l));
+static struct lpvm_link *link_new(int incoming, int tcp) {
+  struct lpvm_link *l = calloc(1, sizeof(*l));
   if (l == NULL)
     return NULL;
   if (pvmw_reader_init(&l->rd, PVMW_MAX_FRAME) < 0) {
@@ -456,8 +863,11 @@ static struct link *link_new(int incoming) {
   }
   l->rd_ready = 1;
   l->incoming = incoming;
-  uv_pipe_init(lpvm_loop(), &l->pipe, 0);
-  l->pipe.data = l;
+  if (tcp)
+    uv_tcp_init(lpvm_loop(), &l->io.tcp);
+  else
+    uv_pipe_init(lpvm_loop(), &l->io.pipe, 0);
+  l->io.handle.data = l;
   l->next = R.links;
   R.links = l;
   R.nlinks++;
@@ -465,11 +875,10 @@ static struct link *link_new(int incoming) {
 }
 
 static void on_incoming(uv_stream_t *server, int status) {
-  struct link *l;
-  if (status < 0 || (l = link_new(1)) == NULL)
+  struct lpvm_link *l;
+  if (status < 0 || (l = link_new(1, 0)) == NULL)
     return;
-  if (uv_accept(server, (uv_stream_t *)&l->pipe) < 0 ||
-      !peer_uid_ok((uv_stream_t *)&l->pipe)) {
+  if (uv_accept(server, &l->io.stream) < 0 || !peer_uid_ok(&l->io.stream)) {
     link_close(l, "refused a link from another user");
     return;
   }
@@ -482,7 +891,7 @@ static void listen_start(void) {
   if (R.listening || lpvm_conn.state != LPVM_UP)
     return;
   if (link_path(lpvm_conn.mytid, R.path, sizeof(R.path)) < 0)
-    return; /* path too long: this task simply takes no links */
+    return;       /* path too long: this task simply takes no links */
   unlink(R.path); /* a stale socket of an earlier task with our tid */
   if ((R.listener = malloc(sizeof(*R.listener))) == NULL)
     return;
@@ -497,7 +906,18 @@ static void listen_start(void) {
   R.listening = 1;
 }
 
+static void tcp_stop(void) {
+  if (R.tcp != NULL)
+    uv_close((uv_handle_t *)R.tcp, on_listener_closed);
+  if (R.guard != NULL)
+    uv_close((uv_handle_t *)R.guard, on_listener_closed);
+  R.tcp = NULL;
+  R.guard = NULL;
+  R.tcp_state = 0;
+}
+
 static void listen_stop(void) {
+  tcp_stop();
   if (!R.listening)
     return;
   uv_close((uv_handle_t *)R.listener, on_listener_closed);
@@ -506,9 +926,292 @@ static void listen_stop(void) {
   R.listening = 0;
 }
 
+/* ---- between hosts: certificates, listener, asks ------------------------- */
+
+/* Asks the daemon for the certificate directory, name and address, without
+ * waiting (the answer comes to lpvm_route_info_reply). */
+static void info_request(void) {
+  Pvmng__Control c = PVMNG__CONTROL__INIT;
+  Pvmng__RouteInfoRequest q = PVMNG__ROUTE_INFO_REQUEST__INIT;
+  pvmw_frame *f;
+  if (R.info != 0)
+    return;
+  c.req_id = LPVM_REQ_ROUTE_INFO;
+  c.body_case = PVMNG__CONTROL__BODY_ROUTE_INFO;
+  c.route_info = &q;
+  if ((f = pvmw_control_frame(&c)) == NULL) {
+    R.info = PvmNoMem;
+    return;
+  }
+  R.info = 1;
+  send_async(lpvm_daemon_stream(), f);
+}
+
+void lpvm_route_info_reply(Pvmng__Control *c) {
+  Pvmng__RouteInfoReply *r = c->route_info_reply;
+  const char *dir = getenv("PVM_CERTDIR");
+  if (R.info != 1) {
+    pvmng__control__free_unpacked(c, NULL);
+    return;
+  }
+  if (c->body_case != PVMNG__CONTROL__BODY_ROUTE_INFO_REPLY) {
+    fprintf(stderr,
+            "libpvm [t%x]: no direct links between hosts: the daemon does "
+            "not answer route information requests\n",
+            (unsigned)lpvm_conn.mytid);
+    pvmng__control__free_unpacked(c, NULL);
+    R.info = PvmSysErr;
+    answer_asks();
+    return;
+  }
+  if (dir == NULL || *dir == '\0')
+    dir = r->certdir;
+  if (r->code != 0 || !pvmw_pki_name_ok(r->cert_name) ||
+      strlen(r->addr) >= sizeof(R.addr) || r->addr[0] == '\0' ||
+      strlen(dir) >= sizeof(R.certdir) - PVMW_PKI_NAME_MAX - 8) {
+    fprintf(stderr,
+            "libpvm [t%x]: no direct links between hosts: the daemon gave no "
+            "usable address or certificate name (%s)\n",
+            (unsigned)lpvm_conn.mytid,
+            r->reason[0] ? r->reason : "no reason given");
+    R.info = r->code < 0 ? r->code : PvmSysErr;
+  } else {
+    strcpy(R.certdir, dir);
+    strcpy(R.cert_name, r->cert_name);
+    strcpy(R.addr, r->addr);
+    R.info = 2;
+  }
+  pvmng__control__free_unpacked(c, NULL);
+  answer_asks();
+}
+
+/* The TLS context of one side, loaded on first use from the certificate
+ * directory. NULL (said once) when the certificates cannot be loaded. */
+static pvmw_tls_ctx *tls_ctx(int server) {
+  pvmw_tls_ctx **cp = server ? &R.tls_srv : &R.tls_cli;
+  char ca[PATH_MAX + 16], cert[PATH_MAX + 80], key[PATH_MAX + 80], err[512];
+  if (*cp != NULL || R.tls_bad || R.info != 2)
+    return *cp;
+  snprintf(ca, sizeof(ca), "%s/" PVMW_PKI_CA ".pem", R.certdir);
+  snprintf(cert, sizeof(cert), "%s/%s.pem", R.certdir, R.cert_name);
+  snprintf(key, sizeof(key), "%s/%s.key", R.certdir, R.cert_name);
+  *cp = pvmw_tls_ctx_new(server, ca, cert, key, err, sizeof(err));
+  if (*cp == NULL) {
+    R.tls_bad = 1;
+    fprintf(stderr,
+            "libpvm [t%x]: no direct links between hosts: cannot load the "
+            "TLS certificate %s: %s\n",
+            (unsigned)lpvm_conn.mytid, cert, err);
+  }
+  return *cp;
+}
+
+static void on_tcp_incoming(uv_stream_t *server, int status) {
+  struct lpvm_link *l;
+  if (status < 0 || (l = link_new(1, 1)) == NULL)
+    return;
+  if (uv_accept(server, &l->io.stream) < 0 || R.tls_srv == NULL ||
+      pending_incoming() >= GUARD_PENDING ||
+      (l->tls = pvmw_tls_new(R.tls_srv, NULL)) == NULL) {
+    link_close(l, "cannot accept a TLS link now");
+    return;
+  }
+  l->hello_by = now_ms() + GUARD_HELLO_MS;
+  uv_tcp_nodelay(&l->io.tcp, 1);
+  link_resume(l);
+}
+
+/* Forgets asks whose hello never came. */
+static void asks_expire(uint64_t now) {
+  struct ask *a, **ap = &R.asks;
+  while (*ap != NULL) {
+    if ((*ap)->expires <= now) {
+      a = *ap;
+      *ap = a->next;
+      free(a);
+    } else {
+      ap = &(*ap)->next;
+    }
+  }
+}
+
+/* Incoming TLS links still without their hello. */
+static int pending_incoming(void) {
+  int n = 0;
+  for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
+    n += l->tls != NULL && l->incoming && l->peer == NULL && !l->closing;
+  return n;
+}
+
+/* Every GUARD_TICK_MS while the listener is open: drops connections that
+ * did not authenticate and say hello in time, forgets stale asks, and
+ * closes the listener once no ask is left (the next ask opens a new one). */
+static void on_guard(uv_timer_t *t) {
+  uint64_t now = now_ms();
+  struct lpvm_link *l, *next;
+  (void)t;
+  for (l = R.links; l != NULL; l = next) {
+    next = l->next;
+    if (l->tls != NULL && l->incoming && l->peer == NULL && !l->closing &&
+        l->hello_by <= now) {
+      fprintf(stderr,
+              "libpvm [t%x]: dropped a direct link connection: no TLS "
+              "handshake and hello within %d s\n",
+              (unsigned)lpvm_conn.mytid, GUARD_HELLO_MS / 1000);
+      link_close(l, "no hello in time");
+    }
+  }
+  asks_expire(now);
+  if (R.asks == NULL && pending_incoming() == 0)
+    tcp_stop();
+}
+
+/* Listens on TCP on the host's address, any port. 0 or a PVM code. */
+static int tcp_listen(void) {
+  struct sockaddr_in sa;
+  struct sockaddr_storage got;
+  int len = sizeof(got), r;
+  if (R.tcp_state != 0)
+    return R.tcp_state > 0 ? 0 : R.tcp_state;
+  if (tls_ctx(1) == NULL) {
+    R.tcp_state = PvmSysErr;
+    return R.tcp_state;
+  }
+  R.tcp_state = PvmSysErr;
+  if (uv_ip4_addr(R.addr, 0, &sa) < 0 ||
+      (R.tcp = malloc(sizeof(*R.tcp))) == NULL)
+    return R.tcp_state;
+  uv_tcp_init(lpvm_loop(), R.tcp);
+  if ((r = uv_tcp_bind(R.tcp, (struct sockaddr *)&sa, 0)) < 0 ||
+      (r = uv_listen((uv_stream_t *)R.tcp, 16, on_tcp_incoming)) < 0 ||
+      (r = uv_tcp_getsockname(R.tcp, (struct sockaddr *)&got, &len)) < 0) {
+    fprintf(stderr, "libpvm [t%x]: cannot listen for direct links on %s: %s\n",
+            (unsigned)lpvm_conn.mytid, R.addr, uv_strerror(r));
+    uv_close((uv_handle_t *)R.tcp, on_listener_closed);
+    R.tcp = NULL;
+    return R.tcp_state;
+  }
+  R.tcp_port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+  R.tcp_state = 1;
+  if ((R.guard = malloc(sizeof(*R.guard))) != NULL) {
+    uv_timer_init(lpvm_loop(), R.guard);
+    uv_timer_start(R.guard, on_guard, GUARD_TICK_MS, GUARD_TICK_MS);
+  }
+  return 0;
+}
+
+/* Packs a RouteOffer as the body of a system message. Returns its length
+ * (at most cap) or 0. */
+static size_t pack_offer(const Pvmng__RouteOffer *o, uint8_t *out, size_t cap) {
+  size_t n = pvmng__route_offer__get_packed_size(o);
+  return n <= cap ? pvmng__route_offer__pack(o, out) : 0;
+}
+
+/* Queues a system message through the daemon, from inside a callback (no
+ * loop pumping). Returns 0 or -1. */
+static int send_sys_async(int dst, int tag, const void *body, size_t len) {
+  Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
+  uint8_t hb[2 + PVMW_MAX_MSGHDR];
+  size_t hl;
+  pvmw_frame *f;
+  mh.src = (uint32_t)lpvm_conn.mytid;
+  mh.dst = (uint32_t)dst;
+  mh.tag = tag;
+  mh.ctx = LPVM_SYSCTX;
+  mh.encoding = PvmDataRaw;
+  mh.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
+  mh.total_len = len;
+  hl = pvmw_msghdr_encode(&mh, hb);
+  if (hl == 0 ||
+      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + len))) == NULL)
+    return -1;
+  memcpy(f->payload, hb, hl);
+  memcpy(f->payload + hl, body, len);
+  send_async(lpvm_daemon_stream(), f);
+  return 0;
+}
+
+/* Answers the asks that can be answered now: with an offer once the
+ * listener is up, with a refusal when we take no links or cannot. */
+static void answer_asks(void) {
+  struct ask **ap = &R.asks;
+  while (*ap != NULL) {
+    struct ask *a = *ap;
+    Pvmng__RouteOffer o = PVMNG__ROUTE_OFFER__INIT;
+    uint8_t body[256];
+    size_t n;
+    if (a->answered) {
+      ap = &a->next;
+      continue;
+    }
+    if (lpvm_opts.route == PvmDontRoute)
+      o.code = PvmDenied;
+    else if (R.info == 1)
+      return; /* the daemon has not answered yet */
+    else if (R.info < 0)
+      o.code = R.info;
+    else
+      o.code = tcp_listen();
+    o.nonce = a->nonce;
+    o.cert_name = R.info == 2 ? R.cert_name : "";
+    o.addr = o.code == 0 ? R.addr : "";
+    o.port = o.code == 0 ? R.tcp_port : 0;
+    if ((n = pack_offer(&o, body, sizeof(body))) > 0)
+      send_sys_async(a->tid, LPVM_TAG_ROUTE_OFFER, body, n);
+    if (o.code != 0) {
+      *ap = a->next;
+      free(a);
+      continue;
+    }
+    a->answered = 1;
+    ap = &a->next;
+  }
+}
+
+/* A task on another host asks for a link. */
+static void on_ask(int src, const Pvmng__RouteOffer *o) {
+  uint64_t now = now_ms();
+  struct ask *a;
+  asks_expire(now);
+  if (o->nonce == 0 || !pvmw_pki_name_ok(o->cert_name) ||
+      (a = calloc(1, sizeof(*a))) == NULL)
+    return;
+  a->tid = src;
+  a->nonce = o->nonce;
+  a->expires = now + ASK_TTL_MS;
+  strcpy(a->cert_name, o->cert_name);
+  a->next = R.asks;
+  R.asks = a;
+  if (lpvm_opts.route != PvmDontRoute)
+    info_request();
+  answer_asks();
+}
+
+/* The offer that answers our ask. */
+static void on_offer(int src, const Pvmng__RouteOffer *o) {
+  struct peer *p = find_peer(src);
+  if (p == NULL || p->ask_nonce == 0 || o->nonce != p->ask_nonce || p->offered)
+    return;
+  p->offered = 1;
+  p->offer_code = o->code < 0 ? o->code : 0;
+  if (p->offer_code == 0 && (o->port == 0 || o->port > 65535 ||
+                             strlen(o->addr) >= sizeof(p->offer_addr) ||
+                             !pvmw_pki_name_ok(o->cert_name)))
+    p->offer_code = PvmBadMsg;
+  if (p->offer_code == 0) {
+    strcpy(p->offer_addr, o->addr);
+    strcpy(p->offer_name, o->cert_name);
+    p->offer_port = o->port;
+  }
+}
+
+/* ---- starting and stopping ----------------------------------------------- */
+
 void lpvm_route_start(void) {
   const char *fp = getenv("PVMNG_FAILPOINT_LINK_BREAK");
   failpoint_break = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
+  fp = getenv("PVMNG_FAILPOINT_ROUTE_HELLO");
+  snprintf(failpoint_hello, sizeof(failpoint_hello), "%s", fp ? fp : "");
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
 }
@@ -525,7 +1228,7 @@ void lpvm_route_policy(int route) {
 void lpvm_route_stop(void) {
   listen_stop();
   while (R.links != NULL) {
-    struct link *l = R.links;
+    struct lpvm_link *l = R.links;
     if (l->peer != NULL)
       l->peer->failed = 1;
     link_close(l, NULL);
@@ -537,46 +1240,67 @@ void lpvm_route_stop(void) {
     heldq_clear(&p->daemon_held);
     free(p);
   }
+  while (R.asks != NULL) {
+    struct ask *a = R.asks;
+    R.asks = a->next;
+    free(a);
+  }
+  /* Links still closing hold their own references to the contexts. */
+  pvmw_tls_ctx_free(R.tls_srv);
+  pvmw_tls_ctx_free(R.tls_cli);
+  R.tls_srv = R.tls_cli = NULL;
+  R.tls_bad = 0;
+  R.info = 0;
 }
 
 int lpvm_route_count(void) { return R.nlinks; }
 
+int lpvm_route_receiving(void) {
+  for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
+    if (!l->closing && l->reading && l->peer != NULL &&
+        (l->rd.cur != NULL || l->rd.stage_len > 0))
+      return 1;
+  return 0;
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
 static void on_link_connected(uv_connect_t *req, int status) {
-  struct link *l = req->data;
+  struct lpvm_link *l = req->data;
   l->connected = status == 0 ? 1 : (status < 0 ? status : -1);
   free(req);
 }
 
-/* Opens a link to p (blocking, bounded). Returns the link or NULL. */
-static struct link *link_open(struct peer *p) {
-  char path[sizeof(R.path)];
-  struct link *l;
+/* Sends a control frame on a link, blocking. */
+static int link_send_control(struct lpvm_link *l, Pvmng__Control *c) {
+  pvmw_frame *f = pvmw_control_frame(c);
+  uv_buf_t b;
+  int rc;
+  if (f == NULL)
+    return PvmNoMem;
+  b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+  rc = lpvm_route_write(l, &b, 1);
+  pvmw_frame_free(f);
+  return rc;
+}
+
+/* One host: connects to the peer's socket and says hello. */
+static int open_pipe(struct lpvm_link *l) {
+  struct peer *p = l->peer;
+  char path[sizeof(R.path)], err[160];
   uv_connect_t *req;
   Pvmng__Control c = PVMNG__CONTROL__INIT;
   Pvmng__Hello h = PVMNG__HELLO__INIT;
-  char err[160];
-  pvmw_frame *f;
-  uv_buf_t b;
-  int rc;
 
   if (link_path(p->tid, path, sizeof(path)) < 0 ||
-      (l = link_new(0)) == NULL)
-    return NULL;
-  if ((req = malloc(sizeof(*req))) == NULL) {
-    link_close(l, NULL);
-    return NULL;
-  }
-  l->peer = p;
-  l->nonce = new_nonce();
-  l->holds = 1; /* the pumps below may close it under us */
-  p->trying = l;
+      (req = malloc(sizeof(*req))) == NULL)
+    return -1;
   req->data = l;
-  uv_pipe_connect(req, &l->pipe, path, on_link_connected);
+  uv_pipe_connect(req, &l->io.pipe, path, on_link_connected);
   while (l->connected == 0 && lpvm_conn.state == LPVM_UP)
     lpvm_pump(-1);
-  if (l->connected < 0 || !peer_uid_ok((uv_stream_t *)&l->pipe))
-    goto fail;
-
+  if (l->connected < 0 || !peer_uid_ok(&l->io.stream))
+    return -1;
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
   h.spawned_tid = (uint32_t)lpvm_conn.mytid;
@@ -586,41 +1310,139 @@ static struct link *link_open(struct peer *p) {
   c.req_id = 1;
   c.body_case = PVMNG__CONTROL__BODY_HELLO;
   c.hello = &h;
-  if (h.vmid == NULL || (f = pvmw_control_frame(&c)) == NULL)
-    goto fail;
-  b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+  if (h.vmid == NULL)
+    return -1;
   link_resume(l);
-  rc = lpvm_write_all((uv_stream_t *)&l->pipe, &b, 1);
-  pvmw_frame_free(f);
-  if (rc < 0)
+  return link_send_control(l, &c) < 0 ? -1 : 0;
+}
+
+/* Between hosts: asks the peer through the daemons for an offer, connects
+ * to it, runs the TLS handshake and says hello, bound to the session. */
+static int open_tls(struct lpvm_link *l) {
+  struct peer *p = l->peer;
+  Pvmng__RouteOffer ask = PVMNG__ROUTE_OFFER__INIT;
+  Pvmng__Control c = PVMNG__CONTROL__INIT;
+  Pvmng__RouteHello h = PVMNG__ROUTE_HELLO__INIT;
+  uint8_t body[256], bind[32];
+  struct sockaddr_in sa;
+  uv_connect_t *req;
+  char err[160];
+  size_t n;
+  uint64_t deadline = now_ms() + REMOTE_WAIT_MS;
+
+  info_request();
+  while (R.info == 1 && pump_before(deadline) == 0)
+    ;
+  if (R.info != 2 || tls_ctx(0) == NULL) {
+    p->attempts = MAX_ATTEMPTS; /* nothing to retry with */
+    return -1;
+  }
+  ask.nonce = l->nonce;
+  ask.cert_name = R.cert_name;
+  p->ask_nonce = l->nonce;
+  p->offered = 0;
+  if ((n = pack_offer(&ask, body, sizeof(body))) == 0 ||
+      lpvm_send_via_daemon(p->tid, LPVM_TAG_ROUTE_ASK, LPVM_SYSCTX, body, n) <
+          0)
+    return -1;
+  while (!p->offered && !l->closing && pump_before(deadline) == 0)
+    ;
+  p->ask_nonce = 0;
+  if (!p->offered || l->closing)
+    return -1;
+  if (p->offer_code != 0) {
+    l->answer = p->offer_code;
+    return -1;
+  }
+  if (uv_ip4_addr(p->offer_addr, (int)p->offer_port, &sa) < 0 ||
+      (req = malloc(sizeof(*req))) == NULL)
+    return -1;
+  req->data = l;
+  if (uv_tcp_connect(req, &l->io.tcp, (struct sockaddr *)&sa,
+                     on_link_connected) < 0) {
+    free(req);
+    return -1;
+  }
+  /* The request frees itself in its callback, which runs even on close
+   * (a connection that does not come in time is cancelled by the close). */
+  while (l->connected == 0 && pump_before(deadline) == 0)
+    ;
+  if (l->connected < 0 || l->closing)
+    return -1;
+  uv_tcp_nodelay(&l->io.tcp, 1);
+  if (strcmp(failpoint_hello, "plain") == 0) {
+    uv_buf_t junk = uv_buf_init("PVNG hello in the clear\r\n", 25);
+    lpvm_write_all(&l->io.stream, &junk, 1);
+  }
+  if ((l->tls = pvmw_tls_new(R.tls_cli, p->offer_name)) == NULL)
+    return -1;
+  link_resume(l);
+  tls_pump(l); /* sends the ClientHello */
+  while (!l->closing && !pvmw_tls_established(l->tls) &&
+         pump_before(deadline) == 0)
+    ;
+  if (l->closing || !pvmw_tls_established(l->tls) ||
+      pvmw_tls_binding(l->tls, bind) < 0)
+    return -1;
+  h.proto_version = PVMW_VERSION;
+  h.vmid = (char *)pvmw_vmid(err, sizeof(err));
+  h.tid = (uint32_t)lpvm_conn.mytid;
+  h.peer_tid = (uint32_t)p->tid;
+  h.nonce = l->nonce;
+  if (strcmp(failpoint_hello, "nonce") == 0)
+    h.nonce ^= 1;
+  if (strcmp(failpoint_hello, "binding") == 0)
+    bind[0] ^= 1;
+  h.binding.data = bind;
+  h.binding.len = sizeof(bind);
+  c.req_id = 1;
+  c.body_case = PVMNG__CONTROL__BODY_ROUTE_HELLO;
+  c.route_hello = &h;
+  if (h.vmid == NULL)
+    return -1;
+  return link_send_control(l, &c) < 0 ? -1 : 0;
+}
+
+/* Opens a link to p (blocking, bounded). Returns the link or NULL. */
+static struct lpvm_link *link_open(struct peer *p) {
+  int remote = pvmw_tid_daemon(p->tid) != lpvm_conn.dtid;
+  struct lpvm_link *l;
+  uint64_t deadline;
+
+  if ((l = link_new(0, remote)) == NULL)
+    return NULL;
+  l->peer = p;
+  l->nonce = new_nonce();
+  l->holds++; /* the pumps below may close it under us */
+  p->trying = l;
+  if ((remote ? open_tls(l) : open_pipe(l)) < 0)
     goto fail;
   /* The peer answers when it next enters the library; wait, bounded in
    * time (not in loop turns: other traffic keeps the loop busy). */
-  uv_update_time(lpvm_loop());
-  uint64_t deadline = uv_now(lpvm_loop()) + HELLO_WAIT_MS;
-  while (l->answer == 0 && !l->closing && lpvm_conn.state == LPVM_UP) {
-    uv_update_time(lpvm_loop());
-    uint64_t now = uv_now(lpvm_loop());
-    if (now >= deadline)
-      break;
-    lpvm_pump((int)(deadline - now));
-  }
+  deadline = now_ms() + HELLO_WAIT_MS;
+  while (l->answer == 0 && !l->closing && pump_before(deadline) == 0)
+    ;
   if (l->answer != 1 || l->closing)
     goto fail;
+  if (l->tls != NULL && pvmw_tls_bulk(l->tls) < 0) {
+    fprintf(stderr, "libpvm [t%x]: direct link to t%x: %s\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)p->tid,
+            pvmw_tls_reason(l->tls));
+    goto fail;
+  }
   p->trying = NULL;
   p->link = l;
-  l->holds = 0;
+  link_unhold(l);
   lpvm_notify_route(PvmRouteAdd, p->tid);
   return l;
 fail:
   if (p->trying == l)
     p->trying = NULL;
-  if (l->answer == PvmDenied) /* the peer chose PvmDontRoute: final */
+  /* The peer chose PvmDontRoute, or TLS authentication failed: final. */
+  if (l->answer == PvmDenied || l->auth_failed)
     p->attempts = MAX_ATTEMPTS;
   link_close(l, NULL);
-  l->holds = 0;
-  if (l->closed)
-    link_free(l);
+  link_unhold(l);
   /* A marker the peer sent for this link (it accepted after we gave up)
    * must not hold its daemon traffic: the link is gone here. */
   if (!holding_daemon(p))
@@ -628,14 +1450,13 @@ fail:
   return NULL;
 }
 
-
 static int failpoint_hit(void) {
   if (failpoint_break < 0)
     return 0;
   return --failpoint_break == 0;
 }
 
-uv_stream_t *lpvm_route_for(int dst) {
+struct lpvm_link *lpvm_route_for(int dst) {
   struct peer *p = find_peer(dst);
 
   if (p != NULL && p->link != NULL && p->sending && !p->link->closing) {
@@ -643,29 +1464,29 @@ uv_stream_t *lpvm_route_for(int dst) {
       link_close(p->link, "failpoint");
       return NULL;
     }
-    return (uv_stream_t *)&p->link->pipe;
+    p->link->holds++;
+    return p->link;
   }
   if (lpvm_opts.route != PvmRouteDirect || lpvm_conn.state != LPVM_UP ||
-      dst == lpvm_conn.mytid || !pvmw_tid_is_task(dst) ||
-      pvmw_tid_daemon(dst) != lpvm_conn.dtid)
+      dst == lpvm_conn.mytid || !pvmw_tid_is_task(dst))
     return NULL;
   /* A link we accepted is used once its opener's marker has come; until
    * then, and while our own attempt is out, the daemon route serves. */
   if (p != NULL && (p->link != NULL || p->failed || p->trying != NULL ||
-                    p->attempts >= MAX_ATTEMPTS ||
-                    uv_now(lpvm_loop()) < p->next_try))
+                    p->attempts >= MAX_ATTEMPTS || now_ms() < p->next_try))
     return NULL;
   if (p == NULL && (p = get_peer(dst)) == NULL)
     return NULL;
   if (link_open(p) == NULL) {
     /* Refused because the peer's own link won the race: use that one. */
-    if (p->link != NULL && p->sending && !p->link->closing)
-      return (uv_stream_t *)&p->link->pipe;
+    if (p->link != NULL && p->sending && !p->link->closing) {
+      p->link->holds++;
+      return p->link;
+    }
     /* The peer may not be listening yet (just spawned) or may refuse;
      * try again a little later, a few times, then stay on the daemon. */
     p->attempts++;
-    uv_update_time(lpvm_loop());
-    p->next_try = uv_now(lpvm_loop()) + RETRY_MS * (uint64_t)p->attempts;
+    p->next_try = now_ms() + RETRY_MS * (uint64_t)p->attempts;
     return NULL;
   }
   /* Everything we sent through the daemon is ahead of this marker. */
@@ -675,8 +1496,11 @@ uv_stream_t *lpvm_route_for(int dst) {
     return NULL;
   }
   p->sending = 1;
-  return (uv_stream_t *)&p->link->pipe;
+  p->link->holds++;
+  return p->link;
 }
+
+void lpvm_route_release(struct lpvm_link *l) { link_unhold(l); }
 
 void lpvm_route_broken(int dst) {
   struct peer *p = find_peer(dst);
@@ -684,33 +1508,27 @@ void lpvm_route_broken(int dst) {
     link_close(p->link, "write failed");
 }
 
-/* Queues our route marker for link l through the daemon, from inside a
- * callback (no loop pumping). Returns 0 or -1. */
-static int send_marker_async(struct link *l) {
-  Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
-  uint8_t hb[2 + PVMW_MAX_MSGHDR];
-  size_t hl;
-  pvmw_frame *f;
-  mh.src = (uint32_t)lpvm_conn.mytid;
-  mh.dst = (uint32_t)l->peer->tid;
-  mh.tag = LPVM_TAG_ROUTE;
-  mh.ctx = LPVM_SYSCTX;
-  mh.encoding = PvmDataRaw;
-  mh.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-  mh.total_len = sizeof(l->nonce);
-  hl = pvmw_msghdr_encode(&mh, hb);
-  if (hl == 0 || (f = pvmw_frame_alloc(PVMW_FT_MESSAGE,
-                                       (uint32_t)(hl + sizeof(l->nonce)))) ==
-                     NULL)
-    return -1;
-  memcpy(f->payload, hb, hl);
-  memcpy(f->payload + hl, &l->nonce, sizeof(l->nonce));
-  send_async(lpvm_daemon_stream(), f);
-  return 0;
-}
-
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
   struct peer *p;
+  if (ctx == LPVM_SYSCTX &&
+      (tag == LPVM_TAG_ROUTE_ASK || tag == LPVM_TAG_ROUTE_OFFER)) {
+    Pvmng__MsgHeader h;
+    const uint8_t *body;
+    uint32_t blen;
+    Pvmng__RouteOffer *o = NULL;
+    if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) == 0 &&
+        pvmw_tid_is_task(src))
+      o = pvmng__route_offer__unpack(NULL, blen, body);
+    pvmw_frame_free(f);
+    if (o != NULL) {
+      if (tag == LPVM_TAG_ROUTE_ASK)
+        on_ask(src, o);
+      else
+        on_offer(src, o);
+      pvmng__route_offer__free_unpacked(o, NULL);
+    }
+    return 1;
+  }
   if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_ROUTE) {
     Pvmng__MsgHeader h;
     const uint8_t *body;
@@ -726,7 +1544,8 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
     /* The opener of a link we accepted is committed to it: answer with our
      * own marker and send on the link from now on. */
     if (p->link != NULL && p->link->incoming && p->link->nonce == nonce &&
-        !p->link->closing && !p->sending && send_marker_async(p->link) == 0)
+        !p->link->closing && !p->sending &&
+        send_sys_async(p->tid, LPVM_TAG_ROUTE, &nonce, sizeof(nonce)) == 0)
       p->sending = 1;
     if (p->held_nonce == nonce)
       replay_link_held(p);

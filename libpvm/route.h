@@ -1,15 +1,25 @@
 /* Direct task-to-task links (internal). With PvmRouteDirect a task opens a
- * Unix-socket link to a peer on the same host the first time it sends to
- * it; the peer accepts unless it chose PvmDontRoute, and from then on both
- * send on the link. Per-pair order is kept across the switch by a marker
- * sent through the daemon, and across a broken link by holding daemon
- * traffic until the link's end has been read. */
+ * link to a peer the first time it sends to it: a Unix socket on the same
+ * host, TLS over TCP between hosts; the peer accepts unless it chose
+ * PvmDontRoute, and from then on both send on the link. Per-pair order is
+ * kept across the switch by a marker sent through the daemon, and across a
+ * broken link by holding daemon traffic until the link's end has been
+ * read. */
 #ifndef LPVM_ROUTE_H
 #define LPVM_ROUTE_H
 
 #include <uv.h>
 
 #include "frame.h"
+#include "pvm.pb-c.h"
+
+/* A direct link (opaque outside route.c). */
+struct lpvm_link;
+
+/* Request id of the asynchronous RouteInfoRequest; lpvm_request numbers its
+ * requests below LPVM_REQ_RESERVED. */
+#define LPVM_REQ_RESERVED 0xfffffff0u
+#define LPVM_REQ_ROUTE_INFO 0xfffffff1u
 
 /* After the hello: listen for links unless routing is PvmDontRoute. */
 void lpvm_route_start(void);
@@ -17,7 +27,15 @@ void lpvm_route_start(void);
 void lpvm_route_stop(void);
 /* The link to use for dst, or NULL for the daemon route. May open a link
  * (blocking) when this task asks for direct routes. */
-uv_stream_t *lpvm_route_for(int dst);
+struct lpvm_link *lpvm_route_for(int dst);
+/* Ends the use of a link that lpvm_route_for returned (it stays valid until
+ * then, even if it closes meanwhile). */
+void lpvm_route_release(struct lpvm_link *l);
+/* Writes bufs to a link, blocking like lpvm_write_all (over TLS: encrypted
+ * in large records, sent as it goes). Returns 0 or a negative PVM code. */
+int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n);
+/* The daemon's answer to our RouteInfoRequest (takes ownership of c). */
+void lpvm_route_info_reply(Pvmng__Control *c);
 /* A write to dst's link failed: close it and route through the daemon. */
 void lpvm_route_broken(int dst);
 /* Called for each message frame from the daemon: returns 1 when the router
@@ -25,6 +43,9 @@ void lpvm_route_broken(int dst);
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f);
 /* pvm_setopt(PvmRoute) changed: start or stop accepting links. */
 void lpvm_route_policy(int route);
+/* Whether a frame is half read off some direct link (its rest is coming:
+ * a blocking receive polls rather than sleeps meanwhile). */
+int lpvm_route_receiving(void);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

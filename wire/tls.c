@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -52,6 +53,21 @@ struct out_chunk {
 
 enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
 
+#define BULK_TAG 16
+#define BULK_CT_MAX (REC_PLAIN + 256) /* TLSCiphertext length limit */
+/* Records one key may seal in bulk mode: RFC 8446 (5.5) keeps AES-GCM
+ * under 2^24.5 full records per key; there is no key update in bulk mode,
+ * so the connection ends there (its user opens another). */
+#define BULK_MAX_RECORDS (1ull << 24)
+
+/* One direction of bulk mode: AES-GCM with that direction's key and IV
+ * (exported from the session) and the record sequence number. */
+struct bulk_dir {
+  EVP_CIPHER_CTX *ctx;
+  uint8_t iv[12];
+  uint64_t seq;
+};
+
 struct pvmw_tls {
   pvmw_tls_ctx *ctx;
   SSL *ssl;
@@ -67,6 +83,10 @@ struct pvmw_tls {
   char expect[256];
   char peer[256];
   char reason[384];
+  int bulk;
+  struct bulk_dir bw, br;
+  uint8_t *bounce; /* a record that did not fit the caller's buffer */
+  size_t bounce_off, bounce_len;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -865,6 +885,9 @@ void pvmw_tls_free(pvmw_tls *t) {
   struct out_chunk *c, *next;
   if (t == NULL)
     return;
+  EVP_CIPHER_CTX_free(t->bw.ctx);
+  EVP_CIPHER_CTX_free(t->br.ctx);
+  free(t->bounce);
   SSL_free(t->ssl);
   for (c = t->out_head; c != NULL; c = next) {
     next = c->next;
@@ -900,14 +923,20 @@ static int sniff(pvmw_tls *t, const uint8_t *p, size_t n) {
 }
 
 void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len) {
+  pvmw_tls_in_space_n(t, IN_ROOM, base, len);
+}
+
+void pvmw_tls_in_space_n(pvmw_tls *t, size_t room, char **base, size_t *len) {
   size_t used = t->in_end - t->in_start;
-  if (t->in_cap - t->in_end < IN_ROOM && t->in_start > 0) {
+  if (room < IN_ROOM)
+    room = IN_ROOM;
+  if (t->in_cap - t->in_end < room && t->in_start > 0) {
     memmove(t->in, t->in + t->in_start, used);
     t->in_start = 0;
     t->in_end = used;
   }
-  if (t->in_cap - t->in_end < IN_ROOM) {
-    size_t cap = t->in_end + IN_ROOM;
+  if (t->in_cap - t->in_end < room) {
+    size_t cap = t->in_end + room;
     uint8_t *p = realloc(t->in, cap);
     if (p == NULL) {
       *base = NULL;
@@ -1000,9 +1029,13 @@ int pvmw_tls_established(const pvmw_tls *t) {
   return t->state == ST_ESTABLISHED;
 }
 
+static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap);
+
 int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
   uint8_t *p = plain;
   size_t got = 0;
+  if (t->bulk)
+    return bulk_read(t, plain, cap);
   if (t->state != ST_ESTABLISHED) {
     int r = pvmw_tls_handshake(t);
     if (r <= 0)
@@ -1040,6 +1073,8 @@ int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap) {
   return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }
 
+static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n);
+
 int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   const uint8_t *p = plain;
   size_t done = 0;
@@ -1047,6 +1082,8 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
     return PVMW_TLS_ERR;
   if (n == 0)
     return 0;
+  if (t->bulk)
+    return bulk_write(t, plain, n);
   /* Room for all the records at once: one contiguous ciphertext run. */
   if (out_reserve(t, n + (n / REC_PLAIN + 1) * REC_OVERHEAD + 64) < 0)
     return PVMW_TLS_ERR;
@@ -1063,7 +1100,7 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
 }
 
 int pvmw_tls_shutdown(pvmw_tls *t) {
-  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
+  if ((t->state != ST_ESTABLISHED && t->state != ST_CLOSED) || t->bulk)
     return PVMW_TLS_ERR;
   ERR_clear_error();
   if (SSL_shutdown(t->ssl) < 0) {
@@ -1103,4 +1140,219 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
     return -1;
   }
   return 0;
+}
+
+/* ---- bulk mode -------------------------------------------------------- */
+
+/* Exporter labels of the two directions' keys (RFC 8446, 7.5). Keys made
+ * this way are independent of the keys OpenSSL's record layer used on this
+ * connection, so bulk records start at sequence number 0 and can never
+ * repeat a nonce of a record OpenSSL sealed. */
+#define BULK_LABEL_C2S "EXPORTER-pvmng-bulk-client-to-server"
+#define BULK_LABEL_S2C "EXPORTER-pvmng-bulk-server-to-client"
+
+/* One direction: key and IV exported under label, sequence number 0. */
+static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
+                         const EVP_CIPHER *c, size_t keylen,
+                         const char *label) {
+  uint8_t km[32 + 12];
+  int ok = SSL_export_keying_material(t->ssl, km, keylen + sizeof d->iv,
+                                      label, strlen(label), NULL, 0, 0) == 1 &&
+           (d->ctx = EVP_CIPHER_CTX_new()) != NULL &&
+           EVP_CipherInit_ex(d->ctx, c, NULL, km, NULL, enc) == 1;
+  memcpy(d->iv, km + keylen, sizeof d->iv);
+  OPENSSL_cleanse(km, sizeof km);
+  d->seq = 0;
+  return ok ? 0 : -1;
+}
+
+int pvmw_tls_bulk(pvmw_tls *t) {
+  const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
+  const char *name = sc ? SSL_CIPHER_get_name(sc) : "";
+  const EVP_CIPHER *c;
+  size_t keylen;
+  if (t->bulk)
+    return 0;
+  if (t->state != ST_ESTABLISHED || t->in_end != t->in_start ||
+      SSL_pending(t->ssl) != 0 || SSL_has_pending(t->ssl)) {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: records still in flight");
+    return -1;
+  }
+  if (strcmp(name, "TLS_AES_128_GCM_SHA256") == 0) {
+    c = EVP_aes_128_gcm();
+    keylen = 16;
+  } else if (strcmp(name, "TLS_AES_256_GCM_SHA384") == 0) {
+    c = EVP_aes_256_gcm();
+    keylen = 32;
+  } else {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: cipher %s", name);
+    return -1;
+  }
+  if ((t->bounce = malloc(BULK_CT_MAX)) == NULL ||
+      bulk_dir_init(t, &t->bw, 1, c, keylen,
+                    t->server ? BULK_LABEL_S2C : BULK_LABEL_C2S) < 0 ||
+      bulk_dir_init(t, &t->br, 0, c, keylen,
+                    t->server ? BULK_LABEL_C2S : BULK_LABEL_S2C) < 0) {
+    ERR_clear_error();
+    snprintf(t->reason, sizeof t->reason, "bulk mode: cipher setup failed");
+    return -1;
+  }
+  t->bulk = 1;
+  return 0;
+}
+
+static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
+  memcpy(nonce, d->iv, 12);
+  for (int i = 0; i < 8; i++)
+    nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
+}
+
+/* Seals n bytes (at most REC_PLAIN) as one application-data record at out
+ * (n + REC_OVERHEAD bytes). */
+static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
+  struct bulk_dir *d = &t->bw;
+  uint8_t nonce[12], type = 0x17;
+  size_t clen = n + 1 + BULK_TAG;
+  int l;
+  out[0] = 0x17;
+  out[1] = 0x03;
+  out[2] = 0x03;
+  out[3] = (uint8_t)(clen >> 8);
+  out[4] = (uint8_t)clen;
+  bulk_nonce(d, nonce);
+  if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      EVP_EncryptUpdate(d->ctx, NULL, &l, out, 5) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5, &l, p, (int)n) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5 + n, &l, &type, 1) != 1 ||
+      EVP_EncryptFinal_ex(d->ctx, out + 5 + n + 1, &l) != 1 ||
+      EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, BULK_TAG,
+                          out + 5 + n + 1) != 1)
+    return -1;
+  d->seq++;
+  return 0;
+}
+
+static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
+  size_t recs = (n + REC_PLAIN - 1) / REC_PLAIN;
+  struct out_chunk *c;
+  uint8_t *o;
+  if (out_reserve(t, n + recs * REC_OVERHEAD) < 0) {
+    snprintf(t->reason, sizeof t->reason, "out of memory");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
+  if (t->bw.seq + recs > BULK_MAX_RECORDS) {
+    snprintf(t->reason, sizeof t->reason,
+             "key usage limit reached (bulk mode has no key update)");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
+  c = t->out_tail;
+  o = c->data + c->end;
+  while (n > 0) {
+    size_t k = n < REC_PLAIN ? n : REC_PLAIN;
+    if (bulk_seal(t, p, k, o) < 0) {
+      ERR_clear_error();
+      snprintf(t->reason, sizeof t->reason, "encryption failed");
+      t->state = ST_FAILED;
+      return PVMW_TLS_ERR;
+    }
+    o += k + REC_OVERHEAD;
+    c->end += k + REC_OVERHEAD;
+    t->out_pending += k + REC_OVERHEAD;
+    p += k;
+    n -= k;
+  }
+  return 0;
+}
+
+/* Opens the record at rec (5-byte header, clen bytes) into dst (room for
+ * clen - BULK_TAG bytes). Returns the content length, or -1. */
+static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
+                      uint8_t *dst) {
+  struct bulk_dir *d = &t->br;
+  uint8_t nonce[12];
+  size_t plen = clen - BULK_TAG;
+  int l;
+  if (d->seq >= BULK_MAX_RECORDS) {
+    snprintf(t->reason, sizeof t->reason,
+             "key usage limit reached (bulk mode has no key update)");
+    return -1;
+  }
+  bulk_nonce(d, nonce);
+  if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      EVP_DecryptUpdate(d->ctx, NULL, &l, rec, 5) != 1 ||
+      EVP_DecryptUpdate(d->ctx, dst, &l, rec + 5, (int)plen) != 1 ||
+      EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, BULK_TAG,
+                          (void *)(rec + 5 + plen)) != 1 ||
+      EVP_DecryptFinal_ex(d->ctx, dst + plen, &l) != 1) {
+    ERR_clear_error();
+    snprintf(t->reason, sizeof t->reason,
+             "record authentication failed (tampered or out of order)");
+    return -1;
+  }
+  d->seq++;
+  while (plen > 0 && dst[plen - 1] == 0)
+    plen--; /* padding */
+  if (plen == 0 || dst[plen - 1] != 0x17) {
+    snprintf(t->reason, sizeof t->reason,
+             plen > 0 && dst[plen - 1] == 0x15
+                 ? "peer sent an alert on a bulk link"
+                 : "unexpected record type on a bulk link");
+    return -1;
+  }
+  return (long)plen - 1;
+}
+
+static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
+  size_t got = 0;
+  if (t->state != ST_ESTABLISHED)
+    return t->state == ST_CLOSED ? PVMW_TLS_CLOSED : PVMW_TLS_ERR;
+  while (got < cap) {
+    const uint8_t *h;
+    size_t avail, clen;
+    uint8_t *dst;
+    long k;
+    if (t->bounce_off < t->bounce_len) {
+      size_t m = t->bounce_len - t->bounce_off;
+      if (m > cap - got)
+        m = cap - got;
+      memcpy(plain + got, t->bounce + t->bounce_off, m);
+      t->bounce_off += m;
+      got += m;
+      continue;
+    }
+    avail = t->in_end - t->in_start;
+    h = t->in + t->in_start;
+    if (avail < 5)
+      break;
+    clen = (size_t)h[3] << 8 | h[4];
+    if (h[0] != 0x17 || h[1] != 0x03 || h[2] != 0x03 || clen < BULK_TAG + 1 ||
+        clen > BULK_CT_MAX) {
+      snprintf(t->reason, sizeof t->reason, "malformed record on a bulk link");
+      t->state = ST_FAILED;
+      break;
+    }
+    if (avail < 5 + clen)
+      break;
+    /* Straight into the caller's buffer when the record fits. */
+    dst = cap - got >= clen - BULK_TAG ? plain + got : t->bounce;
+    k = bulk_open(t, h, clen, dst);
+    if (k < 0) {
+      t->state = ST_FAILED;
+      break;
+    }
+    t->in_start += 5 + clen;
+    if (dst == t->bounce) {
+      t->bounce_off = 0;
+      t->bounce_len = (size_t)k;
+    } else {
+      got += (size_t)k;
+    }
+  }
+  if (t->in_start == t->in_end)
+    t->in_start = t->in_end = 0;
+  if (got > 0)
+    return (int)got;
+  return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }

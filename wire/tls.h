@@ -83,6 +83,10 @@ void pvmw_tls_free(pvmw_tls *t);
  * the stream) to bound memory. */
 int pvmw_tls_feed(pvmw_tls *t, const void *cipher, size_t n);
 void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len);
+/* The same with at least `room` bytes (never less than pvmw_tls_in_space
+ * offers), for bulk
+ * links that read in large batches. */
+void pvmw_tls_in_space_n(pvmw_tls *t, size_t room, char **base, size_t *len);
 int pvmw_tls_in_commit(pvmw_tls *t, size_t n);
 
 /* Drives the handshake with what has been fed. 1 done, 0 needs more input
@@ -118,6 +122,23 @@ int pvmw_tls_shutdown(pvmw_tls *t);
 size_t pvmw_tls_outgoing(pvmw_tls *t, const uint8_t **data);
 void pvmw_tls_consumed(pvmw_tls *t, size_t n);
 size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
+
+/* Bulk mode, for links that carry large volumes between two ends that both
+ * switch at the same point of their conversation, with no record in flight
+ * either way (nothing unread here, nothing sent by the peer since the last
+ * record read). From then on application data is protected by this engine
+ * in the TLS 1.3 record format with the session's cipher (AES-GCM), under
+ * one key and IV per direction exported from the session (RFC 8446 7.5,
+ * labels EXPORTER-pvmng-bulk-*), sequence numbers from 0: independent of
+ * the keys OpenSSL's record layer used, so no nonce is ever used twice. It
+ * encrypts straight from the caller's buffer and decrypts straight into
+ * it, without OpenSSL's record layer and its copies. Both ends must be in
+ * bulk mode; there is no key update and no close_notify (the transport's end
+ * ends the session). A key seals at most 2^24 records (256 GiB) each way,
+ * RFC 8446's margin for AES-GCM; then writes and reads fail with a reason
+ * and the caller closes the connection. Returns 0, or -1 with the reason
+ * kept. */
+int pvmw_tls_bulk(pvmw_tls *t);
 
 /* Why the connection failed, for the log ("" while nothing failed), e.g.
  * "certificate has expired (peer hostb, ...)", "unknown CA ...", "peer sent

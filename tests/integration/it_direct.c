@@ -8,7 +8,15 @@
  *     after the break go through the daemon, once and in order.
  *  4. race: two tasks ask for direct routes at once and send to each other;
  *     one link results, and both streams arrive in order.
- * pvmng_route() tells which route is in use. */
+ * pvmng_route() tells which route is in use.
+ *
+ * The cluster test cluster.vm_direct runs the same cases between hosts
+ * (TLS links): IT_DIRECT_HOSTS="hostA hostB" spawns the receivers and the
+ * first racer on hostA, the second racer on hostB. With
+ * IT_DIRECT_REFUSED=1 only case 1 runs, and the link must never open
+ * (the test gives this task a certificate the peer refuses, or none, or
+ * makes it break the opening's rules): every message still arrives, in
+ * order, through the daemons. */
 #include "it_common.h"
 #include "pvmng.h"
 
@@ -25,12 +33,17 @@ static unsigned checksum(const unsigned char *p, int n, unsigned seed) {
   return h;
 }
 
+/* Largest message: several fragments (1 MiB each by default). */
+#define BIG (3 << 20)
+
 /* Sends message seq to dst: seq, length, checksum, then the bytes. */
 static void send_seq(int dst, int seq, int enc) {
-  static unsigned char buf[70000];
+  static unsigned char buf[BIG + 1000];
   int len = (seq * 7919) % 5000;
   if (seq % 97 == 0)
     len = 65536 + seq % 1000; /* some larger ones */
+  if (seq % 997 == 500)
+    len = BIG + seq % 1000; /* and a few of several fragments */
   for (int i = 0; i < len; i++)
     buf[i] = (unsigned char)(seq + i * 31);
   unsigned sum = checksum(buf, len, (unsigned)seq);
@@ -44,7 +57,7 @@ static void send_seq(int dst, int seq, int enc) {
 
 /* Receives n messages from src and checks them; returns how many. */
 static int recv_seqs(int src, int n) {
-  static unsigned char buf[70000];
+  static unsigned char buf[BIG + 1000];
   for (int expect = 0; expect < n; expect++) {
     int seq, len;
     unsigned sum;
@@ -57,8 +70,8 @@ static int recv_seqs(int src, int n) {
     IT_CHECK(len >= 0 && len <= (int)sizeof buf, "bad length %d", len);
     IT_CHECK(pvm_upkbyte((char *)buf, len, 1) == 0, "cannot unpack body %d",
              seq);
-    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum,
-             "message %d corrupted", seq);
+    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum, "message %d corrupted",
+             seq);
   }
   return n;
 }
@@ -105,6 +118,21 @@ static int racer(int n) {
   return 0;
 }
 
+static char *where[2]; /* hosts from IT_DIRECT_HOSTS, or NULL: anywhere */
+
+/* Spawns this program in role on host where[which] (or anywhere). */
+static int spawn_role(int which, const char *role, const char *arg) {
+  char *argv[4] = {"--child", (char *)role, (char *)arg, NULL};
+  int tid = 0, cc;
+  if (where[which] == NULL)
+    return it_spawn_self(role, arg, (char *)NULL);
+  cc = pvm_spawn((char *)it_self_path(), argv, PvmTaskHost, where[which], 1,
+                 &tid);
+  IT_CHECK(cc == 1 && tid > 0, "pvm_spawn(%s) on %s returned %d, tid %d", role,
+           where[which], cc, tid);
+  return tid;
+}
+
 static void report(int child, int want, int *route) {
   int got;
   pvm_initsend(PvmDataDefault);
@@ -141,9 +169,33 @@ int main(int argc, char **argv) {
   setenv("PVMNG_FAILPOINT_LINK_BREAK", "2499", 1);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid failed");
   snprintf(nbuf, sizeof nbuf, "%d", n);
+  const char *hosts = getenv("IT_DIRECT_HOSTS");
+  static char hbuf[2][256];
+  if (hosts != NULL && sscanf(hosts, "%255s %255s", hbuf[0], hbuf[1]) == 2) {
+    where[0] = hbuf[0];
+    where[1] = hbuf[1];
+  }
+  const char *refused = getenv("IT_DIRECT_REFUSED");
+  if (refused != NULL && strcmp(refused, "1") == 0) {
+    /* 0. our link is refused: nothing lost */
+    child = spawn_role(0, "recv", nbuf);
+    wait_ready(child);
+    pvm_setopt(PvmRoute, PvmRouteDirect);
+    for (int i = 0; i < n; i++) {
+      send_seq(child, i, i % 2 ? PvmDataRaw : PvmDataDefault);
+      IT_CHECK(pvmng_route(child) == PvmDontRoute,
+               "a direct link opened that should have been refused");
+    }
+    report(child, n, &route);
+    IT_CHECK(route == PvmDontRoute, "receiver has a link to a refused task");
+    it_note("no direct link: %d messages in order through the daemons", n);
+    pvm_exit();
+    printf("it_direct: PASS\n");
+    return 0;
+  }
 
   /* 1. switch with messages in flight */
-  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv", nbuf);
   wait_ready(child);
   IT_CHECK(pvmng_route(child) == PvmDontRoute, "route before asking");
   for (int i = 0; i < n / 2; i++)
@@ -160,7 +212,7 @@ int main(int argc, char **argv) {
   it_note("switch: %d messages in order across the route switch", n);
 
   /* 2. the receiver refuses direct routes */
-  child = it_spawn_self("recv-dontroute", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv-dontroute", nbuf);
   wait_ready(child);
   for (int i = 0; i < n; i++)
     send_seq(child, i, PvmDataDefault);
@@ -172,7 +224,7 @@ int main(int argc, char **argv) {
 
   /* 3. the link breaks mid-stream: case 1 sent 1499 messages on its open
    * link, so the failpoint fires at this case's 1000th. */
-  child = it_spawn_self("recv", nbuf, (char *)NULL);
+  child = spawn_role(0, "recv", nbuf);
   wait_ready(child);
   int broke_at = -1;
   for (int i = 0; i < n; i++) {
@@ -183,12 +235,11 @@ int main(int argc, char **argv) {
   IT_CHECK(broke_at > 0, "the link never broke (failpoint not hit)");
   report(child, n, &route);
   IT_CHECK(route == PvmDontRoute, "receiver still uses a broken link");
-  it_note("broken: link broke after message %d; all %d in order", broke_at,
-          n);
+  it_note("broken: link broke after message %d; all %d in order", broke_at, n);
 
   /* 4. both ask at once */
-  int a = it_spawn_self("racer", "1000", (char *)NULL);
-  int b = it_spawn_self("racer", "1000", (char *)NULL);
+  int a = spawn_role(0, "racer", "1000");
+  int b = spawn_role(1, "racer", "1000");
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&b, 1, 1);
   pvm_send(a, TAG_PEER);

@@ -1,0 +1,109 @@
+/* The floor under the figures between hosts: a ping-pong over one plain
+ * TCP connection (no TLS, no PVM), as bench/cluster_pingpong.sh runs it
+ * between two namespace-hosts.
+ *
+ *   tcpfloor -l port                        echo server (one client)
+ *   tcpfloor -c addr:port [-s bytes] [-n iters]   (defaults 1 MiB, 200)
+ *
+ * The client prints "tcpfloor size <bytes> iters <n> rtt_us <mean>
+ * bw_MBps <b>", bw being 2 * size / rtt as in pingpong. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Moves exactly len bytes; 0 on success, -1 on error or end of file. */
+static int xfer(int fd, char *buf, size_t len, int out) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = out ? write(fd, buf + done, len - done)
+                    : read(fd, buf + done, len - done);
+    if (r <= 0)
+      return -1;
+    done += (size_t)r;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  long size = 1 << 20;
+  int iters = 200, one = 1, opt, fd, s;
+  const char *listen_port = NULL, *target = NULL;
+  char host[64], *buf;
+
+  while ((opt = getopt(argc, argv, "l:c:s:n:")) != -1) {
+    switch (opt) {
+    case 'l':
+      listen_port = optarg;
+      break;
+    case 'c':
+      target = optarg;
+      break;
+    case 's':
+      size = atol(optarg);
+      break;
+    case 'n':
+      iters = atoi(optarg);
+      break;
+    default:
+      goto usage;
+    }
+  }
+  if ((listen_port == NULL) == (target == NULL) || size < 1 ||
+      size > (1L << 30) || iters < 1)
+    goto usage;
+  if ((buf = calloc(1, (size_t)size)) == NULL ||
+      (s = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+    perror("tcpfloor");
+    return 1;
+  }
+  if (listen_port != NULL) {
+    sa.sin_port = htons((uint16_t)atoi(listen_port));
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 1) < 0 ||
+        (fd = accept(s, NULL, NULL)) < 0) {
+      perror("tcpfloor: listen");
+      return 1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Echo until the client goes. */
+    while (xfer(fd, buf, (size_t)size, 0) == 0 &&
+           xfer(fd, buf, (size_t)size, 1) == 0)
+      ;
+    return 0;
+  }
+  if (sscanf(target, "%63[^:]:%d", host, &opt) != 2 ||
+      inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+    goto usage;
+  sa.sin_port = htons((uint16_t)opt);
+  if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    perror("tcpfloor: connect");
+    return 1;
+  }
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (int i = 0; i < iters / 10 + 2; i++) /* warm-up */
+    if (xfer(s, buf, (size_t)size, 1) < 0 || xfer(s, buf, (size_t)size, 0) < 0)
+      goto lost;
+  double t0 = bench_now();
+  for (int i = 0; i < iters; i++)
+    if (xfer(s, buf, (size_t)size, 1) < 0 || xfer(s, buf, (size_t)size, 0) < 0)
+      goto lost;
+  double rtt = (bench_now() - t0) / iters;
+  printf("tcpfloor size %ld iters %d rtt_us %.2f bw_MBps %.1f\n", size, iters,
+         rtt * 1e6, 2.0 * (double)size / rtt / 1e6);
+  return 0;
+lost:
+  fprintf(stderr, "tcpfloor: the connection broke\n");
+  return 1;
+usage:
+  fprintf(stderr, "usage: tcpfloor -l port | tcpfloor -c addr:port "
+                  "[-s bytes] [-n iters]\n");
+  return 2;
+}

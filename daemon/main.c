@@ -37,9 +37,9 @@ struct options {
   unsigned debug;
   const char *hostname;
   const char *hostfile;
-  const char *master; /* -s addr:port: a slave started by the master */
+  const char *master;       /* -s addr:port: a slave started by the master */
   const char *ep, *wd, *bx; /* -e, -w, -b: this host's ep=, wd=, bx= */
-  pvmw_join_cred cred; /* read from stdin with -s */
+  pvmw_join_cred cred;      /* read from stdin with -s */
   int have_cred;
 };
 

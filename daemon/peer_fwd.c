@@ -5,6 +5,18 @@
  * hosts and pvm_tasks(0) are split into parts and gathered. */
 #include "peer.h"
 
+#include "conn.h"
+#include "host.h"
+#include "listen.h"
+#include "log.h"
+#include "peer_int.h"
+#include "pki.h"
+#include "pvmd.h"
+#include "request.h"
+#include "route.h"
+#include "task.h"
+#include "tid.h"
+#include "tls.h"
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -19,18 +31,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "conn.h"
-#include "host.h"
-#include "listen.h"
-#include "log.h"
-#include "pki.h"
-#include "pvmd.h"
-#include "request.h"
-#include "route.h"
-#include "task.h"
-#include "tid.h"
-#include "tls.h"
-#include "peer_int.h"
 
 /* ---- replies and forwarding ------------------------------------------ */
 
@@ -60,7 +60,7 @@ static void send_forward(struct pvmd_peers *ps, int to_host, uint32_t fwd_id,
 
 /* Sends answer m (its req_id is set here) to rt. */
 void pvmd_peer_reply_send(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
-                       Pvmng__Control *m) {
+                          Pvmng__Control *m) {
   m->req_id = rt->req_id;
   if (rt->from_host == 0 || rt->from_host == self_no(ps)) {
     struct pvmd_conn *c = pvmd_route_conn(ps->d, rt->origin_tid);
@@ -89,8 +89,8 @@ void pvmd_peer_answer(struct pvmd *d, const struct pvmd_reply_to *rt,
   }
 }
 
-void pvmd_peer_reply_status(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
-                         int code) {
+void pvmd_peer_reply_status(struct pvmd_peers *ps,
+                            const struct pvmd_reply_to *rt, int code) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__Status s = PVMNG__STATUS__INIT;
   s.code = code;
@@ -100,7 +100,8 @@ void pvmd_peer_reply_status(struct pvmd_peers *ps, const struct pvmd_reply_to *r
   pvmd_peer_reply_send(ps, rt, &m);
 }
 
-struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c, uint32_t req_id) {
+struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
+                                           uint32_t req_id) {
   struct pvmd_reply_to rt = {c->task ? c->task->tid : 0, req_id, 0, 0};
   if (c->sink) {
     struct pvmd_sinkctx *sc = c->sink_arg;
@@ -110,11 +111,10 @@ struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c, uint32_t req_id)
   return rt;
 }
 
-
 /* Sends request m to host to_host. Takes nothing. */
 void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
-                    int to_host, const Pvmng__Control *m, struct pvmd_gather *g,
-                    int slot, int count) {
+                       int to_host, const Pvmng__Control *m,
+                       struct pvmd_gather *g, int slot, int count) {
   struct pvmd_fwd *fw = calloc(1, sizeof *fw);
   size_t len = pvmng__control__get_packed_size(m);
   uint8_t *buf = malloc(len ? len : 1);
@@ -155,8 +155,8 @@ static int sink_frame(struct pvmd_conn *c, pvmw_frame *f) {
 
 /* Runs request m here on behalf of a task elsewhere (or a gather's local
  * part), through a stand-in connection that lives for this call only. */
-static void exec_here(struct pvmd_peers *ps, struct pvmd_sinkctx *sc, int origin,
-                      const Pvmng__Control *m) {
+static void exec_here(struct pvmd_peers *ps, struct pvmd_sinkctx *sc,
+                      int origin, const Pvmng__Control *m) {
   struct pvmd_task ft;
   struct pvmd_conn fc;
   char tb[16];
@@ -223,8 +223,8 @@ static void gather_finish(struct pvmd_peers *ps, struct pvmd_gather *g) {
 }
 
 /* One part's answer (NULL: the host could not be reached). Takes m. */
-void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g, int slot,
-                        int count, Pvmng__Control *m) {
+void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g,
+                           int slot, int count, Pvmng__Control *m) {
   if (g->is_spawn) {
     for (int i = 0; i < count; i++) {
       int32_t v = PvmNoHost;
@@ -245,19 +245,21 @@ void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g, int slo
 }
 
 /* A forwarded request or answer arriving at this daemon. */
-void pvmd_peer_on_forward(struct pvmd_link *from, const Pvmng__PeerForward *pf) {
+void pvmd_peer_on_forward(struct pvmd_link *from,
+                          const Pvmng__PeerForward *pf) {
   struct pvmd_peers *ps = from->ps;
   struct pvmd_list *pos, *tmp_;
   Pvmng__Control *m;
 
   if (!ps->master && (int)pf->from_host != from->host_no) {
     pvmd_link_fail(from, "forwarded request claims to come from host %u",
-              pf->from_host);
+                   pf->from_host);
     return;
   }
   if ((int)pf->to_host != self_no(ps)) {
     /* The master relays between slaves. */
-    struct pvmd_link *l = ps->master ? NULL : pvmd_link_to_host(ps, (int)pf->to_host);
+    struct pvmd_link *l =
+        ps->master ? NULL : pvmd_link_to_host(ps, (int)pf->to_host);
     Pvmng__Control out = PVMNG__CONTROL__INIT;
     if (!l)
       return;
@@ -437,7 +439,7 @@ static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
       exec_here(ps, &sc, c->task->tid, &sub);
     } else {
       pvmd_peer_forward(ps, &g->rt, pvmw_tid_host(hs->v[i].tid), &sub, g, slot,
-              count[i]);
+                        count[i]);
     }
     slot += count[i];
   }
@@ -536,4 +538,3 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
   pvmd_peer_forward(ps, &rt, pvmw_tid_host(tid), m, NULL, 0, 0);
   return 1;
 }
-

@@ -76,7 +76,7 @@ void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps) {
 
 /* Slave: takes the master's table as it is. */
 void pvmd_peer_take_hosts(struct pvmd_peers *ps, Pvmng__HostInfo **hosts,
-                       size_t n) {
+                          size_t n) {
   struct pvmd *d = ps->d;
   if (pvmd_hosts_replace(&d->hosts, hosts, n, d->tid) != 0)
     pvmd_log("out of memory for the host table");
@@ -149,8 +149,8 @@ static void free_add(struct pvmd_add *a) {
     free(a);
 }
 
-static void hostsreq_part(struct pvmd_peers *ps, struct pvmd_hostsreq *r, int slot,
-                          int result) {
+static void hostsreq_part(struct pvmd_peers *ps, struct pvmd_hostsreq *r,
+                          int slot, int result) {
   r->res[slot] = result;
   if (--r->left > 0)
     return;
@@ -313,8 +313,8 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   {
     struct pvmd_list *pos, *tmp_;
     pvmd_list_each_safe(pos, tmp_, &ps->adds) {
-      if (strcasecmp(pvmd_container_of(pos, struct pvmd_add, node)->name, name) ==
-          0)
+      if (strcasecmp(pvmd_container_of(pos, struct pvmd_add, node)->name,
+                     name) == 0)
         return PvmDupHost;
     }
   }

@@ -37,10 +37,10 @@ struct pvmd_link {
   pvmw_reader rd;
   int rd_ready;
   enum link_state state;
-  int accepted; /* the master's side */
-  int join;     /* a join connection: nothing but the join exchange */
+  int accepted;  /* the master's side */
+  int join;      /* a join connection: nothing but the join exchange */
   int join_done; /* the exchange is over; the other side closes */
-  int host_no;  /* once up */
+  int host_no;   /* once up */
   uint64_t since;
   uint64_t last_rx;   /* loop time of the last bytes read */
   uint64_t last_ping; /* loop time of the last heartbeat sent */
@@ -194,8 +194,8 @@ void pvmd_join_free(struct pvmd_peers *ps);
 /* peer_fwd.c: answers and forwarded requests (pvmd_peer_reply_to_of is
  * in peer.h). */
 /* Sends answer m to rt (sets m->req_id). */
-void pvmd_peer_reply_send(struct pvmd_peers *ps,
-                          const struct pvmd_reply_to *rt, Pvmng__Control *m);
+void pvmd_peer_reply_send(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
+                          Pvmng__Control *m);
 void pvmd_peer_reply_status(struct pvmd_peers *ps,
                             const struct pvmd_reply_to *rt, int code);
 /* Sends request m to to_host; its answer goes to rt, or into part slot of
@@ -206,13 +206,11 @@ void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
 /* One part of g answered (m taken; NULL: the host was unreachable). */
 void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g,
                            int slot, int count, Pvmng__Control *m);
-void pvmd_peer_on_forward(struct pvmd_link *from,
-                          const Pvmng__PeerForward *pf);
+void pvmd_peer_on_forward(struct pvmd_link *from, const Pvmng__PeerForward *pf);
 
 /* peer_hosts.c: the host table and host additions. */
 int pvmd_peer_free_host_no(struct pvmd_peers *ps);
-void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid,
-                          int welcome);
+void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid, int welcome);
 void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps);
 void pvmd_peer_take_hosts(struct pvmd_peers *ps, Pvmng__HostInfo **hosts,
                           size_t n);

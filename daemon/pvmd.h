@@ -72,9 +72,9 @@ struct pvmd {
 
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
-  struct pvmd_list conns; /* struct pvmd_conn.node */
-  struct pvmd_list notifies; /* notify.c: pvm_notify requests */
-  struct pvmd_peers *peers;  /* peer.c: links to other daemons, or NULL */
+  struct pvmd_list conns;         /* struct pvmd_conn.node */
+  struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
+  struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
                                      or NULL */
   /* This host's options from the host file (its own line on the master,
@@ -95,9 +95,9 @@ struct pvmd {
   int sig_open;
   uv_timer_t hello_timer; /* sweeps connections that never said hello */
   int hello_timer_open;
-  uv_idle_t spin;              /* spin.c: polling window after traffic */
+  uv_idle_t spin; /* spin.c: polling window after traffic */
   int spin_open;
-  uint64_t spin_last;          /* uv_hrtime() of the last input */
+  uint64_t spin_last; /* uv_hrtime() of the last input */
 
   /* halt */
   int halting;

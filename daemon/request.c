@@ -18,11 +18,11 @@
 #include "group.h"
 #include "host.h"
 #include "log.h"
+#include "notify.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
-#include "notify.h"
-#include "peer.h"
 #include "tid.h"
 
 static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
@@ -179,7 +179,7 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   m.req_id = req_id;
   if (pvmd_conn_send_control(c, &m) != 0)
     pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
-                 "task list too large for one reply");
+                      "task list too large for one reply");
   free(ptrs);
   free(infos);
 }

@@ -1,6 +1,6 @@
 /* Control requests from tasks (pvm_spawn, pvm_kill, pvm_sendsig, pvm_pstat,
- * pvm_mstat, pvm_config, pvm_tasks, pvm_halt, pvm_exit, pvm_notify). Each request has a
- * nonzero req_id that its reply repeats. */
+ * pvm_mstat, pvm_config, pvm_tasks, pvm_halt, pvm_exit, pvm_notify). Each
+ * request has a nonzero req_id that its reply repeats. */
 #ifndef PVMD_REQUEST_H
 #define PVMD_REQUEST_H
 

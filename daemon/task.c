@@ -3,8 +3,8 @@
  * pvm_tasks. Tid allocation walks the local-part space round robin, so a
  * freed tid is reused as late as possible. */
 #include "task.h"
-#include "notify.h"
 #include "group.h"
+#include "notify.h"
 
 #include <pvm3.h>
 #include <stdlib.h>

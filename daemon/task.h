@@ -47,7 +47,7 @@ struct pvmd_task {
   unsigned connected : 1; /* has said hello at some point */
   unsigned gone : 1;      /* pvm_exit or disconnected */
   unsigned halt_signaled : 1;
-  unsigned no_reset : 1;  /* pvm_setopt(PvmNoReset) */
+  unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
   uv_process_t proc;
   struct pvmd_outpipe out[2];

@@ -67,8 +67,7 @@ int main(int argc, char **argv) {
     printf("allreduce: %d tasks, pi = %.12f (error %.1e), strips %d of %d: "
            "%s\n",
            ntask, pi, pi - 3.14159265358979323846, upto, STRIPS,
-           upto == STRIPS && pi > 3.1415926 && pi < 3.1415927 ? "OK"
-                                                               : "WRONG");
+           upto == STRIPS && pi > 3.1415926 && pi < 3.1415927 ? "OK" : "WRONG");
   pvm_barrier(GROUP, -1);
   pvm_lvgroup(GROUP);
   pvm_exit();

@@ -32,14 +32,14 @@ struct lpvm_seg {
   struct lpvm_seg *next;
   char *data;
   size_t len;
-  size_t cap;   /* bytes allocated at data, when owned */
-  int owned;    /* 1: data is malloc'd by the buffer; 0: caller's memory
-                   (PvmDataInPlace), read at send time */
+  size_t cap; /* bytes allocated at data, when owned */
+  int owned;  /* 1: data is malloc'd by the buffer; 0: caller's memory
+                 (PvmDataInPlace), read at send time */
 };
 
 struct lpvm_buf {
   int id;
-  int enc;            /* PvmDataDefault, PvmDataRaw or PvmDataInPlace */
+  int enc; /* PvmDataDefault, PvmDataRaw or PvmDataInPlace */
   /* Send side: segments in order; len is the total body length. */
   struct lpvm_seg *head, *tail;
   size_t len;
@@ -171,8 +171,7 @@ enum lpvm_ptype {
 int lpvm_pack(enum lpvm_ptype t, const void *src, int nitem, int stride);
 /* Same, but always copies, PvmDataInPlace included: for data that will not
  * outlive the call (a value pvm_packf was given). */
-int lpvm_pack_copy(enum lpvm_ptype t, const void *src, int nitem,
-                   int stride);
+int lpvm_pack_copy(enum lpvm_ptype t, const void *src, int nitem, int stride);
 int lpvm_unpack(enum lpvm_ptype t, void *dst, int nitem, int stride);
 int lpvm_pack_str(const char *s);
 int lpvm_unpack_str(char *s);

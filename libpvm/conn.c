@@ -49,10 +49,10 @@ static struct {
   pvmw_reader rd;
   int rd_ready;
   uint32_t next_req;
-  uint32_t wait_req;          /* request whose reply we wait for */
-  Pvmng__Control *reply;      /* its reply, once arrived */
+  uint32_t wait_req;     /* request whose reply we wait for */
+  Pvmng__Control *reply; /* its reply, once arrived */
   struct partial *partials;
-  int writes_pending;         /* uv_write requests not yet completed */
+  int writes_pending; /* uv_write requests not yet completed */
   int write_status;
   char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } C;
@@ -158,7 +158,6 @@ void lpvm_drop_partial(int src, int via) {
     free_partial(p);
   }
 }
-
 
 int lpvm_message_frame(pvmw_frame *f, int via) {
   Pvmng__MsgHeader h;
@@ -427,7 +426,7 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   size_t frag = (size_t)lpvm_opts.frag_size;
   size_t maxfrag = lpvm_conn.max_frame - 2 - PVMW_MAX_MSGHDR;
-  uint8_t (*hdrs)[HDR_ROOM];
+  uint8_t(*hdrs)[HDR_ROOM];
   uv_buf_t bufs[IOV_BATCH];
   unsigned nb = 0;
   int nh = 0, rc = 0, si = 0;
@@ -451,8 +450,8 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
 
   do {
     size_t flen = total - sent < frag ? total - sent : frag;
-    h.flags = (first ? PVMW_MF_FIRST : 0) |
-              (sent + flen == total ? PVMW_MF_LAST : 0);
+    h.flags =
+        (first ? PVMW_MF_FIRST : 0) | (sent + flen == total ? PVMW_MF_LAST : 0);
     h.total_len = first ? total : 0;
     size_t hl = pvmw_msghdr_encode(&h, hdrs[nh] + PVMW_HDR_LEN);
     pvmw_hdr_put(hdrs[nh], PVMW_FT_MESSAGE, (uint32_t)(hl + flen));
@@ -768,8 +767,7 @@ int lpvm_connect(const char *fn) {
 
 int lpvm_conn_fd(void) {
   uv_os_fd_t fd;
-  if (lpvm_conn.state != LPVM_UP ||
-      uv_fileno((uv_handle_t *)&C.pipe, &fd) < 0)
+  if (lpvm_conn.state != LPVM_UP || uv_fileno((uv_handle_t *)&C.pipe, &fd) < 0)
     return -1;
   return fd;
 }

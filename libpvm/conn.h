@@ -35,13 +35,13 @@ struct lpvm_qmsg {
 
 /* Connection state. */
 struct lpvm_conn {
-  int state;        /* LPVM_DOWN, LPVM_UP or LPVM_LOST */
+  int state; /* LPVM_DOWN, LPVM_UP or LPVM_LOST */
   int mytid, parent, dtid;
   uint32_t max_frame;
   uint64_t max_msg;
-  int ctx;          /* current message context (pvm_setcontext) */
+  int ctx;                /* current message context (pvm_setcontext) */
   struct lpvm_qmsg queue; /* sentinel of the arrival-ordered queue */
-  size_t queued;    /* number of queued messages */
+  size_t queued;          /* number of queued messages */
 };
 enum { LPVM_DOWN = 0, LPVM_UP = 1, LPVM_LOST = 2 };
 

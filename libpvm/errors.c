@@ -105,9 +105,7 @@ int lpvm_err_hint(const char *fn, int code, const char *hint) {
   return code;
 }
 
-int lpvm_err(const char *fn, int code) {
-  return lpvm_err_hint(fn, code, NULL);
-}
+int lpvm_err(const char *fn, int code) { return lpvm_err_hint(fn, code, NULL); }
 
 int pvm_perror(char *msg) {
   report(msg ? msg : "(null)", lpvm_errstr(pvm_errno), NULL);
@@ -115,6 +113,4 @@ int pvm_perror(char *msg) {
 }
 
 /* Returns static storage; PVM declares the result non-const. */
-char *pvm_strerror(void) {
-  return (char *)lpvm_errstr(pvm_errno);
-}
+char *pvm_strerror(void) { return (char *)lpvm_errstr(pvm_errno); }

@@ -18,10 +18,18 @@ enum { OP_MAX, OP_MIN, OP_SUM, OP_PROD };
     const T *b = y;                                                            \
     for (int i = 0; i < n; i++) {                                              \
       switch (op) {                                                            \
-      case OP_MAX: a[i] = b[i] > a[i] ? b[i] : a[i]; break;                    \
-      case OP_MIN: a[i] = b[i] < a[i] ? b[i] : a[i]; break;                    \
-      case OP_SUM: a[i] = (T)(UT)((UT)a[i] + (UT)b[i]); break;                 \
-      default: a[i] = (T)(UT)((UT)a[i] * (UT)b[i]); break;                     \
+      case OP_MAX:                                                             \
+        a[i] = b[i] > a[i] ? b[i] : a[i];                                      \
+        break;                                                                 \
+      case OP_MIN:                                                             \
+        a[i] = b[i] < a[i] ? b[i] : a[i];                                      \
+        break;                                                                 \
+      case OP_SUM:                                                             \
+        a[i] = (T)(UT)((UT)a[i] + (UT)b[i]);                                   \
+        break;                                                                 \
+      default:                                                                 \
+        a[i] = (T)(UT)((UT)a[i] * (UT)b[i]);                                   \
+        break;                                                                 \
       }                                                                        \
     }                                                                          \
   } while (0)
@@ -32,10 +40,18 @@ enum { OP_MAX, OP_MIN, OP_SUM, OP_PROD };
     const T *b = y;                                                            \
     for (int i = 0; i < n; i++) {                                              \
       switch (op) {                                                            \
-      case OP_MAX: a[i] = b[i] > a[i] ? b[i] : a[i]; break;                    \
-      case OP_MIN: a[i] = b[i] < a[i] ? b[i] : a[i]; break;                    \
-      case OP_SUM: a[i] = a[i] + b[i]; break;                                  \
-      default: a[i] = a[i] * b[i]; break;                                      \
+      case OP_MAX:                                                             \
+        a[i] = b[i] > a[i] ? b[i] : a[i];                                      \
+        break;                                                                 \
+      case OP_MIN:                                                             \
+        a[i] = b[i] < a[i] ? b[i] : a[i];                                      \
+        break;                                                                 \
+      case OP_SUM:                                                             \
+        a[i] = a[i] + b[i];                                                    \
+        break;                                                                 \
+      default:                                                                 \
+        a[i] = a[i] * b[i];                                                    \
+        break;                                                                 \
       }                                                                        \
     }                                                                          \
   } while (0)
@@ -80,14 +96,30 @@ static void reduce(int op, const int *datatype, void *x, void *y,
     }
     INT_LOOP(signed char, unsigned char);
     break;
-  case PVM_SHORT: INT_LOOP(short, unsigned short); break;
-  case PVM_INT: INT_LOOP(int, unsigned int); break;
-  case PVM_LONG: INT_LOOP(long, unsigned long); break;
-  case PVM_FLOAT: FLT_LOOP(float); break;
-  case PVM_DOUBLE: FLT_LOOP(double); break;
-  case PVM_CPLX: CPLX_LOOP(float); break;
-  case PVM_DCPLX: CPLX_LOOP(double); break;
-  default: *info = PvmBadParam; return;
+  case PVM_SHORT:
+    INT_LOOP(short, unsigned short);
+    break;
+  case PVM_INT:
+    INT_LOOP(int, unsigned int);
+    break;
+  case PVM_LONG:
+    INT_LOOP(long, unsigned long);
+    break;
+  case PVM_FLOAT:
+    FLT_LOOP(float);
+    break;
+  case PVM_DOUBLE:
+    FLT_LOOP(double);
+    break;
+  case PVM_CPLX:
+    CPLX_LOOP(float);
+    break;
+  case PVM_DCPLX:
+    CPLX_LOOP(double);
+    break;
+  default:
+    *info = PvmBadParam;
+    return;
   }
   *info = PvmOk;
 }

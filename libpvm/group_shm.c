@@ -17,12 +17,12 @@
  *
  * Waiting: a member yields the processor for a short while (the others
  * need it to arrive; PVMNG_GROUP_SPIN_US sets how long), then sleeps on a
- * futex, waking every few milliseconds to read the daemon's group notices. A member that left or
- * exited under the barrier (after the same grace period as messages get)
- * makes the others return PvmNoGroup; a changed membership, PvmMismatch.
- * Either marks the segment failed, which sends every later barrier of that
- * version back to messages, where the views' versions travel with the data
- * and every member finds out. PVMNG_GROUP_SHM=0 in a task's environment
+ * futex, waking every few milliseconds to read the daemon's group notices. A
+ * member that left or exited under the barrier (after the same grace period as
+ * messages get) makes the others return PvmNoGroup; a changed membership,
+ * PvmMismatch. Either marks the segment failed, which sends every later barrier
+ * of that version back to messages, where the views' versions travel with the
+ * data and every member finds out. PVMNG_GROUP_SHM=0 in a task's environment
  * turns this off for it, and marks the segment so that the others take
  * the message path with it. */
 #include "group_shm.h"

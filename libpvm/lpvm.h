@@ -21,11 +21,11 @@ struct lpvm_opts {
   int trace_tid, trace_code, trace_buffer, trace_opts, trace_ctx;
   int self_trace_tid, self_trace_code, self_trace_buffer, self_trace_opts,
       self_trace_ctx;
-  int frag_size;     /* PvmFragSize */
-  int resv_tids;     /* PvmResvTids */
-  int show_tids;     /* PvmShowTids */
+  int frag_size; /* PvmFragSize */
+  int resv_tids; /* PvmResvTids */
+  int show_tids; /* PvmShowTids */
   int poll_type, poll_time;
-  int no_reset;      /* PvmNoReset */
+  int no_reset; /* PvmNoReset */
 };
 
 extern struct lpvm_opts lpvm_opts;

@@ -68,18 +68,27 @@ int pvm_mcast(int *tids, int ntask, int msgtag) {
 static size_t type_size(int type) {
   switch (type) {
   case PVM_STR:
-  case PVM_BYTE: return 1;
+  case PVM_BYTE:
+    return 1;
   case PVM_SHORT:
-  case PVM_USHORT: return sizeof(short);
+  case PVM_USHORT:
+    return sizeof(short);
   case PVM_INT:
-  case PVM_UINT: return sizeof(int);
-  case PVM_FLOAT: return sizeof(float);
-  case PVM_CPLX: return 2 * sizeof(float);
-  case PVM_DOUBLE: return sizeof(double);
-  case PVM_DCPLX: return 2 * sizeof(double);
+  case PVM_UINT:
+    return sizeof(int);
+  case PVM_FLOAT:
+    return sizeof(float);
+  case PVM_CPLX:
+    return 2 * sizeof(float);
+  case PVM_DOUBLE:
+    return sizeof(double);
+  case PVM_DCPLX:
+    return 2 * sizeof(double);
   case PVM_LONG:
-  case PVM_ULONG: return sizeof(long);
-  default: return 0;
+  case PVM_ULONG:
+    return sizeof(long);
+  default:
+    return 0;
   }
 }
 
@@ -152,8 +161,8 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
    * PvmPollSleep polls only while links are open. */
   int rpolls = RECEIVING_POLLS;
   int polls = lpvm_opts.poll_type == PvmPollConstant ? -1
-              : lpvm_route_count() > 0      ? lpvm_opts.poll_time
-                                            : 0;
+              : lpvm_route_count() > 0               ? lpvm_opts.poll_time
+                                                     : 0;
   *rc = 0;
   if ((m = find(tid, tag)) != NULL)
     return m;
@@ -251,8 +260,8 @@ int pvm_probe(int tid, int msgtag) {
   return m ? m->bufid : 0;
 }
 
-int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype,
-              int *rtid, int *rtag, int *rcnt) {
+int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
+              int *rtag, int *rcnt) {
   int rc;
   size_t sz = type_size(datatype);
   struct lpvm_qmsg *m;
@@ -285,17 +294,39 @@ int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype,
     if (count > 0) {
       switch (datatype) {
       case PVM_STR:
-      case PVM_BYTE: rc = pvm_upkbyte(buf, count, 1); break;
-      case PVM_SHORT: rc = pvm_upkshort(buf, count, 1); break;
-      case PVM_USHORT: rc = pvm_upkushort(buf, count, 1); break;
-      case PVM_INT: rc = pvm_upkint(buf, count, 1); break;
-      case PVM_UINT: rc = pvm_upkuint(buf, count, 1); break;
-      case PVM_FLOAT: rc = pvm_upkfloat(buf, count, 1); break;
-      case PVM_CPLX: rc = pvm_upkcplx(buf, count, 1); break;
-      case PVM_DOUBLE: rc = pvm_upkdouble(buf, count, 1); break;
-      case PVM_DCPLX: rc = pvm_upkdcplx(buf, count, 1); break;
-      case PVM_LONG: rc = pvm_upklong(buf, count, 1); break;
-      case PVM_ULONG: rc = pvm_upkulong(buf, count, 1); break;
+      case PVM_BYTE:
+        rc = pvm_upkbyte(buf, count, 1);
+        break;
+      case PVM_SHORT:
+        rc = pvm_upkshort(buf, count, 1);
+        break;
+      case PVM_USHORT:
+        rc = pvm_upkushort(buf, count, 1);
+        break;
+      case PVM_INT:
+        rc = pvm_upkint(buf, count, 1);
+        break;
+      case PVM_UINT:
+        rc = pvm_upkuint(buf, count, 1);
+        break;
+      case PVM_FLOAT:
+        rc = pvm_upkfloat(buf, count, 1);
+        break;
+      case PVM_CPLX:
+        rc = pvm_upkcplx(buf, count, 1);
+        break;
+      case PVM_DOUBLE:
+        rc = pvm_upkdouble(buf, count, 1);
+        break;
+      case PVM_DCPLX:
+        rc = pvm_upkdcplx(buf, count, 1);
+        break;
+      case PVM_LONG:
+        rc = pvm_upklong(buf, count, 1);
+        break;
+      case PVM_ULONG:
+        rc = pvm_upkulong(buf, count, 1);
+        break;
       }
     }
     pvm_setrbuf(saved);
@@ -350,7 +381,8 @@ int pvm_newcontext(void) {
   if (counter == 0)
     counter = 1;
   return (int)(((unsigned)lpvm_conn.mytid & 0x00ffffffu) |
-               ((unsigned)counter << 24)) & 0x7fffffff;
+               ((unsigned)counter << 24)) &
+         0x7fffffff;
 }
 
 int pvm_freecontext(int ctx) {

@@ -157,7 +157,7 @@ int pvm_notify(int what, int msgtag, int cnt, int *tids) {
   if (rc < 0)
     return lpvm_err_hint("pvm_notify", rc, "the connection to pvmd was lost");
   rc = rep->body_case == PVMNG__CONTROL__BODY_STATUS ? rep->status->code
-                                                      : PvmSysErr;
+                                                     : PvmSysErr;
   pvmng__control__free_unpacked(rep, NULL);
   return rc < 0 ? lpvm_err("pvm_notify", rc) : 0;
 }

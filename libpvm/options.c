@@ -4,8 +4,8 @@
  * remembered for tools that read them back. */
 #include "conn.h"
 #include "lpvm.h"
-#include "route.h"
 #include "pvm3.h"
+#include "route.h"
 
 #define DEFAULT_FRAG_SIZE (1 << 20)
 /* Polls before a blocking receive sleeps while direct links are open
@@ -26,32 +26,58 @@ struct lpvm_opts lpvm_opts = {
 /* Returns a pointer to the option's storage, or NULL if unknown. */
 static int *slot(int what) {
   switch (what) {
-  case PvmRoute: return &lpvm_opts.route;
-  case PvmDebugMask: return &lpvm_opts.debugmask;
-  case PvmAutoErr: return &lpvm_opts.autoerr;
-  case PvmOutputTid: return &lpvm_opts.out_tid;
-  case PvmOutputCode: return &lpvm_opts.out_code;
-  case PvmOutputContext: return &lpvm_opts.out_ctx;
-  case PvmSelfOutputTid: return &lpvm_opts.self_out_tid;
-  case PvmSelfOutputCode: return &lpvm_opts.self_out_code;
-  case PvmSelfOutputContext: return &lpvm_opts.self_out_ctx;
-  case PvmTraceTid: return &lpvm_opts.trace_tid;
-  case PvmTraceCode: return &lpvm_opts.trace_code;
-  case PvmTraceBuffer: return &lpvm_opts.trace_buffer;
-  case PvmTraceOptions: return &lpvm_opts.trace_opts;
-  case PvmTraceContext: return &lpvm_opts.trace_ctx;
-  case PvmSelfTraceTid: return &lpvm_opts.self_trace_tid;
-  case PvmSelfTraceCode: return &lpvm_opts.self_trace_code;
-  case PvmSelfTraceBuffer: return &lpvm_opts.self_trace_buffer;
-  case PvmSelfTraceOptions: return &lpvm_opts.self_trace_opts;
-  case PvmSelfTraceContext: return &lpvm_opts.self_trace_ctx;
-  case PvmFragSize: return &lpvm_opts.frag_size;
-  case PvmResvTids: return &lpvm_opts.resv_tids;
-  case PvmShowTids: return &lpvm_opts.show_tids;
-  case PvmPollType: return &lpvm_opts.poll_type;
-  case PvmPollTime: return &lpvm_opts.poll_time;
-  case PvmNoReset: return &lpvm_opts.no_reset;
-  default: return NULL;
+  case PvmRoute:
+    return &lpvm_opts.route;
+  case PvmDebugMask:
+    return &lpvm_opts.debugmask;
+  case PvmAutoErr:
+    return &lpvm_opts.autoerr;
+  case PvmOutputTid:
+    return &lpvm_opts.out_tid;
+  case PvmOutputCode:
+    return &lpvm_opts.out_code;
+  case PvmOutputContext:
+    return &lpvm_opts.out_ctx;
+  case PvmSelfOutputTid:
+    return &lpvm_opts.self_out_tid;
+  case PvmSelfOutputCode:
+    return &lpvm_opts.self_out_code;
+  case PvmSelfOutputContext:
+    return &lpvm_opts.self_out_ctx;
+  case PvmTraceTid:
+    return &lpvm_opts.trace_tid;
+  case PvmTraceCode:
+    return &lpvm_opts.trace_code;
+  case PvmTraceBuffer:
+    return &lpvm_opts.trace_buffer;
+  case PvmTraceOptions:
+    return &lpvm_opts.trace_opts;
+  case PvmTraceContext:
+    return &lpvm_opts.trace_ctx;
+  case PvmSelfTraceTid:
+    return &lpvm_opts.self_trace_tid;
+  case PvmSelfTraceCode:
+    return &lpvm_opts.self_trace_code;
+  case PvmSelfTraceBuffer:
+    return &lpvm_opts.self_trace_buffer;
+  case PvmSelfTraceOptions:
+    return &lpvm_opts.self_trace_opts;
+  case PvmSelfTraceContext:
+    return &lpvm_opts.self_trace_ctx;
+  case PvmFragSize:
+    return &lpvm_opts.frag_size;
+  case PvmResvTids:
+    return &lpvm_opts.resv_tids;
+  case PvmShowTids:
+    return &lpvm_opts.show_tids;
+  case PvmPollType:
+    return &lpvm_opts.poll_type;
+  case PvmPollTime:
+    return &lpvm_opts.poll_time;
+  case PvmNoReset:
+    return &lpvm_opts.no_reset;
+  default:
+    return NULL;
   }
 }
 
@@ -60,17 +86,22 @@ static int valid(int what, int val) {
   case PvmRoute:
     return val == PvmDontRoute || val == PvmAllowDirect ||
            val == PvmRouteDirect;
-  case PvmAutoErr: return val >= 0 && val <= 3;
-  case PvmFragSize: return val >= 4096 && val <= (64 << 20);
-  case PvmPollType: return val == PvmPollConstant || val == PvmPollSleep;
+  case PvmAutoErr:
+    return val >= 0 && val <= 3;
+  case PvmFragSize:
+    return val >= 4096 && val <= (64 << 20);
+  case PvmPollType:
+    return val == PvmPollConstant || val == PvmPollSleep;
   case PvmOutputTid:
   case PvmSelfOutputTid:
   case PvmTraceTid:
   case PvmSelfTraceTid:
   case PvmTraceBuffer:
   case PvmSelfTraceBuffer:
-  case PvmPollTime: return val >= 0;
-  default: return 1;
+  case PvmPollTime:
+    return val >= 0;
+  default:
+    return 1;
   }
 }
 
@@ -83,15 +114,32 @@ int pvm_setopt(int what, int val) {
   /* Setting the task's own output or trace destination also sets the one
    * its children inherit (man pvm_setopt). */
   switch (what) {
-  case PvmSelfOutputTid: lpvm_opts.out_tid = val; break;
-  case PvmSelfOutputCode: lpvm_opts.out_code = val; break;
-  case PvmSelfOutputContext: lpvm_opts.out_ctx = val; break;
-  case PvmSelfTraceTid: lpvm_opts.trace_tid = val; break;
-  case PvmSelfTraceCode: lpvm_opts.trace_code = val; break;
-  case PvmSelfTraceContext: lpvm_opts.trace_ctx = val; break;
-  case PvmRoute: lpvm_route_policy(val); break;
-  case PvmNoReset: lpvm_send_task_options(); break;
-  default: break;
+  case PvmSelfOutputTid:
+    lpvm_opts.out_tid = val;
+    break;
+  case PvmSelfOutputCode:
+    lpvm_opts.out_code = val;
+    break;
+  case PvmSelfOutputContext:
+    lpvm_opts.out_ctx = val;
+    break;
+  case PvmSelfTraceTid:
+    lpvm_opts.trace_tid = val;
+    break;
+  case PvmSelfTraceCode:
+    lpvm_opts.trace_code = val;
+    break;
+  case PvmSelfTraceContext:
+    lpvm_opts.trace_ctx = val;
+    break;
+  case PvmRoute:
+    lpvm_route_policy(val);
+    break;
+  case PvmNoReset:
+    lpvm_send_task_options();
+    break;
+  default:
+    break;
   }
   return old;
 }

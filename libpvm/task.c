@@ -112,8 +112,8 @@ static int collect_env(char ***out) {
     if (v == NULL)
       continue;
     for (int i = 0; i < n && !dup; i++)
-      dup = strncmp(env[i], tok, strlen(tok)) == 0 &&
-            env[i][strlen(tok)] == '=';
+      dup =
+          strncmp(env[i], tok, strlen(tok)) == 0 && env[i][strlen(tok)] == '=';
     if (dup)
       continue;
     char **ne = realloc(env, sizeof(*env) * (size_t)(n + 1));
@@ -401,8 +401,7 @@ int pvm_halt(void) {
   /* The daemon may close the link before its answer reaches us: once the
    * request is out, a lost link is the halt taking effect. */
   if (rc == 0) {
-    if (rep->body_case == PVMNG__CONTROL__BODY_STATUS &&
-        rep->status->code < 0)
+    if (rep->body_case == PVMNG__CONTROL__BODY_STATUS && rep->status->code < 0)
       rc = rep->status->code;
     pvmng__control__free_unpacked(rep, NULL);
   } else if (rc == PvmSysErr && lpvm_conn.state == LPVM_LOST) {
@@ -474,8 +473,9 @@ int pvm_export(char *name) {
   if (cur != NULL && in_list(cur, name, NULL))
     return 0;
   if (cur == NULL || *cur == '\0')
-    return setenv("PVM_EXPORT", name, 1) == 0 ? 0
-                                             : lpvm_err("pvm_export", PvmNoMem);
+    return setenv("PVM_EXPORT", name, 1) == 0
+               ? 0
+               : lpvm_err("pvm_export", PvmNoMem);
   if ((nv = malloc(strlen(cur) + strlen(name) + 2)) == NULL)
     return lpvm_err("pvm_export", PvmNoMem);
   sprintf(nv, "%s:%s", cur, name);

@@ -56,8 +56,8 @@ int pvmw_hdr_check(const uint8_t in[PVMW_HDR_LEN], uint32_t max_payload,
     return W_PvmBadMsg;
   }
   if (n > cap) {
-    snprintf(err, errlen, "frame length %u over the limit of %u",
-             (unsigned)n, (unsigned)cap);
+    snprintf(err, errlen, "frame length %u over the limit of %u", (unsigned)n,
+             (unsigned)cap);
     return W_PvmBadMsg;
   }
   if (n == 0) {
@@ -126,8 +126,8 @@ static int drain_stage(pvmw_reader *r, pvmw_frame_cb cb, void *ctx) {
     uint32_t len;
     size_t avail;
     pvmw_frame *f;
-    int e = pvmw_hdr_check(r->stage + off, r->max_payload, &type, &len,
-                           r->err, sizeof(r->err));
+    int e = pvmw_hdr_check(r->stage + off, r->max_payload, &type, &len, r->err,
+                           sizeof(r->err));
     if (e < 0)
       return e;
     avail = r->stage_len - off - PVMW_HDR_LEN;
@@ -328,15 +328,32 @@ int pvmw_msghdr_decode(const uint8_t *payload, uint32_t len,
       if (get_varint(&p, end, &v) < 0)
         return W_PvmBadMsg;
       switch (field) {
-      case 1: h->src = (uint32_t)v; break;
-      case 2: h->dst = (uint32_t)v; break;
-      case 3: h->tag = zigzag32(v); break;
-      case 4: h->ctx = zigzag32(v); break;
-      case 5: h->encoding = (uint32_t)v; break;
-      case 6: h->flags = (uint32_t)v; break;
-      case 7: h->total_len = v; break;
-      case 8: h->wid = (uint32_t)v; break;
-      default: break;
+      case 1:
+        h->src = (uint32_t)v;
+        break;
+      case 2:
+        h->dst = (uint32_t)v;
+        break;
+      case 3:
+        h->tag = zigzag32(v);
+        break;
+      case 4:
+        h->ctx = zigzag32(v);
+        break;
+      case 5:
+        h->encoding = (uint32_t)v;
+        break;
+      case 6:
+        h->flags = (uint32_t)v;
+        break;
+      case 7:
+        h->total_len = v;
+        break;
+      case 8:
+        h->wid = (uint32_t)v;
+        break;
+      default:
+        break;
       }
     } else if (wt == 1) {
       if (end - p < 8)

@@ -20,10 +20,10 @@ enum { PVMW_FT_CONTROL = 1, PVMW_FT_MESSAGE = 2 };
 enum { PVMW_MF_FIRST = 1u, PVMW_MF_LAST = 2u };
 
 /* Defaults; daemons may be configured lower or higher within sane bounds. */
-#define PVMW_MAX_CONTROL (1u << 20)        /* control payload cap */
-#define PVMW_MAX_FRAGMENT (4u << 20)       /* message fragment body cap */
+#define PVMW_MAX_CONTROL (1u << 20)  /* control payload cap */
+#define PVMW_MAX_FRAGMENT (4u << 20) /* message fragment body cap */
 #define PVMW_MAX_FRAME (PVMW_MAX_FRAGMENT + 4096u)
-#define PVMW_MAX_MSGHDR 256u               /* encoded MsgHeader cap */
+#define PVMW_MAX_MSGHDR 256u                 /* encoded MsgHeader cap */
 #define PVMW_MAX_MESSAGE ((uint64_t)1 << 30) /* whole message body cap */
 
 /* One complete frame, in one allocation: this struct, then the 12 header
@@ -59,13 +59,13 @@ void pvmw_frame_free(pvmw_frame *f);
  * large frame is read straight into its own allocation. */
 typedef struct pvmw_reader {
   uint32_t max_payload;
-  uint8_t *stage;      /* staging buffer */
+  uint8_t *stage; /* staging buffer */
   size_t stage_cap;
-  size_t stage_len;    /* bytes held in stage */
-  pvmw_frame *cur;     /* frame whose payload is being filled directly */
+  size_t stage_len; /* bytes held in stage */
+  pvmw_frame *cur;  /* frame whose payload is being filled directly */
   size_t cur_have;
-  int direct;          /* last space handed out was inside cur */
-  char err[160];       /* reason of the last failure */
+  int direct;    /* last space handed out was inside cur */
+  char err[160]; /* reason of the last failure */
 } pvmw_reader;
 
 /* Called once per complete frame; takes ownership of f. Return 0 to go on,

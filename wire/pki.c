@@ -33,7 +33,6 @@
 #define YEAR_SECONDS 31556952L /* 365.2425 days */
 #define BACKDATE 3600L         /* tolerate an hour of clock skew */
 
-
 int pvmw_pki_name_ok(const char *name) {
   size_t n = name ? strlen(name) : 0;
   if (n == 0 || n > PVMW_PKI_NAME_MAX || name[0] == '.' || name[0] == '-')

@@ -40,7 +40,7 @@ struct pvmw_tls_ctx {
   int server;
   int join_client; /* pvmw_tls_ctx_new_join: no certificate, pinned CA */
   uint8_t pin[32]; /* ... the CA's SHA-256 */
-  int refs; /* the owner's reference plus one per live connection */
+  int refs;        /* the owner's reference plus one per live connection */
 };
 
 /* A piece of the outgoing ciphertext queue. Bytes [start, end) are pending;
@@ -90,7 +90,6 @@ struct pvmw_tls {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
 
 /* Copies an ASN.1 string for the log, replacing anything unprintable. */
 static void copy_printable(char *out, size_t len, const unsigned char *s,
@@ -1156,8 +1155,8 @@ static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
                          const EVP_CIPHER *c, size_t keylen,
                          const char *label) {
   uint8_t km[32 + 12];
-  int ok = SSL_export_keying_material(t->ssl, km, keylen + sizeof d->iv,
-                                      label, strlen(label), NULL, 0, 0) == 1 &&
+  int ok = SSL_export_keying_material(t->ssl, km, keylen + sizeof d->iv, label,
+                                      strlen(label), NULL, 0, 0) == 1 &&
            (d->ctx = EVP_CIPHER_CTX_new()) != NULL &&
            EVP_CipherInit_ex(d->ctx, c, NULL, km, NULL, enc) == 1;
   memcpy(d->iv, km + keylen, sizeof d->iv);

@@ -35,8 +35,8 @@ static inline uint32_t pvmw_get_be32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
          ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
-static inline void pvmw_xdr_item(uint8_t out[PVMW_XDR_ITEM_HDR],
-                                 uint32_t type, uint32_t count) {
+static inline void pvmw_xdr_item(uint8_t out[PVMW_XDR_ITEM_HDR], uint32_t type,
+                                 uint32_t count) {
   pvmw_put_be32(out, type);
   pvmw_put_be32(out + 4, count);
 }

@@ -23,10 +23,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc == 7 && strcmp(argv[1], "cert") == 0) {
-    if (pvmw_pki_make_cert(argv[2], argv[3], argv[4],
-                           now + atol(argv[5]) * 86400L,
-                           now + atol(argv[6]) * 86400L, err,
-                           sizeof err) != 0) {
+    if (pvmw_pki_make_cert(
+            argv[2], argv[3], argv[4], now + atol(argv[5]) * 86400L,
+            now + atol(argv[6]) * 86400L, err, sizeof err) != 0) {
       fprintf(stderr, "cl_mkcert: %s\n", err);
       return 1;
     }

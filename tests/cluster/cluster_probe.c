@@ -29,8 +29,7 @@
 enum { MAX_CONN = 64, EXIT_TIMEOUT = 3, EXIT_FAIL = 4 };
 
 static int resolve(const char *host, const char *port, int type,
-                   struct sockaddr_in *out)
-{
+                   struct sockaddr_in *out) {
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_INET;
@@ -45,8 +44,7 @@ static int resolve(const char *host, const char *port, int type,
   return 0;
 }
 
-static int run_listen(const char *port)
-{
+static int run_listen(const char *port) {
   char name[256] = "?";
   gethostname(name, sizeof name - 1);
   size_t namelen = strlen(name);
@@ -92,7 +90,8 @@ static int run_listen(const char *port)
       char buf[512];
       struct sockaddr_in from;
       socklen_t fl = sizeof from;
-      ssize_t r = recvfrom(u, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+      ssize_t r =
+          recvfrom(u, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
       if (r > 0)
         sendto(u, buf, (size_t)r, 0, (struct sockaddr *)&from, fl);
     }
@@ -107,8 +106,7 @@ static int run_listen(const char *port)
 }
 
 /* Connects within ms; returns the socket, or -exit status on failure. */
-static int dial(const char *host, const char *port, int ms)
-{
+static int dial(const char *host, const char *port, int ms) {
   struct sockaddr_in a;
   if (resolve(host, port, SOCK_STREAM, &a) < 0)
     return -EXIT_FAIL;
@@ -134,8 +132,7 @@ static int dial(const char *host, const char *port, int ms)
 }
 
 /* Reads the server's line within ms into buf (without the newline). */
-static int read_line(int s, char *buf, size_t size, int ms)
-{
+static int read_line(int s, char *buf, size_t size, int ms) {
   size_t len = 0;
   while (len < size - 1) {
     struct pollfd p = {.fd = s, .events = POLLIN};
@@ -152,8 +149,7 @@ static int read_line(int s, char *buf, size_t size, int ms)
   return 0;
 }
 
-static int run_connect(const char *host, const char *port, int ms, int hold)
-{
+static int run_connect(const char *host, const char *port, int ms, int hold) {
   int s = dial(host, port, ms);
   if (s < 0)
     return -s;
@@ -178,8 +174,7 @@ static int run_connect(const char *host, const char *port, int ms, int hold)
   return 0;
 }
 
-static int run_udp(const char *host, const char *port, int count)
-{
+static int run_udp(const char *host, const char *port, int count) {
   struct sockaddr_in a;
   if (count < 1 || count > 100000 || resolve(host, port, SOCK_DGRAM, &a) < 0)
     return EXIT_FAIL;
@@ -214,8 +209,7 @@ static int run_udp(const char *host, const char *port, int count)
   return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 3 && strcmp(argv[1], "listen") == 0)
     return run_listen(argv[2]);

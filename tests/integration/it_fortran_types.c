@@ -86,8 +86,8 @@ static void check_reply(int peer, int enc) {
            "STRING from Fortran: \"%s\" (trailing blanks should be gone)", str);
   IT_CHECK(pvm_upkdouble(row, 4, 1) == 0, "unpack matrix row");
   for (int j = 0; j < 4; j++)
-    IT_CHECK(row[j] == 2.0 + 10.0 * (j + 1), "row[%d] = %g, want %g", j,
-             row[j], 2.0 + 10.0 * (j + 1));
+    IT_CHECK(row[j] == 2.0 + 10.0 * (j + 1), "row[%d] = %g, want %g", j, row[j],
+             2.0 + 10.0 * (j + 1));
   IT_CHECK(pvm_upkint(&e, 1, 1) == PvmNoData, "reply longer than expected");
   it_note("encoding %d: every type checked both ways", enc);
 }
@@ -129,8 +129,9 @@ int main(int argc, char **argv) {
 
   IT_CHECK(pvm_psend(peer, TAG_PSEND_C2F, (void *)doubles, 4, PVM_DOUBLE) == 0,
            "pvm_psend");
-  IT_CHECK(pvm_precv(peer, TAG_PSEND_F2C, got, 3, PVM_INT, &atid, &atag,
-                     &alen) == 0, "pvm_precv");
+  IT_CHECK(
+      pvm_precv(peer, TAG_PSEND_F2C, got, 3, PVM_INT, &atid, &atag, &alen) == 0,
+      "pvm_precv");
   IT_CHECK(atid == peer && atag == TAG_PSEND_F2C && alen == 3,
            "precv: atid t%x atag %d alen %d", atid, atag, alen);
   IT_CHECK(got[0] == 7 && got[1] == -8 && got[2] == 9, "precv: %d %d %d",

@@ -612,8 +612,9 @@ int main(int argc, char **argv) {
       child_hostdel();
     IT_FAIL("unknown role %s", argv[2]);
   }
-  IT_CHECK(argc == 2 || (argc == 4 && strcmp(argv[1], "hostdel") == 0),
-           "usage: it_group semantics|barrier|kill|kill9|shm|hostdel HOST OTHER");
+  IT_CHECK(
+      argc == 2 || (argc == 4 && strcmp(argv[1], "hostdel") == 0),
+      "usage: it_group semantics|barrier|kill|kill9|shm|hostdel HOST OTHER");
   it_set_name(argv[0], argv[1]);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid");
   if (strcmp(argv[1], "semantics") == 0)

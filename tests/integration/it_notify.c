@@ -68,8 +68,7 @@ static int expect_one(int tag, double seconds, const char *what) {
 
 static void expect_none(int tag, int ms, const char *what) {
   struct timeval tv = {0, ms * 1000};
-  IT_CHECK(pvm_trecv(-1, tag, &tv) == 0, "%s: unexpected notification",
-           what);
+  IT_CHECK(pvm_trecv(-1, tag, &tv) == 0, "%s: unexpected notification", what);
 }
 
 int main(int argc, char **argv) {

@@ -66,7 +66,7 @@
 #include "pvmng.h"
 #include "rundir.h"
 #include "tid.h"
-#include "tls.h"
+#include "tlsload.h"
 
 /* Frames a link may hold before its marker before we stop reading it. */
 #define HOLD_MAX (64u << 20)
@@ -166,6 +166,10 @@ struct ask {
   int answered;
   char cert_name[PVMW_PKI_NAME_MAX + 1];
 };
+
+/* The TLS engine, loaded with the first TLS context (tls_ctx): a link
+ * with TLS exists only once it is. */
+static const struct pvmw_tls_api *T;
 
 static struct {
   uv_pipe_t *listener; /* allocated: a closing one may outlive a new one */
@@ -307,7 +311,8 @@ static int pump_before(uint64_t deadline) {
 static void link_free(struct lpvm_link *l) {
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
-  pvmw_tls_free(l->tls);
+  if (l->tls != NULL)
+    T->tls_free(l->tls);
   free(l);
 }
 
@@ -355,7 +360,7 @@ static void link_close(struct lpvm_link *l, const char *why) {
   if (l->tls != NULL && !l->wr_busy) {
     /* Best effort: an alert that says why goes out before the close. */
     const uint8_t *d;
-    size_t n = pvmw_tls_outgoing(l->tls, &d);
+    size_t n = T->outgoing(l->tls, &d);
     if (n > 0) {
       uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
       uv_try_write(&l->io.stream, &b, 1);
@@ -476,8 +481,7 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
       tid == lpvm_conn.mytid || (int)h->peer_tid != lpvm_conn.mytid ||
       h->nonce == 0)
     why = "bad link hello";
-  else if (h->binding.len != sizeof(bind) ||
-           pvmw_tls_binding(l->tls, bind) < 0 ||
+  else if (h->binding.len != sizeof(bind) || T->binding(l->tls, bind) < 0 ||
            memcmp(h->binding.data, bind, sizeof(bind)) != 0)
     why = "link hello not bound to this TLS session";
   if (why == NULL) {
@@ -485,15 +489,15 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
       ap = &(*ap)->next;
     if (*ap == NULL)
       why = "link hello without an ask through the daemons";
-    else if (strcasecmp(pvmw_tls_peer_name(l->tls), (*ap)->cert_name) != 0)
+    else if (strcasecmp(T->peer_name(l->tls), (*ap)->cert_name) != 0)
       why = "link hello from a host other than the asker's";
   }
   if (why != NULL) {
     fprintf(stderr,
             "libpvm [t%x]: refused a direct link from t%x (certificate %s): "
             "%s\n",
-            (unsigned)lpvm_conn.mytid, (unsigned)tid,
-            pvmw_tls_peer_name(l->tls), why);
+            (unsigned)lpvm_conn.mytid, (unsigned)tid, T->peer_name(l->tls),
+            why);
     answer_hello(l, (int)c->req_id, PvmDenied, why);
     return -1;
   }
@@ -504,9 +508,9 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
     return -1;
   /* Our answer was the last record of the opening; from here on both ends
    * protect the data themselves (see pvmw_tls_bulk). */
-  if (pvmw_tls_bulk(l->tls) < 0) {
+  if (T->bulk(l->tls) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link from t%x: %s\n",
-            (unsigned)lpvm_conn.mytid, (unsigned)tid, pvmw_tls_reason(l->tls));
+            (unsigned)lpvm_conn.mytid, (unsigned)tid, T->reason(l->tls));
     return -1;
   }
   return 0;
@@ -586,7 +590,7 @@ static void on_tls_written(uv_write_t *req, int status) {
     link_close(l, uv_strerror(status));
     return;
   }
-  pvmw_tls_consumed(l->tls, l->wr_len);
+  T->consumed(l->tls, l->wr_len);
   tls_flush_async(l);
 }
 
@@ -594,8 +598,7 @@ static void on_tls_written(uv_write_t *req, int status) {
 static void tls_flush_async(struct lpvm_link *l) {
   const uint8_t *d;
   size_t n;
-  while (!l->wr_busy && !l->closing &&
-         (n = pvmw_tls_outgoing(l->tls, &d)) > 0) {
+  while (!l->wr_busy && !l->closing && (n = T->outgoing(l->tls, &d)) > 0) {
     uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
     int r = uv_try_write(&l->io.stream, &b, 1);
     if (r == UV_EAGAIN)
@@ -604,7 +607,7 @@ static void tls_flush_async(struct lpvm_link *l) {
       link_close(l, uv_strerror(r));
       return;
     }
-    pvmw_tls_consumed(l->tls, (size_t)r);
+    T->consumed(l->tls, (size_t)r);
     if ((size_t)r == n)
       continue;
     b = uv_buf_init((char *)d + r, (unsigned)(n - (size_t)r));
@@ -628,11 +631,11 @@ static int tls_flush_sync(struct lpvm_link *l) {
   if (l->closing || lpvm_conn.state != LPVM_UP)
     return PvmSysErr;
   l->wr_busy = 1; /* keeps asynchronous flushes out meanwhile */
-  while ((n = pvmw_tls_outgoing(l->tls, &d)) > 0) {
+  while ((n = T->outgoing(l->tls, &d)) > 0) {
     uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
     if ((rc = lpvm_write_all(&l->io.stream, &b, 1)) < 0)
       break;
-    pvmw_tls_consumed(l->tls, n);
+    T->consumed(l->tls, n);
   }
   l->wr_busy = 0;
   return rc;
@@ -641,7 +644,7 @@ static int tls_flush_sync(struct lpvm_link *l) {
 static int tls_stage_out(struct lpvm_link *l) {
   size_t n = l->stage_len;
   l->stage_len = 0;
-  return n > 0 && pvmw_tls_write(l->tls, l->stage, n) < 0 ? PvmSysErr : 0;
+  return n > 0 && T->write(l->tls, l->stage, n) < 0 ? PvmSysErr : 0;
 }
 
 /* Encrypts len bytes: small pieces gather into one record; large ones are
@@ -671,11 +674,11 @@ static int tls_put(struct lpvm_link *l, const char *p, size_t len) {
       l->stage_len = take;
       return 0;
     }
-    if (pvmw_tls_write(l->tls, p, take) < 0)
+    if (T->write(l->tls, p, take) < 0)
       return PvmSysErr;
     p += take;
     len -= take;
-    if (pvmw_tls_pending(l->tls) >= FLUSH_AT && tls_flush_sync(l) < 0)
+    if (T->pending(l->tls) >= FLUSH_AT && tls_flush_sync(l) < 0)
       return PvmSysErr;
   }
   return 0;
@@ -699,13 +702,13 @@ int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
 /* The handshake failed, the peer refused us or a record did not
  * authenticate: say why (a security event, always reported) and close. */
 static void tls_fail(struct lpvm_link *l, int r) {
-  const char *why = pvmw_tls_reason(l->tls);
+  const char *why = T->reason(l->tls);
   if (r == PVMW_TLS_CLOSED || !why[0]) {
     link_close(l, "peer closed the link");
     return;
   }
   /* Before the hello: the handshake or the peer's check of us failed. */
-  l->auth_failed = !pvmw_tls_established(l->tls) || l->peer == NULL ||
+  l->auth_failed = !T->established(l->tls) || l->peer == NULL ||
                    (l->peer->link != l && !l->incoming);
   if (l->peer != NULL)
     fprintf(stderr, "libpvm [t%x]: direct link %s t%x failed: %s\n",
@@ -721,8 +724,8 @@ static void tls_fail(struct lpvm_link *l, int r) {
 /* Runs the handshake and decrypts what has come, straight into the frame
  * reader's space. */
 static void tls_pump(struct lpvm_link *l) {
-  if (!pvmw_tls_established(l->tls)) {
-    int r = pvmw_tls_handshake(l->tls);
+  if (!T->established(l->tls)) {
+    int r = T->handshake(l->tls);
     tls_flush_async(l);
     if (r < 0) {
       tls_fail(l, r);
@@ -736,7 +739,7 @@ static void tls_pump(struct lpvm_link *l) {
     size_t len;
     int k, rc;
     pvmw_reader_space(&l->rd, &base, &len);
-    k = pvmw_tls_read(l->tls, base, len);
+    k = T->read(l->tls, base, len);
     if (k == 0)
       break;
     if (k < 0) {
@@ -764,7 +767,7 @@ static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   size_t len;
   (void)sz;
   if (l->tls != NULL)
-    pvmw_tls_in_space_n(l->tls, READ_ROOM, &base, &len);
+    T->in_space_n(l->tls, READ_ROOM, &base, &len);
   else
     pvmw_reader_space(&l->rd, &base, &len);
   *buf = uv_buf_init(base, (unsigned)len);
@@ -780,7 +783,7 @@ static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (n == 0)
     return;
   if (l->tls != NULL) {
-    if (pvmw_tls_in_commit(l->tls, (size_t)n) < 0)
+    if (T->in_commit(l->tls, (size_t)n) < 0)
       tls_fail(l, PVMW_TLS_ERR);
     else
       tls_pump(l);
@@ -794,7 +797,7 @@ static void link_resume(struct lpvm_link *l) {
   if (uv_read_start(&l->io.stream, on_link_alloc, on_link_read) == 0)
     l->reading = 1;
   /* Records decrypted no further while reading was stopped. */
-  if (l->reading && l->tls != NULL && pvmw_tls_established(l->tls))
+  if (l->reading && l->tls != NULL && T->established(l->tls))
     tls_pump(l);
 }
 
@@ -834,7 +837,7 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
     send_async(&l->io.stream, f);
     return;
   }
-  if (tls_stage_out(l) < 0 || pvmw_tls_write(l->tls, f->raw, f->raw_len) < 0)
+  if (tls_stage_out(l) < 0 || T->write(l->tls, f->raw, f->raw_len) < 0)
     link_close(l, "cannot encrypt");
   else
     tls_flush_async(l);
@@ -992,10 +995,19 @@ static pvmw_tls_ctx *tls_ctx(int server) {
   char ca[PATH_MAX + 16], cert[PATH_MAX + 80], key[PATH_MAX + 80], err[512];
   if (*cp != NULL || R.tls_bad || R.info != 2)
     return *cp;
+  if (T == NULL) {
+    const char *why;
+    if ((T = lpvm_tls_api(&why)) == NULL) {
+      R.tls_bad = 1;
+      fprintf(stderr, "libpvm [t%x]: no direct links between hosts: %s\n",
+              (unsigned)lpvm_conn.mytid, why);
+      return NULL;
+    }
+  }
   snprintf(ca, sizeof(ca), "%s/" PVMW_PKI_CA ".pem", R.certdir);
   snprintf(cert, sizeof(cert), "%s/%s.pem", R.certdir, R.cert_name);
   snprintf(key, sizeof(key), "%s/%s.key", R.certdir, R.cert_name);
-  *cp = pvmw_tls_ctx_new(server, ca, cert, key, err, sizeof(err));
+  *cp = T->ctx_new(server, ca, cert, key, err, sizeof(err));
   if (*cp == NULL) {
     R.tls_bad = 1;
     fprintf(stderr,
@@ -1012,7 +1024,7 @@ static void on_tcp_incoming(uv_stream_t *server, int status) {
     return;
   if (uv_accept(server, &l->io.stream) < 0 || R.tls_srv == NULL ||
       pending_incoming() >= GUARD_PENDING ||
-      (l->tls = pvmw_tls_new(R.tls_srv, NULL)) == NULL) {
+      (l->tls = T->tls_new(R.tls_srv, NULL)) == NULL) {
     link_close(l, "cannot accept a TLS link now");
     return;
   }
@@ -1246,8 +1258,10 @@ void lpvm_route_stop(void) {
     free(a);
   }
   /* Links still closing hold their own references to the contexts. */
-  pvmw_tls_ctx_free(R.tls_srv);
-  pvmw_tls_ctx_free(R.tls_cli);
+  if (T != NULL) {
+    T->ctx_free(R.tls_srv);
+    T->ctx_free(R.tls_cli);
+  }
   R.tls_srv = R.tls_cli = NULL;
   R.tls_bad = 0;
   R.info = 0;
@@ -1374,15 +1388,13 @@ static int open_tls(struct lpvm_link *l) {
     uv_buf_t junk = uv_buf_init("PVNG hello in the clear\r\n", 25);
     lpvm_write_all(&l->io.stream, &junk, 1);
   }
-  if ((l->tls = pvmw_tls_new(R.tls_cli, p->offer_name)) == NULL)
+  if ((l->tls = T->tls_new(R.tls_cli, p->offer_name)) == NULL)
     return -1;
   link_resume(l);
   tls_pump(l); /* sends the ClientHello */
-  while (!l->closing && !pvmw_tls_established(l->tls) &&
-         pump_before(deadline) == 0)
+  while (!l->closing && !T->established(l->tls) && pump_before(deadline) == 0)
     ;
-  if (l->closing || !pvmw_tls_established(l->tls) ||
-      pvmw_tls_binding(l->tls, bind) < 0)
+  if (l->closing || !T->established(l->tls) || T->binding(l->tls, bind) < 0)
     return -1;
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
@@ -1424,10 +1436,9 @@ static struct lpvm_link *link_open(struct peer *p) {
     ;
   if (l->answer != 1 || l->closing)
     goto fail;
-  if (l->tls != NULL && pvmw_tls_bulk(l->tls) < 0) {
+  if (l->tls != NULL && T->bulk(l->tls) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link to t%x: %s\n",
-            (unsigned)lpvm_conn.mytid, (unsigned)p->tid,
-            pvmw_tls_reason(l->tls));
+            (unsigned)lpvm_conn.mytid, (unsigned)p->tid, T->reason(l->tls));
     goto fail;
   }
   p->trying = NULL;

@@ -33,19 +33,6 @@
 #define YEAR_SECONDS 31556952L /* 365.2425 days */
 #define BACKDATE 3600L         /* tolerate an hour of clock skew */
 
-int pvmw_pki_name_ok(const char *name) {
-  size_t n = name ? strlen(name) : 0;
-  if (n == 0 || n > PVMW_PKI_NAME_MAX || name[0] == '.' || name[0] == '-')
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = name[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
-      return 0;
-  }
-  return 1;
-}
-
 static int path_join(char *out, const char *a, const char *b, const char *ext,
                      char *err, size_t errlen) {
   int n =

@@ -31,6 +31,14 @@ for f in include/pvm3.h bin/pvmd bin/pvm bin/pvmcert; do
 done
 [ -e "$libdir/libpvm3.so" ] && [ -e "$libdir/libgpvm3.so" ] ||
   { echo "FAIL: libraries not installed in $libdir"; exit 1; }
+# libpvm3 loads the TLS engine from its own directory, and only then
+# OpenSSL: a task that opens no direct link to another host never loads it.
+[ -e "$libdir/libpvm3tls.so.3" ] ||
+  { echo "FAIL: libpvm3tls.so.3 not installed beside libpvm3"; exit 1; }
+if ldd "$libdir/libpvm3.so.3" | grep -q -e libssl -e libcrypto; then
+  echo "FAIL: libpvm3 links OpenSSL at start"
+  exit 1
+fi
 
 cat > "$work/prog.c" <<'PROG'
 #include <stdio.h>

@@ -48,11 +48,14 @@ for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
 done
 [ "$sleeping" = 1 ] || vm_fail "the task on h3 did not start"
 master=$(vm_pvmd_on h1) || vm_fail "no pvmd on h1"
+t0=$(date +%s%N)
 kill -9 "$master"
 for _ in $(seq 100); do
   [ "$(vm_pvmds)" = 0 ] && break
   sleep 0.1
 done
+echo "master killed: the last other daemon was gone after $((($(date +%s%N) - t0) / 1000000)) ms"
+
 [ "$(vm_pvmds)" = 0 ] || vm_fail "$(vm_pvmds) pvmd left after the master died"
 for p in $(ip netns pids "$(cluster_name h3)" 2>/dev/null); do
   [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] &&

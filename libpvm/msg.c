@@ -153,16 +153,21 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
   struct lpvm_qmsg *m;
   int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
   /* Before sleeping in the kernel, poll a little (PvmPollType and
-   * PvmPollTime): an answer that comes over a direct link within that
-   * window is taken without a process wakeup, which costs more than the
-   * answer itself (a 4-byte round trip on a direct link drops from about
-   * the socket floor to a few microseconds). Without direct links the
-   * answer comes through the daemon, which polling only slows down, so
-   * PvmPollSleep polls only while links are open. */
+   * PvmPollTime): an answer that comes within that window is taken without
+   * a process wakeup, which costs more than the answer itself (a 4-byte
+   * round trip on a direct link drops from about the socket floor to a few
+   * microseconds). With direct links open, a receive polls. Through the
+   * daemon (which polls for a while after each input itself), one end of a
+   * pair polling halves the round trip, but both ends polling (three
+   * spinning processes on two cores) more than doubles it: so PvmPollSleep
+   * polls there only while waiting for one given task with a higher tid
+   * than this one, which of two tasks waiting for each other is exactly
+   * one. A receive from any task does not poll. */
   int rpolls = RECEIVING_POLLS;
   int polls = lpvm_opts.poll_type == PvmPollConstant ? -1
-              : lpvm_route_count() > 0               ? lpvm_opts.poll_time
-                                                     : 0;
+              : lpvm_route_count() > 0 || (tid > 0 && tid > lpvm_conn.mytid)
+                  ? lpvm_opts.poll_time
+                  : 0;
   *rc = 0;
   if ((m = find(tid, tag)) != NULL)
     return m;

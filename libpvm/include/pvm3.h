@@ -21,63 +21,63 @@
 #define PvmDataRaw 1     /* native layout, copied at pack time */
 #define PvmDataInPlace 2 /* native layout, read from user memory at send */
 #define PvmDataFoo PvmDataDefault /* internal alias of the default */
-#define PvmDataTrace 4   /* encoding used for trace event records */
+#define PvmDataTrace 4            /* encoding used for trace event records */
 
 /* ---- pvm_spawn flags (OR them together) ------------------------------- */
 
-#define PvmTaskDefault 0   /* let PVM choose where */
-#define PvmTaskHost 1      /* `where` names a host */
-#define PvmTaskArch 2      /* `where` names an architecture */
-#define PvmTaskDebug 4     /* run the task under a debugger */
-#define PvmTaskTrace 8     /* the task emits trace events */
-#define PvmMppFront 16     /* MPP systems: start on the front end */
-#define PvmHostCompl 32    /* use every host except `where` */
+#define PvmTaskDefault 0    /* let PVM choose where */
+#define PvmTaskHost 1       /* `where` names a host */
+#define PvmTaskArch 2       /* `where` names an architecture */
+#define PvmTaskDebug 4      /* run the task under a debugger */
+#define PvmTaskTrace 8      /* the task emits trace events */
+#define PvmMppFront 16      /* MPP systems: start on the front end */
+#define PvmHostCompl 32     /* use every host except `where` */
 #define PvmNoSpawnParent 64 /* the new task gets no parent */
 
 /* ---- pvm_notify event kinds and modifiers ----------------------------- */
 
-#define PvmTaskExit 1    /* a task exited */
-#define PvmHostDelete 2  /* a host was deleted or failed */
-#define PvmHostAdd 3     /* hosts were added */
-#define PvmRouteAdd 4    /* a direct task-to-task route opened */
-#define PvmRouteDelete 5 /* a direct route closed */
+#define PvmTaskExit 1       /* a task exited */
+#define PvmHostDelete 2     /* a host was deleted or failed */
+#define PvmHostAdd 3        /* hosts were added */
+#define PvmRouteAdd 4       /* a direct task-to-task route opened */
+#define PvmRouteDelete 5    /* a direct route closed */
 #define PvmNotifyCancel 256 /* OR with a kind: cancel matching notifies */
 
 /* ---- pvm_setopt / pvm_getopt: option names, with their values indented -- */
 
-#define PvmRoute 1            /* routing policy: */
-#define PvmDontRoute 1        /*   always go through the daemons */
-#define PvmAllowDirect 2      /*   accept direct routes, do not ask for them */
-#define PvmRouteDirect 3      /*   ask for direct routes */
-#define PvmDebugMask 2        /* library debug mask */
-#define PvmAutoErr 3          /* print errors: 0 no, 1 yes, 2 exit, 3 abort */
-#define PvmOutputTid 4        /* where children's stdout goes */
-#define PvmOutputCode 5       /* tag of children's stdout messages */
-#define PvmTraceTid 6         /* where children's trace events go */
-#define PvmTraceCode 7        /* tag of children's trace messages */
-#define PvmTraceBuffer 8      /* children's trace buffer size */
-#define PvmTraceOptions 9     /* children's trace mode: */
-#define PvmTraceFull 1        /*   every event */
-#define PvmTraceTime 2        /*   timings of PVM calls only */
-#define PvmTraceCount 3       /*   call counts only */
-#define PvmFragSize 10        /* message fragment size */
-#define PvmResvTids 11        /* allow reserved tags and tids */
-#define PvmSelfOutputTid 12   /* where this task's stdout goes */
-#define PvmSelfOutputCode 13  /* tag of this task's stdout messages */
-#define PvmSelfTraceTid 14    /* where this task's trace events go */
-#define PvmSelfTraceCode 15   /* tag of this task's trace messages */
-#define PvmSelfTraceBuffer 16 /* this task's trace buffer size */
+#define PvmRoute 1             /* routing policy: */
+#define PvmDontRoute 1         /*   always go through the daemons */
+#define PvmAllowDirect 2       /*   accept direct routes, do not ask for them */
+#define PvmRouteDirect 3       /*   ask for direct routes */
+#define PvmDebugMask 2         /* library debug mask */
+#define PvmAutoErr 3           /* print errors: 0 no, 1 yes, 2 exit, 3 abort */
+#define PvmOutputTid 4         /* where children's stdout goes */
+#define PvmOutputCode 5        /* tag of children's stdout messages */
+#define PvmTraceTid 6          /* where children's trace events go */
+#define PvmTraceCode 7         /* tag of children's trace messages */
+#define PvmTraceBuffer 8       /* children's trace buffer size */
+#define PvmTraceOptions 9      /* children's trace mode: */
+#define PvmTraceFull 1         /*   every event */
+#define PvmTraceTime 2         /*   timings of PVM calls only */
+#define PvmTraceCount 3        /*   call counts only */
+#define PvmFragSize 10         /* message fragment size */
+#define PvmResvTids 11         /* allow reserved tags and tids */
+#define PvmSelfOutputTid 12    /* where this task's stdout goes */
+#define PvmSelfOutputCode 13   /* tag of this task's stdout messages */
+#define PvmSelfTraceTid 14     /* where this task's trace events go */
+#define PvmSelfTraceCode 15    /* tag of this task's trace messages */
+#define PvmSelfTraceBuffer 16  /* this task's trace buffer size */
 #define PvmSelfTraceOptions 17 /* this task's trace mode */
-#define PvmShowTids 18        /* pvm_catchout prefixes lines with tids */
-#define PvmPollType 19        /* how a blocked receive waits: */
-#define PvmPollConstant 1     /*   keep polling */
-#define PvmPollSleep 2        /*   poll for PvmPollTime, then sleep */
-#define PvmPollTime 20        /* poll period before sleeping */
-#define PvmOutputContext 21   /* context of children's stdout messages */
-#define PvmTraceContext 22    /* context of children's trace messages */
+#define PvmShowTids 18         /* pvm_catchout prefixes lines with tids */
+#define PvmPollType 19         /* how a blocked receive waits: */
+#define PvmPollConstant 1      /*   keep polling */
+#define PvmPollSleep 2         /*   poll for PvmPollTime, then sleep */
+#define PvmPollTime 20         /* poll period before sleeping */
+#define PvmOutputContext 21    /* context of children's stdout messages */
+#define PvmTraceContext 22     /* context of children's trace messages */
 #define PvmSelfOutputContext 23 /* context of this task's stdout messages */
 #define PvmSelfTraceContext 24  /* context of this task's trace messages */
-#define PvmNoReset 25         /* survive a reset of the virtual machine */
+#define PvmNoReset 25           /* survive a reset of the virtual machine */
 
 /* ---- pvm_settmask / pvm_gettmask targets ------------------------------ */
 
@@ -91,14 +91,14 @@
 
 /* ---- Mailbox flags (pvm_putinfo, pvm_recvinfo, pvm_delinfo) ----------- */
 
-#define PvmMboxDefault 0       /* one locked entry; read the first entry */
-#define PvmMboxPersistent 1    /* entry outlives the task that put it */
-#define PvmMboxMultiInstance 2 /* a class may hold several entries */
-#define PvmMboxOverWritable 4  /* others may replace this entry */
-#define PvmMboxFirstAvail 8    /* use the first free index >= the one given */
+#define PvmMboxDefault 0        /* one locked entry; read the first entry */
+#define PvmMboxPersistent 1     /* entry outlives the task that put it */
+#define PvmMboxMultiInstance 2  /* a class may hold several entries */
+#define PvmMboxOverWritable 4   /* others may replace this entry */
+#define PvmMboxFirstAvail 8     /* use the first free index >= the one given */
 #define PvmMboxReadAndDelete 16 /* read and remove in one step */
-#define PvmMboxWaitForInfo 32  /* pvm_recvinfo blocks until an entry exists */
-#define PvmMboxMaxFlag 512     /* highest flag bit; index bits start above */
+#define PvmMboxWaitForInfo 32   /* pvm_recvinfo blocks until an entry exists */
+#define PvmMboxMaxFlag 512      /* highest flag bit; index bits start above */
 
 /* An entry index may be carried in the flags, above the flag bits.
  * PvmMboxDirectIndex(i) makes the flag bits for index i (printing a
@@ -106,14 +106,14 @@
  * extracts the index from flags f. */
 #define PvmMboxDirectIndexShift 10
 #define PvmMboxMaxDirectIndex ((unsigned)1 << (31 - PvmMboxDirectIndexShift))
-#define PvmMboxDirectIndexOf(_flags)                                       \
-  (((_flags) & ((PvmMboxMaxDirectIndex - 1) << PvmMboxDirectIndexShift)) \
-   >> PvmMboxDirectIndexShift)
-#define PvmMboxDirectIndex(_index)                                    \
-  (((_index) >= PvmMboxMaxDirectIndex)                                \
-       ? (fprintf(stderr, "Mbox Direct Index Too Large: %d >= %d\n", \
-                  (_index), PvmMboxMaxDirectIndex),                   \
-          0)                                                          \
+#define PvmMboxDirectIndexOf(_flags)                                           \
+  (((_flags) & ((PvmMboxMaxDirectIndex - 1) << PvmMboxDirectIndexShift)) >>    \
+   PvmMboxDirectIndexShift)
+#define PvmMboxDirectIndex(_index)                                             \
+  (((_index) >= PvmMboxMaxDirectIndex)                                         \
+       ? (fprintf(stderr, "Mbox Direct Index Too Large: %d >= %d\n", (_index), \
+                  PvmMboxMaxDirectIndex),                                      \
+          0)                                                                   \
        : ((_index) << PvmMboxDirectIndexShift))
 
 /* Mailbox classes reserved for the system (hoster, tasker, tracer, resource
@@ -172,9 +172,9 @@
 #define PVM_SHORT 2
 #define PVM_INT 3
 #define PVM_FLOAT 4
-#define PVM_CPLX 5   /* pair of floats */
+#define PVM_CPLX 5 /* pair of floats */
 #define PVM_DOUBLE 6
-#define PVM_DCPLX 7  /* pair of doubles */
+#define PVM_DCPLX 7 /* pair of doubles */
 #define PVM_LONG 8
 #define PVM_USHORT 9
 #define PVM_UINT 10
@@ -186,11 +186,11 @@
 
 /* One host of the virtual machine (pvm_config, pvm_reg_rm). */
 struct pvmhostinfo {
-  int hi_tid;     /* tid of the host's pvmd */
-  char *hi_name;  /* host name */
-  char *hi_arch;  /* architecture name */
-  int hi_speed;   /* relative speed */
-  int hi_dsig;    /* data format signature */
+  int hi_tid;    /* tid of the host's pvmd */
+  char *hi_name; /* host name */
+  char *hi_arch; /* architecture name */
+  int hi_speed;  /* relative speed */
+  int hi_dsig;   /* data format signature */
 };
 
 /* One task (pvm_tasks). */
@@ -217,11 +217,11 @@ struct pvmminfo {
 
 /* One mailbox class (pvm_getmboxinfo). */
 struct pvmmboxinfo {
-  char *mi_name;     /* class name */
-  int mi_nentries;   /* number of entries */
-  int *mi_indices;   /* index of each entry */
-  int *mi_owners;    /* tid of each entry's owner */
-  int *mi_flags;     /* flags of each entry */
+  char *mi_name;   /* class name */
+  int mi_nentries; /* number of entries */
+  int *mi_indices; /* index of each entry */
+  int *mi_owners;  /* tid of each entry's owner */
+  int *mi_flags;   /* flags of each entry */
 };
 
 /* ---- Temporary file names ---------------------------------------------
@@ -357,14 +357,14 @@ int pvm_recv(int tid, int msgtag);
 int pvm_nrecv(int tid, int msgtag);
 int pvm_trecv(int tid, int msgtag, struct timeval *tmout);
 int pvm_probe(int tid, int msgtag);
-int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype,
-              int *atid, int *atag, int *alen);
+int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *atid,
+              int *atag, int *alen);
 /* Installs a matching function for the receive calls (NULL restores the
  * default match on tid and tag) and returns the previous one. The return
  * type is the one PVM 3.4.6 declares; cast it to int (*)(int, int, int)
  * before calling it. */
-int (*pvm_recvf(int (*newf)(int bufid, int tid, int tag)))(
-    int (*)(int, int, int));
+int (*pvm_recvf(int (*newf)(int bufid, int tid, int tag)))(int (*)(int, int,
+                                                                   int));
 
 /* ---- Contexts ---------------------------------------------------------- */
 
@@ -383,8 +383,7 @@ int pvm_delmhf(int mhid);
 int pvm_putinfo(char *name, int bufid, int flags);
 int pvm_recvinfo(char *name, int index, int flags);
 int pvm_delinfo(char *name, int index, int flags);
-int pvm_getmboxinfo(char *pattern, int *nclasses,
-                    struct pvmmboxinfo **classes);
+int pvm_getmboxinfo(char *pattern, int *nclasses, struct pvmmboxinfo **classes);
 /* PVM 3.3 database calls, now served by the mailbox. */
 int pvm_insert(char *name, int req, int data);
 int pvm_lookup(char *name, int req, int *datap);

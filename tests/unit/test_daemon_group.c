@@ -29,8 +29,8 @@
 /* What one local task's connection received. */
 struct seen {
   int replies, notices;
-  int code, value; /* of the last GroupReply */
-  int nt;          /* tids of the last reply's group */
+  int code, value;  /* of the last GroupReply */
+  int nt;           /* tids of the last reply's group */
   uint32_t version; /* and its version */
   int tids[16];
 };

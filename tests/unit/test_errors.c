@@ -21,15 +21,13 @@ static int fake_tid;
 int lpvm_tid_or_zero(void) { return fake_tid; }
 
 static const int all_codes[] = {
-    PvmOk,         PvmBadParam,   PvmMismatch,   PvmOverflow,
-    PvmNoData,     PvmNoHost,     PvmNoFile,     PvmDenied,
-    PvmNoMem,      PvmBadMsg,     PvmSysErr,     PvmNoBuf,
-    PvmNoSuchBuf,  PvmNullGroup,  PvmDupGroup,   PvmNoGroup,
-    PvmNotInGroup, PvmNoInst,     PvmHostFail,   PvmNoParent,
-    PvmNotImpl,    PvmDSysErr,    PvmBadVersion, PvmOutOfRes,
-    PvmDupHost,    PvmCantStart,  PvmAlready,    PvmNoTask,
-    PvmNotFound,   PvmExists,     PvmHostrNMstr, PvmParentNotSet,
-    PvmIPLoopback,
+    PvmOk,         PvmBadParam,     PvmMismatch,   PvmOverflow,  PvmNoData,
+    PvmNoHost,     PvmNoFile,       PvmDenied,     PvmNoMem,     PvmBadMsg,
+    PvmSysErr,     PvmNoBuf,        PvmNoSuchBuf,  PvmNullGroup, PvmDupGroup,
+    PvmNoGroup,    PvmNotInGroup,   PvmNoInst,     PvmHostFail,  PvmNoParent,
+    PvmNotImpl,    PvmDSysErr,      PvmBadVersion, PvmOutOfRes,  PvmDupHost,
+    PvmCantStart,  PvmAlready,      PvmNoTask,     PvmNotFound,  PvmExists,
+    PvmHostrNMstr, PvmParentNotSet, PvmIPLoopback,
 };
 #define NCODES (sizeof all_codes / sizeof all_codes[0])
 
@@ -110,9 +108,7 @@ static void call_ok(void) {
   assert_int_equal(lpvm_err("pvm_send", 0), 0);
   assert_int_equal(lpvm_err("pvm_spawn", 3), 3);
 }
-static void call_perror(void) {
-  assert_int_equal(pvm_perror("step 6"), 0);
-}
+static void call_perror(void) { assert_int_equal(pvm_perror("step 6"), 0); }
 
 static void test_err_prints_line(void **state) {
   (void)state;

@@ -23,8 +23,17 @@ void pvmfpack_(int *what, void *xp, int *nitem, int *stride, int *info,
 void pvmfunpack_(int *what, void *xp, int *nitem, int *stride, int *info,
                  fpvm_len lxp);
 
-enum { STRING = 0, BYTE1, INTEGER2, INTEGER4, REAL4, COMPLEX8, REAL8,
-       COMPLEX16, INTEGER8 };
+enum {
+  STRING = 0,
+  BYTE1,
+  INTEGER2,
+  INTEGER4,
+  REAL4,
+  COMPLEX8,
+  REAL8,
+  COMPLEX16,
+  INTEGER8
+};
 
 /* ---- fstr.c ------------------------------------------------------------ */
 
@@ -142,10 +151,12 @@ static void test_types_and_strides(void **state) {
     int64_t l[8] = {-5, 0, 1234567, 0, -2147483647, 0, 2147483647, 0}, l2[12];
     float f[8] = {0.1f, 0, -2.5f, 0, 1e30f, 0, -1e-30f, 0}, f2[12];
     double d[8] = {0.1, 0, -2.5, 0, 1e300, 0, -1e-300, 0}, d2[12];
-    float complex c[8] = {1 + 2 * I, 0, -3.5f - 0.25f * I, 0,
-                          0.1f + 0.2f * I, 0, 0, 0}, c2[12];
-    double complex z[8] = {1 + 2 * I, 0, -3.5 - 0.25 * I, 0,
-                           0.1 + 0.2 * I, 0, 1e300 * I, 0}, z2[12];
+    float complex
+        c[8] = {1 + 2 * I, 0, -3.5f - 0.25f * I, 0, 0.1f + 0.2f * I, 0, 0, 0},
+        c2[12];
+    double complex z[8] = {1 + 2 * I,     0, -3.5 - 0.25 * I, 0,
+                           0.1 + 0.2 * I, 0, 1e300 * I,       0},
+                   z2[12];
 
     memset(b2, 0x55, sizeof b2);
     memset(s2, 0x55, sizeof s2);

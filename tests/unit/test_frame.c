@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +72,8 @@ static void test_header(void **state) {
   assert_non_null(strstr(err, "over the limit"));
 
   h[0] ^= 0xff;
-  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err), BadMsg);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
+                   BadMsg);
   assert_non_null(strstr(err, "magic"));
   h[0] ^= 0xff;
 
@@ -80,15 +83,18 @@ static void test_header(void **state) {
   h[4] = PVMW_VERSION;
 
   h[5] = 77;
-  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err), BadMsg);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
+                   BadMsg);
   h[5] = PVMW_FT_MESSAGE;
 
   h[7] = 1;
-  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err), BadMsg);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
+                   BadMsg);
   h[7] = 0;
 
   pvmw_hdr_put(h, PVMW_FT_MESSAGE, 0);
-  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err), BadMsg);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
+                   BadMsg);
 
   /* control frames are capped at PVMW_MAX_CONTROL whatever max_payload */
   pvmw_hdr_put(h, PVMW_FT_CONTROL, PVMW_MAX_CONTROL + 1);
@@ -239,7 +245,8 @@ static void test_msghdr_roundtrip(void **state) {
   size_t n = pvmw_msghdr_encode(&h, buf);
   assert_true(n > 2);
   memcpy(buf + n, "body", 4);
-  assert_int_equal(pvmw_msghdr_decode(buf, (uint32_t)n + 4, &d, &body, &blen), 0);
+  assert_int_equal(pvmw_msghdr_decode(buf, (uint32_t)n + 4, &d, &body, &blen),
+                   0);
   assert_int_equal(d.src, h.src);
   assert_int_equal(d.dst, h.dst);
   assert_int_equal(d.tag, -7);
@@ -256,13 +263,14 @@ static void test_msghdr_roundtrip(void **state) {
   assert_int_equal(pvmw_msghdr_decode(buf, (uint32_t)n - 1, &d, &body, &blen),
                    BadMsg);
   uint8_t bad[] = {0, 2, 0x08, 0x80};
-  assert_int_equal(pvmw_msghdr_decode(bad, sizeof bad, &d, &body, &blen), BadMsg);
+  assert_int_equal(pvmw_msghdr_decode(bad, sizeof bad, &d, &body, &blen),
+                   BadMsg);
   uint8_t badwt[] = {0, 1, 0x0b};
   assert_int_equal(pvmw_msghdr_decode(badwt, sizeof badwt, &d, &body, &blen),
                    BadMsg);
   uint8_t toolong[] = {0x01, 0x01, 0};
-  assert_int_equal(pvmw_msghdr_decode(toolong, sizeof toolong, &d, &body, &blen),
-                   BadMsg);
+  assert_int_equal(
+      pvmw_msghdr_decode(toolong, sizeof toolong, &d, &body, &blen), BadMsg);
   /* random bytes never crash and never point past the payload */
   srand(1);
   for (int i = 0; i < 100000; i++) {

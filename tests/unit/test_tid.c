@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "tid.h"
@@ -21,7 +23,7 @@ static void test_layout(void **state) {
   assert_false(pvmw_tid_is_daemon(0x40001));
   assert_false(pvmw_tid_is_task(0));
   assert_false(pvmw_tid_is_task(-1));
-  assert_false(pvmw_tid_is_task(0x1));          /* no host part */
+  assert_false(pvmw_tid_is_task(0x1));                  /* no host part */
   assert_false(pvmw_tid_is_task(0x40000000 | 0x40001)); /* G bit */
   t = pvmw_tid_make(PVMW_TID_MAX_HOST, PVMW_TID_MAX_LOCAL);
   assert_int_equal(pvmw_tid_host(t), PVMW_TID_MAX_HOST);

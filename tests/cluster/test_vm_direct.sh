@@ -11,12 +11,8 @@
 # that send plaintext or a hello that does not match the session or an ask.
 # Usage: test_vm_direct.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
 cluster_on_exit() {
   [ "$1" -eq 0 ] || {

@@ -8,14 +8,9 @@
 # SIGKILL inside barrier/reduce/allreduce (the others return an error within
 # a bound), and a host deleted under a group. Usage: test_vm_groups.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 3
 h3=$(cluster_name h3)
 vm_up h1 h2 h3

@@ -8,14 +8,9 @@
 # surviving hosts exchange 10,000 checksummed messages (cl_order), none lost.
 # Usage: test_vm_heartbeat.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 4
 h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
 h4=$(cluster_name h4)

@@ -26,12 +26,8 @@
 # stops the master with the file and line.
 # Usage: test_vm_hostfile.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
 cluster_on_exit() {
   [ "$1" -eq 0 ] && return

@@ -10,16 +10,11 @@
 # can present it from h3 with `pvmd -s` the way a rogue daemon would.
 # Usage: test_vm_join_refuse.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 export PVMNG_CLUSTER_PRIVATE_HOME=1
 export PVMNG_JOIN_TTL=6 # seconds, so that expiry is quick to show
 
-cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 3
 h2=$(cluster_name h2) h3=$(cluster_name h3)
 

@@ -6,14 +6,9 @@
 # 99th percentile and maximum delay of each.
 # Usage: test_vm_killwatch.sh <bin dir>
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
-# shellcheck source=netns.sh
-source "$here/netns.sh"
-# shellcheck source=vm.sh
-source "$here/vm.sh"
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
 cluster_up 3
 h2=$(cluster_name h2) h3=$(cluster_name h3)
 

@@ -160,9 +160,8 @@ static void notify_members(struct pvmd *d, struct group *g, int except,
                            int left) {
   Pvmng__GroupInfo gi;
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
-  uint8_t hdr[PVMW_MAX_MSGHDR + 2];
   uint32_t *tids = malloc(((size_t)g->ninst + 1) * sizeof *tids);
-  size_t blen, hl;
+  size_t blen;
 
   if (tids == NULL) {
     pvmd_log("group %s: out of memory, members not told of a change", g->name);
@@ -175,20 +174,16 @@ static void notify_members(struct pvmd *d, struct group *g, int except,
   h.tag = PVMNG__GROUP_WIRE__GROUP_NOTICE_TAG;
   h.ctx = PVMNG__GROUP_WIRE__GROUP_CTX;
   h.encoding = PvmDataRaw;
-  h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-  h.total_len = blen;
   for (int i = 0; i < g->ninst; i++) {
     int tid = g->tids[i];
     pvmw_frame *f;
+    uint8_t *p;
     if (tid == 0 || tid == except)
       continue;
     h.dst = (uint32_t)tid;
-    hl = pvmw_msghdr_encode(&h, hdr);
-    if (hl == 0 ||
-        (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + blen))) == NULL)
+    if ((f = pvmw_message_frame(&h, blen, &p)) == NULL)
       continue;
-    memcpy(f->payload, hdr, hl);
-    pvmng__group_info__pack(&gi, f->payload + hl);
+    pvmng__group_info__pack(&gi, p);
     pvmd_route_deliver(d, tid, f, NULL);
   }
   free(tids);

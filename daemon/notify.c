@@ -48,25 +48,20 @@ static struct pvmd_list *list_of(struct pvmd *d) {
 static void send_ints(struct pvmd *d, int dst, int tag, int ctx, const int *v,
                       int n) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
-  uint8_t hdr[2 + PVMW_MAX_MSGHDR];
-  size_t hl, body = PVMW_XDR_ITEM_HDR + 4u * (size_t)n;
   pvmw_frame *f;
+  uint8_t *p;
 
   h.src = (uint32_t)d->tid;
   h.dst = (uint32_t)dst;
   h.tag = tag;
   h.ctx = ctx;
   h.encoding = PvmDataDefault;
-  h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-  h.total_len = body;
-  hl = pvmw_msghdr_encode(&h, hdr);
-  if (hl == 0 ||
-      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + body))) == NULL)
+  f = pvmw_message_frame(&h, PVMW_XDR_ITEM_HDR + 4u * (size_t)n, &p);
+  if (f == NULL)
     return;
-  memcpy(f->payload, hdr, hl);
-  pvmw_xdr_item(f->payload + hl, PVMW_XT_INT, (uint32_t)n);
+  pvmw_xdr_item(p, PVMW_XT_INT, (uint32_t)n);
   for (int i = 0; i < n; i++)
-    pvmw_put_be32(f->payload + hl + PVMW_XDR_ITEM_HDR + 4 * i, (uint32_t)v[i]);
+    pvmw_put_be32(p + PVMW_XDR_ITEM_HDR + 4 * i, (uint32_t)v[i]);
   pvmd_route_deliver(d, dst, f, NULL);
 }
 

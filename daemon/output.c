@@ -23,10 +23,8 @@ static char read_buf[64 * 1024];
 pvmw_frame *pvmd_output_frame(int src, int dst, int code, int ctx, int tid,
                               const char *bytes, int n) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
-  uint8_t hdr[PVMW_MAX_MSGHDR + 2];
   size_t body = 2 * (PVMW_XDR_ITEM_HDR + 4) +
                 (n >= 0 ? PVMW_XDR_ITEM_HDR + (size_t)n : 0);
-  size_t hl;
   pvmw_frame *f;
   uint8_t *p;
 
@@ -35,15 +33,8 @@ pvmw_frame *pvmd_output_frame(int src, int dst, int code, int ctx, int tid,
   h.tag = code;
   h.ctx = ctx;
   h.encoding = 0; /* PvmDataDefault */
-  h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-  h.total_len = body;
-  hl = pvmw_msghdr_encode(&h, hdr);
-  if (hl == 0 ||
-      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + body))) == NULL)
+  if ((f = pvmw_message_frame(&h, body, &p)) == NULL)
     return NULL;
-  p = f->payload;
-  memcpy(p, hdr, hl);
-  p += hl;
   pvmw_xdr_item(p, PVMW_XT_INT, 1);
   pvmw_put_be32(p + PVMW_XDR_ITEM_HDR, (uint32_t)tid);
   p += PVMW_XDR_ITEM_HDR + 4;

@@ -1123,22 +1123,16 @@ static size_t pack_offer(const Pvmng__RouteOffer *o, uint8_t *out, size_t cap) {
  * loop pumping). Returns 0 or -1. */
 static int send_sys_async(int dst, int tag, const void *body, size_t len) {
   Pvmng__MsgHeader mh = PVMNG__MSG_HEADER__INIT;
-  uint8_t hb[2 + PVMW_MAX_MSGHDR];
-  size_t hl;
   pvmw_frame *f;
+  uint8_t *p;
   mh.src = (uint32_t)lpvm_conn.mytid;
   mh.dst = (uint32_t)dst;
   mh.tag = tag;
   mh.ctx = LPVM_SYSCTX;
   mh.encoding = PvmDataRaw;
-  mh.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
-  mh.total_len = len;
-  hl = pvmw_msghdr_encode(&mh, hb);
-  if (hl == 0 ||
-      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + len))) == NULL)
+  if ((f = pvmw_message_frame(&mh, len, &p)) == NULL)
     return -1;
-  memcpy(f->payload, hb, hl);
-  memcpy(f->payload + hl, body, len);
+  memcpy(p, body, len);
   send_async(lpvm_daemon_stream(), f);
   return 0;
 }

@@ -280,6 +280,23 @@ size_t pvmw_msghdr_encode(const Pvmng__MsgHeader *h, uint8_t *out) {
   return n + 2;
 }
 
+pvmw_frame *pvmw_message_frame(Pvmng__MsgHeader *h, size_t body_len,
+                               uint8_t **body) {
+  uint8_t hdr[2 + PVMW_MAX_MSGHDR];
+  size_t hl;
+  pvmw_frame *f;
+  h->flags = PVMW_MF_FIRST | PVMW_MF_LAST;
+  h->total_len = body_len;
+  hl = pvmw_msghdr_encode(h, hdr);
+  if (hl == 0 || body_len > UINT32_MAX - hl ||
+      (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)(hl + body_len))) ==
+          NULL)
+    return NULL;
+  memcpy(f->payload, hdr, hl);
+  *body = f->payload + hl;
+  return f;
+}
+
 /* MsgHeader is small and sits on the message path, so it is decoded here by
  * hand (protobuf varint wire format) into caller storage, without the
  * allocations of the generic unpacker. Unknown fields are skipped as the

@@ -97,6 +97,11 @@ Pvmng__Control *pvmw_control_parse(const pvmw_frame *f);
  * PVMW_MAX_MSGHDR + 2 bytes) and returns the bytes written, or 0 if the
  * header would not fit. */
 size_t pvmw_msghdr_encode(const Pvmng__MsgHeader *h, uint8_t *out);
+/* A whole message in one frame: h, marked first and last fragment with
+ * total_len = body_len (set here), then room for body_len bytes, at which
+ * *body points. NULL when the header does not fit or memory runs out. */
+pvmw_frame *pvmw_message_frame(Pvmng__MsgHeader *h, size_t body_len,
+                               uint8_t **body);
 /* Decodes the header of a message frame into h (plain fields, no
  * allocation) and points body at the bytes after it. Returns 0 or PvmBadMsg. */
 int pvmw_msghdr_decode(const uint8_t *payload, uint32_t len,

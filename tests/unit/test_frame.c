@@ -285,6 +285,34 @@ static void test_msghdr_roundtrip(void **state) {
   }
 }
 
+/* A whole message in one frame: header marked first and last with the
+ * body's length, the body's room right after it. */
+static void test_message_frame(void **state) {
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT, d = PVMNG__MSG_HEADER__INIT;
+  const uint8_t *body;
+  uint32_t blen;
+  uint8_t *room;
+  pvmw_frame *f;
+  (void)state;
+  h.src = 0x40001;
+  h.dst = 0x80002;
+  h.tag = 7;
+  f = pvmw_message_frame(&h, 5, &room);
+  assert_non_null(f);
+  assert_int_equal(f->type, PVMW_FT_MESSAGE);
+  memcpy(room, "hello", 5);
+  assert_int_equal(pvmw_msghdr_decode(f->payload, f->len, &d, &body, &blen), 0);
+  assert_int_equal(d.src, 0x40001);
+  assert_int_equal(d.dst, 0x80002);
+  assert_int_equal(d.tag, 7);
+  assert_int_equal(d.flags, PVMW_MF_FIRST | PVMW_MF_LAST);
+  assert_int_equal(d.total_len, 5);
+  assert_int_equal(blen, 5);
+  assert_ptr_equal(body, room);
+  assert_memory_equal(body, "hello", 5);
+  pvmw_frame_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_header),
@@ -293,6 +321,7 @@ int main(void) {
       cmocka_unit_test(test_reader_stop),
       cmocka_unit_test(test_control_roundtrip),
       cmocka_unit_test(test_msghdr_roundtrip),
+      cmocka_unit_test(test_message_frame),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,14 +5,9 @@
  *   cl_join ADDR:PORT CA.pem MASTER hello|message
  * hello: a PeerHello; message: a message frame. Prints "closed: <why>"
  * when the master ends the connection (status 0), else says what came. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -22,43 +17,25 @@
 #include "cl_tls.h"
 
 int main(int argc, char **argv) {
-  char err[512], host[64];
+  char err[512];
   uint8_t pin[32];
-  struct sockaddr_in sa;
-  struct timeval tv = {5, 0};
   pvmw_tls_ctx *c;
   pvmw_tls *t;
-  const char *colon;
   pvmw_frame *f = NULL;
   int fd, rc;
-  if (argc != 5 || !(colon = strrchr(argv[1], ':')) ||
-      (size_t)(colon - argv[1]) >= sizeof host) {
+  if (argc != 5) {
     fprintf(stderr, "usage: cl_join ADDR:PORT CA.pem MASTER hello|message\n");
     return 2;
   }
-  memcpy(host, argv[1], (size_t)(colon - argv[1]));
-  host[colon - argv[1]] = '\0';
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)atoi(colon + 1));
-  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
-      pvmw_pki_fingerprint(argv[2], pin, err, sizeof err) != 0 ||
+  if (pvmw_pki_fingerprint(argv[2], pin, err, sizeof err) != 0 ||
       !(c = pvmw_tls_ctx_new_join(pin, err, sizeof err))) {
     fprintf(stderr, "cl_join: %s\n", err);
     return 2;
   }
-  t = pvmw_tls_new(c, argv[3]);
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (!t || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    perror("cl_join: connect");
+  if (!(t = pvmw_tls_new(c, argv[3])) ||
+      (fd = cl_tls_open("cl_join", argv[1], t)) < 0)
     return 2;
-  }
-  while ((rc = pvmw_tls_handshake(t)) == 0)
-    if (cl_tls_flush(fd, t) != 0 || cl_tls_pull(fd, t) <= 0)
-      break;
-  cl_tls_flush(fd, t);
-  if (rc != 1 || !pvmw_tls_is_join(t)) {
+  if (!pvmw_tls_is_join(t)) {
     fprintf(stderr, "cl_join: no join connection: %s\n", pvmw_tls_reason(t));
     return 2;
   }

@@ -762,6 +762,29 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* rounds times: msg bytes of src written by c, carried, read into dst by
+ * s; adds the time of the writes (encryption) to *t_enc and of carrying
+ * and reading (decryption) to *t_dec, and checks the bytes. */
+static void timed_rounds(pvmw_tls *c, pvmw_tls *s, const uint8_t *src,
+                         uint8_t *dst, size_t msg, int rounds, double *t_enc,
+                         double *t_dec) {
+  for (int i = 0; i < rounds; i++) {
+    size_t got = 0;
+    double t0 = now_s();
+    assert_int_equal(pvmw_tls_write(c, src, msg), 0);
+    *t_enc += now_s() - t0;
+    t0 = now_s();
+    assert_true(shuttle(c, s, SIZE_MAX) > 0);
+    while (got < msg) {
+      int r = pvmw_tls_read(s, dst + got, msg - got);
+      assert_true(r > 0);
+      got += (size_t)r;
+    }
+    *t_dec += now_s() - t0;
+  }
+  assert_memory_equal(src, dst, msg);
+}
+
 /* Not an assertion: prints what 1 MiB writes cost through the engine. */
 static void test_throughput(void **state) {
   (void)state;
@@ -773,7 +796,7 @@ static void test_throughput(void **state) {
   const int rounds =
       getenv("PVMNG_TLS_ROUNDS") ? atoi(getenv("PVMNG_TLS_ROUNDS")) : 128;
   uint8_t *src = malloc(msg), *dst = malloc(msg);
-  double t_enc = 0, t_dec = 0, t0;
+  double t_enc = 0, t_dec = 0;
   int rc, rs;
   assert_non_null(src);
   assert_non_null(dst);
@@ -781,21 +804,7 @@ static void test_throughput(void **state) {
   handshake(c, s, 1 << 20, &rc, &rs);
   assert_int_equal(rc, 1);
   assert_int_equal(rs, 1);
-  for (int i = 0; i < rounds; i++) {
-    size_t got = 0;
-    t0 = now_s();
-    assert_int_equal(pvmw_tls_write(c, src, msg), 0);
-    t_enc += now_s() - t0;
-    t0 = now_s();
-    assert_true(shuttle(c, s, SIZE_MAX) > 0);
-    while (got < msg) {
-      int r = pvmw_tls_read(s, dst + got, msg - got);
-      assert_true(r > 0);
-      got += (size_t)r;
-    }
-    t_dec += now_s() - t0;
-  }
-  assert_memory_equal(src, dst, msg);
+  timed_rounds(c, s, src, dst, msg, rounds, &t_enc, &t_dec);
   printf("    %s, %d x 1 MiB: write (encrypt) %.2f GB/s, feed+read "
          "(decrypt) %.2f GB/s, end to end %.2f GB/s\n",
          pvmw_tls_cipher(c), rounds, rounds * (double)msg / t_enc / 1e9,
@@ -805,21 +814,7 @@ static void test_throughput(void **state) {
   assert_int_equal(pvmw_tls_bulk(c), 0);
   assert_int_equal(pvmw_tls_bulk(s), 0);
   t_enc = t_dec = 0;
-  for (int i = 0; i < rounds; i++) {
-    size_t got = 0;
-    t0 = now_s();
-    assert_int_equal(pvmw_tls_write(c, src, msg), 0);
-    t_enc += now_s() - t0;
-    t0 = now_s();
-    assert_true(shuttle(c, s, SIZE_MAX) > 0);
-    while (got < msg) {
-      int r = pvmw_tls_read(s, dst + got, msg - got);
-      assert_true(r > 0);
-      got += (size_t)r;
-    }
-    t_dec += now_s() - t0;
-  }
-  assert_memory_equal(src, dst, msg);
+  timed_rounds(c, s, src, dst, msg, rounds, &t_enc, &t_dec);
   printf("    bulk mode: write (encrypt) %.2f GB/s, feed+read (decrypt) "
          "%.2f GB/s, end to end %.2f GB/s\n",
          rounds * (double)msg / t_enc / 1e9, rounds * (double)msg / t_dec / 1e9,

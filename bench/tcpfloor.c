@@ -2,7 +2,8 @@
  * TCP connection (no TLS, no PVM), as bench/cluster_pingpong.sh runs it
  * between two namespace-hosts.
  *
- *   tcpfloor -l port                        echo server (one client)
+ *   tcpfloor -l port [-s bytes] [-n clients]      echo server (default 1;
+ *                                                 port 0: any free port)
  *   tcpfloor -c addr:port [-s bytes] [-n iters]   (defaults 1 MiB, 200)
  *
  * The client prints "tcpfloor size <bytes> iters <n> rtt_us <mean>
@@ -34,7 +35,7 @@ static int xfer(int fd, char *buf, size_t len, int out) {
 int main(int argc, char **argv) {
   struct sockaddr_in sa = {.sin_family = AF_INET};
   long size = 1 << 20;
-  int iters = 200, one = 1, opt, fd, s;
+  int iters = 200, clients = 1, one = 1, opt, fd, s;
   const char *listen_port = NULL, *target = NULL;
   char host[64], *buf;
 
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
       size = atol(optarg);
       break;
     case 'n':
-      iters = atoi(optarg);
+      iters = clients = atoi(optarg);
       break;
     default:
       goto usage;
@@ -67,16 +68,28 @@ int main(int argc, char **argv) {
   if (listen_port != NULL) {
     sa.sin_port = htons((uint16_t)atoi(listen_port));
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t salen = sizeof sa;
     if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 1) < 0 ||
-        (fd = accept(s, NULL, NULL)) < 0) {
+        getsockname(s, (struct sockaddr *)&sa, &salen) < 0) {
       perror("tcpfloor: listen");
       return 1;
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    /* Echo until the client goes. */
-    while (xfer(fd, buf, (size_t)size, 0) == 0 &&
-           xfer(fd, buf, (size_t)size, 1) == 0)
-      ;
+    /* Port 0 takes a free one: say which. */
+    printf("tcpfloor listening on port %u\n", (unsigned)ntohs(sa.sin_port));
+    fflush(stdout);
+    /* Clients one after another, each echoed until it goes, so that a
+     * script can alternate the floor with other runs. */
+    for (int c = 0; c < clients; c++) {
+      if ((fd = accept(s, NULL, NULL)) < 0) {
+        perror("tcpfloor: accept");
+        return 1;
+      }
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      while (xfer(fd, buf, (size_t)size, 0) == 0 &&
+             xfer(fd, buf, (size_t)size, 1) == 0)
+        ;
+      close(fd);
+    }
     return 0;
   }
   if (sscanf(target, "%63[^:]:%d", host, &opt) != 2 ||

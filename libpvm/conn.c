@@ -760,6 +760,9 @@ int lpvm_connect(const char *fn) {
   const char *poll = getenv("PVMNG_POLL");
   if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
     lpvm_opts.poll_time = atoi(poll);
+  const char *spin = getenv("PVMNG_REMOTE_SPIN_US");
+  if (spin != NULL && *spin != '\0' && atoi(spin) >= 0)
+    lpvm_opts.remote_spin_us = atoi(spin) > 1000000 ? 1000000 : atoi(spin);
   if (lpvm_opts.no_reset)
     lpvm_send_task_options();
   return 0;

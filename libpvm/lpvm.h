@@ -25,7 +25,8 @@ struct lpvm_opts {
   int resv_tids; /* PvmResvTids */
   int show_tids; /* PvmShowTids */
   int poll_type, poll_time;
-  int no_reset; /* PvmNoReset */
+  int remote_spin_us; /* $PVMNG_REMOTE_SPIN_US (see msg.c wait_match) */
+  int no_reset;       /* PvmNoReset */
 };
 
 extern struct lpvm_opts lpvm_opts;

@@ -162,12 +162,22 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
    * spinning processes on two cores) more than doubles it: so PvmPollSleep
    * polls there only while waiting for one given task with a higher tid
    * than this one, which of two tasks waiting for each other is exactly
-   * one. A receive from any task does not poll. */
+   * one. A receive from any task does not poll.
+   *
+   * Waiting for one given task on another host over a direct link, the
+   * peer runs on other cores and its answer takes as long as it needs to
+   * encrypt and send it (about a millisecond for 1 MiB): polling for
+   * remote_spin_us (PvmPollTime times at least) takes it without a
+   * wakeup. PvmPollTime 0 turns this off too. */
   int rpolls = RECEIVING_POLLS;
   int polls = lpvm_opts.poll_type == PvmPollConstant ? -1
               : lpvm_route_count() > 0 || (tid > 0 && tid > lpvm_conn.mytid)
                   ? lpvm_opts.poll_time
                   : 0;
+  uint64_t spin_end = 0;
+  if (polls > 0 && tid > 0 && lpvm_opts.remote_spin_us > 0 &&
+      lpvm_route_remote(tid))
+    spin_end = uv_hrtime() + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
   *rc = 0;
   if ((m = find(tid, tag)) != NULL)
     return m;
@@ -175,7 +185,8 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
     int left = -1;
     if (timeout_ms == 0) {
       left = 0;
-    } else if (polls != 0 || (rpolls-- > 0 && lpvm_route_receiving())) {
+    } else if (polls != 0 || (rpolls-- > 0 && lpvm_route_receiving()) ||
+               (spin_end != 0 && uv_hrtime() < spin_end)) {
       /* A message half read off a direct link: the rest is on its way
        * (bounded: a peer stopped mid-message must not keep us spinning). */
       left = 0;

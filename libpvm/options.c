@@ -11,6 +11,9 @@
 /* Polls before a blocking receive sleeps while direct links are open
  * (PvmPollTime; $PVMNG_POLL sets it for a whole job): about 100 us. */
 #define LPVM_POLL_DEFAULT 100
+/* How long a blocking receive from a task on another host, over a direct
+ * link, polls before it sleeps ($PVMNG_REMOTE_SPIN_US). */
+#define LPVM_REMOTE_SPIN_DEFAULT 2000
 
 struct lpvm_opts lpvm_opts = {
     .route = PvmAllowDirect,
@@ -19,6 +22,7 @@ struct lpvm_opts lpvm_opts = {
     .show_tids = 1,
     .poll_type = PvmPollSleep,
     .poll_time = LPVM_POLL_DEFAULT,
+    .remote_spin_us = LPVM_REMOTE_SPIN_DEFAULT,
     .trace_opts = PvmTraceFull,
     .self_trace_opts = PvmTraceFull,
 };

@@ -1263,6 +1263,12 @@ void lpvm_route_stop(void) {
 
 int lpvm_route_count(void) { return R.nlinks; }
 
+int lpvm_route_remote(int tid) {
+  struct peer *p = find_peer(tid);
+  return p != NULL && p->link != NULL && p->link->tls != NULL &&
+         !p->link->closing;
+}
+
 int lpvm_route_receiving(void) {
   for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
     if (!l->closing && l->reading && l->peer != NULL &&

@@ -46,6 +46,8 @@ void lpvm_route_policy(int route);
 /* Whether a frame is half read off some direct link (its rest is coming:
  * a blocking receive polls rather than sleeps meanwhile). */
 int lpvm_route_receiving(void);
+/* Whether tid is reached over an open direct link to another host (TLS). */
+int lpvm_route_remote(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

@@ -4,7 +4,8 @@
 # racer on h2 and the second racer on h3: a switch to the direct route with
 # messages in flight, a receiver that refuses direct routes, a link broken
 # mid-stream by fault injection, and two tasks opening at once; every case
-# checks order and checksums. Then a task whose certificate comes from
+# checks order and checksums; and a receive from another host polls for a
+# bounded time (default and 300 ms windows). Then a task whose certificate comes from
 # another CA asks for a direct link: the peer refuses it, the refusal is
 # reported with its reason, and every message arrives through the daemons;
 # likewise a task that finds no certificate in its directory, and openers
@@ -31,6 +32,17 @@ IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 100 "$BIN/it_direct" \
 cat "$out"
 grep -q "it_direct: PASS" "$out" || vm_fail "it_direct did not pass"
 echo "ok: switch, refusal, break and race between hosts over TLS"
+grep -q "spin: a 1 s wait" "$out" || vm_fail "the polling case did not run"
+echo "ok: a receive from another host polls for a bounded time"
+
+# A longer polling window ($PVMNG_REMOTE_SPIN_US) is taken, and still ends.
+out=$CLUSTER_TMP/direct.spin.out
+PVMNG_REMOTE_SPIN_US=300000 IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1 \
+  IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 60 "$BIN/it_direct" \
+  >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct with a 300 ms window"; }
+cat "$out"
+grep -q "it_direct: PASS" "$out" || vm_fail "300 ms window case did not pass"
+echo "ok: a 300 ms polling window polls, then sleeps"
 
 # A certificate for h1's name, from another CA; the VM's CA as trust anchor.
 other=$CLUSTER_TMP/other-ca rdir=$CLUSTER_TMP/rogue
@@ -85,10 +97,10 @@ echo "ok: plaintext, a replayed binding and an unknown nonce are refused"
 vm_halt h1
 # The tasks on h2 and h3 write to their daemons' logs: in a sanitizer
 # build, a report there (a leak at exit, say) fails the test too.
-for f in $(find "$CLUSTER_TMP" -name 'pvmd.*.log'); do
+while IFS= read -r f; do
   if grep -q "Sanitizer" "$f"; then
     grep -A20 "Sanitizer" "$f" >&2
     vm_fail "sanitizer report in $f"
   fi
-done
+done < <(find "$CLUSTER_TMP" -name 'pvmd.*.log')
 echo "PASS"

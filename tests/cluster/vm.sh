@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the cluster VM tests: starts a PVM-NG virtual machine over the
 # namespace hosts that netns.sh made. Source after netns.sh, with BIN set to
 # the build's bin directory. Certificates go to $CLUSTER_TMP/pki
@@ -11,10 +12,10 @@ vm_fail() {
 # Prints every daemon log of the run (for cluster_on_exit).
 vm_logs() {
   local f
-  for f in $(find "$CLUSTER_TMP" -name 'pvmd.*.log' 2>/dev/null); do
+  while IFS= read -r f; do
     echo "== $f" >&2
     tail -40 "$f" >&2
-  done
+  done < <(find "$CLUSTER_TMP" -name 'pvmd.*.log' 2>/dev/null)
 }
 
 # vm_env: the environment every host's commands share. PVM_RSH is
@@ -43,8 +44,8 @@ vm_nhosts() {
 
 # vm_wait_hosts H N: waits up to 20 s until conf on H lists N hosts.
 vm_wait_hosts() {
-  local i n=0
-  for i in $(seq 100); do
+  local _ n=0
+  for _ in $(seq 100); do
     n=$(vm_nhosts "$1")
     [ "$n" = "$2" ] && return 0
     sleep 0.2
@@ -88,9 +89,9 @@ vm_pvmds() {
 
 # vm_halt H: halts from H and waits (10 s) until no pvmd is left anywhere.
 vm_halt() {
-  local i
+  local _
   cluster_exec "$1" "$BIN/pvm" -c halt >/dev/null 2>&1 || true
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     [ "$(vm_pvmds)" = 0 ] && return 0
     sleep 0.2
   done

@@ -16,7 +16,15 @@
  * IT_DIRECT_REFUSED=1 only case 1 runs, and the link must never open
  * (the test gives this task a certificate the peer refuses, or none, or
  * makes it break the opening's rules): every message still arrives, in
- * order, through the daemons. */
+ * order, through the daemons.
+ *  5. (between hosts) a receive from a task on another host over a direct
+ *     link polls for a bounded time, then sleeps: waiting 1 s for a late
+ *     answer costs at most the polling window ($PVMNG_REMOTE_SPIN_US, which
+ *     IT_DIRECT_SPIN_US repeats for the check) plus a margin of CPU time,
+ *     and with a window of 100 ms or more at least a fifth of it. With
+ *     IT_DIRECT_SPIN_ONLY=1 only this case runs. */
+#include <sys/resource.h>
+
 #include "it_common.h"
 #include "pvmng.h"
 
@@ -25,6 +33,7 @@
 #define TAG_REPORT 23
 #define TAG_PEER 24
 #define TAG_GO 25
+#define TAG_LATE 26
 
 static unsigned checksum(const unsigned char *p, int n, unsigned seed) {
   unsigned h = 2166136261u ^ seed;
@@ -118,6 +127,43 @@ static int racer(int n) {
   return 0;
 }
 
+/* Late role: answers each TAG_LATE from its parent (an int: milliseconds
+ * to wait first) on TAG_REPORT; a negative wait ends it. */
+static int late(void) {
+  int parent = pvm_parent(), ms = 0;
+  while (ms >= 0) {
+    IT_CHECK(pvm_recv(parent, TAG_LATE) > 0, "no request");
+    pvm_upkint(&ms, 1, 1);
+    if (ms > 0)
+      usleep((useconds_t)ms * 1000);
+    pvm_initsend(PvmDataDefault);
+    pvm_pkint(&ms, 1, 1);
+    IT_CHECK(pvm_send(parent, TAG_REPORT) == 0, "cannot answer");
+  }
+  pvm_exit();
+  return 0;
+}
+
+/* CPU time this process has used, in milliseconds. */
+static double cpu_ms(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* Asks child for an answer after ms milliseconds and waits for it;
+ * returns the CPU time the wait took. */
+static double late_answer(int child, int ms) {
+  double c0;
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&ms, 1, 1);
+  IT_CHECK(pvm_send(child, TAG_LATE) == 0, "cannot ask t%x", child);
+  c0 = cpu_ms();
+  IT_CHECK(pvm_recv(child, TAG_REPORT) > 0, "no answer from t%x", child);
+  return cpu_ms() - c0;
+}
+
 static char *where[2]; /* hosts from IT_DIRECT_HOSTS, or NULL: anywhere */
 
 /* Spawns this program in role on host where[which] (or anywhere). */
@@ -147,6 +193,9 @@ static void wait_ready(int child) {
   IT_CHECK(pvm_recv(child, TAG_GO) > 0, "child t%x not ready", child);
 }
 
+static void all_cases(int n, const char *nbuf);
+static void spin_case(void);
+
 int main(int argc, char **argv) {
   char nbuf[16];
   int child, route, n = 3000;
@@ -160,6 +209,8 @@ int main(int argc, char **argv) {
       return receiver(atoi(argv[3]), 1);
     if (strcmp(argv[2], "racer") == 0)
       return racer(atoi(argv[3]));
+    if (strcmp(argv[2], "late") == 0)
+      return late();
     IT_FAIL("unknown role %s", argv[2]);
   }
   it_set_name(argv[0], NULL);
@@ -193,6 +244,43 @@ int main(int argc, char **argv) {
     printf("it_direct: PASS\n");
     return 0;
   }
+
+  const char *spin_only = getenv("IT_DIRECT_SPIN_ONLY");
+  if (spin_only == NULL || strcmp(spin_only, "1") != 0)
+    all_cases(n, nbuf);
+  if (where[0] != NULL)
+    spin_case();
+  pvm_exit();
+  printf("it_direct: PASS\n");
+  return 0;
+}
+
+/* Case 5: the polling window of a receive from another host. */
+static void spin_case(void) {
+  const char *e = getenv("IT_DIRECT_SPIN_US");
+  double window_ms = (e != NULL ? atof(e) : 2000.0) / 1000.0, used;
+  int child = spawn_role(0, "late", "0");
+  pvm_setopt(PvmRoute, PvmRouteDirect);
+  late_answer(child, 0);
+  IT_CHECK(pvmng_route(child) == PvmRouteDirect, "no direct link to t%x",
+           child);
+  used = late_answer(child, 1000);
+  IT_CHECK(used <= window_ms + 150.0,
+           "waiting 1 s for another host used %.1f ms of CPU (window %.1f ms)",
+           used, window_ms);
+  IT_CHECK(window_ms < 100.0 || used >= window_ms / 5.0,
+           "waiting 1 s for another host used only %.1f ms of CPU (window "
+           "%.1f ms): it did not poll",
+           used, window_ms);
+  late_answer(child, -1);
+  it_note("spin: a 1 s wait for another host used %.1f ms of CPU (window "
+          "%.1f ms)",
+          used, window_ms);
+}
+
+/* Cases 1 to 4. */
+static void all_cases(int n, const char *nbuf) {
+  int child, route;
 
   /* 1. switch with messages in flight */
   child = spawn_role(0, "recv", nbuf);
@@ -260,8 +348,4 @@ int main(int argc, char **argv) {
   pvm_send(a, TAG_DONE);
   pvm_send(b, TAG_DONE);
   it_note("race: one link, 1000 messages each way in order");
-
-  pvm_exit();
-  printf("it_direct: PASS\n");
-  return 0;
 }

@@ -96,6 +96,7 @@ p346_stop() {
   done
   p346_pid=
 }
+# shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
   p346_stop
   rm -rf "$work"
@@ -219,16 +220,17 @@ if [ -n "$have346" ]; then
   done
   if [ -e "$p346_dir/tmp/pvmd.$(id -u).bench" ]; then
     b=$work/p346bin
-    p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" \
-      >"$res/p346.pp.default" 2>>"$work/p346.log"
-    p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" -r \
-      >"$res/p346.pp.direct" 2>>"$work/p346.log"
-    p346_env timeout 120 "$b/spawn" -n 7 -R "$reps" >"$res/p346.spawn" \
-      2>>"$work/p346.log"
-    for n in 2 4 8 16; do
-      p346_env timeout 300 "$b/collective" -n "$n" -R "$reps" \
-        >"$res/p346.coll.$n" 2>>"$work/p346.log"
-    done
+    {
+      p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" \
+        >"$res/p346.pp.default"
+      p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" -r \
+        >"$res/p346.pp.direct"
+      p346_env timeout 120 "$b/spawn" -n 7 -R "$reps" >"$res/p346.spawn"
+      for n in 2 4 8 16; do
+        p346_env timeout 300 "$b/collective" -n "$n" -R "$reps" \
+          >"$res/p346.coll.$n"
+      done
+    } 2>>"$work/p346.log"
     [ -s "$work/p346.log" ] && { say "PVM 3.4.6 said:"; cat "$work/p346.log" >&2; }
   else
     say "PVM 3.4.6 pvmd did not come up:"
@@ -241,8 +243,8 @@ if [ -n "$havempi" ]; then
   say "Open MPI: ping-pong and collectives over TCP and shared memory"
   mpirun=(mpirun --oversubscribe --mca pml ob1)
   [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
-  tcp=(--mca btl tcp,self --mca btl_tcp_if_include lo)
-  shm=(--mca btl vader,self)
+  tcp=(--mca btl 'tcp,self' --mca btl_tcp_if_include lo)
+  shm=(--mca btl 'vader,self')
   mb=$work/mpibin/mpi_bench
   timeout 600 "${mpirun[@]}" -np 2 "${tcp[@]}" "$mb" pingpong -s 4 -S "$smax" \
     -R "$reps" >"$res/mpitcp.pp" 2>>"$work/mpi.log"
@@ -279,7 +281,7 @@ fmt() { # <value> <skip reason, empty when the peer ran> <unit: us|ms|GBs>
   fi
 }
 ratio() { # <pvm-ng value> <other value>
-  [ -n "$1" ] && [ -n "$2" ] || { echo "-"; return; }
+  { [ -n "$1" ] && [ -n "$2" ]; } || { echo "-"; return; }
   awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf("%.2f", a / b); else print "-" }'
 }
 row() { # <measure> <unit> <ng> <p346> <mpitcp> <mpishm> ("-" = not measured)
@@ -351,15 +353,15 @@ pp() { field "$1" size "$2" "$3"; }
   echo
   echo "| size | PVM-NG daemons | PVM-NG direct | PVM 3.4.6 daemons | PVM 3.4.6 direct | Open MPI (TCP) | Open MPI (shared memory) |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
-  for s in $(awk '$1 == "size" { print $2 }' "$res/ng.pp.default" "$res/mpitcp.pp" \
-    "$res/p346.pp.default" 2>/dev/null | sort -n -u); do
+  while IFS= read -r s; do
     line="| $s B"
     for f in ng.pp.default ng.pp.direct p346.pp.default p346.pp.direct mpitcp.pp mpishm.pp; do
       v=$(pp "$f" "$s" bw_MBps)
       line="$line | ${v:--}"
     done
     echo "$line |"
-  done
+  done < <(awk '$1 == "size" { print $2 }' "$res/ng.pp.default" "$res/mpitcp.pp" \
+    "$res/p346.pp.default" 2>/dev/null | sort -n -u)
   echo
   if [ ${#skipped[@]} -gt 0 ]; then
     list=${skipped[0]}

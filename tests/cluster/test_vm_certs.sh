@@ -79,7 +79,7 @@ wait_log "$n" "reload: keeping the current certificate: .*unknown CA"
 rc=0
 out=$(pvmcert show) || rc=$?
 echo "$out" | grep "^host  *$h1 "
-[ "$rc" = 2 ] && echo "$out" | grep -q "^host  *$h1 .*not issued by this CA" ||
+{ [ "$rc" = 2 ] && echo "$out" | grep -q "^host  *$h1 .*not issued by this CA"; } ||
   vm_fail "show does not flag a certificate of another CA (rc $rc)"
 echo "ok: a bad replacement is refused at SIGHUP and the current certificate kept; show flags it"
 
@@ -87,7 +87,7 @@ echo "ok: a bad replacement is refused at SIGHUP and the current certificate kep
 rc=0
 err=$(pvmcert import-host "$h1" "$CLUSTER_TMP/other/$h1.pem" "$CLUSTER_TMP/other/$h1.key" 2>&1) || rc=$?
 echo "$err"
-[ "$rc" = 1 ] && echo "$err" | grep -q "not issued by this CA" || vm_fail "import-host of another CA's certificate"
+{ [ "$rc" = 1 ] && echo "$err" | grep -q "not issued by this CA"; } || vm_fail "import-host of another CA's certificate"
 pvmcert import-host "$h1" "$CLUSTER_TMP/keep.pem" "$CLUSTER_TMP/keep.key"
 [ "$(stat -c %a "$D/$h1.key")" = 600 ] || vm_fail "imported key is not 0600"
 pvmcert show >/dev/null || vm_fail "show after import-host"

@@ -29,7 +29,7 @@ cluster_exec h1 "$BIN/pvm" -c "add $h2" >/dev/null
 vm_wait_hosts h1 3
 ms=$((($(date +%s%N) - t0) / 1000000))
 new_tid=$(vm_host_tid h2)
-[ -n "$new_tid" ] && [ "$new_tid" != "$old_tid" ] ||
+{ [ -n "$new_tid" ] && [ "$new_tid" != "$old_tid" ]; } ||
   vm_fail "host h2 came back as t$old_tid, its old identity"
 echo "ok: h2 added again as t$new_tid (it was t$old_tid) in $ms ms"
 cluster_exec h3 "$BIN/cl_order" "$h2" >/dev/null || vm_fail "cl_order h3 <- h2 after the re-add"

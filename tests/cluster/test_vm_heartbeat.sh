@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
 cluster_up 4
-h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
+h1=$(cluster_name h1) h3=$(cluster_name h3)
 h4=$(cluster_name h4)
 export PVMNG_DEAD_MS=1500
 

@@ -50,7 +50,7 @@ for i in 1 2 3; do
     >"$T/ep$i/epprog"
   chmod +x "$T/ep$i/epprog"
 done
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016 # $(...), $0, $* and $@ run in the scripts written
 for w in "$HOME/bin/pvmd-wrap" "$T/bin/pvmd-wrap2"; do
   printf '#!/bin/sh\necho "$(basename "$0") on $(hostname): $*" >>%s/wrap.log\nexec %s/pvmd "$@"\n' \
     "$T" "$BIN" >"$w"

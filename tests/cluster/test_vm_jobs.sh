@@ -62,7 +62,7 @@ spawn_on() {
 }
 
 tid=$(spawn_on "$h3")
-[ -n "$tid" ] && [ "$(sleeps_on h3)" = 1 ] || vm_fail "no sleep task on h3"
+{ [ -n "$tid" ] && [ "$(sleeps_on h3)" = 1 ]; } || vm_fail "no sleep task on h3"
 cluster_exec h2 "$BIN/pvm" -c "sig 15 $tid" >/dev/null || vm_fail "sig from h2"
 for i in $(seq 50); do
   [ "$(sleeps_on h3)" = 0 ] && break

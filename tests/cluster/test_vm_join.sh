@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 export PVMNG_CLUSTER_PRIVATE_HOME=1
 
 cluster_up 3
-h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
+h3=$(cluster_name h3)
 
 vm_up h1 h2 h3
 echo "ok: a VM of 3 hosts without a shared home forms"
@@ -28,7 +28,7 @@ for h in h2 h3; do
   done
   cmp -s "$d/ca.pem" "$m/ca.pem" || vm_fail "$h's ca.pem is not the master's"
   [ ! -e "$d/ca.key" ] || vm_fail "the CA key reached $h"
-  [ ! -e "$m/$name.key" ] && [ ! -e "$m/$name.pem" ] ||
+  { [ ! -e "$m/$name.key" ] && [ ! -e "$m/$name.pem" ]; } ||
     vm_fail "the master made a key or certificate for $h in its own directory"
   openssl verify -CAfile "$m/ca.pem" "$d/$name.pem" >/dev/null ||
     vm_fail "$h's certificate does not verify against the VM's CA"

@@ -22,7 +22,8 @@ cluster_exec h2 "$BIN/cl_order" "$h3" >/dev/null ||
 echo "ok: 2 x 10,000 messages intact and in order with 10 % loss on h3 ($(($(date +%s) - t0)) s)"
 cluster_loss h3 0
 [ "$(vm_nhosts h1)" = 3 ] || vm_fail "a host was declared dead under loss"
-grep -h "heartbeat timeout" $(find "$CLUSTER_TMP" -name 'pvmd.*.log') &&
+mapfile -t logs < <(find "$CLUSTER_TMP" -name 'pvmd.*.log')
+grep -h "heartbeat timeout" "${logs[@]}" &&
   vm_fail "a link was closed for silence under loss"
 vm_halt h1
 echo "PASS: packet loss costs time, never messages"

@@ -46,12 +46,13 @@ daemon_pid() {
   is_our_pvmd "$pid" && echo "$pid"
 }
 
+# shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
-  local st=$? pid i
+  local st=$? pid
   trap - EXIT INT TERM HUP
   if [ -n "$(daemon_pid)" ]; then
     timeout 10 "$PVM" -c halt </dev/null >/dev/null 2>&1
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
       [ -z "$(daemon_pid)" ] && break
       sleep 0.1
     done
@@ -260,6 +261,7 @@ misc)
   expect_line '^PVM_EXPORT=AAA:BBB$' "export list"
   expect_line '^PVM_EXPORT=BBB$' "unexport"
   # The exported variable reaches a spawned task.
+  # shellcheck disable=SC2016 # expanded by the spawned shell
   cons 'setenv CONS_X=passed; export CONS_X; spawn -> /bin/sh -c "echo v=$CONS_X"'
   expect_line '^\[1:t[0-9a-f]+\] v=passed$' "exported variable in the task"
   cons conf
@@ -294,7 +296,7 @@ halt)
   [ -n "$pid" ] || fail "no pvmd after conf"
   cons halt
   expect_ok halt
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     is_our_pvmd "$pid" || break
     sleep 0.1
   done

@@ -6,7 +6,7 @@
 # usage: test_install.sh <build dir> <source dir> [extra cflags]
 set -euo pipefail
 build=$1
-src=$2
+: "$2" # <source dir>: required by the usage, not used
 extra=${3:-}
 work=$(mktemp -d)
 export PVM_TMP=$work/run PVM_VMID=it-install-$$
@@ -25,11 +25,12 @@ trap cleanup EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 prefix=$work/prefix
+# shellcheck disable=SC2012 # lib or lib64 of our own install prefix
 libdir=$(ls -d "$prefix"/lib* | head -1)
 for f in include/pvm3.h bin/pvmd bin/pvm bin/pvmcert; do
   [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
-[ -e "$libdir/libpvm3.so" ] && [ -e "$libdir/libgpvm3.so" ] ||
+{ [ -e "$libdir/libpvm3.so" ] && [ -e "$libdir/libgpvm3.so" ]; } ||
   { echo "FAIL: libraries not installed in $libdir"; exit 1; }
 # libpvm3 loads the TLS engine from its own directory, and only then
 # OpenSSL: a task that opens no direct link to another host never loads it.
@@ -55,12 +56,12 @@ int main(void) {
   return 0;
 }
 PROG
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $extra split into flags on purpose
 cc $extra -Wall -Werror -I"$prefix/include" "$work/prog.c" -L"$libdir" -lgpvm3 \
   -lpvm3 -Wl,-rpath,"$libdir" -o "$work/prog_plain"
 flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs pvm3)
 case $flags in *"-lgpvm3 -lpvm3"*) ;; *) echo "FAIL: pkg-config libs: $flags"; exit 1;; esac
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $extra and $flags split into flags on purpose
 cc $extra -Wall -Werror "$work/prog.c" $flags -Wl,-rpath,"$libdir" -o "$work/prog_pc"
 # The program must use our library, not a system libpvm3.
 for p in prog_plain prog_pc; do

@@ -105,7 +105,7 @@ run 0 "^host +node1 .*valid, (99|100) days left" show
 "$BIN/pvmd" || fail "pvmd did not start"
 pid=$(grep -o '[0-9]\+' "$T"/run/pvm-*/pvmd."$PVM_VMID".lock | head -1)
 kill -HUP "$pid"
-for i in $(seq 50); do
+for _ in $(seq 50); do
   grep -q "reload:" "$T"/run/pvm-*/pvmd."$PVM_VMID".log && break
   sleep 0.1
 done

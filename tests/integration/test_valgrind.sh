@@ -15,7 +15,7 @@ export PVM_TMP=$work PVM_VMID=it-vg-$$
 vg=(valgrind --leak-check=full --track-fds=yes --error-exitcode=9)
 cleanup() {
   "$bin/pvm" -c halt >/dev/null 2>&1 || true
-  [ -n "${vpid:-}" ] && kill -9 "$vpid" 2>/dev/null || true
+  { [ -n "${vpid:-}" ] && kill -9 "$vpid" 2>/dev/null; } || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -85,6 +85,7 @@ daemon_pids() {
 
 # Live processes of ours (run from the bin dir) that belong to this VM:
 # tasks the daemon left behind.
+# shellcheck disable=SC2317 # called from cleanup, which the EXIT trap runs
 leftovers() {
   local p exe
   for p in /proc/[0-9]*; do
@@ -98,14 +99,15 @@ leftovers() {
   done
 }
 
+# shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
-  local st=$? pid i left
+  local st=$? pid left
   trap - EXIT INT TERM HUP
   if [ -z "$no_daemon" ]; then
     if [ -x "$bindir/pvm" ]; then
       timeout 5 "$bindir/pvm" -c halt </dev/null >"$rt/halt.out" 2>&1
     fi
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
       [ -z "$(daemon_pids)" ] && break
       sleep 0.1
     done
@@ -116,7 +118,7 @@ cleanup() {
       is_our_pvmd "$pid" && kill -KILL "$pid" 2>/dev/null
     done
     # A halted VM has no tasks left: anything still running is a leak.
-    for i in $(seq 20); do
+    for _ in $(seq 20); do
       left=$(leftovers)
       [ -z "$left" ] && break
       sleep 0.1
@@ -163,7 +165,7 @@ if [ -z "$no_daemon" ]; then
   "$bindir/pvmd" </dev/null >"$rt/pvmd.out" 2>&1 &
   daemon_pid=$!
   ready=
-  for i in $(seq 200); do
+  for _ in $(seq 200); do
     if [ -S "$files.sock" ]; then
       ready=1
       break

@@ -81,8 +81,12 @@
 #define REMOTE_WAIT_MS 3000
 #define ASK_TTL_MS 30000
 /* An incoming TCP connection must finish its handshake and hello within
- * GUARD_HELLO_MS; at most GUARD_PENDING wait at once. */
+ * GUARD_HELLO_MS ($PVMNG_LINK_HELLO_MS, between GUARD_HELLO_MIN and
+ * GUARD_HELLO_MAX); at most GUARD_PENDING wait at once, and any more are
+ * closed as they come. */
 #define GUARD_HELLO_MS 10000
+#define GUARD_HELLO_MIN 100
+#define GUARD_HELLO_MAX 600000
 #define GUARD_PENDING 16
 #define GUARD_TICK_MS 1000
 /* TLS writes: pieces smaller than STAGE_SMALL are gathered into one record
@@ -282,8 +286,12 @@ static long failpoint_break = -1;
 /* More fault injection, for the acceptor's checks: with
  * PVMNG_FAILPOINT_ROUTE_HELLO=plain a task opening a TLS link first sends
  * plaintext, with =binding its hello carries a wrong channel binding, with
- * =nonce the nonce of no ask. The peer must refuse each. */
+ * =nonce the nonce of no ask, with =silent it connects and sends nothing.
+ * The peer must refuse or drop each. */
 static char failpoint_hello[16];
+
+/* How long an incoming TLS connection may take to say hello (ms). */
+static uint64_t hello_ms = GUARD_HELLO_MS;
 
 static void link_resume(struct lpvm_link *l);
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
@@ -1028,7 +1036,7 @@ static void on_tcp_incoming(uv_stream_t *server, int status) {
     link_close(l, "cannot accept a TLS link now");
     return;
   }
-  l->hello_by = now_ms() + GUARD_HELLO_MS;
+  l->hello_by = now_ms() + hello_ms;
   uv_tcp_nodelay(&l->io.tcp, 1);
   link_resume(l);
 }
@@ -1068,8 +1076,8 @@ static void on_guard(uv_timer_t *t) {
         l->hello_by <= now) {
       fprintf(stderr,
               "libpvm [t%x]: dropped a direct link connection: no TLS "
-              "handshake and hello within %d s\n",
-              (unsigned)lpvm_conn.mytid, GUARD_HELLO_MS / 1000);
+              "handshake and hello within %.1f s\n",
+              (unsigned)lpvm_conn.mytid, (double)hello_ms / 1000.0);
       link_close(l, "no hello in time");
     }
   }
@@ -1218,6 +1226,14 @@ void lpvm_route_start(void) {
   failpoint_break = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
   fp = getenv("PVMNG_FAILPOINT_ROUTE_HELLO");
   snprintf(failpoint_hello, sizeof(failpoint_hello), "%s", fp ? fp : "");
+  fp = getenv("PVMNG_LINK_HELLO_MS");
+  hello_ms = GUARD_HELLO_MS;
+  if (fp != NULL && *fp != '\0') {
+    long v = atol(fp);
+    hello_ms = v < GUARD_HELLO_MIN   ? GUARD_HELLO_MIN
+               : v > GUARD_HELLO_MAX ? GUARD_HELLO_MAX
+                                     : (uint64_t)v;
+  }
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
 }
@@ -1384,6 +1400,13 @@ static int open_tls(struct lpvm_link *l) {
   if (l->connected < 0 || l->closing)
     return -1;
   uv_tcp_nodelay(&l->io.tcp, 1);
+  if (strcmp(failpoint_hello, "silent") == 0) {
+    /* Connected and says nothing: the acceptor must drop it in time. */
+    link_resume(l);
+    while (!l->closing && pump_before(deadline) == 0)
+      ;
+    return -1;
+  }
   if (strcmp(failpoint_hello, "plain") == 0) {
     uv_buf_t junk = uv_buf_init("PVNG hello in the clear\r\n", 25);
     lpvm_write_all(&l->io.stream, &junk, 1);

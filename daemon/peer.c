@@ -22,6 +22,7 @@
 #include "task.h"
 #include "tid.h"
 #include "tls.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -80,6 +81,29 @@ int pvmd_peer_is_master(const struct pvmd *d) {
 
 int pvmd_peer_active(const struct pvmd *d) {
   return d->peers && !pvmd_list_empty(&d->peers->links);
+}
+
+int pvmd_peer_self_addr(const struct pvmd *d, char *out, size_t len) {
+  const struct pvmd_peers *ps = d->peers;
+  struct sockaddr_storage sa;
+  int salen = sizeof sa;
+  if (ps == NULL || len < INET_ADDRSTRLEN)
+    return -1;
+  if (ps->master != NULL) {
+    /* The master reaches this host at its end of the link, whatever this
+     * host's own name resolves to here (127.0.1.1 in many a /etc/hosts). */
+    if (ps->master->state != L_UP ||
+        uv_tcp_getsockname(&ps->master->tcp, (struct sockaddr *)&sa, &salen) !=
+            0 ||
+        sa.ss_family != AF_INET)
+      return -1;
+    return uv_ip4_name((struct sockaddr_in *)&sa, out, len) == 0 ? 0 : -1;
+  }
+  if (!ps->listening || ps->addr[0] == '\0' ||
+      strcmp(ps->addr, "0.0.0.0") == 0 || strlen(ps->addr) >= len)
+    return -1;
+  strcpy(out, ps->addr);
+  return 0;
 }
 
 /* Loads the TLS context from the certificate directory for this host. */

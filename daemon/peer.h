@@ -65,6 +65,12 @@ void pvmd_peer_hostfile(struct pvmd *d);
 /* Whether this daemon is part of a VM spanning hosts. */
 int pvmd_peer_active(const struct pvmd *d);
 
+/* The IPv4 address the other hosts reach this host at (for its tasks'
+ * direct links): a slave's end of its link to the master, the master's
+ * daemons' address once it listens. Writes it to out (at least
+ * INET_ADDRSTRLEN bytes) and returns 0, or -1 when neither is known. */
+int pvmd_peer_self_addr(const struct pvmd *d, char *out, size_t len);
+
 /* A message frame for a tid on another host. Takes f. Returns a
  * pvmd_route_result: OK when queued on the link toward that host, FULL when
  * queued but the link holds more than the high-water mark (producer, if not

@@ -184,34 +184,48 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   free(infos);
 }
 
-/* What a task needs to take TLS links with tasks on other hosts (libpvm's
- * route.c asks once, lazily): the certificate directory and name this
- * daemon uses, and the host's address: its name resolved as
- * pvmd_peer_listen resolves it for the daemons' port. */
-static void do_route_info(struct pvmd_conn *c, uint32_t req_id) {
-  Pvmng__Control m = PVMNG__CONTROL__INIT;
-  Pvmng__RouteInfoReply r = PVMNG__ROUTE_INFO_REPLY__INIT;
+/* This host's name resolved as pvmd_peer_listen resolves it for the
+ * daemons' port, into addr; 0, or -1 with the reason. */
+static int resolve_self(const char *self, char *addr, size_t len, char *reason,
+                        size_t rlen) {
   struct addrinfo hints, *res = NULL;
-  char certdir[4096], addr[INET_ADDRSTRLEN] = "", reason[256] = "";
-  const char *self = pvmd_host_self(&c->d->hosts)->name;
   int rc;
-
-  pvmd_peer_certdir(certdir, sizeof certdir);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   rc = getaddrinfo(self, NULL, &hints, &res);
   if (rc != 0 || res == NULL ||
       inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, addr,
-                sizeof addr) == NULL) {
-    snprintf(reason, sizeof reason, "cannot find the address of %.64s: %s",
-             self, rc != 0 ? gai_strerror(rc) : "no IPv4 address");
+                (socklen_t)len) == NULL) {
+    snprintf(reason, rlen, "cannot find the address of %.64s: %s", self,
+             rc != 0 ? gai_strerror(rc) : "no IPv4 address");
+    if (res != NULL)
+      freeaddrinfo(res);
+    return -1;
+  }
+  freeaddrinfo(res);
+  return 0;
+}
+
+/* What a task needs to take TLS links with tasks on other hosts (libpvm's
+ * route.c asks once, lazily): the certificate directory and name this
+ * daemon uses, and the host's address. In a VM of several hosts that is
+ * the address the other hosts reach this one at (pvmd_peer_self_addr), not
+ * what its name resolves to here, which may be a loopback address; alone,
+ * its name resolved. */
+static void do_route_info(struct pvmd_conn *c, uint32_t req_id) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__RouteInfoReply r = PVMNG__ROUTE_INFO_REPLY__INIT;
+  char certdir[4096], addr[INET_ADDRSTRLEN] = "", reason[256] = "";
+  const char *self = pvmd_host_self(&c->d->hosts)->name;
+
+  pvmd_peer_certdir(certdir, sizeof certdir);
+  if (pvmd_peer_self_addr(c->d, addr, sizeof addr) != 0 &&
+      resolve_self(self, addr, sizeof addr, reason, sizeof reason) != 0) {
     pvmd_log("route info for %s: %s", c->who, reason);
     r.code = PvmSysErr;
     addr[0] = '\0';
   }
-  if (res != NULL)
-    freeaddrinfo(res);
   r.reason = reason;
   r.certdir = certdir;
   r.cert_name = (char *)self;

@@ -1,7 +1,8 @@
 /* Unit tests for wire/tls.c: handshakes between two in-memory engines (and
  * raw OpenSSL peers for what the engine cannot be: TLS 1.2, no client
  * certificate) over a throw-away PKI with fixed dates; refusals with their
- * reasons; rotation; data integrity; and a throughput figure. */
+ * reasons; rotation; data integrity; bulk mode and its key usage limit;
+ * and a throughput figure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,116 @@ static void test_bulk(void **state) {
   pvmw_tls_free(s);
   pvmw_tls_ctx_free(sc);
   pvmw_tls_ctx_free(cc);
+}
+
+/* A client and a server in bulk mode, switched as test_bulk does (one
+ * record each way through OpenSSL first), that have then sent one bulk
+ * record each way: each end's counters stand at 1. */
+static void bulk_pair(pvmw_tls_ctx **sc, pvmw_tls_ctx **cc, pvmw_tls **c,
+                      pvmw_tls **s) {
+  uint8_t small[16];
+  int rc, rs;
+  *sc = ctx(1, "ca1/ca.pem", "hostb");
+  *cc = ctx(0, "ca1/ca.pem", "hosta");
+  *c = pvmw_tls_new(*cc, "hostb");
+  *s = pvmw_tls_new(*sc, NULL);
+  assert_non_null(*c);
+  assert_non_null(*s);
+  handshake(*c, *s, 1 << 20, &rc, &rs);
+  assert_int_equal(rc, 1);
+  assert_int_equal(rs, 1);
+  /* Not in bulk mode yet: nothing to advance. */
+  assert_int_equal(pvmw_tls_bulk_skip(*c, 1, 1), -1);
+  round_trip(*c, *s, 100);
+  assert_int_equal(pvmw_tls_write(*s, "reply", 5), 0);
+  assert_true(shuttle(*s, *c, 1 << 16) > 0);
+  assert_int_equal(pvmw_tls_read(*c, small, sizeof small), 5);
+  assert_int_equal(pvmw_tls_bulk(*c), 0);
+  assert_int_equal(pvmw_tls_bulk(*s), 0);
+  round_trip(*c, *s, 100);
+  round_trip(*s, *c, 100);
+}
+
+static void bulk_pair_free(pvmw_tls_ctx *sc, pvmw_tls_ctx *cc, pvmw_tls *c,
+                           pvmw_tls *s) {
+  pvmw_tls_free(c);
+  pvmw_tls_free(s);
+  pvmw_tls_ctx_free(sc);
+  pvmw_tls_ctx_free(cc);
+}
+
+/* Bulk mode's key usage limit, writer side: with both ends advanced alike
+ * to just short of it, the last records still go through intact; a write
+ * that needs more records than are left is refused, seals nothing, and
+ * leaves the engine failed. */
+static void test_bulk_limit_write(void **state) {
+  (void)state;
+  const uint64_t max = PVMW_TLS_BULK_MAX_RECORDS;
+  static uint8_t buf[16385]; /* two records */
+  pvmw_tls_ctx *sc, *cc;
+  pvmw_tls *c, *s;
+  bulk_pair(&sc, &cc, &c, &s);
+  /* A counter never passes the limit. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, max, 0), -1);
+  assert_int_equal(pvmw_tls_bulk_skip(c, 0, UINT64_MAX), -1);
+  /* Client to server: 1 record sent so far, advanced to max - 2. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, max - 3, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(s, 0, max - 3), 0);
+  /* Server to client: to max - 1, one record left. */
+  assert_int_equal(pvmw_tls_bulk_skip(s, max - 2, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(c, 0, max - 2), 0);
+  /* Counters in step: records sealed and opened with the same nonces. */
+  round_trip(c, s, 1000);
+  /* The last record a key may seal, then none. */
+  round_trip(s, c, 1000);
+  assert_int_equal(pvmw_tls_write(s, "x", 1), PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(s), "key usage limit"));
+  /* One record left client to server, two needed. */
+  assert_int_equal(pvmw_tls_write(c, buf, sizeof buf), PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(c), "key usage limit"));
+  assert_int_equal(pvmw_tls_pending(c), 0);
+  assert_int_equal(pvmw_tls_write(c, "x", 1), PVMW_TLS_ERR);
+  bulk_pair_free(sc, cc, c, s);
+}
+
+/* Bulk mode's key usage limit, reader side: a reader that has opened as
+ * many records as a key may seal refuses the next one, although the peer
+ * sealed it properly. */
+static void test_bulk_limit_read(void **state) {
+  (void)state;
+  pvmw_tls_ctx *sc, *cc;
+  pvmw_tls *c, *s;
+  uint8_t buf[64];
+  bulk_pair(&sc, &cc, &c, &s);
+  /* 1 record opened so far, advanced to the limit; the writer stays. */
+  assert_int_equal(pvmw_tls_bulk_skip(s, 0, PVMW_TLS_BULK_MAX_RECORDS - 1), 0);
+  assert_int_equal(pvmw_tls_write(c, "hello", 5), 0);
+  assert_true(shuttle(c, s, 1 << 16) > 0);
+  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(s), "key usage limit"));
+  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
+  bulk_pair_free(sc, cc, c, s);
+}
+
+/* The record sequence number is part of the nonce: ends advanced alike
+ * still talk, but a reader one record ahead of the writer cannot open the
+ * writer's next record. */
+static void test_bulk_out_of_step(void **state) {
+  (void)state;
+  pvmw_tls_ctx *sc, *cc;
+  pvmw_tls *c, *s;
+  uint8_t buf[64];
+  bulk_pair(&sc, &cc, &c, &s);
+  assert_int_equal(pvmw_tls_bulk_skip(c, 1000, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(s, 0, 1000), 0);
+  round_trip(c, s, 100);
+  assert_int_equal(pvmw_tls_bulk_skip(c, 1000, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(s, 0, 1001), 0);
+  assert_int_equal(pvmw_tls_write(c, "hello", 5), 0);
+  assert_true(shuttle(c, s, 1 << 16) > 0);
+  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(s), "record authentication failed"));
+  bulk_pair_free(sc, cc, c, s);
 }
 
 /* A handshake between engines presenting `cwho` and `swho` that must fail;
@@ -832,6 +943,9 @@ int main(void) {
       cmocka_unit_test(test_valid),
       cmocka_unit_test(test_data),
       cmocka_unit_test(test_bulk),
+      cmocka_unit_test(test_bulk_limit_write),
+      cmocka_unit_test(test_bulk_limit_read),
+      cmocka_unit_test(test_bulk_out_of_step),
       cmocka_unit_test(test_other_ca),
       cmocka_unit_test(test_expired),
       cmocka_unit_test(test_not_yet_valid),

@@ -895,8 +895,37 @@ static void on_peer_connection(uv_stream_t *server, int status) {
   link_start(l);
 }
 
-/* Opens the daemons' port on this host's address (first use only). */
-int pvmd_peer_listen(struct pvmd_peers *ps) {
+/* The local IPv4 address this host would send from to reach host (the
+ * kernel's route; a UDP socket's connect sends nothing), if it is not a
+ * loopback address. 0 or -1. */
+static int addr_toward(const char *host, struct in_addr *out) {
+  struct addrinfo hints, *res = NULL;
+  struct sockaddr_in local;
+  socklen_t sl = sizeof local;
+  int fd, rc = -1;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  if (getaddrinfo(host, "9", &hints, &res) != 0 || res == NULL)
+    return -1;
+  fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+      getsockname(fd, (struct sockaddr *)&local, &sl) == 0 &&
+      ntohl(local.sin_addr.s_addr) >> 24 != 127) {
+    *out = local.sin_addr;
+    rc = 0;
+  }
+  if (fd >= 0)
+    close(fd);
+  freeaddrinfo(res);
+  return rc;
+}
+
+/* Opens the daemons' port on this host's address (first use only). toward
+ * is the first host to be added: when this host's name resolves to a
+ * loopback address here (127.0.1.1 in many a /etc/hosts) and no ip= names
+ * the address, the port opens on the address that reaches that host. */
+int pvmd_peer_listen(struct pvmd_peers *ps, const char *toward) {
   struct addrinfo hints, *res = NULL;
   struct sockaddr_storage sa;
   int salen = sizeof sa, rc;
@@ -904,6 +933,8 @@ int pvmd_peer_listen(struct pvmd_peers *ps) {
   const char *self =
       ps->d->listen_ip ? ps->d->listen_ip : pvmd_host_self(&ps->d->hosts)->name;
   const char *port = getenv("PVMNG_PEER_PORT");
+  struct sockaddr_in *sin;
+  struct in_addr other;
 
   if (ps->listening)
     return 0;
@@ -917,6 +948,25 @@ int pvmd_peer_listen(struct pvmd_peers *ps) {
     pvmd_log("cannot find this host's address (%s): %s", self,
              gai_strerror(rc));
     return -1;
+  }
+  sin = (struct sockaddr_in *)res->ai_addr;
+  if (ntohl(sin->sin_addr.s_addr) >> 24 == 127 && !ps->d->listen_ip) {
+    char lo[INET_ADDRSTRLEN] = "?", there[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &sin->sin_addr, lo, sizeof lo);
+    if (toward && addr_toward(toward, &other) == 0) {
+      inet_ntop(AF_INET, &other, there, sizeof there);
+      pvmd_log("this host's name %s resolves to %s here, a loopback address "
+               "that other hosts cannot reach: the daemons' port opens on %s, "
+               "this host's address toward %s (ip= on this host's line of the "
+               "host file names another)",
+               self, lo, there, toward);
+      sin->sin_addr = other;
+    } else {
+      pvmd_log("this host's name %s resolves to %s here, a loopback address "
+               "that other hosts cannot reach: give this host's address with "
+               "ip= on its line of the host file, or in /etc/hosts",
+               self, lo);
+    }
   }
   uv_tcp_init(&ps->d->loop, &ps->listener);
   ps->listener.data = ps;

@@ -324,7 +324,7 @@ static int start_add(struct pvmd_peers *ps, const char *name,
     pvmd_log("adding host %s: so=pw is not supported; use an ssh key", name);
     return PvmBadParam;
   }
-  if (pvmd_peer_listen(ps) != 0)
+  if (pvmd_peer_listen(ps, o->ip ? o->ip : name) != 0)
     return PvmSysErr;
   /* A daemon started by hand (so=ms) gets no join credential: it takes
    * its certificate from the shared certificate directory, issued here. */

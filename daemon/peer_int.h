@@ -154,7 +154,7 @@ struct pvmd_peers {
 
 /* peer.c: the state (made on first use), links, the daemons' port. */
 struct pvmd_peers *pvmd_peer_state(struct pvmd *d);
-int pvmd_peer_listen(struct pvmd_peers *ps);
+int pvmd_peer_listen(struct pvmd_peers *ps, const char *toward);
 /* The up link toward host_no (a slave: always the master), or NULL. */
 struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no);
 /* Encodes and sends; -1 when the link is closing or failed. */

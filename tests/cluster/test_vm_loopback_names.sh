@@ -1,0 +1,56 @@
+#!/bin/bash
+# cluster.vm_loopback_names: hosts whose own names resolve to a loopback
+# address there (Debian writes "127.0.1.1 <hostname>" into /etc/hosts when
+# no DNS name is known), while the other hosts reach them by their real
+# addresses. Both h1 (the master) and h2 name themselves 127.0.1.1:
+#  - the master opens the daemons' port on its address toward h2, says why
+#    in its log, and the VM forms;
+#  - each daemon tells its tasks the address the other hosts reach it at,
+#    not the loopback one: it_direct on h1 gets a direct link to its task
+#    on h2 (case 5, which checks the route), and one from h2 to h1 works
+#    the same way.
+# Usage: test_vm_loopback_names.sh <bin dir>
+set -euo pipefail
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
+
+cluster_on_exit() {
+  [ "$1" -eq 0 ] || {
+    vm_logs
+    cat "$CLUSTER_TMP"/loop.*.out >&2 2>/dev/null || true
+  }
+}
+cluster_up 2
+h1=$(cluster_name h1) h2=$(cluster_name h2)
+# Each host sees its own name at 127.0.1.1 first, the other's at its real
+# address. Rewritten in place: the file is bind-mounted at each exec.
+for h in h1 h2; do
+  name=$(cluster_name "$h")
+  hosts=/etc/netns/$name/hosts
+  { echo "127.0.1.1 $name"; cat "$hosts"; } >"$CLUSTER_TMP/$h.hosts"
+  cat "$CLUSTER_TMP/$h.hosts" >"$hosts"
+  [ "$(cluster_exec "$h" getent ahostsv4 "$name" | awk 'NR == 1 { print $1 }')" = 127.0.1.1 ] ||
+    vm_fail "$h does not resolve its own name to 127.0.1.1"
+done
+vm_up h1 h2
+cd "$BIN"
+grep -q "resolves to 127.0.1.1 here, a loopback address that other hosts cannot reach: the daemons' port opens on $(cluster_addr h1)" \
+  "$(vm_log h1)" || vm_fail "the master did not say which address it took"
+echo "ok: the VM forms; the master took its address toward h2"
+
+out=$CLUSTER_TMP/loop.h1.out
+IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_HOSTS="$h2 $h2" \
+  cluster_exec h1 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
+  { cat "$out"; vm_fail "no direct link from h1 to h2"; }
+cat "$out"
+grep -q "it_direct: PASS" "$out" || vm_fail "it_direct on h1 did not pass"
+out=$CLUSTER_TMP/loop.h2.out
+IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_HOSTS="$h1 $h1" \
+  cluster_exec h2 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
+  { cat "$out"; vm_fail "no direct link from h2 to h1"; }
+cat "$out"
+grep -q "it_direct: PASS" "$out" || vm_fail "it_direct on h2 did not pass"
+echo "ok: direct links both ways between hosts that name themselves 127.0.1.1"
+
+vm_halt h1
+echo "PASS"

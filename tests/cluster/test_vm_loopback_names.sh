@@ -21,7 +21,6 @@ cluster_on_exit() {
   }
 }
 cluster_up 2
-h1=$(cluster_name h1) h2=$(cluster_name h2)
 # Each host sees its own name at 127.0.1.1 first, the other's at its real
 # address. Rewritten in place: the file is bind-mounted at each exec.
 for h in h1 h2; do
@@ -38,18 +37,19 @@ grep -q "resolves to 127.0.1.1 here, a loopback address that other hosts cannot 
   "$(vm_log h1)" || vm_fail "the master did not say which address it took"
 echo "ok: the VM forms; the master took its address toward h2"
 
-out=$CLUSTER_TMP/loop.h1.out
-IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_HOSTS="$h2 $h2" \
-  cluster_exec h1 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
-  { cat "$out"; vm_fail "no direct link from h1 to h2"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "it_direct on h1 did not pass"
-out=$CLUSTER_TMP/loop.h2.out
-IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_HOSTS="$h1 $h1" \
-  cluster_exec h2 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
-  { cat "$out"; vm_fail "no direct link from h2 to h1"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "it_direct on h2 did not pass"
+# direct_from H PEER: it_direct on host H gets a direct link to its task
+# on host PEER.
+direct_from() {
+  local out=$CLUSTER_TMP/loop.$1.out peer
+  peer=$(cluster_name "$2")
+  IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_HOSTS="$peer $peer" \
+    cluster_exec "$1" timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
+    { cat "$out"; vm_fail "no direct link from $1 to $2"; }
+  cat "$out"
+  grep -q "it_direct: PASS" "$out" || vm_fail "it_direct on $1 did not pass"
+}
+direct_from h1 h2
+direct_from h2 h1
 echo "ok: direct links both ways between hosts that name themselves 127.0.1.1"
 
 vm_halt h1

@@ -1,11 +1,19 @@
 #!/bin/bash
-# Ping-pong between two namespace-hosts (tests/cluster): a two-host VM, the
-# echo task on h2, pingpong on h1. First the 4 B round trip and the 1 MiB
-# bandwidth through the daemons and the 4 B round trip over a direct TLS
-# link (-r); then ROUNDS rounds that alternate the 1 MiB ping-pong over the
-# direct TLS link with the same ping-pong over plain TCP (tcpfloor, no TLS,
-# no PVM) between the same hosts, so that both see the same machine, and a
-# summary: medians, ranges, and the median of the rounds' TLS/TCP ratios.
+# Ping-pong between two namespace-hosts (tests/cluster), side by side with
+# PVM 3.4.6 and Open MPI over TCP between the same two hosts when they are
+# installed (Debian's pvm/pvm-dev, openmpi-bin/libopenmpi-dev; the script
+# builds bench/pingpong.c and bench/mpi_bench.c against them itself).
+#
+# PVM-NG: a two-host VM, the echo task on h2, pingpong on h1: the 4-byte
+# round trip and the 1 MiB bandwidth through the daemons, the 4-byte round
+# trip over a direct TLS link, then ROUNDS rounds that alternate the 1 MiB
+# ping-pong over the direct TLS link with the same ping-pong over plain TCP
+# (tcpfloor, no TLS, no PVM), so that both see the same machine. PVM 3.4.6:
+# its own daemons on h1 and h2 (started through nsrsh), the same four
+# measures with the same program. Open MPI: mpirun on h1, one rank on each
+# host (plm_rsh_agent nsrsh), the TCP BTL on eth0. Prints every run, then
+# one table: medians for PVM-NG's direct 1 MiB and plain TCP (with ranges
+# and the median of the rounds' TLS/TCP ratios), and the ratios to the peers.
 # Needs root.
 #   bench/cluster_pingpong.sh <bin dir> [pingpong options, default -R 3]
 # PVMNG_BENCH_ROUNDS sets ROUNDS (default 5). With PVMNG_BENCH_PERF=FILE,
@@ -13,6 +21,7 @@
 # direct 1 MiB round and writes FILE.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/cluster" && pwd)
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=$(readlink -f "${1:?usage: $0 <bin dir> [pingpong options]}")
 shift
 opts=("$@")
@@ -32,27 +41,36 @@ source "$here/vm.sh"
 
 cluster_up 2
 h2=$(cluster_name h2)
+res=$CLUSTER_TMP/results
+mkdir -p "$res"
+skipped=()
+
+# field FILE: the bandwidth (last word) or round trip of a "size" line.
+bw() { awk '/^size/ { print $NF; exit }' "$1"; }
+rtt() { awk '/^size/ { for (i = 1; i < NF; i++) if ($i == "rtt_us") print $(i + 1); exit }' "$1"; }
+
+# pp NAME SIZE [pingpong flags]: PVM-NG's pingpong from h1 to the echo on
+# h2; the output also goes to $res/NAME.
+pp() {
+  local name=$1 size=$2
+  shift 2
+  echo "# PVM-NG: pingpong -H h2 -s $size -S $size ${opts[*]} $*"
+  cluster_exec h1 "$BIN/pingpong" -H "$h2" -s "$size" -S "$size" \
+    "${opts[@]}" "$@" | tee "$res/$name"
+}
+
 vm_up h1 h2
 cd "$BIN"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-# pp SIZE [pingpong flags]: one pingpong run from h1 to the echo on h2.
-pp() {
-  local size=$1
-  shift
-  echo "# pingpong -H h2 -s $size -S $size ${opts[*]} $*" >&2
-  cluster_exec h1 "$BIN/pingpong" -H "$h2" -s "$size" -S "$size" \
-    "${opts[@]}" "$@"
-}
-pp 4
-pp 1048576
-pp 4 -r
+pp ng.d4 4
+pp ng.d1m 1048576
+pp ng.r4 4 -r
 
 # The rounds. The floor's server on h2 echoes one client per round.
-cluster_spawn h2 "$BIN/tcpfloor" -l "$port" -n "$rounds"
+cluster_spawn h2 "$BIN/tcpfloor" -l "$port" -n "$rounds" >/dev/null
 floor_pid=$CLUSTER_PID
 sleep 0.3
-tls=() tcp=()
+: >"$res/rounds"
 for r in $(seq "$rounds"); do
   perf_pid=
   if [ -n "${PVMNG_BENCH_PERF:-}" ] && [ "$r" = 1 ]; then
@@ -61,32 +79,121 @@ for r in $(seq "$rounds"); do
     perf record -g -a -o "$PVMNG_BENCH_PERF" -- sleep 5 >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  line=$(pp 1048576 -r 2>/dev/null | grep '^size')
+  pp ng.r1m 1048576 -r >/dev/null
   [ -z "$perf_pid" ] || wait "$perf_pid" || true
-  floor=$(cluster_exec h1 "$BIN/tcpfloor" -c "$(cluster_addr h2):$port" \
-    -s 1048576 -n 64)
-  tls+=("${line##* }")
-  tcp+=("${floor##* }")
-  echo "round $r: direct TLS ${line##* } MB/s, plain TCP ${floor##* } MB/s"
+  cluster_exec h1 "$BIN/tcpfloor" -c "$(cluster_addr h2):$port" \
+    -s 1048576 -n 64 >"$res/floor"
+  echo "$(bw "$res/ng.r1m") $(awk '{ print $NF }' "$res/floor")" >>"$res/rounds"
+  echo "round $r: direct TLS $(bw "$res/ng.r1m") MB/s, plain TCP $(awk '{ print $NF }' "$res/floor") MB/s"
 done
 wait "$floor_pid" || true
 vm_halt h1
 
-# Medians and ranges (MB/s) and the median ratio of the rounds.
-printf '%s\n' "${tls[@]}" >"$CLUSTER_TMP/tls"
-printf '%s\n' "${tcp[@]}" >"$CLUSTER_TMP/tcp"
-paste "$CLUSTER_TMP/tls" "$CLUSTER_TMP/tcp" | awk '
-  function med(a, n,   i, j, t) {
-    for (i = 2; i <= n; i++)
-      for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-        t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-      }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  { n++; x[n] = $1; y[n] = $2; q[n] = $1 / $2
-    lo1 = n == 1 || $1 < lo1 ? $1 : lo1; hi1 = $1 > hi1 ? $1 : hi1
-    lo2 = n == 1 || $2 < lo2 ? $2 : lo2; hi2 = $2 > hi2 ? $2 : hi2 }
-  END {
-    printf "summary rounds %d 1MiB direct_tls_MBps %.1f (%.1f-%.1f)", n, med(x, n), lo1, hi1
-    printf " plain_tcp_MBps %.1f (%.1f-%.1f) tls_over_tcp %.2f\n", med(y, n), lo2, hi2, med(q, n)
-  }'
+# ---- PVM 3.4.6 between the same hosts, when installed.
+lib346=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+p346=$CLUSTER_TMP/p346
+if [ -f /usr/include/pvm3.h ] && [ -f "$lib346/libpvm3.so" ] &&
+  [ -x /usr/lib/pvm3/lib/pvmd ] && mkdir -p "$p346/home" "$p346/bin" &&
+  gcc -O2 -I/usr/include -I"$src" -o "$p346/bin/pingpong" "$src/pingpong.c" \
+    -L"$lib346" -Wl,-rpath,"$lib346" -lpvm3 2>"$p346/build.log" &&
+  ldd "$p346/bin/pingpong" | grep -q "libpvm3.so.3 => $lib346/libpvm3.so.3"; then
+  # Its own environment: PVM_ROOT, a private HOME, nsrsh as rsh; each host
+  # keeps its own PVM_TMP (cluster_exec and nsrsh set it).
+  p346_env=(env HOME="$p346/home" PVM_ROOT=/usr/lib/pvm3 PVM_ARCH=LINUX64
+    PVM_RSH="$here/nsrsh" PVM_VMID=b346)
+  [ "$(id -u)" -eq 0 ] && p346_env+=(PVM_ALLOW_ROOT=yes)
+  {
+    echo "$(cluster_name h1) ep=$p346/bin"
+    echo "$h2 ep=$p346/bin dx=/usr/lib/pvm3/lib/pvmd"
+  } >"$p346/hostfile"
+  cluster_spawn h1 "${p346_env[@]}" /usr/lib/pvm3/lib/pvmd "$p346/hostfile" \
+    </dev/null >"$p346/pvmd.out" 2>&1
+  p346_pid=$CLUSTER_PID
+  up=
+  for _ in $(seq 100); do
+    if echo conf | cluster_exec h1 "${p346_env[@]}" timeout 5 \
+      /usr/lib/pvm3/lib/pvm 2>/dev/null | grep -q "$h2"; then
+      up=1
+      break
+    fi
+    sleep 0.1
+  done
+  if [ -n "$up" ]; then
+    for m in "d4 4" "d1m 1048576" "r4 4 -r" "r1m 1048576 -r"; do
+      read -r name size flag <<<"$m"
+      echo "# PVM 3.4.6: pingpong -H h2 -s $size -S $size ${opts[*]} $flag"
+      cluster_exec h1 "${p346_env[@]}" timeout 600 "$p346/bin/pingpong" \
+        -H "$h2" -s "$size" -S "$size" "${opts[@]}" ${flag:+"$flag"} |
+        tee "$res/p346.$name" || true
+    done
+  else
+    skipped+=("PVM 3.4.6 (its daemons did not form a VM of the two hosts; see $p346/pvmd.out)")
+  fi
+  echo halt | cluster_exec h1 "${p346_env[@]}" timeout 10 \
+    /usr/lib/pvm3/lib/pvm >/dev/null 2>&1 || true
+  for _ in $(seq 50); do
+    kill -0 "$p346_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$p346_pid" 2>/dev/null || true
+  pkill -KILL -f "^/usr/lib/pvm3/lib/pvmd .*$PVMNG_CLUSTER_PREFIX" 2>/dev/null ||
+    true
+else
+  skipped+=("PVM 3.4.6 (not installed: pvm, pvm-dev)")
+fi
+
+# ---- Open MPI over TCP between the same hosts, when installed.
+mpi=$CLUSTER_TMP/mpi
+if command -v mpicc >/dev/null && command -v mpirun >/dev/null &&
+  mpirun --version 2>/dev/null | grep -q "Open MPI" && mkdir -p "$mpi" &&
+  mpicc -O2 -I"$src" -o "$mpi/mpi_bench" "$src/mpi_bench.c" 2>"$mpi/build.log"; then
+  # One rank per host, unbound (each host would bind its rank to its
+  # first core, the same core for both), TCP on the hosts' eth0.
+  mpi_hosts="$(cluster_name h1),$h2"
+  mpirun=(mpirun --host "$mpi_hosts" -np 2 --bind-to none
+    --mca plm_rsh_agent "$here/nsrsh" --mca pml ob1 --mca btl 'tcp,self'
+    --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
+  [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
+  for m in "4 4" "1m 1048576"; do
+    read -r name size <<<"$m"
+    echo "# Open MPI (TCP): mpi_bench pingpong -s $size -S $size ${opts[*]}"
+    cluster_exec h1 timeout 600 "${mpirun[@]}" "$mpi/mpi_bench" pingpong \
+      -s "$size" -S "$size" "${opts[@]}" 2>"$mpi/err.$name" |
+      tee "$res/mpi.$name" || true
+  done
+else
+  skipped+=("Open MPI (not installed: openmpi-bin, libopenmpi-dev)")
+fi
+
+# ---- The table.
+med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+tls=$(awk '{ print $1 }' "$res/rounds" | med)
+tcp=$(awk '{ print $2 }' "$res/rounds" | med)
+ratio=$(awk '{ print $1 / $2 }' "$res/rounds" | med)
+range() { awk -v c="$1" 'NR == 1 || $c < lo { lo = $c } $c > hi { hi = $c } END { printf "%.0f to %.0f", lo, hi }' "$res/rounds"; }
+val() { # val FILE rtt|bw: the figure, or "-"
+  [ -s "$1" ] || { echo -; return; }
+  local v
+  if [ "$2" = rtt ]; then v=$(rtt "$1"); else v=$(bw "$1"); fi
+  echo "${v:--}"
+}
+q() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+row() { # row MEASURE NG P346 MPI
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" \
+    "$(q "$2" "$3")" "$(q "$2" "$4")"
+}
+echo
+echo "summary rounds $rounds 1MiB direct_tls_MBps $tls ($(range 1)) plain_tcp_MBps $tcp ($(range 2)) tls_over_tcp $(printf '%.2f' "$ratio")"
+echo
+echo "| measure (between two namespace-hosts) | PVM-NG | PVM 3.4.6 | Open MPI (TCP) | PVM-NG / PVM 3.4.6 | PVM-NG / Open MPI |"
+echo "| --- | --- | --- | --- | --- | --- |"
+row "round trip, 4 B, through the daemons (us)" "$(val "$res/ng.d4" rtt)" "$(val "$res/p346.d4" rtt)" -
+row "bandwidth, 1 MiB, through the daemons (MB/s)" "$(val "$res/ng.d1m" bw)" "$(val "$res/p346.d1m" bw)" -
+row "round trip, 4 B, direct (us)" "$(val "$res/ng.r4" rtt)" "$(val "$res/p346.r4" rtt)" "$(val "$res/mpi.4" rtt)"
+row "bandwidth, 1 MiB, direct (MB/s; PVM-NG: median of the rounds)" "$tls" "$(val "$res/p346.r1m" bw)" "$(val "$res/mpi.1m" bw)"
+echo "| plain TCP, 1 MiB (MB/s; median of the rounds) | $tcp | | | | |"
+echo
+echo "PVM-NG's direct links are TLS 1.3; PVM 3.4.6's and Open MPI's are plain TCP."
+for s in "${skipped[@]}"; do
+  echo "skipped: $s"
+done

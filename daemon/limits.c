@@ -22,6 +22,14 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
   lim->halt_grace_ms = 1000;
   lim->halt_reap_ms = 500;
   lim->spin_us = 50;
+  /* A message sent to another host is answered after a network round trip
+   * and two more daemon hops: a longer window catches that answer too. */
+  lim->peer_spin_us = 300;
+  const char *ps = getenv("PVMNG_PEER_SPIN_US");
+  if (ps != NULL && *ps != '\0') {
+    long v = strtol(ps, NULL, 10);
+    lim->peer_spin_us = v < 0 ? 0 : v > 100000 ? 100000 : (unsigned)v;
+  }
   lim->heartbeat_ms = 1000;
   lim->dead_ms = 5000;
   /* Join credentials live 2 minutes; $PVMNG_JOIN_TTL (seconds, 1 to 3600)

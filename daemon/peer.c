@@ -19,6 +19,7 @@
 #include "pvmd.h"
 #include "request.h"
 #include "route.h"
+#include "spin.h"
 #include "task.h"
 #include "tid.h"
 #include "tls.h"
@@ -256,6 +257,7 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
   struct pvmd *d = l->ps->d;
   if (link_send(l, f) != 0)
     return PVMD_ROUTE_NONE;
+  pvmd_spin_kick_peer(d);
   if (producer && l->state != L_CLOSING &&
       pvmw_tls_pending(l->tls) > d->lim.high_water) {
     pvmd_waiter_park(&l->drain_waiters, producer);
@@ -393,6 +395,7 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
   l->ps->d->st.bytes_in += (uint64_t)n;
   l->last_rx = pvmd_now(l->ps->d);
+  pvmd_spin_kick(l->ps->d);
   if (pvmw_tls_in_commit(l->tls, (size_t)n) != 0) {
     pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
     return;

@@ -31,6 +31,8 @@ struct pvmd_limits {
   unsigned halt_grace_ms;      /* SIGTERM to SIGKILL at halt */
   unsigned halt_reap_ms;       /* SIGKILL to closing everything */
   unsigned spin_us;            /* polling window after input, 0 = none */
+  unsigned peer_spin_us;       /* ... after a message left for another host
+                                  ($PVMNG_PEER_SPIN_US), 0 = none */
   unsigned heartbeat_ms;       /* heartbeat interval on daemon links */
   unsigned dead_ms;            /* silence after which a host is dead */
   unsigned join_ttl_s;         /* lifetime of a join credential */
@@ -97,7 +99,7 @@ struct pvmd {
   int hello_timer_open;
   uv_idle_t spin; /* spin.c: polling window after traffic */
   int spin_open;
-  uint64_t spin_last; /* uv_hrtime() of the last input */
+  uint64_t spin_until; /* uv_hrtime() at which the window closes */
 
   /* halt */
   int halting;

@@ -9,7 +9,7 @@
 
 static void on_idle(uv_idle_t *h) {
   struct pvmd *d = h->data;
-  if (uv_hrtime() - d->spin_last > (uint64_t)d->lim.spin_us * 1000u)
+  if (uv_hrtime() > d->spin_until)
     uv_idle_stop(h);
 }
 
@@ -19,13 +19,21 @@ void pvmd_spin_init(struct pvmd *d) {
   d->spin_open = 1;
 }
 
-void pvmd_spin_kick(struct pvmd *d) {
-  if (!d->spin_open || d->lim.spin_us == 0)
+/* Keeps the window open for at least us from now. */
+static void kick(struct pvmd *d, unsigned us) {
+  uint64_t until;
+  if (!d->spin_open || us == 0)
     return;
-  d->spin_last = uv_hrtime();
+  until = uv_hrtime() + (uint64_t)us * 1000u;
+  if (!uv_is_active((uv_handle_t *)&d->spin) || until > d->spin_until)
+    d->spin_until = until;
   if (!uv_is_active((uv_handle_t *)&d->spin))
     uv_idle_start(&d->spin, on_idle);
 }
+
+void pvmd_spin_kick(struct pvmd *d) { kick(d, d->lim.spin_us); }
+
+void pvmd_spin_kick_peer(struct pvmd *d) { kick(d, d->lim.peer_spin_us); }
 
 void pvmd_spin_close(struct pvmd *d) {
   if (d->spin_open) {

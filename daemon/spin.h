@@ -11,6 +11,9 @@ struct pvmd;
 void pvmd_spin_init(struct pvmd *d);
 /* Input was handled: (re)open the polling window. */
 void pvmd_spin_kick(struct pvmd *d);
+/* A message left for another host: keep the window open long enough
+ * (lim.peer_spin_us) for its answer to come back. */
+void pvmd_spin_kick_peer(struct pvmd *d);
 void pvmd_spin_close(struct pvmd *d);
 
 #endif

@@ -84,5 +84,18 @@ done
 [ "$(vm_nhosts h1)" = 3 ] || vm_fail "reset changed the hosts"
 echo "ok: reset from the console ends the tasks on every host, keeps the hosts"
 
+# After the traffic, idle daemons sleep: their polling windows (after
+# input, and the longer one after a message to another host) end with the
+# traffic. Over 2 s without traffic each daemon uses under 100 ms of CPU.
+sleep 0.5
+before=$(vm_pvmd_cpu_ms)
+sleep 2
+after=$(vm_pvmd_cpu_ms)
+busy=$(join <(sort <<<"$before") <(sort <<<"$after") |
+  awk '$3 - $2 >= 100 { printf "pvmd %s used %d ms; ", $1, $3 - $2 }')
+[ -z "$busy" ] || vm_fail "daemons kept polling without traffic: $busy"
+[ "$(wc -l <<<"$after")" = 3 ] || vm_fail "expected 3 daemons, found: $after"
+echo "ok: idle daemons sleep after the traffic"
+
 vm_halt h1
 echo "PASS"

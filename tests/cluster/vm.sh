@@ -77,6 +77,21 @@ vm_pvmd_on() {
 }
 
 # vm_pvmds: how many pvmd processes run in the run's namespaces.
+# vm_pvmd_cpu_ms: the CPU time (user + system, ms) each daemon of the run
+# has used so far, one "pid ms" line per daemon.
+vm_pvmd_cpu_ms() {
+  local h p tick
+  tick=$(getconf CLK_TCK)
+  for h in "${CLUSTER_HOSTS[@]}"; do
+    for p in $(ip netns pids "$h" 2>/dev/null); do
+      [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvmd ] || continue
+      # Fields 14 and 15 (utime, stime) after the command name's ")".
+      sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+        awk -v p="$p" -v t="$tick" '{ print p, ($12 + $13) * 1000 / t }'
+    done
+  done
+}
+
 vm_pvmds() {
   local h n=0 p
   for h in "${CLUSTER_HOSTS[@]}"; do

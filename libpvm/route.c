@@ -21,17 +21,17 @@
  * very TLS session. $PVM_CERTDIR in a task's environment overrides the
  * daemon's directory, as it would for a daemon. The listener closes again
  * once no ask is pending; a connection that has not authenticated and said
- * hello within 10 s is dropped, and at most 16 may wait. From the hello
- * on, a TLS link is a link like any other: markers, holding, fallback,
- * tie-break. Its hello and answer are the only records OpenSSL's record
- * layer carries; then both ends switch to the engine's bulk mode
- * (pvmw_tls_bulk: the same TLS 1.3 records under keys exported from the
- * session, sealed from the sender's memory and opened straight into the
- * frame reader's space; a link closes, like a
- * broken one, after 256 GiB either way: a key's limit). Writes leave in
- * batches of 64 KiB of ciphertext, so that the peer decrypts while we
- * encrypt (larger batches measured slower: the peer waits longer for the
- * first; 16 KiB costs a system call a record).
+ * hello within PVMNG_LINK_HELLO_MS (10 s) is dropped, and at most 16 may
+ * wait. From the hello on, a TLS link is a link like any other: markers,
+ * holding, fallback, tie-break. Its hello and answer are the only records
+ * OpenSSL's record layer carries; then both ends switch to the engine's
+ * bulk mode (pvmw_tls_bulk: the same TLS 1.3 records under keys exported
+ * from the session, sealed from the sender's memory and opened straight
+ * into the frame reader's space; each direction takes a new exported key
+ * every PVMW_TLS_BULK_KEY_RECORDS records, so a link lives as long as its
+ * connection). Writes leave in batches of 64 KiB of ciphertext, so that
+ * the peer decrypts while we encrypt (larger batches measured slower: the
+ * peer waits longer for the first; 16 KiB costs a system call a record).
  *
  * Order per pair is kept by holding. Each link has a nonce, chosen by its
  * opener, and a marker names the link it announces. Frames that arrive on

@@ -57,11 +57,15 @@ enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
 #define BULK_CT_MAX (REC_PLAIN + 256) /* TLSCiphertext length limit */
 
 /* One direction of bulk mode: AES-GCM with that direction's key and IV
- * (exported from the session) and the record sequence number. */
+ * for the current key epoch (exported from the session), and the record
+ * sequence number within the epoch. */
 struct bulk_dir {
   EVP_CIPHER_CTX *ctx;
   uint8_t iv[12];
   uint64_t seq;
+  uint64_t epoch;
+  const char *label;
+  size_t keylen;
 };
 
 struct pvmw_tls {
@@ -1146,19 +1150,54 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
 #define BULK_LABEL_C2S "EXPORTER-pvmng-bulk-client-to-server"
 #define BULK_LABEL_S2C "EXPORTER-pvmng-bulk-server-to-client"
 
-/* One direction: key and IV exported under label, sequence number 0. */
-static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
-                         const EVP_CIPHER *c, size_t keylen,
-                         const char *label) {
-  uint8_t km[32 + 12];
-  int ok = SSL_export_keying_material(t->ssl, km, keylen + sizeof d->iv, label,
-                                      strlen(label), NULL, 0, 0) == 1 &&
-           (d->ctx = EVP_CIPHER_CTX_new()) != NULL &&
-           EVP_CipherInit_ex(d->ctx, c, NULL, km, NULL, enc) == 1;
-  memcpy(d->iv, km + keylen, sizeof d->iv);
+/* The key and IV of d's current epoch: exported under d's label with the
+ * epoch number (8 bytes, big-endian) as the exporter's context, so every
+ * epoch of every direction has keys of its own; sequence number 0. */
+static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d) {
+  uint8_t km[32 + 12], ctx[8];
+  int ok;
+  for (int i = 0; i < 8; i++)
+    ctx[i] = (uint8_t)(d->epoch >> (56 - 8 * i));
+  ok =
+      SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv, d->label,
+                                 strlen(d->label), ctx, sizeof ctx, 1) == 1 &&
+      EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
+  memcpy(d->iv, km + d->keylen, sizeof d->iv);
   OPENSSL_cleanse(km, sizeof km);
   d->seq = 0;
   return ok ? 0 : -1;
+}
+
+/* One direction, epoch 0. */
+static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
+                         const EVP_CIPHER *c, size_t keylen,
+                         const char *label) {
+  d->label = label;
+  d->keylen = keylen;
+  d->epoch = 0;
+  if ((d->ctx = EVP_CIPHER_CTX_new()) == NULL ||
+      EVP_CipherInit_ex(d->ctx, c, NULL, NULL, NULL, enc) != 1)
+    return -1;
+  return bulk_dir_key(t, d);
+}
+
+/* Before each record: once the epoch's key has sealed (or opened)
+ * PVMW_TLS_BULK_KEY_RECORDS records, both ends move to the next epoch's
+ * key, each on its own count, with no message between them. */
+static int bulk_dir_next(pvmw_tls *t, struct bulk_dir *d) {
+  if (d->seq < PVMW_TLS_BULK_KEY_RECORDS)
+    return 0;
+  if (d->epoch == UINT64_MAX) {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: out of key epochs");
+    return -1;
+  }
+  d->epoch++;
+  if (bulk_dir_key(t, d) < 0) {
+    ERR_clear_error();
+    snprintf(t->reason, sizeof t->reason, "bulk mode: key update failed");
+    return -1;
+  }
+  return 0;
 }
 
 int pvmw_tls_bulk(pvmw_tls *t) {
@@ -1198,15 +1237,24 @@ int pvmw_tls_bulk(pvmw_tls *t) {
 
 int pvmw_tls_bulk_skip(pvmw_tls *t, uint64_t write_records,
                        uint64_t read_records) {
-  /* Forward only, and never past the limit (the counters stay far from
-   * wrapping): no nonce can come round again. */
-  if (!t->bulk || t->bw.seq > PVMW_TLS_BULK_MAX_RECORDS ||
-      t->br.seq > PVMW_TLS_BULK_MAX_RECORDS ||
-      write_records > PVMW_TLS_BULK_MAX_RECORDS - t->bw.seq ||
-      read_records > PVMW_TLS_BULK_MAX_RECORDS - t->br.seq)
+  /* Forward only, and never past the epoch's end (the next record then
+   * takes the next key): no nonce can come round again. */
+  if (!t->bulk || t->bw.seq > PVMW_TLS_BULK_KEY_RECORDS ||
+      t->br.seq > PVMW_TLS_BULK_KEY_RECORDS ||
+      write_records > PVMW_TLS_BULK_KEY_RECORDS - t->bw.seq ||
+      read_records > PVMW_TLS_BULK_KEY_RECORDS - t->br.seq)
     return -1;
   t->bw.seq += write_records;
   t->br.seq += read_records;
+  return 0;
+}
+
+int pvmw_tls_bulk_epochs(const pvmw_tls *t, uint64_t *write_epoch,
+                         uint64_t *read_epoch) {
+  if (!t->bulk)
+    return -1;
+  *write_epoch = t->bw.epoch;
+  *read_epoch = t->br.epoch;
   return 0;
 }
 
@@ -1223,6 +1271,8 @@ static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   uint8_t nonce[12], type = 0x17;
   size_t clen = n + 1 + BULK_TAG;
   int l;
+  if (bulk_dir_next(t, d) < 0)
+    return -1;
   out[0] = 0x17;
   out[1] = 0x03;
   out[2] = 0x03;
@@ -1250,19 +1300,14 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
     t->state = ST_FAILED;
     return PVMW_TLS_ERR;
   }
-  if (t->bw.seq + recs > PVMW_TLS_BULK_MAX_RECORDS) {
-    snprintf(t->reason, sizeof t->reason,
-             "key usage limit reached (bulk mode has no key update)");
-    t->state = ST_FAILED;
-    return PVMW_TLS_ERR;
-  }
   c = t->out_tail;
   o = c->data + c->end;
   while (n > 0) {
     size_t k = n < REC_PLAIN ? n : REC_PLAIN;
     if (bulk_seal(t, p, k, o) < 0) {
       ERR_clear_error();
-      snprintf(t->reason, sizeof t->reason, "encryption failed");
+      if (t->reason[0] == '\0')
+        snprintf(t->reason, sizeof t->reason, "encryption failed");
       t->state = ST_FAILED;
       return PVMW_TLS_ERR;
     }
@@ -1283,11 +1328,8 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
   uint8_t nonce[12];
   size_t plen = clen - BULK_TAG;
   int l;
-  if (d->seq >= PVMW_TLS_BULK_MAX_RECORDS) {
-    snprintf(t->reason, sizeof t->reason,
-             "key usage limit reached (bulk mode has no key update)");
+  if (bulk_dir_next(t, d) < 0)
     return -1;
-  }
   bulk_nonce(d, nonce);
   if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
       EVP_DecryptUpdate(d->ctx, NULL, &l, rec, 5) != 1 ||

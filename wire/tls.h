@@ -133,32 +133,37 @@ size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
  * the keys OpenSSL's record layer used, so no nonce is ever used twice. It
  * encrypts straight from the caller's buffer and decrypts straight into
  * it, without OpenSSL's record layer and its copies. Both ends must be in
- * bulk mode; there is no key update and no close_notify (the transport's end
- * ends the session). A key seals at most PVMW_TLS_BULK_MAX_RECORDS records
- * (256 GiB) each way, RFC 8446's margin for AES-GCM; then writes and reads
- * fail with a reason and the caller closes the connection. Returns 0, or -1
- * with the reason kept. */
+ * bulk mode; there is no close_notify (the transport's end ends the
+ * session). Each direction's key seals PVMW_TLS_BULK_KEY_RECORDS records,
+ * then both ends take the next key of that direction, exported under the
+ * same label with the next epoch number as the exporter's context: a link
+ * lives as long as its transport. Returns 0, or -1 with the reason kept. */
 int pvmw_tls_bulk(pvmw_tls *t);
 
-/* Records one key seals in bulk mode, each way: RFC 8446 (5.5) keeps
- * AES-GCM under 2^24.5 full records per key; there is no key update in
- * bulk mode, so the connection ends there (its user opens another). A write
- * that would need more records than are left fails, and so does a read once
- * this many records have been opened. */
-#define PVMW_TLS_BULK_MAX_RECORDS ((uint64_t)1 << 24)
+/* Records one key seals (and opens) in bulk mode before the next epoch's
+ * key takes over: well under RFC 8446's (5.5) 2^24.5 full records per
+ * AES-GCM key; 128 GiB of full records, or 2^23 small messages. */
+#define PVMW_TLS_BULK_KEY_RECORDS ((uint64_t)1 << 23)
 
-/* For tests: simulates a long-lived bulk link without moving 256 GiB.
- * Advances this end's record sequence numbers, as if write_records more
- * records had been sealed and read_records more opened. The peer must be
- * advanced to match (its read count by our write count and the other way
- * round), otherwise the next record fails authentication, as the sequence
- * number is part of each record's nonce. It cannot weaken the protection:
- * the counters only move forward, and never past PVMW_TLS_BULK_MAX_RECORDS
- * (so never near wrapping), hence no nonce is ever used twice and the limit
- * still applies; at worst the link fails earlier. Returns 0, or -1 (nothing
- * moved) when t is not in bulk mode or a counter would pass the limit. */
+/* For tests: simulates a long-lived bulk link without moving 128 GiB.
+ * Advances this end's record sequence numbers within the current key
+ * epochs, as if write_records more records had been sealed and
+ * read_records more opened. The peer must be advanced to match (its read
+ * count by our write count and the other way round), otherwise the next
+ * record fails authentication, as the sequence number is part of each
+ * record's nonce. It cannot weaken the protection: the counters only move
+ * forward, and never past PVMW_TLS_BULK_KEY_RECORDS (where the next record
+ * takes the next key), hence no nonce is ever used twice under one key.
+ * Returns 0, or -1 (nothing moved) when t is not in bulk mode or a counter
+ * would pass the epoch's end. */
 int pvmw_tls_bulk_skip(pvmw_tls *t, uint64_t write_records,
                        uint64_t read_records);
+
+/* The key epochs of this end's two directions (0 at the switch to bulk
+ * mode, one more every PVMW_TLS_BULK_KEY_RECORDS records). 0, or -1 when t
+ * is not in bulk mode. */
+int pvmw_tls_bulk_epochs(const pvmw_tls *t, uint64_t *write_epoch,
+                         uint64_t *read_epoch);
 
 /* Why the connection failed, for the log ("" while nothing failed), e.g.
  * "certificate has expired (peer hostb, ...)", "unknown CA ...", "peer sent

@@ -1,7 +1,7 @@
 /* Unit tests for wire/tls.c: handshakes between two in-memory engines (and
  * raw OpenSSL peers for what the engine cannot be: TLS 1.2, no client
  * certificate) over a throw-away PKI with fixed dates; refusals with their
- * reasons; rotation; data integrity; bulk mode and its key usage limit;
+ * reasons; rotation; data integrity; bulk mode and its key updates;
  * and a throughput figure. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -346,56 +346,72 @@ static void bulk_pair_free(pvmw_tls_ctx *sc, pvmw_tls_ctx *cc, pvmw_tls *c,
   pvmw_tls_ctx_free(cc);
 }
 
-/* Bulk mode's key usage limit, writer side: with both ends advanced alike
- * to just short of it, the last records still go through intact; a write
- * that needs more records than are left is refused, seals nothing, and
- * leaves the engine failed. */
-static void test_bulk_limit_write(void **state) {
+/* Bulk mode's key update: with both ends advanced alike to just short of
+ * an epoch's end, records go on intact across it in both directions, and
+ * both ends of each direction are in epoch 1 after it. */
+static void test_bulk_key_update(void **state) {
   (void)state;
-  const uint64_t max = PVMW_TLS_BULK_MAX_RECORDS;
-  static uint8_t buf[16385]; /* two records */
+  const uint64_t key = PVMW_TLS_BULK_KEY_RECORDS;
   pvmw_tls_ctx *sc, *cc;
   pvmw_tls *c, *s;
+  uint64_t cw, cr, sw, sr;
   bulk_pair(&sc, &cc, &c, &s);
-  /* A counter never passes the limit. */
-  assert_int_equal(pvmw_tls_bulk_skip(c, max, 0), -1);
+  assert_int_equal(pvmw_tls_bulk_epochs(c, &cw, &cr), 0);
+  assert_true(cw == 0 && cr == 0);
+  /* A counter never passes the epoch's end. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key, 0), -1);
   assert_int_equal(pvmw_tls_bulk_skip(c, 0, UINT64_MAX), -1);
-  /* Client to server: 1 record sent so far, advanced to max - 2. */
-  assert_int_equal(pvmw_tls_bulk_skip(c, max - 3, 0), 0);
-  assert_int_equal(pvmw_tls_bulk_skip(s, 0, max - 3), 0);
-  /* Server to client: to max - 1, one record left. */
-  assert_int_equal(pvmw_tls_bulk_skip(s, max - 2, 0), 0);
-  assert_int_equal(pvmw_tls_bulk_skip(c, 0, max - 2), 0);
-  /* Counters in step: records sealed and opened with the same nonces. */
-  round_trip(c, s, 1000);
-  /* The last record a key may seal, then none. */
+  /* Client to server: 1 record sent so far, advanced to key - 2. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key - 3, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(s, 0, key - 3), 0);
+  /* Server to client: to key - 1, one record left in the epoch. */
+  assert_int_equal(pvmw_tls_bulk_skip(s, key - 2, 0), 0);
+  assert_int_equal(pvmw_tls_bulk_skip(c, 0, key - 2), 0);
+  /* Three records: the last two of epoch 0, the first of epoch 1. */
+  round_trip(c, s, 40000);
+  /* The last record of epoch 0, then one of epoch 1. */
   round_trip(s, c, 1000);
-  assert_int_equal(pvmw_tls_write(s, "x", 1), PVMW_TLS_ERR);
-  assert_non_null(strstr(pvmw_tls_reason(s), "key usage limit"));
-  /* One record left client to server, two needed. */
-  assert_int_equal(pvmw_tls_write(c, buf, sizeof buf), PVMW_TLS_ERR);
-  assert_non_null(strstr(pvmw_tls_reason(c), "key usage limit"));
-  assert_int_equal(pvmw_tls_pending(c), 0);
-  assert_int_equal(pvmw_tls_write(c, "x", 1), PVMW_TLS_ERR);
+  assert_int_equal(pvmw_tls_bulk_epochs(s, &sw, &sr), 0);
+  assert_true(sw == 0 && sr == 1);
+  round_trip(s, c, 1000);
+  assert_int_equal(pvmw_tls_bulk_epochs(c, &cw, &cr), 0);
+  assert_int_equal(pvmw_tls_bulk_epochs(s, &sw, &sr), 0);
+  assert_true(cw == 1 && cr == 1 && sw == 1 && sr == 1);
+  /* And on, in both directions. */
+  round_trip(c, s, 100000);
+  round_trip(s, c, 100000);
   bulk_pair_free(sc, cc, c, s);
 }
 
-/* Bulk mode's key usage limit, reader side: a reader that has opened as
- * many records as a key may seal refuses the next one, although the peer
- * sealed it properly. */
-static void test_bulk_limit_read(void **state) {
+/* The sealed record of message m at c's current write position. */
+static void seal_one(pvmw_tls *c, const char *m, uint8_t *out, size_t len) {
+  const uint8_t *d;
+  assert_int_equal(pvmw_tls_write(c, m, strlen(m)), 0);
+  assert_int_equal(pvmw_tls_outgoing(c, &d), len);
+  memcpy(out, d, len);
+  pvmw_tls_consumed(c, len);
+}
+
+/* Each epoch has keys of its own: the same message at the same sequence
+ * number in epochs 0 and 1 seals to different records. */
+static void test_bulk_epoch_keys(void **state) {
   (void)state;
+  const uint64_t key = PVMW_TLS_BULK_KEY_RECORDS;
   pvmw_tls_ctx *sc, *cc;
   pvmw_tls *c, *s;
-  uint8_t buf[64];
+  uint8_t r0[5 + 6 + 1 + 16], r1[sizeof r0];
+  uint64_t cw, cr;
   bulk_pair(&sc, &cc, &c, &s);
-  /* 1 record opened so far, advanced to the limit; the writer stays. */
-  assert_int_equal(pvmw_tls_bulk_skip(s, 0, PVMW_TLS_BULK_MAX_RECORDS - 1), 0);
-  assert_int_equal(pvmw_tls_write(c, "hello", 5), 0);
-  assert_true(shuttle(c, s, 1 << 16) > 0);
-  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
-  assert_non_null(strstr(pvmw_tls_reason(s), "key usage limit"));
-  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
+  /* Epoch 0, sequence number 1. */
+  seal_one(c, "same 6", r0, sizeof r0);
+  /* To the epoch's end, then epoch 1's record 0, then its record 1. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key - 2, 0), 0);
+  seal_one(c, "other", r1, sizeof r1 - 1);
+  seal_one(c, "same 6", r1, sizeof r1);
+  assert_int_equal(pvmw_tls_bulk_epochs(c, &cw, &cr), 0);
+  assert_true(cw == 1 && cr == 0);
+  assert_memory_equal(r0, r1, 5); /* the same header */
+  assert_memory_not_equal(r0 + 5, r1 + 5, sizeof r0 - 5);
   bulk_pair_free(sc, cc, c, s);
 }
 
@@ -943,8 +959,8 @@ int main(void) {
       cmocka_unit_test(test_valid),
       cmocka_unit_test(test_data),
       cmocka_unit_test(test_bulk),
-      cmocka_unit_test(test_bulk_limit_write),
-      cmocka_unit_test(test_bulk_limit_read),
+      cmocka_unit_test(test_bulk_key_update),
+      cmocka_unit_test(test_bulk_epoch_keys),
       cmocka_unit_test(test_bulk_out_of_step),
       cmocka_unit_test(test_other_ca),
       cmocka_unit_test(test_expired),

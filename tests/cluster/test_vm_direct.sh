@@ -15,12 +15,6 @@ set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() {
-  [ "$1" -eq 0 ] || {
-    vm_logs
-    cat "$CLUSTER_TMP"/direct.*.out >&2 2>/dev/null || true
-  }
-}
 cluster_up 3
 h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
 vm_up h1 h2 h3

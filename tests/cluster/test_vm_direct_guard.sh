@@ -13,12 +13,6 @@ set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() {
-  [ "$1" -eq 0 ] || {
-    vm_logs
-    cat "$CLUSTER_TMP"/guard.out >&2 2>/dev/null || true
-  }
-}
 cluster_up 2
 h2=$(cluster_name h2)
 vm_up h1 h2

@@ -14,12 +14,6 @@ set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
 
-cluster_on_exit() {
-  [ "$1" -eq 0 ] || {
-    vm_logs
-    cat "$CLUSTER_TMP"/loop.*.out >&2 2>/dev/null || true
-  }
-}
 cluster_up 2
 # Each host sees its own name at 127.0.1.1 first, the other's at its real
 # address. Rewritten in place: the file is bind-mounted at each exec.

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # The start of every cluster VM test (test_vm_*.sh): sourced with the
 # test's arguments (<bin dir>), it sets `here` (this directory) and BIN,
-# sources netns.sh and vm.sh, and prints the daemons' logs when the test
-# fails (a test that wants more defines its own cluster_on_exit after).
+# sources netns.sh and vm.sh, and prints the daemons' logs and the test's
+# own outputs ($CLUSTER_TMP/*.out and *.log) when the test fails (a test
+# that wants something else defines its own cluster_on_exit after).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=$(readlink -f "${1:?usage: $0 <bin dir>}")
 # shellcheck source=netns.sh
@@ -10,4 +11,13 @@ source "$here/netns.sh"
 # shellcheck source=vm.sh
 source "$here/vm.sh"
 
-cluster_on_exit() { [ "$1" -eq 0 ] || vm_logs; }
+cluster_on_exit() {
+  local f
+  [ "$1" -eq 0 ] && return
+  vm_logs
+  for f in "$CLUSTER_TMP"/*.out "$CLUSTER_TMP"/*.log; do
+    [ -f "$f" ] || continue
+    echo "== $(basename "$f")" >&2
+    cat "$f" >&2
+  done
+}

@@ -3,6 +3,7 @@
  * message contexts. Arrived messages wait in conn.c's queue in arrival
  * order; a receive takes the first one that matches (source, tag, context),
  * which keeps PVM's per-pair order for wildcard receives. */
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,13 +169,24 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
    * peer runs on other cores and its answer takes as long as it needs to
    * encrypt and send it (about a millisecond for 1 MiB): polling for
    * remote_spin_us (PvmPollTime times at least) takes it without a
-   * wakeup. PvmPollTime 0 turns this off too. */
+   * wakeup. PvmPollTime 0 turns this off too.
+   *
+   * Waiting for a task of this host through the daemon, each poll yields
+   * the processor: the task that this one's message wakes (the peer, or
+   * the daemon passing it on) may share this core, and then runs at once
+   * instead of waiting to preempt a polling loop. On 2 cores a 4-byte round
+   * trip through the daemon took about 45 us instead of 20 in a third of
+   * the runs without it. Not between hosts: there the other polling
+   * processes (both daemons) take the yielded core, and the round trip
+   * through the daemons went from about 80 to over 200 us with it. */
   int rpolls = RECEIVING_POLLS;
   int polls = lpvm_opts.poll_type == PvmPollConstant ? -1
               : lpvm_route_count() > 0 || (tid > 0 && tid > lpvm_conn.mytid)
                   ? lpvm_opts.poll_time
                   : 0;
   uint64_t spin_end = 0;
+  int yield = tid > 0 && pvmw_tid_daemon(tid) == lpvm_conn.dtid &&
+              !lpvm_route_linked(tid);
   if (polls > 0 && tid > 0 && lpvm_opts.remote_spin_us > 0 &&
       lpvm_route_remote(tid))
     spin_end = uv_hrtime() + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
@@ -190,6 +202,8 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
       /* A message half read off a direct link: the rest is on its way
        * (bounded: a peer stopped mid-message must not keep us spinning). */
       left = 0;
+      if (yield)
+        sched_yield();
       if (polls > 0)
         polls--;
       if (timeout_ms > 0 && deadline - now_ms() <= 0)

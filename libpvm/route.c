@@ -1285,6 +1285,11 @@ int lpvm_route_remote(int tid) {
          !p->link->closing;
 }
 
+int lpvm_route_linked(int tid) {
+  struct peer *p = find_peer(tid);
+  return p != NULL && p->link != NULL && !p->link->closing;
+}
+
 int lpvm_route_receiving(void) {
   for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
     if (!l->closing && l->reading && l->peer != NULL &&

@@ -48,6 +48,8 @@ void lpvm_route_policy(int route);
 int lpvm_route_receiving(void);
 /* Whether tid is reached over an open direct link to another host (TLS). */
 int lpvm_route_remote(int tid);
+/* Whether tid is reached over an open direct link of either kind. */
+int lpvm_route_linked(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

@@ -220,6 +220,9 @@ static void do_route_info(struct pvmd_conn *c, uint32_t req_id) {
   const char *self = pvmd_host_self(&c->d->hosts)->name;
 
   pvmd_peer_certdir(certdir, sizeof certdir);
+  /* A slave answers tasks only once its link to the master is up, and a
+   * master listens before it adds a host: in a VM of several hosts the
+   * first branch serves, and the name is resolved only for a host alone. */
   if (pvmd_peer_self_addr(c->d, addr, sizeof addr) != 0 &&
       resolve_self(self, addr, sizeof addr, reason, sizeof reason) != 0) {
     pvmd_log("route info for %s: %s", c->who, reason);

@@ -761,8 +761,12 @@ int lpvm_connect(const char *fn) {
   if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
     lpvm_opts.poll_time = atoi(poll);
   const char *spin = getenv("PVMNG_REMOTE_SPIN_US");
-  if (spin != NULL && *spin != '\0' && atoi(spin) >= 0)
-    lpvm_opts.remote_spin_us = atoi(spin) > 1000000 ? 1000000 : atoi(spin);
+  if (spin != NULL && *spin != '\0') {
+    char *end;
+    long v = strtol(spin, &end, 10);
+    if (*end == '\0' && v >= 0)
+      lpvm_opts.remote_spin_us = v > 1000000 ? 1000000 : (int)v;
+  }
   if (lpvm_opts.no_reset)
     lpvm_send_task_options();
   return 0;

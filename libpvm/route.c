@@ -1115,7 +1115,10 @@ static int tcp_listen(void) {
   R.tcp_state = 1;
   if ((R.guard = malloc(sizeof(*R.guard))) != NULL) {
     uv_timer_init(lpvm_loop(), R.guard);
-    uv_timer_start(R.guard, on_guard, GUARD_TICK_MS, GUARD_TICK_MS);
+    /* Ticks often enough that a connection goes within half the hello
+     * time after its own (at most GUARD_TICK_MS late). */
+    uint64_t tick = hello_ms / 2 < GUARD_TICK_MS ? hello_ms / 2 : GUARD_TICK_MS;
+    uv_timer_start(R.guard, on_guard, tick, tick);
   }
   return 0;
 }
@@ -1229,10 +1232,17 @@ void lpvm_route_start(void) {
   fp = getenv("PVMNG_LINK_HELLO_MS");
   hello_ms = GUARD_HELLO_MS;
   if (fp != NULL && *fp != '\0') {
-    long v = atol(fp);
-    hello_ms = v < GUARD_HELLO_MIN   ? GUARD_HELLO_MIN
-               : v > GUARD_HELLO_MAX ? GUARD_HELLO_MAX
-                                     : (uint64_t)v;
+    char *end;
+    long v = strtol(fp, &end, 10);
+    if (*end != '\0')
+      fprintf(stderr,
+              "libpvm: PVMNG_LINK_HELLO_MS=\"%s\" is not a number of "
+              "milliseconds: using %d\n",
+              fp, GUARD_HELLO_MS);
+    else
+      hello_ms = v < GUARD_HELLO_MIN   ? GUARD_HELLO_MIN
+                 : v > GUARD_HELLO_MAX ? GUARD_HELLO_MAX
+                                       : (uint64_t)v;
   }
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();

@@ -1150,21 +1150,27 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
 #define BULK_LABEL_C2S "EXPORTER-pvmng-bulk-client-to-server"
 #define BULK_LABEL_S2C "EXPORTER-pvmng-bulk-server-to-client"
 
-/* The key and IV of d's current epoch: exported under d's label with the
- * epoch number (8 bytes, big-endian) as the exporter's context, so every
- * epoch of every direction has keys of its own; sequence number 0. */
-static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d) {
+/* Takes the key and IV of epoch for d, sequence number 0: exported under
+ * d's label, for epoch 0 without a context (as before key updates
+ * existed, so both kinds of ends agree on it), for later epochs with the
+ * epoch number (8 bytes, big-endian) as the exporter's context, so that
+ * every epoch of every direction has keys of its own. On failure d is left
+ * as it was (and the connection fails). */
+static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d, uint64_t epoch) {
   uint8_t km[32 + 12], ctx[8];
   int ok;
   for (int i = 0; i < 8; i++)
-    ctx[i] = (uint8_t)(d->epoch >> (56 - 8 * i));
-  ok =
-      SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv, d->label,
-                                 strlen(d->label), ctx, sizeof ctx, 1) == 1 &&
-      EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
-  memcpy(d->iv, km + d->keylen, sizeof d->iv);
+    ctx[i] = (uint8_t)(epoch >> (56 - 8 * i));
+  ok = SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv,
+                                  d->label, strlen(d->label), ctx, sizeof ctx,
+                                  epoch > 0) == 1 &&
+       EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
+  if (ok) {
+    memcpy(d->iv, km + d->keylen, sizeof d->iv);
+    d->epoch = epoch;
+    d->seq = 0;
+  }
   OPENSSL_cleanse(km, sizeof km);
-  d->seq = 0;
   return ok ? 0 : -1;
 }
 
@@ -1174,11 +1180,10 @@ static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
                          const char *label) {
   d->label = label;
   d->keylen = keylen;
-  d->epoch = 0;
   if ((d->ctx = EVP_CIPHER_CTX_new()) == NULL ||
       EVP_CipherInit_ex(d->ctx, c, NULL, NULL, NULL, enc) != 1)
     return -1;
-  return bulk_dir_key(t, d);
+  return bulk_dir_key(t, d, 0);
 }
 
 /* Before each record: once the epoch's key has sealed (or opened)
@@ -1191,8 +1196,7 @@ static int bulk_dir_next(pvmw_tls *t, struct bulk_dir *d) {
     snprintf(t->reason, sizeof t->reason, "bulk mode: out of key epochs");
     return -1;
   }
-  d->epoch++;
-  if (bulk_dir_key(t, d) < 0) {
+  if (bulk_dir_key(t, d, d->epoch + 1) < 0) {
     ERR_clear_error();
     snprintf(t->reason, sizeof t->reason, "bulk mode: key update failed");
     return -1;
@@ -1265,14 +1269,15 @@ static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
 }
 
 /* Seals n bytes (at most REC_PLAIN) as one application-data record at out
- * (n + REC_OVERHEAD bytes). */
+ * (n + REC_OVERHEAD bytes). 0; -2 when the key update failed (the reason
+ * is set), -1 when encryption did. */
 static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   struct bulk_dir *d = &t->bw;
   uint8_t nonce[12], type = 0x17;
   size_t clen = n + 1 + BULK_TAG;
   int l;
   if (bulk_dir_next(t, d) < 0)
-    return -1;
+    return -2; /* the reason is set */
   out[0] = 0x17;
   out[1] = 0x03;
   out[2] = 0x03;
@@ -1304,9 +1309,10 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   o = c->data + c->end;
   while (n > 0) {
     size_t k = n < REC_PLAIN ? n : REC_PLAIN;
-    if (bulk_seal(t, p, k, o) < 0) {
+    int r = bulk_seal(t, p, k, o);
+    if (r < 0) {
       ERR_clear_error();
-      if (t->reason[0] == '\0')
+      if (r == -1)
         snprintf(t->reason, sizeof t->reason, "encryption failed");
       t->state = ST_FAILED;
       return PVMW_TLS_ERR;

@@ -7,7 +7,7 @@
 # messages go through the daemons, in order. While the receiver's listener
 # is open, 24 more silent connections come from h1 (cl_silent): at most 16
 # wait at once, the others are closed as they come, and each waiting one
-# is closed within the hello time plus the guard's 1 s tick.
+# is closed within the hello time plus the guard's tick (half of it).
 # Usage: test_vm_direct_guard.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -47,11 +47,11 @@ read -r at_once later first last open_left < <(awk \
   '{ print $5, $7, $9, $11, $13 }' <<<"$flood")
 [ "$open_left" = 0 ] || vm_fail "$open_left silent connections were never closed"
 [ "$later" -le 16 ] || vm_fail "$later silent connections waited at once (cap 16)"
-[ "$at_once" -ge 8 ] || vm_fail "only $at_once connections over the cap were closed at once"
-[ "$later" -eq 0 ] || {
-  [ "${first%.*}" -ge 1400 ] || vm_fail "a waiting connection was closed after ${first} ms, before the hello time"
-  [ "${last%.*}" -le 3500 ] || vm_fail "a waiting connection was closed only after ${last} ms"
-}
+# The opener's own silent connection may hold one of the 16 places.
+[ "$later" -ge 15 ] || vm_fail "only $later silent connections waited (cap 16): the listener was not there for them"
+[ "$at_once" -eq $((24 - later)) ] || vm_fail "$at_once connections over the cap closed at once, not $((24 - later))"
+[ "${first%.*}" -ge 1400 ] || vm_fail "a waiting connection was closed after ${first} ms, before the hello time"
+[ "${last%.*}" -le 3500 ] || vm_fail "a waiting connection was closed only after ${last} ms"
 echo "ok: $later waited and were dropped after $first to $last ms; $at_once over the cap closed at once"
 
 grep -q "dropped a direct link connection: no TLS handshake and hello within 1.5 s" \

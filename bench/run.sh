@@ -2,7 +2,9 @@
 # The benchmark suite in one command: builds PVM-NG (Release) and the same
 # benchmark sources against PVM 3.4.6 and Open MPI where they are installed,
 # runs every measurement with each peer's daemon started and stopped here,
-# and prints one side-by-side table (plus a bandwidth table).
+# and prints one side-by-side table (plus a bandwidth table). As root it
+# then runs bench/cluster_pingpong.sh (two network-namespace hosts, the
+# same peers between them) and adds its table.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--no-install] [--out FILE]
 #   --quick       3 repetitions and a shorter size sweep (a quick look)
@@ -10,7 +12,8 @@
 #   --no-install  do not apt-get install missing peers (pvm, pvm-dev,
 #                 openmpi-bin, libopenmpi-dev); missing peers are skipped
 #   --out FILE    also write the tables (markdown) to FILE
-#   --skip PEER   leave out a peer: pvm346 or mpi (repeatable)
+#   --skip PEER   leave out a peer: pvm346 or mpi, or the measures between
+#                 hosts: hosts (repeatable)
 # Environment: PVMNG_BENCH_BUILD, the PVM-NG build dir (default
 # <repo>/build-bench); TMPDIR for the scratch directory.
 set -u
@@ -38,6 +41,7 @@ install=1
 outfile=
 skip346=
 skipmpi=
+skiphosts=
 while [ $# -gt 0 ]; do
   case $1 in
   --quick) reps=3; smax=1048576; shift ;;
@@ -48,10 +52,11 @@ while [ $# -gt 0 ]; do
     case $2 in
     pvm346) skip346=1 ;;
     mpi) skipmpi=1 ;;
-    *) echo "run.sh: --skip takes pvm346 or mpi" >&2; exit 2 ;;
+    hosts) skiphosts=1 ;;
+    *) echo "run.sh: --skip takes pvm346, mpi or hosts" >&2; exit 2 ;;
     esac
     shift 2 ;;
-  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -137,7 +142,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     { cat "$work/cmake.log" >&2; exit 1; }
 fi
 cmake --build "$build" -j2 --target pvmd pvm pingpong spawntime collective \
-  sockfloor >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
+  sockfloor tcpfloor >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
 ngbin=$build/bin
 
 # ---- PVM 3.4.6 from Debian's header and library, never ours
@@ -372,6 +377,37 @@ pp() { field "$1" size "$2" "$3"; }
   fi
   echo "Load average before the run: $load."
 } >"$work/table.md"
+
+# ---- between two hosts (network namespaces; root only).
+hosts_skipped() {
+  skipped+=("between hosts ($1)")
+  printf '\nBetween two network-namespace hosts: skipped (%s).\n' "$1" >>"$work/table.md"
+}
+if [ -n "$skiphosts" ]; then
+  hosts_skipped "not requested"
+elif [ "$(id -u)" -ne 0 ]; then
+  hosts_skipped "needs root for network namespaces"
+else
+  say "between two network-namespace hosts: bench/cluster_pingpong.sh"
+  rounds=5
+  [ "$reps" -lt 5 ] && rounds=3
+  PVMNG_BENCH_ROUNDS=$rounds timeout 1200 bash "$here/cluster_pingpong.sh" \
+    "$ngbin" -R "$reps" >"$work/hosts.out" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    {
+      echo
+      echo "Between two network-namespace hosts (bench/cluster_pingpong.sh, $rounds rounds):"
+      echo
+      sed -n '/^summary /,$p' "$work/hosts.out"
+    } >>"$work/table.md"
+  elif [ $rc -eq 77 ]; then
+    hosts_skipped "$(grep -m1 '^SKIP' "$work/hosts.out" || echo "cannot run")"
+  else
+    tail -n 20 "$work/hosts.out" >&2
+    hosts_skipped "bench/cluster_pingpong.sh failed with status $rc"
+  fi
+fi
 
 cat "$work/table.md"
 [ -n "$outfile" ] && cp "$work/table.md" "$outfile"

@@ -641,24 +641,15 @@ int lpvm_grecv(struct lpvm_group *g, int src, int tag) {
 }
 
 size_t lpvm_gtype_size(int datatype) {
+  /* The types of pvm_psend but for strings and the unsigned ones, which
+   * the reductions do not take. */
   switch (datatype) {
-  case PVM_BYTE:
-    return 1;
-  case PVM_SHORT:
-    return sizeof(short);
-  case PVM_INT:
-    return sizeof(int);
-  case PVM_FLOAT:
-    return sizeof(float);
-  case PVM_CPLX:
-    return 2 * sizeof(float);
-  case PVM_DOUBLE:
-    return sizeof(double);
-  case PVM_DCPLX:
-    return 2 * sizeof(double);
-  case PVM_LONG:
-    return sizeof(long);
-  default:
+  case PVM_STR:
+  case PVM_USHORT:
+  case PVM_UINT:
+  case PVM_ULONG:
     return 0;
+  default:
+    return lpvm_type_size(datatype);
   }
 }

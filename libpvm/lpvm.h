@@ -31,6 +31,10 @@ struct lpvm_opts {
 
 extern struct lpvm_opts lpvm_opts;
 
+/* Size in bytes of one item of a pvm_psend/pvm_precv data type, 0 for
+ * an unknown type (msg.c). */
+size_t lpvm_type_size(int type);
+
 /* The task's tid once connected, else 0 (used in error messages). */
 int lpvm_tid_or_zero(void);
 

@@ -65,8 +65,7 @@ int pvm_mcast(int *tids, int ntask, int msgtag) {
   return 0;
 }
 
-/* Size in bytes of one item of a pvm_psend/pvm_precv data type. */
-static size_t type_size(int type) {
+size_t lpvm_type_size(int type) {
   switch (type) {
   case PVM_STR:
   case PVM_BYTE:
@@ -95,7 +94,7 @@ static size_t type_size(int type) {
 
 int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
   int rc;
-  size_t sz = type_size(datatype);
+  size_t sz = lpvm_type_size(datatype);
   if ((rc = lpvm_connect("pvm_psend")) < 0)
     return rc;
   if (!dst_ok(tid) || !tag_ok(msgtag) || sz == 0 || len < 0 ||
@@ -185,10 +184,10 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
                   ? lpvm_opts.poll_time
                   : 0;
   uint64_t spin_end = 0;
+  int link = tid > 0 ? lpvm_route_link(tid) : LPVM_LINK_NONE;
   int yield = tid > 0 && pvmw_tid_daemon(tid) == lpvm_conn.dtid &&
-              !lpvm_route_linked(tid);
-  if (polls > 0 && tid > 0 && lpvm_opts.remote_spin_us > 0 &&
-      lpvm_route_remote(tid))
+              link == LPVM_LINK_NONE;
+  if (polls > 0 && lpvm_opts.remote_spin_us > 0 && link == LPVM_LINK_REMOTE)
     spin_end = uv_hrtime() + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
   *rc = 0;
   if ((m = find(tid, tag)) != NULL)
@@ -293,7 +292,7 @@ int pvm_probe(int tid, int msgtag) {
 int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
               int *rtag, int *rcnt) {
   int rc;
-  size_t sz = type_size(datatype);
+  size_t sz = lpvm_type_size(datatype);
   struct lpvm_qmsg *m;
   struct lpvm_buf *b;
   int bufid, count = 0;

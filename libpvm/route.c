@@ -1289,15 +1289,11 @@ void lpvm_route_stop(void) {
 
 int lpvm_route_count(void) { return R.nlinks; }
 
-int lpvm_route_remote(int tid) {
+int lpvm_route_link(int tid) {
   struct peer *p = find_peer(tid);
-  return p != NULL && p->link != NULL && p->link->tls != NULL &&
-         !p->link->closing;
-}
-
-int lpvm_route_linked(int tid) {
-  struct peer *p = find_peer(tid);
-  return p != NULL && p->link != NULL && !p->link->closing;
+  if (p == NULL || p->link == NULL || p->link->closing)
+    return LPVM_LINK_NONE;
+  return p->link->tls != NULL ? LPVM_LINK_REMOTE : LPVM_LINK_LOCAL;
 }
 
 int lpvm_route_receiving(void) {

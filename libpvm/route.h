@@ -46,10 +46,10 @@ void lpvm_route_policy(int route);
 /* Whether a frame is half read off some direct link (its rest is coming:
  * a blocking receive polls rather than sleeps meanwhile). */
 int lpvm_route_receiving(void);
-/* Whether tid is reached over an open direct link to another host (TLS). */
-int lpvm_route_remote(int tid);
-/* Whether tid is reached over an open direct link of either kind. */
-int lpvm_route_linked(int tid);
+/* How tid is reached directly: no open link, a link on this host, or a
+ * TLS link to another host. */
+enum { LPVM_LINK_NONE, LPVM_LINK_LOCAL, LPVM_LINK_REMOTE };
+int lpvm_route_link(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
   pvmw_tls_ctx *c;
   pvmw_tls *t;
   size_t blen;
-  int fd, rc;
+  int fd;
 
   if (argc != 6) {
     fprintf(stderr, "usage: cl_badpeer ADDR:PORT CERTDIR NAME MASTER "
@@ -56,10 +56,5 @@ int main(int argc, char **argv) {
     return 2;
   if (pvmw_tls_write(t, bad, blen) != 0)
     return 2;
-  cl_tls_flush(fd, t);
-  rc = cl_tls_await_close(fd, t);
-  pvmw_tls_free(t);
-  pvmw_tls_ctx_free(c);
-  close(fd);
-  return rc;
+  return cl_tls_finish(fd, t, c);
 }

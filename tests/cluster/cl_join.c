@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
   pvmw_tls_ctx *c;
   pvmw_tls *t;
   pvmw_frame *f = NULL;
-  int fd, rc;
+  int fd;
   if (argc != 5) {
     fprintf(stderr, "usage: cl_join ADDR:PORT CA.pem MASTER hello|message\n");
     return 2;
@@ -57,10 +57,5 @@ int main(int argc, char **argv) {
       return 2;
   }
   pvmw_frame_free(f);
-  cl_tls_flush(fd, t);
-  rc = cl_tls_await_close(fd, t);
-  pvmw_tls_free(t);
-  pvmw_tls_ctx_free(c);
-  close(fd);
-  return rc;
+  return cl_tls_finish(fd, t, c);
 }

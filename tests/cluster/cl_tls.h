@@ -111,4 +111,16 @@ static inline int cl_tls_await_close(int fd, pvmw_tls *t) {
   }
 }
 
+/* Sends what t holds, waits for the master to close (cl_tls_await_close),
+ * then frees t and c and closes fd. Returns the wait's result. */
+static inline int cl_tls_finish(int fd, pvmw_tls *t, pvmw_tls_ctx *c) {
+  int rc;
+  cl_tls_flush(fd, t);
+  rc = cl_tls_await_close(fd, t);
+  pvmw_tls_free(t);
+  pvmw_tls_ctx_free(c);
+  close(fd);
+  return rc;
+}
+
 #endif

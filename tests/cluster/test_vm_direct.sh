@@ -20,22 +20,27 @@ h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
 vm_up h1 h2 h3
 cd "$BIN"
 
-out=$CLUSTER_TMP/direct.all.out
-IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 100 "$BIN/it_direct" \
-  >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct between hosts"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "it_direct did not pass"
+# direct_run NAME WHAT [VAR=value...]: it_direct on h1, its receivers and
+# first racer on h2, the second racer on h3, with the given environment;
+# it must pass. Its output goes to $CLUSTER_TMP/direct.NAME.out.
+direct_run() {
+  local out=$CLUSTER_TMP/direct.$1.out what=$2
+  shift 2
+  cluster_exec h1 env "$@" IT_DIRECT_HOSTS="$h2 $h3" timeout 100 \
+    "$BIN/it_direct" >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct $what"; }
+  cat "$out"
+  grep -q "it_direct: PASS" "$out" || vm_fail "it_direct $what did not pass"
+}
+
+direct_run all "between hosts"
 echo "ok: switch, refusal, break and race between hosts over TLS"
-grep -q "spin: a 1 s wait" "$out" || vm_fail "the polling case did not run"
+grep -q "spin: a 1 s wait" "$CLUSTER_TMP/direct.all.out" ||
+  vm_fail "the polling case did not run"
 echo "ok: a receive from another host polls for a bounded time"
 
 # A longer polling window ($PVMNG_REMOTE_SPIN_US) is taken, and still ends.
-out=$CLUSTER_TMP/direct.spin.out
-PVMNG_REMOTE_SPIN_US=300000 IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1 \
-  IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 60 "$BIN/it_direct" \
-  >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct with a 300 ms window"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "300 ms window case did not pass"
+direct_run spin "with a 300 ms window" PVMNG_REMOTE_SPIN_US=300000 \
+  IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1
 echo "ok: a 300 ms polling window polls, then sleeps"
 
 # A certificate for h1's name, from another CA; the VM's CA as trust anchor.
@@ -44,13 +49,10 @@ mkdir -m 700 "$other" "$rdir"
 "$BIN/cl_mkcert" ca "$other"
 "$BIN/cl_mkcert" cert "$other" "$rdir/$h1" "$h1" -1 365
 cp "$PVM_CERTDIR/ca.pem" "$rdir/ca.pem"
-out=$CLUSTER_TMP/direct.refused.out
-PVM_CERTDIR=$rdir IT_DIRECT_REFUSED=1 IT_DIRECT_HOSTS="$h2 $h3" \
-  cluster_exec h1 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
-  { cat "$out"; vm_fail "it_direct with a refused certificate"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "refused case did not pass"
-grep -q "direct link to t[0-9a-f]* failed: .*certificate" "$out" ||
+direct_run refused "with a refused certificate" PVM_CERTDIR="$rdir" \
+  IT_DIRECT_REFUSED=1
+grep -q "direct link to t[0-9a-f]* failed: .*certificate" \
+  "$CLUSTER_TMP/direct.refused.out" ||
   vm_fail "the refusal was not reported with its reason"
 echo "ok: a certificate from another CA gets no direct link; nothing lost"
 
@@ -58,13 +60,10 @@ echo "ok: a certificate from another CA gets no direct link; nothing lost"
 # the daemon route.
 empty=$CLUSTER_TMP/empty
 mkdir -m 700 "$empty"
-out=$CLUSTER_TMP/direct.nocert.out
-PVM_CERTDIR=$empty IT_DIRECT_REFUSED=1 IT_DIRECT_HOSTS="$h2 $h3" \
-  cluster_exec h1 timeout 60 "$BIN/it_direct" >"$out" 2>&1 ||
-  { cat "$out"; vm_fail "it_direct without certificates"; }
-cat "$out"
-grep -q "it_direct: PASS" "$out" || vm_fail "no-certificate case did not pass"
-grep -q "cannot load the TLS certificate $empty/$h1.pem" "$out" ||
+direct_run nocert "without certificates" PVM_CERTDIR="$empty" \
+  IT_DIRECT_REFUSED=1
+grep -q "cannot load the TLS certificate $empty/$h1.pem" \
+  "$CLUSTER_TMP/direct.nocert.out" ||
   vm_fail "the missing certificate was not reported"
 echo "ok: without certificates no direct link; nothing lost"
 
@@ -72,12 +71,8 @@ echo "ok: without certificates no direct link; nothing lost"
 # before TLS, a hello bound to another TLS session, a hello naming no ask.
 # The acceptor refuses each; the messages still arrive, in order.
 for fp in plain binding nonce; do
-  out=$CLUSTER_TMP/direct.$fp.out
-  PVMNG_FAILPOINT_ROUTE_HELLO=$fp IT_DIRECT_REFUSED=1 \
-    IT_DIRECT_HOSTS="$h2 $h3" cluster_exec h1 timeout 60 "$BIN/it_direct" \
-    >"$out" 2>&1 || { cat "$out"; vm_fail "it_direct with a bad opener ($fp)"; }
-  cat "$out"
-  grep -q "it_direct: PASS" "$out" || vm_fail "bad opener ($fp) did not pass"
+  direct_run "$fp" "with a bad opener ($fp)" \
+    PVMNG_FAILPOINT_ROUTE_HELLO="$fp" IT_DIRECT_REFUSED=1
 done
 grep -q "refused a direct link: link hello not bound to this TLS session" \
   "$CLUSTER_TMP/direct.binding.out" || vm_fail "wrong binding not refused"

@@ -77,6 +77,23 @@ vm_pvmd_on() {
 }
 
 # vm_pvmds: how many pvmd processes run in the run's namespaces.
+# vm_readd H: deletes host H from the VM (from the console on h1), waits
+# until its daemon has gone, then adds it again and waits until conf lists
+# it once more.
+vm_readd() {
+  local name n _
+  name=$(cluster_name "$1")
+  n=$(vm_nhosts h1)
+  cluster_exec h1 "$BIN/pvm" -c "delete $name" >/dev/null 2>&1 || true
+  vm_wait_hosts h1 $((n - 1))
+  for _ in $(seq 50); do
+    [ -z "$(ip netns pids "$name")" ] && break
+    sleep 0.2
+  done
+  cluster_exec h1 "$BIN/pvm" -c "add $name" >/dev/null 2>&1 || true
+  vm_wait_hosts h1 "$n"
+}
+
 # vm_pvmd_cpu_ms: the CPU time (user + system, ms) each daemon of the run
 # has used so far, one "pid ms" line per daemon.
 vm_pvmd_cpu_ms() {

@@ -124,6 +124,7 @@ struct lpvm_link {
   int incoming;
   int connected;  /* outgoing: connect finished (1) or failed (<0) */
   int answer;     /* outgoing: 1 accepted, <0 refused, 0 waiting */
+  int bulk_aead;  /* TLS: the records' AEAD agreed in the hello */
   uint64_t nonce; /* names the link in route markers (never 0) */
   int closing;
   int closed; /* its close callback has run */
@@ -174,6 +175,8 @@ struct ask {
 /* The TLS engine, loaded with the first TLS context (tls_ctx): a link
  * with TLS exists only once it is. */
 static const struct pvmw_tls_api *T;
+/* $PVMNG_BULK_AEAD as lpvm_route_start found it: "ocb", "gcm" or NULL. */
+static const char *bulk_env;
 
 static struct {
   uv_pipe_t *listener; /* allocated: a closing one may outlive a new one */
@@ -294,6 +297,8 @@ static char failpoint_hello[16];
 static uint64_t hello_ms = GUARD_HELLO_MS;
 
 static void link_resume(struct lpvm_link *l);
+static int bulk_accepts(int out[2]);
+static int bulk_offered(int aead);
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
 static void answer_asks(void);
@@ -423,6 +428,7 @@ static void answer_hello(struct lpvm_link *l, int req_id, int code,
   r.code = code;
   r.reason = (char *)(why ? why : "");
   r.tid = (uint32_t)lpvm_conn.mytid;
+  r.bulk_aead = (uint32_t)l->bulk_aead;
   if ((f = pvmw_control_frame(&c)) != NULL)
     link_send_async(l, f);
 }
@@ -482,7 +488,7 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
   const char *why = NULL;
   uint8_t bind[32];
   struct ask **ap = &R.asks, *a;
-  int tid = (int)h->tid;
+  int tid = (int)h->tid, acc[2], n;
 
   if (h->proto_version != PVMW_VERSION || vmid == NULL ||
       strcmp(h->vmid, vmid) != 0 || !pvmw_tid_is_task(tid) ||
@@ -512,11 +518,15 @@ static int on_route_hello(struct lpvm_link *l, Pvmng__Control *c) {
   a = *ap;
   *ap = a->next;
   free(a);
+  n = bulk_accepts(acc);
+  l->bulk_aead = lpvm_bulk_choose(h->bulk_aeads, h->n_bulk_aeads, acc, n);
+  if (strcmp(failpoint_hello, "aead") == 0)
+    l->bulk_aead = PVMW_BULK_OCB; /* whatever the opener offered */
   if (link_accept(l, (int)c->req_id, tid, h->nonce) < 0)
     return -1;
   /* Our answer was the last record of the opening; from here on both ends
    * protect the data themselves (see pvmw_tls_bulk). */
-  if (T->bulk(l->tls) < 0) {
+  if (T->bulk(l->tls, l->bulk_aead) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link from t%x: %s\n",
             (unsigned)lpvm_conn.mytid, (unsigned)tid, T->reason(l->tls));
     return -1;
@@ -550,6 +560,7 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
           c->hello_reply->code == 0 && (int)c->hello_reply->tid == l->peer->tid
               ? 1
               : (c->hello_reply->code < 0 ? c->hello_reply->code : PvmSysErr);
+      l->bulk_aead = (int)c->hello_reply->bulk_aead;
       if (l->answer < 0 && l->tls != NULL && c->hello_reply->reason[0])
         fprintf(stderr, "libpvm [t%x]: t%x refused a direct link: %s\n",
                 (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
@@ -1222,6 +1233,43 @@ static void on_offer(int src, const Pvmng__RouteOffer *o) {
   }
 }
 
+/* ---- record protection between hosts --------------------------------------
+ */
+
+int lpvm_bulk_accepts(const char *env, int ocb_ok, int out[2]) {
+  int n = 0;
+  if (env == NULL || *env == '\0' || strcmp(env, "ocb") == 0) {
+    if (ocb_ok)
+      out[n++] = PVMW_BULK_OCB;
+  } else if (strcmp(env, "gcm") != 0) {
+    return -1;
+  }
+  out[n++] = PVMW_BULK_GCM;
+  return n;
+}
+
+int lpvm_bulk_choose(const uint32_t *offer, size_t n, const int *accept,
+                     int naccept) {
+  for (size_t i = 0; i < n; i++)
+    for (int j = 0; j < naccept; j++)
+      if (offer[i] == (uint32_t)accept[j])
+        return accept[j];
+  return PVMW_BULK_GCM;
+}
+
+/* This task's accepted AEADs (lpvm_bulk_accepts); T is loaded. */
+static int bulk_accepts(int out[2]) {
+  return lpvm_bulk_accepts(bulk_env, T->bulk_has(PVMW_BULK_OCB), out);
+}
+
+static int bulk_offered(int aead) {
+  int acc[2], n = bulk_accepts(acc);
+  for (int i = 0; i < n; i++)
+    if (acc[i] == aead)
+      return 1;
+  return 0;
+}
+
 /* ---- starting and stopping ----------------------------------------------- */
 
 void lpvm_route_start(void) {
@@ -1243,6 +1291,18 @@ void lpvm_route_start(void) {
       hello_ms = v < GUARD_HELLO_MIN   ? GUARD_HELLO_MIN
                  : v > GUARD_HELLO_MAX ? GUARD_HELLO_MAX
                                        : (uint64_t)v;
+  }
+  fp = getenv("PVMNG_BULK_AEAD");
+  bulk_env = NULL;
+  if (fp != NULL && *fp != '\0') {
+    int acc[2];
+    if (lpvm_bulk_accepts(fp, 1, acc) < 0)
+      fprintf(stderr,
+              "libpvm: PVMNG_BULK_AEAD=\"%s\" is neither ocb nor gcm: "
+              "using ocb\n",
+              fp);
+    else
+      bulk_env = strcmp(fp, "gcm") == 0 ? "gcm" : "ocb";
   }
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
@@ -1370,6 +1430,8 @@ static int open_tls(struct lpvm_link *l) {
   char err[160];
   size_t n;
   uint64_t deadline = now_ms() + REMOTE_WAIT_MS;
+  uint32_t offer[2];
+  int acc[2];
 
   info_request();
   while (R.info == 1 && pump_before(deadline) == 0)
@@ -1441,6 +1503,10 @@ static int open_tls(struct lpvm_link *l) {
     bind[0] ^= 1;
   h.binding.data = bind;
   h.binding.len = sizeof(bind);
+  h.n_bulk_aeads = (size_t)bulk_accepts(acc);
+  for (size_t i = 0; i < h.n_bulk_aeads; i++)
+    offer[i] = (uint32_t)acc[i];
+  h.bulk_aeads = offer;
   c.req_id = 1;
   c.body_case = PVMNG__CONTROL__BODY_ROUTE_HELLO;
   c.route_hello = &h;
@@ -1470,7 +1536,17 @@ static struct lpvm_link *link_open(struct peer *p) {
     ;
   if (l->answer != 1 || l->closing)
     goto fail;
-  if (l->tls != NULL && T->bulk(l->tls) < 0) {
+  if (l->tls != NULL && !bulk_offered(l->bulk_aead)) {
+    fprintf(stderr,
+            "libpvm [t%x]: direct link to t%x: the peer chose %s for its "
+            "records, which this task did not offer (PVMNG_BULK_AEAD)\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)p->tid,
+            l->bulk_aead == PVMW_BULK_OCB   ? "AES-OCB"
+            : l->bulk_aead == PVMW_BULK_GCM ? "AES-GCM"
+                                            : "an unknown AEAD");
+    goto fail;
+  }
+  if (l->tls != NULL && T->bulk(l->tls, l->bulk_aead) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link to t%x: %s\n",
             (unsigned)lpvm_conn.mytid, (unsigned)p->tid, T->reason(l->tls));
     goto fail;
@@ -1603,6 +1679,21 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
     heldq_push(&p->daemon_held, f);
     return 1;
   }
+  return 0;
+}
+
+int pvmng_route_cipher(int tid, char *name, int len) {
+  struct peer *p;
+  int rc = pvmng_route(tid);
+  if (rc < 0)
+    return rc;
+  if (name == NULL || len <= 0)
+    return lpvm_err("pvmng_route_cipher", PvmBadParam);
+  p = find_peer(tid);
+  snprintf(name, (size_t)len, "%s",
+           rc == PvmRouteDirect && p->link->tls != NULL
+               ? T->bulk_cipher(p->link->tls)
+               : "");
   return 0;
 }
 

@@ -53,4 +53,15 @@ int lpvm_route_link(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 
+/* The AEADs a task accepts for its TLS links' records, by its order of
+ * preference, from $PVMNG_BULK_AEAD (env): "ocb" or unset: AES-OCB when
+ * ocb_ok (OpenSSL has it), then AES-GCM; "gcm": AES-GCM alone. Fills out
+ * (PVMW_BULK_* values) and returns how many, or -1 for any other value. */
+int lpvm_bulk_accepts(const char *env, int ocb_ok, int out[2]);
+
+/* The acceptor's choice: the first of the opener's offer (n entries) that
+ * is among accept (naccept entries); AES-GCM (every end has it) when none. */
+int lpvm_bulk_choose(const uint32_t *offer, size_t n, const int *accept,
+                     int naccept);
+
 #endif

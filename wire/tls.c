@@ -56,7 +56,7 @@ enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
 #define BULK_TAG 16
 #define BULK_CT_MAX (REC_PLAIN + 256) /* TLSCiphertext length limit */
 
-/* One direction of bulk mode: AES-GCM with that direction's key and IV
+/* One direction of bulk mode: the AEAD with that direction's key and IV
  * for the current key epoch (exported from the session), and the record
  * sequence number within the epoch. */
 struct bulk_dir {
@@ -84,6 +84,7 @@ struct pvmw_tls {
   char peer[256];
   char reason[384];
   int bulk;
+  int bulk_aead; /* PVMW_BULK_* */
   struct bulk_dir bw, br;
   uint8_t *bounce; /* a record that did not fit the caller's buffer */
   size_t bounce_off, bounce_len;
@@ -1149,6 +1150,8 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
  * repeat a nonce of a record OpenSSL sealed. */
 #define BULK_LABEL_C2S "EXPORTER-pvmng-bulk-client-to-server"
 #define BULK_LABEL_S2C "EXPORTER-pvmng-bulk-server-to-client"
+#define BULK_OCB_C2S "EXPORTER-pvmng-bulk-ocb-client-to-server"
+#define BULK_OCB_S2C "EXPORTER-pvmng-bulk-ocb-server-to-client"
 
 /* Takes the key and IV of epoch for d, sequence number 0: exported under
  * d's label, for epoch 0 without a context (as before key updates
@@ -1204,11 +1207,33 @@ static int bulk_dir_next(pvmw_tls *t, struct bulk_dir *d) {
   return 0;
 }
 
-int pvmw_tls_bulk(pvmw_tls *t) {
+/* The EVP name of aead with keys of keylen bytes, or NULL. */
+static const char *bulk_aead_name(int aead, size_t keylen) {
+  if (aead == PVMW_BULK_GCM)
+    return keylen == 16 ? "AES-128-GCM" : "AES-256-GCM";
+  if (aead == PVMW_BULK_OCB)
+    return keylen == 16 ? "AES-128-OCB" : "AES-256-OCB";
+  return NULL;
+}
+
+int pvmw_tls_bulk_has(int aead) {
+  const char *name = bulk_aead_name(aead, 16);
+  EVP_CIPHER *c = name ? EVP_CIPHER_fetch(NULL, name, NULL) : NULL;
+  EVP_CIPHER_free(c);
+  ERR_clear_error();
+  return c != NULL;
+}
+
+const char *pvmw_tls_bulk_cipher(const pvmw_tls *t) {
+  return t->bulk ? bulk_aead_name(t->bulk_aead, t->bw.keylen) : "";
+}
+
+int pvmw_tls_bulk(pvmw_tls *t, int aead) {
   const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
   const char *name = sc ? SSL_CIPHER_get_name(sc) : "";
-  const EVP_CIPHER *c;
+  EVP_CIPHER *c = NULL;
   size_t keylen;
+  int ok;
   if (t->bulk)
     return 0;
   if (t->state != ST_ESTABLISHED || t->in_end != t->in_start ||
@@ -1217,22 +1242,34 @@ int pvmw_tls_bulk(pvmw_tls *t) {
     return -1;
   }
   if (strcmp(name, "TLS_AES_128_GCM_SHA256") == 0) {
-    c = EVP_aes_128_gcm();
     keylen = 16;
   } else if (strcmp(name, "TLS_AES_256_GCM_SHA384") == 0) {
-    c = EVP_aes_256_gcm();
     keylen = 32;
   } else {
     snprintf(t->reason, sizeof t->reason, "bulk mode: cipher %s", name);
     return -1;
   }
-  if ((t->bounce = malloc(BULK_CT_MAX)) == NULL ||
+  if (bulk_aead_name(aead, keylen) == NULL) {
+    snprintf(t->reason, sizeof t->reason, "bulk mode: unknown AEAD %d", aead);
+    return -1;
+  }
+  c = EVP_CIPHER_fetch(NULL, bulk_aead_name(aead, keylen), NULL);
+  t->bulk_aead = aead;
+  ok =
+      c != NULL && (t->bounce = malloc(BULK_CT_MAX)) != NULL &&
       bulk_dir_init(t, &t->bw, 1, c, keylen,
-                    t->server ? BULK_LABEL_S2C : BULK_LABEL_C2S) < 0 ||
+                    aead == PVMW_BULK_OCB
+                        ? (t->server ? BULK_OCB_S2C : BULK_OCB_C2S)
+                        : (t->server ? BULK_LABEL_S2C : BULK_LABEL_C2S)) == 0 &&
       bulk_dir_init(t, &t->br, 0, c, keylen,
-                    t->server ? BULK_LABEL_C2S : BULK_LABEL_S2C) < 0) {
+                    aead == PVMW_BULK_OCB
+                        ? (t->server ? BULK_OCB_C2S : BULK_OCB_S2C)
+                        : (t->server ? BULK_LABEL_C2S : BULK_LABEL_S2C)) == 0;
+  EVP_CIPHER_free(c); /* the contexts hold their own references */
+  if (!ok) {
     ERR_clear_error();
-    snprintf(t->reason, sizeof t->reason, "bulk mode: cipher setup failed");
+    snprintf(t->reason, sizeof t->reason, "bulk mode: %s setup failed",
+             bulk_aead_name(aead, keylen));
     return -1;
   }
   t->bulk = 1;
@@ -1275,7 +1312,7 @@ static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   struct bulk_dir *d = &t->bw;
   uint8_t nonce[12], type = 0x17;
   size_t clen = n + 1 + BULK_TAG;
-  int l;
+  int l, body, last;
   if (bulk_dir_next(t, d) < 0)
     return -2; /* the reason is set */
   out[0] = 0x17;
@@ -1284,11 +1321,14 @@ static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   out[3] = (uint8_t)(clen >> 8);
   out[4] = (uint8_t)clen;
   bulk_nonce(d, nonce);
+  /* AES-OCB holds back a partial block until the next update or the
+   * final: the output lengths say where each piece went. */
   if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
       EVP_EncryptUpdate(d->ctx, NULL, &l, out, 5) != 1 ||
-      EVP_EncryptUpdate(d->ctx, out + 5, &l, p, (int)n) != 1 ||
-      EVP_EncryptUpdate(d->ctx, out + 5 + n, &l, &type, 1) != 1 ||
-      EVP_EncryptFinal_ex(d->ctx, out + 5 + n + 1, &l) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5, &body, p, (int)n) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5 + body, &l, &type, 1) != 1 ||
+      EVP_EncryptFinal_ex(d->ctx, out + 5 + body + l, &last) != 1 ||
+      (size_t)body + (size_t)l + (size_t)last != n + 1 ||
       EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, BULK_TAG,
                           out + 5 + n + 1) != 1)
     return -1;
@@ -1333,7 +1373,7 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
   struct bulk_dir *d = &t->br;
   uint8_t nonce[12];
   size_t plen = clen - BULK_TAG;
-  int l;
+  int l, last;
   if (bulk_dir_next(t, d) < 0)
     return -1;
   bulk_nonce(d, nonce);
@@ -1342,7 +1382,8 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
       EVP_DecryptUpdate(d->ctx, dst, &l, rec + 5, (int)plen) != 1 ||
       EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, BULK_TAG,
                           (void *)(rec + 5 + plen)) != 1 ||
-      EVP_DecryptFinal_ex(d->ctx, dst + plen, &l) != 1) {
+      EVP_DecryptFinal_ex(d->ctx, dst + l, &last) != 1 ||
+      (size_t)l + (size_t)last != plen) {
     ERR_clear_error();
     snprintf(t->reason, sizeof t->reason,
              "record authentication failed (tampered or out of order)");

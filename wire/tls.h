@@ -123,14 +123,29 @@ size_t pvmw_tls_outgoing(pvmw_tls *t, const uint8_t **data);
 void pvmw_tls_consumed(pvmw_tls *t, size_t n);
 size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
 
+/* Bulk mode's AEADs. Both use the key size of the session's cipher
+ * suite (AES-128 or AES-256), a 12-byte nonce and a 16-byte tag. */
+#define PVMW_BULK_GCM 0 /* AES-GCM, the session's own */
+#define PVMW_BULK_OCB 1 /* AES-OCB (RFC 7253): twice AES-GCM's speed here */
+
+/* 1 when this process's OpenSSL provides bulk mode's AEAD aead (AES-GCM
+ * always; AES-OCB not under a FIPS-only configuration), else 0. */
+int pvmw_tls_bulk_has(int aead);
+
+/* The AEAD's name ("AES-128-OCB"), or "" when t is not in bulk mode. */
+const char *pvmw_tls_bulk_cipher(const pvmw_tls *t);
+
 /* Bulk mode, for links that carry large volumes between two ends that both
  * switch at the same point of their conversation, with no record in flight
  * either way (nothing unread here, nothing sent by the peer since the last
- * record read). From then on application data is protected by this engine
- * in the TLS 1.3 record format with the session's cipher (AES-GCM), under
- * one key and IV per direction exported from the session (RFC 8446 7.5,
- * labels EXPORTER-pvmng-bulk-*), sequence numbers from 0: independent of
- * the keys OpenSSL's record layer used, so no nonce is ever used twice. It
+ * record read), and with the same aead (PVMW_BULK_*, agreed in that
+ * conversation). From then on application data is protected by this
+ * engine in the TLS 1.3 record format with that AEAD, under one key and IV
+ * per direction exported from the session (RFC 8446 7.5, labels
+ * EXPORTER-pvmng-bulk-* for AES-GCM, EXPORTER-pvmng-bulk-ocb-* for
+ * AES-OCB, so the two never share a key), sequence numbers from 0:
+ * independent of the keys OpenSSL's record layer used, so no nonce is ever
+ * used twice. It
  * encrypts straight from the caller's buffer and decrypts straight into
  * it, without OpenSSL's record layer and its copies. Both ends must be in
  * bulk mode; there is no close_notify (the transport's end ends the
@@ -138,7 +153,7 @@ size_t pvmw_tls_pending(const pvmw_tls *t); /* all unsent ciphertext bytes */
  * then both ends take the next key of that direction, exported under the
  * same label with the next epoch number as the exporter's context: a link
  * lives as long as its transport. Returns 0, or -1 with the reason kept. */
-int pvmw_tls_bulk(pvmw_tls *t);
+int pvmw_tls_bulk(pvmw_tls *t, int aead);
 
 /* Records one key seals (and opens) in bulk mode before the next epoch's
  * key takes over: well under RFC 8446's (5.5) 2^24.5 full records per

@@ -1,7 +1,7 @@
 /* libpvm3tls: the TLS engine's table of functions (tls_api.h). */
 #include "tls_api.h"
 
-const struct pvmw_tls_api pvmw_tls_api_v1 = {
+const struct pvmw_tls_api pvmw_tls_api_v2 = {
     .ctx_new = pvmw_tls_ctx_new,
     .ctx_free = pvmw_tls_ctx_free,
     .tls_new = pvmw_tls_new,
@@ -19,4 +19,6 @@ const struct pvmw_tls_api pvmw_tls_api_v1 = {
     .peer_name = pvmw_tls_peer_name,
     .binding = pvmw_tls_binding,
     .bulk = pvmw_tls_bulk,
+    .bulk_has = pvmw_tls_bulk_has,
+    .bulk_cipher = pvmw_tls_bulk_cipher,
 };

@@ -12,7 +12,7 @@
 
 /* The shared library and the symbol of the table in it. */
 #define PVMW_TLS_API_LIB "libpvm3tls.so.3"
-#define PVMW_TLS_API_SYMBOL "pvmw_tls_api_v1"
+#define PVMW_TLS_API_SYMBOL "pvmw_tls_api_v2"
 
 struct pvmw_tls_api {
   pvmw_tls_ctx *(*ctx_new)(int server, const char *ca_pem, const char *cert_pem,
@@ -32,10 +32,12 @@ struct pvmw_tls_api {
   const char *(*reason)(const pvmw_tls *t);
   const char *(*peer_name)(const pvmw_tls *t);
   int (*binding)(pvmw_tls *t, uint8_t out[32]);
-  int (*bulk)(pvmw_tls *t);
+  int (*bulk)(pvmw_tls *t, int aead);
+  int (*bulk_has)(int aead);
+  const char *(*bulk_cipher)(const pvmw_tls *t);
 };
 
 /* Defined in libpvm3tls (tls_api.c). */
-extern const struct pvmw_tls_api pvmw_tls_api_v1;
+extern const struct pvmw_tls_api pvmw_tls_api_v2;
 
 #endif

@@ -18,6 +18,14 @@ extern "C" {
  * has set pvm_setopt(PvmRoute, PvmRouteDirect). */
 int pvmng_route(int tid);
 
+/* pvmng_route_cipher(tid, name, len): what protects the records of this
+ * task's direct link to task `tid` on another host, as an OpenSSL cipher
+ * name ("AES-128-OCB", "AES-128-GCM", ...; $PVMNG_BULK_AEAD chooses), into
+ * name (len bytes). "" when there is no such link: messages go through the
+ * daemons, whose links are TLS 1.3, or over a Unix socket on one host.
+ * Returns 0 or a negative PVM error, as pvmng_route. */
+int pvmng_route_cipher(int tid, char *name, int len);
+
 /* ---- Groups (libgpvm3; link with -lgpvm3 -lpvm3) ----------------------
  * Collectives MPI users expect, over a PVM group's members in instance
  * order. Every member calls them with the same arguments; they return 0 or

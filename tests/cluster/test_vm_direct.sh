@@ -32,8 +32,9 @@ direct_run() {
   grep -q "it_direct: PASS" "$out" || vm_fail "it_direct $what did not pass"
 }
 
-direct_run all "between hosts"
+direct_run all "between hosts" IT_DIRECT_CIPHER=AES-128-OCB
 echo "ok: switch, refusal, break and race between hosts over TLS"
+echo "ok: the records of a link between hosts are protected by AES-128-OCB"
 grep -q "spin: a 1 s wait" "$CLUSTER_TMP/direct.all.out" ||
   vm_fail "the polling case did not run"
 echo "ok: a receive from another host polls for a bounded time"
@@ -42,6 +43,26 @@ echo "ok: a receive from another host polls for a bounded time"
 direct_run spin "with a 300 ms window" PVMNG_REMOTE_SPIN_US=300000 \
   IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1
 echo "ok: a 300 ms polling window polls, then sleeps"
+
+# A task that accepts only AES-GCM ($PVMNG_BULK_AEAD=gcm) gets it from a
+# peer that prefers AES-OCB, whichever of the two opens the link.
+direct_run gcm "with AES-GCM asked for" PVMNG_BULK_AEAD=gcm \
+  IT_DIRECT_CIPHER=AES-128-GCM IT_DIRECT_SPIN_ONLY=1
+echo "ok: PVMNG_BULK_AEAD=gcm gives a link protected by AES-128-GCM"
+# A value it does not know: said, and the default taken.
+direct_run junk "with an unknown AEAD asked for" PVMNG_BULK_AEAD=rot13 \
+  IT_DIRECT_CIPHER=AES-128-OCB IT_DIRECT_SPIN_ONLY=1
+grep -q 'PVMNG_BULK_AEAD="rot13" is neither ocb nor gcm: using ocb' \
+  "$CLUSTER_TMP/direct.junk.out" || vm_fail "the unknown AEAD was not reported"
+echo "ok: an unknown PVMNG_BULK_AEAD is reported and AES-OCB taken"
+# An acceptor that answers with an AEAD the opener did not offer: the
+# opener refuses the link; the messages go through the daemons.
+direct_run aead "with an acceptor choosing what was not offered" \
+  PVMNG_BULK_AEAD=gcm PVMNG_FAILPOINT_ROUTE_HELLO=aead \
+  PVM_EXPORT=PVMNG_FAILPOINT_ROUTE_HELLO IT_DIRECT_REFUSED=1
+grep -q "the peer chose AES-OCB for its records, which this task did not offer" \
+  "$CLUSTER_TMP/direct.aead.out" || vm_fail "the foreign AEAD was not refused"
+echo "ok: an AEAD the opener did not offer is refused; nothing lost"
 
 # A certificate for h1's name, from another CA; the VM's CA as trust anchor.
 other=$CLUSTER_TMP/other-ca rdir=$CLUSTER_TMP/rogue

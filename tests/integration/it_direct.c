@@ -22,7 +22,8 @@
  *     answer costs at most the polling window ($PVMNG_REMOTE_SPIN_US, which
  *     IT_DIRECT_SPIN_US repeats for the check) plus a margin of CPU time,
  *     and with a window of 100 ms or more at least a fifth of it. With
- *     IT_DIRECT_SPIN_ONLY=1 only this case runs. */
+ *     IT_DIRECT_SPIN_ONLY=1 only this case runs. Its link's record
+ *     protection (pvmng_route_cipher) must be IT_DIRECT_CIPHER when set. */
 #include <sys/resource.h>
 
 #include "it_common.h"
@@ -264,6 +265,16 @@ static void spin_case(void) {
   late_answer(child, 0);
   IT_CHECK(pvmng_route(child) == PvmRouteDirect, "no direct link to t%x",
            child);
+  {
+    const char *want = getenv("IT_DIRECT_CIPHER");
+    char cipher[64];
+    IT_CHECK(pvmng_route_cipher(child, cipher, sizeof cipher) == 0,
+             "pvmng_route_cipher failed");
+    IT_CHECK(want == NULL || strcmp(cipher, want) == 0,
+             "the link to t%x is protected by \"%s\", wanted %s", child, cipher,
+             want);
+    it_note("cipher: the link to another host is protected by %s", cipher);
+  }
   used = late_answer(child, 1000);
   IT_CHECK(used <= window_ms + 150.0,
            "waiting 1 s for another host used %.1f ms of CPU (window %.1f ms)",

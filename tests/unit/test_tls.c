@@ -248,11 +248,21 @@ static void test_data(void **state) {
   pvmw_tls_free(s);
 }
 
+/* The bulk tests run once per AEAD: their state points at it. */
+static int aead_gcm = PVMW_BULK_GCM, aead_ocb = PVMW_BULK_OCB;
+#define AEAD(state) (*(const int *)*(state))
+/* Both entries of a bulk test, named after their AEAD. */
+/* clang-format off */
+#define BULK_TESTS(f)                                                          \
+  {#f " (AES-GCM)", f, NULL, NULL, &aead_gcm},                                 \
+  {#f " (AES-OCB)", f, NULL, NULL, &aead_ocb}
+/* clang-format on */
+
 /* Bulk mode: both ends switch after one record each way through OpenSSL;
  * data then flows in both directions, in any chunking, and a record that
  * was tampered with is refused. */
 static void test_bulk(void **state) {
-  (void)state;
+  const int aead = AEAD(state);
   pvmw_tls_ctx *sc = ctx(1, "ca1/ca.pem", "hostb");
   pvmw_tls_ctx *cc = ctx(0, "ca1/ca.pem", "hosta");
   pvmw_tls *c = pvmw_tls_new(cc, "hostb");
@@ -268,13 +278,19 @@ static void test_bulk(void **state) {
   /* A record fed but not read: switching now would lose it. */
   assert_int_equal(pvmw_tls_write(s, "reply", 5), 0);
   assert_true(shuttle(s, c, 1 << 16) > 0);
-  assert_int_equal(pvmw_tls_bulk(c), -1);
+  assert_int_equal(pvmw_tls_bulk(c, aead), -1);
   assert_non_null(strstr(pvmw_tls_reason(c), "in flight"));
   assert_int_equal(pvmw_tls_read(c, small, sizeof small), 5);
-  assert_int_equal(pvmw_tls_bulk(c), 0);
-  assert_int_equal(pvmw_tls_bulk(s), 0);
+  assert_string_equal(pvmw_tls_bulk_cipher(c), "");
+  assert_int_equal(pvmw_tls_bulk(c, aead), 0);
+  assert_int_equal(pvmw_tls_bulk(s, aead), 0);
+  assert_string_equal(pvmw_tls_bulk_cipher(c),
+                      aead == PVMW_BULK_OCB ? "AES-128-OCB" : "AES-128-GCM");
+  assert_string_equal(pvmw_tls_bulk_cipher(s), pvmw_tls_bulk_cipher(c));
   assert_int_equal(pvmw_tls_shutdown(c), PVMW_TLS_ERR);
   round_trip(c, s, 1);
+  round_trip(s, c, 15);
+  round_trip(c, s, 17);
   round_trip(s, c, 1);
   round_trip(c, s, 4u << 20);
   round_trip(s, c, 4u << 20);
@@ -314,7 +330,7 @@ static void test_bulk(void **state) {
  * record each way through OpenSSL first), that have then sent one bulk
  * record each way: each end's counters stand at 1. */
 static void bulk_pair(pvmw_tls_ctx **sc, pvmw_tls_ctx **cc, pvmw_tls **c,
-                      pvmw_tls **s) {
+                      pvmw_tls **s, int caead, int saead) {
   uint8_t small[16];
   int rc, rs;
   *sc = ctx(1, "ca1/ca.pem", "hostb");
@@ -332,8 +348,10 @@ static void bulk_pair(pvmw_tls_ctx **sc, pvmw_tls_ctx **cc, pvmw_tls **c,
   assert_int_equal(pvmw_tls_write(*s, "reply", 5), 0);
   assert_true(shuttle(*s, *c, 1 << 16) > 0);
   assert_int_equal(pvmw_tls_read(*c, small, sizeof small), 5);
-  assert_int_equal(pvmw_tls_bulk(*c), 0);
-  assert_int_equal(pvmw_tls_bulk(*s), 0);
+  assert_int_equal(pvmw_tls_bulk(*c, caead), 0);
+  assert_int_equal(pvmw_tls_bulk(*s, saead), 0);
+  if (caead != saead)
+    return;
   round_trip(*c, *s, 100);
   round_trip(*s, *c, 100);
 }
@@ -350,12 +368,12 @@ static void bulk_pair_free(pvmw_tls_ctx *sc, pvmw_tls_ctx *cc, pvmw_tls *c,
  * an epoch's end, records go on intact across it in both directions, and
  * both ends of each direction are in epoch 1 after it. */
 static void test_bulk_key_update(void **state) {
-  (void)state;
+  const int aead = AEAD(state);
   const uint64_t key = PVMW_TLS_BULK_KEY_RECORDS;
   pvmw_tls_ctx *sc, *cc;
   pvmw_tls *c, *s;
   uint64_t cw, cr, sw, sr;
-  bulk_pair(&sc, &cc, &c, &s);
+  bulk_pair(&sc, &cc, &c, &s, aead, aead);
   assert_int_equal(pvmw_tls_bulk_epochs(c, &cw, &cr), 0);
   assert_true(cw == 0 && cr == 0);
   /* A counter never passes the epoch's end. */
@@ -395,13 +413,13 @@ static void seal_one(pvmw_tls *c, const char *m, uint8_t *out, size_t len) {
 /* Each epoch has keys of its own: the same message at the same sequence
  * number in epochs 0 and 1 seals to different records. */
 static void test_bulk_epoch_keys(void **state) {
-  (void)state;
+  const int aead = AEAD(state);
   const uint64_t key = PVMW_TLS_BULK_KEY_RECORDS;
   pvmw_tls_ctx *sc, *cc;
   pvmw_tls *c, *s;
   uint8_t r0[5 + 6 + 1 + 16], r1[sizeof r0];
   uint64_t cw, cr;
-  bulk_pair(&sc, &cc, &c, &s);
+  bulk_pair(&sc, &cc, &c, &s, aead, aead);
   /* Epoch 0, sequence number 1. */
   seal_one(c, "same 6", r0, sizeof r0);
   /* To the epoch's end, then epoch 1's record 0, then its record 1. */
@@ -419,11 +437,11 @@ static void test_bulk_epoch_keys(void **state) {
  * still talk, but a reader one record ahead of the writer cannot open the
  * writer's next record. */
 static void test_bulk_out_of_step(void **state) {
-  (void)state;
+  const int aead = AEAD(state);
   pvmw_tls_ctx *sc, *cc;
   pvmw_tls *c, *s;
   uint8_t buf[64];
-  bulk_pair(&sc, &cc, &c, &s);
+  bulk_pair(&sc, &cc, &c, &s, aead, aead);
   assert_int_equal(pvmw_tls_bulk_skip(c, 1000, 0), 0);
   assert_int_equal(pvmw_tls_bulk_skip(s, 0, 1000), 0);
   round_trip(c, s, 100);
@@ -434,6 +452,42 @@ static void test_bulk_out_of_step(void **state) {
   assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
   assert_non_null(strstr(pvmw_tls_reason(s), "record authentication failed"));
   bulk_pair_free(sc, cc, c, s);
+}
+
+/* The two AEADs: both here; ends that switched to different ones cannot
+ * open each other's records (their keys come from different labels); an
+ * AEAD that does not exist is refused. */
+static void test_bulk_aeads(void **state) {
+  (void)state;
+  pvmw_tls_ctx *sc, *cc;
+  pvmw_tls *c, *s;
+  uint8_t buf[64];
+  assert_int_equal(pvmw_tls_bulk_has(PVMW_BULK_GCM), 1);
+  assert_int_equal(pvmw_tls_bulk_has(PVMW_BULK_OCB), 1);
+  assert_int_equal(pvmw_tls_bulk_has(7), 0);
+  bulk_pair(&sc, &cc, &c, &s, PVMW_BULK_OCB, PVMW_BULK_GCM);
+  assert_int_equal(pvmw_tls_write(c, "hello", 5), 0);
+  assert_true(shuttle(c, s, 1 << 16) > 0);
+  assert_int_equal(pvmw_tls_read(s, buf, sizeof buf), PVMW_TLS_ERR);
+  assert_non_null(strstr(pvmw_tls_reason(s), "record authentication failed"));
+  assert_int_equal(pvmw_tls_write(s, "hello", 5), PVMW_TLS_ERR);
+  bulk_pair_free(sc, cc, c, s);
+  /* An unknown AEAD: refused, and the engine is not in bulk mode. */
+  {
+    pvmw_tls_ctx *sc2 = ctx(1, "ca1/ca.pem", "hostb");
+    pvmw_tls_ctx *cc2 = ctx(0, "ca1/ca.pem", "hosta");
+    pvmw_tls *c2 = pvmw_tls_new(cc2, "hostb");
+    pvmw_tls *s2 = pvmw_tls_new(sc2, NULL);
+    int rc, rs;
+    handshake(c2, s2, 1 << 20, &rc, &rs);
+    assert_int_equal(rc, 1);
+    round_trip(c2, s2, 100);
+    assert_int_equal(pvmw_tls_bulk(c2, 7), -1);
+    assert_non_null(strstr(pvmw_tls_reason(c2), "unknown AEAD"));
+    assert_string_equal(pvmw_tls_bulk_cipher(c2), "");
+    round_trip(c2, s2, 100); /* still speaking TLS */
+    bulk_pair_free(sc2, cc2, c2, s2);
+  }
 }
 
 /* A handshake between engines presenting `cwho` and `swho` that must fail;
@@ -937,15 +991,29 @@ static void test_throughput(void **state) {
          pvmw_tls_cipher(c), rounds, rounds * (double)msg / t_enc / 1e9,
          rounds * (double)msg / t_dec / 1e9,
          rounds * (double)msg / (t_enc + t_dec) / 1e9);
-  /* The same in bulk mode (no record in flight after the loop above). */
-  assert_int_equal(pvmw_tls_bulk(c), 0);
-  assert_int_equal(pvmw_tls_bulk(s), 0);
-  t_enc = t_dec = 0;
-  timed_rounds(c, s, src, dst, msg, rounds, &t_enc, &t_dec);
-  printf("    bulk mode: write (encrypt) %.2f GB/s, feed+read (decrypt) "
-         "%.2f GB/s, end to end %.2f GB/s\n",
-         rounds * (double)msg / t_enc / 1e9, rounds * (double)msg / t_dec / 1e9,
-         rounds * (double)msg / (t_enc + t_dec) / 1e9);
+  /* The same in bulk mode (no record in flight after the loop above), with
+   * each AEAD. */
+  for (int aead = PVMW_BULK_GCM; aead <= PVMW_BULK_OCB; aead++) {
+    if (aead == PVMW_BULK_OCB) {
+      pvmw_tls_free(c);
+      pvmw_tls_free(s);
+      c = pvmw_tls_new(cc, "hostb");
+      s = pvmw_tls_new(sc, NULL);
+      handshake(c, s, 1 << 20, &rc, &rs);
+      assert_int_equal(rc, 1);
+      assert_int_equal(rs, 1);
+      round_trip(c, s, 100);
+    }
+    assert_int_equal(pvmw_tls_bulk(c, aead), 0);
+    assert_int_equal(pvmw_tls_bulk(s, aead), 0);
+    t_enc = t_dec = 0;
+    timed_rounds(c, s, src, dst, msg, rounds, &t_enc, &t_dec);
+    printf("    bulk mode, %s: write (encrypt) %.2f GB/s, feed+read "
+           "(decrypt) %.2f GB/s, end to end %.2f GB/s\n",
+           pvmw_tls_bulk_cipher(c), rounds * (double)msg / t_enc / 1e9,
+           rounds * (double)msg / t_dec / 1e9,
+           rounds * (double)msg / (t_enc + t_dec) / 1e9);
+  }
   free(src);
   free(dst);
   pvmw_tls_free(c);
@@ -958,10 +1026,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid),
       cmocka_unit_test(test_data),
-      cmocka_unit_test(test_bulk),
-      cmocka_unit_test(test_bulk_key_update),
-      cmocka_unit_test(test_bulk_epoch_keys),
-      cmocka_unit_test(test_bulk_out_of_step),
+      BULK_TESTS(test_bulk),
+      BULK_TESTS(test_bulk_key_update),
+      BULK_TESTS(test_bulk_epoch_keys),
+      BULK_TESTS(test_bulk_out_of_step),
+      cmocka_unit_test(test_bulk_aeads),
       cmocka_unit_test(test_other_ca),
       cmocka_unit_test(test_expired),
       cmocka_unit_test(test_not_yet_valid),

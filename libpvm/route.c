@@ -1259,7 +1259,10 @@ int lpvm_bulk_choose(const uint32_t *offer, size_t n, const int *accept,
 
 /* This task's accepted AEADs (lpvm_bulk_accepts); T is loaded. */
 static int bulk_accepts(int out[2]) {
-  return lpvm_bulk_accepts(bulk_env, T->bulk_has(PVMW_BULK_OCB), out);
+  static int ocb_ok = -1;
+  if (ocb_ok < 0)
+    ocb_ok = T->bulk_has(PVMW_BULK_OCB);
+  return lpvm_bulk_accepts(bulk_env, ocb_ok, out);
 }
 
 static int bulk_offered(int aead) {
@@ -1299,7 +1302,7 @@ void lpvm_route_start(void) {
     if (lpvm_bulk_accepts(fp, 1, acc) < 0)
       fprintf(stderr,
               "libpvm: PVMNG_BULK_AEAD=\"%s\" is neither ocb nor gcm: "
-              "using ocb\n",
+              "using the default (ocb)\n",
               fp);
     else
       bulk_env = strcmp(fp, "gcm") == 0 ? "gcm" : "ocb";
@@ -1544,6 +1547,7 @@ static struct lpvm_link *link_open(struct peer *p) {
             l->bulk_aead == PVMW_BULK_OCB   ? "AES-OCB"
             : l->bulk_aead == PVMW_BULK_GCM ? "AES-GCM"
                                             : "an unknown AEAD");
+    p->attempts = MAX_ATTEMPTS; /* it would answer the same again */
     goto fail;
   }
   if (l->tls != NULL && T->bulk(l->tls, l->bulk_aead) < 0) {

@@ -135,6 +135,13 @@ int pvmw_tls_bulk_has(int aead);
 /* The AEAD's name ("AES-128-OCB"), or "" when t is not in bulk mode. */
 const char *pvmw_tls_bulk_cipher(const pvmw_tls *t);
 
+/* Keying material exported from the session (RFC 8446 7.5): n bytes under
+ * label, with context (context_len bytes) or, when context is NULL,
+ * without one. For tests that check bulk mode's keys from outside. 0, or
+ * -1 before the handshake is done. */
+int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
+                    size_t context_len, uint8_t *out, size_t n);
+
 /* Bulk mode, for links that carry large volumes between two ends that both
  * switch at the same point of their conversation, with no record in flight
  * either way (nothing unread here, nothing sent by the peer since the last

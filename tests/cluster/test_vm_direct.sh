@@ -45,14 +45,18 @@ direct_run spin "with a 300 ms window" PVMNG_REMOTE_SPIN_US=300000 \
 echo "ok: a 300 ms polling window polls, then sleeps"
 
 # A task that accepts only AES-GCM ($PVMNG_BULK_AEAD=gcm) gets it from a
-# peer that prefers AES-OCB, whichever of the two opens the link.
-direct_run gcm "with AES-GCM asked for" PVMNG_BULK_AEAD=gcm \
+# peer that prefers AES-OCB: as the opener (it offers only AES-GCM) and as
+# the acceptor (it takes AES-GCM from the offer), the other task keeping
+# the default.
+direct_run gcm "with AES-GCM asked for by the opener" PVMNG_BULK_AEAD=gcm \
   IT_DIRECT_CIPHER=AES-128-GCM IT_DIRECT_SPIN_ONLY=1
-echo "ok: PVMNG_BULK_AEAD=gcm gives a link protected by AES-128-GCM"
+direct_run gcm-acceptor "with AES-GCM asked for by the acceptor" \
+  IT_DIRECT_CHILD_AEAD=gcm IT_DIRECT_CIPHER=AES-128-GCM IT_DIRECT_SPIN_ONLY=1
+echo "ok: PVMNG_BULK_AEAD=gcm on either end gives a link protected by AES-128-GCM"
 # A value it does not know: said, and the default taken.
 direct_run junk "with an unknown AEAD asked for" PVMNG_BULK_AEAD=rot13 \
   IT_DIRECT_CIPHER=AES-128-OCB IT_DIRECT_SPIN_ONLY=1
-grep -q 'PVMNG_BULK_AEAD="rot13" is neither ocb nor gcm: using ocb' \
+grep -q 'PVMNG_BULK_AEAD="rot13" is neither ocb nor gcm: using the default' \
   "$CLUSTER_TMP/direct.junk.out" || vm_fail "the unknown AEAD was not reported"
 echo "ok: an unknown PVMNG_BULK_AEAD is reported and AES-OCB taken"
 # An acceptor that answers with an AEAD the opener did not offer: the

@@ -22,8 +22,10 @@
  *     answer costs at most the polling window ($PVMNG_REMOTE_SPIN_US, which
  *     IT_DIRECT_SPIN_US repeats for the check) plus a margin of CPU time,
  *     and with a window of 100 ms or more at least a fifth of it. With
- *     IT_DIRECT_SPIN_ONLY=1 only this case runs. Its link's record
- *     protection (pvmng_route_cipher) must be IT_DIRECT_CIPHER when set. */
+ *     IT_DIRECT_SPIN_ONLY=1 only this case runs. This task opens its link;
+ *     the link's record protection (pvmng_route_cipher) must be
+ *     IT_DIRECT_CIPHER when set, and the acceptor has $PVMNG_BULK_AEAD set
+ *     to IT_DIRECT_CHILD_AEAD when that is set. */
 #include <sys/resource.h>
 
 #include "it_common.h"
@@ -260,7 +262,14 @@ int main(int argc, char **argv) {
 static void spin_case(void) {
   const char *e = getenv("IT_DIRECT_SPIN_US");
   double window_ms = (e != NULL ? atof(e) : 2000.0) / 1000.0, used;
-  int child = spawn_role(0, "late", "0");
+  const char *child_aead = getenv("IT_DIRECT_CHILD_AEAD");
+  int child;
+  /* For the child only: this task read $PVMNG_BULK_AEAD when it joined. */
+  if (child_aead != NULL) {
+    setenv("PVMNG_BULK_AEAD", child_aead, 1);
+    setenv("PVM_EXPORT", "PVMNG_BULK_AEAD", 1);
+  }
+  child = spawn_role(0, "late", "0");
   pvm_setopt(PvmRoute, PvmRouteDirect);
   late_answer(child, 0);
   IT_CHECK(pvmng_route(child) == PvmRouteDirect, "no direct link to t%x",

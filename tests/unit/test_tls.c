@@ -10,6 +10,7 @@
 
 #include <cmocka.h> /* after the headers it relies on */
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +431,75 @@ static void test_bulk_epoch_keys(void **state) {
   assert_true(cw == 1 && cr == 0);
   assert_memory_equal(r0, r1, 5); /* the same header */
   assert_memory_not_equal(r0 + 5, r1 + 5, sizeof r0 - 5);
+  bulk_pair_free(sc, cc, c, s);
+}
+
+/* What the engine seals with aead under the key and IV exported from c's
+ * session under label (with the epoch as context after epoch 0), at
+ * sequence number seq: message m, its type byte, header as AAD, tag. */
+static void expected_record(pvmw_tls *c, int aead, const char *label,
+                            uint64_t epoch, uint64_t seq, const char *m,
+                            uint8_t *out, size_t len) {
+  uint8_t km[16 + 12], nonce[12], ctxt[8], type = 0x17;
+  size_t n = strlen(m);
+  int l, l2, l3;
+  EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+  assert_int_equal(len, 5 + n + 1 + 16);
+  for (int i = 0; i < 8; i++)
+    ctxt[i] = (uint8_t)(epoch >> (56 - 8 * i));
+  assert_int_equal(pvmw_tls_export(c, label, epoch > 0 ? ctxt : NULL,
+                                   sizeof ctxt, km, sizeof km),
+                   0);
+  memcpy(nonce, km + 16, 12);
+  for (int i = 0; i < 8; i++)
+    nonce[11 - i] ^= (uint8_t)(seq >> (8 * i));
+  out[0] = 0x17;
+  out[1] = 0x03;
+  out[2] = 0x03;
+  out[3] = (uint8_t)((n + 17) >> 8);
+  out[4] = (uint8_t)(n + 17);
+  assert_non_null(x);
+  assert_int_equal(EVP_EncryptInit_ex(x,
+                                      aead == PVMW_BULK_OCB ? EVP_aes_128_ocb()
+                                                            : EVP_aes_128_gcm(),
+                                      NULL, km, nonce),
+                   1);
+  assert_int_equal(EVP_EncryptUpdate(x, NULL, &l, out, 5), 1);
+  assert_int_equal(
+      EVP_EncryptUpdate(x, out + 5, &l, (const uint8_t *)m, (int)n), 1);
+  assert_int_equal(EVP_EncryptUpdate(x, out + 5 + l, &l2, &type, 1), 1);
+  assert_int_equal(EVP_EncryptFinal_ex(x, out + 5 + l + l2, &l3), 1);
+  assert_int_equal((size_t)(l + l2 + l3), n + 1);
+  assert_int_equal(
+      EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, out + 5 + n + 1), 1);
+  EVP_CIPHER_CTX_free(x);
+}
+
+/* Known answers: the client's records are exactly what the AEAD makes under
+ * the keys exported with its direction's label (one label per AEAD), in
+ * epoch 0 and, with the epoch as context, in epoch 1. */
+static void test_bulk_known_answer(void **state) {
+  const int aead = AEAD(state);
+  const uint64_t key = PVMW_TLS_BULK_KEY_RECORDS;
+  const char *label = aead == PVMW_BULK_OCB
+                          ? "EXPORTER-pvmng-bulk-ocb-client-to-server"
+                          : "EXPORTER-pvmng-bulk-client-to-server";
+  pvmw_tls_ctx *sc, *cc;
+  pvmw_tls *c, *s;
+  uint8_t got[5 + 6 + 1 + 16], want[sizeof got];
+  bulk_pair(&sc, &cc, &c, &s, aead, aead);
+  assert_string_equal(pvmw_tls_bulk_cipher(c),
+                      aead == PVMW_BULK_OCB ? "AES-128-OCB" : "AES-128-GCM");
+  /* bulk_pair sent one record: this is record 1 of epoch 0. */
+  seal_one(c, "same 6", got, sizeof got);
+  expected_record(c, aead, label, 0, 1, "same 6", want, sizeof want);
+  assert_memory_equal(got, want, sizeof got);
+  /* Record 1 of epoch 1. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key - 2, 0), 0);
+  seal_one(c, "other", got, sizeof got - 1);
+  seal_one(c, "same 6", got, sizeof got);
+  expected_record(c, aead, label, 1, 1, "same 6", want, sizeof want);
+  assert_memory_equal(got, want, sizeof got);
   bulk_pair_free(sc, cc, c, s);
 }
 
@@ -1029,6 +1099,7 @@ int main(void) {
       BULK_TESTS(test_bulk),
       BULK_TESTS(test_bulk_key_update),
       BULK_TESTS(test_bulk_epoch_keys),
+      BULK_TESTS(test_bulk_known_answer),
       BULK_TESTS(test_bulk_out_of_step),
       cmocka_unit_test(test_bulk_aeads),
       cmocka_unit_test(test_other_ca),

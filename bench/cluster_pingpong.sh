@@ -14,8 +14,9 @@
 # its own daemons on h1 and h2 (started through nsrsh), the same four
 # measures with the same program. Open MPI: mpirun on h1, one rank on each
 # host (plm_rsh_agent nsrsh), the TCP BTL on eth0. Prints every run, then
-# one table: medians for PVM-NG's direct 1 MiB and plain TCP (with ranges
-# and the median of the rounds' TLS/TCP ratios), and the ratios to the peers.
+# one table: medians for PVM-NG's direct 1 MiB, plain TCP and Open MPI's
+# 1 MiB (with ranges and the medians of the rounds' TLS/TCP and TLS/MPI
+# ratios), and the ratios to the peers.
 # Needs root.
 #   bench/cluster_pingpong.sh <bin dir> [pingpong options, default -R 3]
 # PVMNG_BENCH_ROUNDS sets ROUNDS (default 5). With PVMNG_BENCH_PERF=FILE,
@@ -51,6 +52,13 @@ skipped=()
 bw() { awk '/^size/ { print $NF; exit }' "$1"; }
 rtt() { awk '/^size/ { for (i = 1; i < NF; i++) if ($i == "rtt_us") print $(i + 1); exit }' "$1"; }
 
+val() { # val FILE rtt|bw: the figure, or "-"
+  [ -s "$1" ] || { echo -; return; }
+  local v
+  if [ "$2" = rtt ]; then v=$(rtt "$1"); else v=$(bw "$1"); fi
+  echo "${v:--}"
+}
+
 # pp NAME SIZE [pingpong flags]: PVM-NG's pingpong from h1 to the echo on
 # h2; the output also goes to $res/NAME.
 pp() {
@@ -59,6 +67,29 @@ pp() {
   echo "# PVM-NG: pingpong -H h2 -s $size -S $size ${opts[*]} $*"
   cluster_exec h1 "$BIN/pingpong" -H "$h2" -s "$size" -S "$size" \
     "${opts[@]}" "$@" | tee "$res/$name"
+}
+
+# Open MPI over TCP between the same hosts, when installed: built here, its
+# 1 MiB ping-pong run in every round below, its 4 B round trip after them.
+mpi=$CLUSTER_TMP/mpi
+mpirun=()
+if command -v mpicc >/dev/null && command -v mpirun >/dev/null &&
+  mpirun --version 2>/dev/null | grep -q "Open MPI" && mkdir -p "$mpi" &&
+  mpicc -O2 -I"$src" -o "$mpi/mpi_bench" "$src/mpi_bench.c" 2>"$mpi/build.log"; then
+  # One rank per host, unbound (each host would bind its rank to its
+  # first core, the same core for both), TCP on the hosts' eth0.
+  mpirun=(mpirun --host "$(cluster_name h1),$h2" -np 2 --bind-to none
+    --mca plm_rsh_agent "$here/nsrsh" --mca pml ob1 --mca btl 'tcp,self'
+    --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
+  [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
+else
+  skipped+=("Open MPI (not installed: openmpi-bin, libopenmpi-dev)")
+fi
+# mpi_pp NAME SIZE: Open MPI's ping-pong of SIZE bytes, into $res/NAME.
+mpi_pp() {
+  echo "# Open MPI (TCP): mpi_bench pingpong -s $2 -S $2 ${opts[*]}"
+  cluster_exec h1 timeout 600 "${mpirun[@]}" "$mpi/mpi_bench" pingpong \
+    -s "$2" -S "$2" "${opts[@]}" 2>"$mpi/err.$1" | tee "$res/$1" || true
 }
 
 vm_up h1 h2
@@ -89,11 +120,17 @@ for r in $(seq "$rounds"); do
     >"$res/ng.g1m"
   cluster_exec h1 "$BIN/tcpfloor" -c "$(cluster_addr h2):$port" \
     -s 1048576 -n 64 >"$res/floor"
-  echo "$(bw "$res/ng.r1m") $(awk '{ print $NF }' "$res/floor") $(bw "$res/ng.g1m")" >>"$res/rounds"
-  echo "round $r: direct TLS $(bw "$res/ng.r1m") MB/s (AES-GCM records: $(bw "$res/ng.g1m") MB/s), plain TCP $(awk '{ print $NF }' "$res/floor") MB/s"
+  mpibw=-
+  if [ ${#mpirun[@]} -gt 0 ]; then
+    mpi_pp mpi.r1m 1048576 >/dev/null
+    mpibw=$(val "$res/mpi.r1m" bw)
+  fi
+  echo "$(bw "$res/ng.r1m") $(awk '{ print $NF }' "$res/floor") $(bw "$res/ng.g1m") $mpibw" >>"$res/rounds"
+  echo "round $r: direct TLS $(bw "$res/ng.r1m") MB/s (AES-GCM records: $(bw "$res/ng.g1m") MB/s), plain TCP $(awk '{ print $NF }' "$res/floor") MB/s, Open MPI (TCP) $mpibw MB/s"
 done
 wait "$floor_pid" || true
 vm_halt h1
+[ ${#mpirun[@]} -eq 0 ] || mpi_pp mpi.4 4
 
 # ---- PVM 3.4.6 between the same hosts, when installed.
 lib346=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
@@ -148,58 +185,35 @@ else
   skipped+=("PVM 3.4.6 (not installed: pvm, pvm-dev)")
 fi
 
-# ---- Open MPI over TCP between the same hosts, when installed.
-mpi=$CLUSTER_TMP/mpi
-if command -v mpicc >/dev/null && command -v mpirun >/dev/null &&
-  mpirun --version 2>/dev/null | grep -q "Open MPI" && mkdir -p "$mpi" &&
-  mpicc -O2 -I"$src" -o "$mpi/mpi_bench" "$src/mpi_bench.c" 2>"$mpi/build.log"; then
-  # One rank per host, unbound (each host would bind its rank to its
-  # first core, the same core for both), TCP on the hosts' eth0.
-  mpi_hosts="$(cluster_name h1),$h2"
-  mpirun=(mpirun --host "$mpi_hosts" -np 2 --bind-to none
-    --mca plm_rsh_agent "$here/nsrsh" --mca pml ob1 --mca btl 'tcp,self'
-    --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
-  [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
-  for m in "4 4" "1m 1048576"; do
-    read -r name size <<<"$m"
-    echo "# Open MPI (TCP): mpi_bench pingpong -s $size -S $size ${opts[*]}"
-    cluster_exec h1 timeout 600 "${mpirun[@]}" "$mpi/mpi_bench" pingpong \
-      -s "$size" -S "$size" "${opts[@]}" 2>"$mpi/err.$name" |
-      tee "$res/mpi.$name" || true
-  done
-else
-  skipped+=("Open MPI (not installed: openmpi-bin, libopenmpi-dev)")
-fi
-
 # ---- The table.
 med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 tls=$(awk '{ print $1 }' "$res/rounds" | med)
 tcp=$(awk '{ print $2 }' "$res/rounds" | med)
 gcm=$(awk '{ print $3 }' "$res/rounds" | med)
+mpi1m=$(awk '$4 != "-" { print $4 }' "$res/rounds" | med)
+[ -n "$mpi1m" ] || mpi1m=-
 ratio=$(awk '{ print $1 / $2 }' "$res/rounds" | med)
 gratio=$(awk '{ print $3 / $2 }' "$res/rounds" | med)
 range() { awk -v c="$1" 'NR == 1 || $c < lo { lo = $c } $c > hi { hi = $c } END { printf "%.0f to %.0f", lo, hi }' "$res/rounds"; }
-val() { # val FILE rtt|bw: the figure, or "-"
-  [ -s "$1" ] || { echo -; return; }
-  local v
-  if [ "$2" = rtt ]; then v=$(rtt "$1"); else v=$(bw "$1"); fi
-  echo "${v:--}"
-}
 q() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 row() { # row MEASURE NG P346 MPI
   printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" \
     "$(q "$2" "$3")" "$(q "$2" "$4")"
 }
 echo
-echo "summary rounds $rounds 1MiB direct_tls_MBps $tls ($(range 1)) direct_tls_gcm_MBps $gcm ($(range 3)) plain_tcp_MBps $tcp ($(range 2)) tls_over_tcp $(printf '%.2f' "$ratio") gcm_over_tcp $(printf '%.2f' "$gratio")"
+mpisum=
+if [ "$mpi1m" != - ]; then
+  mpisum=" open_mpi_tcp_MBps $mpi1m ($(range 4)) tls_over_mpi $(awk '$4 != "-" && $4 > 0 { print $1 / $4 }' "$res/rounds" | med | xargs printf '%.2f')"
+fi
+echo "summary rounds $rounds 1MiB direct_tls_MBps $tls ($(range 1)) direct_tls_gcm_MBps $gcm ($(range 3)) plain_tcp_MBps $tcp ($(range 2)) tls_over_tcp $(printf '%.2f' "$ratio") gcm_over_tcp $(printf '%.2f' "$gratio")$mpisum"
 echo
 echo "| measure (between two namespace-hosts) | PVM-NG | PVM 3.4.6 | Open MPI (TCP) | PVM-NG / PVM 3.4.6 | PVM-NG / Open MPI |"
 echo "| --- | --- | --- | --- | --- | --- |"
 row "round trip, 4 B, through the daemons (us)" "$(val "$res/ng.d4" rtt)" "$(val "$res/p346.d4" rtt)" -
 row "bandwidth, 1 MiB, through the daemons (MB/s)" "$(val "$res/ng.d1m" bw)" "$(val "$res/p346.d1m" bw)" -
 row "round trip, 4 B, direct (us)" "$(val "$res/ng.r4" rtt)" "$(val "$res/p346.r4" rtt)" "$(val "$res/mpi.4" rtt)"
-row "bandwidth, 1 MiB, direct (MB/s; PVM-NG: median of the rounds)" "$tls" "$(val "$res/p346.r1m" bw)" "$(val "$res/mpi.1m" bw)"
-row "bandwidth, 1 MiB, direct, AES-GCM records (MB/s; median of the rounds)" "$gcm" "$(val "$res/p346.r1m" bw)" "$(val "$res/mpi.1m" bw)"
+row "bandwidth, 1 MiB, direct (MB/s; PVM-NG and Open MPI: median of the rounds)" "$tls" "$(val "$res/p346.r1m" bw)" "$mpi1m"
+row "bandwidth, 1 MiB, direct, AES-GCM records (MB/s; median of the rounds)" "$gcm" "$(val "$res/p346.r1m" bw)" "$mpi1m"
 echo "| plain TCP, 1 MiB (MB/s; median of the rounds) | $tcp | | | | |"
 echo
 echo "PVM-NG's direct links are TLS 1.3 (handshake and keys), their records"

@@ -93,8 +93,8 @@
  * of up to STAGE_CAP bytes; ciphertext leaves once FLUSH_AT bytes are
  * pending (and at the end of every write). */
 #define STAGE_SMALL 4096
-#define STAGE_CAP PVMW_TLS_BULK_RECORD_DATA
-#define FLUSH_AT (4 * PVMW_TLS_BULK_RECORD_DATA)
+#define STAGE_CAP 16384
+#define FLUSH_AT (64u << 10)
 /* TLS reads: room offered to each read of ciphertext. */
 #define READ_ROOM (256u << 10)
 

@@ -28,20 +28,8 @@
 #define IN_KEEP (256u * 1024) /* larger input buffers are freed once empty */
 #define OUT_MIN (16u * 1024)  /* smallest ciphertext chunk */
 #define OUT_KEEP (64u * 1024) /* larger empty chunks are freed */
-/* Bulk mode keeps every record a multiple of BULK_ALIGN bytes long, and the
- * buffers it seals into and reads into start on such a boundary, so that
- * the kernel's copies between them and its socket buffers run with source
- * and destination equally aligned: this machine's `rep movsb` (which the
- * kernel copies with) is up to 14 times slower when the destination is 1
- * to 15 bytes past the source's alignment in a 64-byte line. */
-#define BULK_ALIGN 64u
-/* A full bulk record: BULK_REC_DATA bytes of data and REC_OVERHEAD make
- * 16384 bytes, a multiple of BULK_ALIGN. */
-#define REC_PLAIN 16384u /* TLS record payload limit */
-#define REC_OVERHEAD 22u /* TLS 1.3 AEAD record: header, type, tag */
-#define BULK_REC_DATA PVMW_TLS_BULK_RECORD_DATA
-_Static_assert(BULK_REC_DATA + REC_OVERHEAD == REC_PLAIN,
-               "a full bulk record is 16 KiB");
+#define REC_PLAIN 16384u      /* TLS record payload limit */
+#define REC_OVERHEAD 22u      /* TLS 1.3 AEAD record: header, type, tag */
 
 #define CIPHERS "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"
 
@@ -60,7 +48,7 @@ struct pvmw_tls_ctx {
 struct out_chunk {
   struct out_chunk *next;
   size_t cap, start, end;
-  _Alignas(BULK_ALIGN) uint8_t data[];
+  uint8_t data[];
 };
 
 enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
@@ -191,9 +179,7 @@ static void describe_verify(int e, X509 *x, int depth, char *out, size_t len) {
 /* ---- outgoing ciphertext queue ---------------------------------------- */
 
 static struct out_chunk *chunk_new(size_t cap) {
-  size_t size = sizeof(struct out_chunk) + cap;
-  struct out_chunk *c = aligned_alloc(BULK_ALIGN, (size + BULK_ALIGN - 1) /
-                                                      BULK_ALIGN * BULK_ALIGN);
+  struct out_chunk *c = malloc(sizeof *c + cap);
   if (c != NULL) {
     c->next = NULL;
     c->cap = cap;
@@ -202,12 +188,10 @@ static struct out_chunk *chunk_new(size_t cap) {
   return c;
 }
 
-/* Makes sure the tail chunk has `need` contiguous free bytes (starting on
- * a BULK_ALIGN boundary in bulk mode). */
+/* Makes sure the tail chunk has `need` contiguous free bytes. */
 static int out_reserve(pvmw_tls *t, size_t need) {
   struct out_chunk *c = t->out_tail;
-  if (c != NULL && c->cap - c->end >= need &&
-      (!t->bulk || c->end % BULK_ALIGN == 0))
+  if (c != NULL && c->cap - c->end >= need)
     return 0;
   if (c != NULL && c->start == c->end && t->out_head == c) {
     /* Empty single chunk that is too small: replace it. */
@@ -938,21 +922,6 @@ static int sniff(pvmw_tls *t, const uint8_t *p, size_t n) {
   return 0;
 }
 
-/* Grows the input buffer to cap bytes, keeping [0, in_end): on a
- * BULK_ALIGN boundary, as bulk mode's reads want (see BULK_ALIGN). */
-static int in_grow(pvmw_tls *t, size_t cap) {
-  uint8_t *p;
-  cap = (cap + BULK_ALIGN - 1) / BULK_ALIGN * BULK_ALIGN;
-  if ((p = aligned_alloc(BULK_ALIGN, cap)) == NULL)
-    return -1;
-  if (t->in_end > 0)
-    memcpy(p, t->in, t->in_end);
-  free(t->in);
-  t->in = p;
-  t->in_cap = cap;
-  return 0;
-}
-
 void pvmw_tls_in_space(pvmw_tls *t, char **base, size_t *len) {
   pvmw_tls_in_space_n(t, IN_ROOM, base, len);
 }
@@ -966,10 +935,16 @@ void pvmw_tls_in_space_n(pvmw_tls *t, size_t room, char **base, size_t *len) {
     t->in_start = 0;
     t->in_end = used;
   }
-  if (t->in_cap - t->in_end < room && in_grow(t, t->in_end + room) < 0) {
-    *base = NULL;
-    *len = 0;
-    return;
+  if (t->in_cap - t->in_end < room) {
+    size_t cap = t->in_end + room;
+    uint8_t *p = realloc(t->in, cap);
+    if (p == NULL) {
+      *base = NULL;
+      *len = 0;
+      return;
+    }
+    t->in = p;
+    t->in_cap = cap;
   }
   *base = (char *)t->in + t->in_end;
   *len = t->in_cap - t->in_end;
@@ -1006,10 +981,15 @@ int pvmw_tls_feed(pvmw_tls *t, const void *cipher, size_t n) {
       t->in_start = 0;
       t->in_end = used;
     }
-    if (t->in_cap - t->in_end < n && in_grow(t, used + n) < 0) {
-      snprintf(t->reason, sizeof t->reason, "out of memory");
-      t->state = ST_FAILED;
-      return PVMW_TLS_ERR;
+    if (t->in_cap - t->in_end < n) {
+      uint8_t *q = realloc(t->in, used + n);
+      if (q == NULL) {
+        snprintf(t->reason, sizeof t->reason, "out of memory");
+        t->state = ST_FAILED;
+        return PVMW_TLS_ERR;
+      }
+      t->in = q;
+      t->in_cap = used + n;
     }
   }
   if (n > 0)
@@ -1353,21 +1333,13 @@ static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
     nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
 }
 
-/* The length of the bulk record that carries n bytes of data (at most
- * BULK_REC_DATA): n + REC_OVERHEAD, padded (RFC 8446 5.4) up to a multiple
- * of BULK_ALIGN. */
-static size_t bulk_rec_len(size_t n) {
-  return (n + REC_OVERHEAD + BULK_ALIGN - 1) / BULK_ALIGN * BULK_ALIGN;
-}
-
-/* Seals n bytes (at most BULK_REC_DATA) as one application-data record at
- * out (bulk_rec_len(n) bytes). 0; -2 when the key update failed (the
- * reason is set), -1 when encryption did. */
+/* Seals n bytes (at most REC_PLAIN) as one application-data record at out
+ * (n + REC_OVERHEAD bytes). 0; -2 when the key update failed (the reason
+ * is set), -1 when encryption did. */
 static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   struct bulk_dir *d = &t->bw;
-  static const uint8_t tail[BULK_ALIGN] = {0x17}; /* type, then padding */
-  uint8_t nonce[12];
-  size_t clen = bulk_rec_len(n) - 5, tlen = clen - BULK_TAG - n;
+  uint8_t nonce[12], type = 0x17;
+  size_t clen = n + 1 + BULK_TAG;
   int l, body, last;
   if (bulk_dir_next(t, d) < 0)
     return -2; /* the reason is set */
@@ -1382,21 +1354,21 @@ static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
   if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
       EVP_EncryptUpdate(d->ctx, NULL, &l, out, 5) != 1 ||
       EVP_EncryptUpdate(d->ctx, out + 5, &body, p, (int)n) != 1 ||
-      EVP_EncryptUpdate(d->ctx, out + 5 + body, &l, tail, (int)tlen) != 1 ||
+      EVP_EncryptUpdate(d->ctx, out + 5 + body, &l, &type, 1) != 1 ||
       EVP_EncryptFinal_ex(d->ctx, out + 5 + body + l, &last) != 1 ||
-      (size_t)body + (size_t)l + (size_t)last != n + tlen ||
+      (size_t)body + (size_t)l + (size_t)last != n + 1 ||
       EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, BULK_TAG,
-                          out + 5 + n + tlen) != 1)
+                          out + 5 + n + 1) != 1)
     return -1;
   d->seq++;
   return 0;
 }
 
 static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
-  size_t recs = (n + BULK_REC_DATA - 1) / BULK_REC_DATA;
+  size_t recs = (n + REC_PLAIN - 1) / REC_PLAIN;
   struct out_chunk *c;
   uint8_t *o;
-  if (out_reserve(t, n + recs * (REC_OVERHEAD + BULK_ALIGN)) < 0) {
+  if (out_reserve(t, n + recs * REC_OVERHEAD) < 0) {
     snprintf(t->reason, sizeof t->reason, "out of memory");
     t->state = ST_FAILED;
     return PVMW_TLS_ERR;
@@ -1404,7 +1376,7 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   c = t->out_tail;
   o = c->data + c->end;
   while (n > 0) {
-    size_t k = n < BULK_REC_DATA ? n : BULK_REC_DATA, len = bulk_rec_len(k);
+    size_t k = n < REC_PLAIN ? n : REC_PLAIN;
     int r = bulk_seal(t, p, k, o);
     if (r < 0) {
       ERR_clear_error();
@@ -1413,9 +1385,9 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
       t->state = ST_FAILED;
       return PVMW_TLS_ERR;
     }
-    o += len;
-    c->end += len;
-    t->out_pending += len;
+    o += k + REC_OVERHEAD;
+    c->end += k + REC_OVERHEAD;
+    t->out_pending += k + REC_OVERHEAD;
     p += k;
     n -= k;
   }

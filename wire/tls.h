@@ -162,12 +162,6 @@ int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
  * lives as long as its transport. Returns 0, or -1 with the reason kept. */
 int pvmw_tls_bulk(pvmw_tls *t, int aead);
 
-/* Data bytes of a full bulk record: with its header, type byte and tag it
- * is 16 KiB long. Bulk records are padded to a multiple of 64 bytes, and
- * writes of whole records keep the ciphertext aligned (see BULK_ALIGN in
- * tls.c), so a writer hands over data in multiples of this size. */
-#define PVMW_TLS_BULK_RECORD_DATA 16362u
-
 /* Records one key seals (and opens) in bulk mode before the next epoch's
  * key takes over: well under RFC 8446's (5.5) 2^24.5 full records per
  * AES-GCM key; 128 GiB of full records, or 2^23 small messages. */

@@ -1233,8 +1233,7 @@ static void on_offer(int src, const Pvmng__RouteOffer *o) {
   }
 }
 
-/* ---- record protection between hosts --------------------------------------
- */
+/* ---- record protection between hosts ------------------------------------ */
 
 int lpvm_bulk_accepts(const char *env, int ocb_ok, int out[2]) {
   int n = 0;

@@ -84,7 +84,6 @@ struct pvmw_tls {
   char peer[256];
   char reason[384];
   int bulk;
-  int bulk_aead; /* PVMW_BULK_* */
   struct bulk_dir bw, br;
   uint8_t *bounce; /* a record that did not fit the caller's buffer */
   size_t bounce_off, bounce_len;
@@ -1258,7 +1257,9 @@ int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
 
 int pvmw_tls_bulk(pvmw_tls *t, int aead) {
   const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
-  const char *name = sc ? SSL_CIPHER_get_name(sc) : "";
+  const char *name = sc ? SSL_CIPHER_get_name(sc) : "", *aead_name;
+  const char *c2s = aead == PVMW_BULK_OCB ? BULK_OCB_C2S : BULK_LABEL_C2S;
+  const char *s2c = aead == PVMW_BULK_OCB ? BULK_OCB_S2C : BULK_LABEL_S2C;
   EVP_CIPHER *c = NULL;
   size_t keylen;
   int ok;
@@ -1277,27 +1278,19 @@ int pvmw_tls_bulk(pvmw_tls *t, int aead) {
     snprintf(t->reason, sizeof t->reason, "bulk mode: cipher %s", name);
     return -1;
   }
-  if (bulk_aead_name(aead, keylen) == NULL) {
+  if ((aead_name = bulk_aead_name(aead, keylen)) == NULL) {
     snprintf(t->reason, sizeof t->reason, "bulk mode: unknown AEAD %d", aead);
     return -1;
   }
-  c = EVP_CIPHER_fetch(NULL, bulk_aead_name(aead, keylen), NULL);
-  t->bulk_aead = aead;
-  ok =
-      c != NULL && (t->bounce = malloc(BULK_CT_MAX)) != NULL &&
-      bulk_dir_init(t, &t->bw, 1, c, keylen,
-                    aead == PVMW_BULK_OCB
-                        ? (t->server ? BULK_OCB_S2C : BULK_OCB_C2S)
-                        : (t->server ? BULK_LABEL_S2C : BULK_LABEL_C2S)) == 0 &&
-      bulk_dir_init(t, &t->br, 0, c, keylen,
-                    aead == PVMW_BULK_OCB
-                        ? (t->server ? BULK_OCB_C2S : BULK_OCB_S2C)
-                        : (t->server ? BULK_LABEL_C2S : BULK_LABEL_S2C)) == 0;
+  c = EVP_CIPHER_fetch(NULL, aead_name, NULL);
+  ok = c != NULL && (t->bounce = malloc(BULK_CT_MAX)) != NULL &&
+       bulk_dir_init(t, &t->bw, 1, c, keylen, t->server ? s2c : c2s) == 0 &&
+       bulk_dir_init(t, &t->br, 0, c, keylen, t->server ? c2s : s2c) == 0;
   EVP_CIPHER_free(c); /* the contexts hold their own references */
   if (!ok) {
     ERR_clear_error();
     snprintf(t->reason, sizeof t->reason, "bulk mode: %s setup failed",
-             bulk_aead_name(aead, keylen));
+             aead_name);
     return -1;
   }
   t->bulk = 1;

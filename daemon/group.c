@@ -4,8 +4,19 @@
  * forgotten. Every change gives the group a new version and sends each member
  * a notice (a GroupInfo in the system context), from which the libraries
  * keep the copy their collectives run on. Requests that must wait -- a
- * freeze until every member has asked, a barrier arbitrated here (a count
- * other than the group size) -- are held as waiters and answered later.
+ * freeze until every member has asked, a barrier arbitrated here -- are held
+ * as waiters and answered later.
+ *
+ * Barriers: pvm_barrier(g, count) completes once count members have called
+ * it, whenever they joined. A member whose view of the group has count
+ * members runs the members' own barrier (shared memory or messages between
+ * them) on that view's version; the others come here. Whenever the group
+ * has exactly count members at a version none of the waiters saw fail, the
+ * registry hands every waiter back to the members' barrier at that version
+ * (with the view), so all count callers meet there; otherwise it counts the
+ * arrivals and releases them itself. A member's barrier that fails because
+ * the membership changed under it fails for all its callers at once, and
+ * they come here with that version, which is then never handed back.
  *
  * With several hosts the registry lives on the master daemon only (it owns
  * the VM's shared state, as it owns the host table). A slave forwards its
@@ -17,7 +28,8 @@
  *
  * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
  * used instance + 1; every waiter's tid is a member; a pending barrier has
- * bar_count > 0 and bar_arrived waiters, a pending freeze frz_count > 0.
+ * a count and fewer waiters of that count than it, a pending freeze
+ * frz_count > 0.
  * The registry is this file's alone (one daemon per process, one loop). */
 #include "group.h"
 
@@ -38,6 +50,8 @@ struct gwait {
   struct gwait *next;
   int kind; /* W_BARRIER or W_FREEZE */
   int tid;
+  uint32_t failed_version; /* W_BARRIER: see GroupRequest */
+  int count;               /* W_BARRIER: the count it waits for */
   struct pvmd_reply_to rt; /* where the answer goes */
 };
 
@@ -48,7 +62,6 @@ struct group {
   int cap, ninst, size;
   uint32_t version;
   int frozen, defunct;
-  int bar_count, bar_arrived; /* pending registry barrier */
   int frz_count, frz_arrived; /* pending freeze */
   struct gwait *waiters;
 };
@@ -128,14 +141,21 @@ static void fill_info(const struct group *g, Pvmng__GroupInfo *gi,
     tids[i] = (uint32_t)g->tids[i];
   gi->n_tids = (size_t)g->ninst;
   gi->tids = tids;
-  gi->barrier_waiting = g->bar_arrived;
-  gi->barrier_count = g->bar_count;
+  /* The first pending registry barrier (one per count may wait). */
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == W_BARRIER) {
+      if (gi->barrier_count == 0)
+        gi->barrier_count = w->count;
+      if (w->count == gi->barrier_count)
+        gi->barrier_waiting++;
+    }
 }
 
 /* Answers the request rt names (if its task is still there). g may be
  * NULL: then only the code and value go back. */
-static void reply_to(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
-                     int value, const struct group *g) {
+static void reply_fast(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
+                       int value, const struct group *g,
+                       uint32_t fast_version) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__GroupReply r = PVMNG__GROUP_REPLY__INIT;
   Pvmng__GroupInfo gi, *gip = &gi;
@@ -143,6 +163,7 @@ static void reply_to(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
 
   r.code = code;
   r.value = value;
+  r.fast_version = fast_version;
   if (g != NULL && (tids = malloc(((size_t)g->ninst + 1) * sizeof *tids))) {
     fill_info(g, &gi, tids);
     r.n_groups = 1;
@@ -152,6 +173,11 @@ static void reply_to(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
   m.group_reply = &r;
   pvmd_peer_answer(d, rt, &m);
   free(tids);
+}
+
+static void reply_to(struct pvmd *d, const struct pvmd_reply_to *rt, int code,
+                     int value, const struct group *g) {
+  reply_fast(d, rt, code, value, g, 0);
 }
 
 /* Sends every member but `except` a notice of g's new state; left is the
@@ -189,33 +215,50 @@ static void notify_members(struct pvmd *d, struct group *g, int except,
   free(tids);
 }
 
-/* Answers and drops every waiter of one kind. */
-static void release_waiters(struct pvmd *d, struct group *g, int kind,
-                            int code) {
+/* Answers and drops every waiter of one kind (for W_BARRIER, those of
+ * `count`; -1: all). fast_version != 0 hands them back to the members'
+ * barrier at that version. */
+static void answer_waiters(struct pvmd *d, struct group *g, int kind, int count,
+                           int code, uint32_t fast_version) {
   struct gwait **pp = &g->waiters;
   while (*pp != NULL) {
     struct gwait *w = *pp;
-    if (w->kind != kind) {
+    if (w->kind != kind ||
+        (kind == W_BARRIER && count != -1 && w->count != count)) {
       pp = &w->next;
       continue;
     }
     *pp = w->next;
-    reply_to(d, &w->rt, code, 0, code == 0 ? g : NULL);
+    reply_fast(d, &w->rt, code, 0, code == 0 ? g : NULL, fast_version);
     free(w);
   }
-  if (kind == W_BARRIER)
-    g->bar_count = g->bar_arrived = 0;
-  else
+  if (kind == W_FREEZE)
     g->frz_count = g->frz_arrived = 0;
 }
 
-static int add_waiter(struct group *g, int kind,
-                      const struct pvmd_reply_to *rt) {
+static void release_waiters(struct pvmd *d, struct group *g, int kind,
+                            int code) {
+  answer_waiters(d, g, kind, -1, code, 0);
+}
+
+/* Registry barrier waiters of count. */
+static int barrier_waiting(const struct group *g, int count) {
+  int n = 0;
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == W_BARRIER && w->count == count)
+      n++;
+  return n;
+}
+
+static int add_waiter(struct group *g, int kind, const struct pvmd_reply_to *rt,
+                      uint32_t failed_version, int count) {
   struct gwait *w = calloc(1, sizeof *w), **pp = &g->waiters;
   if (w == NULL)
     return PvmNoMem;
   w->kind = kind;
   w->tid = rt->origin_tid;
+  w->failed_version = failed_version;
+  w->count = count;
   w->rt = *rt;
   while (*pp != NULL)
     pp = &(*pp)->next;
@@ -228,6 +271,45 @@ static int is_waiting(const struct group *g, int kind, int tid) {
     if (w->kind == kind && w->tid == tid)
       return 1;
   return 0;
+}
+
+/* Whether the barrier waiters of count (and one more caller that could
+ * not take the members' barrier at `failed`) can be handed back to the
+ * members' barrier now: g has exactly `count` members, at a version none of
+ * them named. */
+static int barrier_can_hand_back(const struct group *g, int count,
+                                 uint32_t failed) {
+  if (g->defunct || g->size != count || failed == g->version)
+    return 0;
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == W_BARRIER && w->count == count &&
+        w->failed_version == g->version)
+      return 0;
+  return 1;
+}
+
+/* After a change to g's membership: registry barriers that can no longer
+ * complete (a count above the members left, a defunct group) fail with
+ * PvmNoGroup when the change was a leave; one whose count the group now
+ * has goes back to the members. */
+static void barrier_recheck(struct pvmd *d, struct group *g, int left) {
+  int again = 1;
+  while (again) {
+    again = 0;
+    for (const struct gwait *w = g->waiters; w != NULL; w = w->next) {
+      if (w->kind != W_BARRIER)
+        continue;
+      int count = w->count;
+      if (left && (g->defunct || count > g->size))
+        answer_waiters(d, g, W_BARRIER, count, PvmNoGroup, 0);
+      else if (barrier_can_hand_back(g, count, 0))
+        answer_waiters(d, g, W_BARRIER, count, 0, g->version);
+      else
+        continue;
+      again = 1; /* the list changed */
+      break;
+    }
+  }
 }
 
 /* A pending freeze completes once `frz_count` members have asked. */
@@ -278,6 +360,7 @@ static int do_join(struct pvmd *d, int tid, const char *name,
   g->size++;
   bump(g);
   notify_members(d, g, tid, 0);
+  barrier_recheck(d, g, 0);
   *out = g;
   return inst;
 }
@@ -302,17 +385,13 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
       continue;
     }
     *pp = w->next;
-    if (w->kind == W_BARRIER)
-      g->bar_arrived--;
-    else
+    if (w->kind == W_FREEZE)
       g->frz_arrived--;
     /* Answered although its task is normally gone: a slave holds the
      * forwarded request until its answer comes. */
     reply_to(d, &w->rt, PvmNoGroup, 0, NULL);
     free(w);
   }
-  if (g->bar_arrived == 0)
-    g->bar_count = 0;
   if (g->frz_arrived == 0)
     g->frz_count = 0;
   /* PVM: a member leaving a static group makes it defunct, and the
@@ -320,8 +399,6 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
    * fails when fewer members remain than it waits for. */
   if (g->frozen)
     g->defunct = 1;
-  if (g->bar_count > 0 && (g->defunct || g->bar_count > g->size))
-    release_waiters(d, g, W_BARRIER, PvmNoGroup);
   if (g->frz_count > 0 && g->frz_count > g->size)
     release_waiters(d, g, W_FREEZE, PvmMismatch);
   pvmd_debug("group %s: %s left instance %d (%d members)", g->name,
@@ -331,6 +408,7 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
     return;
   }
   notify_members(d, g, 0, tid);
+  barrier_recheck(d, g, 1);
 }
 
 void pvmd_group_task_gone(struct pvmd *d, int tid) {
@@ -473,7 +551,7 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
       code = PvmBadParam;
     if (code == 0 && g->frz_count > 0 && count != g->frz_count)
       code = PvmMismatch;
-    if (code == 0 && (code = add_waiter(g, W_FREEZE, rt)) == 0) {
+    if (code == 0 && (code = add_waiter(g, W_FREEZE, rt, 0, 0)) == 0) {
       g->frz_count = count;
       g->frz_arrived++;
       check_freeze(d, g);
@@ -490,14 +568,18 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
       count = g->size;
     else if (count < 1)
       code = PvmBadParam;
-    if (code == 0 && g->bar_count > 0 && count != g->bar_count)
-      code = PvmMismatch;
     if (code == 0 && is_waiting(g, W_BARRIER, tid))
       code = PvmDupGroup;
-    if (code == 0 && (code = add_waiter(g, W_BARRIER, rt)) == 0) {
-      g->bar_count = count;
-      if (++g->bar_arrived >= g->bar_count)
-        release_waiters(d, g, W_BARRIER, 0);
+    if (code == 0 && barrier_can_hand_back(g, count, r->failed_version)) {
+      /* Every caller meets in the members' barrier at this version. */
+      answer_waiters(d, g, W_BARRIER, count, 0, g->version);
+      reply_fast(d, rt, 0, 0, g, g->version);
+      return;
+    }
+    if (code == 0 &&
+        (code = add_waiter(g, W_BARRIER, rt, r->failed_version, count)) == 0) {
+      if (barrier_waiting(g, count) >= count)
+        answer_waiters(d, g, W_BARRIER, count, 0, 0);
       return;
     }
     reply_to(d, rt, code, 0, NULL);

@@ -331,10 +331,42 @@ int pvm_freezegroup(char *group, int size) {
   return rc < 0 ? lpvm_err("pvm_freezegroup", rc) : 0;
 }
 
-/* The registry's barrier, for counts other than the group's size (and for
- * the peers' algorithm in group_coll.c when it cannot be used). */
-int lpvm_group_registry_barrier(const char *group, int count) {
-  return group_request(PVMNG__GROUP_OP__GROUP_BARRIER, group, count, NULL);
+/* The registry's barrier (daemon/group.c): for a caller whose view does
+ * not have count members, or who cannot take the members' barrier at
+ * failed_version. Returns 0 when the registry released it (*fast_version
+ * 0), or hands it back to the members' barrier at *fast_version, whose view
+ * it has stored; or a PVM error. */
+int lpvm_group_registry_barrier(const char *group, int count,
+                                uint32_t failed_version,
+                                uint32_t *fast_version) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
+  int rc;
+
+  *fast_version = 0;
+  r.op = PVMNG__GROUP_OP__GROUP_BARRIER;
+  r.group = (char *)group;
+  r.count = count;
+  r.failed_version = failed_version;
+  req.body_case = PVMNG__CONTROL__BODY_GROUP;
+  req.group = &r;
+  if ((rc = lpvm_request(&req, &rep)) < 0)
+    return rc;
+  if (rep->body_case == PVMNG__CONTROL__BODY_GROUP_REPLY) {
+    rc = rep->group_reply->code;
+    if (rc == 0 && rep->group_reply->fast_version != 0) {
+      if (store_reply(rep) == NULL)
+        rc = PvmNoMem;
+      else
+        *fast_version = rep->group_reply->fast_version;
+    }
+  } else if (rep->body_case == PVMNG__CONTROL__BODY_STATUS) {
+    rc = rep->status->code < 0 ? rep->status->code : PvmSysErr;
+  } else {
+    rc = PvmSysErr;
+  }
+  pvmng__control__free_unpacked(rep, NULL);
+  return rc;
 }
 
 /* ---- inspection (pvmng.h) --------------------------------------------- */

@@ -58,7 +58,9 @@ int lpvm_group_name_ok(const char *name);
 
 /* pvm_barrier arbitrated by the registry (counts other than the group's
  * size): 0 or a negative PVM error, not reported. */
-int lpvm_group_registry_barrier(const char *group, int count);
+int lpvm_group_registry_barrier(const char *group, int count,
+                                uint32_t failed_version,
+                                uint32_t *fast_version);
 
 /* Tag of step `step` of operation op in group g. */
 int lpvm_gtag(const struct lpvm_group *g, enum lpvm_gop op, int step);

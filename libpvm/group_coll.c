@@ -251,24 +251,49 @@ static int barrier_peers(const struct coll *c) {
   return rc;
 }
 
+/* pvm_barrier(g, count) completes once count members have called it,
+ * whenever they joined. A caller whose view has count members (or count
+ * -1) takes the members' own barrier on that view when every caller is
+ * certain to take it too: the shared-memory barrier, where a change of the
+ * membership fails the barrier for all its callers at once (group_shm.c),
+ * or, for a frozen group, whose membership cannot change, messages between
+ * the members (barrier_peers). Every other caller asks the registry, naming
+ * the version at which it could not take the members' barrier; the
+ * registry counts the callers or, once the group has count members at a
+ * version none of them named, hands them back to the members' barrier
+ * there (daemon/group.c). Each round moves to a later version. */
 int pvm_barrier(char *group, int count) {
   struct coll c;
+  uint32_t failed = 0, fast = 0;
   int rc;
   if ((rc = lpvm_connect("pvm_barrier")) < 0)
     return rc;
   if (count < 1 && count != -1)
     return lpvm_err("pvm_barrier", PvmBadParam);
-  if ((rc = coll_begin(group, PvmNotInGroup, &c)) < 0)
-    return lpvm_err("pvm_barrier", rc);
-  if (c.g->defunct)
-    rc = PvmNoGroup;
-  else if (count == -1 || count == c.n) {
-    rc = lpvm_gshm_barrier(c.g, c.r, c.n, c.g->version);
-    if (rc == LPVM_GSHM_NO)
-      rc = barrier_peers(&c);
-  } else
-    rc = lpvm_group_registry_barrier(group, count);
-  coll_end(&c);
+  for (;;) {
+    if ((rc = coll_begin(group, PvmNotInGroup, &c)) < 0)
+      return lpvm_err("pvm_barrier", rc);
+    if (c.g->defunct) {
+      rc = PvmNoGroup;
+    } else if ((count == -1 || count == c.n) && c.g->version != failed) {
+      uint32_t v = c.g->version; /* the wait may apply notices */
+      rc = lpvm_gshm_barrier(c.g, c.r, c.n, v);
+      if (rc == LPVM_GSHM_NO && c.g->frozen)
+        rc = barrier_peers(&c);
+      if (rc == LPVM_GSHM_NO || rc == PvmMismatch) {
+        failed = v;
+        rc = 1; /* to the registry */
+      }
+    } else {
+      rc = 1;
+    }
+    coll_end(&c);
+    if (rc != 1)
+      break;
+    rc = lpvm_group_registry_barrier(group, count, failed, &fast);
+    if (rc < 0 || fast == 0)
+      break;
+  }
   return rc < 0 ? lpvm_err("pvm_barrier", rc) : 0;
 }
 

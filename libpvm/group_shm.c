@@ -20,11 +20,11 @@
  * futex, waking every few milliseconds to read the daemon's group notices. A
  * member that left or exited under the barrier (after the same grace period as
  * messages get) makes the others return PvmNoGroup; a changed membership,
- * PvmMismatch. Either marks the segment failed, which sends every later barrier
- * of that version back to messages, where the views' versions travel with the
- * data and every member finds out. PVMNG_GROUP_SHM=0 in a task's environment
- * turns this off for it, and marks the segment so that the others take
- * the message path with it. */
+ * PvmMismatch, after which pvm_barrier asks the registry (group_coll.c).
+ * Either marks the segment failed, for every caller of the barrier under way
+ * unless it has completed (one compare-and-swap decides), and for every later
+ * barrier of that version. PVMNG_GROUP_SHM=0 in a task's environment turns
+ * this off for it, and marks the segment so that the others leave it too. */
 #include "group_shm.h"
 
 #include <errno.h>
@@ -60,14 +60,22 @@
  * the message path, for good at this version. */
 #define USE_MESSAGES 0xffffffffu
 
-/* The shared page. The counters sit on cache lines of their own. */
+/* The shared page. `state` is one word, so that arriving, completing and
+ * failing are each one compare-and-swap and a barrier either completes for
+ * all its callers or fails for all: the barriers completed (ST_GEN), the
+ * failed mark (ST_FAILED) and the members arrived at the current one
+ * (ST_ARRIVED). It is also the futex word. */
+#define ST_ARRIVED 0x7fffu
+#define ST_FAILED 0x8000u
+#define ST_GEN_ONE 0x10000u
+#define ST_GEN(st) ((st) >> 16)
 struct seg {
   uint32_t magic;
   uint32_t n;
-  _Alignas(64) atomic_uint arrived;
-  _Alignas(64) atomic_uint gen; /* barriers completed; the futex word */
+  _Alignas(64) atomic_uint state;
   _Alignas(64) atomic_uint sleepers;
-  atomic_uint failed; /* 0, or the PVM error (negated) every member gets */
+  atomic_uint failed; /* once ST_FAILED: the PVM error (negated) or
+                       * USE_MESSAGES, which every caller gets */
 };
 
 /* This task's mapping of one group's current segment. */
@@ -131,7 +139,7 @@ static struct seg *seg_open(const char *name, uint32_t n) {
     s->n = n;
     s->magic = SEG_MAGIC;
   }
-  if (s->magic != SEG_MAGIC || s->n != n) {
+  if (s->magic != SEG_MAGIC || s->n != n || n > ST_ARRIVED) {
     munmap(s, sizeof *s);
     return NULL;
   }
@@ -174,29 +182,32 @@ static struct map *map_get(const struct lpvm_group *g, uint32_t version,
   return m;
 }
 
-/* Marks s failed with error rc (or USE_MESSAGES) and wakes its sleepers.
- * The first mark stays. */
-static void seg_fail(struct seg *s, unsigned mark) {
-  unsigned zero = 0;
-  atomic_compare_exchange_strong(&s->failed, &zero, mark);
-  futex_wake_all(&s->gen);
+/* What a caller of a failed segment returns. */
+static int seg_verdict(struct seg *s) {
+  unsigned f = atomic_load(&s->failed);
+  if (f == USE_MESSAGES)
+    return LPVM_GSHM_NO;
+  return f != 0 ? -(int)f : PvmMismatch;
 }
 
-/* The membership changed under a barrier: members already on the new
- * version's segment would wait for this one, so that segment fails too
- * (they find out, as with messages, whose versions travel with the data). */
-static void fail_version(const struct lpvm_group *g) {
-  char prefix[64], name[128];
-  struct seg *s;
-  if (g->size < 2)
-    return;
-  pvmw_shm_prefix(lpvm_daemon_socket(), prefix, sizeof prefix);
-  snprintf(name, sizeof name, "/%s%016llx.%u", prefix,
-           (unsigned long long)fnv64(g->name), (unsigned)g->version);
-  if ((s = seg_open(name, (uint32_t)g->size)) != NULL) {
-    seg_fail(s, (unsigned)-PvmMismatch);
-    munmap(s, sizeof *s);
+/* Marks s failed with mark (a negated PVM error, or USE_MESSAGES) unless
+ * it is failed already, or the barrier of generation gen has completed
+ * (gen < 0: whatever barrier is under way). Wakes its sleepers. Returns 1
+ * if the mark is (now or already) set, 0 if that barrier completed. */
+static int seg_fail(struct seg *s, unsigned mark, long gen) {
+  unsigned st = atomic_load(&s->state), zero = 0;
+  for (;;) {
+    if (st & ST_FAILED)
+      return 1;
+    if (gen >= 0 && ST_GEN(st) != (unsigned)gen)
+      return 0;
+    /* The mark's reason first: whoever sees ST_FAILED reads it. */
+    atomic_compare_exchange_strong(&s->failed, &zero, mark);
+    if (atomic_compare_exchange_weak(&s->state, &st, st | ST_FAILED))
+      break;
   }
+  futex_wake_all(&s->state);
+  return 1;
 }
 
 /* Whether tid is still in g's view. */
@@ -238,7 +249,7 @@ int lpvm_gshm_barrier(struct lpvm_group *g, const int *tids, int n,
   int host = pvmw_tid_host(lpvm_conn.mytid), rc = 0;
   struct map *m;
   struct seg *s;
-  unsigned g0;
+  unsigned st, nst, g0;
   uint64_t spin_end, gone_since = 0;
 
   if (enabled < 0) {
@@ -259,52 +270,59 @@ int lpvm_gshm_barrier(struct lpvm_group *g, const int *tids, int n,
     return LPVM_GSHM_NO;
   if (!enabled) {
     /* The others may be waiting here: send them to messages too. */
-    seg_fail(s, USE_MESSAGES);
+    seg_fail(s, USE_MESSAGES, -1);
     return LPVM_GSHM_NO;
   }
-  if (atomic_load(&s->failed))
-    return LPVM_GSHM_NO;
 
-  g0 = atomic_load(&s->gen);
-  if (atomic_fetch_add(&s->arrived, 1) + 1 == (unsigned)n) {
-    atomic_store(&s->arrived, 0);
-    atomic_store(&s->gen, g0 + 1);
+  /* Arrive: one more, or the last, which opens the next generation. */
+  st = atomic_load(&s->state);
+  do {
+    if (st & ST_FAILED)
+      return seg_verdict(s);
+    g0 = ST_GEN(st);
+    if ((st & ST_ARRIVED) + 1 == (unsigned)n)
+      nst = (st & ~ST_ARRIVED) + ST_GEN_ONE;
+    else
+      nst = st + 1;
+  } while (!atomic_compare_exchange_weak(&s->state, &st, nst));
+
+  if (ST_GEN(nst) != g0) {
     if (atomic_load(&s->sleepers) > 0)
-      futex_wake_all(&s->gen);
+      futex_wake_all(&s->state);
   } else {
     spin_end = now_ns() + spin_ns;
-    while (atomic_load(&s->gen) == g0) {
-      unsigned f = atomic_load(&s->failed);
-      if (f != 0) {
-        /* Counted here or not, this segment is done with. */
-        return f == USE_MESSAGES ? LPVM_GSHM_NO : -(int)f;
-      }
+    for (;;) {
+      st = atomic_load(&s->state);
+      if (ST_GEN(st) != g0)
+        break;
+      if (st & ST_FAILED)
+        return seg_verdict(s);
       if (now_ns() < spin_end) {
         sched_yield();
         continue;
       }
       atomic_fetch_add(&s->sleepers, 1);
-      if (atomic_load(&s->gen) == g0)
-        futex_wait(&s->gen, g0, SLEEP_NS);
+      futex_wait(&s->state, st, SLEEP_NS);
       atomic_fetch_sub(&s->sleepers, 1);
-      if (atomic_load(&s->gen) != g0)
-        break;
+      st = atomic_load(&s->state);
+      if (ST_GEN(st) != g0 || (st & ST_FAILED))
+        continue;
       if ((rc = check_group(g, tids, n, version, &gone_since)) != 0) {
-        /* Nobody may count on this segment again: the others wake and
-         * fail too, and later barriers of this version use messages (the
-         * name stays, so that late members see the mark). */
-        seg_fail(s, (unsigned)-rc);
-        if (rc == PvmMismatch)
-          fail_version(g);
-        break;
+        /* Nobody may count on this barrier any more: it fails for every
+         * caller, unless it completed meanwhile; later barriers of this
+         * version fail at once (the name stays, so that late members see
+         * the mark) and go to the registry. */
+        if (!seg_fail(s, (unsigned)-rc, (long)g0))
+          break;
+        return seg_verdict(s);
       }
     }
   }
-  if (rc == 0 && !m->completed) {
+  if (!m->completed) {
     m->completed = 1;
     /* Everyone has it mapped now: the name can go. */
     if (tids[0] == lpvm_conn.mytid)
       shm_unlink(m->name);
   }
-  return rc;
+  return 0;
 }

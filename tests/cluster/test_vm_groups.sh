@@ -3,7 +3,8 @@
 # one-host test programs (tests/integration) whose children spread over the
 # hosts (PvmTaskDefault, round robin): membership semantics asked from every
 # host and started on a slave (the registry is the master's), barriers and
-# freeze, every reduction x type x operation against a serial computation
+# freeze, members that join while others wait in barrier(g, N), every
+# reduction x type x operation against a serial computation
 # (1, 3, 8 and 16 tasks) with the other collectives, a member killed with
 # SIGKILL inside barrier/reduce/allreduce (the others return an error within
 # a bound), and a host deleted under a group. Usage: test_vm_groups.sh <bin dir>
@@ -34,6 +35,14 @@ echo "ok: join, instances, queries from every host, leave and reuse, automatic l
 run h3 "$BIN/it_group" barrier
 echo "$out" | grep -q "members on 3 host(s)" || vm_fail "barrier: members not on 3 hosts"
 echo "ok: barriers (peers and registry counts), freeze, defunct group across hosts"
+
+# The "join, spawn, barrier(N)" patterns of PVM programs, members joining
+# while others already wait, started on a slave and on the master.
+for pattern in self named mcast grow; do
+  run h2 "$BIN/it_join_barrier" "$pattern" 20 5
+done
+run h1 "$BIN/it_join_barrier" self 20 7
+echo "ok: barrier(g, N) while members still join, over 3 hosts (4 patterns x 20 rounds)"
 
 t0=$(date +%s)
 run h1 "$BIN/it_group_reduce" 16 1,3,8,16

@@ -24,3 +24,20 @@ foreach(case barrier kill)
     TIMEOUT 90 LABELS integration ENVIRONMENT PVMNG_GROUP_SHM=0)
 endforeach()
 pvmng_integration_test(group_reduce TIMEOUT 240 ARGS 16)
+# Members that call pvm_barrier(g, n) while others still join (the "join,
+# spawn, barrier(N)" pattern of PVM programs), with shared memory and with
+# messages only.
+add_executable(it_join_barrier it_join_barrier.c)
+target_link_libraries(it_join_barrier PRIVATE gpvm3 pvm3)
+foreach(pattern self named mcast grow)
+  add_test(NAME integration.join_barrier.${pattern}
+           COMMAND ${IT_VM} --timeout 100 ${IT_BINDIR} join_barrier.${pattern}
+                   $<TARGET_FILE:it_join_barrier> ${pattern} 20 5)
+  set_tests_properties(integration.join_barrier.${pattern} PROPERTIES
+    TIMEOUT 120 LABELS integration)
+  add_test(NAME integration.join_barrier.${pattern}.messages
+           COMMAND ${IT_VM} --timeout 100 ${IT_BINDIR} join_barrier.${pattern}.msg
+                   $<TARGET_FILE:it_join_barrier> ${pattern} 20 5)
+  set_tests_properties(integration.join_barrier.${pattern}.messages PROPERTIES
+    TIMEOUT 120 LABELS integration ENVIRONMENT PVMNG_GROUP_SHM=0)
+endforeach()

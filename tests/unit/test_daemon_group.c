@@ -30,6 +30,7 @@
 struct seen {
   int replies, notices;
   int code, value;  /* of the last GroupReply */
+  uint32_t fast;    /* and its fast_version */
   int nt;           /* tids of the last reply's group */
   uint32_t version; /* and its version */
   int tids[16];
@@ -53,6 +54,7 @@ static int capture(struct pvmd_conn *c, pvmw_frame *f) {
     s->replies++;
     s->code = m->group_reply->code;
     s->value = m->group_reply->value;
+    s->fast = m->group_reply->fast_version;
     s->nt = 0;
     if (m->group_reply->n_groups > 0)
       s->version = m->group_reply->groups[0]->version;
@@ -105,6 +107,9 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* A barrier request's failed_version (local_req takes it, then clears it). */
+static uint32_t next_failed;
+
 /* A request as local task i makes it. */
 static void local_req(int i, Pvmng__GroupOp op, const char *g, int count) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
@@ -112,6 +117,8 @@ static void local_req(int i, Pvmng__GroupOp op, const char *g, int count) {
   r.op = op;
   r.group = (char *)g;
   r.count = count;
+  r.failed_version = next_failed;
+  next_failed = 0;
   m.req_id = 7;
   m.body_case = PVMNG__CONTROL__BODY_GROUP;
   m.group = &r;
@@ -191,8 +198,10 @@ static void test_remote_exit(void **state) {
   remote_req(2, r1, PVMNG__GROUP_OP__GROUP_JOIN, "x");
   local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "x", 0);
   assert_int_equal(seen[0].value, 1);
-  /* A registry barrier the remote member never reaches: its exit (what
+  /* A registry barrier the remote member never reaches (the members'
+   * barrier failed at this version, so the registry counts): its exit (what
    * PeerTaskGone brings) ends it with PvmNoGroup. */
+  next_failed = seen[0].version;
   local_req(0, PVMNG__GROUP_OP__GROUP_BARRIER, "x", 2);
   assert_int_equal(seen[0].replies, 1);
   pvmd_group_task_gone(&d, r1);
@@ -204,11 +213,63 @@ static void test_remote_exit(void **state) {
    * request answered (for a remote task, its daemon holds the request
    * until then). */
   local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "x", 0);
+  next_failed = seen[1].version;
   local_req(1, PVMNG__GROUP_OP__GROUP_BARRIER, "x", 2);
   assert_int_equal(seen[1].replies, 1);
   pvmd_group_task_gone(&d, local[1]);
   assert_int_equal(seen[1].replies, 2);
   assert_int_equal(seen[1].code, PvmNoGroup);
+}
+
+/* pvm_barrier(g, count) by members whose views lag: the registry counts
+ * them until the group has count members, then hands every waiter back to
+ * the members' barrier at that version, with the view; a caller that saw
+ * the members' barrier fail at a version is never handed back to it, and
+ * then the registry counts the arrivals itself. */
+static void test_barrier_hand_back(void **state) {
+  int r1 = pvmw_tid_make(2, 1);
+  uint32_t v;
+  (void)state;
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "b", 0);
+  /* Barrier of 3 with one member: the caller waits. */
+  local_req(0, PVMNG__GROUP_OP__GROUP_BARRIER, "b", 3);
+  assert_int_equal(seen[0].replies, 1);
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "b", 0);
+  assert_int_equal(seen[0].replies, 1);
+  /* The third join gives the group its count: the waiter goes back to
+   * the members, at the version of the join, with the view. */
+  remote_req(2, r1, PVMNG__GROUP_OP__GROUP_JOIN, "b");
+  assert_int_equal(seen[0].replies, 2);
+  assert_int_equal(seen[0].code, 0);
+  assert_true(seen[0].fast != 0);
+  assert_int_equal(seen[0].fast, seen[0].version);
+  assert_int_equal(seen[0].nt, 3);
+  v = seen[0].fast;
+  /* A caller whose view lags while the group has its count: back at once. */
+  local_req(1, PVMNG__GROUP_OP__GROUP_BARRIER, "b", 3);
+  assert_int_equal(seen[1].code, 0);
+  assert_int_equal(seen[1].fast, v);
+  /* The members' barrier failed at v: counted here, never handed back to
+   * v; the count is reached by arrivals alone. */
+  next_failed = v;
+  local_req(0, PVMNG__GROUP_OP__GROUP_BARRIER, "b", 2);
+  assert_int_equal(seen[0].replies, 2);
+  next_failed = v;
+  local_req(1, PVMNG__GROUP_OP__GROUP_BARRIER, "b", 2);
+  assert_int_equal(seen[0].replies, 3);
+  assert_int_equal(seen[0].code, 0);
+  assert_int_equal(seen[0].fast, 0);
+  assert_int_equal(seen[1].fast, 0);
+  /* Waiters of another count than the group's size: a member leaving
+   * makes it the size, and they go back to the members at the new
+   * version. */
+  local_req(0, PVMNG__GROUP_OP__GROUP_BARRIER, "b", 2);
+  assert_int_equal(seen[0].replies, 3);
+  pvmd_group_task_gone(&d, r1);
+  assert_int_equal(seen[0].replies, 4);
+  assert_int_equal(seen[0].code, 0);
+  assert_true(seen[0].fast > v);
+  assert_int_equal(seen[0].nt, 2);
 }
 
 /* A group forgotten and made again under its name starts from a version
@@ -262,6 +323,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_remote_exit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
       cmocka_unit_test_setup_teardown(test_versions_unique, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_barrier_hand_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_slave_refuses, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

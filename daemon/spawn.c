@@ -309,8 +309,7 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig) {
   else
     pvmd_debug("%s (pid %ld) exited with status %d",
                pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid, (int)status);
-  if (!t->gone)
-    pvmd_task_set_gone(t);
+  pvmd_task_exited(t);
   uv_close((uv_handle_t *)p, on_proc_closed);
 }
 

@@ -1617,6 +1617,14 @@ static int failpoint_hit(void) {
 struct lpvm_link *lpvm_route_for(int dst) {
   struct peer *p = find_peer(dst);
 
+  /* Our marker for a link we accepted is written from a callback and may
+   * still wait in the daemon stream's queue: it must be in the kernel
+   * before anything goes on the link, or a task that ends right after
+   * sending would leave its peer holding the link's messages forever. */
+  while (p != NULL && p->link != NULL && p->sending && !p->link->closing &&
+         lpvm_conn.state == LPVM_UP &&
+         uv_stream_get_write_queue_size(lpvm_daemon_stream()) > 0)
+    lpvm_pump(-1);
   if (p != NULL && p->link != NULL && p->sending && !p->link->closing) {
     if (failpoint_hit()) {
       link_close(p->link, "failpoint");

@@ -38,7 +38,7 @@ struct conn_write {
 
 /* Whether the end of c is expected: the check of pvmd_conn_check_end. */
 static int end_expected(const struct pvmd_conn *c) {
-  return c->wr_failed || (c->task && c->task->exit_pending);
+  return c->wr_failed || (c->task && c->task->exited);
 }
 
 static void conn_resume(struct pvmd_waiter *w) {
@@ -66,7 +66,7 @@ void pvmd_conn_check_end(struct pvmd_conn *c) {
   if (c->wr_failed) {
     pvmd_debug("closing %s: its last bytes are read", c->who);
     pvmd_conn_close(c);
-  } else if (t && t->exit_pending && !t->gone) {
+  } else if (t && t->exited && !t->gone) {
     pvmd_task_set_gone(t);
   }
 }

@@ -35,7 +35,7 @@ struct pvmd_conn {
   uint64_t since;                 /* accept time, loop ms */
   int reading;                    /* uv_read_start in effect */
   int flush_close;                /* close once the write queue is empty */
-  int wr_failed; /* a write failed: read what the peer sent, then close */
+  int wr_failed;                  /* write failed: read all, then close */
   struct pvmd_waiter wait;        /* parked here when paused as a sender */
   struct pvmd_list drain_waiters; /* producers waiting for this to drain */
   struct pvmd_list node;          /* pvmd.conns */

@@ -148,7 +148,7 @@ void pvmd_task_exited(struct pvmd_task *t) {
   if (c && c->state == PVMD_CONN_TASK && !c->flush_close) {
     /* Its last frames may still be in the socket: the exit counts once
      * they are read (or the connection ends). */
-    t->exit_pending = 1;
+    t->exited = 1;
     pvmd_conn_check_end(c);
     return;
   }

@@ -46,7 +46,7 @@ struct pvmd_task {
   unsigned running : 1;   /* spawned and no exit seen yet */
   unsigned connected : 1; /* has said hello at some point */
   unsigned gone : 1;      /* pvm_exit or disconnected */
-  unsigned exit_pending : 1; /* process exited; its socket not yet drained */
+  unsigned exited : 1;    /* exited before its socket was read to the end */
   unsigned halt_signaled : 1;
   unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */

@@ -241,7 +241,8 @@ static int xdr_decode(const struct ptype *t, uint8_t *restrict d, size_t dstep,
 static int fits(const struct lpvm_buf *b, uint64_t more) {
   if (b->len <= PVMW_MAX_MESSAGE && more <= PVMW_MAX_MESSAGE - b->len)
     return 1;
-  lpvm_msg_too_big((uint64_t)b->len + more, PVMW_MAX_MESSAGE); /* the reason, for the report */
+  /* The reason, for the report of the pvm_* call. */
+  lpvm_msg_too_big((uint64_t)b->len + more, PVMW_MAX_MESSAGE);
   return 0;
 }
 

@@ -1684,11 +1684,11 @@ static void drain_before_notice(const pvmw_frame *f) {
   const uint8_t *body;
   uint32_t blen;
   struct peer *p;
-  if (R.links == NULL || pvmw_msghdr_decode(f->payload, f->len, &h, &body,
-                                            &blen) != 0 ||
+  if (R.links == NULL ||
+      pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) != 0 ||
       h.encoding != PvmDataDefault || !(h.flags & PVMW_MF_FIRST) ||
-      blen < PVMW_XDR_ITEM_HDR + 4 ||
-      pvmw_get_be32(body) != PVMW_XT_INT || pvmw_get_be32(body + 4) < 1)
+      blen < PVMW_XDR_ITEM_HDR + 4 || pvmw_get_be32(body) != PVMW_XT_INT ||
+      pvmw_get_be32(body + 4) < 1)
     return;
   p = find_peer((int)pvmw_get_be32(body + PVMW_XDR_ITEM_HDR));
   if (p != NULL && p->link != NULL && p->link->tls == NULL)

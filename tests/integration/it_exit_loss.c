@@ -83,11 +83,11 @@ static int child(const char *ending, int round, int direct) {
 
 struct kid {
   int tid;
-  int got;      /* messages received */
-  int bad;      /* with a wrong value */
-  int routed;   /* sent over a direct link */
-  int exited;   /* exit notifications received */
-  int early;    /* the notification came before the message */
+  int got;    /* messages received */
+  int bad;    /* with a wrong value */
+  int routed; /* sent over a direct link */
+  int exited; /* exit notifications received */
+  int early;  /* the notification came before the message */
 };
 
 static struct kid kids[MAX_KIDS];
@@ -192,8 +192,8 @@ static int round_once(const char *ending, int round, int n, int direct,
   IT_CHECK(done == n, "%s: %d of %d exit notifications within 30 s", ending,
            done, n);
   int files = socket_files_left(n);
-  IT_CHECK(files <= 0, "%s: %d of %d children left their socket file",
-           ending, files, n);
+  IT_CHECK(files <= 0, "%s: %d of %d children left their socket file", ending,
+           files, n);
   /* Anything still in flight would be a late message: give it a moment. */
   {
     struct timeval tv = {0, 200000};
@@ -231,8 +231,10 @@ static int round_once(const char *ending, int round, int n, int direct,
    * backlog is short, and 100 connect together) sends through the daemon:
    * most must have come directly for the round to test the links. */
   if (direct && !count_only)
-    IT_CHECK(routed >= n / 2, "%s: only %d of %d messages came over a direct "
-             "link", ending, routed, got);
+    IT_CHECK(routed >= n / 2,
+             "%s: only %d of %d messages came over a direct "
+             "link",
+             ending, routed, got);
   return lost;
 }
 
@@ -258,11 +260,20 @@ int main(int argc, char **argv) {
       continue;
     }
     switch (pos++) {
-    case 0: which = argv[i]; break;
-    case 1: rounds = atoi(argv[i]); break;
-    case 2: n = atoi(argv[i]); break;
-    case 3: direct = strcmp(argv[i], "direct") == 0; break;
-    default: IT_FAIL("too many arguments");
+    case 0:
+      which = argv[i];
+      break;
+    case 1:
+      rounds = atoi(argv[i]);
+      break;
+    case 2:
+      n = atoi(argv[i]);
+      break;
+    case 3:
+      direct = strcmp(argv[i], "direct") == 0;
+      break;
+    default:
+      IT_FAIL("too many arguments");
     }
   }
   IT_CHECK(rounds >= 1 && n >= 1 && n <= MAX_KIDS, "bad rounds or children");

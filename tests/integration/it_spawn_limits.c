@@ -98,8 +98,7 @@ int main(int argc, char **argv) {
     char *args[] = {"--child", "idle", NULL};
     do {
       it_sleep_ms(50);
-      cc = pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1,
-                     &tid);
+      cc = pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1, &tid);
     } while (cc != 1 && it_now() < end);
     IT_CHECK(cc == 1, "no spawn works after the idle tasks were killed (%d)",
              tid);

@@ -20,8 +20,7 @@ static const char *const task_socks[] = {"t40002", "t4abcd"};
 
 static void task_sock_path(const char *vmid, const char *t, char *out,
                            size_t len) {
-  RAW_CHECK(snprintf(out, len, "%s/pvmd.%s.%s", raw.rundir, vmid, t) <
-                (int)len,
+  RAW_CHECK(snprintf(out, len, "%s/pvmd.%s.%s", raw.rundir, vmid, t) < (int)len,
             "task socket path too long");
 }
 
@@ -38,8 +37,8 @@ static void plant_task_socks(void) {
               "cannot make a socket for %s", path);
     strcpy(sa.sun_path, path);
     unlink(path);
-    RAW_CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0,
-              "bind %s: %s", path, strerror(errno));
+    RAW_CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "bind %s: %s",
+              path, strerror(errno));
     close(fd);
   }
 }
@@ -54,8 +53,7 @@ static void check_task_socks_swept(const char *when) {
   }
   snprintf(other, sizeof other, "%s-other", raw.vmid);
   task_sock_path(other, "t40002", path, sizeof path);
-  RAW_CHECK(access(path, F_OK) == 0, "%s: removed another VM's %s", when,
-            path);
+  RAW_CHECK(access(path, F_OK) == 0, "%s: removed another VM's %s", when, path);
   raw_note("ok: %s: left-over task sockets removed, another VM's kept", when);
 }
 

@@ -11,8 +11,8 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,11 +82,10 @@ static void test_task_sock_path(void **state) {
   assert_int_equal(
       pvmw_task_sock_path("/r/pvmd.vm1.sock", 0x40002, out, sizeof out), 0);
   assert_string_equal(out, "/r/pvmd.vm1.t40002");
-  assert_int_equal(pvmw_task_sock_path("/r/odd", 0x4ffff, out, sizeof out),
-                   0);
+  assert_int_equal(pvmw_task_sock_path("/r/odd", 0x4ffff, out, sizeof out), 0);
   assert_string_equal(out, "/r/odd.t4ffff");
-  assert_int_equal(
-      pvmw_task_sock_path("/r/pvmd.vm1.sock", 0x40002, out, 18), -1);
+  assert_int_equal(pvmw_task_sock_path("/r/pvmd.vm1.sock", 0x40002, out, 18),
+                   -1);
 }
 
 /* Binds a Unix socket at dir/name (left behind, as by a killed task). */
@@ -119,10 +118,10 @@ static int there(const char *dir, const char *name) {
 static void test_task_sock_sweep(void **state) {
   char dir[] = "/tmp/test-rundir-XXXXXX", sock[128], path[256];
   static const char *const kept[] = {
-      "pvmd.vm.sock",      /* the daemon's own */
-      "pvmd.vm.lock",      "pvmd.vm.t40002x", /* not a tid */
-      "pvmd.vm.t",         "pvmd.vm2.t40002", /* another VM's */
-      "pvmd.vm.t.t40002",  "pvmd.vm.t123456789",
+      "pvmd.vm.sock",                        /* the daemon's own */
+      "pvmd.vm.lock",     "pvmd.vm.t40002x", /* not a tid */
+      "pvmd.vm.t",        "pvmd.vm2.t40002", /* another VM's */
+      "pvmd.vm.t.t40002", "pvmd.vm.t123456789",
   };
   (void)state;
   assert_non_null(mkdtemp(dir));

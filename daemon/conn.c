@@ -1,7 +1,12 @@
 /* Task connections: reading frames, queued writes and their backpressure.
  * A connection is freed only in its close callback, after libuv has
  * cancelled its pending writes, so every pointer to it stays valid until
- * then; code that must not use a closing connection checks its state. */
+ * then; code that must not use a closing connection checks its state.
+ * A connection is never given up while the peer's bytes may still be in
+ * the socket: after a failed write, or when the task's process has exited,
+ * it is read to its end first (a dead process wrote everything it ever
+ * will before the daemon learns of its exit, so "nothing left to read"
+ * means every frame it sent has been routed). */
 #include "conn.h"
 #include "spin.h"
 
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "listen.h"
 #include "log.h"
@@ -30,9 +36,56 @@ struct conn_write {
   size_t n; /* bytes handed to uv_write */
 };
 
+/* Whether the end of c is expected: the check of pvmd_conn_check_end. */
+static int end_expected(const struct pvmd_conn *c) {
+  return c->wr_failed || (c->task && c->task->exited);
+}
+
 static void conn_resume(struct pvmd_waiter *w) {
   struct pvmd_conn *c = pvmd_container_of(w, struct pvmd_conn, wait);
   pvmd_conn_set_reading(c, 1);
+  if (end_expected(c))
+    pvmd_conn_check_end(c);
+}
+
+/* Bytes the peer wrote that are still in the socket (0 when unknown). */
+static size_t unread_bytes(struct pvmd_conn *c) {
+  uv_os_fd_t fd;
+  int n = 0;
+  if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+      ioctl(fd, FIONREAD, &n) != 0)
+    return 0;
+  return n > 0 ? (size_t)n : 0;
+}
+
+void pvmd_conn_check_end(struct pvmd_conn *c) {
+  struct pvmd_task *t = c->task;
+  if (c->state == PVMD_CONN_CLOSING || c->sink || !c->reading ||
+      unread_bytes(c) > 0)
+    return;
+  if (c->wr_failed) {
+    pvmd_debug("closing %s: its last bytes are read", c->who);
+    pvmd_conn_close(c);
+  } else if (t && t->exited && !t->gone) {
+    pvmd_task_set_gone(t);
+  }
+}
+
+/* A write to c failed (the peer has closed its end, or worse): nothing more
+ * is written, but what the peer sent before is still read and routed. */
+static void write_failed(struct pvmd_conn *c, int err) {
+  if (c->state == PVMD_CONN_CLOSING || c->wr_failed)
+    return;
+  if (c->state != PVMD_CONN_TASK || c->flush_close) {
+    pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(err));
+    pvmd_conn_close(c);
+    return;
+  }
+  pvmd_debug("%s: write failed: %s; reading what it sent before closing",
+             c->who, uv_strerror(err));
+  c->wr_failed = 1;
+  pvmd_waiters_wake(&c->drain_waiters); /* they find it refusing frames */
+  pvmd_conn_check_end(c);
 }
 
 struct pvmd_conn *pvmd_conn_new(struct pvmd *d) {
@@ -119,6 +172,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   d->st.bytes_in += (uint64_t)nread;
   rc = pvmw_reader_commit(&c->rd, (size_t)nread, on_frame, c);
+  if (rc >= 0 && end_expected(c))
+    pvmd_conn_check_end(c);
   if (rc >= 0 || c->state == PVMD_CONN_CLOSING || c->flush_close)
     return;
   if (rc == PvmBadVersion && c->state == PVMD_CONN_HELLO) {
@@ -218,6 +273,10 @@ void pvmd_conn_reject(struct pvmd_conn *c, const char *fmt, ...) {
 void pvmd_conn_close_after_flush(struct pvmd_conn *c) {
   if (c->state == PVMD_CONN_CLOSING)
     return;
+  if (c->wr_failed) { /* nothing queued will ever be written */
+    pvmd_conn_close(c);
+    return;
+  }
   pvmd_conn_set_reading(c, 0);
   c->flush_close = 1;
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
@@ -239,11 +298,10 @@ static void on_write(uv_write_t *req, int status) {
     d->st.bytes_out += w->n;
   pvmw_frame_free(w->f);
   free(w);
-  if (c->state == PVMD_CONN_CLOSING)
+  if (c->state == PVMD_CONN_CLOSING || c->wr_failed)
     return;
   if (status < 0) {
-    pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(status));
-    pvmd_conn_close(c);
+    write_failed(c, status);
     return;
   }
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <=
@@ -267,7 +325,7 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
 
   if (c->sink)
     return c->sink(c, f);
-  if (c->state == PVMD_CONN_CLOSING) {
+  if (c->state == PVMD_CONN_CLOSING || c->wr_failed) {
     pvmw_frame_free(f);
     return -1;
   }
@@ -283,9 +341,8 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
       off = (size_t)rc;
       d->st.bytes_out += off;
     } else if (rc != UV_EAGAIN) {
-      pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(rc));
       pvmw_frame_free(f);
-      pvmd_conn_close(c);
+      write_failed(c, rc);
       return -1;
     }
   }
@@ -301,10 +358,9 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
   b = uv_buf_init((char *)f->raw + off, (unsigned)w->n);
   rc = uv_write(&w->req, s, &b, 1, on_write);
   if (rc != 0) {
-    pvmd_debug("closing %s: write failed: %s", c->who, uv_strerror(rc));
     pvmw_frame_free(f);
     free(w);
-    pvmd_conn_close(c);
+    write_failed(c, rc);
     return -1;
   }
   d->st.bytes_queued_cur += w->n;

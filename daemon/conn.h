@@ -35,6 +35,7 @@ struct pvmd_conn {
   uint64_t since;                 /* accept time, loop ms */
   int reading;                    /* uv_read_start in effect */
   int flush_close;                /* close once the write queue is empty */
+  int wr_failed;                  /* write failed: read all, then close */
   struct pvmd_waiter wait;        /* parked here when paused as a sender */
   struct pvmd_list drain_waiters; /* producers waiting for this to drain */
   struct pvmd_list node;          /* pvmd.conns */
@@ -73,6 +74,12 @@ void pvmd_conn_reject(struct pvmd_conn *c, const char *fmt, ...)
 /* Stops reading and closes once every queued byte is written (used after a
  * refusing HelloReply). */
 void pvmd_conn_close_after_flush(struct pvmd_conn *c);
+/* For a connection whose end is known to be near (its task's process has
+ * exited, or a write to it failed): once every byte the peer wrote has been
+ * read and dispatched, closes it (write failed) or marks its task gone
+ * (process exited; pvmd_task_exited). Nothing happens while reading is
+ * paused: the check is repeated after each read and on resume. */
+void pvmd_conn_check_end(struct pvmd_conn *c);
 /* Refreshes c->who after the hello. */
 void pvmd_conn_set_who(struct pvmd_conn *c);
 

@@ -472,6 +472,11 @@ int main(int argc, char **argv) {
   if ((rc = pvmw_shm_sweep(d.sock_path)) > 0)
     pvmd_log("removed %d shared-memory segment%s left by an earlier run", rc,
              rc == 1 ? "" : "s");
+  /* Likewise the direct-link sockets of tasks of an earlier daemon that
+   * did not end in order. */
+  if ((rc = pvmw_task_sock_sweep(d.sock_path)) > 0)
+    pvmd_log("removed %d task socket%s left by an earlier run", rc,
+             rc == 1 ? "" : "s");
   /* In the foreground the lock file names this process before the socket
    * listens: whoever connects first finds the right pid there. */
   if (o.foreground)
@@ -488,6 +493,7 @@ int main(int argc, char **argv) {
   memset(&o.cred, 0, sizeof o.cred);
 
   pvmw_shm_sweep(d.sock_path);
+  pvmw_task_sock_sweep(d.sock_path);
   unlink(d.sock_path);
   unlink(d.lock_path);
   close(lock_fd);

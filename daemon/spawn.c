@@ -47,8 +47,17 @@ int pvmd_spawn_check(const struct pvmd_limits *lim,
              lim->spawn_max_argv);
     return PvmBadParam;
   }
-  for (size_t i = 0; i < r->n_argv; i++)
-    total += strlen(r->argv[i]) + 1;
+  for (size_t i = 0; i < r->n_argv; i++) {
+    size_t n = strlen(r->argv[i]) + 1;
+    if (n > PVMW_MAX_ARG_STRLEN) {
+      snprintf(err, errlen,
+               "argument %zu is %zu bytes, over the limit of %u bytes for "
+               "one argument",
+               i + 1, n - 1, PVMW_MAX_ARG_STRLEN - 1);
+      return PvmBadParam;
+    }
+    total += n;
+  }
   if (total > lim->spawn_max_argv_bytes) {
     snprintf(err, errlen, "arguments of %zu bytes, more than the limit of %zu",
              total, lim->spawn_max_argv_bytes);
@@ -63,6 +72,13 @@ int pvmd_spawn_check(const struct pvmd_limits *lim,
     const char *eq = strchr(r->env[i], '=');
     if (!eq || eq == r->env[i]) {
       snprintf(err, errlen, "environment entry %zu is not NAME=value", i);
+      return PvmBadParam;
+    }
+    if (strlen(r->env[i]) >= PVMW_MAX_ARG_STRLEN) {
+      snprintf(err, errlen,
+               "environment entry %zu is %zu bytes, over the limit of %u "
+               "bytes for one entry",
+               i, strlen(r->env[i]), PVMW_MAX_ARG_STRLEN - 1);
       return PvmBadParam;
     }
   }
@@ -309,14 +325,34 @@ static void on_child_exit(uv_process_t *p, int64_t status, int sig) {
   else
     pvmd_debug("%s (pid %ld) exited with status %d",
                pvmw_tid_str(t->tid, tb, sizeof tb), (long)t->pid, (int)status);
-  if (!t->gone)
-    pvmd_task_set_gone(t);
+  pvmd_task_exited(t);
   uv_close((uv_handle_t *)p, on_proc_closed);
 }
 
 static const char *base_name(const char *path) {
   const char *s = strrchr(path, '/');
   return s && s[1] ? s + 1 : path;
+}
+
+/* The PVM error for a failed uv_spawn: no such program; arguments and
+ * environment together over the system's limit (each alone was checked);
+ * out of descriptors or processes; anything else. */
+static int spawn_error(int rc) {
+  switch (rc) {
+  case UV_ENOENT:
+  case UV_EACCES:
+    return PvmNoFile;
+  case UV_E2BIG:
+    return PvmBadParam;
+  case UV_EMFILE:
+  case UV_ENFILE:
+  case UV_EAGAIN:
+    return PvmOutOfRes;
+  case UV_ENOMEM:
+    return PvmNoMem;
+  default:
+    return PvmSysErr;
+  }
 }
 
 /* Starts one instance. Returns its tid or a negative PVM error code. */
@@ -357,7 +393,7 @@ static int spawn_one(struct pvmd_conn *c, const Pvmng__SpawnRequest *r,
     pvmd_task_set_gone(t);
     pvmd_output_close(t);
     uv_close((uv_handle_t *)&t->proc, on_proc_closed);
-    return rc == UV_ENOENT || rc == UV_EACCES ? PvmNoFile : PvmSysErr;
+    return spawn_error(rc);
   }
   t->pid = t->proc.pid;
   t->running = 1;

@@ -46,6 +46,7 @@ struct pvmd_task {
   unsigned running : 1;   /* spawned and no exit seen yet */
   unsigned connected : 1; /* has said hello at some point */
   unsigned gone : 1;      /* pvm_exit or disconnected */
+  unsigned exited : 1;    /* exited before its socket was read to the end */
   unsigned halt_signaled : 1;
   unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
@@ -88,6 +89,10 @@ struct pvmd_task *pvmd_task_live(const struct pvmd_tasks *ts, int tid);
 void pvmd_task_set_name(struct pvmd_task *t, const char *name);
 /* Marks the task gone (pvm_exit, disconnect). */
 void pvmd_task_set_gone(struct pvmd_task *t);
+/* The task's process has exited. It is gone once everything it wrote to
+ * its connection has been read and routed (at once when it has none), so
+ * that no message it sent is lost and its exit is announced after them. */
+void pvmd_task_exited(struct pvmd_task *t);
 /* Frees the entry if nothing holds it any more: no connection, no open
  * handle. Call after dropping any of those. Returns 1 if freed. */
 int pvmd_task_release(struct pvmd_task *t);

@@ -434,7 +434,7 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
   int first = 1;
 
   if (total > lpvm_conn.max_msg)
-    return PvmNoMem;
+    return lpvm_msg_too_big(total, lpvm_conn.max_msg);
   if (frag < 4096)
     frag = 4096;
   if (frag > maxfrag)

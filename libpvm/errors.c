@@ -3,7 +3,10 @@
  * one place where a failing pvm_* call records its code and, under
  * PvmAutoErr, reports it on stderr. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lpvm.h"
@@ -88,11 +91,34 @@ static void report(const char *what, const char *text, const char *hint) {
   errno = saved;
 }
 
-int lpvm_err_hint(const char *fn, int code, const char *hint) {
-  char what[128];
+/* A reason recorded where an error was first known, below the pvm_* call
+ * that reports it; used by that call's report (same code) and then
+ * forgotten. */
+static struct {
+  int code;
+  char text[160];
+} pending;
 
+int lpvm_msg_too_big(uint64_t bytes, uint64_t limit) {
+  pending.code = PvmNoMem;
+  snprintf(pending.text, sizeof pending.text,
+           "a message body of %llu bytes is over the limit of %llu bytes "
+           "for one message",
+           (unsigned long long)bytes, (unsigned long long)limit);
+  return PvmNoMem;
+}
+
+int lpvm_err_hint(const char *fn, int code, const char *hint) {
+  char what[128], reason[sizeof pending.text];
+  int recorded = pending.code != 0 && pending.code == code;
+
+  if (recorded)
+    memcpy(reason, pending.text, sizeof reason);
+  pending.code = 0;
   if (code >= 0)
     return code;
+  if (hint == NULL && recorded)
+    hint = reason;
   pvm_errno = code;
   if (lpvm_opts.autoerr == 0)
     return code;

@@ -5,6 +5,7 @@
 #ifndef LPVM_H
 #define LPVM_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Options settable with pvm_setopt (options.c owns them). */
@@ -46,6 +47,12 @@ int lpvm_err(const char *fn, int code);
 
 /* Same, with an extra hint appended to the message (what to do next). */
 int lpvm_err_hint(const char *fn, int code, const char *hint);
+
+/* A message body of `bytes` is over the limit of a message (limit bytes,
+ * PVMW_MAX_MESSAGE unless the daemon set less): records why, for the pvm_*
+ * call that reports the error (its next lpvm_err with this code), and
+ * returns PvmNoMem, PVM's code for a message too big to hold. */
+int lpvm_msg_too_big(uint64_t bytes, uint64_t limit);
 
 /* Message text for a PVM error code ("Bad parameter"), never NULL. */
 const char *lpvm_errstr(int code);

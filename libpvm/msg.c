@@ -101,7 +101,8 @@ int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
       (len > 0 && buf == NULL))
     return lpvm_err("pvm_psend", PvmBadParam);
   if ((uint64_t)len * sz > lpvm_conn.max_msg)
-    return lpvm_err("pvm_psend", PvmNoMem);
+    return lpvm_err("pvm_psend",
+                    lpvm_msg_too_big((uint64_t)len * sz, lpvm_conn.max_msg));
   rc = lpvm_send_raw(tid, msgtag, lpvm_conn.ctx, buf, (size_t)len * sz);
   return rc < 0 ? lpvm_err("pvm_psend", rc) : 0;
 }

@@ -239,7 +239,11 @@ static int xdr_decode(const struct ptype *t, uint8_t *restrict d, size_t dstep,
  * A pack that would pass the cap fails with PvmNoMem, as PVM reports a
  * message too big to hold. */
 static int fits(const struct lpvm_buf *b, uint64_t more) {
-  return b->len <= PVMW_MAX_MESSAGE && more <= PVMW_MAX_MESSAGE - b->len;
+  if (b->len <= PVMW_MAX_MESSAGE && more <= PVMW_MAX_MESSAGE - b->len)
+    return 1;
+  /* The reason, for the report of the pvm_* call. */
+  lpvm_msg_too_big((uint64_t)b->len + more, PVMW_MAX_MESSAGE);
+  return 0;
 }
 
 /* Appends n bytes copied from p, across segments as needed. */

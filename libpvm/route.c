@@ -67,6 +67,7 @@
 #include "rundir.h"
 #include "tid.h"
 #include "tlsload.h"
+#include "xdr.h"
 
 /* Frames a link may hold before its marker before we stop reading it. */
 #define HOLD_MAX (64u << 20)
@@ -97,6 +98,8 @@
 #define FLUSH_AT (64u << 10)
 /* TLS reads: room offered to each read of ciphertext. */
 #define READ_ROOM (256u << 10)
+/* At most this much is read at once from a link whose peer has ended. */
+#define LINK_DRAIN_MAX (64u << 20)
 
 struct held {
   struct held *next;
@@ -261,13 +264,7 @@ static struct peer *get_peer(int tid) {
 
 /* The socket a task listens on: beside its daemon's, named for the tid. */
 static int link_path(int tid, char *out, size_t len) {
-  const char *d = lpvm_daemon_socket();
-  size_t n = strlen(d);
-  if (n > 5 && strcmp(d + n - 5, ".sock") == 0)
-    n -= 5;
-  return snprintf(out, len, "%.*s.t%x", (int)n, d, (unsigned)tid) < (int)len
-             ? 0
-             : -1;
+  return pvmw_task_sock_path(lpvm_daemon_socket(), tid, out, len);
 }
 
 static int peer_uid_ok(uv_stream_t *s) {
@@ -297,6 +294,8 @@ static char failpoint_hello[16];
 static uint64_t hello_ms = GUARD_HELLO_MS;
 
 static void link_resume(struct lpvm_link *l);
+static void link_close_broken(struct lpvm_link *l, const char *why);
+static void link_drain(struct lpvm_link *l);
 static int bulk_accepts(int out[2]);
 static int bulk_offered(int aead);
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
@@ -606,7 +605,7 @@ static void on_tls_written(uv_write_t *req, int status) {
   struct lpvm_link *l = req->data;
   l->wr_busy = 0;
   if (status < 0) {
-    link_close(l, uv_strerror(status));
+    link_close_broken(l, uv_strerror(status));
     return;
   }
   T->consumed(l->tls, l->wr_len);
@@ -623,7 +622,7 @@ static void tls_flush_async(struct lpvm_link *l) {
     if (r == UV_EAGAIN)
       r = 0;
     if (r < 0) {
-      link_close(l, uv_strerror(r));
+      link_close_broken(l, uv_strerror(r));
       return;
     }
     T->consumed(l->tls, (size_t)r);
@@ -633,7 +632,7 @@ static void tls_flush_async(struct lpvm_link *l) {
     l->wr_req.data = l;
     l->wr_len = n - (size_t)r;
     if (uv_write(&l->wr_req, &l->io.stream, &b, 1, on_tls_written) < 0) {
-      link_close(l, "write failed");
+      link_close_broken(l, "write failed");
       return;
     }
     l->wr_busy = 1;
@@ -810,6 +809,41 @@ static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
   if (pvmw_reader_commit(&l->rd, (size_t)n, on_link_frame, l) < 0)
     link_close(l, l->rd.err);
+}
+
+/* Reads, without waiting, what the peer has written to l and not yet been
+ * read, as the loop would (at most LINK_DRAIN_MAX bytes; the end of the
+ * stream closes the link). Used when the peer has most likely ended: a
+ * failed write, or the daemon announcing its exit. Everything a peer on
+ * this host wrote before it ended is in the socket by then. */
+static void link_drain(struct lpvm_link *l) {
+  uv_os_fd_t fd;
+  size_t total = 0;
+  if (l->closing || !l->reading || uv_fileno(&l->io.handle, &fd) < 0)
+    return;
+  while (!l->closing && l->reading && total < LINK_DRAIN_MAX) {
+    uv_buf_t b;
+    ssize_t n;
+    on_link_alloc(&l->io.handle, 65536, &b);
+    if (b.len == 0)
+      return;
+    do
+      n = recv(fd, b.base, b.len, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    on_link_read(&l->io.stream, n > 0 ? n : n == 0 ? UV_EOF : -errno, &b);
+    if (n <= 0)
+      return;
+    total += (size_t)n;
+  }
+}
+
+/* Closes a link on which a write failed, after reading what the peer sent
+ * before (it has most likely ended; its last messages must not be lost). */
+static void link_close_broken(struct lpvm_link *l, const char *why) {
+  link_drain(l);
+  link_close(l, why);
 }
 
 static void link_resume(struct lpvm_link *l) {
@@ -1583,6 +1617,14 @@ static int failpoint_hit(void) {
 struct lpvm_link *lpvm_route_for(int dst) {
   struct peer *p = find_peer(dst);
 
+  /* Our marker for a link we accepted is written from a callback and may
+   * still wait in the daemon stream's queue: it must be in the kernel
+   * before anything goes on the link, or a task that ends right after
+   * sending would leave its peer holding the link's messages forever. */
+  while (p != NULL && p->link != NULL && p->sending && !p->link->closing &&
+         lpvm_conn.state == LPVM_UP &&
+         uv_stream_get_write_queue_size(lpvm_daemon_stream()) > 0)
+    lpvm_pump(-1);
   if (p != NULL && p->link != NULL && p->sending && !p->link->closing) {
     if (failpoint_hit()) {
       link_close(p->link, "failpoint");
@@ -1629,7 +1671,28 @@ void lpvm_route_release(struct lpvm_link *l) { link_unhold(l); }
 void lpvm_route_broken(int dst) {
   struct peer *p = find_peer(dst);
   if (p != NULL && p->link != NULL)
-    link_close(p->link, "write failed");
+    link_close_broken(p->link, "write failed");
+}
+
+/* A message from a daemon whose body starts with the tid of a task we have
+ * a direct link with (pvm_notify's PvmTaskExit, or its output) may tell of
+ * that task's end: the daemon sends it only after the task's process has
+ * exited. On this host everything the task wrote to the link is then in
+ * the socket, so read it first: its messages come before the notice. */
+static void drain_before_notice(const pvmw_frame *f) {
+  Pvmng__MsgHeader h;
+  const uint8_t *body;
+  uint32_t blen;
+  struct peer *p;
+  if (R.links == NULL ||
+      pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) != 0 ||
+      h.encoding != PvmDataDefault || !(h.flags & PVMW_MF_FIRST) ||
+      blen < PVMW_XDR_ITEM_HDR + 4 || pvmw_get_be32(body) != PVMW_XT_INT ||
+      pvmw_get_be32(body + 4) < 1)
+    return;
+  p = find_peer((int)pvmw_get_be32(body + PVMW_XDR_ITEM_HDR));
+  if (p != NULL && p->link != NULL && p->link->tls == NULL)
+    link_drain(p->link);
 }
 
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
@@ -1677,6 +1740,8 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
       release_daemon_held(p);
     return 1;
   }
+  if (pvmw_tid_is_daemon(src))
+    drain_before_notice(f);
   p = find_peer(src);
   if (p != NULL && holding_daemon(p)) {
     heldq_push(&p->daemon_held, f);

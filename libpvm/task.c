@@ -161,8 +161,18 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
     sp.file = task;
   }
   if (argv != NULL)
-    while (argv[nargv] != NULL)
+    while (argv[nargv] != NULL) {
+      size_t n = strlen(argv[nargv]);
+      if (n >= PVMW_MAX_ARG_STRLEN) {
+        char hint[128];
+        snprintf(hint, sizeof(hint),
+                 "argument %d is %zu bytes, over the limit of %u bytes for "
+                 "one argument",
+                 nargv + 1, n, PVMW_MAX_ARG_STRLEN - 1);
+        return lpvm_err_hint("pvm_spawn", PvmBadParam, hint);
+      }
       nargv++;
+    }
   sp.n_argv = (size_t)nargv;
   sp.argv = argv;
   sp.flags = flag;
@@ -178,6 +188,17 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
   sp.out_ctx = lpvm_opts.out_ctx;
   req.body_case = PVMNG__CONTROL__BODY_SPAWN;
   req.spawn = &sp;
+  if (pvmng__control__get_packed_size(&req) > PVMW_MAX_CONTROL) {
+    char hint[160];
+    snprintf(hint, sizeof(hint),
+             "the arguments and exported environment take %zu bytes, over "
+             "the limit of %u bytes for a spawn request",
+             pvmng__control__get_packed_size(&req), PVMW_MAX_CONTROL);
+    for (int i = 0; i < nenv; i++)
+      free(env[i]);
+    free(env);
+    return lpvm_err_hint("pvm_spawn", PvmBadParam, hint);
+  }
   lpvm_output_spawning();
   rc = call("pvm_spawn", &req, &rep, PVMNG__CONTROL__BODY_SPAWN_REPLY);
   for (int i = 0; i < nenv; i++)

@@ -25,6 +25,9 @@ enum { PVMW_MF_FIRST = 1u, PVMW_MF_LAST = 2u };
 #define PVMW_MAX_FRAME (PVMW_MAX_FRAGMENT + 4096u)
 #define PVMW_MAX_MSGHDR 256u                 /* encoded MsgHeader cap */
 #define PVMW_MAX_MESSAGE ((uint64_t)1 << 30) /* whole message body cap */
+/* One argument or environment string of a spawned task, its NUL included:
+ * Linux's MAX_ARG_STRLEN (32 pages), past which exec fails with E2BIG. */
+#define PVMW_MAX_ARG_STRLEN (32u * 4096u)
 
 /* One complete frame, in one allocation: this struct, then the 12 header
  * bytes, then the payload. `raw` points at the header so that a frame can be

@@ -149,3 +149,58 @@ int pvmw_shm_sweep(const char *sock) {
   closedir(dir);
   return n;
 }
+
+/* Length of sock without a trailing ".sock". */
+static size_t sock_base_len(const char *sock) {
+  size_t n = strlen(sock);
+  return n > 5 && strcmp(sock + n - 5, ".sock") == 0 ? n - 5 : n;
+}
+
+int pvmw_task_sock_path(const char *sock, int tid, char *out, size_t len) {
+  int n = snprintf(out, len, "%.*s.t%x", (int)sock_base_len(sock), sock,
+                   (unsigned)tid);
+  return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int pvmw_task_sock_sweep(const char *sock) {
+  const char *slash = strrchr(sock, '/');
+  char dirpath[4096], path[4096 + 256];
+  size_t dlen, blen;
+  const char *base;
+  struct dirent *e;
+  int n = 0;
+  DIR *dir;
+
+  if (slash == NULL || (dlen = (size_t)(slash - sock)) >= sizeof dirpath)
+    return 0;
+  if (dlen == 0) {
+    strcpy(dirpath, "/");
+  } else {
+    memcpy(dirpath, sock, dlen);
+    dirpath[dlen] = '\0';
+  }
+  base = slash + 1;
+  blen = sock_base_len(sock) - dlen - 1; /* "pvmd.<vmid>" */
+  if ((dir = opendir(dirpath)) == NULL)
+    return 0;
+  while ((e = readdir(dir)) != NULL) {
+    const char *h = e->d_name + blen + 2;
+    size_t hl;
+    struct stat st;
+    if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] != '.' ||
+        e->d_name[blen + 1] != 't')
+      continue;
+    hl = strlen(h);
+    if (hl == 0 || hl > 8 || strspn(h, "0123456789abcdef") != hl)
+      continue;
+    if (snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name) >=
+            (int)sizeof path ||
+        lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+        st.st_uid != geteuid())
+      continue;
+    if (unlink(path) == 0)
+      n++;
+  }
+  closedir(dir);
+  return n;
+}

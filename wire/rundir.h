@@ -33,4 +33,13 @@ void pvmw_shm_prefix(const char *sock, char *out, size_t len);
  * many it removed. */
 int pvmw_shm_sweep(const char *sock);
 
+/* The socket a task with tid listens on for direct links, beside the
+ * daemon socket sock: sock without its ".sock", then ".t<tid in hex>"
+ * ("pvmd.<vmid>.t40002"). Returns 0, or -1 when it does not fit in len. */
+int pvmw_task_sock_path(const char *sock, int tid, char *out, size_t len);
+/* Removes the task sockets of the VM of daemon socket sock that are left in
+ * its directory (sockets of this user named as pvmw_task_sock_path makes
+ * them; the daemon calls it at start and at halt). Returns how many. */
+int pvmw_task_sock_sweep(const char *sock);
+
 #endif

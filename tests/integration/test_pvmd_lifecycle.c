@@ -2,7 +2,8 @@
  * "already running", exits 2 and leaves the first alone), a daemon killed
  * with SIGKILL does not stop the next start (stale socket and lock), the
  * background start returns only once the socket accepts connections, and
- * SIGTERM stops a daemon as cleanly as pvm_halt. Usage:
+ * SIGTERM stops a daemon as cleanly as pvm_halt, and task sockets
+ * (pvmd.<vmid>.t<tid>) left behind are removed at start and at halt. Usage:
  * test_pvmd_lifecycle <path of pvmd>. */
 #include "pvmd_raw.h"
 
@@ -11,6 +12,49 @@ static long lock_pid(void) {
   char buf[64];
   raw_slurp(raw.lock, buf, sizeof buf);
   return buf[0] ? strtol(buf, NULL, 10) : -1;
+}
+
+/* Task sockets that tasks killed without pvm_exit would leave: two of this
+ * VM, one of another VM id that must be left alone. */
+static const char *const task_socks[] = {"t40002", "t4abcd"};
+
+static void task_sock_path(const char *vmid, const char *t, char *out,
+                           size_t len) {
+  RAW_CHECK(snprintf(out, len, "%s/pvmd.%s.%s", raw.rundir, vmid, t) < (int)len,
+            "task socket path too long");
+}
+
+static void plant_task_socks(void) {
+  char path[PATH_MAX], other[80];
+  snprintf(other, sizeof other, "%s-other", raw.vmid);
+  for (size_t i = 0; i <= sizeof task_socks / sizeof task_socks[0]; i++) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int last = i == sizeof task_socks / sizeof task_socks[0];
+    task_sock_path(last ? other : raw.vmid, last ? "t40002" : task_socks[i],
+                   path, sizeof path);
+    RAW_CHECK(fd >= 0 && strlen(path) < sizeof sa.sun_path,
+              "cannot make a socket for %s", path);
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    RAW_CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "bind %s: %s",
+              path, strerror(errno));
+    close(fd);
+  }
+}
+
+/* The planted sockets of this VM are gone, the other VM's is there. */
+static void check_task_socks_swept(const char *when) {
+  char path[PATH_MAX], other[80];
+  for (size_t i = 0; i < sizeof task_socks / sizeof task_socks[0]; i++) {
+    task_sock_path(raw.vmid, task_socks[i], path, sizeof path);
+    RAW_CHECK(access(path, F_OK) != 0, "%s: task socket %s left behind", when,
+              path);
+  }
+  snprintf(other, sizeof other, "%s-other", raw.vmid);
+  task_sock_path(other, "t40002", path, sizeof path);
+  RAW_CHECK(access(path, F_OK) == 0, "%s: removed another VM's %s", when, path);
+  raw_note("ok: %s: left-over task sockets removed, another VM's kept", when);
 }
 
 /* A second daemon for the same VM id must refuse to start. */
@@ -50,8 +94,10 @@ static pid_t restart_after_kill9(pid_t victim) {
   RAW_CHECK(access(raw.sock, F_OK) == 0 && access(raw.lock, F_OK) == 0,
             "expected a stale socket and lock after kill -9");
   RAW_CHECK(raw_try_connect() < 0, "stale socket still accepts");
+  plant_task_socks();
   t0 = raw_now();
   next = raw_start_pvmd();
+  check_task_socks_swept("start after kill -9");
   RAW_CHECK(raw_now() - t0 < 3.0, "restart took %.1f s", raw_now() - t0);
   RAW_CHECK(lock_pid() == next, "lock file says %ld, expected %ld", lock_pid(),
             (long)next);
@@ -123,7 +169,9 @@ int main(int argc, char **argv) {
 
   /* And once more in the foreground, stopped by pvm_halt. */
   first = raw_start_pvmd();
+  plant_task_socks();
   raw_halt_and_check(first);
+  check_task_socks_swept("halt");
 
   raw_cleanup();
   raw_note("PASS");

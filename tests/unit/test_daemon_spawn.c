@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "host.h"
 #include "pvmd.h"
 #include "spawn.h"
@@ -176,6 +177,32 @@ static void test_check(void **state) {
   r.flags = PvmTaskHost;
   r.where = "";
   assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), PvmBadParam);
+  {
+    /* One argument or environment entry over exec's own limit. */
+    static char big[PVMW_MAX_ARG_STRLEN + 1], bigenv[PVMW_MAX_ARG_STRLEN + 1];
+    char *bigv[1] = {big}, *bige[1] = {bigenv};
+    r.flags = 0;
+    r.n_env = 0;
+    memset(big, 'a', PVMW_MAX_ARG_STRLEN - 1); /* with its NUL: the limit */
+    r.argv = bigv;
+    r.n_argv = 1;
+    lim.spawn_max_argv_bytes = (size_t)1 << 20;
+    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), 0);
+    big[PVMW_MAX_ARG_STRLEN - 1] = 'a';
+    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), PvmBadParam);
+    assert_non_null(strstr(err, "argument 1 is 131072 bytes"));
+    r.n_argv = 0;
+    memset(bigenv, 'e', PVMW_MAX_ARG_STRLEN);
+    bigenv[0] = 'E';
+    bigenv[1] = '=';
+    r.env = bige;
+    r.n_env = 1;
+    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), PvmBadParam);
+    assert_non_null(strstr(err, "environment entry 0"));
+    bigenv[PVMW_MAX_ARG_STRLEN - 1] = '\0';
+    assert_int_equal(pvmd_spawn_check(&lim, &r, err, sizeof err), 0);
+    r.n_env = 0;
+  }
   {
     static char longname[PATH_MAX + 10];
     memset(longname, 'x', sizeof longname - 1);

@@ -1,9 +1,9 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * notification, the message mailbox, message handlers and resource
- * manager registration. Each links, and at run time reports PvmNotImpl
- * (printed under PvmAutoErr) with a line saying what is missing, so a
- * program learns it at the first call instead of misbehaving later. Small
- * helpers that need no daemon support are implemented here as well. */
+ * notification, the message mailbox and resource manager registration.
+ * Each links, and at run time reports PvmNotImpl (printed under PvmAutoErr)
+ * with a line saying what is missing, so a program learns it at the first
+ * call instead of misbehaving later. Small helpers that need no daemon
+ * support are implemented here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +35,6 @@ int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
 int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   (void)narg, (void)argp, (void)nresp, (void)resp;
   return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);
-}
-
-int pvm_addmhf(int src, int tag, int ctx, int (*func)(int mid)) {
-  (void)src, (void)tag, (void)ctx, (void)func;
-  return lpvm_err_hint("pvm_addmhf", PvmNotImpl, NOT_YET);
-}
-
-int pvm_delmhf(int mhid) {
-  (void)mhid;
-  return lpvm_err_hint("pvm_delmhf", PvmNotImpl, NOT_YET);
 }
 
 int pvm_putinfo(char *name, int bufid, int flags) {

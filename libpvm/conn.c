@@ -712,6 +712,7 @@ int lpvm_connect(const char *fn) {
     return lpvm_err_hint(fn, PvmSysErr, hint);
   }
   lpvm_conn.state = LPVM_UP;
+  pvm_useruid = (int)getuid();
   lpvm_conn.max_frame = PVMW_MAX_FRAME;
   lpvm_conn.max_msg = PVMW_MAX_MESSAGE;
   uv_read_start((uv_stream_t *)&C.pipe, on_alloc, on_read);

@@ -13,7 +13,6 @@
 #include "buffer.h"
 #include "lpvm.h"
 #include "pvm3.h"
-#include "rundir.h"
 #include "tid.h"
 
 #define NOT_YET "not available in this release of PVM-NG yet"
@@ -93,45 +92,19 @@ int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
   return lpvm_err_hint("pvm_reg_tracer", PvmNotImpl, NOT_YET);
 }
 
-/* Wait ids of PVM 3.3, kept in the buffer's header. */
-int pvm_getmwid(int bufid) {
+/* Wait ids of PVM 3.3, kept in the buffer's header (declared in pvm3.h
+ * under PVM33COMPAT only, exported always). */
+LPVM_PUBLIC int pvm_getmwid(int bufid) {
   struct lpvm_buf *b = lpvm_buf_get(bufid);
   if (b == NULL)
     return lpvm_err("pvm_getmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
   return b->wid;
 }
 
-int pvm_setmwid(int bufid, int waitid) {
+LPVM_PUBLIC int pvm_setmwid(int bufid, int waitid) {
   struct lpvm_buf *b = lpvm_buf_get(bufid);
   if (b == NULL)
     return lpvm_err("pvm_setmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
   b->wid = waitid;
   return 0;
-}
-
-/* The remote-shell command used to start daemons on other hosts. */
-char *pvmgetrsh(void) {
-  char *r = getenv("PVM_RSH");
-  return (r != NULL && *r != '\0') ? r : "ssh";
-}
-
-/* The directory for the virtual machine's temporary files. */
-char *pvmgettmp(void) {
-  static char dir[512];
-  char err[256];
-  if (pvmw_rundir(dir, sizeof(dir), 0, err, sizeof(err)) < 0) {
-    const char *t = getenv("PVM_TMP");
-    snprintf(dir, sizeof(dir), "%s", (t && *t) ? t : "/tmp");
-  }
-  return dir;
-}
-
-/* A temporary file name in the task's runtime directory. */
-char *pvmtmpnam(char *buf) {
-  static char own[PVMTMPNAMLEN];
-  static unsigned seq;
-  char *out = buf ? buf : own;
-  snprintf(out, PVMTMPNAMLEN, "%s/pvmtmp%d.%u", pvmgettmp(), (int)getpid(),
-           seq++);
-  return out;
 }

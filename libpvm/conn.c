@@ -72,7 +72,7 @@ static void queue_init(void) {
   }
 }
 
-static int enqueue(int bufid, int src, int tag, int ctx) {
+int lpvm_queue_add(int bufid, int src, int tag, int ctx) {
   struct lpvm_qmsg *m = malloc(sizeof(*m));
   if (m == NULL)
     return PvmNoMem;
@@ -98,7 +98,8 @@ void lpvm_queue_remove(struct lpvm_qmsg *m) {
 /* ---- incoming frames --------------------------------------------------- */
 
 /* A whole message has arrived: make it a receive buffer and queue it, or
- * hand it to the output catcher when it is a system message. */
+ * hand it to the output catcher when it is a system message, or to a
+ * message handler (mhf.c) when one matches. */
 static void deliver(int enc, int src, int tag, int ctx, int wid,
                     const char *body, size_t len, void *owner,
                     void (*release)(void *)) {
@@ -121,7 +122,9 @@ static void deliver(int enc, int src, int tag, int ctx, int wid,
     lpvm_output_message(bufid);
     return;
   }
-  if (enqueue(bufid, src, tag, ctx) < 0) {
+  if (lpvm_mhf_claim(bufid, src, tag, ctx))
+    return;
+  if (lpvm_queue_add(bufid, src, tag, ctx) < 0) {
     fprintf(stderr, "libpvm [t%x]: out of memory, dropped a message\n",
             (unsigned)lpvm_conn.mytid);
     pvm_freebuf(bufid);
@@ -141,7 +144,9 @@ int lpvm_deliver_local(int bufid, int src, int tag, int ctx) {
   b->dst = lpvm_conn.mytid;
   b->tag = tag;
   b->ctx = ctx;
-  return enqueue(bufid, src, tag, ctx);
+  if (lpvm_mhf_claim(bufid, src, tag, ctx))
+    return 0;
+  return lpvm_queue_add(bufid, src, tag, ctx);
 }
 
 static struct partial **find_partial(int src, int via) {
@@ -707,6 +712,7 @@ int lpvm_connect(const char *fn) {
     return lpvm_err_hint(fn, PvmSysErr, hint);
   }
   lpvm_conn.state = LPVM_UP;
+  pvm_useruid = (int)getuid();
   lpvm_conn.max_frame = PVMW_MAX_FRAME;
   lpvm_conn.max_msg = PVMW_MAX_MESSAGE;
   uv_read_start((uv_stream_t *)&C.pipe, on_alloc, on_read);
@@ -787,6 +793,7 @@ void lpvm_disconnect(void) {
     pvm_freebuf(m->bufid);
     lpvm_queue_remove(m);
   }
+  lpvm_mhf_drop();
   close_all();
   lpvm_conn.state = LPVM_DOWN;
   lpvm_conn.mytid = 0;

@@ -2,7 +2,7 @@
  * driven by the library's own libuv loop: blocking PVM calls run the loop
  * until what they wait for (a reply, a matching message, a timeout) is
  * there. Incoming messages are reassembled and queued here; matching them to
- * receives is done in recv.c. */
+ * receives is done in msg.c, to message handlers in mhf.c. */
 #ifndef LPVM_CONN_H
 #define LPVM_CONN_H
 
@@ -101,6 +101,20 @@ void lpvm_notify_route(int kind, int peer);
 void lpvm_send_task_options(void);
 /* Frees the library's own notify requests (at pvm_exit). */
 void lpvm_notify_reset(void);
+
+/* Appends buffer bufid to the queue as a message from src (no handler
+ * check). Returns 0 or PvmNoMem. */
+int lpvm_queue_add(int bufid, int src, int tag, int ctx);
+
+/* Message handlers (mhf.c). lpvm_mhf_claim takes an arriving message for
+ * the handler that matches it (returns 1; the buffer is then mhf.c's) or
+ * returns 0. lpvm_mhf_run calls the handlers of the messages taken so far;
+ * call it only where a handler may run PVM calls (not from a libuv
+ * callback, not halfway through a write). lpvm_mhf_drop frees the messages
+ * not handled yet (at disconnect). */
+int lpvm_mhf_claim(int bufid, int src, int tag, int ctx);
+void lpvm_mhf_run(void);
+void lpvm_mhf_drop(void);
 
 /* Removes a message from the queue (its buffer stays alive). */
 void lpvm_queue_remove(struct lpvm_qmsg *m);

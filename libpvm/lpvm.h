@@ -5,8 +5,37 @@
 #ifndef LPVM_H
 #define LPVM_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* Marks a definition as part of libpvm3's interface although no public
+ * header declares it. The library is built with hidden visibility: what
+ * pvm3.h and pvmng.h declare is exported through their visibility pragma,
+ * nothing else unless marked so. */
+#define LPVM_PUBLIC __attribute__((visibility("default")))
+
+/* Public symbols of PVM 3.4.6's libpvm3 that pvm3.h does not declare but
+ * programs use, declaring them themselves (helpers.c, packf.c). */
+LPVM_PUBLIC extern int pvm_useruid; /* the task's uid once enrolled, else -1 */
+LPVM_PUBLIC int pvmsleep(int secs);
+LPVM_PUBLIC int pvmlogprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+LPVM_PUBLIC int vpvmlogprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+LPVM_PUBLIC int pvmlogerror(const char *s);
+LPVM_PUBLIC int pvmlogperror(const char *s);
+LPVM_PUBLIC char *pvmgetroot(void);
+LPVM_PUBLIC char *pvmgethome(void);
+LPVM_PUBLIC char *pvmgetpvmd(void);
+LPVM_PUBLIC int pvm_vpackf(const char *fmt, va_list ap);
+LPVM_PUBLIC int pvm_vunpackf(const char *fmt, va_list ap);
+
+/* Finds the pvmd that pvm_start_pvmd runs (task.c): $PVM_DPATH, then beside
+ * the running program, then where it was installed. Writes the path to out
+ * (the installed one when none is found) and returns 0 if it is
+ * executable, else -1. */
+int lpvm_find_pvmd(char *out, size_t len);
 
 /* Options settable with pvm_setopt (options.c owns them). */
 struct lpvm_opts {

@@ -2,7 +2,8 @@
  * family (pvm_recv, pvm_nrecv, pvm_trecv, pvm_probe, pvm_precv), plus
  * message contexts. Arrived messages wait in conn.c's queue in arrival
  * order; a receive takes the first one that matches (source, tag, context),
- * which keeps PVM's per-pair order for wildcard receives. */
+ * which keeps PVM's per-pair order for wildcard receives. These calls are
+ * where message handlers (mhf.c) run. */
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ int pvm_send(int tid, int msgtag) {
   if ((sbuf = pvm_getsbuf()) <= 0)
     return lpvm_err("pvm_send", PvmNoBuf);
   rc = lpvm_send_buf(tid, msgtag, lpvm_conn.ctx, sbuf);
+  lpvm_mhf_run();
   return rc < 0 ? lpvm_err("pvm_send", rc) : 0;
 }
 
@@ -60,9 +62,10 @@ int pvm_mcast(int *tids, int ntask, int msgtag) {
       continue;
     rc = lpvm_send_buf(tids[i], msgtag, lpvm_conn.ctx, sbuf);
     if (rc < 0)
-      return lpvm_err("pvm_mcast", rc);
+      break;
   }
-  return 0;
+  lpvm_mhf_run();
+  return rc < 0 ? lpvm_err("pvm_mcast", rc) : 0;
 }
 
 size_t lpvm_type_size(int type) {
@@ -104,6 +107,7 @@ int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
     return lpvm_err("pvm_psend",
                     lpvm_msg_too_big((uint64_t)len * sz, lpvm_conn.max_msg));
   rc = lpvm_send_raw(tid, msgtag, lpvm_conn.ctx, buf, (size_t)len * sz);
+  lpvm_mhf_run();
   return rc < 0 ? lpvm_err("pvm_psend", rc) : 0;
 }
 
@@ -191,6 +195,9 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
   if (polls > 0 && lpvm_opts.remote_spin_us > 0 && link == LPVM_LINK_REMOTE)
     spin_end = uv_hrtime() + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
   *rc = 0;
+  /* Message handlers run here (mhf.c): before the queue is searched, and
+   * after each turn of the loop, for what arrived meanwhile. */
+  lpvm_mhf_run();
   if ((m = find(tid, tag)) != NULL)
     return m;
   for (;;) {
@@ -216,6 +223,7 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
     }
     size_t before = lpvm_conn.queued;
     int r = lpvm_pump(left);
+    lpvm_mhf_run();
     if (lpvm_conn.queued != before && (m = find(tid, tag)) != NULL)
       return m;
     if (r < 0) {

@@ -1,4 +1,6 @@
-/* pvm_packf and pvm_unpackf: printf-like packing. A format is a sequence of
+/* pvm_packf and pvm_unpackf: printf-like packing, and their va_list forms
+ * pvm_vpackf and pvm_vunpackf (exported by PVM 3.4.6 without a declaration
+ * in pvm3.h; programs declare them themselves). A format is a sequence of
  * conversions %[count][.stride][h|l|u...]{c,d,f,x,s}, optionally opened by
  * %+ (pvm_initsend with the encoding taken from the arguments). Each
  * conversion is one pvm_pk* / pvm_upk* call; characters between
@@ -226,4 +228,25 @@ int pvm_unpackf(const char *fmt, ...) {
   rc = run(fmt, &ap, 1, &reported);
   va_end(ap);
   return rc < 0 && !reported ? lpvm_err("pvm_unpackf", rc) : rc;
+}
+
+/* The va_list forms: `ap` is copied, so the caller's list stays where it
+ * was (as with vprintf, the caller must not use it afterwards anyway). */
+static int vrun(const char *fn, const char *fmt, va_list ap, int unpack) {
+  va_list cp;
+  int reported = 0;
+  int rc;
+
+  va_copy(cp, ap);
+  rc = run(fmt, &cp, unpack, &reported);
+  va_end(cp);
+  return rc < 0 && !reported ? lpvm_err(fn, rc) : rc;
+}
+
+int pvm_vpackf(const char *fmt, va_list ap) {
+  return vrun("pvm_vpackf", fmt, ap, 0);
+}
+
+int pvm_vunpackf(const char *fmt, va_list ap) {
+  return vrun("pvm_vunpackf", fmt, ap, 1);
 }

@@ -539,9 +539,7 @@ int pvm_unexport(char *name) {
 
 /* ---- starting a daemon --------------------------------------------------- */
 
-/* Finds pvmd: $PVM_DPATH, then beside the running program, then where it
- * was installed. */
-static int find_pvmd(char *out, size_t len) {
+int lpvm_find_pvmd(char *out, size_t len) {
   const char *d = getenv("PVM_DPATH");
   char self[PATH_MAX];
   ssize_t n;
@@ -575,7 +573,7 @@ int pvm_start_pvmd(int argc, char **argv, int block) {
     return lpvm_err("pvm_start_pvmd", PvmBadParam);
   if (lpvm_conn.state == LPVM_UP)
     return lpvm_err("pvm_start_pvmd", PvmDupHost);
-  if (find_pvmd(pvmd, sizeof(pvmd)) < 0)
+  if (lpvm_find_pvmd(pvmd, sizeof(pvmd)) < 0)
     return lpvm_err_hint("pvm_start_pvmd", PvmCantStart,
                          "pvmd not found; set PVM_DPATH to its path");
   if ((av = calloc((size_t)argc + 2, sizeof(*av))) == NULL)

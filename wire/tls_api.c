@@ -1,7 +1,7 @@
 /* libpvm3tls: the TLS engine's table of functions (tls_api.h). */
 #include "tls_api.h"
 
-const struct pvmw_tls_api pvmw_tls_api_v2 = {
+const struct pvmw_tls_api pvm3tls_api_v2 = {
     .ctx_new = pvmw_tls_ctx_new,
     .ctx_free = pvmw_tls_ctx_free,
     .tls_new = pvmw_tls_new,

@@ -10,9 +10,11 @@
 
 #include "tls.h"
 
-/* The shared library and the symbol of the table in it. */
+/* The shared library and the symbol of the table in it: the library's one
+ * export, named after the library (not pvmw_, the prefix of internal names,
+ * which no library exports). */
 #define PVMW_TLS_API_LIB "libpvm3tls.so.3"
-#define PVMW_TLS_API_SYMBOL "pvmw_tls_api_v2"
+#define PVMW_TLS_API_SYMBOL "pvm3tls_api_v2"
 
 struct pvmw_tls_api {
   pvmw_tls_ctx *(*ctx_new)(int server, const char *ca_pem, const char *cert_pem,
@@ -38,6 +40,7 @@ struct pvmw_tls_api {
 };
 
 /* Defined in libpvm3tls (tls_api.c). */
-extern const struct pvmw_tls_api pvmw_tls_api_v2;
+extern const struct pvmw_tls_api pvm3tls_api_v2
+    __attribute__((visibility("default")));
 
 #endif

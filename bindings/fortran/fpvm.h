@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+/* Marks a Fortran routine of libfpvm3's interface (pvmf*_, and the
+ * reduction functions pvmsum_ etc.). The library's C code is built with
+ * hidden visibility: only what carries this mark is exported, with the
+ * `pvm` module's procedures. */
+#define FPVM_PUBLIC __attribute__((visibility("default")))
+
 /* gfortran passes every CHARACTER argument's length as a hidden size_t
  * after all the visible arguments, in the order of the CHARACTER
  * arguments. */

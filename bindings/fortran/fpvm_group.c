@@ -14,51 +14,52 @@
     free(gname);                                                               \
   } while (0)
 
-void pvmfjoingroup_(char *group, int *inum, fpvm_len lg) {
+FPVM_PUBLIC void pvmfjoingroup_(char *group, int *inum, fpvm_len lg) {
   WITH_GROUP(*inum, group, lg, pvm_joingroup(gname));
 }
 
-void pvmflvgroup_(char *group, int *info, fpvm_len lg) {
+FPVM_PUBLIC void pvmflvgroup_(char *group, int *info, fpvm_len lg) {
   WITH_GROUP(*info, group, lg, pvm_lvgroup(gname));
 }
 
-void pvmfgsize_(char *group, int *size, fpvm_len lg) {
+FPVM_PUBLIC void pvmfgsize_(char *group, int *size, fpvm_len lg) {
   WITH_GROUP(*size, group, lg, pvm_gsize(gname));
 }
 
-void pvmfgettid_(char *group, int *inum, int *tid, fpvm_len lg) {
+FPVM_PUBLIC void pvmfgettid_(char *group, int *inum, int *tid, fpvm_len lg) {
   WITH_GROUP(*tid, group, lg, pvm_gettid(gname, *inum));
 }
 
-void pvmfgetinst_(char *group, int *tid, int *inum, fpvm_len lg) {
+FPVM_PUBLIC void pvmfgetinst_(char *group, int *tid, int *inum, fpvm_len lg) {
   WITH_GROUP(*inum, group, lg, pvm_getinst(gname, *tid));
 }
 
-void pvmfbarrier_(char *group, int *count, int *info, fpvm_len lg) {
+FPVM_PUBLIC void pvmfbarrier_(char *group, int *count, int *info, fpvm_len lg) {
   WITH_GROUP(*info, group, lg, pvm_barrier(gname, *count));
 }
 
-void pvmfbcast_(char *group, int *msgtag, int *info, fpvm_len lg) {
+FPVM_PUBLIC void pvmfbcast_(char *group, int *msgtag, int *info, fpvm_len lg) {
   WITH_GROUP(*info, group, lg, pvm_bcast(gname, *msgtag));
 }
 
-void pvmffreezegroup_(char *group, int *size, int *info, fpvm_len lg) {
+FPVM_PUBLIC void pvmffreezegroup_(char *group, int *size, int *info,
+                                  fpvm_len lg) {
   WITH_GROUP(*info, group, lg, pvm_freezegroup(gname, *size));
 }
 
 /* fpvm3.h's data types have the C element types' values (fpvm_msg.c), so
  * datatype passes through unchanged. */
-void pvmfgather_(void *result, void *data, int *count, int *datatype,
-                 int *msgtag, char *group, int *rootginst, int *info,
-                 fpvm_len lg) {
+FPVM_PUBLIC void pvmfgather_(void *result, void *data, int *count,
+                             int *datatype, int *msgtag, char *group,
+                             int *rootginst, int *info, fpvm_len lg) {
   WITH_GROUP(
       *info, group, lg,
       pvm_gather(result, data, *count, *datatype, *msgtag, gname, *rootginst));
 }
 
-void pvmfscatter_(void *result, void *data, int *count, int *datatype,
-                  int *msgtag, char *group, int *rootginst, int *info,
-                  fpvm_len lg) {
+FPVM_PUBLIC void pvmfscatter_(void *result, void *data, int *count,
+                              int *datatype, int *msgtag, char *group,
+                              int *rootginst, int *info, fpvm_len lg) {
   WITH_GROUP(
       *info, group, lg,
       pvm_scatter(result, data, *count, *datatype, *msgtag, gname, *rootginst));
@@ -71,16 +72,17 @@ void pvmfscatter_(void *result, void *data, int *count, int *datatype,
  * through as they are. */
 typedef void (*reduce_fn)(int *datatype, void *x, void *y, int *num, int *info);
 
-void pvmmax_(int *datatype, void *x, void *y, int *num, int *info) {
+FPVM_PUBLIC void pvmmax_(int *datatype, void *x, void *y, int *num, int *info) {
   PvmMax(datatype, x, y, num, info);
 }
-void pvmmin_(int *datatype, void *x, void *y, int *num, int *info) {
+FPVM_PUBLIC void pvmmin_(int *datatype, void *x, void *y, int *num, int *info) {
   PvmMin(datatype, x, y, num, info);
 }
-void pvmsum_(int *datatype, void *x, void *y, int *num, int *info) {
+FPVM_PUBLIC void pvmsum_(int *datatype, void *x, void *y, int *num, int *info) {
   PvmSum(datatype, x, y, num, info);
 }
-void pvmproduct_(int *datatype, void *x, void *y, int *num, int *info) {
+FPVM_PUBLIC void pvmproduct_(int *datatype, void *x, void *y, int *num,
+                             int *info) {
   PvmProduct(datatype, x, y, num, info);
 }
 
@@ -98,9 +100,9 @@ static reduce_fn c_reduction(reduce_fn f) {
   return f;
 }
 
-void pvmfreduce_(reduce_fn func, void *data, int *count, int *datatype,
-                 int *msgtag, char *group, int *rootginst, int *info,
-                 fpvm_len lg) {
+FPVM_PUBLIC void pvmfreduce_(reduce_fn func, void *data, int *count,
+                             int *datatype, int *msgtag, char *group,
+                             int *rootginst, int *info, fpvm_len lg) {
   WITH_GROUP(*info, group, lg,
              pvm_reduce(c_reduction(func), data, *count, *datatype, *msgtag,
                         gname, *rootginst));

@@ -6,24 +6,24 @@
 #include "fpvm.h"
 #include "pvm3.h"
 
-void pvmfputinfo_(char *name, int *bufid, int *flags, int *index,
-                  fpvm_len lname) {
+FPVM_PUBLIC void pvmfputinfo_(char *name, int *bufid, int *flags, int *index,
+                              fpvm_len lname) {
   char *c = fpvm_f2c(name, lname);
 
   *index = c != NULL ? pvm_putinfo(c, *bufid, *flags) : PvmNoMem;
   free(c);
 }
 
-void pvmfrecvinfo_(char *name, int *index, int *flags, int *bufid,
-                   fpvm_len lname) {
+FPVM_PUBLIC void pvmfrecvinfo_(char *name, int *index, int *flags, int *bufid,
+                               fpvm_len lname) {
   char *c = fpvm_f2c(name, lname);
 
   *bufid = c != NULL ? pvm_recvinfo(c, *index, *flags) : PvmNoMem;
   free(c);
 }
 
-void pvmfdelinfo_(char *name, int *index, int *flags, int *info,
-                  fpvm_len lname) {
+FPVM_PUBLIC void pvmfdelinfo_(char *name, int *index, int *flags, int *info,
+                              fpvm_len lname) {
   char *c = fpvm_f2c(name, lname);
 
   *info = c != NULL ? pvm_delinfo(c, *index, *flags) : PvmNoMem;
@@ -82,9 +82,10 @@ static int mbox_cycle_start(const char *pattern) {
   return 0;
 }
 
-void pvmfgetmboxinfo_(char *pattern, char *name, int *nclasses, int *nentries,
-                      int *index, int *owner, int *flags, int *info,
-                      fpvm_len lpattern, fpvm_len lname) {
+FPVM_PUBLIC void pvmfgetmboxinfo_(char *pattern, char *name, int *nclasses,
+                                  int *nentries, int *index, int *owner,
+                                  int *flags, int *info, fpvm_len lpattern,
+                                  fpvm_len lname) {
   struct mbox_entry *e;
 
   if (*info == -1)
@@ -141,7 +142,8 @@ static int dispatch(int mid) {
   return 0;
 }
 
-void pvmfaddmhf_(int *src, int *tag, int *ctx, fhandler func, int *mhid) {
+FPVM_PUBLIC void pvmfaddmhf_(int *src, int *tag, int *ctx, fhandler func,
+                             int *mhid) {
   if (nhandlers == MAX_FHANDLERS) {
     *mhid = PvmOutOfRes;
     return;
@@ -157,7 +159,7 @@ void pvmfaddmhf_(int *src, int *tag, int *ctx, fhandler func, int *mhid) {
   nhandlers++;
 }
 
-void pvmfdelmhf_(int *mhid, int *info) {
+FPVM_PUBLIC void pvmfdelmhf_(int *mhid, int *info) {
   *info = pvm_delmhf(*mhid);
   if (*info < 0)
     return;

@@ -28,23 +28,32 @@ enum {
 _Static_assert(sizeof(long) == 8, "INTEGER8 is packed as a C long");
 _Static_assert(sizeof(short) == 2 && sizeof(int) == 4, "INTEGER2/INTEGER4");
 
-void pvmfinitsend_(int *encoding, int *bufid) {
+FPVM_PUBLIC void pvmfinitsend_(int *encoding, int *bufid) {
   *bufid = pvm_initsend(*encoding);
 }
 
-void pvmfmkbuf_(int *encoding, int *bufid) { *bufid = pvm_mkbuf(*encoding); }
+FPVM_PUBLIC void pvmfmkbuf_(int *encoding, int *bufid) {
+  *bufid = pvm_mkbuf(*encoding);
+}
 
-void pvmffreebuf_(int *bufid, int *info) { *info = pvm_freebuf(*bufid); }
+FPVM_PUBLIC void pvmffreebuf_(int *bufid, int *info) {
+  *info = pvm_freebuf(*bufid);
+}
 
-void pvmfgetsbuf_(int *bufid) { *bufid = pvm_getsbuf(); }
+FPVM_PUBLIC void pvmfgetsbuf_(int *bufid) { *bufid = pvm_getsbuf(); }
 
-void pvmfgetrbuf_(int *bufid) { *bufid = pvm_getrbuf(); }
+FPVM_PUBLIC void pvmfgetrbuf_(int *bufid) { *bufid = pvm_getrbuf(); }
 
-void pvmfsetsbuf_(int *bufid, int *oldbuf) { *oldbuf = pvm_setsbuf(*bufid); }
+FPVM_PUBLIC void pvmfsetsbuf_(int *bufid, int *oldbuf) {
+  *oldbuf = pvm_setsbuf(*bufid);
+}
 
-void pvmfsetrbuf_(int *bufid, int *oldbuf) { *oldbuf = pvm_setrbuf(*bufid); }
+FPVM_PUBLIC void pvmfsetrbuf_(int *bufid, int *oldbuf) {
+  *oldbuf = pvm_setrbuf(*bufid);
+}
 
-void pvmfbufinfo_(int *bufid, int *bytes, int *msgtag, int *tid, int *info) {
+FPVM_PUBLIC void pvmfbufinfo_(int *bufid, int *bytes, int *msgtag, int *tid,
+                              int *info) {
   *info = pvm_bufinfo(*bufid, bytes, msgtag, tid);
 }
 
@@ -93,8 +102,8 @@ static int unpack_string(char *xp, int nitem, fpvm_len lxp) {
 
 /* The sixth argument exists only when xp is CHARACTER (STRING, or BYTE1
  * given a CHARACTER variable); it is read for STRING only. */
-void pvmfpack_(int *what, void *xp, int *nitem, int *stride, int *info,
-               fpvm_len lxp) {
+FPVM_PUBLIC void pvmfpack_(int *what, void *xp, int *nitem, int *stride,
+                           int *info, fpvm_len lxp) {
   int n = *nitem, s = *stride;
 
   switch (*what) {
@@ -131,8 +140,8 @@ void pvmfpack_(int *what, void *xp, int *nitem, int *stride, int *info,
   }
 }
 
-void pvmfunpack_(int *what, void *xp, int *nitem, int *stride, int *info,
-                 fpvm_len lxp) {
+FPVM_PUBLIC void pvmfunpack_(int *what, void *xp, int *nitem, int *stride,
+                             int *info, fpvm_len lxp) {
   int n = *nitem, s = *stride;
 
   switch (*what) {
@@ -169,28 +178,29 @@ void pvmfunpack_(int *what, void *xp, int *nitem, int *stride, int *info,
   }
 }
 
-void pvmfsend_(int *tid, int *msgtag, int *info) {
+FPVM_PUBLIC void pvmfsend_(int *tid, int *msgtag, int *info) {
   *info = pvm_send(*tid, *msgtag);
 }
 
-void pvmfmcast_(int *ntask, int *tids, int *msgtag, int *info) {
+FPVM_PUBLIC void pvmfmcast_(int *ntask, int *tids, int *msgtag, int *info) {
   *info = pvm_mcast(tids, *ntask, *msgtag);
 }
 
-void pvmfrecv_(int *tid, int *msgtag, int *bufid) {
+FPVM_PUBLIC void pvmfrecv_(int *tid, int *msgtag, int *bufid) {
   *bufid = pvm_recv(*tid, *msgtag);
 }
 
-void pvmfnrecv_(int *tid, int *msgtag, int *bufid) {
+FPVM_PUBLIC void pvmfnrecv_(int *tid, int *msgtag, int *bufid) {
   *bufid = pvm_nrecv(*tid, *msgtag);
 }
 
-void pvmfprobe_(int *tid, int *msgtag, int *bufid) {
+FPVM_PUBLIC void pvmfprobe_(int *tid, int *msgtag, int *bufid) {
   *bufid = pvm_probe(*tid, *msgtag);
 }
 
 /* A negative sec waits without a time limit. */
-void pvmftrecv_(int *tid, int *msgtag, int *sec, int *usec, int *bufid) {
+FPVM_PUBLIC void pvmftrecv_(int *tid, int *msgtag, int *sec, int *usec,
+                            int *bufid) {
   struct timeval tv = {*sec, *usec};
 
   *bufid = pvm_trecv(*tid, *msgtag, *sec < 0 ? NULL : &tv);
@@ -199,19 +209,21 @@ void pvmftrecv_(int *tid, int *msgtag, int *sec, int *usec, int *bufid) {
 /* psend/precv: STRING means characters, one byte each. */
 static int psend_type(int what) { return what == F_STRING ? PVM_BYTE : what; }
 
-void pvmfpsend_(int *tid, int *msgtag, void *buf, int *len, int *datatype,
-                int *info) {
+FPVM_PUBLIC void pvmfpsend_(int *tid, int *msgtag, void *buf, int *len,
+                            int *datatype, int *info) {
   *info = pvm_psend(*tid, *msgtag, buf, *len, psend_type(*datatype));
 }
 
-void pvmfprecv_(int *tid, int *msgtag, void *buf, int *len, int *datatype,
-                int *atid, int *atag, int *alen, int *info) {
+FPVM_PUBLIC void pvmfprecv_(int *tid, int *msgtag, void *buf, int *len,
+                            int *datatype, int *atid, int *atag, int *alen,
+                            int *info) {
   *info = pvm_precv(*tid, *msgtag, buf, *len, psend_type(*datatype), atid, atag,
                     alen);
 }
 
-void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag, int *wid, int *enc,
-                   int *crc, int *src, int *dst, int *info) {
+FPVM_PUBLIC void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag,
+                               int *wid, int *enc, int *crc, int *src, int *dst,
+                               int *info) {
   struct pvmminfo mi;
 
   memset(&mi, 0, sizeof mi);
@@ -229,8 +241,8 @@ void pvmfgetminfo_(int *bufid, int *len, int *ctx, int *tag, int *wid, int *enc,
 }
 
 /* Sets the fields pvmfsetminfo names and keeps the others. */
-void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid, int *src, int *dst,
-                   int *info) {
+FPVM_PUBLIC void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid,
+                               int *src, int *dst, int *info) {
   struct pvmminfo mi;
 
   memset(&mi, 0, sizeof mi);
@@ -245,13 +257,17 @@ void pvmfsetminfo_(int *bufid, int *ctx, int *tag, int *wid, int *src, int *dst,
   *info = pvm_setminfo(*bufid, &mi);
 }
 
-void pvmfpkmesg_(int *bufid, int *info) { *info = pvm_pkmesg(*bufid); }
+FPVM_PUBLIC void pvmfpkmesg_(int *bufid, int *info) {
+  *info = pvm_pkmesg(*bufid);
+}
 
-void pvmfpkmesgbody_(int *bufid, int *info) { *info = pvm_pkmesgbody(*bufid); }
+FPVM_PUBLIC void pvmfpkmesgbody_(int *bufid, int *info) {
+  *info = pvm_pkmesgbody(*bufid);
+}
 
 /* Unpacks a message from the active receive buffer into a new buffer, as
  * pvm_upkmesg does; bufid is accepted for the man page's argument list. */
-void pvmfupkmesg_(int *bufid, int *newbufid) {
+FPVM_PUBLIC void pvmfupkmesg_(int *bufid, int *newbufid) {
   (void)bufid;
   *newbufid = pvm_upkmesg();
 }

@@ -11,11 +11,11 @@
 #include "fpvm.h"
 #include "pvm3.h"
 
-void pvmfmytid_(int *tid) { *tid = pvm_mytid(); }
+FPVM_PUBLIC void pvmfmytid_(int *tid) { *tid = pvm_mytid(); }
 
-void pvmfparent_(int *tid) { *tid = pvm_parent(); }
+FPVM_PUBLIC void pvmfparent_(int *tid) { *tid = pvm_parent(); }
 
-void pvmfexit_(int *info) {
+FPVM_PUBLIC void pvmfexit_(int *info) {
   /* Output written through Fortran units goes out before the task leaves. */
   fflush(NULL);
   *info = pvm_exit();
@@ -23,8 +23,9 @@ void pvmfexit_(int *info) {
 
 /* where "*" or blank means any host, as PvmTaskDefault does (man
  * pvmfspawn); task and where lose their trailing blanks. */
-void pvmfspawn_(char *task, int *flag, char *where, int *ntask, int *tids,
-                int *numt, fpvm_len ltask, fpvm_len lwhere) {
+FPVM_PUBLIC void pvmfspawn_(char *task, int *flag, char *where, int *ntask,
+                            int *tids, int *numt, fpvm_len ltask,
+                            fpvm_len lwhere) {
   char *ctask = fpvm_f2c(task, ltask);
   char *cwhere = fpvm_f2c(where, lwhere);
 
@@ -38,25 +39,31 @@ void pvmfspawn_(char *task, int *flag, char *where, int *ntask, int *tids,
   free(cwhere);
 }
 
-void pvmfkill_(int *tid, int *info) { *info = pvm_kill(*tid); }
+FPVM_PUBLIC void pvmfkill_(int *tid, int *info) { *info = pvm_kill(*tid); }
 
-void pvmfsendsig_(int *tid, int *signum, int *info) {
+FPVM_PUBLIC void pvmfsendsig_(int *tid, int *signum, int *info) {
   *info = pvm_sendsig(*tid, *signum);
 }
 
-void pvmfpstat_(int *tid, int *status) { *status = pvm_pstat(*tid); }
+FPVM_PUBLIC void pvmfpstat_(int *tid, int *status) {
+  *status = pvm_pstat(*tid);
+}
 
-void pvmfmstat_(char *host, int *mstat, fpvm_len lhost) {
+FPVM_PUBLIC void pvmfmstat_(char *host, int *mstat, fpvm_len lhost) {
   char *c = fpvm_f2c(host, lhost);
 
   *mstat = c != NULL ? pvm_mstat(c) : PvmNoMem;
   free(c);
 }
 
-void pvmftidtohost_(int *tid, int *dtid) { *dtid = pvm_tidtohost(*tid); }
+FPVM_PUBLIC void pvmftidtohost_(int *tid, int *dtid) {
+  *dtid = pvm_tidtohost(*tid);
+}
 
 /* The name the man page gives (pvmftidtoh). */
-void pvmftidtoh_(int *tid, int *dtid) { *dtid = pvm_tidtohost(*tid); }
+FPVM_PUBLIC void pvmftidtoh_(int *tid, int *dtid) {
+  *dtid = pvm_tidtohost(*tid);
+}
 
 /* pvmftasks and pvmfconfig report one entry per call from a snapshot taken
  * at the start of a cycle; the count and the set stay fixed until the cycle
@@ -98,8 +105,9 @@ static int task_cycle_start(int where) {
   return 0;
 }
 
-void pvmftasks_(int *where, int *ntask, int *tid, int *ptid, int *dtid,
-                int *flag, char *aout, int *info, fpvm_len laout) {
+FPVM_PUBLIC void pvmftasks_(int *where, int *ntask, int *tid, int *ptid,
+                            int *dtid, int *flag, char *aout, int *info,
+                            fpvm_len laout) {
   struct pvmtaskinfo *t;
 
   if (*ntask == -1 || !task_cycle.live || task_cycle.where != *where ||
@@ -166,8 +174,9 @@ static int host_cycle_start(void) {
   return 0;
 }
 
-void pvmfconfig_(int *nhost, int *narch, int *dtid, char *name, char *arch,
-                 int *speed, int *info, fpvm_len lname, fpvm_len larch) {
+FPVM_PUBLIC void pvmfconfig_(int *nhost, int *narch, int *dtid, char *name,
+                             char *arch, int *speed, int *info, fpvm_len lname,
+                             fpvm_len larch) {
   struct pvmhostinfo *h;
 
   if (*nhost == -1 || !host_cycle.live || host_cycle.next >= host_cycle.n) {
@@ -209,18 +218,19 @@ static int one_host(int (*op)(char **, int, int *), char *host,
   return cc == 1 ? 1 : (st < 0 ? st : PvmSysErr);
 }
 
-void pvmfaddhost_(char *host, int *info, fpvm_len lhost) {
+FPVM_PUBLIC void pvmfaddhost_(char *host, int *info, fpvm_len lhost) {
   *info = one_host(pvm_addhosts, host, lhost);
 }
 
-void pvmfdelhost_(char *host, int *info, fpvm_len lhost) {
+FPVM_PUBLIC void pvmfdelhost_(char *host, int *info, fpvm_len lhost) {
   *info = one_host(pvm_delhosts, host, lhost);
 }
 
-void pvmfhalt_(int *info) { *info = pvm_halt(); }
+FPVM_PUBLIC void pvmfhalt_(int *info) { *info = pvm_halt(); }
 
 /* args is one string of blank-separated daemon arguments. */
-void pvmfstartpvmd_(char *args, int *block, int *info, fpvm_len largs) {
+FPVM_PUBLIC void pvmfstartpvmd_(char *args, int *block, int *info,
+                                fpvm_len largs) {
   int argc = 0;
   char **argv = fpvm_f2argv(args, largs, &argc);
 
@@ -229,19 +239,20 @@ void pvmfstartpvmd_(char *args, int *block, int *info, fpvm_len largs) {
 }
 
 /* The spelling the man page's example uses (PVMFSTART_PVMD). */
-void pvmfstart_pvmd_(char *args, int *block, int *info, fpvm_len largs) {
+FPVM_PUBLIC void pvmfstart_pvmd_(char *args, int *block, int *info,
+                                 fpvm_len largs) {
   pvmfstartpvmd_(args, block, info, largs);
 }
 
-void pvmfarchcode_(char *arch, int *cod, fpvm_len larch) {
+FPVM_PUBLIC void pvmfarchcode_(char *arch, int *cod, fpvm_len larch) {
   char *c = fpvm_f2c(arch, larch);
 
   *cod = c != NULL ? pvm_archcode(c) : PvmNoMem;
   free(c);
 }
 
-void pvmfhostsync_(int *host, int *clksec, int *clkusec, int *deltasec,
-                   int *deltausec, int *info) {
+FPVM_PUBLIC void pvmfhostsync_(int *host, int *clksec, int *clkusec,
+                               int *deltasec, int *deltausec, int *info) {
   struct timeval clk = {0, 0}, delta = {0, 0};
 
   *info = pvm_hostsync(*host, &clk, &delta);
@@ -253,19 +264,20 @@ void pvmfhostsync_(int *host, int *clksec, int *clkusec, int *deltasec,
   }
 }
 
-void pvmfnotify_(int *what, int *msgtag, int *cnt, int *tids, int *info) {
+FPVM_PUBLIC void pvmfnotify_(int *what, int *msgtag, int *cnt, int *tids,
+                             int *info) {
   *info = pvm_notify(*what, *msgtag, *cnt, tids);
 }
 
 /* Output of children goes to this task's standard output (the C stream
  * Fortran's unit 6 also ends in). */
-void pvmfcatchout_(int *onoff, int *info) {
+FPVM_PUBLIC void pvmfcatchout_(int *onoff, int *info) {
   fflush(stdout);
   *info = pvm_catchout(*onoff ? stdout : NULL);
 }
 
 /* index -1 only returns the count; 0..ntids-1 also returns that sibling. */
-void pvmfsiblings_(int *ntids, int *index, int *sibling) {
+FPVM_PUBLIC void pvmfsiblings_(int *ntids, int *index, int *sibling) {
   int *tids = NULL;
 
   *ntids = pvm_siblings(&tids);
@@ -277,25 +289,25 @@ void pvmfsiblings_(int *ntids, int *index, int *sibling) {
     *ntids = PvmBadParam;
 }
 
-void pvmfsetopt_(int *what, int *val, int *oldval) {
+FPVM_PUBLIC void pvmfsetopt_(int *what, int *val, int *oldval) {
   *oldval = pvm_setopt(*what, *val);
 }
 
-void pvmfgetopt_(int *what, int *val) { *val = pvm_getopt(*what); }
+FPVM_PUBLIC void pvmfgetopt_(int *what, int *val) { *val = pvm_getopt(*what); }
 
 /* PVM 3.3's automatic error reporting switch: PvmAutoErr today. */
-void pvmfserror_(int *set, int *oldset) {
+FPVM_PUBLIC void pvmfserror_(int *set, int *oldset) {
   *oldset = pvm_setopt(PvmAutoErr, *set);
 }
 
 /* PVM 3.3's routing advice: PvmRoute today. */
-void pvmfadvise_(int *route, int *info) {
+FPVM_PUBLIC void pvmfadvise_(int *route, int *info) {
   int cc = pvm_setopt(PvmRoute, *route);
 
   *info = cc < 0 ? cc : 0;
 }
 
-void pvmfperror_(char *msg, int *info, fpvm_len lmsg) {
+FPVM_PUBLIC void pvmfperror_(char *msg, int *info, fpvm_len lmsg) {
   char *c = fpvm_f2c(msg, lmsg);
 
   fflush(stdout);
@@ -303,15 +315,19 @@ void pvmfperror_(char *msg, int *info, fpvm_len lmsg) {
   free(c);
 }
 
-void pvmfsleep_(int *secs) {
+FPVM_PUBLIC void pvmfsleep_(int *secs) {
   if (*secs > 0)
     sleep((unsigned)*secs);
 }
 
-void pvmfnewcontext_(int *ctx) { *ctx = pvm_newcontext(); }
+FPVM_PUBLIC void pvmfnewcontext_(int *ctx) { *ctx = pvm_newcontext(); }
 
-void pvmfsetcontext_(int *ctx, int *oldctx) { *oldctx = pvm_setcontext(*ctx); }
+FPVM_PUBLIC void pvmfsetcontext_(int *ctx, int *oldctx) {
+  *oldctx = pvm_setcontext(*ctx);
+}
 
-void pvmfgetcontext_(int *ctx) { *ctx = pvm_getcontext(); }
+FPVM_PUBLIC void pvmfgetcontext_(int *ctx) { *ctx = pvm_getcontext(); }
 
-void pvmffreecontext_(int *ctx, int *info) { *info = pvm_freecontext(*ctx); }
+FPVM_PUBLIC void pvmffreecontext_(int *ctx, int *info) {
+  *info = pvm_freecontext(*ctx);
+}

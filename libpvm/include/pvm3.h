@@ -248,6 +248,12 @@ struct pvmmboxinfo {
 extern "C" {
 #endif
 
+/* Everything declared from here on is the library's interface. libpvm3 is
+ * built with hidden visibility, so that only these names are exported. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
+
 /* ---- Error state ------------------------------------------------------ */
 
 extern int pvm_errno;       /* code of the last failed call */
@@ -427,6 +433,10 @@ int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
 #ifdef PVM33COMPAT
 int pvm_getmwid(int bufid);
 int pvm_setmwid(int bufid, int waitid);
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
 #endif
 
 #ifdef __cplusplus

@@ -10,6 +10,11 @@
 extern "C" {
 #endif
 
+/* Exported from libpvm3 like pvm3.h's declarations (see there). */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
+
 /* pvmng_route(tid): how messages from this task to task `tid` travel now.
  * Returns PvmRouteDirect when a direct link to tid is open and in use,
  * PvmDontRoute when they go through the daemons, or a negative PVM error
@@ -72,6 +77,10 @@ struct pvmng_gstat {
  * free *st with pvmng_gstat_free(*st, n). PvmNoGroup for an unknown group. */
 int pvmng_gstat(const char *group, struct pvmng_gstat **st, int *n);
 void pvmng_gstat_free(struct pvmng_gstat *st, int n);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

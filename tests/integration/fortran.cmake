@@ -28,6 +28,14 @@ pvmng_integration_test(fortran_types TIMEOUT 90)
 set_tests_properties(integration.fortran_types PROPERTIES
   PASS_REGULAR_EXPRESSION "it_fortran_types: OK.*exit status 0")
 
+# Message handlers registered from Fortran.
+add_executable(it_fortran_mhf ${CMAKE_CURRENT_LIST_DIR}/it_fortran_mhf.f90)
+target_link_libraries(it_fortran_mhf PRIVATE fpvm3)
+pvmng_fortran_target(it_fortran_mhf)
+pvmng_integration_test(fortran_mhf TIMEOUT 60)
+set_tests_properties(integration.fortran_mhf PROPERTIES
+  PASS_REGULAR_EXPRESSION "it_fortran_mhf: OK.*exit status 0")
+
 # The Fortran examples, output checked (vm.sh prints "exit status 0" last
 # only when the program succeeded).
 function(pvmng_fortran_example name regex)

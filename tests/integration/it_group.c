@@ -28,8 +28,22 @@
 #include "pvmng.h"
 #include "rundir.h"
 
-/* libpvm3's own: the daemon socket, whose path names the VM's segments. */
-const char *lpvm_daemon_socket(void);
+/* The daemon socket, whose path names the VM's segments, found the way
+ * libpvm3 finds it ($PVMNG_SOCKET, else the VM's runtime directory). */
+static const char *daemon_socket(void) {
+  static char sock[512];
+  char err[256];
+  const char *env = getenv("PVMNG_SOCKET"), *vmid;
+  if (env != NULL && *env != '\0') {
+    snprintf(sock, sizeof sock, "%s", env);
+    return sock;
+  }
+  vmid = pvmw_vmid(err, sizeof err);
+  if (vmid == NULL ||
+      pvmw_runpath(sock, sizeof sock, vmid, "sock", 0, err, sizeof err) < 0)
+    IT_FAIL("no daemon socket: %s", err);
+  return sock;
+}
 
 #define TAG_INFO 71 /* child -> parent: ints */
 #define TAG_CMD 72  /* parent -> child: one int command */
@@ -478,7 +492,7 @@ static int shm_segments(void) {
   DIR *d = opendir("/dev/shm");
   if (d == NULL)
     return 0;
-  pvmw_shm_prefix(lpvm_daemon_socket(), prefix, sizeof prefix);
+  pvmw_shm_prefix(daemon_socket(), prefix, sizeof prefix);
   while ((e = readdir(d)) != NULL)
     n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
   closedir(d);

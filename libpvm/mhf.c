@@ -1,0 +1,181 @@
+/* Message handlers: pvm_addmhf and pvm_delmhf. A handler names a
+ * (source, tag, context) pattern, -1 in a field matching anything, and a
+ * function. A message that arrives while a handler matches it is taken for
+ * that handler instead of being queued for the receive calls (conn.c hands
+ * every arriving user message to lpvm_mhf_claim); the handler runs at the
+ * next safe point of a library call (lpvm_mhf_run, from the send and
+ * receive calls of msg.c), never inside a libuv callback or halfway through
+ * a write. Messages queued before a handler was added stay in the queue,
+ * as in PVM 3.4.6.
+ *
+ * Around the call, as PVM 3.4.6 does: the message is the active receive
+ * buffer and there is no active send buffer; afterwards the buffers active
+ * when the handler returns are freed (the message itself, unless the
+ * handler made another buffer active or freed it) and the caller's send and
+ * receive buffers are active again. Two handlers whose patterns overlap
+ * (equal or wildcard in every field) cannot coexist: pvm_addmhf answers
+ * PvmExists, so at most one handler matches a message. */
+#include <stdlib.h>
+
+#include "buffer.h"
+#include "conn.h"
+#include "lpvm.h"
+#include "pvm3.h"
+
+struct handler {
+  int used;
+  int src, tag, ctx;
+  int (*func)(int mid);
+};
+
+/* A message taken for a handler, waiting for the next safe point. */
+struct pending {
+  struct pending *next;
+  int mhid, bufid, src, tag, ctx;
+};
+
+/* Handler ids index the table; an id is reused once deleted. */
+#define MHF_MAX 4096
+
+static struct {
+  struct handler *v;
+  int n;   /* slots allocated */
+  int cnt; /* slots used */
+  struct pending *head, **tail;
+  int running; /* a handler is executing: no nested runs */
+} mhf;
+
+static int field_match(int want, int have) {
+  return want == -1 || want == have;
+}
+
+static int overlap(int a, int b) { return a == -1 || b == -1 || a == b; }
+
+int pvm_addmhf(int src, int tag, int ctx, int (*func)(int mid)) {
+  int id;
+
+  if (func == NULL)
+    return lpvm_err("pvm_addmhf", PvmBadParam);
+  for (id = 1; id < mhf.n; id++) {
+    struct handler *h = &mhf.v[id];
+    if (h->used && overlap(h->src, src) && overlap(h->tag, tag) &&
+        overlap(h->ctx, ctx))
+      return lpvm_err("pvm_addmhf", PvmExists);
+  }
+  /* Id 0 is never handed out, so any id a program gets is positive. */
+  for (id = 1; id < mhf.n && mhf.v[id].used; id++)
+    ;
+  if (id >= mhf.n) {
+    int n = mhf.n ? mhf.n * 2 : 16;
+    struct handler *v;
+    if (n > MHF_MAX)
+      n = MHF_MAX;
+    if (id >= n)
+      return lpvm_err_hint("pvm_addmhf", PvmOutOfRes,
+                           "too many message handlers (at most 4095)");
+    if ((v = realloc(mhf.v, (size_t)n * sizeof(*v))) == NULL)
+      return lpvm_err("pvm_addmhf", PvmNoMem);
+    for (int i = mhf.n; i < n; i++)
+      v[i].used = 0;
+    mhf.v = v;
+    mhf.n = n;
+  }
+  mhf.v[id] = (struct handler){1, src, tag, ctx, func};
+  mhf.cnt++;
+  return id;
+}
+
+int pvm_delmhf(int mhid) {
+  if (mhid < 0)
+    return lpvm_err("pvm_delmhf", PvmBadParam);
+  if (mhid >= mhf.n || !mhf.v[mhid].used)
+    return lpvm_err("pvm_delmhf", PvmNotFound);
+  mhf.v[mhid].used = 0;
+  mhf.cnt--;
+  return PvmOk;
+}
+
+/* The handler matching a message, or 0. */
+static int find_handler(int src, int tag, int ctx) {
+  for (int id = 1; id < mhf.n; id++) {
+    struct handler *h = &mhf.v[id];
+    if (h->used && field_match(h->src, src) && field_match(h->tag, tag) &&
+        field_match(h->ctx, ctx))
+      return id;
+  }
+  return 0;
+}
+
+int lpvm_mhf_claim(int bufid, int src, int tag, int ctx) {
+  struct pending *p;
+  int id;
+
+  /* The library's own messages are never a handler's. */
+  if (mhf.cnt == 0 || ctx == LPVM_SYSCTX)
+    return 0;
+  if ((id = find_handler(src, tag, ctx)) == 0)
+    return 0;
+  if ((p = malloc(sizeof(*p))) == NULL)
+    return 0; /* queued for the receive calls instead */
+  *p = (struct pending){NULL, id, bufid, src, tag, ctx};
+  if (mhf.head == NULL)
+    mhf.tail = &mhf.head;
+  *mhf.tail = p;
+  mhf.tail = &p->next;
+  return 1;
+}
+
+static int live(int bufid) {
+  return bufid > 0 && lpvm_buf_get(bufid) != NULL ? bufid : 0;
+}
+
+static void invoke(struct handler *h, int bufid) {
+  int (*func)(int) = h->func;
+  int rbuf = pvm_getrbuf(), sbuf = pvm_getsbuf();
+  int r, s;
+
+  pvm_setsbuf(0);
+  pvm_setrbuf(bufid);
+  mhf.running = 1;
+  func(bufid);
+  mhf.running = 0;
+  /* What the handler leaves active is freed, the caller's buffers excepted
+   * (the handler may have made one of them active again). */
+  s = pvm_getsbuf();
+  r = pvm_getrbuf();
+  if (s > 0 && s != sbuf && s != rbuf)
+    pvm_freebuf(s);
+  if (r > 0 && r != sbuf && r != rbuf)
+    pvm_freebuf(r);
+  pvm_setsbuf(live(sbuf));
+  pvm_setrbuf(live(rbuf));
+}
+
+void lpvm_mhf_run(void) {
+  if (mhf.running)
+    return;
+  while (mhf.head != NULL) {
+    struct pending *p = mhf.head;
+    mhf.head = p->next;
+    if (mhf.head == NULL)
+      mhf.tail = &mhf.head;
+    if (p->mhid < mhf.n && mhf.v[p->mhid].used) {
+      invoke(&mhf.v[p->mhid], p->bufid);
+    } else if (lpvm_queue_add(p->bufid, p->src, p->tag, p->ctx) < 0) {
+      /* Its handler went meanwhile (deleted by another handler): the
+       * message is an ordinary one after all. */
+      pvm_freebuf(p->bufid);
+    }
+    free(p);
+  }
+}
+
+void lpvm_mhf_drop(void) {
+  while (mhf.head != NULL) {
+    struct pending *p = mhf.head;
+    mhf.head = p->next;
+    pvm_freebuf(p->bufid);
+    free(p);
+  }
+  mhf.tail = &mhf.head;
+}

@@ -4,6 +4,7 @@
  * freed tid is reused as late as possible. */
 #include "task.h"
 #include "group.h"
+#include "mbox.h"
 #include "notify.h"
 
 #include <pvm3.h>
@@ -124,6 +125,9 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
   /* ... and its groups (PVM: a task that exits leaves them). */
   if (!was_gone && t->d != NULL)
     pvmd_group_task_gone(t->d, t->tid);
+  /* ... and its mailbox entries that are not persistent. */
+  if (!was_gone && t->d != NULL)
+    pvmd_mbox_task_gone(t->d, t->tid);
 }
 
 static void unlink_task(struct pvmd_tasks *ts, struct pvmd_task *t) {

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 
 /* Sends an MboxRequest; returns the reply's code (an index or an error)
  * and the reply in *out when out is given and the code is >= 0. */
@@ -275,4 +276,27 @@ int pvm_delete(char *name, int req) {
   if (name_ok(name) < 0 || req < 0)
     return lpvm_err("pvm_delete", PvmBadParam);
   return pvm_delinfo(name, req, 0);
+}
+
+/* ---- the console's reset ------------------------------------------------ */
+
+int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid) {
+  Pvmng__MboxRequest r = PVMNG__MBOX_REQUEST__INIT;
+  uint32_t *v = NULL;
+  int rc;
+
+  if (ntid < 0 || (ntid > 0 && tids == NULL) || index < -1)
+    return lpvm_err("pvmng_mbox_reset", PvmBadParam);
+  if (ntid > 0 && (v = malloc((size_t)ntid * sizeof *v)) == NULL)
+    return lpvm_err("pvmng_mbox_reset", PvmNoMem);
+  for (int i = 0; i < ntid; i++)
+    v[i] = (uint32_t)tids[i];
+  r.op = PVMNG__MBOX_OP__MBOX_RESET;
+  r.name = (char *)(name ? name : "");
+  r.index = index;
+  r.n_tids = (size_t)ntid;
+  r.tids = v;
+  rc = mbox_request(&r, NULL);
+  free(v);
+  return lpvm_err("pvmng_mbox_reset", rc < 0 ? rc : 0);
 }

@@ -7,7 +7,8 @@
  *           owner 0 and then refuse other tasks;
  *   wait    PvmMboxWaitForInfo blocks until the entry appears and returns
  *           it (a child puts them later);
- *   insert  PVM 3.3's pvm_insert, pvm_lookup, pvm_delete.
+ *   insert  PVM 3.3's pvm_insert, pvm_lookup, pvm_delete;
+ *   limits  PVM-NG's bounds: entry size, entries and bytes in the VM.
  * The expected values are PVM 3.4.6's, observed by running the same calls
  * there: the program builds against Debian's PVM 3.4.6 as well (without
  * IT_PVMNG, which adds the checks where PVM-NG differs on purpose). */
@@ -397,6 +398,72 @@ static void case_insert(void) {
   }
 }
 
+/* ---- limits (PVM-NG's own) ---------------------------------------------- */
+
+#ifdef IT_PVMNG
+#define ENTRY_MAX 1044480 /* MBOX_ENTRY_MAX in pvm.proto */
+#define ENTRIES_MAX 2048  /* MBOX_ENTRIES_MAX */
+
+/* A raw buffer of n bytes, byte i holding (i * 7 + seed) & 0xff. */
+static int mkraw(char *scratch, int n, int seed) {
+  for (int i = 0; i < n; i++)
+    scratch[i] = (char)((i * 7 + seed) & 0xff);
+  int b = pvm_initsend(PvmDataRaw);
+  IT_CHECK(pvm_pkbyte(scratch, n, 1) == 0, "packing %d bytes failed", n);
+  return b;
+}
+
+static void case_limits(void) {
+  char *buf = malloc(ENTRY_MAX + 1), *back = malloc(ENTRY_MAX);
+  int n = 0, b;
+
+  IT_CHECK(buf != NULL && back != NULL, "out of memory");
+  /* the largest entry goes in and comes back byte for byte */
+  EQ(pvm_putinfo("big", mkraw(buf, ENTRY_MAX, 1), 0), 0);
+  b = pvm_recvinfo("big", 0, 0);
+  IT_CHECK(b > 0, "recvinfo(big) = %d", b);
+  {
+    int bytes, tag, src;
+    EQ(pvm_bufinfo(b, &bytes, &tag, &src), 0);
+    EQ(bytes, ENTRY_MAX);
+  }
+  EQ(pvm_upkbyte(back, ENTRY_MAX, 1), 0);
+  IT_CHECK(memcmp(buf, back, ENTRY_MAX) == 0, "the big entry came back "
+           "changed");
+  /* one byte more is refused, and nothing is stored */
+  EQ(pvm_putinfo("big2", mkraw(buf, ENTRY_MAX + 1, 2), 0), PvmBadParam);
+  EQ(pvm_recvinfo("big2", 0, 0), PvmNotFound);
+  /* 64 MiB of entries in the VM: the 65th big entry does not fit */
+  for (int i = 1; i < 64; i++)
+    EQ(pvm_putinfo("big", mkraw(buf, ENTRY_MAX, i), PvmMboxMultiInstance), i);
+  EQ(pvm_putinfo("big", mkraw(buf, ENTRY_MAX, 64), PvmMboxMultiInstance),
+     PvmOutOfRes);
+  /* ... a replacement of the same size does */
+  EQ(pvm_putinfo("big", mkraw(buf, ENTRY_MAX, 65), PvmMboxDirectIndex(5)), 5);
+  for (int i = 0; i < 64; i++)
+    EQ(pvm_delinfo("big", i, 0), i);
+  INFO("big", "");
+  /* at most 2048 entries */
+  for (int i = 0; i < ENTRIES_MAX; i++, n++)
+    EQ(pvm_putinfo("many", mk(i), PvmMboxMultiInstance), i);
+  EQ(pvm_putinfo("many", mk(n), PvmMboxMultiInstance), PvmOutOfRes);
+  EQ(pvm_putinfo("other", mk(n), 0), PvmOutOfRes);
+  /* replacing one is not adding one */
+  EQ(pvm_putinfo("many", mk(7), PvmMboxDirectIndex(7)), 7);
+  EQ(pvm_delinfo("many", 100, 0), 100);
+  EQ(pvm_putinfo("other", mk(n), 0), 0);
+  {
+    struct pvmmboxinfo *c = NULL;
+    int nc = 0;
+    EQ(pvm_getmboxinfo("many", &nc, &c), 0);
+    EQ(nc, 1);
+    EQ(c[0].mi_nentries, ENTRIES_MAX - 1);
+  }
+  free(buf);
+  free(back);
+}
+#endif
+
 int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "flags";
 
@@ -423,6 +490,10 @@ int main(int argc, char **argv) {
     case_wait();
   else if (strcmp(which, "insert") == 0)
     case_insert();
+#ifdef IT_PVMNG
+  else if (strcmp(which, "limits") == 0)
+    case_limits();
+#endif
   else
     IT_FAIL("unknown case %s", which);
   it_note("%s: OK", which);

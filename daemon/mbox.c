@@ -70,6 +70,8 @@ static struct {
   struct mwait *waits;        /* in the order they came */
   int entries;
   size_t bytes;
+  int full_logged; /* a refusal for lack of room is logged once, until an
+                      entry goes */
 } M;
 
 /* ---- table ------------------------------------------------------------ */
@@ -116,6 +118,7 @@ static void free_class(struct mclass *k) {
 
 /* Removes entry i of k; k goes with its last entry. */
 static void drop_entry(struct mclass *k, int i) {
+  M.full_logged = 0;
   M.bytes -= k->v[i].len;
   M.entries--;
   free(k->v[i].body);
@@ -237,16 +240,19 @@ static int do_put(int tid, const Pvmng__MboxRequest *r) {
     }
   }
   if (!replace && M.entries >= PVMNG__MBOX_LIMIT__MBOX_ENTRIES_MAX) {
-    pvmd_log("mailbox: refusing an entry of class \"%s\": the virtual machine "
-             "holds %d entries already (the limit)",
-             name, M.entries);
+    if (!M.full_logged++)
+      pvmd_log(
+          "mailbox: refusing an entry of class \"%s\": the virtual machine "
+          "holds %d entries already (the limit)",
+          name, M.entries);
     return PvmOutOfRes;
   }
   if (M.bytes - (replace ? k->v[pos].len : 0) + len >
       (size_t)PVMNG__MBOX_LIMIT__MBOX_BYTES_MAX) {
-    pvmd_log("mailbox: refusing an entry of class \"%s\" (%zu bytes): the "
-             "virtual machine would hold more than %d bytes of entries",
-             name, len, PVMNG__MBOX_LIMIT__MBOX_BYTES_MAX);
+    if (!M.full_logged++)
+      pvmd_log("mailbox: refusing an entry of class \"%s\" (%zu bytes): the "
+               "virtual machine would hold more than %d bytes of entries",
+               name, len, PVMNG__MBOX_LIMIT__MBOX_BYTES_MAX);
     return PvmOutOfRes;
   }
   memset(&e, 0, sizeof e);
@@ -305,8 +311,7 @@ static int try_get(struct pvmd *d, const struct pvmd_reply_to *rt, int tid,
 
   if (k != NULL) {
     pos = lower_bound(k, index);
-    if (pos < k->n &&
-        (k->v[pos].index == index || (flags & PvmMboxFirstAvail)))
+    if (pos < k->n && (k->v[pos].index == index || (flags & PvmMboxFirstAvail)))
       e = &k->v[pos];
   }
   if (e == NULL) {
@@ -534,8 +539,7 @@ void pvmd_mbox_request(struct pvmd_conn *c, uint32_t req_id,
 /* Drops the waiting gets of the tasks `gone` selects. Each is answered
  * although its task is normally gone: a slave holds a forwarded request
  * until its answer comes. */
-static void drop_waits(struct pvmd *d, int (*gone)(int tid, int arg),
-                       int arg) {
+static void drop_waits(struct pvmd *d, int (*gone)(int tid, int arg), int arg) {
   struct mwait **pp = &M.waits;
   while (*pp != NULL) {
     struct mwait *w = *pp;

@@ -10,10 +10,10 @@
 
 #include "conn.h"
 #include "group.h"
-#include "mbox.h"
 #include "host.h"
 #include "listen.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer_int.h"
 #include "pki.h"

@@ -6,11 +6,11 @@
 
 #include "conn.h"
 #include "group.h"
-#include "mbox.h"
 #include "host.h"
 #include "hostopts.h"
 #include "listen.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer_int.h"
 #include "pki.h"

@@ -1,8 +1,9 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
  * message handlers and resource manager registration. Each links, and at
  * run time reports PvmNotImpl (printed under PvmAutoErr) with a line
- * saying what is missing, so a program learns it at the first call instead of misbehaving later. Small
- * helpers that need no daemon support are implemented here as well. */
+ * saying what is missing, so a program learns it at the first call instead of
+ * misbehaving later. Small helpers that need no daemon support are implemented
+ * here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

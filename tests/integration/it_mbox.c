@@ -35,8 +35,10 @@ static int mk(int v) {
 static int val(int bufid) {
   int v = -999;
   IT_CHECK(bufid > 0, "expected a buffer, got %d", bufid);
-  IT_CHECK(pvm_getrbuf() == bufid, "recvinfo's buffer %d is not the receive "
-           "buffer (%d)", bufid, pvm_getrbuf());
+  IT_CHECK(pvm_getrbuf() == bufid,
+           "recvinfo's buffer %d is not the receive "
+           "buffer (%d)",
+           bufid, pvm_getrbuf());
   IT_CHECK(pvm_upkint(&v, 1, 1) == 0, "unpacking the entry failed");
   return v;
 }
@@ -44,7 +46,8 @@ static int val(int bufid) {
 #define EQ(expr, want)                                                         \
   do {                                                                         \
     int got_ = (expr);                                                         \
-    IT_CHECK(got_ == (want), "%s = %d, expected %d", #expr, got_, (int)(want)); \
+    IT_CHECK(got_ == (want), "%s = %d, expected %d", #expr, got_,              \
+             (int)(want));                                                     \
   } while (0)
 
 /* recvinfo(name, index, flags) must return an entry holding `want`. */
@@ -63,8 +66,7 @@ static const char *info(const char *pattern) {
   int n = -1, rc = pvm_getmboxinfo((char *)pattern, &n, &c);
   size_t len = 0;
 
-  IT_CHECK(rc == 0, "pvm_getmboxinfo(%s) = %d", pattern ? pattern : "NULL",
-           rc);
+  IT_CHECK(rc == 0, "pvm_getmboxinfo(%s) = %d", pattern ? pattern : "NULL", rc);
   out[0] = '\0';
   for (int i = 0; i < n; i++) {
     if (strncmp(c[i].mi_name, "###", 3) == 0)
@@ -74,7 +76,9 @@ static const char *info(const char *pattern) {
       int o = c[i].mi_owners[k];
       len += (size_t)snprintf(out + len, sizeof out - len, "%s%d:%s:%d",
                               k ? "," : "", c[i].mi_indices[k],
-                              o == me ? "me" : o == 0 ? "0" : "other",
+                              o == me  ? "me"
+                              : o == 0 ? "0"
+                                       : "other",
                               c[i].mi_flags[k]);
     }
     len += (size_t)snprintf(out + len, sizeof out - len, ";");
@@ -85,8 +89,10 @@ static const char *info(const char *pattern) {
 #define INFO(pattern, want)                                                    \
   do {                                                                         \
     const char *got_ = info(pattern);                                          \
-    IT_CHECK(strcmp(got_, want) == 0, "getmboxinfo(%s) = \"%s\", expected "    \
-             "\"%s\"", pattern ? pattern : "NULL", got_, want);              \
+    IT_CHECK(strcmp(got_, want) == 0,                                          \
+             "getmboxinfo(%s) = \"%s\", expected "                             \
+             "\"%s\"",                                                         \
+             pattern ? pattern : "NULL", got_, want);                          \
   } while (0)
 
 /* Runs a child role and waits for it to report success and exit. */
@@ -281,10 +287,8 @@ static void child_kid(void) {
   EQ(pvm_putinfo("kid", mk(60), PvmMboxDefault), 0);
   EQ(pvm_putinfo("kidp", mk(61), PvmMboxPersistent), 0);
   EQ(pvm_putinfo("kidm", mk(62), PvmMboxMultiInstance), 0);
-  EQ(pvm_putinfo("kidm", mk(63), PvmMboxMultiInstance | PvmMboxPersistent),
-     1);
-  EQ(pvm_putinfo("kidpow", mk(64), PvmMboxPersistent | PvmMboxOverWritable),
-     0);
+  EQ(pvm_putinfo("kidm", mk(63), PvmMboxMultiInstance | PvmMboxPersistent), 1);
+  EQ(pvm_putinfo("kidpow", mk(64), PvmMboxPersistent | PvmMboxOverWritable), 0);
   child_done();
 }
 
@@ -429,7 +433,7 @@ static void case_limits(void) {
   }
   EQ(pvm_upkbyte(back, ENTRY_MAX, 1), 0);
   IT_CHECK(memcmp(buf, back, ENTRY_MAX) == 0, "the big entry came back "
-           "changed");
+                                              "changed");
   /* one byte more is refused, and nothing is stored */
   EQ(pvm_putinfo("big2", mkraw(buf, ENTRY_MAX + 1, 2), 0), PvmBadParam);
   EQ(pvm_recvinfo("big2", 0, 0), PvmNotFound);

@@ -8,7 +8,12 @@
  *   wait    PvmMboxWaitForInfo blocks until the entry appears and returns
  *           it (a child puts them later);
  *   insert  PVM 3.3's pvm_insert, pvm_lookup, pvm_delete;
- *   limits  PVM-NG's bounds: entry size, entries and bytes in the VM.
+ *   limits  PVM-NG's bounds: entry size, entries and bytes in the VM;
+ * and, with several hosts (tests/cluster):
+ *   remote H   owner and wait with the child on host H (it puts there, this
+ *              task reads here);
+ *   hostdel H  a task on host H holds entries; deleting H drops them, except
+ *              the persistent one, which loses its owner.
  * The expected values are PVM 3.4.6's, observed by running the same calls
  * there: the program builds against Debian's PVM 3.4.6 as well (without
  * IT_PVMNG, which adds the checks where PVM-NG differs on purpose). */
@@ -95,9 +100,29 @@ static const char *info(const char *pattern) {
              pattern ? pattern : "NULL", got_, want);                          \
   } while (0)
 
+/* Host the children go to ("" or NULL: PvmTaskDefault). */
+static const char *child_host;
+
+static int spawn_child(const char *role) {
+  char *args[] = {"--child", (char *)role, NULL};
+  int tid = 0, cc;
+
+  if (child_host == NULL || child_host[0] == '\0')
+    return it_spawn_self(role, NULL);
+  cc = pvm_spawn((char *)it_self_path(), args, PvmTaskHost, (char *)child_host,
+                 1, &tid);
+  IT_CHECK(cc == 1 && tid > 0, "spawn %s on %s: %d (tid %d)", role, child_host,
+           cc, tid);
+  IT_CHECK(pvm_tidtohost(tid) != pvm_tidtohost(me),
+           "child %s runs on this "
+           "host",
+           role);
+  return tid;
+}
+
 /* Runs a child role and waits for it to report success and exit. */
 static void run_child(const char *role) {
-  int tid = it_spawn_self(role, NULL), src = 0, tag = 0, bytes;
+  int tid = spawn_child(role), src = 0, tag = 0, bytes;
   int b;
 
   pvm_notify(PvmTaskExit, TAG_EXIT, 1, &tid);
@@ -328,7 +353,7 @@ static void child_putter(void) {
 }
 
 static void case_wait(void) {
-  int tid = it_spawn_self("putter", NULL), b;
+  int tid = spawn_child("putter"), b;
   double t0 = it_now();
 
   pvm_notify(PvmTaskExit, TAG_EXIT, 1, &tid);
@@ -400,6 +425,29 @@ static void case_insert(void) {
     EQ(pvm_lookup("s", 0, &d), 0);
     EQ(pvm_getrbuf(), rb);
   }
+}
+
+/* ---- hostdel (several hosts) ------------------------------------------ */
+
+static void child_holder(void) {
+  EQ(pvm_putinfo("held", mk(1), PvmMboxDefault), 0);
+  EQ(pvm_putinfo("heldp", mk(2), PvmMboxPersistent), 0);
+  child_done();
+  pvm_recv(-1, -1); /* until its host goes */
+}
+
+static void case_hostdel(void) {
+  int tid = spawn_child("holder"), b, st = 0;
+  char *hosts[] = {(char *)child_host};
+
+  b = pvm_recv(tid, TAG_DONE);
+  IT_CHECK(b > 0, "no word from the holder");
+  INFO("held*", "<held>0:other:0;<heldp>0:other:1;");
+  EQ(pvm_delhosts(hosts, 1, &st), 1);
+  for (int i = 0; i < 300 && pvm_recvinfo("held", 0, 0) > 0; i++)
+    it_sleep_ms(10);
+  INFO("held*", "<heldp>0:0:1;");
+  GETS("heldp", 0, 0, 2);
 }
 
 /* ---- limits (PVM-NG's own) ---------------------------------------------- */
@@ -483,11 +531,19 @@ int main(int argc, char **argv) {
       child_kid();
     else if (strcmp(argv[2], "putter") == 0)
       child_putter();
+    else if (strcmp(argv[2], "holder") == 0)
+      child_holder();
     pvm_exit();
     return 0;
   }
+  child_host = argc > 2 ? argv[2] : NULL;
   if (strcmp(which, "flags") == 0)
     case_flags();
+  else if (strcmp(which, "remote") == 0 && child_host != NULL) {
+    case_owner();
+    case_wait();
+  } else if (strcmp(which, "hostdel") == 0 && child_host != NULL)
+    case_hostdel();
   else if (strcmp(which, "owner") == 0)
     case_owner();
   else if (strcmp(which, "wait") == 0)

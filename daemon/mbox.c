@@ -440,13 +440,13 @@ static int in_list(const uint32_t *v, size_t n, int tid) {
 /* The console's reset: entries without an owner go, and every entry of the
  * tasks it kills; name and index (if given) narrow it down. Returns how
  * many went. */
-static int do_reset(const Pvmng__MboxRequest *r) {
+static int do_reset(const char *name, const Pvmng__MboxRequest *r) {
   struct mclass *k = M.head;
   int gone = 0;
 
   while (k != NULL) {
     struct mclass *next = k->next;
-    if (r->name[0] == '\0' || strcmp(k->name, r->name) == 0) {
+    if (name[0] == '\0' || strcmp(k->name, name) == 0) {
       for (int i = k->n - 1; i >= 0; i--) {
         const struct mentry *e = &k->v[i];
         if (r->index >= 0 && e->index != r->index)
@@ -494,7 +494,7 @@ void pvmd_mbox_request(struct pvmd_conn *c, uint32_t req_id,
     return;
   }
   if (r->op == PVMNG__MBOX_OP__MBOX_RESET) {
-    code = do_reset(r);
+    code = do_reset(name, r);
     if (code > 0)
       pvmd_debug("mailbox: reset from %s removed %d entries", c->who, code);
     reply_code(d, rt, 0);

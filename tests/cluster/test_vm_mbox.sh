@@ -4,8 +4,8 @@
 # a slave with children spread over the hosts (the mailbox is the master's),
 # a task on another host that puts while this one reads (owner exit and
 # waiting gets, from the master and from a slave, so also relayed between
-# slaves), the console's put/names on a slave, and a host deleted while its
-# task holds entries. Usage: test_vm_mbox.sh <bin dir>
+# slaves), the largest entry and the limits from a slave, the console's
+# put/names on a slave, and a host deleted while its task holds entries. Usage: test_vm_mbox.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
@@ -43,6 +43,12 @@ echo "ok: the same between two slaves"
 run h1 "$BIN/pvm" -c 'reset info'
 run h1 "$BIN/it_mbox" insert
 echo "ok: pvm_insert/lookup/delete"
+
+# The largest entry and the VM's bounds, stored from a slave (every entry
+# through the master's link).
+run h3 "$BIN/pvm" -c 'reset info'
+run h3 "$BIN/it_mbox" limits
+echo "ok: the largest entry and the limits, from a slave"
 
 # The console on a slave: a persistent entry outlives the console that put
 # it, and every host sees it without an owner; reset removes it.

@@ -266,10 +266,33 @@ static int c_trace(int argc, char **argv) {
                               "untraced");
 }
 
+/* put name flags: an entry of one int (0), owned by this console, as PVM
+ * 3.4.6's console makes it. PVM 3.4.6 insists on a third word, which it
+ * ignores; it is taken here too. Errors print as PVM 3.4.6 prints them. */
 static int c_put(int argc, char **argv) {
-  (void)argc;
-  return unsupported(argv[0], "add mailbox entries with pvm_putinfo from a "
-                              "program; 'names' lists them");
+  int flags, zero = 0, bufid, old, rc;
+
+  if (argc != 3 && argc != 4)
+    return cons_usage(argv[0], "put name flags");
+  if (cons_parse_int(argv[2], &flags) < 0) {
+    printf("put: '%s' is not a number\n", argv[2]);
+    return 1;
+  }
+  bufid = pvm_mkbuf(PvmDataDefault);
+  if (bufid < 0) {
+    printf("%s\n", cons_errstr(bufid));
+    return 1;
+  }
+  old = pvm_setsbuf(bufid);
+  pvm_pkint(&zero, 1, 1);
+  pvm_setsbuf(old);
+  rc = pvm_putinfo(argv[1], bufid, flags);
+  pvm_freebuf(bufid);
+  if (rc < 0) {
+    printf("%s\n", cons_errstr(rc));
+    return 1;
+  }
+  return 0;
 }
 
 static int c_help(int argc, char **argv);
@@ -367,7 +390,9 @@ static const struct command commands[] = {
      0},
     {"put", c_put, "Add entry to message mailbox",
      "Syntax:  put name flags\n"
-     "(Not supported by this console.)\n",
+     "Stores an entry holding the integer 0 under name, owned by this\n"
+     "console (flags as for pvm_putinfo: 1 persistent, 2 multi-instance,\n"
+     "4 overwritable, added; in decimal).\n",
      0},
     {"quit", c_quit, "Exit console",
      "Syntax:  quit\n"
@@ -375,7 +400,12 @@ static const struct command commands[] = {
      0},
     {"reset", cons_reset, "Kill all tasks, delete leftover mboxes",
      "Syntax:  reset\n"
-     "Kills every task except consoles and tasks that set PvmNoReset.\n",
+     "Kills every task except consoles and tasks that set PvmNoReset, and\n"
+     "deletes the mailbox entries of the tasks killed and those left\n"
+     "without an owner.\n"
+     "\n"
+     "reset info    Delete orphaned persistent mbox entries\n"
+     "Syntax:  reset info [ class [ index ] ]\n",
      0},
     {"setenv", c_setenv, "Display or set environment variables",
      "Syntax:  setenv [ name [ value ] ]\n"

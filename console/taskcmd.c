@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "tid.h"
 
 /* Kills the task's children (tasks whose parent it is). */
@@ -135,14 +136,38 @@ int cons_sig(int argc, char **argv) {
   return failed;
 }
 
+/* reset info [class [index]]: only the mailbox entries without an owner,
+ * as in PVM 3.4.6's console. */
+static int reset_info(int argc, char **argv) {
+  int index = -1, rc;
+
+  if (argc > 4)
+    return cons_usage(argv[0], "reset info [ class [ index ] ]");
+  if (argc == 4 && (cons_parse_int(argv[3], &index) < 0 || index < 0)) {
+    printf("reset: '%s' is not an index\n", argv[3]);
+    return 1;
+  }
+  rc = pvmng_mbox_reset(argc > 2 ? argv[2] : NULL, index, NULL, 0);
+  if (rc < 0) {
+    printf("reset: %s\n", cons_errstr(rc));
+    return 1;
+  }
+  return 0;
+}
+
 /* Kills every task but this console and those that asked to survive a
- * reset (PvmNoReset: other consoles, services). */
+ * reset (PvmNoReset: other consoles, services), then clears the mailbox of
+ * the entries of the tasks killed and those left without an owner. */
 int cons_reset(int argc, char **argv) {
   int *keep = NULL, nkeep = 0, ntask = 0, rc, failed = 0;
   struct pvmtaskinfo *tasks = NULL;
 
-  if (argc != 1)
-    return cons_usage(argv[0], "reset");
+  if (argc > 1 && strcmp(argv[1], "info") == 0)
+    return reset_info(argc, argv);
+  if (argc != 1) {
+    printf("\"%s\" arg to reset not valid\n", argv[1]);
+    return 1;
+  }
   rc = pvm_getnoresets(&keep, &nkeep);
   if (rc < 0) {
     printf("reset: %s\n", cons_errstr(rc));
@@ -181,6 +206,11 @@ int cons_reset(int argc, char **argv) {
       printf("reset: kill t%x: %s\n", (unsigned)victims[i], cons_errstr(rc));
       failed = 1;
     }
+  }
+  rc = pvmng_mbox_reset(NULL, -1, victims, nvictim);
+  if (rc < 0) {
+    printf("reset: mailbox: %s\n", cons_errstr(rc));
+    failed = 1;
   }
   free(victims);
   free(spare);

@@ -25,6 +25,7 @@
 #include "join.h"
 #include "listen.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer.h"
 #include "pvmd.h"
@@ -504,6 +505,7 @@ int main(int argc, char **argv) {
   free(d.wd);
   free(d.bx);
   free(d.listen_ip);
+  pvmd_mbox_free_all();
   pvmd_log("halted%s", rc ? " (with errors)" : "");
   pvmd_log_close();
   return rc;

@@ -13,6 +13,7 @@
 #include "host.h"
 #include "listen.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer_int.h"
 #include "pki.h"
@@ -778,8 +779,10 @@ static int on_frame(void *ctx, pvmw_frame *f) {
         task_gone_to_links(ps, (int)m->peer_task_gone->tid, l);
         /* ... and, owning the group registry, drops it from its groups
          * (only a task of the host that reports it). */
-        if (pvmw_tid_host((int)m->peer_task_gone->tid) == l->host_no)
+        if (pvmw_tid_host((int)m->peer_task_gone->tid) == l->host_no) {
           pvmd_group_task_gone(d, (int)m->peer_task_gone->tid);
+          pvmd_mbox_task_gone(d, (int)m->peer_task_gone->tid);
+        }
       }
       break;
     case PVMNG__CONTROL__BODY_PEER_HALT: {

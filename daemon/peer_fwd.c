@@ -505,9 +505,11 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
     tid = (int)m->pstat->tid;
     break;
   case PVMNG__CONTROL__BODY_GROUP:
-    /* The group registry is the master's: a slave passes its tasks'
-     * requests on, and the answers (some much later: freezes, registry
-     * barriers) come back the same way. */
+  case PVMNG__CONTROL__BODY_MBOX:
+    /* The group registry and the mailbox are the master's: a
+     * slave passes its tasks' requests on, and the answers (some much later:
+     * freezes, registry barriers, gets that wait for an entry) come back the
+     * same way. */
     if (!ps->master)
       return 0;
     rt = pvmd_peer_reply_to_of(c, req_id);

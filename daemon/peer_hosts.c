@@ -10,6 +10,7 @@
 #include "hostopts.h"
 #include "listen.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer_int.h"
 #include "pki.h"
@@ -112,8 +113,10 @@ void pvmd_peer_lost_host(struct pvmd_link *l) {
     pvmd_log("host %s (%s) left the virtual machine", l->who,
              pvmw_tid_str(tid, tb, sizeof tb));
     pvmd_hosts_remove(&d->hosts, tid);
-    if (!d->halting)
+    if (!d->halting) {
       pvmd_group_host_gone(d, l->host_no); /* its tasks leave their groups */
+      pvmd_mbox_host_gone(d, l->host_no);  /* ... and their entries go */
+    }
     l->host_no = 0;
     if (!d->halting)
       pvmd_peer_broadcast_hosts(ps);

@@ -18,6 +18,7 @@
 #include "group.h"
 #include "host.h"
 #include "log.h"
+#include "mbox.h"
 #include "notify.h"
 #include "peer.h"
 #include "pvmd.h"
@@ -305,6 +306,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_GROUP:
     pvmd_group_request(c, id, m->group);
+    break;
+  case PVMNG__CONTROL__BODY_MBOX:
+    pvmd_mbox_request(c, id, m->mbox);
     break;
   case PVMNG__CONTROL__BODY_ROUTE_INFO:
     do_route_info(c, id);

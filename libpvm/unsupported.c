@@ -1,9 +1,9 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * notification, the message mailbox and resource manager registration.
- * Each links, and at run time reports PvmNotImpl (printed under PvmAutoErr)
- * with a line saying what is missing, so a program learns it at the first
- * call instead of misbehaving later. Small helpers that need no daemon
- * support are implemented here as well. */
+ * pvm_tickle and the resource manager, hoster, tasker and tracer
+ * registrations. Each links, and at run time reports PvmNotImpl (printed
+ * under PvmAutoErr) with a line saying what is missing, so a program learns
+ * it at the first call instead of misbehaving later. Small helpers that
+ * need no daemon support are implemented here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,41 +36,6 @@ int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);
 }
 
-int pvm_putinfo(char *name, int bufid, int flags) {
-  (void)name, (void)bufid, (void)flags;
-  return lpvm_err_hint("pvm_putinfo", PvmNotImpl, NOT_YET);
-}
-
-int pvm_recvinfo(char *name, int index, int flags) {
-  (void)name, (void)index, (void)flags;
-  return lpvm_err_hint("pvm_recvinfo", PvmNotImpl, NOT_YET);
-}
-
-int pvm_delinfo(char *name, int index, int flags) {
-  (void)name, (void)index, (void)flags;
-  return lpvm_err_hint("pvm_delinfo", PvmNotImpl, NOT_YET);
-}
-
-int pvm_getmboxinfo(char *pattern, int *nclasses,
-                    struct pvmmboxinfo **classes) {
-  (void)pattern, (void)nclasses, (void)classes;
-  return lpvm_err_hint("pvm_getmboxinfo", PvmNotImpl, NOT_YET);
-}
-
-int pvm_insert(char *name, int req, int data) {
-  (void)name, (void)req, (void)data;
-  return lpvm_err_hint("pvm_insert", PvmNotImpl, NOT_YET);
-}
-
-int pvm_lookup(char *name, int req, int *datap) {
-  (void)name, (void)req, (void)datap;
-  return lpvm_err_hint("pvm_lookup", PvmNotImpl, NOT_YET);
-}
-
-int pvm_delete(char *name, int req) {
-  (void)name, (void)req;
-  return lpvm_err_hint("pvm_delete", PvmNotImpl, NOT_YET);
-}
 
 int pvm_reg_hoster(void) {
   return lpvm_err_hint("pvm_reg_hoster", PvmNotImpl, NOT_YET);

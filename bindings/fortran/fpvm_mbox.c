@@ -32,7 +32,8 @@ FPVM_PUBLIC void pvmfdelinfo_(char *name, int *index, int *flags, int *info,
 
 /* pvmfgetmboxinfo reports one entry per call, class by class, from a
  * snapshot taken at the first call; past the last entry info is
- * PvmNotFound and the next call starts over. info = -1 on entry resets. */
+ * PvmNotFound and the next call starts over. info = -1 on entry resets, as
+ * the man page says, and so does nclasses = -1, PVM 3.4.6's own reset. */
 struct mbox_entry {
   char *name;
   int nentries, index, owner, flags;
@@ -88,7 +89,7 @@ FPVM_PUBLIC void pvmfgetmboxinfo_(char *pattern, char *name, int *nclasses,
                                   fpvm_len lname) {
   struct mbox_entry *e;
 
-  if (*info == -1)
+  if (*info == -1 || *nclasses == -1)
     mbox_cycle_reset();
   if (!mbox_cycle.live) {
     char *c = fpvm_f2c(pattern, lpattern);

@@ -31,6 +31,14 @@ int pvmng_route(int tid);
  * Returns 0 or a negative PVM error, as pvmng_route. */
 int pvmng_route_cipher(int tid, char *name, int len);
 
+/* pvmng_mbox_reset(name, index, tids, ntid): what the console's reset does
+ * to the message mailbox. Removes the entries left without an owner
+ * (persistent entries whose task has exited) and every entry of the ntid
+ * tasks in tids (those the reset kills), persistent ones included; a
+ * non-NULL, non-empty name keeps to that class and an index >= 0 to that
+ * index. Returns 0 or a negative PVM error. */
+int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
+
 /* ---- Groups (libgpvm3; link with -lgpvm3 -lpvm3) ----------------------
  * Collectives MPI users expect, over a PVM group's members in instance
  * order. Every member calls them with the same arguments; they return 0 or

@@ -58,3 +58,12 @@ if(NOT TARGET PkgConfig::CMOCKA)
 endif()
 pvmng_unit_test(test_fortran_strings
   ${CMAKE_CURRENT_LIST_DIR}/../unit/test_fortran_strings.c fpvm3_static)
+
+# The mailbox from Fortran (pvmfputinfo, pvmfrecvinfo, pvmfdelinfo,
+# pvmfgetmboxinfo).
+add_executable(it_fortran_mbox ${CMAKE_CURRENT_LIST_DIR}/it_fortran_mbox.f)
+target_link_libraries(it_fortran_mbox PRIVATE fpvm3)
+pvmng_fortran_target(it_fortran_mbox)
+pvmng_integration_test(fortran_mbox TIMEOUT 60)
+set_tests_properties(integration.fortran_mbox PROPERTIES
+  PASS_REGULAR_EXPRESSION "it_fortran_mbox: OK.*exit status 0")

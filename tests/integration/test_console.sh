@@ -5,7 +5,8 @@
 #
 # usage: test_console.sh <pvm> <pvmd> <case>
 # cases: conf id spawn_output spawn_file ps_kill misc halt unknown stdin
-#        interactive (needs script(1); exit status 77 = skipped)
+#        interactive (needs script(1); exit status 77 = skipped) reset
+#        groups mbox
 set -u
 
 if [ $# -ne 3 ]; then
@@ -201,6 +202,49 @@ groups)
   [ "$rc" -eq 1 ] || fail "groups of an unknown group: status $rc"
   ;;
 
+mbox)
+  # put and names, as PVM 3.4.6's console prints them; an entry goes with
+  # the console that put it unless persistent; reset removes those left.
+  cons 'names'
+  expect_ok "names with none"
+  [ -s "$out" ] && fail "names printed something for an empty mailbox"
+  cons 'put job 0; put multi 2; put multi 2 x; put keep 1; put keep 1; names; id'
+  expect_ok "put and names"
+  me=$(tail -n 1 "$out")
+  hex=${me#t}
+  dec=$((16#$hex))
+  [ "$(sed -n '1,4p' "$out")" = "$(printf '<job>:\n\tindex=0 owner=0x%s/%d flags=0x0\n\n<multi>:' "$hex" "$dec")" ] ||
+    fail "names layout"
+  expect_line "^	index=1 owner=0x$hex/$dec flags=0x2\$" "second multi entry"
+  expect_line "^	index=0 owner=0x$hex/$dec flags=0x1\$" "persistent entry"
+  [ "$(count_lines '^<')" -eq 3 ] || fail "expected 3 classes"
+  cons 'put multi 2; put other 0; names mul'
+  expect_line '^<multi>:$' "names with a pattern"
+  [ "$(count_lines '^<')" -eq 1 ] || fail "names mul listed other classes"
+  # The console that put them has gone: only the persistent entry is left,
+  # without an owner, and locked against this console.
+  cons 'names'
+  [ "$(count_lines '^<')" -eq 1 ] || fail "entries outlived their console"
+  expect_line '^	index=0 owner=0x0/0 flags=0x1$' "orphaned persistent entry"
+  cons 'put keep 0'
+  [ "$rc" -eq 1 ] || fail "put over a locked entry: status $rc"
+  expect_line '^Permission denied$' "put over a locked entry"
+  cons 'put'
+  expect_line '^put: wrong #args' "put without args"
+  cons 'put x y'
+  expect_line "^put: 'y' is not a number" "put with bad flags"
+  cons 'help put'
+  expect_line '^Syntax:  put name flags$' "help put"
+  cons 'reset info other; names'
+  [ "$(count_lines '^<keep>')" -eq 1 ] || fail "reset info of another class"
+  cons 'reset; names'
+  expect_ok reset
+  [ "$(count_lines '^<')" -eq 0 ] || fail "reset left an orphaned entry"
+  cons 'put keep2 1'
+  cons 'reset info keep2 0; names'
+  [ "$(count_lines '^<')" -eq 0 ] || fail "reset info class index"
+  ;;
+
 ps_kill)
   cons 'spawn -3 /bin/sleep 30'
   expect_ok "spawn -3"
@@ -246,7 +290,8 @@ misc)
   expect_ok help
   expect_line '^Commands are:$' "help list"
   for c in add alias conf delete echo export halt help id jobs kill mstat ps \
-    pstat quit reset setenv setopt sig spawn unalias unexport version; do
+    names pstat put quit reset setenv setopt sig spawn unalias unexport \
+    version; do
     expect_line "^  $c " "help lists $c"
   done
   cons 'help spawn'

@@ -25,6 +25,7 @@
 #include "join.h"
 #include "listen.h"
 #include "log.h"
+#include "context.h"
 #include "mbox.h"
 #include "notify.h"
 #include "peer.h"
@@ -506,6 +507,7 @@ int main(int argc, char **argv) {
   free(d.bx);
   free(d.listen_ip);
   pvmd_mbox_free_all();
+  pvmd_context_free_all(&d);
   pvmd_log("halted%s", rc ? " (with errors)" : "");
   pvmd_log_close();
   return rc;

@@ -18,6 +18,7 @@
 #include "group.h"
 #include "host.h"
 #include "log.h"
+#include "context.h"
 #include "mbox.h"
 #include "notify.h"
 #include "peer.h"
@@ -309,6 +310,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_MBOX:
     pvmd_mbox_request(c, id, m->mbox);
+    break;
+  case PVMNG__CONTROL__BODY_CONTEXT:
+    pvmd_context_request(c, id, m->context);
     break;
   case PVMNG__CONTROL__BODY_ROUTE_INFO:
     do_route_info(c, id);

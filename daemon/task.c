@@ -5,6 +5,7 @@
 #include "task.h"
 #include "conn.h"
 #include "group.h"
+#include "context.h"
 #include "mbox.h"
 #include "notify.h"
 
@@ -140,9 +141,11 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
   /* ... and its groups (PVM: a task that exits leaves them). */
   if (!was_gone && t->d != NULL)
     pvmd_group_task_gone(t->d, t->tid);
-  /* ... and its mailbox entries that are not persistent. */
-  if (!was_gone && t->d != NULL)
+  /* ... and its mailbox entries that are not persistent, and its contexts. */
+  if (!was_gone && t->d != NULL) {
     pvmd_mbox_task_gone(t->d, t->tid);
+    pvmd_context_task_gone(t->d, t->tid);
+  }
 }
 
 void pvmd_task_exited(struct pvmd_task *t) {

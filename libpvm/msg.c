@@ -408,23 +408,42 @@ int pvm_setcontext(int ctx) {
 
 int pvm_getcontext(void) { return lpvm_conn.ctx; }
 
-/* Contexts are made unique across the virtual machine by building them
- * from the creating task's tid and a per-task counter. */
+/* Asks the daemon for a new context (free_ctx 0) or to take ctx back.
+ * Returns the Status's value, or a negative PVM error. */
+static int context_request(int free_ctx, int ctx) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__ContextRequest r = PVMNG__CONTEXT_REQUEST__INIT;
+  int rc;
+  r.free_ctx = free_ctx != 0;
+  r.ctx = (uint32_t)ctx;
+  req.body_case = PVMNG__CONTROL__BODY_CONTEXT;
+  req.context = &r;
+  if ((rc = lpvm_request(&req, &rep)) < 0)
+    return rc;
+  if (rep->body_case != PVMNG__CONTROL__BODY_STATUS)
+    rc = PvmSysErr;
+  else
+    rc = rep->status->code < 0 ? rep->status->code : rep->status->value;
+  pvmng__control__free_unpacked(rep, NULL);
+  return rc;
+}
+
+/* Contexts come from the task's daemon (daemon/context.c): unique across
+ * the virtual machine, taken back by pvm_freecontext. */
 int pvm_newcontext(void) {
-  static int counter;
   int rc;
   if ((rc = lpvm_connect("pvm_newcontext")) < 0)
     return rc;
-  counter = (counter + 1) & 0x7f;
-  if (counter == 0)
-    counter = 1;
-  return (int)(((unsigned)lpvm_conn.mytid & 0x00ffffffu) |
-               ((unsigned)counter << 24)) &
-         0x7fffffff;
+  rc = context_request(0, 0);
+  return rc < 0 ? lpvm_err("pvm_newcontext", rc) : rc;
 }
 
 int pvm_freecontext(int ctx) {
+  int rc;
+  if ((rc = lpvm_connect("pvm_freecontext")) < 0)
+    return rc;
   if (ctx < 0)
     return lpvm_err("pvm_freecontext", PvmBadParam);
-  return 0;
+  rc = context_request(1, ctx);
+  return rc < 0 ? lpvm_err("pvm_freecontext", rc) : 0;
 }

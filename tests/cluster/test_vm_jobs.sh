@@ -4,7 +4,7 @@
 # cl_order gets 10,000 checksummed messages from a task on another host in
 # order; pvm_tasks(0) and the console's ps -a see remote tasks; output of a
 # remote task reaches the console that spawned it; kill of a remote tid
-# works. Usage: test_vm_jobs.sh <bin dir>
+# works; contexts handed out on three hosts never collide. Usage: test_vm_jobs.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
@@ -21,6 +21,11 @@ for h in "$h1" "$h2" "$h3"; do
   echo "$out" | grep -q "on $h:" || vm_fail "no worker ran on $h"
 done
 echo "ok: master/worker with workers on all three hosts"
+
+out=$(cluster_exec h2 "$BIN/it_context" 6) || { echo "$out"; vm_fail "it_context"; }
+echo "$out"
+echo "$out" | grep -q "all distinct" || vm_fail "it_context did not check"
+echo "ok: contexts from tasks on three hosts never collide"
 
 cluster_exec h1 "$BIN/cl_order" "$h3" || vm_fail "cl_order h1 <- h3"
 cluster_exec h2 "$BIN/cl_order" "$h3" || vm_fail "cl_order h2 <- h3 (through the master)"

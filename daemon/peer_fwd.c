@@ -504,6 +504,10 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
   case PVMNG__CONTROL__BODY_PSTAT:
     tid = (int)m->pstat->tid;
     break;
+  case PVMNG__CONTROL__BODY_HOSTSYNC:
+    /* A daemon tid: its host part names the daemon that answers. */
+    tid = (int)m->hostsync->host;
+    break;
   case PVMNG__CONTROL__BODY_GROUP:
   case PVMNG__CONTROL__BODY_MBOX:
     /* The group registry and the mailbox are the master's: a

@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "conn.h"
+#include "context.h"
 #include "group.h"
 #include "host.h"
 #include "log.h"
-#include "context.h"
 #include "mbox.h"
 #include "notify.h"
 #include "peer.h"
@@ -99,6 +100,23 @@ static void do_pstat(struct pvmd_conn *c, uint32_t req_id, int tid) {
 static void do_mstat(struct pvmd_conn *c, uint32_t req_id, const char *host) {
   int rc = pvmd_host_by_name(&c->d->hosts, host) ? PvmOk : PvmNoHost;
   pvmd_reply_status(c, req_id, rc, rc, NULL);
+}
+
+/* pvm_hostsync for this host (peer_fwd.c passes one for another on). */
+static void do_hostsync(struct pvmd_conn *c, uint32_t req_id, int host) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__HostSyncReply r = PVMNG__HOST_SYNC_REPLY__INIT;
+  struct timeval tv;
+  if (host <= 0 || pvmw_tid_daemon(host) != c->d->tid) {
+    r.code = PvmNoHost;
+  } else {
+    gettimeofday(&tv, NULL);
+    r.sec = tv.tv_sec;
+    r.usec = (int32_t)tv.tv_usec;
+  }
+  m.body_case = PVMNG__CONTROL__BODY_HOSTSYNC_REPLY;
+  m.hostsync_reply = &r;
+  send_reply(c, &m, req_id);
 }
 
 static void do_config(struct pvmd_conn *c, uint32_t req_id) {
@@ -310,6 +328,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_MBOX:
     pvmd_mbox_request(c, id, m->mbox);
+    break;
+  case PVMNG__CONTROL__BODY_HOSTSYNC:
+    do_hostsync(c, id, (int)m->hostsync->host);
     break;
   case PVMNG__CONTROL__BODY_CONTEXT:
     pvmd_context_request(c, id, m->context);

@@ -1,8 +1,11 @@
 /* pvm_addhosts and pvm_delhosts: one request to the local daemon, which
  * passes it to the master; the answer carries one result per host (a daemon
  * tid, or a negative PVM error code), copied into infos as man pvm_addhosts
- * describes. */
+ * describes. pvm_hostsync: the clock of a host's daemon, read through the
+ * local one, between two readings of the local clock. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/time.h>
 
 #include "conn.h"
 #include "lpvm.h"
@@ -58,4 +61,57 @@ int pvm_addhosts(char **hosts, int nhost, int *infos) {
 
 int pvm_delhosts(char **hosts, int nhost, int *infos) {
   return hosts_call("pvm_delhosts", 0, hosts, nhost, infos);
+}
+
+static int64_t usec_of(const struct timeval *tv) {
+  return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+/* man pvm_hostsync: microseconds in 0..999999, the seconds carry the sign
+ * (-1 us is -1,999999). */
+static struct timeval timeval_of(int64_t us) {
+  struct timeval tv;
+  int64_t sec = us / 1000000, rem = us % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    sec -= 1;
+  }
+  tv.tv_sec = (time_t)sec;
+  tv.tv_usec = (suseconds_t)rem;
+  return tv;
+}
+
+int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__HostSyncRequest r = PVMNG__HOST_SYNC_REQUEST__INIT;
+  struct timeval before, after;
+  int64_t remote, mean;
+  int rc;
+
+  if ((rc = lpvm_connect("pvm_hostsync")) < 0)
+    return rc;
+  r.host = (uint32_t)host;
+  req.body_case = PVMNG__CONTROL__BODY_HOSTSYNC;
+  req.hostsync = &r;
+  gettimeofday(&before, NULL);
+  rc = lpvm_request(&req, &rep);
+  gettimeofday(&after, NULL);
+  if (rc < 0)
+    return lpvm_err("pvm_hostsync", rc);
+  if (rep->body_case == PVMNG__CONTROL__BODY_HOSTSYNC_REPLY)
+    rc = rep->hostsync_reply->code;
+  else if (rep->body_case == PVMNG__CONTROL__BODY_STATUS)
+    rc = rep->status->code < 0 ? rep->status->code : PvmSysErr;
+  else
+    rc = PvmSysErr;
+  if (rc == 0) {
+    remote = rep->hostsync_reply->sec * 1000000 + rep->hostsync_reply->usec;
+    mean = usec_of(&before) + (usec_of(&after) - usec_of(&before)) / 2;
+    if (clk)
+      *clk = timeval_of(remote);
+    if (delta)
+      *delta = timeval_of(remote - mean);
+  }
+  pvmng__control__free_unpacked(rep, NULL);
+  return rc < 0 ? lpvm_err("pvm_hostsync", rc) : 0;
 }

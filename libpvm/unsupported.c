@@ -17,20 +17,6 @@
 
 #define NOT_YET "not available in this release of PVM-NG yet"
 
-/* Every task shares the one host's clock, so the delta is zero. */
-int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
-  int me = pvm_mytid();
-  if (me < 0)
-    return me;
-  if (pvm_tidtohost(host) != pvm_tidtohost(me))
-    return lpvm_err("pvm_hostsync", PvmNoHost);
-  if (clk)
-    gettimeofday(clk, NULL);
-  if (delta)
-    delta->tv_sec = delta->tv_usec = 0;
-  return 0;
-}
-
 int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   (void)narg, (void)argp, (void)nresp, (void)resp;
   return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);

@@ -4,7 +4,8 @@
 # cl_order gets 10,000 checksummed messages from a task on another host in
 # order; pvm_tasks(0) and the console's ps -a see remote tasks; output of a
 # remote task reaches the console that spawned it; kill of a remote tid
-# works; contexts handed out on three hosts never collide. Usage: test_vm_jobs.sh <bin dir>
+# works; contexts handed out on three hosts never collide; pvm_hostsync
+# reads every host's clock. Usage: test_vm_jobs.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
@@ -26,6 +27,11 @@ out=$(cluster_exec h2 "$BIN/it_context" 6) || { echo "$out"; vm_fail "it_context
 echo "$out"
 echo "$out" | grep -q "all distinct" || vm_fail "it_context did not check"
 echo "ok: contexts from tasks on three hosts never collide"
+
+out=$(cluster_exec h3 "$BIN/it_hostsync") || { echo "$out"; vm_fail "it_hostsync"; }
+echo "$out"
+echo "$out" | grep -q "OK: 3 host(s)" || vm_fail "it_hostsync did not see 3 hosts"
+echo "ok: pvm_hostsync reads the clock of each of the three hosts"
 
 cluster_exec h1 "$BIN/cl_order" "$h3" || vm_fail "cl_order h1 <- h3"
 cluster_exec h2 "$BIN/cl_order" "$h3" || vm_fail "cl_order h2 <- h3 (through the master)"

@@ -437,7 +437,12 @@ static const struct command commands[] = {
      0},
     {"tickle", c_tickle, "Tickle pvmd",
      "Syntax:  tickle how [ arg ... ]\n"
-     "Asks the local pvmd for debugging actions; prints its answer.\n",
+     "How:\n"
+     "  0   write the daemon's counters and memory to its log\n"
+     "  1   write the host table to the log\n"
+     "  2   write the task table to the log\n"
+     "  5   get debugmask\n"
+     "  6   (mask) set debugmask (nonzero: debug lines in the log)\n",
      1},
     {"trace", c_trace, "Set/display trace event mask",
      "Syntax:  trace ...\n"

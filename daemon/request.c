@@ -26,6 +26,7 @@
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
+#include "tickle.h"
 #include "tid.h"
 
 static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
@@ -100,6 +101,23 @@ static void do_pstat(struct pvmd_conn *c, uint32_t req_id, int tid) {
 static void do_mstat(struct pvmd_conn *c, uint32_t req_id, const char *host) {
   int rc = pvmd_host_by_name(&c->d->hosts, host) ? PvmOk : PvmNoHost;
   pvmd_reply_status(c, req_id, rc, rc, NULL);
+}
+
+static void do_tickle(struct pvmd_conn *c, uint32_t req_id,
+                      const Pvmng__TickleRequest *t) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__TickleReply r = PVMNG__TICKLE_REPLY__INIT;
+  int32_t res[PVMD_TICKLE_MAXRES];
+  size_t nres = 0;
+  if (t->n_args > 16)
+    r.code = PvmBadParam;
+  else
+    r.code = pvmd_tickle(c->d, t->args, t->n_args, res, &nres);
+  r.res = res;
+  r.n_res = nres;
+  m.body_case = PVMNG__CONTROL__BODY_TICKLE_REPLY;
+  m.tickle_reply = &r;
+  send_reply(c, &m, req_id);
 }
 
 /* pvm_hostsync for this host (peer_fwd.c passes one for another on). */
@@ -328,6 +346,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_MBOX:
     pvmd_mbox_request(c, id, m->mbox);
+    break;
+  case PVMNG__CONTROL__BODY_TICKLE:
+    do_tickle(c, id, m->tickle);
     break;
   case PVMNG__CONTROL__BODY_HOSTSYNC:
     do_hostsync(c, id, (int)m->hostsync->host);

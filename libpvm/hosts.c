@@ -2,7 +2,8 @@
  * passes it to the master; the answer carries one result per host (a daemon
  * tid, or a negative PVM error code), copied into infos as man pvm_addhosts
  * describes. pvm_hostsync: the clock of a host's daemon, read through the
- * local one, between two readings of the local clock. */
+ * local one, between two readings of the local clock. pvm_tickle: a
+ * debugging request to the local daemon. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -114,4 +115,40 @@ int pvm_hostsync(int host, struct timeval *clk, struct timeval *delta) {
   }
   pvmng__control__free_unpacked(rep, NULL);
   return rc < 0 ? lpvm_err("pvm_hostsync", rc) : 0;
+}
+
+/* pvm_tickle: a debugging request to the local daemon (daemon/tickle.c). */
+int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__TickleRequest r = PVMNG__TICKLE_REQUEST__INIT;
+  int32_t args[16];
+  int rc;
+
+  if ((rc = lpvm_connect("pvm_tickle")) < 0)
+    return rc;
+  if (narg < 1 || narg > 16 || argp == NULL)
+    return lpvm_err("pvm_tickle", PvmBadParam);
+  for (int i = 0; i < narg; i++)
+    args[i] = argp[i];
+  r.args = args;
+  r.n_args = (size_t)narg;
+  req.body_case = PVMNG__CONTROL__BODY_TICKLE;
+  req.tickle = &r;
+  if ((rc = lpvm_request(&req, &rep)) < 0)
+    return lpvm_err("pvm_tickle", rc);
+  if (rep->body_case == PVMNG__CONTROL__BODY_TICKLE_REPLY) {
+    rc = rep->tickle_reply->code;
+    if (rc == 0) {
+      if (nresp != NULL)
+        *nresp = (int)rep->tickle_reply->n_res;
+      for (size_t i = 0; resp != NULL && i < rep->tickle_reply->n_res; i++)
+        resp[i] = rep->tickle_reply->res[i];
+    }
+  } else {
+    rc = rep->body_case == PVMNG__CONTROL__BODY_STATUS && rep->status->code < 0
+             ? rep->status->code
+             : PvmSysErr;
+  }
+  pvmng__control__free_unpacked(rep, NULL);
+  return rc < 0 ? lpvm_err("pvm_tickle", rc) : 0;
 }

@@ -1,6 +1,5 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * pvm_tickle and the resource manager, hoster, tasker and tracer
- * registrations. Each links, and at run time reports PvmNotImpl (printed
+ * the resource manager, hoster, tasker and tracer registrations. Each links, and at run time reports PvmNotImpl (printed
  * under PvmAutoErr) with a line saying what is missing, so a program learns
  * it at the first call instead of misbehaving later. Small helpers that
  * need no daemon support are implemented here as well. */
@@ -17,10 +16,6 @@
 
 #define NOT_YET "not available in this release of PVM-NG yet"
 
-int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
-  (void)narg, (void)argp, (void)nresp, (void)resp;
-  return lpvm_err_hint("pvm_tickle", PvmNotImpl, NOT_YET);
-}
 
 
 int pvm_reg_hoster(void) {

@@ -314,6 +314,17 @@ misc)
   cons "mstat $host"
   expect_ok mstat
   expect_line "^ +$host  ok\$" "mstat of the host"
+  # tickle: the debug mask, set and read back; the tables go to the log.
+  cons 'tickle 5; tickle 6 1; tickle 5; tickle 6 0; tickle 1; tickle 2; tickle 0'
+  expect_ok tickle
+  expect_line '^\( 0 \)$' "tickle 5: debug mask 0"
+  expect_line '^\( 1 \)$' "tickle 5 after tickle 6 1"
+  grep -q 'tickle 1: host table, 1 host' "$files.log" || fail "tickle 1: no host table in the log"
+  grep -q 'tickle 2: task table' "$files.log" || fail "tickle 2: no task table in the log"
+  grep -q 'tickle 0: memory [0-9]* KiB resident' "$files.log" || fail "tickle 0: no counters in the log"
+  cons 'tickle 99'
+  [ "$rc" -eq 1 ] || fail "tickle 99: status $rc"
+  expect_line '^tickle: Bad parameter$' "tickle 99 refused"
   cons 'mstat no.such.host'
   [ "$rc" -eq 1 ] || fail "mstat of an unknown host: status $rc"
   expect_line '^ +no\.such\.host  No such host$' "mstat unknown host"

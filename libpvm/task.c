@@ -432,15 +432,18 @@ int pvm_halt(void) {
   return rc < 0 ? lpvm_err("pvm_halt", rc) : 0;
 }
 
-/* Data signature shared by every LINUX64 host (x86_64 and other 64-bit
- * little-endian Linux machines). */
-#define LINUX64_DSIG 0x408c41
-
+/* As PVM 3.4.6: the data signature of a host of that architecture in the
+ * virtual machine (pvm_config's list), PvmNotFound when there is none. */
 int pvm_archcode(char *arch) {
+  struct pvmhostinfo *hi;
+  int nhost, narch, rc;
   if (arch == NULL)
     return lpvm_err("pvm_archcode", PvmBadParam);
-  if (strcmp(arch, "LINUX64") == 0)
-    return LINUX64_DSIG;
+  if ((rc = pvm_config(&nhost, &narch, &hi)) < 0)
+    return rc;
+  for (int i = 0; i < nhost; i++)
+    if (hi[i].hi_arch != NULL && strcmp(hi[i].hi_arch, arch) == 0)
+      return hi[i].hi_dsig;
   return lpvm_err("pvm_archcode", PvmNotFound);
 }
 

@@ -3,7 +3,9 @@
  * within a second of this one (the hosts of the tests share one clock) and
  * a delta within a second, both normalised as man pvm_hostsync says
  * (microseconds in 0..999999); NULL pointers are allowed; a host that is
- * not in the virtual machine is PvmNoHost. */
+ * not in the virtual machine is PvmNoHost. pvm_archcode, as PVM 3.4.6,
+ * answers the data signature of a host of the architecture it names, and
+ * PvmNotFound for an architecture no host has. */
 #include <sys/time.h>
 
 #include "it_common.h"
@@ -34,7 +36,15 @@ int main(int argc, char **argv) {
     it_note("%s (t%x): delta %ld.%06ld s", hi[i].hi_name, hi[i].hi_tid,
             (long)delta.tv_sec, (long)delta.tv_usec);
   }
+  for (int i = 0; i < nhost; i++)
+    IT_CHECK(pvm_archcode(hi[i].hi_arch) == hi[i].hi_dsig,
+             "pvm_archcode(%s) is not %s's data signature", hi[i].hi_arch,
+             hi[i].hi_name);
   pvm_setopt(PvmAutoErr, 0);
+  IT_CHECK((rc = pvm_archcode("SUN4")) == PvmNotFound,
+           "pvm_archcode of an architecture no host has: %d", rc);
+  IT_CHECK((rc = pvm_archcode(NULL)) == PvmBadParam, "pvm_archcode(NULL): %d",
+           rc);
   rc = pvm_hostsync(0x7c0000, &clk, &delta);
   IT_CHECK(rc == PvmNoHost, "a host not in the machine: %d", rc);
   pvm_exit();

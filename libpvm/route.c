@@ -180,6 +180,9 @@ struct ask {
 static const struct pvmw_tls_api *T;
 /* $PVMNG_BULK_AEAD as lpvm_route_start found it: "ocb", "gcm" or NULL. */
 static const char *bulk_env;
+/* $PVMNG_BULK_AEAD named neither: no direct links to other hosts (a site
+ * that asked for AES-GCM only must not fall back to AES-OCB). */
+static int bulk_env_bad;
 
 static struct {
   uv_pipe_t *listener; /* allocated: a closing one may outlive a new one */
@@ -899,12 +902,20 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
 
 /* ---- links --------------------------------------------------------------- */
 
-/* A link nonce: random, never 0. */
+/* A link nonce: random, never 0; 0 when the kernel gives no randomness
+ * (then no link opens: nothing weaker is made up in its place). */
 static uint64_t new_nonce(void) {
   static uint64_t seq;
   uint64_t n = 0;
-  if (getrandom(&n, sizeof(n), 0) != (ssize_t)sizeof(n))
-    n = ((uint64_t)getpid() << 32) ^ (uint64_t)uv_hrtime();
+  ssize_t got;
+  do
+    got = getrandom(&n, sizeof(n), 0);
+  while (got < 0 && errno == EINTR);
+  if (got != (ssize_t)sizeof(n)) {
+    fprintf(stderr, "libpvm [t%x]: no random link nonce (getrandom: %s)\n",
+            (unsigned)lpvm_conn.mytid, got < 0 ? strerror(errno) : "short");
+    return 0;
+  }
   n ^= ++seq;
   return n ? n : 1;
 }
@@ -1060,7 +1071,8 @@ static pvmw_tls_ctx *tls_ctx(int server) {
   snprintf(ca, sizeof(ca), "%s/" PVMW_PKI_CA ".pem", R.certdir);
   snprintf(cert, sizeof(cert), "%s/%s.pem", R.certdir, R.cert_name);
   snprintf(key, sizeof(key), "%s/%s.key", R.certdir, R.cert_name);
-  *cp = T->ctx_new(server, ca, cert, key, err, sizeof(err));
+  *cp = T->ctx_new(server ? PVMW_TLS_SERVER_NOJOIN : 0, ca, cert, key, err,
+                   sizeof(err));
   if (*cp == NULL) {
     R.tls_bad = 1;
     fprintf(stderr,
@@ -1206,7 +1218,7 @@ static void answer_asks(void) {
       ap = &a->next;
       continue;
     }
-    if (lpvm_opts.route == PvmDontRoute)
+    if (lpvm_opts.route == PvmDontRoute || bulk_env_bad)
       o.code = PvmDenied;
     else if (R.info == 1)
       return; /* the daemon has not answered yet */
@@ -1271,10 +1283,10 @@ static void on_offer(int src, const Pvmng__RouteOffer *o) {
 
 int lpvm_bulk_accepts(const char *env, int ocb_ok, int out[2]) {
   int n = 0;
-  if (env == NULL || *env == '\0' || strcmp(env, "ocb") == 0) {
+  if (env == NULL || *env == '\0' || strcasecmp(env, "ocb") == 0) {
     if (ocb_ok)
       out[n++] = PVMW_BULK_OCB;
-  } else if (strcmp(env, "gcm") != 0) {
+  } else if (strcasecmp(env, "gcm") != 0) {
     return -1;
   }
   out[n++] = PVMW_BULK_GCM;
@@ -1330,15 +1342,19 @@ void lpvm_route_start(void) {
   }
   fp = getenv("PVMNG_BULK_AEAD");
   bulk_env = NULL;
+  bulk_env_bad = 0;
   if (fp != NULL && *fp != '\0') {
     int acc[2];
-    if (lpvm_bulk_accepts(fp, 1, acc) < 0)
+    if (lpvm_bulk_accepts(fp, 1, acc) < 0) {
       fprintf(stderr,
-              "libpvm: PVMNG_BULK_AEAD=\"%s\" is neither ocb nor gcm: "
-              "using the default (ocb)\n",
+              "libpvm: PVMNG_BULK_AEAD=\"%s\" is neither ocb nor gcm: no "
+              "direct links to tasks of other hosts (their messages go "
+              "through the daemons); set it to gcm or ocb, or unset it\n",
               fp);
-    else
-      bulk_env = strcmp(fp, "gcm") == 0 ? "gcm" : "ocb";
+      bulk_env_bad = 1;
+    } else {
+      bulk_env = strcasecmp(fp, "gcm") == 0 ? "gcm" : "ocb";
+    }
   }
   if (lpvm_opts.route != PvmDontRoute)
     listen_start();
@@ -1469,6 +1485,9 @@ static int open_tls(struct lpvm_link *l) {
   uint32_t offer[2];
   int acc[2];
 
+  if (bulk_env_bad)
+    return -1; /* said at the start */
+
   info_request();
   while (R.info == 1 && pump_before(deadline) == 0)
     ;
@@ -1560,9 +1579,10 @@ static struct lpvm_link *link_open(struct peer *p) {
   if ((l = link_new(0, remote)) == NULL)
     return NULL;
   l->peer = p;
-  l->nonce = new_nonce();
   l->holds++; /* the pumps below may close it under us */
   p->trying = l;
+  if ((l->nonce = new_nonce()) == 0)
+    goto fail;
   if ((remote ? open_tls(l) : open_pipe(l)) < 0)
     goto fail;
   /* The peer answers when it next enters the library; wait, bounded in

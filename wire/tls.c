@@ -38,6 +38,7 @@ struct pvmw_tls_ctx {
   X509_STORE *store;
   STACK_OF(X509) * cas; /* the CA file's certificates, sent to joiners */
   int server;
+  int no_join;     /* server: a client asking to join is refused */
   int join_client; /* pvmw_tls_ctx_new_join: no certificate, pinned CA */
   uint8_t pin[32]; /* ... the CA's SHA-256 */
   int refs;        /* the owner's reference plus one per live connection */
@@ -554,12 +555,18 @@ static int hello_cb(SSL *ssl, int *al, void *arg) {
   pvmw_tls *t = SSL_get_app_data(ssl);
   const unsigned char *p;
   size_t len;
-  (void)al;
   if (t == NULL ||
       !SSL_client_hello_get0_ext(
           ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &len) ||
       !alpn_has_join(p, len))
     return SSL_CLIENT_HELLO_SUCCESS;
+  if (c->no_join) {
+    /* A task's listener: joining is the daemons' business. */
+    snprintf(t->reason, sizeof t->reason,
+             "a client asked to join at a task's listener");
+    *al = SSL_AD_NO_APPLICATION_PROTOCOL;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
   t->join = 1;
   SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
   for (int i = 0; c->cas != NULL && i < sk_X509_num(c->cas); i++)
@@ -671,6 +678,7 @@ pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
     return NULL;
   }
   c->server = server != 0;
+  c->no_join = server == PVMW_TLS_SERVER_NOJOIN;
   c->refs = 1;
   c->store = X509_STORE_new();
   if (c->store == NULL) {
@@ -1185,6 +1193,14 @@ static int bulk_dir_init(pvmw_tls *t, struct bulk_dir *d, int enc,
   if ((d->ctx = EVP_CIPHER_CTX_new()) == NULL ||
       EVP_CipherInit_ex(d->ctx, c, NULL, NULL, NULL, enc) != 1)
     return -1;
+  /* The nonce and tag lengths are set, not left to the library's defaults
+   * (AES-OCB's differ between implementations). */
+  if (EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)sizeof d->iv,
+                          NULL) != 1)
+    return -1;
+  if (EVP_CIPHER_CTX_get_mode(d->ctx) == EVP_CIPH_OCB_MODE &&
+      EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, BULK_TAG, NULL) != 1)
+    return -1;
   return bulk_dir_key(t, d, 0);
 }
 
@@ -1280,6 +1296,13 @@ int pvmw_tls_bulk(pvmw_tls *t, int aead) {
   }
   if ((aead_name = bulk_aead_name(aead, keylen)) == NULL) {
     snprintf(t->reason, sizeof t->reason, "bulk mode: unknown AEAD %d", aead);
+    return -1;
+  }
+  if (!pvmw_tls_bulk_has(aead)) {
+    snprintf(t->reason, sizeof t->reason,
+             "bulk mode: %s is not available from this OpenSSL (or is older "
+             "than 3.0.5 for AES-OCB)",
+             aead_name);
     return -1;
   }
   c = EVP_CIPHER_fetch(NULL, aead_name, NULL);
@@ -1413,6 +1436,12 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
   d->seq++;
   while (plen > 0 && dst[plen - 1] == 0)
     plen--; /* padding */
+  if (plen > REC_PLAIN + 1) {
+    snprintf(t->reason, sizeof t->reason,
+             "record of %zu bytes on a bulk link (at most %u)", plen - 1,
+             REC_PLAIN);
+    return -1;
+  }
   if (plen == 0 || dst[plen - 1] != 0x17) {
     snprintf(t->reason, sizeof t->reason,
              plen > 0 && dst[plen - 1] == 0x15

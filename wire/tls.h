@@ -26,10 +26,14 @@ typedef struct pvmw_tls pvmw_tls;
 /* Builds a context from PEM files: ca_pem (one or more CA certificates),
  * cert_pem (our certificate, optionally followed by intermediates) and
  * key_pem (its private key, which must match). server selects the accepting
- * side. Returns NULL with a reason in err. The certificate itself is not
- * required to be currently valid here (see pvmw_tls_ctx_check). The context
- * is reference counted by its connections: pvmw_tls_ctx_free may be called
- * while connections made from it still live. */
+ * side: PVMW_TLS_SERVER also takes joining daemons without a certificate
+ * (the daemons' port), PVMW_TLS_SERVER_NOJOIN refuses a client that asks to
+ * join at its first message (a task's listener). Returns NULL with a reason in
+ * err. The certificate itself is not required to be currently valid here (see
+ * pvmw_tls_ctx_check). The context is reference counted by its connections:
+ * pvmw_tls_ctx_free may be called while connections made from it still live. */
+#define PVMW_TLS_SERVER 1
+#define PVMW_TLS_SERVER_NOJOIN 2
 pvmw_tls_ctx *pvmw_tls_ctx_new(int server, const char *ca_pem,
                                const char *cert_pem, const char *key_pem,
                                char *err, size_t errlen);

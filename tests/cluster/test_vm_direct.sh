@@ -53,12 +53,17 @@ direct_run gcm "with AES-GCM asked for by the opener" PVMNG_BULK_AEAD=gcm \
 direct_run gcm-acceptor "with AES-GCM asked for by the acceptor" \
   IT_DIRECT_CHILD_AEAD=gcm IT_DIRECT_CIPHER=AES-128-GCM IT_DIRECT_SPIN_ONLY=1
 echo "ok: PVMNG_BULK_AEAD=gcm on either end gives a link protected by AES-128-GCM"
-# A value it does not know: said, and the default taken.
+# The value in capitals is the same setting.
+direct_run gcm-caps "with AES-GCM asked for as GCM" PVMNG_BULK_AEAD=GCM \
+  IT_DIRECT_CIPHER=AES-128-GCM IT_DIRECT_SPIN_ONLY=1
+echo "ok: PVMNG_BULK_AEAD=GCM is gcm"
+# A value it does not know: said, and no direct link to another host (a
+# site that asked for AES-GCM only must not get AES-OCB); nothing lost.
 direct_run junk "with an unknown AEAD asked for" PVMNG_BULK_AEAD=rot13 \
-  IT_DIRECT_CIPHER=AES-128-OCB IT_DIRECT_SPIN_ONLY=1
-grep -q 'PVMNG_BULK_AEAD="rot13" is neither ocb nor gcm: using the default' \
+  IT_DIRECT_REFUSED=1
+grep -q 'PVMNG_BULK_AEAD="rot13" is neither ocb nor gcm: no direct links' \
   "$CLUSTER_TMP/direct.junk.out" || vm_fail "the unknown AEAD was not reported"
-echo "ok: an unknown PVMNG_BULK_AEAD is reported and AES-OCB taken"
+echo "ok: an unknown PVMNG_BULK_AEAD is reported and direct links to other hosts refused"
 # An acceptor that answers with an AEAD the opener did not offer: the
 # opener refuses the link; the messages go through the daemons.
 direct_run aead "with an acceptor choosing what was not offered" \

@@ -932,6 +932,35 @@ static void test_join(void **state) {
   pvmw_tls_free(s);
   pvmw_tls_ctx_free(jc);
 
+  /* A task's listener (PVMW_TLS_SERVER_NOJOIN) refuses a client that asks
+   * to join, at the handshake; an ordinary client still gets in. */
+  {
+    pvmw_tls_ctx *tc = ctx(PVMW_TLS_SERVER_NOJOIN, "ca1/ca.pem", "hosta");
+    pvmw_tls_ctx *cc = ctx(0, "ca1/ca.pem", "hostb");
+    jc = pvmw_tls_ctx_new_join(pin, err, sizeof err);
+    assert_non_null(jc);
+    c = pvmw_tls_new(jc, "hosta");
+    s = pvmw_tls_new(tc, NULL);
+    handshake(c, s, 1 << 20, &rc, &rs);
+    assert_int_equal(rs, PVMW_TLS_ERR);
+    assert_int_equal(rc, PVMW_TLS_ERR);
+    assert_int_equal(pvmw_tls_is_join(s), 0);
+    assert_non_null(strstr(pvmw_tls_reason(s), "asked to join"));
+    pvmw_tls_free(c);
+    pvmw_tls_free(s);
+    c = pvmw_tls_new(cc, "hosta");
+    s = pvmw_tls_new(tc, NULL);
+    handshake(c, s, 1 << 20, &rc, &rs);
+    assert_int_equal(rc, 1);
+    assert_int_equal(rs, 1);
+    assert_string_equal(pvmw_tls_peer_name(s), "hostb");
+    pvmw_tls_free(c);
+    pvmw_tls_free(s);
+    pvmw_tls_ctx_free(cc);
+    pvmw_tls_ctx_free(tc);
+    pvmw_tls_ctx_free(jc);
+  }
+
   /* An ordinary connection is never a join one. */
   {
     pvmw_tls_ctx *cc = ctx(0, "ca1/ca.pem", "hostb");

@@ -432,10 +432,43 @@ static void reply_all(struct pvmd_conn *c, uint32_t req_id, int ntask,
   free(tids);
 }
 
+/* The debugger of a PvmTaskDebug spawn: the host file's bx=, else
+ * $PVM_DEBUGGER among the variables the spawner passed (PVM_EXPORT), else
+ * the daemon's own $PVM_DEBUGGER, else pvmdebugger beside this pvmd. A name
+ * without a slash is looked for as spawned programs are. Returns 0 with its
+ * path in out, or a PVM error with the name tried in out. */
+static int find_debugger(const struct pvmd *d, const Pvmng__SpawnRequest *r,
+                         char *out, size_t len) {
+  const char *name = d->bx;
+  char self[PATH_MAX], *slash;
+  ssize_t n;
+  int rc;
+  for (size_t i = 0; name == NULL && i < r->n_env; i++)
+    if (strncmp(r->env[i], "PVM_DEBUGGER=", 13) == 0 && r->env[i][13])
+      name = r->env[i] + 13;
+  if (name == NULL && (name = getenv("PVM_DEBUGGER")) != NULL && !*name)
+    name = NULL;
+  if (name == NULL) {
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+      return PvmNoFile;
+    self[n] = '\0';
+    if ((slash = strrchr(self, '/')) == NULL)
+      return PvmNoFile;
+    snprintf(slash + 1, sizeof self - (size_t)(slash + 1 - self),
+             "pvmdebugger");
+    name = self;
+  }
+  rc = pvmd_spawn_find_in(name, d->ep, out, len);
+  if (rc != 0 && strlen(name) < len)
+    memcpy(out, name, strlen(name) + 1);
+  return rc;
+}
+
 void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
                 const Pvmng__SpawnRequest *r) {
   struct pvmd *d = c->d;
-  char path[PATH_MAX], err[256];
+  char path[PATH_MAX], dbg[PATH_MAX], err[256];
   char tid_env[32], sock_env[PATH_MAX + 16], vmid_env[PVMW_VMID_MAX + 16];
   uv_process_options_t o;
   const char *wd;
@@ -460,10 +493,14 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     reply_all(c, req_id, r->ntask, rc);
     return;
   }
-  if (r->flags & PvmTaskDebug)
-    pvmd_debug("spawn from %s: PvmTaskDebug is not supported yet; starting "
-               "%s without a debugger (bx=%s)",
-               c->who, r->file, d->bx ? d->bx : "none");
+  if ((r->flags & PvmTaskDebug) &&
+      (rc = find_debugger(d, r, dbg, sizeof dbg)) != 0) {
+    pvmd_log("spawn of %s from %s with PvmTaskDebug: no debugger \"%s\" "
+             "(set bx= in the host file or PVM_DEBUGGER)",
+             r->file, c->who, dbg);
+    reply_all(c, req_id, r->ntask, rc);
+    return;
+  }
   wd = spawn_wd(d, r);
   if (wd_problem(wd, err, sizeof err)) {
     pvmd_log("spawn from %s: working directory %s: %s", c->who, wd, err);
@@ -471,15 +508,27 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     return;
   }
 
-  args = malloc((r->n_argv + 2) * sizeof *args);
+  args = malloc((r->n_argv + 3) * sizeof *args);
   over = malloc((r->n_env + 3) * sizeof *over);
   tids = malloc((size_t)r->ntask * sizeof *tids);
   if (!args || !over || !tids)
     goto nomem;
-  args[0] = r->file;
-  for (size_t i = 0; i < r->n_argv; i++)
-    args[i + 1] = r->argv[i];
-  args[r->n_argv + 1] = NULL;
+  {
+    /* Under a debugger: the debugger, then the program's path and its
+     * arguments (PVM 3.4's convention for bx= and $PVM_DEBUGGER). */
+    size_t k = 0;
+    if (r->flags & PvmTaskDebug) {
+      args[k++] = dbg;
+      args[k++] = path;
+      pvmd_log("spawn of %s from %s under the debugger %s (PvmTaskDebug)", path,
+               c->who, dbg);
+    } else {
+      args[k++] = r->file;
+    }
+    for (size_t i = 0; i < r->n_argv; i++)
+      args[k++] = r->argv[i];
+    args[k] = NULL;
+  }
   for (size_t i = 0; i < r->n_env; i++)
     over[i] = r->env[i];
   snprintf(sock_env, sizeof sock_env, "PVMNG_SOCKET=%s", d->sock_path);
@@ -494,7 +543,7 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
 
   memset(&o, 0, sizeof o);
   o.exit_cb = on_child_exit;
-  o.file = path;
+  o.file = (r->flags & PvmTaskDebug) ? dbg : path;
   o.args = args;
   o.env = env;
   o.cwd = wd;

@@ -13,8 +13,8 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
   lim->high_water = (size_t)64 << 20;
   lim->low_water = (size_t)16 << 20;
   lim->max_tasks = 16384;
-  lim->spawn_max_ntask = 4096;
-  lim->spawn_max_argv = 4096;
+  lim->spawn_max_ntask = PVMW_SPAWN_MAX_NTASK;
+  lim->spawn_max_argv = PVMW_SPAWN_MAX_ARGV;
   lim->spawn_max_argv_bytes = (size_t)1 << 20;
   lim->spawn_max_env = 4096;
   lim->out_line_max = 4096;

@@ -148,6 +148,15 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
     return rc;
   if (task == NULL || *task == '\0' || ntask < 1 || tids == NULL)
     return lpvm_err("pvm_spawn", PvmBadParam);
+  if (ntask > PVMW_SPAWN_MAX_NTASK) {
+    char hint[96];
+    snprintf(hint, sizeof(hint),
+             "ntask %d is over the limit of %d tasks for one spawn", ntask,
+             PVMW_SPAWN_MAX_NTASK);
+    for (int i = 0; i < ntask; i++)
+      tids[i] = PvmBadParam;
+    return lpvm_err_hint("pvm_spawn", PvmBadParam, hint);
+  }
   if ((flag & (PvmTaskHost | PvmTaskArch)) && (where == NULL || !*where))
     return lpvm_err("pvm_spawn", PvmBadParam);
   /* A relative path is relative to the caller, who typed it. */
@@ -173,6 +182,13 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
       }
       nargv++;
     }
+  if (nargv > PVMW_SPAWN_MAX_ARGV) {
+    char hint[96];
+    snprintf(hint, sizeof(hint),
+             "%d arguments, over the limit of %d for one spawn", nargv,
+             PVMW_SPAWN_MAX_ARGV);
+    return lpvm_err_hint("pvm_spawn", PvmBadParam, hint);
+  }
   sp.n_argv = (size_t)nargv;
   sp.argv = argv;
   sp.flags = flag;
@@ -210,8 +226,11 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
   }
   Pvmng__SpawnReply *r = rep->spawn_reply;
   for (int i = 0; i < ntask; i++) {
-    int t = i < (int)r->n_tids ? r->tids[i] : PvmSysErr;
-    tids[i] = t;
+    /* A short answer: the slots it has no word for share its last error. */
+    int last = r->n_tids > 0 && r->tids[r->n_tids - 1] < 0
+                   ? r->tids[r->n_tids - 1]
+                   : PvmSysErr;
+    tids[i] = i < (int)r->n_tids ? r->tids[i] : last;
   }
   /* Started tasks first, then the error codes (man pvm_spawn). */
   for (int i = 0; i < ntask; i++)

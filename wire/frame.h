@@ -28,6 +28,10 @@ enum { PVMW_MF_FIRST = 1u, PVMW_MF_LAST = 2u };
 /* One argument or environment string of a spawned task, its NUL included:
  * Linux's MAX_ARG_STRLEN (32 pages), past which exec fails with E2BIG. */
 #define PVMW_MAX_ARG_STRLEN (32u * 4096u)
+/* What one spawn request may ask for (the daemon's defaults; the library
+ * refuses more before asking, with the reason). */
+#define PVMW_SPAWN_MAX_NTASK 4096
+#define PVMW_SPAWN_MAX_ARGV 4096
 
 /* One complete frame, in one allocation: this struct, then the 12 header
  * bytes, then the payload. `raw` points at the header so that a frame can be

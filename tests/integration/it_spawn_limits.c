@@ -1,5 +1,7 @@
 /* it_spawn_limits: errors that say what happened at the limits of a spawn
  * and of a message.
+ *  - 10,000 tasks (over 4096), 100,000 arguments (over 4096) or a 1 MiB
+ *    path in one spawn: PvmBadParam, with the limit in the message.
  *  - An argument over exec's limit for one string (128 KiB) is PvmBadParam,
  *    not a failed spawn (PvmSysErr).
  *  - A message body over the 1 GiB limit is PvmNoMem, refused before
@@ -39,6 +41,27 @@ int main(int argc, char **argv) {
              "PvmBadParam",
              cc, tid);
     it_note("ok: a 200 KiB argument is PvmBadParam");
+  }
+  {
+    /* The test plan's spawn rows: 10,000 tasks, 100,000 arguments, a 1 MiB
+     * path: refused before anything starts, every slot PvmBadParam. */
+    static int many[10000];
+    static char *args[100001], path[1 << 20];
+    cc = pvm_spawn((char *)it_self_path(), NULL, PvmTaskDefault, "", 10000,
+                   many);
+    IT_CHECK(cc == PvmBadParam, "spawn of 10,000 tasks: %d", cc);
+    for (int i = 0; i < 10000; i++)
+      IT_CHECK(many[i] == PvmBadParam, "slot %d of 10,000: %d", i, many[i]);
+    for (int i = 0; i < 100000; i++)
+      args[i] = "x";
+    cc = pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1, &tid);
+    IT_CHECK(cc == PvmBadParam, "spawn with 100,000 arguments: %d", cc);
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    cc = pvm_spawn(path, NULL, PvmTaskDefault, "", 1, &tid);
+    IT_CHECK(cc == PvmBadParam || (cc == 0 && tid == PvmBadParam),
+             "spawn of a 1 MiB path: cc %d tid %d", cc, tid);
+    it_note("ok: 10,000 tasks, 100,000 arguments, a 1 MiB path: PvmBadParam");
   }
   {
     size_t n = ((size_t)1 << 30) + 1;

@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "context.h"
 #include "host.h"
 #include "hostopts.h"
 #include "join.h"
 #include "listen.h"
 #include "log.h"
-#include "context.h"
 #include "mbox.h"
 #include "notify.h"
 #include "peer.h"

@@ -75,7 +75,7 @@ struct pvmd {
 
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
-  struct pvmd_contexts contexts; /* context.c: pvm_newcontext */
+  struct pvmd_contexts contexts;  /* context.c: pvm_newcontext */
   struct pvmd_list conns;         /* struct pvmd_conn.node */
   struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */

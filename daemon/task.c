@@ -4,8 +4,8 @@
  * freed tid is reused as late as possible. */
 #include "task.h"
 #include "conn.h"
-#include "group.h"
 #include "context.h"
+#include "group.h"
 #include "mbox.h"
 #include "notify.h"
 

@@ -1,8 +1,9 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * the resource manager, hoster, tasker and tracer registrations. Each links, and at run time reports PvmNotImpl (printed
- * under PvmAutoErr) with a line saying what is missing, so a program learns
- * it at the first call instead of misbehaving later. Small helpers that
- * need no daemon support are implemented here as well. */
+ * the resource manager, hoster, tasker and tracer registrations. Each links,
+ * and at run time reports PvmNotImpl (printed under PvmAutoErr) with a line
+ * saying what is missing, so a program learns it at the first call instead of
+ * misbehaving later. Small helpers that need no daemon support are implemented
+ * here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,6 @@
 #include "tid.h"
 
 #define NOT_YET "not available in this release of PVM-NG yet"
-
-
 
 int pvm_reg_hoster(void) {
   return lpvm_err_hint("pvm_reg_hoster", PvmNotImpl, NOT_YET);

@@ -46,7 +46,8 @@ summary() {
 }
 
 start=$(date +%s)
-bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck || exit 1
+bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
+  clang-format || exit 1
 
 status=0
 regular=

@@ -46,8 +46,7 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < nh; i++)
     IT_CHECK(pvm_archcode(arch[i]) == dsig[i],
-             "pvm_archcode(%s) is not the data signature of its host",
-             arch[i]);
+             "pvm_archcode(%s) is not the data signature of its host", arch[i]);
   pvm_setopt(PvmAutoErr, 0);
   IT_CHECK((rc = pvm_archcode("SUN4")) == PvmNotFound,
            "pvm_archcode of an architecture no host has: %d", rc);

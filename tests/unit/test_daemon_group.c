@@ -26,6 +26,8 @@
 
 #define NLOCAL 2
 
+#include "stub_daemon.h"
+
 /* What one local task's connection received. */
 struct seen {
   int replies, notices;
@@ -36,14 +38,9 @@ struct seen {
   int tids[16];
 };
 
-static struct pvmd d;
-static struct pvmd_conn conns[NLOCAL];
-/* Their reply addresses: a stand-in's are in its sink context. */
-static struct pvmd_sinkctx lsc[NLOCAL];
 static struct seen seen[NLOCAL];
-static int local[NLOCAL];
 
-static int capture(struct pvmd_conn *c, pvmw_frame *f) {
+static int stub_sink(struct pvmd_conn *c, pvmw_frame *f) {
   struct seen *s = &seen[c - conns];
   if (f->type == PVMW_FT_MESSAGE) {
     s->notices++;
@@ -67,44 +64,10 @@ static int capture(struct pvmd_conn *c, pvmw_frame *f) {
   return 0;
 }
 
-static int setup(void **state) {
-  (void)state;
-  memset(&d, 0, sizeof d);
-  memset(conns, 0, sizeof conns);
-  memset(seen, 0, sizeof seen);
-  memset(lsc, 0, sizeof lsc);
-  d.host_no = 1;
-  d.tid = pvmw_tid_make(1, 0);
-  pvmd_limits_default(&d.lim);
-  assert_int_equal(pvmd_tasks_init(&d.tasks, &d, 1, 100), 0);
-  for (int i = 0; i < NLOCAL; i++) {
-    int err = 0;
-    struct pvmd_task *t = pvmd_task_new(&d.tasks, &err);
-    assert_non_null(t);
-    t->conn = &conns[i];
-    t->connected = 1;
-    conns[i].d = &d;
-    conns[i].state = PVMD_CONN_TASK;
-    conns[i].task = t;
-    conns[i].sink = capture;
-    conns[i].sink_arg = &lsc[i];
-    lsc[i].rt.origin_tid = t->tid;
-    local[i] = t->tid;
-  }
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
+/* Between tests: the registry and what the stand-ins saw. */
+static void stub_free_state(void) {
   pvmd_group_free_all();
-  while (!pvmd_list_empty(&d.tasks.all)) {
-    struct pvmd_task *t =
-        pvmd_container_of(d.tasks.all.next, struct pvmd_task, node);
-    t->conn = NULL;
-    pvmd_task_release(t);
-  }
-  pvmd_tasks_free(&d.tasks);
-  return 0;
+  memset(seen, 0, sizeof seen);
 }
 
 /* A barrier request's failed_version (local_req takes it, then clears it). */
@@ -144,7 +107,7 @@ static void remote_req(int from_host, int tid, Pvmng__GroupOp op,
   fc.d = &d;
   fc.state = PVMD_CONN_TASK;
   fc.task = &ft;
-  fc.sink = capture; /* never reached: answers go through rt */
+  fc.sink = stub_sink; /* never reached: answers go through rt */
   fc.sink_arg = &sc;
   r.op = op;
   r.group = (char *)g;
@@ -319,12 +282,18 @@ static void test_slave_refuses(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_host_gone, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_remote_exit, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_versions_unique, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_barrier_hand_back, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_slave_refuses, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_gone, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_remote_exit, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_host, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_versions_unique, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_barrier_hand_back, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_slave_refuses, stub_setup,
+                                      stub_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@
 
 #define NLOCAL 2
 
+#include "stub_daemon.h"
+
 /* What one local task's connection received. */
 struct seen {
   int replies;
@@ -35,13 +37,9 @@ struct seen {
   char list[512]; /* its classes: "<name>index:owner:flags,...;" */
 };
 
-static struct pvmd d;
-static struct pvmd_conn conns[NLOCAL];
-static struct pvmd_sinkctx lsc[NLOCAL];
 static struct seen seen[NLOCAL];
-static int local[NLOCAL];
 
-static int capture(struct pvmd_conn *c, pvmw_frame *f) {
+static int stub_sink(struct pvmd_conn *c, pvmw_frame *f) {
   struct seen *s = &seen[c - conns];
   Pvmng__Control *m = pvmw_control_parse(f);
   size_t len = 0;
@@ -66,44 +64,10 @@ static int capture(struct pvmd_conn *c, pvmw_frame *f) {
   return 0;
 }
 
-static int setup(void **state) {
-  (void)state;
-  memset(&d, 0, sizeof d);
-  memset(conns, 0, sizeof conns);
-  memset(seen, 0, sizeof seen);
-  memset(lsc, 0, sizeof lsc);
-  d.host_no = 1;
-  d.tid = pvmw_tid_make(1, 0);
-  pvmd_limits_default(&d.lim);
-  assert_int_equal(pvmd_tasks_init(&d.tasks, &d, 1, 100), 0);
-  for (int i = 0; i < NLOCAL; i++) {
-    int err = 0;
-    struct pvmd_task *t = pvmd_task_new(&d.tasks, &err);
-    assert_non_null(t);
-    t->conn = &conns[i];
-    t->connected = 1;
-    conns[i].d = &d;
-    conns[i].state = PVMD_CONN_TASK;
-    conns[i].task = t;
-    conns[i].sink = capture;
-    conns[i].sink_arg = &lsc[i];
-    lsc[i].rt.origin_tid = t->tid;
-    local[i] = t->tid;
-  }
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
+/* Between tests: the mailbox and what the stand-ins saw. */
+static void stub_free_state(void) {
   pvmd_mbox_free_all();
-  while (!pvmd_list_empty(&d.tasks.all)) {
-    struct pvmd_task *t =
-        pvmd_container_of(d.tasks.all.next, struct pvmd_task, node);
-    t->conn = NULL;
-    pvmd_task_release(t);
-  }
-  pvmd_tasks_free(&d.tasks);
-  return 0;
+  memset(seen, 0, sizeof seen);
 }
 
 /* A request as local task i makes it; returns the reply's code. */
@@ -180,7 +144,7 @@ static void remote_req(int from_host, int tid, Pvmng__MboxRequest *r) {
   fc.d = &d;
   fc.state = PVMD_CONN_TASK;
   fc.task = &ft;
-  fc.sink = capture; /* never reached: answers go through rt */
+  fc.sink = stub_sink; /* never reached: answers go through rt */
   fc.sink_arg = &sc;
   pvmd_mbox_request(&fc, 9, r);
 }
@@ -350,12 +314,15 @@ static void test_slave_refuses(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_patterns, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_host_gone, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_slave_refuses, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_patterns, stub_setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_bounds, stub_setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_reset, stub_setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_host_gone, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_host, stub_setup,
+                                      stub_teardown),
+      cmocka_unit_test_setup_teardown(test_slave_refuses, stub_setup,
+                                      stub_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

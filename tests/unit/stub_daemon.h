@@ -1,0 +1,66 @@
+/* Test support for the daemon's unit tests: a daemon (struct pvmd, host 1,
+ * default limits, a task table) with NLOCAL stand-in task connections,
+ * whose frames go to the test's sink instead of a socket. The test defines
+ * NLOCAL and its sink before including this file; stub_setup and
+ * stub_teardown are cmocka fixtures (stub_teardown calls the test's
+ * stub_free_state to free what the code under test keeps). */
+#ifndef STUB_DAEMON_H
+#define STUB_DAEMON_H
+
+#include <string.h>
+
+#include "conn.h"
+#include "pvmd.h"
+#include "request.h"
+#include "task.h"
+#include "tid.h"
+
+static struct pvmd d;
+static struct pvmd_conn conns[NLOCAL];
+/* Their reply addresses: a stand-in's are in its sink context. */
+static struct pvmd_sinkctx lsc[NLOCAL];
+static int local[NLOCAL]; /* their tids */
+
+static int stub_sink(struct pvmd_conn *c, pvmw_frame *f);
+static void stub_free_state(void);
+
+static int stub_setup(void **state) {
+  (void)state;
+  memset(&d, 0, sizeof d);
+  memset(conns, 0, sizeof conns);
+  memset(lsc, 0, sizeof lsc);
+  d.host_no = 1;
+  d.tid = pvmw_tid_make(1, 0);
+  pvmd_limits_default(&d.lim);
+  assert_int_equal(pvmd_tasks_init(&d.tasks, &d, 1, 100), 0);
+  for (int i = 0; i < NLOCAL; i++) {
+    int err = 0;
+    struct pvmd_task *t = pvmd_task_new(&d.tasks, &err);
+    assert_non_null(t);
+    t->conn = &conns[i];
+    t->connected = 1;
+    conns[i].d = &d;
+    conns[i].state = PVMD_CONN_TASK;
+    conns[i].task = t;
+    conns[i].sink = stub_sink;
+    conns[i].sink_arg = &lsc[i];
+    lsc[i].rt.origin_tid = t->tid;
+    local[i] = t->tid;
+  }
+  return 0;
+}
+
+static int stub_teardown(void **state) {
+  (void)state;
+  stub_free_state();
+  while (!pvmd_list_empty(&d.tasks.all)) {
+    struct pvmd_task *t =
+        pvmd_container_of(d.tasks.all.next, struct pvmd_task, node);
+    t->conn = NULL;
+    pvmd_task_release(t);
+  }
+  pvmd_tasks_free(&d.tasks);
+  return 0;
+}
+
+#endif

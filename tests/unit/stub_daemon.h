@@ -50,6 +50,29 @@ static int stub_setup(void **state) {
   return 0;
 }
 
+/* A stand-in connection for a request forwarded from host from_host for
+ * task tid (its answer goes back to that host: here it has nowhere to go).
+ * The caller passes fc to the request handler while ft and sc live. */
+struct stub_remote {
+  struct pvmd_task ft;
+  struct pvmd_conn fc;
+  struct pvmd_sinkctx sc;
+};
+
+static void stub_remote_init(struct stub_remote *r, int from_host, int tid) {
+  memset(r, 0, sizeof *r);
+  r->ft.tid = tid;
+  r->sc.rt.origin_tid = tid;
+  r->sc.rt.req_id = 9;
+  r->sc.rt.from_host = from_host;
+  r->sc.rt.fwd_id = 1;
+  r->fc.d = &d;
+  r->fc.state = PVMD_CONN_TASK;
+  r->fc.task = &r->ft;
+  r->fc.sink = stub_sink; /* never reached: answers go through rt */
+  r->fc.sink_arg = &r->sc;
+}
+
 static int stub_teardown(void **state) {
   (void)state;
   stub_free_state();

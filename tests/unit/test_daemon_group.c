@@ -93,25 +93,11 @@ static void local_req(int i, Pvmng__GroupOp op, const char *g, int count) {
 static void remote_req(int from_host, int tid, Pvmng__GroupOp op,
                        const char *g) {
   Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
-  struct pvmd_task ft;
-  struct pvmd_conn fc;
-  struct pvmd_sinkctx sc;
-  memset(&ft, 0, sizeof ft);
-  memset(&fc, 0, sizeof fc);
-  memset(&sc, 0, sizeof sc);
-  ft.tid = tid;
-  sc.rt.origin_tid = tid;
-  sc.rt.req_id = 9;
-  sc.rt.from_host = from_host;
-  sc.rt.fwd_id = 1;
-  fc.d = &d;
-  fc.state = PVMD_CONN_TASK;
-  fc.task = &ft;
-  fc.sink = stub_sink; /* never reached: answers go through rt */
-  fc.sink_arg = &sc;
+  struct stub_remote sr;
+  stub_remote_init(&sr, from_host, tid);
   r.op = op;
   r.group = (char *)g;
-  pvmd_group_request(&fc, 9, &r);
+  pvmd_group_request(&sr.fc, 9, &r);
 }
 
 static void test_host_gone(void **state) {

@@ -130,23 +130,9 @@ static const char *names(const char *pattern) {
 /* The same put forwarded from host from_host for task tid (its answer goes
  * back to that host: here it has nowhere to go). */
 static void remote_req(int from_host, int tid, Pvmng__MboxRequest *r) {
-  struct pvmd_task ft;
-  struct pvmd_conn fc;
-  struct pvmd_sinkctx sc;
-  memset(&ft, 0, sizeof ft);
-  memset(&fc, 0, sizeof fc);
-  memset(&sc, 0, sizeof sc);
-  ft.tid = tid;
-  sc.rt.origin_tid = tid;
-  sc.rt.req_id = 9;
-  sc.rt.from_host = from_host;
-  sc.rt.fwd_id = 1;
-  fc.d = &d;
-  fc.state = PVMD_CONN_TASK;
-  fc.task = &ft;
-  fc.sink = stub_sink; /* never reached: answers go through rt */
-  fc.sink_arg = &sc;
-  pvmd_mbox_request(&fc, 9, r);
+  struct stub_remote sr;
+  stub_remote_init(&sr, from_host, tid);
+  pvmd_mbox_request(&sr.fc, 9, r);
 }
 
 static void remote_put(int from_host, int tid, const char *name, int flags) {

@@ -23,13 +23,11 @@ for h in "$h1" "$h2" "$h3"; do
 done
 echo "ok: master/worker with workers on all three hosts"
 
-out=$(cluster_exec h2 "$BIN/it_context" 6) || { echo "$out"; vm_fail "it_context"; }
-echo "$out"
+vm_run h2 "$BIN/it_context" 6
 echo "$out" | grep -q "all distinct" || vm_fail "it_context did not check"
 echo "ok: contexts from tasks on three hosts never collide"
 
-out=$(cluster_exec h3 "$BIN/it_hostsync") || { echo "$out"; vm_fail "it_hostsync"; }
-echo "$out"
+vm_run h3 "$BIN/it_hostsync"
 echo "$out" | grep -q "OK: 3 host(s)" || vm_fail "it_hostsync did not see 3 hosts"
 echo "ok: pvm_hostsync reads the clock of each of the three hosts"
 

@@ -158,3 +158,15 @@ vm_host_tid() {
   cluster_exec h1 "$BIN/pvm" -c conf 2>/dev/null |
     awk -v h="$(cluster_name "$1")" '$1 == h { print $2 }'
 }
+
+# vm_run H PROG ARGS...: runs PROG on host H within 90 s; its output is
+# shown and kept in $out; the test fails if PROG does.
+vm_run() {
+  local h=$1
+  shift
+  out=$(cluster_exec "$h" timeout 90 "$@" 2>&1) || {
+    echo "$out"
+    vm_fail "$* on $h"
+  }
+  echo "$out"
+}

@@ -191,7 +191,9 @@ static struct pvmd_task *hello_task(struct pvmd_conn *c, const Pvmng__Hello *h,
                  c->who, pvmw_tid_str(t->tid, tb, sizeof tb));
       t = NULL;
     }
-    if (t && t->pid != c->pid)
+    if (t && t->by_tasker && t->pid <= 0)
+      t->pid = c->pid; /* the tasker started it: its pid is known now */
+    else if (t && t->pid != c->pid)
       pvmd_debug("%s connects for spawned pid %ld", c->who, (long)t->pid);
   }
   if (t)

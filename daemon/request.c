@@ -26,6 +26,7 @@
 #include "pvmd.h"
 #include "spawn.h"
 #include "task.h"
+#include "tasker.h"
 #include "tickle.h"
 #include "tid.h"
 
@@ -346,6 +347,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     break;
   case PVMNG__CONTROL__BODY_MBOX:
     pvmd_mbox_request(c, id, m->mbox);
+    break;
+  case PVMNG__CONTROL__BODY_TASKER:
+    pvmd_tasker_request(c, id);
     break;
   case PVMNG__CONTROL__BODY_TICKLE:
     do_tickle(c, id, m->tickle);

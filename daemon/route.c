@@ -12,6 +12,7 @@
 #include "peer.h"
 #include "pvmd.h"
 #include "task.h"
+#include "tasker.h"
 #include "tid.h"
 
 struct held_frame {
@@ -107,6 +108,13 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
     return;
   }
   dst = (int)h.dst;
+  if (dst == d->tid &&
+      (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) ==
+          (PVMW_MF_FIRST | PVMW_MF_LAST) &&
+      pvmd_tasker_message(c, h.tag, body, body_len)) {
+    pvmw_frame_free(f);
+    return;
+  }
   if (dst == d->tid) {
     pvmw_frame_free(f);
     d->st.msgs_dropped++;

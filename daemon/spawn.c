@@ -20,6 +20,7 @@
 #include "output.h"
 #include "pvmd.h"
 #include "task.h"
+#include "tasker.h"
 #include "tid.h"
 
 extern char **environ;
@@ -308,7 +309,7 @@ static void on_proc_closed(uv_handle_t *h) {
 }
 
 void pvmd_spawn_close(struct pvmd_task *t) {
-  if (t->spawned && !uv_is_closing((uv_handle_t *)&t->proc))
+  if (t->spawned && !t->by_tasker && !uv_is_closing((uv_handle_t *)&t->proc))
     uv_close((uv_handle_t *)&t->proc, on_proc_closed);
 }
 
@@ -379,6 +380,26 @@ static int spawn_one(struct pvmd_conn *c, const Pvmng__SpawnRequest *r,
   t->out_ctx = r->out_ctx;
   pvmd_task_set_name(t, base_name(r->file));
   snprintf(tid_env, tid_env_len, "PVMNG_TID=0x%x", (unsigned)t->tid);
+
+  if (pvmd_tasker_tid(d) != 0) {
+    /* The host's tasker starts it; it connects by itself. */
+    t->by_tasker = 1;
+    t->running = 1;
+    rc = pvmd_tasker_start(d, t, r->flags, o->file, r->argv, r->n_argv, o->env);
+    if (rc != 0) {
+      d->st.spawn_failed++;
+      pvmd_log("spawn of %s from %s: the tasker cannot be asked", o->file,
+               c->who);
+      t->running = 0;
+      pvmd_task_set_gone(t);
+      pvmd_task_release(t);
+      return rc;
+    }
+    d->st.tasks_spawned++;
+    pvmd_debug("%s: the tasker starts %s as %s", c->who, o->file,
+               pvmw_tid_str(t->tid, tb, sizeof tb));
+    return t->tid;
+  }
 
   pvmd_output_prepare(t, &d->loop, stdio);
   o->stdio = stdio;

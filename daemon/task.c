@@ -8,6 +8,7 @@
 #include "group.h"
 #include "mbox.h"
 #include "notify.h"
+#include "tasker.h"
 
 #include <pvm3.h>
 #include <stdlib.h>
@@ -145,6 +146,7 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
   if (!was_gone && t->d != NULL) {
     pvmd_mbox_task_gone(t->d, t->tid);
     pvmd_context_task_gone(t->d, t->tid);
+    pvmd_tasker_task_gone(t->d, t->tid);
   }
 }
 

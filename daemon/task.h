@@ -49,6 +49,8 @@ struct pvmd_task {
   unsigned exited : 1;    /* exited before its socket was read to the end */
   unsigned halt_signaled : 1;
   unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
+  unsigned by_tasker : 1;         /* started by the host's tasker (tasker.c):
+                                     no process handle here */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
   uv_process_t proc;
   struct pvmd_outpipe out[2];

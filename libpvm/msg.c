@@ -19,9 +19,10 @@
 #include "tid.h"
 #include "xdr.h"
 
-/* Tags the user may not send without PvmResvTids (the library's own). */
+/* Tags the user may not send without PvmResvTids (the library's own, and
+ * PVM's negative system tags such as a tasker's SM_TASKX). */
 static int tag_ok(int tag) {
-  return tag >= 0 && (tag < LPVM_SYSCTX || lpvm_opts.resv_tids);
+  return lpvm_opts.resv_tids || (tag >= 0 && tag < LPVM_SYSCTX);
 }
 
 static int dst_ok(int tid) {

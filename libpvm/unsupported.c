@@ -1,5 +1,5 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * the resource manager, hoster, tasker and tracer registrations. Each links,
+ * the resource manager, hoster and tracer registrations. Each links,
  * and at run time reports PvmNotImpl (printed under PvmAutoErr) with a line
  * saying what is missing, so a program learns it at the first call instead of
  * misbehaving later. Small helpers that need no daemon support are implemented
@@ -19,10 +19,6 @@
 
 int pvm_reg_hoster(void) {
   return lpvm_err_hint("pvm_reg_hoster", PvmNotImpl, NOT_YET);
-}
-
-int pvm_reg_tasker(void) {
-  return lpvm_err_hint("pvm_reg_tasker", PvmNotImpl, NOT_YET);
 }
 
 int pvm_reg_rm(struct pvmhostinfo **hip) {

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "group.h"
 #include "host.h"
+#include "hoster.h"
 #include "hostopts.h"
 #include "listen.h"
 #include "log.h"
@@ -310,6 +311,7 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   struct stat st;
   ssize_t n;
   long now = (long)time(NULL);
+  int hoster;
 
   if (pvmd_host_by_name(&d->hosts, name))
     return PvmDupHost;
@@ -333,7 +335,8 @@ static int start_add(struct pvmd_peers *ps, const char *name,
    * its certificate from the shared certificate directory, issued here. */
   snprintf(prefix, sizeof prefix, "%s/%s", ps->certdir, name);
   snprintf(pem, sizeof pem, "%s.pem", prefix);
-  if (o->so == PVMD_SO_MS && stat(pem, &st) != 0 &&
+  hoster = pvmd_hoster_tid(d) != 0;
+  if ((o->so == PVMD_SO_MS || hoster) && stat(pem, &st) != 0 &&
       pvmw_pki_make_cert(ps->certdir, prefix, name, now - 300,
                          now + CERT_DAYS * 86400L, err, sizeof err) != 0) {
     pvmd_log("adding host %s: cannot issue its certificate: %s", name, err);
@@ -380,6 +383,24 @@ static int start_add(struct pvmd_peers *ps, const char *name,
     pvmd_log("%s", cmd);
     pvmd_log("(host %s: waiting up to %d s for that daemon to join)", name,
              ADD_TIMEOUT_MS / 1000);
+    return 0;
+  }
+  if (hoster) {
+    /* pvm_reg_hoster: the hoster runs the command there, as a user would
+     * for so=ms; the daemon joins by itself with the certificate issued
+     * above. */
+    char login[2 * PVMD_HF_VALUE_MAX + 2];
+    int rc;
+    snprintf(login, sizeof login, "%s%s%s", o->lo ? o->lo : "",
+             o->lo ? "@" : "", o->ip ? o->ip : name);
+    rc = pvmd_hoster_start(d, a, o->so == PVMD_SO_MS ? "ms" : "", login, cmd);
+    if (rc != 0) {
+      free_add(a);
+      return PvmCantStart;
+    }
+    pvmd_list_add_tail(&ps->adds, &a->node);
+    pvmd_log("adding host %s through the hoster t%x: '%s'", name,
+             (unsigned)pvmd_hoster_tid(d), cmd);
     return 0;
   }
   pvmd_hostopts_rsh_argv(o, a->name, rsh_name(), cmd, argv);

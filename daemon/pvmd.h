@@ -77,6 +77,7 @@ struct pvmd {
   struct pvmd_tasks tasks;
   struct pvmd_contexts contexts;  /* context.c: pvm_newcontext */
   int tasker_tid;                 /* tasker.c: pvm_reg_tasker, or 0 */
+  int hoster_tid;                 /* hoster.c: pvm_reg_hoster (master), or 0 */
   struct pvmd_list conns;         /* struct pvmd_conn.node */
   struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */

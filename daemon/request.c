@@ -19,6 +19,7 @@
 #include "context.h"
 #include "group.h"
 #include "host.h"
+#include "hoster.h"
 #include "log.h"
 #include "mbox.h"
 #include "notify.h"
@@ -349,7 +350,10 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmd_mbox_request(c, id, m->mbox);
     break;
   case PVMNG__CONTROL__BODY_TASKER:
-    pvmd_tasker_request(c, id);
+    if (m->tasker->hoster)
+      pvmd_hoster_request(c, id);
+    else
+      pvmd_tasker_request(c, id);
     break;
   case PVMNG__CONTROL__BODY_TICKLE:
     do_tickle(c, id, m->tickle);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "conn.h"
+#include "hoster.h"
 #include "log.h"
 #include "peer.h"
 #include "pvmd.h"
@@ -111,7 +112,8 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
   if (dst == d->tid &&
       (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) ==
           (PVMW_MF_FIRST | PVMW_MF_LAST) &&
-      pvmd_tasker_message(c, h.tag, body, body_len)) {
+      (pvmd_tasker_message(c, h.tag, body, body_len) ||
+       pvmd_hoster_message(c, h.tag, body, body_len))) {
     pvmw_frame_free(f);
     return;
   }

@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "context.h"
 #include "group.h"
+#include "hoster.h"
 #include "mbox.h"
 #include "notify.h"
 #include "tasker.h"
@@ -147,6 +148,7 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
     pvmd_mbox_task_gone(t->d, t->tid);
     pvmd_context_task_gone(t->d, t->tid);
     pvmd_tasker_task_gone(t->d, t->tid);
+    pvmd_hoster_task_gone(t->d, t->tid);
   }
 }
 

@@ -45,70 +45,43 @@ void pvmd_tasker_task_gone(struct pvmd *d, int tid) {
   }
 }
 
-/* Size of one INT item, and of a STR item holding s. */
-#define INT_ITEM (PVMW_XDR_ITEM_HDR + 4u)
-static size_t str_item(const char *s) {
-  return PVMW_XDR_ITEM_HDR + strlen(s) + 1;
-}
-
-static uint8_t *put_int(uint8_t *p, int v) {
-  pvmw_xdr_item(p, PVMW_XT_INT, 1);
-  pvmw_put_be32(p + PVMW_XDR_ITEM_HDR, (uint32_t)v);
-  return p + INT_ITEM;
-}
-
-static uint8_t *put_str(uint8_t *p, const char *s) {
-  size_t n = strlen(s) + 1;
-  pvmw_xdr_item(p, PVMW_XT_STR, (uint32_t)n);
-  memcpy(p + PVMW_XDR_ITEM_HDR, s, n);
-  return p + PVMW_XDR_ITEM_HDR + n;
-}
-
 int pvmd_tasker_start(struct pvmd *d, struct pvmd_task *t, int spawn_flags,
                       const char *path, char *const *argv, size_t nargv,
                       char *const *env) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
-  size_t len = 3 * INT_ITEM + str_item(path) + INT_ITEM, nenv = 0;
+  size_t len = 3 * PVMW_XDR_INT_ITEM + pvmw_xdr_str_size(path) +
+               PVMW_XDR_INT_ITEM,
+         nenv = 0;
   int tasker = pvmd_tasker_tid(d);
   pvmw_frame *f;
   uint8_t *p;
 
   if (tasker == 0)
     return PvmNoTask;
-  len += str_item(path);
+  len += pvmw_xdr_str_size(path);
   for (size_t i = 0; i < nargv; i++)
-    len += str_item(argv[i]);
+    len += pvmw_xdr_str_size(argv[i]);
   for (; env[nenv] != NULL; nenv++)
-    len += str_item(env[nenv]);
+    len += pvmw_xdr_str_size(env[nenv]);
   h.src = (uint32_t)d->tid;
   h.dst = (uint32_t)tasker;
   h.tag = PVMD_SM_STTASK;
   h.encoding = PvmDataDefault;
   if ((f = pvmw_message_frame(&h, len, &p)) == NULL)
     return PvmNoMem;
-  p = put_int(p, t->tid);
-  p = put_int(p, spawn_flags);
-  p = put_str(p, path);
-  p = put_int(p, (int)nargv + 1);
-  p = put_str(p, path);
+  p = pvmw_xdr_put_int(p, t->tid);
+  p = pvmw_xdr_put_int(p, spawn_flags);
+  p = pvmw_xdr_put_str(p, path);
+  p = pvmw_xdr_put_int(p, (int)nargv + 1);
+  p = pvmw_xdr_put_str(p, path);
   for (size_t i = 0; i < nargv; i++)
-    p = put_str(p, argv[i]);
-  put_int(p, (int)nenv);
-  p += INT_ITEM;
+    p = pvmw_xdr_put_str(p, argv[i]);
+  pvmw_xdr_put_int(p, (int)nenv);
+  p += PVMW_XDR_INT_ITEM;
   for (size_t i = 0; i < nenv; i++)
-    p = put_str(p, env[i]);
+    p = pvmw_xdr_put_str(p, env[i]);
   if (pvmd_route_deliver(d, tasker, f, NULL) == PVMD_ROUTE_NONE)
     return PvmNoTask;
-  return 0;
-}
-
-/* Reads the next INT item's first value at *pos of body[0..len). */
-static int get_int(const uint8_t *body, size_t len, size_t *pos, int *v) {
-  if (len - *pos < INT_ITEM || pvmw_get_be32(body + *pos) != PVMW_XT_INT ||
-      pvmw_get_be32(body + *pos + 4) < 1)
-    return -1;
-  *v = (int)pvmw_get_be32(body + *pos + PVMW_XDR_ITEM_HDR);
-  *pos += PVMW_XDR_ITEM_HDR + 4u * pvmw_get_be32(body + *pos + 4);
   return 0;
 }
 
@@ -127,8 +100,8 @@ int pvmd_tasker_message(struct pvmd_conn *c, int tag, const uint8_t *body,
       pvmw_get_be32(body + 4) >= 2) {
     tid = (int)pvmw_get_be32(body + PVMW_XDR_ITEM_HDR);
     status = (int)pvmw_get_be32(body + PVMW_XDR_ITEM_HDR + 4);
-  } else if (get_int(body, len, &pos, &tid) < 0 ||
-             get_int(body, len, &pos, &status) < 0) {
+  } else if (pvmw_xdr_get_int(body, len, &pos, &tid) < 0 ||
+             pvmw_xdr_get_int(body, len, &pos, &status) < 0) {
     pvmd_log("tasker %s sent an SM_TASKX that does not hold a tid and a "
              "status: ignored",
              c->who);

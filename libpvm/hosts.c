@@ -3,7 +3,7 @@
  * tid, or a negative PVM error code), copied into infos as man pvm_addhosts
  * describes. pvm_hostsync: the clock of a host's daemon, read through the
  * local one, between two readings of the local clock. pvm_tickle: a
- * debugging request to the local daemon. pvm_reg_tasker. */
+ * debugging request to the local daemon. pvm_reg_tasker, pvm_reg_hoster. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -153,20 +153,26 @@ int pvm_tickle(int narg, int *argp, int *nresp, int *resp) {
   return rc < 0 ? lpvm_err("pvm_tickle", rc) : 0;
 }
 
-/* pvm_reg_tasker: this task starts the tasks spawned on its host from now
- * on (daemon/tasker.c says how). */
-int pvm_reg_tasker(void) {
+/* pvm_reg_tasker and pvm_reg_hoster: this task starts the tasks spawned on
+ * its host, or the daemons of the hosts added, from now on
+ * (daemon/tasker.c, daemon/hoster.c). */
+static int reg_call(const char *fn, int hoster) {
   Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
   Pvmng__TaskerRequest r = PVMNG__TASKER_REQUEST__INIT;
   int rc;
-  if ((rc = lpvm_connect("pvm_reg_tasker")) < 0)
+  if ((rc = lpvm_connect(fn)) < 0)
     return rc;
+  r.hoster = hoster != 0;
   req.body_case = PVMNG__CONTROL__BODY_TASKER;
   req.tasker = &r;
   if ((rc = lpvm_request(&req, &rep)) < 0)
-    return lpvm_err("pvm_reg_tasker", rc);
+    return lpvm_err(fn, rc);
   rc = rep->body_case == PVMNG__CONTROL__BODY_STATUS ? rep->status->code
                                                      : PvmSysErr;
   pvmng__control__free_unpacked(rep, NULL);
-  return rc < 0 ? lpvm_err("pvm_reg_tasker", rc) : 0;
+  return rc < 0 ? lpvm_err(fn, rc) : 0;
 }
+
+int pvm_reg_tasker(void) { return reg_call("pvm_reg_tasker", 0); }
+
+int pvm_reg_hoster(void) { return reg_call("pvm_reg_hoster", 1); }

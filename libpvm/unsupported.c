@@ -1,5 +1,5 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * the resource manager, hoster and tracer registrations. Each links,
+ * the resource manager and tracer registrations. Each links,
  * and at run time reports PvmNotImpl (printed under PvmAutoErr) with a line
  * saying what is missing, so a program learns it at the first call instead of
  * misbehaving later. Small helpers that need no daemon support are implemented
@@ -16,10 +16,6 @@
 #include "tid.h"
 
 #define NOT_YET "not available in this release of PVM-NG yet"
-
-int pvm_reg_hoster(void) {
-  return lpvm_err_hint("pvm_reg_hoster", PvmNotImpl, NOT_YET);
-}
 
 int pvm_reg_rm(struct pvmhostinfo **hip) {
   (void)hip;

@@ -73,7 +73,10 @@ int pvm_exit(void) {
     return 0;
   if (lpvm_conn.state == LPVM_UP) {
     /* With output collection on, wait for the children's output to end
-     * (man pvm_catchout), then leave. */
+     * (man pvm_catchout), then leave; PVM 3.4.6 announces the wait on
+     * stderr whenever a caught task's EOF has not been printed yet. */
+    if (lpvm_output_pending() > 0)
+      pvmlogerror("child task(s) still running.  waiting...\n");
     while (lpvm_output_pending() > 0 && lpvm_pump(-1) == 0)
       ;
     req.body_case = PVMNG__CONTROL__BODY_EXIT;

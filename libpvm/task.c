@@ -27,8 +27,13 @@ int pvm_parent(void) {
   if (rc < 0)
     return rc;
   /* Not an error worth printing: most tasks ask to learn whether they are
-   * the master (man pvm_parent). */
-  return lpvm_conn.parent > 0 ? lpvm_conn.parent : PvmNoParent;
+   * the master (man pvm_parent). A task spawned with PvmNoSpawnParent (the
+   * console's children among them) has no parent but was spawned: PVM
+   * 3.4.6 answers PvmParentNotSet, and PvmNoParent only to a task started
+   * by hand. */
+  if (lpvm_conn.parent > 0)
+    return lpvm_conn.parent;
+  return lpvm_conn.spawned ? PvmParentNotSet : PvmNoParent;
 }
 
 /* Sends req and checks that the reply has the expected body. Returns 0 with
@@ -92,6 +97,8 @@ int pvm_exit(void) {
 }
 
 /* ---- spawning ---------------------------------------------------------- */
+
+static void send_siblings(const int *tids, int n);
 
 /* Adds NAME=value for every variable named in PVM_EXPORT (and PVM_EXPORT
  * itself), as PVM passes them to children. Returns the count or -1. */
@@ -226,6 +233,8 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
     }
   pvmng__control__free_unpacked(rep, NULL);
   lpvm_output_spawned(tids, started);
+  if (started > 0)
+    send_siblings(tids, started);
   return started;
 }
 
@@ -400,17 +409,95 @@ int pvm_tasks(int where, int *ntask, struct pvmtaskinfo **taskp) {
   return 0;
 }
 
+/* ---- siblings -----------------------------------------------------------
+ * As in PVM 3.4.6, the task that spawns sends each task it started the tids
+ * of all the tasks that one pvm_spawn call started, in the order pvm_spawn
+ * returned them; pvm_siblings of a spawned task waits for that list. A task
+ * started by hand is its own only sibling. Body: a big-endian uint32 count,
+ * then that many big-endian uint32 tids. */
+
+#define SIB_MAX (1 << 20) /* more tids than any daemon spawns at once */
+
+static int *sib_tids; /* the list, once known */
+static int sib_n;     /* its length; 0 = not known yet */
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         (uint32_t)p[3];
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+void lpvm_siblings_message(int bufid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  const unsigned char *p;
+  uint32_t n;
+  int *v;
+
+  if (b == NULL || sib_n > 0)
+    goto done; /* only the first list counts (one spawn started us) */
+  p = (const unsigned char *)b->body;
+  if (b->len < 4 || (n = get_be32(p)) == 0 || n > SIB_MAX ||
+      b->len != 4 * ((size_t)n + 1)) {
+    fprintf(stderr, "libpvm [t%x]: dropped a malformed sibling list from t%x\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)b->src);
+    goto done;
+  }
+  if ((v = malloc(sizeof(*v) * n)) == NULL)
+    goto done;
+  for (uint32_t i = 0; i < n; i++)
+    v[i] = (int)get_be32(p + 4 * (i + 1));
+  sib_tids = v;
+  sib_n = (int)n;
+done:
+  pvm_freebuf(bufid);
+}
+
+/* Sends the n tids that one pvm_spawn started to each of them. */
+static void send_siblings(const int *tids, int n) {
+  size_t len = 4 * ((size_t)n + 1);
+  unsigned char *body = malloc(len);
+  if (body == NULL) {
+    lpvm_err_hint("pvm_spawn", PvmNoMem,
+                  "the spawned tasks' pvm_siblings will wait for their list");
+    return;
+  }
+  put_be32(body, (uint32_t)n);
+  for (int i = 0; i < n; i++)
+    put_be32(body + 4 * (i + 1), (uint32_t)tids[i]);
+  /* Through the daemon: a direct link to each new task would cost more
+   * than the list. */
+  for (int i = 0; i < n; i++)
+    lpvm_send_via_daemon(tids[i], LPVM_TAG_SIBLINGS, LPVM_SYSCTX, body, len);
+  free(body);
+}
+
 int pvm_siblings(int **tids) {
-  /* The spawn that started this task is not recorded by the daemon yet;
-   * the task itself is its only known sibling. */
   static int self;
   int rc = lpvm_connect("pvm_siblings");
   if (rc < 0)
     return rc;
-  self = lpvm_conn.mytid;
+  if (!lpvm_conn.spawned) {
+    self = lpvm_conn.mytid;
+    if (tids)
+      *tids = &self;
+    return 1;
+  }
+  /* The spawner sends the list right after its pvm_spawn returns; like PVM
+   * 3.4.6, wait for it as long as it takes. */
+  while (sib_n == 0)
+    if (lpvm_pump(-1) < 0)
+      return lpvm_err_hint("pvm_siblings", PvmSysErr,
+                           "the connection to pvmd was lost before the "
+                           "sibling list arrived");
   if (tids)
-    *tids = &self;
-  return 1;
+    *tids = sib_tids;
+  return sib_n;
 }
 
 int pvm_halt(void) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
@@ -652,13 +653,44 @@ int lpvm_find_pvmd(char *out, size_t len) {
   return access(out, X_OK) == 0 ? 0 : -1;
 }
 
+/* pvm_start_pvmd(..., block): pvmd returns once it accepts tasks; with
+ * block set, wait also until the hosts of its host file are added (or
+ * have failed), as PVM 3.4.6 does: asking to add the master's own host is
+ * answered PvmAlready while they are being added, PvmDupHost after. */
+static int wait_hostfile(void) {
+  struct pvmhostinfo *hip;
+  char *self = NULL;
+  int nhost = 0, narch, info, delay_ms = 50;
+
+  if (pvm_config(&nhost, &narch, &hip) < 0)
+    return PvmSysErr; /* reported */
+  for (int i = 0; i < nhost; i++)
+    if (hip[i].hi_tid == lpvm_conn.dtid)
+      self = strdup(hip[i].hi_name);
+  if (self == NULL)
+    return lpvm_err_hint("pvm_start_pvmd", PvmSysErr,
+                         "the new pvmd is not in its own configuration");
+  for (;;) {
+    int rc = pvm_addhosts(&self, 1, &info);
+    if (rc < 0)
+      info = rc;
+    if (rc < 0 || info != PvmAlready)
+      break;
+    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    if (delay_ms < 1000)
+      delay_ms *= 2;
+  }
+  free(self);
+  return info == PvmDupHost ? 0 : lpvm_err("pvm_start_pvmd", info);
+}
+
 int pvm_start_pvmd(int argc, char **argv, int block) {
   char pvmd[PATH_MAX];
   char **av;
   pid_t pid;
   int status;
 
-  (void)block; /* pvmd returns only once it accepts tasks */
   if (argc < 0 || (argc > 0 && argv == NULL))
     return lpvm_err("pvm_start_pvmd", PvmBadParam);
   if (lpvm_conn.state == LPVM_UP)
@@ -691,7 +723,9 @@ int pvm_start_pvmd(int argc, char **argv, int block) {
     return lpvm_err_hint("pvm_start_pvmd", PvmCantStart,
                          "see the messages of pvmd above");
   int rc = lpvm_connect("pvm_start_pvmd");
-  return rc < 0 ? rc : 0;
+  if (rc < 0)
+    return rc;
+  return block ? wait_hostfile() : 0;
 }
 
 /* The tasks that asked to survive a reset (PvmNoReset), as the console's

@@ -418,6 +418,7 @@ tour)
   block=$(awk '/^## A five-minute tour/ {t = 1}
                t && /^```/ {if (++n == 2) exit; next}
                t && n == 1' "$readme")
+  # shellcheck disable=SC2016 # the README's line, word for word
   [ "$(printf '%s\n' "$block" | head -n 1)" = \
     '$ PVM_PATH=$PWD/build/bin ./build/bin/pvm' ] ||
     fail "the tour no longer starts the console as this test does"

@@ -207,3 +207,18 @@ void pvmd_output_close(struct pvmd_task *t) {
   for (int i = 0; i < 2; i++)
     close_pipe(&t->out[i]);
 }
+
+void pvmd_output_redirect(struct pvmd_task *t, int tid, int code, int ctx) {
+  int reading = t->out[0].task == t && !(t->out[0].eof && t->out[1].eof);
+
+  if (tid == t->out_tid && code == t->out_code && ctx == t->out_ctx)
+    return;
+  if (reading)
+    send_output(t, NULL, 0, NULL); /* END to the old destination */
+  t->out_tid = tid;
+  t->out_code = code;
+  t->out_ctx = ctx;
+  if (reading && send_output(t, NULL, -1, NULL) != PVMD_ROUTE_NONE)
+    pvmd_debug("output of t%x goes to t%x from now on", (unsigned)t->tid,
+               (unsigned)tid);
+}

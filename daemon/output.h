@@ -21,6 +21,12 @@ void pvmd_output_prepare(struct pvmd_task *t, uv_loop_t *loop,
 void pvmd_output_start(struct pvmd_task *t);
 /* Closes whatever pipes are still open (failed spawn, halt). */
 void pvmd_output_close(struct pvmd_task *t);
+/* The task changed its own output destination (PvmSelfOutputTid, ...): the
+ * old destination gets the END of t's output, the new one a BEGIN, and the
+ * lines that follow go to the new one, as in PVM 3.4.6. A task whose output
+ * the daemon does not read (started by hand) or that has ended only keeps
+ * the new values. */
+void pvmd_output_redirect(struct pvmd_task *t, int tid, int code, int ctx);
 
 /* One output message, as the daemon (src) sends it to dst with tag code and
  * context ctx: body = INT[1] tid, INT[1] n, and for n >= 0 BYTE[n] bytes.

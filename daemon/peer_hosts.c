@@ -313,15 +313,23 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   long now = (long)time(NULL);
   int hoster;
 
-  if (pvmd_host_by_name(&d->hosts, name))
-    return PvmDupHost;
   {
+    const struct pvmd_host *h = pvmd_host_by_name(&d->hosts, name);
     struct pvmd_list *pos, *tmp_;
+    int from_file = 0;
     pvmd_list_each_safe(pos, tmp_, &ps->adds) {
-      if (strcasecmp(pvmd_container_of(pos, struct pvmd_add, node)->name,
-                     name) == 0)
-        return PvmDupHost;
+      struct pvmd_add *o = pvmd_container_of(pos, struct pvmd_add, node);
+      if (strcasecmp(o->name, name) == 0)
+        return PvmAlready; /* man pvm_addhosts: another add is under way */
+      from_file |= o->req == NULL;
     }
+    /* A task asking to add the master itself while the host file's hosts
+     * are still being added learns that they are: PVM 3.4's
+     * pvm_start_pvmd(..., block) waits that way. */
+    if (h != NULL)
+      return r != NULL && from_file && h == pvmd_host_self(&d->hosts)
+                 ? PvmAlready
+                 : PvmDupHost;
   }
   if (!pvmw_pki_name_ok(name) || strlen(name) >= PVMD_HOSTNAME_MAX)
     return PvmBadParam;

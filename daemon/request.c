@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mbox.h"
 #include "notify.h"
+#include "output.h"
 #include "peer.h"
 #include "pvmd.h"
 #include "spawn.h"
@@ -336,10 +337,18 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmd_halt(d, c->task->tid, why);
     break;
   }
-  case PVMNG__CONTROL__BODY_TASK_OPTIONS:
-    c->task->no_reset = m->task_options->no_reset ? 1 : 0;
+  case PVMNG__CONTROL__BODY_TASK_OPTIONS: {
+    const Pvmng__TaskOptions *o = m->task_options;
+    if (o->set_output && o->out_tid != 0 && !pvmw_tid_is_task((int)o->out_tid)) {
+      pvmd_reply_status(c, id, PvmBadParam, 0, "output tid is not a task");
+      break;
+    }
+    c->task->no_reset = o->no_reset ? 1 : 0;
+    if (o->set_output)
+      pvmd_output_redirect(c->task, (int)o->out_tid, o->out_code, o->out_ctx);
     pvmd_reply_status(c, id, 0, 0, NULL);
     break;
+  }
   case PVMNG__CONTROL__BODY_NOTIFY:
     pvmd_notify_request(c, id, m->notify);
     break;

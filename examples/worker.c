@@ -1,6 +1,9 @@
 /* worker: the worker half of the master/worker example. It waits for one
  * range [lo, hi) from its parent, counts the primes in it, and sends back
- * the range, the count and its host name. Not run by hand: master starts it. */
+ * the range, the count and its host name. master starts it; started without
+ * a PVM parent (from the console's `spawn`, which like PVM's sets no parent,
+ * or from the shell) it takes its range from whichever task sends one first
+ * and answers that task. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -24,10 +27,17 @@ int main(void) {
   int range[2], count = 0;
   char host[256];
   int master = pvm_parent();
+  int bufid;
 
-  /* Only the master may hand out work: receive from it alone. */
-  pvm_recv(master, TAG_WORK);
-  pvm_upkint(range, 2, 1);
+  /* Spawned by a master: only it may hand out work, receive from it alone.
+   * Otherwise (PvmParentNotSet, PvmNoParent) wait for work from anyone. */
+  bufid = pvm_recv(master > 0 ? master : -1, TAG_WORK);
+  if (bufid < 0 || pvm_upkint(range, 2, 1) < 0) {
+    pvm_exit();
+    return 1;
+  }
+  if (master <= 0)
+    pvm_bufinfo(bufid, NULL, NULL, &master);
 
   for (int n = range[0]; n < range[1]; n++)
     count += is_prime(n);

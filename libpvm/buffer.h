@@ -50,7 +50,7 @@ struct lpvm_buf {
   void (*release)(void *owner);
   size_t rpos;        /* unpack cursor in body */
   uint32_t item_type; /* PvmDataDefault: type of the current item */
-  uint32_t item_left; /* items left in the current item */
+  uint32_t item_left; /* words (bytes for strings) left in the item */
   /* Header: set on receive, or with pvm_setminfo on a send buffer. */
   int tag, src, dst, ctx, wid, crc;
   /* Readable view: body[0..blen) is what unpacking reads. A received
@@ -162,6 +162,8 @@ enum lpvm_ptype {
   LPVM_T_DOUBLE,
   LPVM_T_CPLX,
   LPVM_T_DCPLX,
+  LPVM_T_USHORT, /* packed as SHORT; unsigned when converted (pack.c) */
+  LPVM_T_UINT,   /* packed as INT; unsigned when converted */
 };
 
 /* Pack into the active send buffer / unpack from the active receive buffer,

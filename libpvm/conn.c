@@ -122,6 +122,10 @@ static void deliver(int enc, int src, int tag, int ctx, int wid,
     lpvm_output_message(bufid);
     return;
   }
+  if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_SIBLINGS) {
+    lpvm_siblings_message(bufid);
+    return;
+  }
   if (lpvm_mhf_claim(bufid, src, tag, ctx))
     return;
   if (lpvm_queue_add(bufid, src, tag, ctx) < 0) {
@@ -752,6 +756,7 @@ int lpvm_connect(const char *fn) {
   Pvmng__HelloReply *hr = rep->hello_reply;
   lpvm_conn.mytid = (int)hr->tid;
   lpvm_conn.parent = (int)hr->parent_tid;
+  lpvm_conn.spawned = stid != 0 && (int)hr->tid == stid;
   lpvm_conn.dtid = (int)hr->daemon_tid;
   if (hr->max_frame >= 65536 && hr->max_frame <= PVMW_MAX_FRAME)
     lpvm_conn.max_frame = hr->max_frame;
@@ -798,5 +803,6 @@ void lpvm_disconnect(void) {
   lpvm_conn.state = LPVM_DOWN;
   lpvm_conn.mytid = 0;
   lpvm_conn.parent = 0;
+  lpvm_conn.spawned = 0;
   lpvm_conn.dtid = 0;
 }

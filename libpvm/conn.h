@@ -23,6 +23,9 @@
 /* A task asking a task on another host for a TLS link (body: RouteOffer with
  * the nonce and the asker's certificate name), and the answer (RouteOffer
  * with the address and port to connect to, or a refusal). */
+/* From the task that spawned this one (its parent, or the console): the
+ * tids started by that one pvm_spawn call (task.c, pvm_siblings). */
+#define LPVM_TAG_SIBLINGS 0x7ffffff5
 #define LPVM_TAG_ROUTE_ASK 0x7ffffffa
 #define LPVM_TAG_ROUTE_OFFER 0x7ffffffb
 
@@ -37,6 +40,7 @@ struct lpvm_qmsg {
 struct lpvm_conn {
   int state; /* LPVM_DOWN, LPVM_UP or LPVM_LOST */
   int mytid, parent, dtid;
+  int spawned; /* the daemon took this task as one it spawned */
   uint32_t max_frame;
   uint64_t max_msg;
   int ctx;                /* current message context (pvm_setcontext) */
@@ -128,6 +132,8 @@ void lpvm_disconnect(void);
 /* Output caught with pvm_catchout: number of children whose output has not
  * ended yet (output.c maintains it). */
 void lpvm_output_message(int bufid);
+/* A LPVM_TAG_SIBLINGS message (task.c): takes bufid. */
+void lpvm_siblings_message(int bufid);
 int lpvm_output_pending(void);
 /* Around a spawn request: output that ends while the request is out is
  * remembered, so the tasks just spawned are counted only if still going. */

@@ -2,8 +2,9 @@
  * send their stdout and stderr, line by line, through their daemon to this
  * task as system messages (reserved context); the library prints each line
  * to the catch file as it arrives, tagged "[t40002] " when PvmShowTids is
- * on, with a BEGIN and an END line per task. pvm_exit waits until every
- * child whose output is caught has ended. */
+ * on, with a BEGIN and an EOF line per task (PVM 3.4.6 prints EOF; its man
+ * page says END). pvm_exit, while collection is on, waits until every task
+ * whose output is caught has ended, saying so on stderr as PVM 3.4.6 does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,14 @@ static FILE *catch_file;
 /* Tasks whose output is being caught and has not ended: the children we
  * spawned with collection on, plus every task whose BEGIN arrived
  * (grandchildren inherit the destination). A task's BEGIN always reaches us
- * before the END of the task that spawned it, so an empty set means that
+ * before the EOF of the task that spawned it, so an empty set means that
  * all output has been printed. */
 struct tidset {
   int *v;
   int n, cap;
 };
 
-/* live: caught tasks not ended yet. early: tasks whose END was read before
+/* live: caught tasks not ended yet. early: tasks whose EOF was read before
  * pvm_spawn returned their tid (one read can carry the spawn reply and the
  * child's whole output), so that the spawn does not count them again. */
 static struct tidset live, early;
@@ -102,7 +103,10 @@ void lpvm_output_spawned(const int *tids, int n) {
   early.n = 0;
 }
 
-int lpvm_output_pending(void) { return catch_file != NULL ? live.n : 0; }
+/* Caught tasks whose output has not ended, while collection is on. As in
+ * PVM 3.4.6, pvm_catchout(NULL) stops the wait at pvm_exit too: the output
+ * still on its way then goes to the last file only until the task exits. */
+int lpvm_output_pending(void) { return collecting() ? live.n : 0; }
 
 void lpvm_output_flush(void) {
   if (catch_file != NULL)
@@ -140,7 +144,7 @@ void lpvm_output_message(int bufid) {
       fprintf(f, "[t%x] BEGIN\n", (unsigned)tid);
   } else if (n == 0) {
     if (lpvm_opts.show_tids)
-      fprintf(f, "[t%x] END\n", (unsigned)tid);
+      fprintf(f, "[t%x] EOF\n", (unsigned)tid);
     set_remove(&live, tid);
     if (spawning)
       set_add(&early, tid);

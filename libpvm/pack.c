@@ -36,6 +36,8 @@ static const struct ptype ptypes[] = {
     [LPVM_T_DOUBLE] = {PVMW_XT_DOUBLE, 8, 1, sizeof(double), 0},
     [LPVM_T_CPLX] = {PVMW_XT_CPLX, 4, 2, 2 * sizeof(float), 0},
     [LPVM_T_DCPLX] = {PVMW_XT_DCPLX, 8, 2, 2 * sizeof(double), 0},
+    [LPVM_T_USHORT] = {PVMW_XT_SHORT, 2, 1, sizeof(short), 0},
+    [LPVM_T_UINT] = {PVMW_XT_INT, 4, 1, sizeof(int), 0},
 };
 
 /* XDR bytes per element, by type code (for checking received items). */
@@ -45,6 +47,92 @@ static const uint8_t xt_size[] = {
     [PVMW_XT_CPLX] = 8, [PVMW_XT_DCPLX] = 16, [PVMW_XT_STR] = 1,
     [PVMW_XT_MSG] = 1,
 };
+
+/* Words per element, by type code: a complex number is two. */
+static uint32_t xt_words(uint32_t code) {
+  return code == PVMW_XT_CPLX || code == PVMW_XT_DCPLX ? 2 : 1;
+}
+
+/* ---- Unpacking with another type ----------------------------------------
+ * PVM 3.4.6's PvmDataDefault carries no types, and some items unpacked with
+ * another type than they were packed with read as the same numbers. PVM-NG
+ * carries the packed type and converts where the numbers keep their
+ * meaning; everything else is PvmBadMsg, as a misread would be:
+ * - an integer item (short, int, long, signed or not) unpacks as any
+ *   integer type: the packed value, read as signed when the unpacking type
+ *   is signed and as unsigned otherwise, is stored if the destination type
+ *   holds it, else the call fails with PvmOverflow and writes nothing;
+ * - a float item unpacks as complex numbers (pairs of floats) and a
+ *   complex item as floats (re, im, re, ...), and the same for double and
+ *   dcplx: the unit is the word, so an element may take words from two
+ *   items.
+ * Bytes, strings, float against double or integer, are not converted. */
+enum conv { CONV_NONE, CONV_SAME, CONV_WORDS, CONV_INT };
+
+static int is_int_code(uint32_t code) {
+  return code == PVMW_XT_SHORT || code == PVMW_XT_INT || code == PVMW_XT_LONG;
+}
+
+static enum conv conversion(uint32_t have, uint32_t want) {
+  if (have == want)
+    return CONV_SAME;
+  if (is_int_code(have) && is_int_code(want))
+    return CONV_INT;
+  if ((have == PVMW_XT_FLOAT || have == PVMW_XT_CPLX) &&
+      (want == PVMW_XT_FLOAT || want == PVMW_XT_CPLX))
+    return CONV_WORDS;
+  if ((have == PVMW_XT_DOUBLE || have == PVMW_XT_DCPLX) &&
+      (want == PVMW_XT_DOUBLE || want == PVMW_XT_DCPLX))
+    return CONV_WORDS;
+  return CONV_NONE;
+}
+
+/* Converts k integers of ws bytes each (XDR) at s to type t, stored dstep
+ * bytes apart at d; with d NULL only checks that every value fits. */
+static int int_convert(const struct ptype *t, uint8_t *d, size_t dstep,
+                       const uint8_t *s, size_t ws, size_t k) {
+  unsigned bits = 8u * t->nsize;
+  for (size_t i = 0; i < k; i++, s += ws) {
+    uint64_t raw = 0;
+    for (size_t j = 0; j < ws; j++)
+      raw = raw << 8 | s[j];
+    if (t->is_signed) {
+      int64_t v;
+      if (ws < 8 && (raw >> (8 * ws - 1)) != 0)
+        raw |= ~UINT64_C(0) << (8 * ws); /* sign-extend */
+      v = (int64_t)raw;
+      if (bits < 64 && (v < -(INT64_C(1) << (bits - 1)) ||
+                        v > (INT64_C(1) << (bits - 1)) - 1))
+        return PvmOverflow;
+      if (d == NULL)
+        continue;
+      if (t->nsize == 2) {
+        int16_t x = (int16_t)v;
+        memcpy(d + i * dstep, &x, 2);
+      } else if (t->nsize == 4) {
+        int32_t x = (int32_t)v;
+        memcpy(d + i * dstep, &x, 4);
+      } else {
+        memcpy(d + i * dstep, &v, 8);
+      }
+    } else {
+      if (bits < 64 && raw >> bits != 0)
+        return PvmOverflow;
+      if (d == NULL)
+        continue;
+      if (t->nsize == 2) {
+        uint16_t x = (uint16_t)raw;
+        memcpy(d + i * dstep, &x, 2);
+      } else if (t->nsize == 4) {
+        uint32_t x = (uint32_t)raw;
+        memcpy(d + i * dstep, &x, 4);
+      } else {
+        memcpy(d + i * dstep, &raw, 8);
+      }
+    }
+  }
+  return 0;
+}
 
 /* The fixed part of a packed message after its item header (Default) or
  * its native u32 length (Raw): encoding, ctx, tag, wid, crc, src, dst. */
@@ -459,35 +547,50 @@ static int next_item(const struct lpvm_buf *b, struct cursor *c) {
     if (count == 0 && type != PVMW_XT_STR && type != PVMW_XT_MSG)
       continue;
     c->type = type;
-    c->left = count;
+    c->left = count * xt_words(type); /* fits: bytes <= rem */
     return 0;
   }
 }
 
-/* Takes n elements of type t at the cursor, possibly from several items,
- * writing them dstep bytes apart at d; with d NULL only checks that they
- * are there. */
+/* Takes n elements of type t at the cursor, possibly from several items
+ * and converted as described above, writing them dstep bytes apart at d;
+ * with d NULL only checks that they are there (and, converted, fit). */
 static int xdr_take(const struct lpvm_buf *b, struct cursor *c,
                     const struct ptype *t, uint8_t *d, size_t dstep, size_t n) {
-  size_t es = esize_of(t);
+  size_t need = n * t->words, w = 0; /* words wanted, words taken */
   int rc;
 
-  while (n > 0) {
-    size_t k;
+  while (need > 0) {
+    const uint8_t *s;
+    enum conv cv;
+    size_t k, ws;
     if (c->left == 0 && (rc = next_item(b, c)) < 0)
       return rc;
-    if (c->type != t->code)
+    if ((cv = conversion(c->type, t->code)) == CONV_NONE)
       return PvmBadMsg;
-    k = c->left < n ? c->left : n;
-    if (d) {
-      rc = xdr_decode(t, d, dstep, (const uint8_t *)b->body + c->pos, k);
+    k = c->left < need ? c->left : need;
+    ws = xt_size[c->type] / xt_words(c->type);
+    s = (const uint8_t *)b->body + c->pos;
+    if (cv == CONV_INT) {
+      rc = int_convert(t, d ? d + w * dstep : NULL, dstep, s, ws, k);
       if (rc < 0)
         return rc;
-      d += k * dstep;
+    } else if (d != NULL && w % t->words == 0 && k % t->words == 0) {
+      rc = xdr_decode(t, d + w / t->words * dstep, dstep, s, k / t->words);
+      if (rc < 0)
+        return rc;
+    } else if (d != NULL) {
+      /* An element split between two items: word by word. */
+      for (size_t i = 0; i < k; i++) {
+        size_t j = w + i;
+        swap_n(d + j / t->words * dstep + j % t->words * ws, s + i * ws, 1,
+               ws);
+      }
     }
-    c->pos += k * es;
+    c->pos += k * ws;
     c->left -= (uint32_t)k;
-    n -= k;
+    need -= k;
+    w += k;
   }
   return 0;
 }
@@ -749,7 +852,7 @@ int pvm_pkint(int *ip, int nitem, int stride) {
   return report("pvm_pkint", lpvm_pack(LPVM_T_INT, ip, nitem, stride));
 }
 int pvm_pkuint(unsigned int *ip, int nitem, int stride) {
-  return report("pvm_pkuint", lpvm_pack(LPVM_T_INT, ip, nitem, stride));
+  return report("pvm_pkuint", lpvm_pack(LPVM_T_UINT, ip, nitem, stride));
 }
 int pvm_pklong(long *ip, int nitem, int stride) {
   return report("pvm_pklong", lpvm_pack(LPVM_T_LONG, ip, nitem, stride));
@@ -761,7 +864,7 @@ int pvm_pkshort(short *ip, int nitem, int stride) {
   return report("pvm_pkshort", lpvm_pack(LPVM_T_SHORT, ip, nitem, stride));
 }
 int pvm_pkushort(unsigned short *ip, int nitem, int stride) {
-  return report("pvm_pkushort", lpvm_pack(LPVM_T_SHORT, ip, nitem, stride));
+  return report("pvm_pkushort", lpvm_pack(LPVM_T_USHORT, ip, nitem, stride));
 }
 int pvm_pkstr(char *sp) { return report("pvm_pkstr", lpvm_pack_str(sp)); }
 
@@ -784,7 +887,7 @@ int pvm_upkint(int *ip, int nitem, int stride) {
   return report("pvm_upkint", lpvm_unpack(LPVM_T_INT, ip, nitem, stride));
 }
 int pvm_upkuint(unsigned int *ip, int nitem, int stride) {
-  return report("pvm_upkuint", lpvm_unpack(LPVM_T_INT, ip, nitem, stride));
+  return report("pvm_upkuint", lpvm_unpack(LPVM_T_UINT, ip, nitem, stride));
 }
 int pvm_upklong(long *ip, int nitem, int stride) {
   return report("pvm_upklong", lpvm_unpack(LPVM_T_LONG, ip, nitem, stride));
@@ -796,6 +899,6 @@ int pvm_upkshort(short *ip, int nitem, int stride) {
   return report("pvm_upkshort", lpvm_unpack(LPVM_T_SHORT, ip, nitem, stride));
 }
 int pvm_upkushort(unsigned short *ip, int nitem, int stride) {
-  return report("pvm_upkushort", lpvm_unpack(LPVM_T_SHORT, ip, nitem, stride));
+  return report("pvm_upkushort", lpvm_unpack(LPVM_T_USHORT, ip, nitem, stride));
 }
 int pvm_upkstr(char *sp) { return report("pvm_upkstr", lpvm_unpack_str(sp)); }

@@ -105,10 +105,10 @@ static enum lpvm_ptype conv_type(const struct conv *cv) {
     return cv->l ? LPVM_T_DCPLX : LPVM_T_CPLX;
   default: /* 'd' */
     if (cv->h)
-      return LPVM_T_SHORT;
+      return cv->u ? LPVM_T_USHORT : LPVM_T_SHORT;
     if (cv->l)
       return cv->u ? LPVM_T_ULONG : LPVM_T_LONG;
-    return LPVM_T_INT;
+    return cv->u ? LPVM_T_UINT : LPVM_T_INT;
   }
 }
 
@@ -122,7 +122,8 @@ static int pack_value(const struct conv *cv, va_list *ap) {
     char v = (char)va_arg(*ap, int);
     return lpvm_pack_copy(t, &v, 1, 1);
   }
-  case LPVM_T_SHORT: {
+  case LPVM_T_SHORT:
+  case LPVM_T_USHORT: {
     short v = (short)va_arg(*ap, int);
     return lpvm_pack_copy(t, &v, 1, 1);
   }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
@@ -27,8 +28,13 @@ int pvm_parent(void) {
   if (rc < 0)
     return rc;
   /* Not an error worth printing: most tasks ask to learn whether they are
-   * the master (man pvm_parent). */
-  return lpvm_conn.parent > 0 ? lpvm_conn.parent : PvmNoParent;
+   * the master (man pvm_parent). A task spawned with PvmNoSpawnParent (the
+   * console's children among them) has no parent but was spawned: PVM
+   * 3.4.6 answers PvmParentNotSet, and PvmNoParent only to a task started
+   * by hand. */
+  if (lpvm_conn.parent > 0)
+    return lpvm_conn.parent;
+  return lpvm_conn.spawned ? PvmParentNotSet : PvmNoParent;
 }
 
 /* Sends req and checks that the reply has the expected body. Returns 0 with
@@ -73,7 +79,10 @@ int pvm_exit(void) {
     return 0;
   if (lpvm_conn.state == LPVM_UP) {
     /* With output collection on, wait for the children's output to end
-     * (man pvm_catchout), then leave. */
+     * (man pvm_catchout), then leave; PVM 3.4.6 announces the wait on
+     * stderr whenever a caught task's EOF has not been printed yet. */
+    if (lpvm_output_pending() > 0)
+      pvmlogerror("child task(s) still running.  waiting...\n");
     while (lpvm_output_pending() > 0 && lpvm_pump(-1) == 0)
       ;
     req.body_case = PVMNG__CONTROL__BODY_EXIT;
@@ -89,6 +98,8 @@ int pvm_exit(void) {
 }
 
 /* ---- spawning ---------------------------------------------------------- */
+
+static void send_siblings(const int *tids, int n);
 
 /* Adds NAME=value for every variable named in PVM_EXPORT (and PVM_EXPORT
  * itself), as PVM passes them to children. Returns the count or -1. */
@@ -242,6 +253,8 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
     }
   pvmng__control__free_unpacked(rep, NULL);
   lpvm_output_spawned(tids, started);
+  if (started > 0)
+    send_siblings(tids, started);
   return started;
 }
 
@@ -416,17 +429,95 @@ int pvm_tasks(int where, int *ntask, struct pvmtaskinfo **taskp) {
   return 0;
 }
 
+/* ---- siblings -----------------------------------------------------------
+ * As in PVM 3.4.6, the task that spawns sends each task it started the tids
+ * of all the tasks that one pvm_spawn call started, in the order pvm_spawn
+ * returned them; pvm_siblings of a spawned task waits for that list. A task
+ * started by hand is its own only sibling. Body: a big-endian uint32 count,
+ * then that many big-endian uint32 tids. */
+
+#define SIB_MAX (1 << 20) /* more tids than any daemon spawns at once */
+
+static int *sib_tids; /* the list, once known */
+static int sib_n;     /* its length; 0 = not known yet */
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         (uint32_t)p[3];
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+void lpvm_siblings_message(int bufid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  const unsigned char *p;
+  uint32_t n;
+  int *v;
+
+  if (b == NULL || sib_n > 0)
+    goto done; /* only the first list counts (one spawn started us) */
+  p = (const unsigned char *)b->body;
+  if (b->len < 4 || (n = get_be32(p)) == 0 || n > SIB_MAX ||
+      b->len != 4 * ((size_t)n + 1)) {
+    fprintf(stderr, "libpvm [t%x]: dropped a malformed sibling list from t%x\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)b->src);
+    goto done;
+  }
+  if ((v = malloc(sizeof(*v) * n)) == NULL)
+    goto done;
+  for (uint32_t i = 0; i < n; i++)
+    v[i] = (int)get_be32(p + 4 * (i + 1));
+  sib_tids = v;
+  sib_n = (int)n;
+done:
+  pvm_freebuf(bufid);
+}
+
+/* Sends the n tids that one pvm_spawn started to each of them. */
+static void send_siblings(const int *tids, int n) {
+  size_t len = 4 * ((size_t)n + 1);
+  unsigned char *body = malloc(len);
+  if (body == NULL) {
+    lpvm_err_hint("pvm_spawn", PvmNoMem,
+                  "the spawned tasks' pvm_siblings will wait for their list");
+    return;
+  }
+  put_be32(body, (uint32_t)n);
+  for (int i = 0; i < n; i++)
+    put_be32(body + 4 * (i + 1), (uint32_t)tids[i]);
+  /* Through the daemon: a direct link to each new task would cost more
+   * than the list. */
+  for (int i = 0; i < n; i++)
+    lpvm_send_via_daemon(tids[i], LPVM_TAG_SIBLINGS, LPVM_SYSCTX, body, len);
+  free(body);
+}
+
 int pvm_siblings(int **tids) {
-  /* The spawn that started this task is not recorded by the daemon yet;
-   * the task itself is its only known sibling. */
   static int self;
   int rc = lpvm_connect("pvm_siblings");
   if (rc < 0)
     return rc;
-  self = lpvm_conn.mytid;
+  if (!lpvm_conn.spawned) {
+    self = lpvm_conn.mytid;
+    if (tids)
+      *tids = &self;
+    return 1;
+  }
+  /* The spawner sends the list right after its pvm_spawn returns; like PVM
+   * 3.4.6, wait for it as long as it takes. */
+  while (sib_n == 0)
+    if (lpvm_pump(-1) < 0)
+      return lpvm_err_hint("pvm_siblings", PvmSysErr,
+                           "the connection to pvmd was lost before the "
+                           "sibling list arrived");
   if (tids)
-    *tids = &self;
-  return 1;
+    *tids = sib_tids;
+  return sib_n;
 }
 
 int pvm_halt(void) {
@@ -584,13 +675,44 @@ int lpvm_find_pvmd(char *out, size_t len) {
   return access(out, X_OK) == 0 ? 0 : -1;
 }
 
+/* pvm_start_pvmd(..., block): pvmd returns once it accepts tasks; with
+ * block set, wait also until the hosts of its host file are added (or
+ * have failed), as PVM 3.4.6 does: asking to add the master's own host is
+ * answered PvmAlready while they are being added, PvmDupHost after. */
+static int wait_hostfile(void) {
+  struct pvmhostinfo *hip;
+  char *self = NULL;
+  int nhost = 0, narch, info, delay_ms = 50;
+
+  if (pvm_config(&nhost, &narch, &hip) < 0)
+    return PvmSysErr; /* reported */
+  for (int i = 0; i < nhost; i++)
+    if (hip[i].hi_tid == lpvm_conn.dtid)
+      self = strdup(hip[i].hi_name);
+  if (self == NULL)
+    return lpvm_err_hint("pvm_start_pvmd", PvmSysErr,
+                         "the new pvmd is not in its own configuration");
+  for (;;) {
+    int rc = pvm_addhosts(&self, 1, &info);
+    if (rc < 0)
+      info = rc;
+    if (rc < 0 || info != PvmAlready)
+      break;
+    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    if (delay_ms < 1000)
+      delay_ms *= 2;
+  }
+  free(self);
+  return info == PvmDupHost ? 0 : lpvm_err("pvm_start_pvmd", info);
+}
+
 int pvm_start_pvmd(int argc, char **argv, int block) {
   char pvmd[PATH_MAX];
   char **av;
   pid_t pid;
   int status;
 
-  (void)block; /* pvmd returns only once it accepts tasks */
   if (argc < 0 || (argc > 0 && argv == NULL))
     return lpvm_err("pvm_start_pvmd", PvmBadParam);
   if (lpvm_conn.state == LPVM_UP)
@@ -623,7 +745,9 @@ int pvm_start_pvmd(int argc, char **argv, int block) {
     return lpvm_err_hint("pvm_start_pvmd", PvmCantStart,
                          "see the messages of pvmd above");
   int rc = lpvm_connect("pvm_start_pvmd");
-  return rc < 0 ? rc : 0;
+  if (rc < 0)
+    return rc;
+  return block ? wait_hostfile() : 0;
 }
 
 /* The tasks that asked to survive a reset (PvmNoReset), as the console's

@@ -6,7 +6,7 @@
 # usage: test_console.sh <pvm> <pvmd> <case>
 # cases: conf id spawn_output spawn_file ps_kill misc halt unknown stdin
 #        interactive (needs script(1); exit status 77 = skipped) reset
-#        groups mbox
+#        groups mbox tour (the README's tour, read from README.md)
 set -u
 
 if [ $# -ne 3 ]; then
@@ -415,6 +415,53 @@ interactive)
   expect_line '^\[1\] finished$' "job finished at the prompt"
   expect_line '^(pvm> )?t[0-9a-f]+$' "id after the output"
   expect_line 'pvmd still running\.$' "quit"
+  ;;
+
+tour)
+  # The README's five-minute tour, word for word: its console commands are
+  # taken from README.md and typed (half a second apart) into a console
+  # started as the README starts it, with PVM_PATH at the programs. Every
+  # line the README shows must come out, with the host name the daemon
+  # reports, blanks squeezed and ps's flag column left out; the last `ps -a`
+  # must show exactly the README's tasks: workers that wait for work.
+  readme=$(dirname "$0")/../../README.md
+  [ -r "$readme" ] || { fail "cannot read $readme"; exit 1; }
+  block=$(awk '/^## A five-minute tour/ {t = 1}
+               t && /^```/ {if (++n == 2) exit; next}
+               t && n == 1' "$readme")
+  # shellcheck disable=SC2016 # the README's line, word for word
+  [ "$(printf '%s\n' "$block" | head -n 1)" = \
+    '$ PVM_PATH=$PWD/build/bin ./build/bin/pvm' ] ||
+    fail "the tour no longer starts the console as this test does"
+  mapfile -t cmds < <(printf '%s\n' "$block" | sed -n 's/^pvm> \(..*\)$/\1/p')
+  [ "${#cmds[@]}" -ge 7 ] || fail "found ${#cmds[@]} commands in the tour"
+  export HOME=$rt
+  for c in "${cmds[@]}"; do
+    printf '%s\n' "$c"
+    sleep 0.5
+  done | PVM_PATH=$(dirname "$PVM") timeout --kill-after=5 90 "$PVM" \
+    >"$out" 2>&1
+  rc=$?
+  export HOME=$HOME_SAVED
+  expect_ok "the tour"
+  host=$(awk '$3 == "LINUX64" {print $1; exit}' "$out")
+  [ -n "$host" ] || fail "no host in conf's output"
+  # squeeze blanks, drop the flags of ps (FLAG 0x column), host -> $host
+  norm() {
+    sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' |
+      sed -E 's#^([^ ]+ [0-9a-f]+) [0-9a-f]+/[a-zA-Z,]* #\1 #'
+  }
+  norm <"$out" >"$out.norm"
+  printf '%s\n' "$block" | grep -v -e '^pvm>' -e '^\$ ' |
+    sed -E "s/(^| )vm( |\$)/\1$host\2/g" | norm >"$rt/want"
+  while IFS= read -r line; do
+    grep -Fxq -- "$line" "$out.norm" || fail "the tour's line '$line' did not come"
+  done <"$rt/want"
+  # After `kill`: the README's last ps listing, and nothing more.
+  last_ps() { awk '/^HOST TID/ {n = NR; delete l; c = 0} n {l[c++] = $0}
+                   END {for (i = 0; i < c; i++) print l[i]}' "$1"; }
+  [ "$(last_ps "$out.norm")" = "$(last_ps "$rt/want")" ] ||
+    fail "the last ps -a shows '$(last_ps "$out.norm")'"
   ;;
 
 *)

@@ -420,8 +420,8 @@ static void test_wrong_type(void **state) {
   receive_sbuf();
   assert_int_equal(pvm_upkfloat(&f, 1, 1), PvmBadMsg);
   assert_int_equal(pvm_upkstr(s), PvmBadMsg);
-  assert_int_equal(pvm_upkshort(&sh, 1, 1), PvmBadMsg);
-  assert_int_equal(pvm_upklong(&l, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkbyte(s, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkdouble((double *)&ul, 1, 1), PvmBadMsg);
   /* The failures consumed nothing. Signed and unsigned are compatible. */
   assert_int_equal(pvm_upkint(&j, 1, 1), 0);
   assert_int_equal(j, 42);
@@ -447,6 +447,135 @@ static void test_wrong_type(void **state) {
   assert_int_equal(pvm_upkint(a, 3, 1), PvmBadMsg); /* 2 ints, then float */
   assert_int_equal(pvm_upkint(a, 2, 1), 0);
   assert_int_equal(pvm_upkfloat(&f, 1, 1), 0);
+}
+
+/* Unpacking with another type where PVM 3.4.6's untyped XDR reads the same
+ * numbers: integers of any width and sign (PvmOverflow for a value the
+ * destination cannot hold), float <-> cplx and double <-> dcplx by words.
+ * Everything that would misread stays PvmBadMsg. */
+static void test_converted_types(void **state) {
+  short sh[4] = {1, -2, 300, 7000}, sh2[4];
+  unsigned short us[4];
+  int in[4] = {1, -2, 300, 70000}, in2[4];
+  unsigned ui[4];
+  long lo[4] = {1, -2, 300, 5000000000L}, lo2[4];
+  unsigned long ul[4];
+  float fl[6] = {1.5f, -2.25f, 3, 4, 5, 6}, fl2[8];
+  double db[4] = {1.5, -2.25, 3, 4}, db2[8];
+  char by[4];
+  (void)state;
+
+  /* short -> every wider type; signed destinations sign-extend. */
+  pvm_initsend(PvmDataDefault);
+  for (int k = 0; k < 4; k++)
+    pvm_pkshort(sh, 4, 1);
+  receive_sbuf();
+  assert_int_equal(pvm_upkint(in2, 4, 1), 0);
+  assert_int_equal(in2[1], -2);
+  assert_int_equal(in2[3], 7000);
+  assert_int_equal(pvm_upklong(lo2, 4, 1), 0);
+  assert_true(lo2[1] == -2 && lo2[2] == 300);
+  assert_int_equal(pvm_upkuint(ui, 4, 1), 0);
+  assert_true(ui[1] == 65534u && ui[3] == 7000u);
+  assert_int_equal(pvm_upkulong(ul, 4, 1), 0);
+  assert_true(ul[1] == 65534ul);
+
+  /* int -> short: what fits, else PvmOverflow that writes and consumes
+   * nothing; int -> long and ulong. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(in, 4, 1);
+  pvm_pkint(in, 4, 1);
+  pvm_pkint(in, 4, 1);
+  receive_sbuf();
+  memset(sh2, 0x55, sizeof sh2);
+  assert_int_equal(pvm_upkshort(sh2, 4, 1), PvmOverflow);
+  assert_int_equal(sh2[0], 0x5555);
+  assert_int_equal(pvm_upkshort(sh2, 3, 1), 0);
+  assert_true(sh2[0] == 1 && sh2[1] == -2 && sh2[2] == 300);
+  assert_int_equal(pvm_upkushort(us, 1, 1), PvmOverflow); /* 70000 */
+  assert_int_equal(pvm_upkint(in2, 1, 1), 0);
+  assert_int_equal(in2[0], 70000);
+  assert_int_equal(pvm_upklong(lo2, 4, 1), 0);
+  assert_true(lo2[1] == -2 && lo2[3] == 70000);
+  assert_int_equal(pvm_upkulong(ul, 4, 1), 0);
+  assert_true(ul[1] == 4294967294ul && ul[3] == 70000ul);
+
+  /* long -> int: what fits. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pklong(lo, 4, 1);
+  receive_sbuf();
+  assert_int_equal(pvm_upkint(in2, 4, 1), PvmOverflow);
+  assert_int_equal(pvm_upkint(in2, 3, 1), 0);
+  assert_true(in2[0] == 1 && in2[1] == -2 && in2[2] == 300);
+  assert_int_equal(pvm_upkuint(ui, 1, 1), PvmOverflow); /* 5e9 */
+  assert_int_equal(pvm_upklong(lo2, 1, 1), 0);
+  assert_true(lo2[0] == 5000000000L);
+
+  /* Negative values do not fit unsigned narrower types. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&in[1], 1, 1);
+  receive_sbuf();
+  assert_int_equal(pvm_upkushort(us, 1, 1), PvmOverflow);
+  assert_int_equal(pvm_upkuint(ui, 1, 1), 0); /* same width: as PVM 3.4.6 */
+  assert_true(ui[0] == 4294967294u);
+
+  /* cplx <-> float, also across items and with a stride. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pkcplx(fl, 2, 1);
+  pvm_pkfloat(fl, 3, 1);
+  pvm_pkfloat(fl + 3, 3, 1);
+  pvm_pkcplx(fl, 1, 1);
+  receive_sbuf();
+  assert_int_equal(pvm_upkfloat(fl2, 4, 1), 0);
+  assert_true(fl2[0] == 1.5f && fl2[1] == -2.25f && fl2[2] == 3 &&
+              fl2[3] == 4);
+  assert_int_equal(pvm_upkcplx(fl2, 3, 1), 0); /* 3 + 3 floats */
+  for (int k = 0; k < 6; k++)
+    assert_true(fl2[k] == fl[k]);
+  memset(fl2, 0, sizeof fl2);
+  assert_int_equal(pvm_upkfloat(fl2, 2, 2), 0);
+  assert_true(fl2[0] == 1.5f && fl2[1] == 0 && fl2[2] == -2.25f);
+
+  /* dcplx <-> double, an element split between items. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pkdcplx(db, 1, 1);
+  pvm_pkdouble(db, 1, 1);
+  pvm_pkdouble(db + 1, 3, 1);
+  receive_sbuf();
+  assert_int_equal(pvm_upkdouble(db2, 1, 1), 0);
+  assert_true(db2[0] == 1.5);
+  assert_int_equal(pvm_upkdcplx(db2, 2, 1), 0); /* -2.25 | 1.5 -2.25 3 */
+  assert_true(db2[0] == -2.25 && db2[1] == 1.5 && db2[2] == -2.25 &&
+              db2[3] == 3);
+  assert_int_equal(pvm_upkdcplx(db2, 1, 1), PvmNoData); /* half left */
+  assert_int_equal(pvm_upkdouble(db2, 1, 1), 0);
+  assert_true(db2[0] == 4);
+
+  /* Still refused: what would misread. */
+  pvm_initsend(PvmDataDefault);
+  pvm_pkfloat(fl, 2, 1);
+  pvm_pkdouble(db, 1, 1);
+  pvm_pkint(in, 1, 1);
+  pvm_pkbyte("abcd", 4, 1);
+  pvm_pkstr("xyz");
+  receive_sbuf();
+  assert_int_equal(pvm_upkdouble(db2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkdcplx(db2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkint(in2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkbyte(by, 4, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkfloat(fl2, 2, 1), 0);
+  assert_int_equal(pvm_upkfloat(fl2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkcplx(fl2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upklong(lo2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkdouble(db2, 1, 1), 0);
+  assert_int_equal(pvm_upkfloat(fl2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkbyte(by, 4, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkint(in2, 1, 1), 0);
+  assert_int_equal(pvm_upkint(in2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkshort(sh2, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkbyte(by, 4, 1), 0);
+  assert_int_equal(pvm_upkbyte(by, 1, 1), PvmBadMsg);
+  assert_int_equal(pvm_upkint(in2, 1, 1), PvmBadMsg);
 }
 
 static void test_corrupt_headers(void **state) {
@@ -1035,6 +1164,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_empty_items, teardown),
       cmocka_unit_test_teardown(test_past_the_end, teardown),
       cmocka_unit_test_teardown(test_wrong_type, teardown),
+      cmocka_unit_test_teardown(test_converted_types, teardown),
       cmocka_unit_test_teardown(test_corrupt_headers, teardown),
       cmocka_unit_test_teardown(test_bad_params, teardown),
       cmocka_unit_test_teardown(test_message_cap, teardown),

@@ -339,7 +339,8 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
   }
   case PVMNG__CONTROL__BODY_TASK_OPTIONS: {
     const Pvmng__TaskOptions *o = m->task_options;
-    if (o->set_output && o->out_tid != 0 && !pvmw_tid_is_task((int)o->out_tid)) {
+    if (o->set_output && o->out_tid != 0 &&
+        !pvmw_tid_is_task((int)o->out_tid)) {
       pvmd_reply_status(c, id, PvmBadParam, 0, "output tid is not a task");
       break;
     }

@@ -583,8 +583,7 @@ static int xdr_take(const struct lpvm_buf *b, struct cursor *c,
       /* An element split between two items: word by word. */
       for (size_t i = 0; i < k; i++) {
         size_t j = w + i;
-        swap_n(d + j / t->words * dstep + j % t->words * ws, s + i * ws, 1,
-               ws);
+        swap_n(d + j / t->words * dstep + j % t->words * ws, s + i * ws, 1, ws);
       }
     }
     c->pos += k * ws;

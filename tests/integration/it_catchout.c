@@ -170,8 +170,10 @@ int main(int argc, char **argv) {
   said = exit_capturing_stderr(&secs);
   IT_CHECK(said[0] == '\0', "pvm_exit after pvm_catchout(NULL) printed \"%s\"",
            said);
-  IT_CHECK(secs < 2.0, "pvm_exit after pvm_catchout(NULL) waited %.1f s for "
-           "t%x", secs, kid);
+  IT_CHECK(secs < 2.0,
+           "pvm_exit after pvm_catchout(NULL) waited %.1f s for "
+           "t%x",
+           secs, kid);
   printf("%s: after pvm_catchout(NULL) pvm_exit took %.2f s, silent: OK\n",
          it_name, secs);
   return 0;

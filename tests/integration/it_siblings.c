@@ -13,7 +13,8 @@
 /* Child: reports parent, sibling count and list, and whether a receive saw
  * anything, to the tid in argv[3]. */
 static int child(const char *to) {
-  int *tids = NULL, n, parent, stray, me = pvm_mytid(), dst = (int)strtol(to, NULL, 16);
+  int *tids = NULL, n, parent, stray, me = pvm_mytid(),
+      dst = (int)strtol(to, NULL, 16);
   IT_CHECK(me > 0, "pvm_mytid() failed");
   parent = pvm_parent();
   n = pvm_siblings(&tids);
@@ -55,8 +56,7 @@ static void check_spawn(int flags, int want_parent) {
                list[i], tids[i]);
     IT_CHECK(parent == want_parent, "t%x: pvm_parent() = %d, want %d", src,
              parent, want_parent);
-    IT_CHECK(stray == 0, "t%x: pvm_nrecv(-1, -1) found message %d", src,
-             stray);
+    IT_CHECK(stray == 0, "t%x: pvm_nrecv(-1, -1) found message %d", src, stray);
   }
   printf("%s: %d tasks spawned with flags %d: siblings t%x t%x t%x, "
          "parent %d: OK\n",

@@ -58,8 +58,7 @@ static double start(const char *vmid, char *hostfile, int block) {
   }
   IT_CHECK(rc == 0, "pvm_start_pvmd(block %d) returned %d", block, rc);
   IT_CHECK(pvm_config(&nhost, &narch, &hip) == 0 && nhost == 1,
-           "pvm_config: %d hosts, want 1 (the other one cannot start)",
-           nhost);
+           "pvm_config: %d hosts, want 1 (the other one cannot start)", nhost);
   return t0;
 }
 
@@ -74,8 +73,8 @@ static void halt(void) {
 
 int main(int argc, char **argv) {
   const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
-  char hosts[PATH_MAX], rsh[PATH_MAX], certs[PATH_MAX], text[512],
-      self[256], id[128];
+  char hosts[PATH_MAX], rsh[PATH_MAX], certs[PATH_MAX], text[512], self[256],
+      id[128];
   double secs;
 
   (void)argc;

@@ -527,8 +527,7 @@ static void test_converted_types(void **state) {
   pvm_pkcplx(fl, 1, 1);
   receive_sbuf();
   assert_int_equal(pvm_upkfloat(fl2, 4, 1), 0);
-  assert_true(fl2[0] == 1.5f && fl2[1] == -2.25f && fl2[2] == 3 &&
-              fl2[3] == 4);
+  assert_true(fl2[0] == 1.5f && fl2[1] == -2.25f && fl2[2] == 3 && fl2[3] == 4);
   assert_int_equal(pvm_upkcplx(fl2, 3, 1), 0); /* 3 + 3 floats */
   for (int k = 0; k < 6; k++)
     assert_true(fl2[k] == fl[k]);

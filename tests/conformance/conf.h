@@ -107,7 +107,7 @@ static int conf_end(void)
 }
 
 /* The absolute path of this program, for spawning itself in a child role. */
-static const char *conf_self(void)
+__attribute__((unused)) static const char *conf_self(void)
 {
     static char path[4096];
     if (!path[0]) {
@@ -123,7 +123,7 @@ static const char *conf_self(void)
 
 /* Spawns n copies of this program with argv {role, extra, NULL}; returns
  * pvm_spawn's result. */
-static int conf_spawn_self(const char *role, const char *extra, int n,
+__attribute__((unused)) static int conf_spawn_self(const char *role, const char *extra, int n,
                            int *tids)
 {
     char *args[3] = {(char *)role, (char *)extra, NULL};

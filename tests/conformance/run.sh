@@ -165,7 +165,7 @@ for p in "${progs[@]}"; do
   row="| $p |"
   for s in "${systems[@]}"; do
     out=$work/$p.$s.out
-    if [ $s = pvm346 ]; then
+    if [ "$s" = pvm346 ]; then
       if [ -x "$work/bin346/$p" ]; then run_346 "$p" "$out"; else
         echo "build failed" >"$out"; fi
     else

@@ -154,6 +154,20 @@ cell() {
 }
 
 status=0
+declare -A tot
+for s in "${systems[@]}"; do
+  for k in pass fail known xfail; do tot[$s.$k]=0; done
+done
+# add_totals <system> <out file>: adds the summary's counts to tot.
+add_totals() {
+  local line f
+  line=$(grep -m1 '^SUMMARY ' "$2" 2>/dev/null) || return 0
+  for f in $line; do
+    case $f in
+    pass=* | fail=* | known=* | xfail=*) tot[$1.${f%%=*}]=$((tot[$1.${f%%=*}] + ${f#*=})) ;;
+    esac
+  done
+}
 header="| program |"
 rule="|---|"
 for s in "${systems[@]}"; do
@@ -177,6 +191,7 @@ for p in "${progs[@]}"; do
       grep -E '^(FAIL|XFAIL|KNOWN)' "$out" >&2 || tail -n 20 "$out" >&2
     fi
     [ -n "$verbose" ] && cat "$out"
+    add_totals "$s" "$out"
     row="$row $(cell "$out") |"
   done
   rows+=("$row")
@@ -184,4 +199,12 @@ done
 echo "$header"
 echo "$rule"
 printf '%s\n' "${rows[@]}"
+row="| total |"
+for s in "${systems[@]}"; do
+  c="${tot[$s.pass]} passed, ${tot[$s.fail]} failed"
+  [ "${tot[$s.known]}" != 0 ] && c="$c, ${tot[$s.known]} known 3.4.6 diff"
+  [ "${tot[$s.xfail]}" != 0 ] && c="$c, ${tot[$s.xfail]} expected fail"
+  row="$row $c |"
+done
+echo "$row"
 exit $status

@@ -4,7 +4,6 @@
  * pvm_catchout(NULL) turns it off for later children. */
 #include "conf.h"
 
-
 static int child(const char *word)
 {
   pvm_mytid();

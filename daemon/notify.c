@@ -5,7 +5,7 @@
  * body is PvmDataDefault-packed integers, as PVM defines: the exited task's
  * tid (PvmTaskExit), the deleted daemon's tid (PvmHostDelete), or a count
  * followed by the new daemons' tids (PvmHostAdd). A request for something
- * that is already gone fires at once. */
+ * that is already gone fires at once, and so does a cancelled one. */
 #include "notify.h"
 
 #include <stdlib.h>
@@ -138,14 +138,19 @@ void pvmd_notify_request(struct pvmd_conn *c, uint32_t req_id,
   }
 
   if (cancel) {
+    /* man pvm_notify: "when a notify is cancelled, the notify message is
+     * delivered, as if the given event had occurred" (so does PVM 3.4.6).
+     * The reply goes first, as for a request that fires at once. */
+    pvmd_reply_status(c, req_id, 0, 0, NULL);
     for (size_t i = 0; i < r->n_tids; i++)
       pvmd_list_each_safe(pos, tmp, list_of(d)) {
         struct notify *n = pvmd_container_of(pos, struct notify, node);
         if (n->watcher == me && n->kind == kind &&
-            n->target == (int)r->tids[i] && n->tag == r->tag)
+            n->target == (int)r->tids[i] && n->tag == r->tag) {
+          send_ints(d, me, n->tag, n->ctx, &n->target, 1);
           drop(n);
+        }
       }
-    pvmd_reply_status(c, req_id, 0, 0, NULL);
     return;
   }
 

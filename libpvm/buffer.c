@@ -396,7 +396,13 @@ static int lookup(const char *fn, int bufid, struct lpvm_buf **out) {
 
 int pvm_freebuf(int bufid) {
   struct lpvm_buf *b;
-  int rc = lookup("pvm_freebuf", bufid, &b);
+  int rc;
+
+  /* Freeing buffer 0 ("none") does nothing and succeeds, as in PVM 3.4.6:
+   * programs free pvm_getrbuf()'s answer without testing it. */
+  if (bufid == 0)
+    return PvmOk;
+  rc = lookup("pvm_freebuf", bufid, &b);
 
   if (rc < 0)
     return rc;
@@ -468,7 +474,13 @@ int pvm_setrbuf(int bufid) {
 
 int pvm_bufinfo(int bufid, int *bytes, int *msgtag, int *tid) {
   struct lpvm_buf *b;
-  int rc = lookup("pvm_bufinfo", bufid, &b);
+  int rc;
+
+  /* Buffer 0 ("none") is no buffer to describe: PvmBadParam as in PVM
+   * 3.4.6, not PvmNoSuchBuf. */
+  if (bufid == 0)
+    return lpvm_err("pvm_bufinfo", PvmBadParam);
+  rc = lookup("pvm_bufinfo", bufid, &b);
 
   if (rc < 0)
     return rc;

@@ -428,10 +428,11 @@ static int out_write(struct lpvm_link *via, uv_buf_t *bufs, unsigned n) {
 
 /* Sends one message whose body is the concatenation of spans, to the link
  * out or (NULL) the daemon. Fragments and their headers are written in
- * batches of vectored writes. */
+ * batches of vectored writes. wid is the message's wait id (pvm_setminfo),
+ * 0 if unused. */
 
 static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
-                      const struct span *sp, int nsp, size_t total) {
+                      int wid, const struct span *sp, int nsp, size_t total) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   size_t frag = (size_t)lpvm_opts.frag_size;
   size_t maxfrag = lpvm_conn.max_frame - 2 - PVMW_MAX_MSGHDR;
@@ -456,6 +457,7 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
   h.tag = tag;
   h.ctx = ctx;
   h.encoding = (uint32_t)enc;
+  h.wid = (uint32_t)wid;
 
   do {
     size_t flen = total - sent < frag ? total - sent : frag;
@@ -506,17 +508,17 @@ out:
  * through the daemon; the receiver drops the partial copy when it sees the
  * link end, and holds the daemon copy until then, so it arrives once and in
  * order. */
-static int send_routed(int dst, int tag, int ctx, int enc,
+static int send_routed(int dst, int tag, int ctx, int enc, int wid,
                        const struct span *sp, int nsp, size_t total) {
   struct lpvm_link *link = lpvm_route_for(dst);
   if (link != NULL) {
-    int rc = send_spans(link, dst, tag, ctx, enc, sp, nsp, total);
+    int rc = send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
     lpvm_route_release(link);
     if (rc == 0)
       return 0;
     lpvm_route_broken(dst);
   }
-  return send_spans(NULL, dst, tag, ctx, enc, sp, nsp, total);
+  return send_spans(NULL, dst, tag, ctx, enc, wid, sp, nsp, total);
 }
 
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
@@ -548,8 +550,8 @@ int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
     n = 1;
   }
   rc = send_routed(dst, tag, ctx,
-                   b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw, sp,
-                   n, total);
+                   b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw,
+                   b->wid, sp, n, total);
   if (sp != stack)
     free(sp);
   return rc;
@@ -558,7 +560,7 @@ int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {
 int lpvm_send_via_daemon(int dst, int tag, int ctx, const void *data,
                          size_t len) {
   struct span sp = {data, len};
-  return send_spans(NULL, dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
+  return send_spans(NULL, dst, tag, ctx, PvmDataRaw, 0, &sp, len ? 1 : 0, len);
 }
 
 uv_loop_t *lpvm_loop(void) { return &C.loop; }
@@ -569,13 +571,13 @@ const char *lpvm_daemon_socket(void) { return C.sock; }
 
 int lpvm_send_raw(int dst, int tag, int ctx, const void *data, size_t len) {
   struct span sp = {data, len};
-  return send_routed(dst, tag, ctx, PvmDataRaw, &sp, len ? 1 : 0, len);
+  return send_routed(dst, tag, ctx, PvmDataRaw, 0, &sp, len ? 1 : 0, len);
 }
 
 int lpvm_send_bytes(int dst, int tag, int ctx, int enc, const void *data,
                     size_t len) {
   struct span sp = {data, len};
-  return send_routed(dst, tag, ctx, enc, &sp, len ? 1 : 0, len);
+  return send_routed(dst, tag, ctx, enc, 0, &sp, len ? 1 : 0, len);
 }
 
 /* ---- requests ---------------------------------------------------------- */

@@ -4,6 +4,7 @@
  * order; a receive takes the first one that matches (source, tag, context),
  * which keeps PVM's per-pair order for wildcard receives. These calls are
  * where message handlers (mhf.c) run. */
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -306,6 +307,7 @@ int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
   struct lpvm_qmsg *m;
   struct lpvm_buf *b;
   int bufid, count = 0;
+  size_t bytes = 0;
 
   if ((rc = lpvm_connect("pvm_precv")) < 0)
     return rc;
@@ -329,6 +331,7 @@ int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
     if (b->len >= PVMW_XDR_ITEM_HDR)
       avail = pvmw_get_be32((const uint8_t *)b->body + 4);
     count = (int)((uint32_t)len < avail ? (uint32_t)len : avail);
+    bytes = (size_t)avail * sz;
     rc = 0;
     if (count > 0) {
       switch (datatype) {
@@ -374,15 +377,16 @@ int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
       return lpvm_err("pvm_precv", rc);
   } else {
     size_t n = b->len / sz;
+    bytes = b->len;
     if (n > (size_t)len)
       n = (size_t)len;
     if (n > 0)
       memcpy(buf, b->body, n * sz);
-    count = (int)n;
     pvm_freebuf(bufid);
   }
+  /* As PVM 3.4.6: the message's length in bytes, whatever fitted in buf. */
   if (rcnt)
-    *rcnt = count;
+    *rcnt = bytes > INT_MAX ? INT_MAX : (int)bytes;
   return 0;
 }
 

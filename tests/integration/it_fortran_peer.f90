@@ -183,7 +183,7 @@ contains
     integer :: atid, atag, alen, info
     call pvmfprecv(parent, TAG_PSEND_C2F, d, 4, REAL8, atid, atag, alen, info)
     call expect(info == 0 .and. atid == parent .and. atag == TAG_PSEND_C2F &
-                .and. alen == 4 .and. same8(d, doubles), 'pvmfprecv of REAL8')
+                .and. alen == 32 .and. same8(d, doubles), 'pvmfprecv of REAL8')
     call pvmfpsend(parent, TAG_PSEND_F2C, [7, -8, 9], 3, INTEGER4, info)
     call expect(info == 0, 'pvmfpsend of INTEGER4')
   end subroutine psend_precv

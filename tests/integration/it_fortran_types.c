@@ -132,7 +132,8 @@ int main(int argc, char **argv) {
   IT_CHECK(
       pvm_precv(peer, TAG_PSEND_F2C, got, 3, PVM_INT, &atid, &atag, &alen) == 0,
       "pvm_precv");
-  IT_CHECK(atid == peer && atag == TAG_PSEND_F2C && alen == 3,
+  /* alen: the message length in bytes, as in PVM 3.4.6. */
+  IT_CHECK(atid == peer && atag == TAG_PSEND_F2C && alen == 12,
            "precv: atid t%x atag %d alen %d", atid, atag, alen);
   IT_CHECK(got[0] == 7 && got[1] == -8 && got[2] == 9, "precv: %d %d %d",
            got[0], got[1], got[2]);

@@ -17,11 +17,15 @@
 #include "pvmng.h"
 
 /* Sends an MboxRequest; returns the reply's code (an index or an error)
- * and the reply in *out when out is given and the code is >= 0. */
-static int mbox_request(Pvmng__MboxRequest *r, Pvmng__Control **out) {
+ * and the reply in *out when out is given and the code is >= 0. A task
+ * whose first call this is enrols first, as with any PVM call. */
+static int mbox_request(const char *fn, Pvmng__MboxRequest *r,
+                        Pvmng__Control **out) {
   Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
   int rc;
 
+  if ((rc = lpvm_connect(fn)) < 0)
+    return rc;
   req.body_case = PVMNG__CONTROL__BODY_MBOX;
   req.mbox = r;
   rc = lpvm_request(&req, &rep);
@@ -77,7 +81,7 @@ static int put(const char *fn, const char *name, int index, int bufid,
   r.encoding = b->enc == PvmDataDefault ? PvmDataDefault : PvmDataRaw;
   r.body.data = body;
   r.body.len = len;
-  rc = mbox_request(&r, NULL);
+  rc = mbox_request(fn, &r, NULL);
   free(body);
   if (rc == PvmOutOfRes)
     return lpvm_err_hint(fn, rc,
@@ -92,7 +96,8 @@ int pvm_putinfo(char *name, int bufid, int flags) {
 
 /* Reads <name, index> into a new buffer: its id in *bufid (not made the
  * receive buffer); returns the entry's index or an error. */
-static int get(const char *name, int index, int flags, int *bufid) {
+static int get(const char *fn, const char *name, int index, int flags,
+               int *bufid) {
   Pvmng__MboxRequest r = PVMNG__MBOX_REQUEST__INIT;
   Pvmng__Control *rep = NULL;
   const Pvmng__MboxReply *mr;
@@ -103,7 +108,7 @@ static int get(const char *name, int index, int flags, int *bufid) {
   r.name = (char *)name;
   r.index = index;
   r.flags = flags;
-  rc = mbox_request(&r, &rep);
+  rc = mbox_request(fn, &r, &rep);
   if (rc < 0)
     return rc;
   mr = rep->mbox_reply;
@@ -136,7 +141,7 @@ int pvm_recvinfo(char *name, int index, int flags) {
 
   if (name_ok(name) < 0 || index < 0)
     return lpvm_err("pvm_recvinfo", PvmBadParam);
-  rc = get(name, index, flags, &bufid);
+  rc = get("pvm_recvinfo", name, index, flags, &bufid);
   if (rc < 0)
     return lpvm_err("pvm_recvinfo", rc);
   /* As a receive does: the new buffer replaces the receive buffer, which
@@ -156,7 +161,7 @@ int pvm_delinfo(char *name, int index, int flags) {
   r.name = name;
   r.index = index;
   r.flags = flags;
-  return lpvm_err("pvm_delinfo", mbox_request(&r, NULL));
+  return lpvm_err("pvm_delinfo", mbox_request("pvm_delinfo", &r, NULL));
 }
 
 /* The array pvm_getmboxinfo returned last; freed by the next call. */
@@ -214,7 +219,7 @@ int pvm_getmboxinfo(char *pattern, int *nclasses,
   r.op = PVMNG__MBOX_OP__MBOX_LIST;
   r.name = pattern ? pattern : "";
   free_last();
-  rc = mbox_request(&r, &rep);
+  rc = mbox_request("pvm_getmboxinfo", &r, &rep);
   if (rc < 0)
     return lpvm_err("pvm_getmboxinfo", rc);
   rc = keep_classes(rep->mbox_reply);
@@ -261,7 +266,7 @@ int pvm_lookup(char *name, int req, int *datap) {
     flags |= PvmMboxFirstAvail;
     req = 0;
   }
-  rc = get(name, req, flags, &bufid);
+  rc = get("pvm_lookup", name, req, flags, &bufid);
   if (rc < 0)
     return lpvm_err("pvm_lookup", rc);
   rbuf = pvm_setrbuf(bufid);
@@ -296,7 +301,7 @@ int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid) {
   r.index = index;
   r.n_tids = (size_t)ntid;
   r.tids = v;
-  rc = mbox_request(&r, NULL);
+  rc = mbox_request("pvmng_mbox_reset", &r, NULL);
   free(v);
   return lpvm_err("pvmng_mbox_reset", rc < 0 ? rc : 0);
 }

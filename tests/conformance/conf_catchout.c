@@ -70,10 +70,7 @@ int main(int argc, char **argv) {
   /* The man page says END; PVM 3.4.6 prints EOF, and programs and scripts
    * were written against that. */
   snprintf(line, sizeof line, "[t%x] EOF\n", tid);
-  CHECK_NGXFAIL(file_has(f, line),
-                "PVM-NG prints the man page's END (being changed to PVM "
-                "3.4.6's EOF, issue 13 item 7)",
-                "the trailer line is PVM 3.4.6's [t%x] EOF", tid);
+  CHECK(file_has(f, line), "the trailer line is PVM 3.4.6's [t%x] EOF", tid);
 
   /* PvmShowTids 0: raw output. */
   pvm_setopt(PvmShowTids, 0);

@@ -89,8 +89,7 @@ int main(int argc, char **argv) {
     CHECK(ctid == tids[0] || ctid == tids[1],
           "child's pvm_mytid() is a tid pvm_spawn returned");
     CHECK_INT(cparent, me, "child's pvm_parent() is the spawner");
-    CHECK_NGXFAIL(cn == 2, "pvm_siblings is being reworked (issue 13)",
-                  "child's pvm_siblings() is 2 (got %d)", cn);
+    CHECK(cn == 2, "child's pvm_siblings() is 2 (got %d)", cn);
     if (cn == 2) {
       pvm_upkint(csib, 2, 1);
       CHECK(csib[0] == tids[0] && csib[1] == tids[1],

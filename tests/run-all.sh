@@ -46,7 +46,8 @@ summary() {
 }
 
 start=$(date +%s)
-bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck || exit 1
+# pvm-examples: PVM 3.4.6's example sources, which tests/examples346 builds.
+bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck pvm-examples || exit 1
 
 status=0
 regular=

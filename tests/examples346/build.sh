@@ -56,14 +56,16 @@ pvm346)
   ;;
 esac
 
-rm -rf "$out/src" "$out/bin" "$out/log" "$out/failed" "$out/nofortran"
+for d in src bin log failed nofortran; do
+  rm -rf "${out:?}/$d"
+done
 mkdir -p "$out/src" "$out/bin" "$out/log" || exit 2
 : >"$out/failed"
-tar -xzf "$pkgdoc/examples.tar.gz" -C "$out/src" &&
-  tar -xzf "$pkgdoc/gexamples.tar.gz" -C "$out/src" || {
+if ! tar -xzf "$pkgdoc/examples.tar.gz" -C "$out/src" ||
+  ! tar -xzf "$pkgdoc/gexamples.tar.gz" -C "$out/src"; then
   echo "build.sh: cannot extract the example sources from $pkgdoc" >&2
   exit 1
-}
+fi
 # Leftovers of Debian's build (objects and programs) are not used.
 rm -rf "$out/src/examples/LINUX64" "$out/src/gexamples/LINUX64"
 # The Fortran sources include '../include/fpvm3.h', relative to themselves.

@@ -36,7 +36,9 @@ run() {
 }
 # The console's "spawn -> ..." (output collected by the console).
 console() {
-  run "$1" "$2" "" ${EX_CONSOLE:?} "$3"
+  local cmd
+  read -r -a cmd <<<"${EX_CONSOLE:?}"
+  run "$1" "$2" "" "${cmd[@]}" "$3"
 }
 # expect <regex> <what>: a line of the last output matches.
 expect() {
@@ -158,8 +160,9 @@ inherit1 | inherit3)
       "END from inherit1"
   else
     child=$(sed -n 's/^inherita: t[0-9a-f]* inherit3: I just spawned inherit2 as tid t[0-9a-f]* with context \([0-9]*\)\.$/\1/p' "$out")
-    [ -n "$child" ] && [ "$child" != "$ctx" ] && [ "$child" != 0 ] ||
+    if [ -z "$child" ] || [ "$child" = "$ctx" ] || [ "$child" = 0 ]; then
       fail "inherit3 did not spawn inherit2 in a context of its own ($child)"
+    fi
     expect "inherit2 $T on machine <.*> with context ${child:-x}\.\$" \
       "inherit2 reports inherit3's context"
     expect "^inherita: $T END - sent from inherit3 $T on machine <.*> with context $ctx\.\$" \
@@ -173,10 +176,12 @@ inheritb)
   status 0 inheritb
   c1=$(sed -n 's/^1:inheritb: .* with new #1 context \([0-9]*\) .*/\1/p' "$out")
   c2=$(sed -n 's/^2:inheritb: .* with new #2 context \([0-9]*\) .*/\1/p' "$out")
-  [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" != "$c2" ] || fail "two new contexts ($c1, $c2)"
-  expect "^3:inheritb: $T[[:space:]]+inherit2 $T on machine <.*> with context ${c2:-x}\. <-- received from 2nd inherit2\.\$" \
+  if [ -z "$c1" ] || [ -z "$c2" ] || [ "$c1" = "$c2" ]; then
+    fail "two new contexts ($c1, $c2)"
+  fi
+  expect "^3:inheritb: ${T}[[:space:]]+inherit2 $T on machine <.*> with context ${c2:-x}\. <-- received from 2nd inherit2\.\$" \
     "the 2nd child's message in context #2"
-  expect "^5:inheritb: $T[[:space:]]+inherit2 $T on machine <.*> with context ${c1:-x}\. <-- received from 1st inherit2\.\$" \
+  expect "^5:inheritb: ${T}[[:space:]]+inherit2 $T on machine <.*> with context ${c1:-x}\. <-- received from 1st inherit2\.\$" \
     "the 1st child's message in context #1"
   ;;
 task)
@@ -207,7 +212,7 @@ task)
   sed "s/^/  | /" "$out"
   status 0 task0
   expect '^task0: just inserted service name <svc346> at index 0\.$' "task0's entry"
-  expect "^task0: $T[[:space:]]+task1 $T on machine <.*> with context [0-9]+\.  Request number 1\.\$" \
+  expect "^task0: ${T}[[:space:]]+task1 $T on machine <.*> with context [0-9]+\.  Request number 1\.\$" \
     "task1's request"
   expect "^task0: $T END  Request number 2\.\$" "END request"
   expect '^task0: handled 2 service requests\.$' "task0 finished"

@@ -77,6 +77,10 @@ mkdir -p "$out/src/include"
 # As Makefile.aimk: -g, the sources' own defines for Linux, old-style C, and
 # gfortran told to accept PVM 3's untyped buffer arguments.
 ccflags=(-g -w -std=gnu89 -DHASSTDLIB -DSYSVSTR "${cflags[@]}")
+# A sanitizer build's libraries need their runtime linked into the program
+# (EX346_LDFLAGS, from CMake for such builds).
+read -r -a extra <<<"${EX346_LDFLAGS:-}"
+ldflags+=("${extra[@]}")
 fcflags=(-g -w -fallow-argument-mismatch)
 have_fc=
 [ -n "$fortinc" ] && command -v gfortran >/dev/null 2>&1 && have_fc=1

@@ -63,7 +63,7 @@ exec 9>"$scratch/.lock"
 flock 9
 stamp=$scratch/.built
 if [ ! -e "$stamp" ] || [ "$lib" -nt "$stamp" ] || [ "$here/build.sh" -nt "$stamp" ] ||
-  [ "$(cat "$stamp" 2>/dev/null)" != "$libdir $incdirs $fortinc" ]; then
+  [ "$(cat "$stamp" 2>/dev/null)" != "$libdir $incdirs $fortinc ${EX346_LDFLAGS:-}" ]; then
   say "building PVM 3.4.6's examples against PVM-NG ($libdir)"
   rm -f "$stamp" "$scratch/skip"
   bash "$here/build.sh" "$scratch" pvmng "$incdirs" "$libdir" "$fortinc" \
@@ -76,7 +76,7 @@ if [ ! -e "$stamp" ] || [ "$lib" -nt "$stamp" ] || [ "$here/build.sh" -nt "$stam
     say "the examples did not build"
     exit 1
   fi
-  echo "$libdir $incdirs $fortinc" >"$stamp"
+  echo "$libdir $incdirs $fortinc ${EX346_LDFLAGS:-}" >"$stamp"
 fi
 flock -u 9
 if [ -e "$scratch/skip" ]; then

@@ -50,7 +50,7 @@ chmod +x "$console"
 export EX_CONSOLE=$console
 
 halt() {
-  echo halt | timeout 10 "$root/lib/pvm" >/dev/null 2>&1
+  (echo halt | timeout 10 "$root/lib/pvm" >/dev/null 2>&1) 2>/dev/null
   sleep 1
   rm -f "$PVM_TMP"/pvm*
 }

@@ -56,10 +56,10 @@ pvm346)
   ;;
 esac
 
-for d in src bin log failed nofortran; do
+for d in src bin obj log failed nofortran; do
   rm -rf "${out:?}/$d"
 done
-mkdir -p "$out/src" "$out/bin" "$out/log" || exit 2
+mkdir -p "$out/src" "$out/bin" "$out/obj" "$out/log" || exit 2
 : >"$out/failed"
 if ! tar -xzf "$pkgdoc/examples.tar.gz" -C "$out/src" ||
   ! tar -xzf "$pkgdoc/gexamples.tar.gz" -C "$out/src"; then
@@ -80,23 +80,43 @@ ccflags=(-g -w -std=gnu89 -DHASSTDLIB -DSYSVSTR "${cflags[@]}")
 # A sanitizer build's libraries need their runtime linked into the program
 # (EX346_LDFLAGS, from CMake for such builds).
 read -r -a extra <<<"${EX346_LDFLAGS:-}"
-ldflags+=("${extra[@]}")
 fcflags=(-g -w -fallow-argument-mismatch)
 have_fc=
 [ -n "$fortinc" ] && command -v gfortran >/dev/null 2>&1 && have_fc=1
 
 built=0
-# cc <program> <sources and options...>
+# cc <program> <sources and options...>: each source compiled, then linked
+# (a sanitizer build's runtime goes into the link only: the examples' own
+# code is not instrumented, PVM-NG's libraries are).
 cc_prog() {
-  local name=$1
+  local name=$1 a objs=() opts=()
   shift
+  for a in "$@"; do
+    case $a in
+    *.c) ;;
+    *) opts+=("$a") ;;
+    esac
+  done
+  mkdir -p "$out/obj/$name"
   if (cd "$out/src/examples" &&
-    cc "${ccflags[@]}" -o "$out/bin/$name" "$@" "${ldflags[@]}" \
-      -lgpvm3 -lpvm3 -lm) >"$out/log/$name.log" 2>&1; then
-    built=$((built + 1))
-  else
-    echo "$name" >>"$out/failed"
+    for a in "$@"; do
+      case $a in
+      *.c)
+        cc "${ccflags[@]}" "${opts[@]}" -c "$a" \
+          -o "$out/obj/$name/$(basename "$a" .c).o" || exit 1
+        ;;
+      esac
+    done) >"$out/log/$name.log" 2>&1; then
+    for a in "$@"; do
+      case $a in *.c) objs+=("$out/obj/$name/$(basename "$a" .c).o") ;; esac
+    done
+    if cc -o "$out/bin/$name" "${objs[@]}" "${ldflags[@]}" "${extra[@]}" \
+      -lgpvm3 -lpvm3 -lm >>"$out/log/$name.log" 2>&1; then
+      built=$((built + 1))
+      return
+    fi
   fi
+  echo "$name" >>"$out/failed"
 }
 # fc <program> <dir> <source>
 fc_prog() {
@@ -107,8 +127,9 @@ fc_prog() {
     return
   fi
   if (cd "$out/src/$dir" &&
-    gfortran "${fcflags[@]}" -o "$out/bin/$name" "$src" "${ldflags[@]}" \
-      -lfpvm3 -lgpvm3 -lpvm3) >"$out/log/$name.log" 2>&1; then
+    gfortran "${fcflags[@]}" -c "$src" -o "$out/obj/$name.o" &&
+    gfortran -o "$out/bin/$name" "$out/obj/$name.o" "${ldflags[@]}" \
+      "${extra[@]}" -lfpvm3 -lgpvm3 -lpvm3) >"$out/log/$name.log" 2>&1; then
     built=$((built + 1))
   else
     echo "$name" >>"$out/failed"

@@ -49,6 +49,12 @@ thb) progs="thb tnb" ;;
   ;;
 esac
 
+pkgdoc=${PVMNG_EXAMPLES_DIR:-/usr/share/doc/pvm-examples}
+if [ ! -f "$pkgdoc/examples.tar.gz" ] || [ ! -f "$pkgdoc/gexamples.tar.gz" ]; then
+  echo "SKIP: PVM 3.4.6's examples are not installed ($pkgdoc/examples.tar.gz;" \
+    "Debian package pvm-examples)"
+  exit 77
+fi
 mkdir -p "$scratch" || exit 2
 scratch=$(cd "$scratch" && pwd)
 lib=$libdir/libpvm3.so.3

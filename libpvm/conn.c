@@ -769,6 +769,17 @@ int lpvm_connect(const char *fn) {
   lpvm_opts.out_code = lpvm_opts.self_out_code = hr->out_code;
   lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
   pvmng__control__free_unpacked(rep, NULL);
+  /* A spawned task starts in its parent's context at the spawn (task.c
+   * passes it); the variable is not handed on to the task's own children. */
+  const char *sctx = getenv("PVMNG_CTX");
+  if (sctx != NULL) {
+    char *end;
+    long c = strtol(sctx, &end, 10);
+    if (hello.spawned_tid != 0 && *end == '\0' && end != sctx && c > 0 &&
+        c <= INT_MAX)
+      lpvm_conn.ctx = (int)c;
+    unsetenv("PVMNG_CTX");
+  }
   lpvm_route_start();
   const char *poll = getenv("PVMNG_POLL");
   if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)

@@ -3,14 +3,16 @@
  * PVM 3.4.6's libpvm3 that pvm3.h does not declare but programs use,
  * declaring them themselves (lpvm.h lists them): pvmsleep, the log calls
  * pvmlogprintf, vpvmlogprintf, pvmlogerror and pvmlogperror, pvmgetroot,
- * pvmgethome, pvmgetpvmd and the variable pvm_useruid. Their behaviour is
- * PVM 3.4.6's, read off its library. */
+ * pvmgethome, pvmgetpvmd, lpvmerr, pvmgetclock and the variables
+ * pvm_useruid and pvmdebmask. Their behaviour is PVM 3.4.6's, read off its
+ * library. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lpvm.h"
@@ -50,6 +52,25 @@ LPVM_PUBLIC char *pvmtmpnam(char *buf) {
   snprintf(out, PVMTMPNAMLEN, "%s/pvmtmp%d.%u", pvmgettmp(), (int)getpid(),
            seq++);
   return out;
+}
+
+/* PVM 3.4.6's debug mask variable, which its example programs set. PVM-NG
+ * does not read it: the library's debug mask is pvm_setopt(PvmDebugMask). */
+LPVM_PUBLIC int pvmdebmask = 0;
+
+/* Reports error n of the caller f the way a pvm_* call does (pvm_errno set;
+ * under PvmAutoErr one line "libpvm [t40001]: f(): text" on stderr, exit or
+ * abort for 2 and 3) and returns n, as PVM 3.4.6's lpvmerr does; its example
+ * programs report their own failures with it. */
+int lpvmerr(char *f, int n) { return lpvm_err(f, n); }
+
+/* The time of day into *tm, for timing; returns 0 (PVM 3.4.6's pvmgetclock,
+ * which its bandwidth example uses). */
+int pvmgetclock(struct timeval *tm) {
+  if (tm == NULL)
+    return PvmBadParam;
+  gettimeofday(tm, NULL);
+  return 0;
 }
 
 /* Sleeps secs seconds; returns 0. */

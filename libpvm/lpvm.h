@@ -30,6 +30,10 @@ LPVM_PUBLIC char *pvmgethome(void);
 LPVM_PUBLIC char *pvmgetpvmd(void);
 LPVM_PUBLIC int pvm_vpackf(const char *fmt, va_list ap);
 LPVM_PUBLIC int pvm_vunpackf(const char *fmt, va_list ap);
+LPVM_PUBLIC extern int pvmdebmask; /* set by programs; not read */
+LPVM_PUBLIC int lpvmerr(char *f, int n);
+struct timeval;
+LPVM_PUBLIC int pvmgetclock(struct timeval *tm);
 
 /* Finds the pvmd that pvm_start_pvmd runs (task.c): $PVM_DPATH, then beside
  * the running program, then where it was installed. Writes the path to out

@@ -207,6 +207,23 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
   sp.ntask = ntask;
   if ((nenv = collect_env(&env)) < 0)
     return lpvm_err("pvm_spawn", PvmNoMem);
+  /* The children start in the caller's current context (PVM 3.4.6 passes
+   * it in the environment too); conn.c takes it at their enrolment. */
+  if (lpvm_conn.ctx != 0) {
+    char **ne = realloc(env, sizeof(*env) * (size_t)(nenv + 1));
+    char *e = malloc(sizeof("PVMNG_CTX=") + 12);
+    if (ne == NULL || e == NULL) {
+      free(e);
+      env = ne != NULL ? ne : env;
+      for (int i = 0; i < nenv; i++)
+        free(env[i]);
+      free(env);
+      return lpvm_err("pvm_spawn", PvmNoMem);
+    }
+    snprintf(e, sizeof("PVMNG_CTX=") + 12, "PVMNG_CTX=%d", lpvm_conn.ctx);
+    env = ne;
+    env[nenv++] = e;
+  }
   sp.n_env = (size_t)nenv;
   sp.env = env;
   sp.wd = getenv("PVM_WD") ? getenv("PVM_WD") : "";

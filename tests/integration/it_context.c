@@ -2,7 +2,9 @@
  * pvm_setcontext): contexts handed out to tasks of one or several hosts
  * never collide, even after hundreds per task; a freed context can be
  * freed once (PvmNotFound after); a message sent in one context is
- * received only in it; a task's contexts do not outlive it.
+ * received only in it; a task's contexts do not outlive it; a task starts
+ * in the context its parent had when it spawned it (PVM 3.4.6's inherit
+ * examples), and does not hand that on through its environment.
  * `it_context [children]` spawns the children with PvmTaskDefault, so over
  * several hosts they spread. */
 #include "it_common.h"
@@ -10,6 +12,7 @@
 #define PER_TASK 300
 #define TAG_CTX 61
 #define TAG_PING 62
+#define TAG_INHERIT 63
 
 static void child(void) {
   int parent = pvm_parent(), v[PER_TASK];
@@ -42,8 +45,24 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Spawned in a context: reports the context it started in, sending in it. */
+static void inherit_child(void) {
+  int ctx = pvm_getcontext(), leak = getenv("PVMNG_CTX") != NULL;
+  pvm_initsend(PvmDataDefault);
+  pvm_pkint(&ctx, 1, 1);
+  pvm_pkint(&leak, 1, 1);
+  pvm_send(pvm_parent(), TAG_INHERIT);
+  pvm_exit();
+}
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 3, rc;
+  if (pvm_parent() > 0 && argc > 1 && strcmp(argv[1], "inherit") == 0) {
+    it_set_name(argv[0], "inherit");
+    it_guard(60);
+    inherit_child();
+    return 0;
+  }
   if (pvm_parent() > 0) {
     it_set_name(argv[0], "child");
     it_guard(60);
@@ -97,6 +116,24 @@ int main(int argc, char **argv) {
   pvm_setcontext(old);
   for (int k = 0; k < n; k++)
     IT_CHECK(pvm_recv(tids[k], TAG_PING) > 0, "no answer from t%x", tids[k]);
+  it_note("messages in a context reach only receives in that context");
+
+  /* A child spawned while the parent is in context c starts in c: its
+   * message, sent without a pvm_setcontext, arrives in c. */
+  char *args[] = {"inherit", NULL};
+  int kid, got = -1, leak = 1;
+  old = pvm_setcontext(c);
+  IT_CHECK(pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1,
+                     &kid) == 1,
+           "spawn in context %x", c);
+  IT_CHECK(pvm_recv(kid, TAG_INHERIT) > 0, "no report from t%x", kid);
+  pvm_upkint(&got, 1, 1);
+  pvm_upkint(&leak, 1, 1);
+  pvm_setcontext(old);
+  IT_CHECK(got == c, "the child started in context %x, not its parent's %x",
+           got, c);
+  IT_CHECK(!leak, "PVMNG_CTX left in the child's environment");
+  it_note("a spawned task starts in its parent's context");
   free(all);
   free(tids);
   pvm_exit();

@@ -1,11 +1,13 @@
 /* it_defacto: the public symbols of PVM 3.4.6's libpvm3 that pvm3.h does
  * not declare, declared here the way PVM programs declare them: pvmsleep,
  * pvm_vpackf and pvm_vunpackf, the log calls (output on stderr checked
- * byte for byte, return values), pvmgetroot, pvmgethome, pvmgetpvmd and
- * pvm_useruid, each with PVM 3.4.6's behaviour. */
+ * byte for byte, return values), pvmgetroot, pvmgethome, pvmgetpvmd,
+ * pvm_useruid, lpvmerr, pvmgetclock and pvmdebmask (which PVM 3.4.6's
+ * example programs use), each with PVM 3.4.6's behaviour. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/time.h>
 
 #include "it_common.h"
 
@@ -19,6 +21,9 @@ extern char *pvmgetpvmd(void);
 extern int pvm_useruid;
 extern int pvm_vpackf(const char *fmt, va_list ap);
 extern int pvm_vunpackf(const char *fmt, va_list ap);
+extern int lpvmerr(char *f, int n);
+extern int pvmgetclock(struct timeval *tm);
+extern int pvmdebmask;
 
 static int packf(const char *fmt, ...) {
   va_list ap;
@@ -156,6 +161,35 @@ int main(int argc, char **argv) {
   pvm_setopt(PvmAutoErr, 0);
   IT_CHECK(unpackf("%d", &a) == PvmNoData, "past the end: not PvmNoData");
   it_note("pvm_vpackf, pvm_vunpackf");
+
+  /* lpvmerr: pvm_errno and the return value are the code; the report goes
+   * to stderr only under PvmAutoErr, as a pvm_* call's would. */
+  capture();
+  r1 = lpvmerr("quiet", PvmBadParam);
+  r2 = pvm_errno;
+  out = captured();
+  IT_CHECK(r1 == PvmBadParam && r2 == PvmBadParam && out[0] == '\0',
+           "lpvmerr with PvmAutoErr 0: %d, pvm_errno %d, \"%s\"", r1, r2, out);
+  pvm_setopt(PvmAutoErr, 1);
+  capture();
+  r1 = lpvmerr("myfunc", PvmNoSuchBuf);
+  r2 = pvm_errno;
+  out = captured();
+  snprintf(want, sizeof want, "libpvm [t%x]: myfunc(): ", (unsigned)me);
+  IT_CHECK(r1 == PvmNoSuchBuf && r2 == PvmNoSuchBuf &&
+               strncmp(out, want, strlen(want)) == 0 &&
+               strstr(out, "No such buffer") != NULL,
+           "lpvmerr with PvmAutoErr 1: %d, pvm_errno %d, \"%s\"", r1, r2, out);
+  {
+    struct timeval before, clock, after;
+    gettimeofday(&before, NULL);
+    IT_CHECK(pvmgetclock(&clock) == 0, "pvmgetclock");
+    gettimeofday(&after, NULL);
+    IT_CHECK(timercmp(&before, &clock, <=) && timercmp(&clock, &after, <=),
+             "pvmgetclock is not the time of day");
+  }
+  pvmdebmask = 0;
+  it_note("lpvmerr, pvmgetclock, pvmdebmask");
 
   pvm_exit();
   it_note("OK");

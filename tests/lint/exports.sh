@@ -23,7 +23,8 @@ fi
 
 # Undeclared in pvm3.h, exported by PVM 3.4.6 and used by programs.
 defacto="pvmsleep pvm_vpackf pvm_vunpackf pvmlogprintf vpvmlogprintf
-pvmlogerror pvmlogperror pvmgetroot pvmgethome pvmgetpvmd pvm_useruid"
+pvmlogerror pvmlogperror pvmgetroot pvmgethome pvmgetpvmd pvm_useruid
+lpvmerr pvmgetclock pvmdebmask"
 
 fail=0
 exported() {

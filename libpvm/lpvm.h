@@ -31,6 +31,7 @@ LPVM_PUBLIC char *pvmgetpvmd(void);
 LPVM_PUBLIC int pvm_vpackf(const char *fmt, va_list ap);
 LPVM_PUBLIC int pvm_vunpackf(const char *fmt, va_list ap);
 LPVM_PUBLIC extern int pvmdebmask; /* set by programs; not read */
+LPVM_PUBLIC int pvmdisplaymhfinfo(char *who, char *msg, int tid); /* mhf.c */
 LPVM_PUBLIC int lpvmerr(char *f, int n);
 struct timeval;
 LPVM_PUBLIC int pvmgetclock(struct timeval *tm);

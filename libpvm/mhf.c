@@ -17,6 +17,8 @@
  * PvmExists, so at most one handler matches a message. */
 #include <stdlib.h>
 
+#include <stdio.h>
+
 #include "buffer.h"
 #include "conn.h"
 #include "lpvm.h"
@@ -178,4 +180,27 @@ void lpvm_mhf_drop(void) {
     free(p);
   }
   mhf.tail = &mhf.head;
+}
+
+/* PVM 3.4.6's undeclared dump of the message handler table, which some of
+ * its example programs call (mhf_server): on standard output, a header, the
+ * caller's message, and one line per handler, each line led by `who` and
+ * the task's tid. PVM 3.4.6 also lists its own internal handlers; PVM-NG
+ * has none in this table. Returns 0. */
+LPVM_PUBLIC int pvmdisplaymhfinfo(char *who, char *msg, int tid) {
+  const char *w = who ? who : "";
+  printf("\n%s t%x: Display Message Handler Information: nhandles = %d\n", w,
+         (unsigned)tid, mhf.cnt);
+  printf("%s t%x: %s\n", w, (unsigned)tid, msg ? msg : "");
+  for (int i = 0; i < mhf.n; i++) {
+    const struct handler *h = &mhf.v[i];
+    if (!h->used)
+      continue;
+    printf("%s t%x: handles[%2d].mhid = %2d  .header.src = t%-8x .header.ctx "
+           "= %8d  .header.tag= %8d\n",
+           w, (unsigned)tid, i, i, (unsigned)h->src, h->ctx, h->tag);
+  }
+  printf("\n");
+  fflush(stdout);
+  return 0;
 }

@@ -403,15 +403,23 @@ int (*pvm_recvf(int (*newf)(int, int, int)))(int (*)(int, int, int)) {
 
 /* ---- contexts ---------------------------------------------------------- */
 
+/* Both enrol first, as every PVM call does: a spawned task's context is
+ * its parent's, taken at enrolment (conn.c). */
 int pvm_setcontext(int ctx) {
-  int old = lpvm_conn.ctx;
+  int old, rc;
+  if ((rc = lpvm_connect("pvm_setcontext")) < 0)
+    return rc;
+  old = lpvm_conn.ctx;
   if (ctx < 0 || ctx == LPVM_SYSCTX)
     return lpvm_err("pvm_setcontext", PvmBadParam);
   lpvm_conn.ctx = ctx;
   return old;
 }
 
-int pvm_getcontext(void) { return lpvm_conn.ctx; }
+int pvm_getcontext(void) {
+  int rc = lpvm_connect("pvm_getcontext");
+  return rc < 0 ? rc : lpvm_conn.ctx;
+}
 
 /* Asks the daemon for a new context (free_ctx 0) or to take ctx back.
  * Returns the Status's value, or a negative PVM error. */

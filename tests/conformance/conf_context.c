@@ -61,11 +61,8 @@ int main(int argc, char **argv) {
   CHECK(b > 0, "the child's report arrives");
   if (b > 0)
     pvm_upkint(&cctx, 1, 1);
-  CHECK_NGXFAIL(cctx == c1,
-                "PVM-NG's spawn request carries no context: a child starts "
-                "in the base context (contexts are being reworked)",
-                "the child runs in its parent's context (%d, want %d)", cctx,
-                c1);
+  CHECK(cctx == c1, "the child runs in its parent's context (%d, want %d)",
+        cctx, c1);
 
   pvm_setcontext(base);
   CHECK_INT(pvm_freecontext(c2), 0, "pvm_freecontext is 0");

@@ -2,8 +2,8 @@
  * not declare, declared here the way PVM programs declare them: pvmsleep,
  * pvm_vpackf and pvm_vunpackf, the log calls (output on stderr checked
  * byte for byte, return values), pvmgetroot, pvmgethome, pvmgetpvmd,
- * pvm_useruid, lpvmerr, pvmgetclock and pvmdebmask (which PVM 3.4.6's
- * example programs use), each with PVM 3.4.6's behaviour. */
+ * pvm_useruid, lpvmerr, pvmgetclock, pvmdebmask, pvmdisplaymhfinfo (which
+ * PVM 3.4.6's example programs use), each with PVM 3.4.6's behaviour. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,6 +24,7 @@ extern int pvm_vunpackf(const char *fmt, va_list ap);
 extern int lpvmerr(char *f, int n);
 extern int pvmgetclock(struct timeval *tm);
 extern int pvmdebmask;
+int pvmdisplaymhfinfo(char *who, char *msg, int tid);
 
 static int packf(const char *fmt, ...) {
   va_list ap;
@@ -189,7 +190,9 @@ int main(int argc, char **argv) {
              "pvmgetclock is not the time of day");
   }
   pvmdebmask = 0;
-  it_note("lpvmerr, pvmgetclock, pvmdebmask");
+  IT_CHECK(pvmdisplaymhfinfo("it_defacto", "handlers", pvm_mytid()) == 0,
+           "pvmdisplaymhfinfo");
+  it_note("lpvmerr, pvmgetclock, pvmdebmask, pvmdisplaymhfinfo");
 
   pvm_exit();
   it_note("OK");

@@ -1,17 +1,70 @@
 /* The daemon's limits: every bound on what a task may ask of the daemon is
  * a field of struct pvmd_limits, set here to its default. Later options and
- * configuration files override these fields, nothing else. */
+ * configuration files override these fields, nothing else. The memory
+ * budget's bookkeeping lives here too. */
 #include <limits.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "frame.h"
+#include "log.h"
 #include "pvmd.h"
 
+/* Default memory budget: what queued messages may cost the daemon. */
+#define MEM_BUDGET_DEFAULT ((size_t)256 << 20)
+#define MEM_BUDGET_MIN ((size_t)1 << 20)
+/* Kept aside while memory lasts, given up when it runs out: room for the
+ * errors that tell senders their messages were dropped. */
+#define MEM_RESERVE ((size_t)256 << 10)
+/* A drain from above this much queued gives memory back to the system. */
+#define MEM_TRIM_ABOVE ((uint64_t)16 << 20)
+
+/* A size in bytes from the environment: digits, then an optional K, M or G
+ * (powers of 1024). 0 when unset or not a size in [lo, hi] (then said). */
+static size_t env_size(const char *name, size_t lo, size_t hi) {
+  const char *e = getenv(name);
+  char *end = NULL;
+  unsigned long long v;
+  if (e == NULL || *e == '\0')
+    return 0;
+  v = strtoull(e, &end, 10);
+  if (end != e && (*end == 'K' || *end == 'k'))
+    v <<= 10, end++;
+  else if (end != e && (*end == 'M' || *end == 'm'))
+    v <<= 20, end++;
+  else if (end != e && (*end == 'G' || *end == 'g'))
+    v <<= 30, end++;
+  if (end == e || *end != '\0' || v < lo || v > hi) {
+    fprintf(stderr,
+            "pvmd: %s=%s is not a size from %zu to %zu bytes (K, M, G "
+            "allowed): ignored\n",
+            name, e, lo, hi);
+    return 0;
+  }
+  return (size_t)v;
+}
+
 void pvmd_limits_default(struct pvmd_limits *lim) {
+  size_t v64;
   lim->max_frame = PVMW_MAX_FRAME;
   lim->max_message = PVMW_MAX_MESSAGE;
+  /* Per destination: what its queue may cost (bookkeeping included)
+   * before its senders pause ($PVMNG_QUEUE_MAX); they resume at a
+   * quarter of it. */
   lim->high_water = (size_t)64 << 20;
-  lim->low_water = (size_t)16 << 20;
+  if ((v64 = env_size("PVMNG_QUEUE_MAX", (size_t)64 << 10, (size_t)1 << 40)))
+    lim->high_water = v64;
+  lim->low_water = lim->high_water / 4;
+  /* Daemon-wide ($PVMNG_MEM_BUDGET). */
+  lim->mem_budget = MEM_BUDGET_DEFAULT;
+  lim->mem_budget_set = 0;
+  if ((v64 = env_size("PVMNG_MEM_BUDGET", MEM_BUDGET_MIN, (size_t)1 << 40))) {
+    lim->mem_budget = v64;
+    lim->mem_budget_set = 1;
+  }
   lim->max_tasks = 16384;
   lim->spawn_max_ntask = 4096;
   lim->spawn_max_argv = 4096;
@@ -46,4 +99,76 @@ void pvmd_limits_default(struct pvmd_limits *lim) {
     lim->dead_ms = (unsigned)v;
     lim->heartbeat_ms = lim->dead_ms / 3 < 1000 ? lim->dead_ms / 3 : 1000;
   }
+}
+
+/* Bytes of address space the daemon maps now (VmSize), or 0. */
+static size_t vm_size(void) {
+  FILE *fp = fopen("/proc/self/status", "r");
+  char line[128];
+  unsigned long long kb = 0;
+  if (fp == NULL)
+    return 0;
+  while (fgets(line, sizeof line, fp) != NULL)
+    if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+      break;
+  fclose(fp);
+  return (size_t)kb << 10;
+}
+
+void pvmd_mem_fit(struct pvmd *d) {
+  struct rlimit rl;
+  size_t used, room, fit;
+  d->mem_reserve = malloc(MEM_RESERVE);
+  if (d->lim.mem_budget_set || getrlimit(RLIMIT_AS, &rl) != 0 ||
+      rl.rlim_cur == RLIM_INFINITY)
+    return;
+  /* Under an address-space limit, queues may take half of what is left:
+   * the rest is for frames being read, replies and the libraries. */
+  used = vm_size();
+  room = (size_t)rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
+  fit = room / 2;
+  if (fit < MEM_BUDGET_MIN)
+    fit = MEM_BUDGET_MIN;
+  if (fit < d->lim.mem_budget) {
+    pvmd_log("memory budget %zu bytes (half of what the address-space limit "
+             "of %llu bytes leaves)",
+             fit, (unsigned long long)rl.rlim_cur);
+    d->lim.mem_budget = fit;
+  }
+}
+
+void pvmd_mem_charge(struct pvmd *d, size_t cost) {
+  d->st.mem_queued += cost;
+  if (d->st.mem_queued > d->st.mem_queued_peak)
+    d->st.mem_queued_peak = d->st.mem_queued;
+  if (d->st.mem_queued > MEM_TRIM_ABOVE)
+    d->mem_trim = 1;
+}
+
+void pvmd_mem_release(struct pvmd *d, size_t cost) {
+  d->st.mem_queued -= cost;
+  if (d->mem_waiters.next != NULL && !pvmd_list_empty(&d->mem_waiters) &&
+      d->st.mem_queued <= d->lim.mem_budget / 4 * 3)
+    pvmd_waiters_wake(&d->mem_waiters);
+  if (d->mem_trim && d->st.mem_queued == 0) {
+    /* Millions of small frames freed leave the heap in pieces that free()
+     * keeps: hand whole free pages back. */
+    d->mem_trim = 0;
+    malloc_trim(0);
+  }
+  if (d->nomem_warned && d->st.mem_queued == 0) {
+    d->nomem_warned = 0;
+    if (d->mem_reserve == NULL)
+      d->mem_reserve = malloc(MEM_RESERVE);
+  }
+}
+
+void pvmd_mem_exhausted(struct pvmd *d) {
+  free(d->mem_reserve);
+  d->mem_reserve = NULL;
+}
+
+void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer) {
+  pvmd_waiter_park(&d->mem_waiters, producer);
+  d->st.mem_paused++;
 }

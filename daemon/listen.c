@@ -37,8 +37,19 @@ static void sweep_hellos(uv_timer_t *tm) {
     else
       waiting = 1;
   }
+  if (!pvmd_list_empty(&d->mem_waiters)) {
+    waiting = 1;
+    if (!pvmd_mem_over(d))
+      pvmd_waiters_wake(&d->mem_waiters);
+  }
   if (!waiting)
     uv_timer_stop(tm);
+}
+
+void pvmd_listen_retry_soon(struct pvmd *d) {
+  if (d->hello_timer_open && !uv_is_active((uv_handle_t *)&d->hello_timer))
+    uv_timer_start(&d->hello_timer, sweep_hellos, HELLO_SWEEP_MS,
+                   HELLO_SWEEP_MS);
 }
 
 static void on_connection(uv_stream_t *server, int status);

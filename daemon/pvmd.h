@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "host.h"
+#include "flow.h"
 #include "list.h"
 #include "rundir.h"
 #include "task.h"
@@ -21,6 +22,11 @@ struct pvmd_limits {
   size_t high_water;           /* a destination's queued bytes above which
                                   senders to it stop being read */
   size_t low_water;            /* ... and below which they resume */
+  size_t mem_budget;           /* what every queued message may cost the
+                                  daemon together, bookkeeping included
+                                  ($PVMNG_MEM_BUDGET): above it senders
+                                  stop being read */
+  int mem_budget_set;          /* mem_budget came from the environment */
   int max_tasks;               /* task table entries, in every state */
   int spawn_max_ntask;         /* pvm_spawn's ntask */
   int spawn_max_argv;          /* arguments per spawn */
@@ -57,6 +63,10 @@ struct pvmd_stats {
   uint64_t bytes_queued_cur; /* written with uv_write, not yet completed */
   uint64_t bytes_queued_peak;
   uint64_t senders_paused; /* times a sender was paused by backpressure */
+  uint64_t mem_queued;     /* what queued messages cost now (pvmd_mem_*) */
+  uint64_t mem_queued_peak;
+  uint64_t mem_paused;   /* times a sender was paused by the memory budget */
+  uint64_t mem_refused;  /* messages refused for lack of memory */
 };
 
 struct pvmd {
@@ -75,6 +85,11 @@ struct pvmd {
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
   struct pvmd_list conns;         /* struct pvmd_conn.node */
+  struct pvmd_list mem_waiters;   /* producers paused by the memory budget */
+  int mem_trim;                   /* queues grew large: trim when drained */
+  int nomem_warned;               /* "out of memory" logged, not yet over */
+  void *mem_reserve;              /* freed when memory runs out, so that
+                                     the senders can still be told */
   struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
@@ -113,6 +128,27 @@ struct pvmd {
 
 /* Default limits. */
 void pvmd_limits_default(struct pvmd_limits *lim);
+
+/* The memory budget (limits.c). A queued frame costs its bytes plus its
+ * frame struct, its queue entry and a malloc header for each
+ * (PVMD_MALLOC_CHUNK); pvmd_mem_charge/release keep d->st.mem_queued. */
+#define PVMD_MALLOC_CHUNK 16u
+void pvmd_mem_charge(struct pvmd *d, size_t cost);
+/* Releases cost; wakes the producers paused by the budget once the queues
+ * are below three quarters of it, and gives memory back to the system
+ * after a large drain. */
+void pvmd_mem_release(struct pvmd *d, size_t cost);
+/* Whether queued messages cost more than the budget. */
+static inline int pvmd_mem_over(const struct pvmd *d) {
+  return d->st.mem_queued > d->lim.mem_budget;
+}
+/* Memory ran out: frees the reserve kept for telling senders so. */
+void pvmd_mem_exhausted(struct pvmd *d);
+/* Parks producer on the budget's waiters (see flow.h). */
+void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer);
+/* Sizes the budget to the address-space limit when it was not set (called
+ * once at start, after the limits are read). */
+void pvmd_mem_fit(struct pvmd *d);
 
 /* Milliseconds on the loop's clock. */
 static inline uint64_t pvmd_now(struct pvmd *d) { return uv_now(&d->loop); }

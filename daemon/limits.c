@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 
 #include "frame.h"
@@ -171,4 +172,62 @@ void pvmd_mem_exhausted(struct pvmd *d) {
 void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer) {
   pvmd_waiter_park(&d->mem_waiters, producer);
   d->st.mem_paused++;
+}
+
+void pvmd_fd_limit_raise(struct pvmd *d) {
+  struct rlimit rl;
+  rlim_t was;
+  d->fd_limit = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  was = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      rl.rlim_cur = was;
+  }
+  d->fd_limit = rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2
+                                                   : (int)rl.rlim_cur;
+  pvmd_log("descriptors: limit %d (was %llu), %d kept in reserve; about %d "
+           "tasks",
+           d->fd_limit, (unsigned long long)was, PVMD_FD_RESERVE,
+           (d->fd_limit - PVMD_FD_RESERVE) / PVMD_FDS_PER_TASK);
+}
+
+/* Descriptors open now (entries of /proc/self/fd, less the one reading
+ * it); -1 when unknown. */
+static int fds_open(void) {
+  DIR *dir = opendir("/proc/self/fd");
+  struct dirent *e;
+  int n = 0;
+  if (dir == NULL)
+    return -1;
+  while ((e = readdir(dir)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(dir);
+  return n - 1;
+}
+
+int pvmd_fd_limit(struct pvmd *d) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+    d->fd_limit = rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2
+                                                     : (int)rl.rlim_cur;
+  return d->fd_limit;
+}
+
+int pvmd_fd_room(struct pvmd *d) {
+  struct pvmd_list *pos;
+  int open = fds_open(), pending = 0, room;
+  if (open < 0)
+    return INT_MAX;
+  /* Spawned tasks that have not connected yet will each take one more. */
+  for (pos = d->tasks.all.next; pos != &d->tasks.all; pos = pos->next) {
+    struct pvmd_task *t = pvmd_container_of(pos, struct pvmd_task, node);
+    if (t->spawned && t->running && !t->connected && !t->gone)
+      pending++;
+  }
+  room = pvmd_fd_limit(d) - PVMD_FD_RESERVE - open - pending;
+  return room > 0 ? room / PVMD_FDS_PER_TASK : 0;
 }

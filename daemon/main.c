@@ -363,6 +363,7 @@ static int run(struct pvmd *d, const struct options *o) {
   pvmd_list_init(&d->notifies);
   pvmd_list_init(&d->mem_waiters);
   pvmd_mem_fit(d);
+  pvmd_fd_limit_raise(d);
   if (pvmd_tasks_init(&d->tasks, d, d->host_no, d->lim.max_tasks) != 0) {
     pvmd_log("out of memory for the task table");
     return 1;

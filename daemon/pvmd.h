@@ -102,6 +102,8 @@ struct pvmd {
   char *listen_ip; /* ip= of the master's own line: the address other
                       daemons reach it at */
 
+  int fd_limit;  /* RLIMIT_NOFILE (soft, raised to the hard limit) */
+  int fd_warned; /* "out of descriptors" logged, none accepted since */
   int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;
   int listener_open;
@@ -125,6 +127,19 @@ struct pvmd {
   uv_timer_t halt_timer;
   int halt_timer_open;
 };
+
+/* Descriptors (limits.c): the last PVMD_FD_RESERVE below the limit are
+ * kept for serving what is there (logging, replies, refusals); a spawned
+ * task takes PVMD_FDS_PER_TASK (its output pipes and its connection). */
+#define PVMD_FD_RESERVE 16
+#define PVMD_FDS_PER_TASK 3
+/* Raises the soft descriptor limit to the hard one; sets d->fd_limit. */
+void pvmd_fd_limit_raise(struct pvmd *d);
+/* The descriptor limit now (read again: it may be changed from outside,
+ * prlimit); updates d->fd_limit. */
+int pvmd_fd_limit(struct pvmd *d);
+/* How many more tasks can be spawned with descriptors to serve them. */
+int pvmd_fd_room(struct pvmd *d);
 
 /* Default limits. */
 void pvmd_limits_default(struct pvmd_limits *lim);

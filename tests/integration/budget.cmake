@@ -28,3 +28,16 @@ foreach(c ${budget_cases})
   set_tests_properties(integration.budget_${name} PROPERTIES
     TIMEOUT 120 LABELS integration)
 endforeach()
+
+# Descriptors: the daemon, started with a soft limit of 256 under a higher
+# hard one, raises it; then under a limit of 160 (soft and hard), 2,000
+# connections that never say hello (the excess refused, one warning in the
+# log, existing tasks answering) and a spawn of 100 tasks (every tid
+# reported runs, the rest PvmOutOfRes).
+add_executable(it_fdlimit it_fdlimit.c)
+target_link_libraries(it_fdlimit PRIVATE pvm3)
+add_test(NAME integration.fdlimit
+         COMMAND prlimit --nofile=256: ${IT_VM} --timeout 150 ${IT_BINDIR}
+                 fdlimit $<TARGET_FILE:it_fdlimit> 160 2000 100)
+set_tests_properties(integration.fdlimit PROPERTIES
+  TIMEOUT 180 LABELS integration)

@@ -355,7 +355,8 @@ static int partial(void) {
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&rtid, 1, 1);
   pvm_send(other, TAG_PEER);
-  IT_CHECK(pvm_recv(rtid, TAG_DONE) > 0, "the receiver did not go on");
+  IT_CHECK(pvm_trecv(rtid, TAG_DONE, &(struct timeval){60, 0}) > 0,
+           "the receiver did not go on");
   pvm_upklong(&rss, 1, 1);
   it_note("the receiver went on; its VmRSS %ld KiB", rss);
   IT_CHECK(rss < 20 * 1024,

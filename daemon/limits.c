@@ -2,12 +2,12 @@
  * a field of struct pvmd_limits, set here to its default. Later options and
  * configuration files override these fields, nothing else. The memory
  * budget's bookkeeping lives here too. */
+#include <dirent.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/resource.h>
 
 #include "frame.h"
@@ -186,8 +186,8 @@ void pvmd_fd_limit_raise(struct pvmd *d) {
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
       rl.rlim_cur = was;
   }
-  d->fd_limit = rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2
-                                                   : (int)rl.rlim_cur;
+  d->fd_limit =
+      rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2 : (int)rl.rlim_cur;
   pvmd_log("descriptors: limit %d (was %llu), %d kept in reserve; about %d "
            "tasks",
            d->fd_limit, (unsigned long long)was, PVMD_FD_RESERVE,
@@ -212,8 +212,8 @@ static int fds_open(void) {
 int pvmd_fd_limit(struct pvmd *d) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-    d->fd_limit = rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2
-                                                     : (int)rl.rlim_cur;
+    d->fd_limit =
+        rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2 : (int)rl.rlim_cur;
   return d->fd_limit;
 }
 

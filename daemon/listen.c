@@ -71,8 +71,7 @@ static void refuse_pending(struct pvmd *d, int code, const char *reason) {
   uv_pipe_init(&d->loop, &d->reject, 0);
   d->reject.data = d;
   d->reject_busy = 1;
-  if (uv_accept((uv_stream_t *)&d->listener, (uv_stream_t *)&d->reject) ==
-          0 &&
+  if (uv_accept((uv_stream_t *)&d->listener, (uv_stream_t *)&d->reject) == 0 &&
       reason != NULL) {
     /* The refusal, in place of the hello's answer: a socket just accepted
      * takes these few bytes at once, or not at all. */

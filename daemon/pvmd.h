@@ -10,8 +10,8 @@
 #include <sys/types.h>
 #include <uv.h>
 
-#include "host.h"
 #include "flow.h"
+#include "host.h"
 #include "list.h"
 #include "rundir.h"
 #include "task.h"
@@ -65,8 +65,8 @@ struct pvmd_stats {
   uint64_t senders_paused; /* times a sender was paused by backpressure */
   uint64_t mem_queued;     /* what queued messages cost now (pvmd_mem_*) */
   uint64_t mem_queued_peak;
-  uint64_t mem_paused;   /* times a sender was paused by the memory budget */
-  uint64_t mem_refused;  /* messages refused for lack of memory */
+  uint64_t mem_paused;  /* times a sender was paused by the memory budget */
+  uint64_t mem_refused; /* messages refused for lack of memory */
 };
 
 struct pvmd {

@@ -13,10 +13,10 @@ struct pvmd_conn;
 struct pvmd_task;
 
 enum pvmd_route_result {
-  PVMD_ROUTE_OK = 0,   /* queued to the destination */
-  PVMD_ROUTE_FULL = 1, /* queued, but the destination is above its
-                          high-water mark: the producer is parked and must
-                          stop reading until resumed */
+  PVMD_ROUTE_OK = 0,    /* queued to the destination */
+  PVMD_ROUTE_FULL = 1,  /* queued, but the destination is above its
+                           high-water mark: the producer is parked and must
+                           stop reading until resumed */
   PVMD_ROUTE_NONE = -1, /* no such destination: the frame was freed */
   PVMD_ROUTE_NOMEM = -2 /* no memory to queue it: the frame was freed */
 };

@@ -502,8 +502,8 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
    * refused here rather than dropped when they connect. */
   room = pvmd_fd_room(d);
   for (int i = 0; i < r->ntask; i++)
-    tids[i] = i < room ? spawn_one(c, r, &o, tid_env, sizeof tid_env)
-                       : PvmOutOfRes;
+    tids[i] =
+        i < room ? spawn_one(c, r, &o, tid_env, sizeof tid_env) : PvmOutOfRes;
   if (room < r->ntask) {
     d->st.spawn_failed += (uint64_t)(r->ntask - room);
     pvmd_log("spawn of %s from %s: %d of %d tasks refused (PvmOutOfRes): out "

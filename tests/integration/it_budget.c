@@ -3,11 +3,11 @@
  * flood: P pairs of tasks; each sender sends N small messages (a sequence
  * number, or nothing with --empty) to a receiver that sleeps (does not read
  * its socket) until the parent signals it, then receives them all, in
- * order. The receivers sleep --sleep ms (default 2000). The parent samples the daemon's memory (/proc/<pid>/status of the
- * pvmd named by the VM's lock file) and checks, when given, that the
- * daemon's peak (VmHWM) grew by at most --peak-mb MiB over its size before
- * the run, and that its VmRSS after the drain is at most --after-mb MiB
- * above it.
+ * order. The receivers sleep --sleep ms (default 2000). The parent samples the
+ * daemon's memory (/proc/<pid>/status of the pvmd named by the VM's lock file)
+ * and checks, when given, that the daemon's peak (VmHWM) grew by at most
+ * --peak-mb MiB over its size before the run, and that its VmRSS after the
+ * drain is at most --after-mb MiB above it.
  *
  * oom: the parent lowers the daemon's address-space limit (prlimit) to
  * what it maps now plus --room-mb MiB, with the daemon's budget set above
@@ -240,8 +240,8 @@ static void spawn_pair(const char *n, const char *empty, const char *stop,
 }
 
 static int flood(int argc, char **argv) {
-  int n = atoi(argv[2]), pairs = atoi(argv[3]), empty = has_opt(argc, argv,
-                                                                "--empty");
+  int n = atoi(argv[2]), pairs = atoi(argv[3]),
+      empty = has_opt(argc, argv, "--empty");
   long sleep_ms = parse_opt(argc, argv, "--sleep", 2000);
   long peak_mb = parse_opt(argc, argv, "--peak-mb", -1);
   long after_mb = parse_opt(argc, argv, "--after-mb", -1);
@@ -289,8 +289,8 @@ static int flood(int argc, char **argv) {
           pairs, n, empty ? "empty" : "4-byte", t1 - t0, base, rss_full, hwm,
           hwm0, rss_after);
   if (peak_mb >= 0)
-    IT_CHECK(hwm - base <= peak_mb * 1024,
-             "pvmd grew by %ld KiB, over %ld MiB", hwm - base, peak_mb);
+    IT_CHECK(hwm - base <= peak_mb * 1024, "pvmd grew by %ld KiB, over %ld MiB",
+             hwm - base, peak_mb);
   if (after_mb >= 0)
     IT_CHECK(rss_after - base <= after_mb * 1024,
              "pvmd holds %ld KiB more after the drain, over %ld MiB",
@@ -317,8 +317,7 @@ static int oom(int argc, char **argv) {
   pvm_recv(stid, TAG_NOMEM);
   pvm_upkint(&sent, 1, 1);
   pvm_upkint(&nomem, 1, 1);
-  it_note("the sender sent %d of %d, %d refused with PvmNoMem", sent, n,
-          nomem);
+  it_note("the sender sent %d of %d, %d refused with PvmNoMem", sent, n, nomem);
   pvm_recv(rtid, TAG_DONE);
   pvm_upkint(&got, 1, 1);
   pvm_upkint(&ordered, 1, 1);

@@ -28,8 +28,7 @@
 static void runtime_path(char *out, size_t len, const char *what) {
   const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
   IT_CHECK(tmp && vmid, "PVM_TMP and PVM_VMID must be set (run under vm.sh)");
-  snprintf(out, len, "%s/pvm-%ld/pvmd.%s.%s", tmp, (long)getuid(), vmid,
-           what);
+  snprintf(out, len, "%s/pvm-%ld/pvmd.%s.%s", tmp, (long)getuid(), vmid, what);
 }
 
 static pid_t daemon_pid(void) {
@@ -192,8 +191,8 @@ int main(int argc, char **argv) {
   tids = calloc((size_t)nspawn, sizeof *tids);
   IT_CHECK(tids != NULL, "out of memory");
   char *args[] = {"--child", "hi", NULL};
-  int cc = pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", nspawn,
-                     tids);
+  int cc =
+      pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", nspawn, tids);
   for (int i = 0; i < nspawn; i++) {
     if (tids[i] > 0)
       ok++;

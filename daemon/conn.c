@@ -191,7 +191,7 @@ static void after_commit(struct pvmd_conn *c, int rc) {
       pvmd_log("pausing %s: %s (%llu bytes queued)", c->who, c->rd.err,
                (unsigned long long)d->st.mem_queued);
     d->nomem_warned = 1;
-    pvmd_mem_exhausted(d);
+    pvmd_mem_exhausted(d, 0);
     pvmd_conn_pause_nomem(c);
     return;
   }
@@ -402,7 +402,7 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
                "its senders are told and paused until queues drain",
                c->who, (unsigned long long)d->st.mem_queued);
     d->nomem_warned = 1;
-    pvmd_mem_exhausted(d);
+    pvmd_mem_exhausted(d, 1);
     pvmw_frame_free(f);
     return PvmNoMem;
   }

@@ -120,6 +120,7 @@ void pvmd_mem_fit(struct pvmd *d) {
   struct rlimit rl;
   size_t used, room, fit;
   d->mem_reserve = malloc(MEM_RESERVE);
+  d->mem_wake_at = d->lim.mem_budget / 4 * 3;
   if (d->lim.mem_budget_set || getrlimit(RLIMIT_AS, &rl) != 0 ||
       rl.rlim_cur == RLIM_INFINITY)
     return;
@@ -135,6 +136,7 @@ void pvmd_mem_fit(struct pvmd *d) {
              "of %llu bytes leaves)",
              fit, (unsigned long long)rl.rlim_cur);
     d->lim.mem_budget = fit;
+    d->mem_wake_at = fit / 4 * 3;
   }
 }
 
@@ -149,8 +151,10 @@ void pvmd_mem_charge(struct pvmd *d, size_t cost) {
 void pvmd_mem_release(struct pvmd *d, size_t cost) {
   d->st.mem_queued -= cost;
   if (d->mem_waiters.next != NULL && !pvmd_list_empty(&d->mem_waiters) &&
-      d->st.mem_queued <= d->lim.mem_budget / 4 * 3)
+      pvmd_mem_may_resume(d)) {
+    d->mem_wake_at = d->lim.mem_budget / 4 * 3;
     pvmd_waiters_wake(&d->mem_waiters);
+  }
   if (d->mem_trim && d->st.mem_queued == 0) {
     /* Millions of small frames freed leave the heap in pieces that free()
      * keeps: hand whole free pages back. */
@@ -164,9 +168,14 @@ void pvmd_mem_release(struct pvmd *d, size_t cost) {
   }
 }
 
-void pvmd_mem_exhausted(struct pvmd *d) {
-  free(d->mem_reserve);
-  d->mem_reserve = NULL;
+void pvmd_mem_exhausted(struct pvmd *d, int tell) {
+  uint64_t at = d->st.mem_queued / 4 * 3;
+  if (at < d->mem_wake_at)
+    d->mem_wake_at = at;
+  if (tell) {
+    free(d->mem_reserve);
+    d->mem_reserve = NULL;
+  }
 }
 
 void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer) {

@@ -39,8 +39,10 @@ static void sweep_hellos(uv_timer_t *tm) {
   }
   if (!pvmd_list_empty(&d->mem_waiters)) {
     waiting = 1;
-    if (!pvmd_mem_over(d))
+    if (pvmd_mem_may_resume(d) && !pvmd_mem_over(d)) {
+      d->mem_wake_at = d->lim.mem_budget / 4 * 3;
       pvmd_waiters_wake(&d->mem_waiters);
+    }
   }
   if (!waiting)
     uv_timer_stop(tm);

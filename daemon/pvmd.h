@@ -90,6 +90,8 @@ struct pvmd {
   int nomem_warned;               /* "out of memory" logged, not yet over */
   void *mem_reserve;              /* freed when memory runs out, so that
                                      the senders can still be told */
+  uint64_t mem_wake_at;           /* producers paused for memory resume
+                                     when queues cost this much or less */
   struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
@@ -157,8 +159,14 @@ void pvmd_mem_release(struct pvmd *d, size_t cost);
 static inline int pvmd_mem_over(const struct pvmd *d) {
   return d->st.mem_queued > d->lim.mem_budget;
 }
-/* Memory ran out: frees the reserve kept for telling senders so. */
-void pvmd_mem_exhausted(struct pvmd *d);
+/* Memory ran out with what is queued now: paused producers resume once
+ * queues have shrunk by a quarter. tell: frees the reserve kept so that
+ * senders can still be told. */
+void pvmd_mem_exhausted(struct pvmd *d, int tell);
+/* Whether the producers paused for memory may resume. */
+static inline int pvmd_mem_may_resume(const struct pvmd *d) {
+  return d->st.mem_queued <= d->mem_wake_at;
+}
 /* Parks producer on the budget's waiters (see flow.h). */
 void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer);
 /* Sizes the budget to the address-space limit when it was not set (called

@@ -284,9 +284,9 @@ void pvmd_conn_close(struct pvmd_conn *c) {
     c->state = PVMD_CONN_CLOSING;
     return;
   }
+  c->state = PVMD_CONN_CLOSING;
   if (c->partial_dst)
     pvmd_route_abort_partial(c);
-  c->state = PVMD_CONN_CLOSING;
   c->reading = 0;
   c->rd_nomem = 0;
   pvmd_waiter_cancel(&c->wait);

@@ -218,9 +218,11 @@ void pvmd_route_abort_partial(struct pvmd_conn *c) {
   if (dst == 0 || !c->task || d->halting)
     return;
   f = pvmw_abort_frame(c->task->tid, dst);
-  pvmd_log("%s ended in the middle of a message to %s: %s",
+  pvmd_log("a message from %s to %s is cut short (%s): %s",
            pvmw_tid_str(c->task->tid, sb, sizeof sb),
            pvmw_tid_str(dst, db, sizeof db),
+           c->state == PVMD_CONN_TASK ? "no memory for the rest"
+                                      : "the sender is gone",
            f ? "its receiver drops the part it has"
              : "out of memory telling its receiver");
   if (f)

@@ -30,8 +30,9 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f);
 int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
                        struct pvmd_waiter *producer);
 
-/* c's connection is ending in the middle of a message it was sending: the
- * destination is told to drop what it holds of it (PVMW_MF_ABORT). */
+/* A message c was sending is cut short (its connection is ending, or a
+ * fragment found no memory): the destination is told to drop what it holds
+ * of it (PVMW_MF_ABORT). */
 void pvmd_route_abort_partial(struct pvmd_conn *c);
 
 /* The connection of a live, connected local task, or NULL. */

@@ -402,6 +402,8 @@ static int run(struct pvmd *d, const struct options *o) {
     return 1;
   }
   pvmd_tasks_free(&d->tasks);
+  free(d->mem_reserve);
+  d->mem_reserve = NULL;
   pvmd_notify_free_all(d);
   return 0;
 }

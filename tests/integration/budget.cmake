@@ -8,11 +8,16 @@ target_link_libraries(it_budget PRIVATE pvm3)
 # (without the budget, about 120 MB); all arrive, in order.
 # Then 1 pair of 300,000 under a 48 MiB budget: after the drain the daemon
 # gives the memory back (within 12 MiB of its size before).
+# The out-of-memory case needs malloc to fail: under AddressSanitizer a
+# failed allocation ends the process, so that build leaves it out (and
+# reports, without checking, the memory figures of the others).
 set(budget_cases
     "bound|4M|64M|flood 200000 2 --sleep 500 --peak-mb 16"
     "drain|48M|64M|flood 300000 1 --empty --sleep 500 --after-mb 12"
-    "oom|1G|64M|oom 600000 --room-mb 24"
     "partial|256M|40M|partial")
+if(NOT PVMNG_SANITIZE)
+  list(APPEND budget_cases "oom|1G|64M|oom 600000 --room-mb 24")
+endif()
 foreach(c ${budget_cases})
   string(REPLACE "|" ";" f "${c}")
   list(GET f 0 name)

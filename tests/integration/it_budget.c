@@ -36,6 +36,14 @@
 
 #include "it_common.h"
 
+/* Under AddressSanitizer freed memory stays in quarantine and every block
+ * has red zones: the memory figures are reported, not checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_CHECKED 0
+#else
+#define MEM_CHECKED 1
+#endif
+
 #define TAG_DATA 51
 #define TAG_END 52
 #define TAG_DONE 53
@@ -308,10 +316,12 @@ static int flood(int argc, char **argv) {
           "the drain %ld KiB",
           pairs, n, empty ? "empty" : "4-byte", t1 - t0, base, rss_full, hwm,
           hwm0, rss_after);
-  if (peak_mb >= 0)
+  if (!MEM_CHECKED)
+    it_note("sanitizer build: memory figures not checked");
+  if (peak_mb >= 0 && MEM_CHECKED)
     IT_CHECK(hwm - base <= peak_mb * 1024, "pvmd grew by %ld KiB, over %ld MiB",
              hwm - base, peak_mb);
-  if (after_mb >= 0)
+  if (after_mb >= 0 && MEM_CHECKED)
     IT_CHECK(rss_after - base <= after_mb * 1024,
              "pvmd holds %ld KiB more after the drain, over %ld MiB",
              rss_after - base, after_mb);
@@ -379,7 +389,7 @@ static int partial(void) {
            "the receiver did not go on");
   pvm_upklong(&rss, 1, 1);
   it_note("the receiver went on; its VmRSS %ld KiB", rss);
-  IT_CHECK(rss < 20 * 1024,
+  IT_CHECK(rss < 20 * 1024 || !MEM_CHECKED,
            "the receiver holds %ld KiB: the partial message was kept", rss);
   pvm_exit();
   return 0;

@@ -33,16 +33,36 @@
 struct conn_write {
   uv_write_t req;
   pvmw_frame *f;
-  size_t n; /* bytes handed to uv_write */
+  size_t n;    /* bytes handed to uv_write */
+  size_t cost; /* what it costs the daemon until written (budget) */
 };
+
+/* What a queued frame of raw_len bytes costs: the bytes, the frame struct,
+ * the write request, and a malloc header for each of the two blocks. */
+static size_t write_cost(size_t raw_len) {
+  return raw_len + sizeof(pvmw_frame) + sizeof(struct conn_write) +
+         2 * PVMD_MALLOC_CHUNK;
+}
 
 /* Whether the end of c is expected: the check of pvmd_conn_check_end. */
 static int end_expected(const struct pvmd_conn *c) {
   return c->wr_failed || (c->task && c->task->exited);
 }
 
+static void after_commit(struct pvmd_conn *c, int rc);
+static int on_frame(void *ctx, pvmw_frame *f);
+
 static void conn_resume(struct pvmd_waiter *w) {
   struct pvmd_conn *c = pvmd_container_of(w, struct pvmd_conn, wait);
+  if (c->rd_nomem) {
+    /* The frame that found no memory is still staged: parse it again. */
+    c->rd_nomem = 0;
+    after_commit(c, pvmw_reader_commit(&c->rd, 0, on_frame, c));
+    if (c->rd_nomem || c->state == PVMD_CONN_CLOSING)
+      return;
+    if (pvmd_waiter_parked(&c->wait))
+      return; /* paused again by a destination */
+  }
   pvmd_conn_set_reading(c, 1);
   if (end_expected(c))
     pvmd_conn_check_end(c);
@@ -147,13 +167,46 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     pvmd_request(c, f);
   else
     pvmd_route_message(c, f);
-  return c->state == PVMD_CONN_CLOSING || c->flush_close;
+  return c->state == PVMD_CONN_CLOSING || c->flush_close || c->rd_nomem;
+}
+
+void pvmd_conn_pause_nomem(struct pvmd_conn *c) {
+  pvmd_conn_set_reading(c, 0);
+  c->rd_nomem = 1;
+  pvmd_mem_park(c->d, &c->wait);
+  pvmd_listen_retry_soon(c->d);
+}
+
+/* After a commit of bytes read from c returned rc. */
+static void after_commit(struct pvmd_conn *c, int rc) {
+  struct pvmd *d = c->d;
+  if (rc >= 0 && end_expected(c))
+    pvmd_conn_check_end(c);
+  if (rc >= 0 || c->state == PVMD_CONN_CLOSING || c->flush_close)
+    return;
+  if (rc == PvmNoMem) {
+    /* The frame stays in the reader: read nothing more from this sender
+     * until queued frames free memory, then try again (conn_resume). */
+    if (!d->nomem_warned)
+      pvmd_log("pausing %s: %s (%llu bytes queued)", c->who, c->rd.err,
+               (unsigned long long)d->st.mem_queued);
+    d->nomem_warned = 1;
+    pvmd_mem_exhausted(d, 0);
+    pvmd_conn_pause_nomem(c);
+    return;
+  }
+  if (rc == PvmBadVersion && c->state == PVMD_CONN_HELLO) {
+    d->st.frames_rejected++;
+    pvmd_hello_refuse(c, 0, PvmBadVersion, c->rd.err);
+    return;
+  }
+  d->st.frames_rejected++;
+  pvmd_conn_reject(c, "bad frame: %s", c->rd.err);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct pvmd_conn *c = s->data;
   struct pvmd *d = c->d;
-  int rc;
   (void)buf;
 
   if (c->state == PVMD_CONN_CLOSING || c->flush_close)
@@ -171,18 +224,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   d->st.bytes_in += (uint64_t)nread;
-  rc = pvmw_reader_commit(&c->rd, (size_t)nread, on_frame, c);
-  if (rc >= 0 && end_expected(c))
-    pvmd_conn_check_end(c);
-  if (rc >= 0 || c->state == PVMD_CONN_CLOSING || c->flush_close)
-    return;
-  if (rc == PvmBadVersion && c->state == PVMD_CONN_HELLO) {
-    d->st.frames_rejected++;
-    pvmd_hello_refuse(c, 0, PvmBadVersion, c->rd.err);
-    return;
-  }
-  d->st.frames_rejected++;
-  pvmd_conn_reject(c, "bad frame: %s", c->rd.err);
+  after_commit(c, pvmw_reader_commit(&c->rd, (size_t)nread, on_frame, c));
 }
 
 int pvmd_conn_start(struct pvmd_conn *c) {
@@ -243,7 +285,10 @@ void pvmd_conn_close(struct pvmd_conn *c) {
     return;
   }
   c->state = PVMD_CONN_CLOSING;
+  if (c->partial_dst)
+    pvmd_route_abort_partial(c);
   c->reading = 0;
+  c->rd_nomem = 0;
   pvmd_waiter_cancel(&c->wait);
   if (t) {
     /* The task is gone from now on: nothing more is routed to it, and a
@@ -284,8 +329,7 @@ void pvmd_conn_close_after_flush(struct pvmd_conn *c) {
 }
 
 int pvmd_conn_congested(const struct pvmd_conn *c) {
-  return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe) >
-         c->d->lim.high_water;
+  return c->queued > c->d->lim.high_water;
 }
 
 static void on_write(uv_write_t *req, int status) {
@@ -293,19 +337,22 @@ static void on_write(uv_write_t *req, int status) {
   struct pvmd_conn *c = req->handle->data;
   struct pvmd *d = c->d;
 
+  size_t cost = w->cost;
+
   d->st.bytes_queued_cur -= w->n;
+  c->queued -= cost;
   if (status == 0)
     d->st.bytes_out += w->n;
   pvmw_frame_free(w->f);
   free(w);
+  pvmd_mem_release(d, cost);
   if (c->state == PVMD_CONN_CLOSING || c->wr_failed)
     return;
   if (status < 0) {
     write_failed(c, status);
     return;
   }
-  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <=
-      d->lim.low_water) {
+  if (c->queued <= d->lim.low_water) {
     if (c->flush_close) {
       if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
         pvmd_conn_close(c);
@@ -348,13 +395,20 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
   }
   w = malloc(sizeof *w);
   if (!w) {
+    /* The frame is lost, not the connection: the caller tells the sender
+     * (route.c); a reply that cannot be queued is the requester's loss. */
+    if (!d->nomem_warned)
+      pvmd_log("out of memory queueing a write to %s (%llu bytes queued): "
+               "its senders are told and paused until queues drain",
+               c->who, (unsigned long long)d->st.mem_queued);
+    d->nomem_warned = 1;
+    pvmd_mem_exhausted(d, 1);
     pvmw_frame_free(f);
-    pvmd_log("closing %s: out of memory queueing a write", c->who);
-    pvmd_conn_close(c);
-    return -1;
+    return PvmNoMem;
   }
   w->f = f;
   w->n = f->raw_len - off;
+  w->cost = write_cost(f->raw_len);
   b = uv_buf_init((char *)f->raw + off, (unsigned)w->n);
   rc = uv_write(&w->req, s, &b, 1, on_write);
   if (rc != 0) {
@@ -366,6 +420,8 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
   d->st.bytes_queued_cur += w->n;
   if (d->st.bytes_queued_cur > d->st.bytes_queued_peak)
     d->st.bytes_queued_peak = d->st.bytes_queued_cur;
+  c->queued += w->cost;
+  pvmd_mem_charge(d, w->cost);
   return 0;
 }
 

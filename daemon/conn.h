@@ -36,6 +36,11 @@ struct pvmd_conn {
   int reading;                    /* uv_read_start in effect */
   int flush_close;                /* close once the write queue is empty */
   int wr_failed;                  /* write failed: read all, then close */
+  int rd_nomem;                   /* a frame could not be allocated: paused
+                                     until memory is freed */
+  size_t queued;                  /* what its queued writes cost */
+  int partial_dst;                /* a message to this tid is half sent */
+  int skip_msg;                   /* dropping the rest of a message */
   struct pvmd_waiter wait;        /* parked here when paused as a sender */
   struct pvmd_list drain_waiters; /* producers waiting for this to drain */
   struct pvmd_list node;          /* pvmd.conns */
@@ -54,13 +59,20 @@ int pvmd_conn_start(struct pvmd_conn *c);
 struct pvmd_conn *pvmd_conn_new(struct pvmd *d);
 
 /* Queues the frame for writing; takes ownership of f in every case. Returns
- * 0, or -1 when the connection is closing or the write failed (then it is
- * closed). */
+ * 0, -1 when the connection is closing or the write failed (then it is
+ * closed), or PvmNoMem when there was no memory to queue it (the frame is
+ * dropped; the connection stays). */
 int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f);
 /* Encodes and sends a control message. Returns 0 or -1. */
 int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m);
-/* Whether the connection's queued bytes exceed the high-water mark. */
+/* Whether what the connection's queued writes cost exceeds the high-water
+ * mark. */
 int pvmd_conn_congested(const struct pvmd_conn *c);
+
+/* Memory ran out: stops reading c (the rest of what it sent stays in its
+ * reader) until queued frames free memory; then what is left is parsed
+ * again and reading resumes. */
+void pvmd_conn_pause_nomem(struct pvmd_conn *c);
 
 /* Reading on or off (backpressure, halt). */
 void pvmd_conn_set_reading(struct pvmd_conn *c, int on);

@@ -37,8 +37,21 @@ static void sweep_hellos(uv_timer_t *tm) {
     else
       waiting = 1;
   }
+  if (!pvmd_list_empty(&d->mem_waiters)) {
+    waiting = 1;
+    if (pvmd_mem_may_resume(d) && !pvmd_mem_over(d)) {
+      d->mem_wake_at = d->lim.mem_budget / 4 * 3;
+      pvmd_waiters_wake(&d->mem_waiters);
+    }
+  }
   if (!waiting)
     uv_timer_stop(tm);
+}
+
+void pvmd_listen_retry_soon(struct pvmd *d) {
+  if (d->hello_timer_open && !uv_is_active((uv_handle_t *)&d->hello_timer))
+    uv_timer_start(&d->hello_timer, sweep_hellos, HELLO_SWEEP_MS,
+                   HELLO_SWEEP_MS);
 }
 
 static void on_connection(uv_stream_t *server, int status);
@@ -54,13 +67,30 @@ static void on_reject_closed(uv_handle_t *h) {
 /* Takes a connection off the listener without a connection object, so a
  * failed allocation costs only that connection. One at a time: libuv holds
  * further connections until this one is closed. */
-static void refuse_pending(struct pvmd *d) {
+static void refuse_pending(struct pvmd *d, int code, const char *reason) {
   if (d->reject_busy)
     return;
   uv_pipe_init(&d->loop, &d->reject, 0);
   d->reject.data = d;
   d->reject_busy = 1;
-  uv_accept((uv_stream_t *)&d->listener, (uv_stream_t *)&d->reject);
+  if (uv_accept((uv_stream_t *)&d->listener, (uv_stream_t *)&d->reject) == 0 &&
+      reason != NULL) {
+    /* The refusal, in place of the hello's answer: a socket just accepted
+     * takes these few bytes at once, or not at all. */
+    Pvmng__Control m = PVMNG__CONTROL__INIT;
+    Pvmng__HelloReply r = PVMNG__HELLO_REPLY__INIT;
+    pvmw_frame *f;
+    r.code = code;
+    r.reason = (char *)reason;
+    r.daemon_tid = (uint32_t)d->tid;
+    m.body_case = PVMNG__CONTROL__BODY_HELLO_REPLY;
+    m.hello_reply = &r;
+    if ((f = pvmw_control_frame(&m)) != NULL) {
+      uv_buf_t b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+      (void)uv_try_write((uv_stream_t *)&d->reject, &b, 1);
+      pvmw_frame_free(f);
+    }
+  }
   uv_close((uv_handle_t *)&d->reject, on_reject_closed);
 }
 
@@ -83,11 +113,31 @@ static void on_connection(uv_stream_t *server, int status) {
     d->emfile_warned = 1;
     return;
   }
+  if (d->listener.accepted_fd >= pvmd_fd_limit(d) - PVMD_FD_RESERVE / 2) {
+    /* Half the reserve is left: refuse, one connection at a time (libuv
+     * holds the next until this one is closed), so that accepting never
+     * fails for want of a descriptor (libuv would then drop connections
+     * without a word). */
+    char why[160];
+    d->st.conns_refused++;
+    snprintf(why, sizeof why,
+             "the daemon is out of descriptors (limit %d, %d kept in "
+             "reserve)",
+             d->fd_limit, PVMD_FD_RESERVE);
+    if (!d->fd_warned)
+      pvmd_log("refusing connections: %s (further refusals not logged "
+               "until one is accepted)",
+               why);
+    d->fd_warned = 1;
+    refuse_pending(d, PvmOutOfRes, why);
+    return;
+  }
+  d->fd_warned = 0;
   c = pvmd_conn_new(d);
   if (!c) {
     d->st.conns_refused++;
     pvmd_log("refusing a connection: out of memory");
-    refuse_pending(d);
+    refuse_pending(d, PvmNoMem, "the daemon is out of memory");
     return;
   }
   rc = uv_accept(server, (uv_stream_t *)&c->pipe);

@@ -1,6 +1,7 @@
 /* The task socket: accepting connections, checking the peer's uid, the
  * hello that turns a connection into a task, and the sweep that closes
- * connections that never say hello. */
+ * connections that never say hello (which also retries senders paused for
+ * want of memory). */
 #ifndef PVMD_LISTEN_H
 #define PVMD_LISTEN_H
 
@@ -16,6 +17,11 @@ struct pvmd_conn;
 int pvmd_listen_start(struct pvmd *d);
 /* Closes the listening handle and the hello sweep timer. */
 void pvmd_listen_stop(struct pvmd *d);
+
+/* Makes the sweep retry the producers paused by the memory budget (a
+ * sender whose frame found no memory) every sweep, even with nothing
+ * queued that could wake them. */
+void pvmd_listen_retry_soon(struct pvmd *d);
 
 /* The first frame of a connection. Takes f. */
 void pvmd_hello(struct pvmd_conn *c, pvmw_frame *f);

@@ -362,6 +362,9 @@ static int run(struct pvmd *d, const struct options *o) {
   uv_loop_init(&d->loop);
   pvmd_list_init(&d->conns);
   pvmd_list_init(&d->notifies);
+  pvmd_list_init(&d->mem_waiters);
+  pvmd_mem_fit(d);
+  pvmd_fd_limit_raise(d);
   if (pvmd_tasks_init(&d->tasks, d, d->host_no, d->lim.max_tasks) != 0) {
     pvmd_log("out of memory for the task table");
     return 1;
@@ -400,6 +403,8 @@ static int run(struct pvmd *d, const struct options *o) {
     return 1;
   }
   pvmd_tasks_free(&d->tasks);
+  free(d->mem_reserve);
+  d->mem_reserve = NULL;
   pvmd_notify_free_all(d);
   return 0;
 }

@@ -708,7 +708,7 @@ static void route_in(struct pvmd_link *l, pvmw_frame *f) {
     pvmw_frame_free(f);
     rc = PVMD_ROUTE_NONE;
   }
-  if (rc == PVMD_ROUTE_NONE) {
+  if (rc < 0) { /* no such task, or no memory (logged once by conn.c) */
     d->st.msgs_dropped++;
     return;
   }

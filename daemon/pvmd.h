@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "context.h"
+#include "flow.h"
 #include "host.h"
 #include "list.h"
 #include "rundir.h"
@@ -22,6 +23,11 @@ struct pvmd_limits {
   size_t high_water;           /* a destination's queued bytes above which
                                   senders to it stop being read */
   size_t low_water;            /* ... and below which they resume */
+  size_t mem_budget;           /* what every queued message may cost the
+                                  daemon together, bookkeeping included
+                                  ($PVMNG_MEM_BUDGET): above it senders
+                                  stop being read */
+  int mem_budget_set;          /* mem_budget came from the environment */
   int max_tasks;               /* task table entries, in every state */
   int spawn_max_ntask;         /* pvm_spawn's ntask */
   int spawn_max_argv;          /* arguments per spawn */
@@ -58,6 +64,10 @@ struct pvmd_stats {
   uint64_t bytes_queued_cur; /* written with uv_write, not yet completed */
   uint64_t bytes_queued_peak;
   uint64_t senders_paused; /* times a sender was paused by backpressure */
+  uint64_t mem_queued;     /* what queued messages cost now (pvmd_mem_*) */
+  uint64_t mem_queued_peak;
+  uint64_t mem_paused;  /* times a sender was paused by the memory budget */
+  uint64_t mem_refused; /* messages refused for lack of memory */
 };
 
 struct pvmd {
@@ -79,6 +89,13 @@ struct pvmd {
   int tasker_tid;                 /* tasker.c: pvm_reg_tasker, or 0 */
   int hoster_tid;                 /* hoster.c: pvm_reg_hoster (master), or 0 */
   struct pvmd_list conns;         /* struct pvmd_conn.node */
+  struct pvmd_list mem_waiters;   /* producers paused by the memory budget */
+  int mem_trim;                   /* queues grew large: trim when drained */
+  int nomem_warned;               /* "out of memory" logged, not yet over */
+  void *mem_reserve;              /* freed when memory runs out, so that
+                                     the senders can still be told */
+  uint64_t mem_wake_at;           /* producers paused for memory resume
+                                     when queues cost this much or less */
   struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
@@ -91,6 +108,8 @@ struct pvmd {
   char *listen_ip; /* ip= of the master's own line: the address other
                       daemons reach it at */
 
+  int fd_limit;  /* RLIMIT_NOFILE (soft, raised to the hard limit) */
+  int fd_warned; /* "out of descriptors" logged, none accepted since */
   int listen_fd; /* bound and listening before the loop */
   uv_pipe_t listener;
   int listener_open;
@@ -115,8 +134,48 @@ struct pvmd {
   int halt_timer_open;
 };
 
+/* Descriptors (limits.c): the last PVMD_FD_RESERVE below the limit are
+ * kept for serving what is there (logging, replies, refusals); a spawned
+ * task takes PVMD_FDS_PER_TASK (its output pipes and its connection). */
+#define PVMD_FD_RESERVE 16
+#define PVMD_FDS_PER_TASK 3
+/* Raises the soft descriptor limit to the hard one; sets d->fd_limit. */
+void pvmd_fd_limit_raise(struct pvmd *d);
+/* The descriptor limit now (read again: it may be changed from outside,
+ * prlimit); updates d->fd_limit. */
+int pvmd_fd_limit(struct pvmd *d);
+/* How many more tasks can be spawned with descriptors to serve them. */
+int pvmd_fd_room(struct pvmd *d);
+
 /* Default limits. */
 void pvmd_limits_default(struct pvmd_limits *lim);
+
+/* The memory budget (limits.c). A queued frame costs its bytes plus its
+ * frame struct, its queue entry and a malloc header for each
+ * (PVMD_MALLOC_CHUNK); pvmd_mem_charge/release keep d->st.mem_queued. */
+#define PVMD_MALLOC_CHUNK 16u
+void pvmd_mem_charge(struct pvmd *d, size_t cost);
+/* Releases cost; wakes the producers paused by the budget once the queues
+ * are below three quarters of it, and gives memory back to the system
+ * after a large drain. */
+void pvmd_mem_release(struct pvmd *d, size_t cost);
+/* Whether queued messages cost more than the budget. */
+static inline int pvmd_mem_over(const struct pvmd *d) {
+  return d->st.mem_queued > d->lim.mem_budget;
+}
+/* Memory ran out with what is queued now: paused producers resume once
+ * queues have shrunk by a quarter. tell: frees the reserve kept so that
+ * senders can still be told. */
+void pvmd_mem_exhausted(struct pvmd *d, int tell);
+/* Whether the producers paused for memory may resume. */
+static inline int pvmd_mem_may_resume(const struct pvmd *d) {
+  return d->st.mem_queued <= d->mem_wake_at;
+}
+/* Parks producer on the budget's waiters (see flow.h). */
+void pvmd_mem_park(struct pvmd *d, struct pvmd_waiter *producer);
+/* Sizes the budget to the address-space limit when it was not set (called
+ * once at start, after the limits are read). */
+void pvmd_mem_fit(struct pvmd *d);
 
 /* Milliseconds on the loop's clock. */
 static inline uint64_t pvmd_now(struct pvmd *d) { return uv_now(&d->loop); }

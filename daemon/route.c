@@ -2,9 +2,15 @@
  * fragment is forwarded as the bytes it arrived as, after checking that its
  * header names the sending connection's tid as source. Order per (source,
  * destination) follows from each connection having one ordered write queue
- * and a starting task's held frames being flushed before anything else. */
+ * and a starting task's held frames being flushed before anything else.
+ * What queued frames cost counts against the daemon's memory budget: a
+ * sender is paused when it is over (as when its destination is congested),
+ * and told (PVMW_REQ_SEND_ERROR) when a frame of its is dropped for lack of
+ * memory. */
 #include "route.h"
 
+#include <pvm3.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "conn.h"
@@ -28,6 +34,12 @@ struct pvmd_conn *pvmd_route_conn(struct pvmd *d, int tid) {
   return t->conn;
 }
 
+/* What a held frame costs (as conn.c counts a queued write). */
+static size_t held_cost(const pvmw_frame *f) {
+  return f->raw_len + sizeof(pvmw_frame) + sizeof(struct held_frame) +
+         2 * PVMD_MALLOC_CHUNK;
+}
+
 static int hold(struct pvmd *d, struct pvmd_task *t, pvmw_frame *f,
                 struct pvmd_waiter *producer) {
   struct held_frame *hf = malloc(sizeof *hf);
@@ -37,14 +49,19 @@ static int hold(struct pvmd *d, struct pvmd_task *t, pvmw_frame *f,
              "it connects",
              pvmw_tid_str(t->tid, tb, sizeof tb));
     pvmw_frame_free(f);
-    return PVMD_ROUTE_NONE;
+    return PVMD_ROUTE_NOMEM;
   }
   hf->f = f;
   pvmd_list_add_tail(&t->held, &hf->node);
-  t->held_bytes += f->raw_len;
+  t->held_bytes += held_cost(f);
+  pvmd_mem_charge(d, held_cost(f));
   if (producer && t->held_bytes > d->lim.high_water) {
     pvmd_waiter_park(&t->held_waiters, producer);
     d->st.senders_paused++;
+    return PVMD_ROUTE_FULL;
+  }
+  if (producer && pvmd_mem_over(d)) {
+    pvmd_mem_park(d, producer);
     return PVMD_ROUTE_FULL;
   }
   return PVMD_ROUTE_OK;
@@ -64,11 +81,16 @@ int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
   }
   c = t->conn;
   if (c && c->state == PVMD_CONN_TASK) {
-    if (pvmd_conn_send(c, f) != 0)
-      return PVMD_ROUTE_NONE;
+    int rc = pvmd_conn_send(c, f);
+    if (rc != 0)
+      return rc == PvmNoMem ? PVMD_ROUTE_NOMEM : PVMD_ROUTE_NONE;
     if (producer && pvmd_conn_congested(c)) {
       pvmd_waiter_park(&c->drain_waiters, producer);
       d->st.senders_paused++;
+      return PVMD_ROUTE_FULL;
+    }
+    if (producer && pvmd_mem_over(d)) {
+      pvmd_mem_park(d, producer);
       return PVMD_ROUTE_FULL;
     }
     return PVMD_ROUTE_OK;
@@ -77,6 +99,32 @@ int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
     return hold(d, t, f, producer);
   pvmw_frame_free(f);
   return PVMD_ROUTE_NONE;
+}
+
+/* A message of c's (tag) to dst was dropped for lack of memory: c's task
+ * gets PvmNoMem from its next send. Without memory for that either, the
+ * connection goes (the task then gets PvmSysErr): never a silent loss. */
+static void tell_sender(struct pvmd_conn *c, int dst, int tag) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__Status st = PVMNG__STATUS__INIT;
+  char reason[160], db[16];
+
+  snprintf(reason, sizeof reason,
+           "the daemon is out of memory: a message (tag %d) to %s was "
+           "dropped (%llu bytes queued, budget %zu)",
+           tag, pvmw_tid_str(dst, db, sizeof db),
+           (unsigned long long)c->d->st.mem_queued, c->d->lim.mem_budget);
+  st.code = PvmNoMem;
+  st.value = dst;
+  st.reason = reason;
+  m.req_id = PVMW_REQ_SEND_ERROR;
+  m.body_case = PVMNG__CONTROL__BODY_STATUS;
+  m.status = &st;
+  if (pvmd_conn_send_control(c, &m) != 0)
+    pvmd_conn_reject(c,
+                     "out of memory telling it that its message to %s "
+                     "was dropped",
+                     db);
 }
 
 void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
@@ -131,7 +179,31 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
                c->who, pvmw_tid_str(dst, db, sizeof db));
     return;
   }
+  if (c->skip_msg) {
+    /* The rest of a message one of whose fragments found no memory. */
+    pvmw_frame_free(f);
+    d->st.msgs_dropped++;
+    if (h.flags & PVMW_MF_LAST)
+      c->skip_msg = 0;
+    return;
+  }
   rc = pvmd_route_deliver(d, dst, f, &c->wait);
+  if (rc == PVMD_ROUTE_NOMEM) {
+    d->st.msgs_dropped++;
+    d->st.mem_refused++;
+    if (!(h.flags & PVMW_MF_LAST)) {
+      c->skip_msg = 1;
+      c->partial_dst = dst;
+    }
+    if (!(h.flags & PVMW_MF_FIRST))
+      pvmd_route_abort_partial(c);
+    c->partial_dst = 0;
+    tell_sender(c, dst, h.tag);
+    if (c->state == PVMD_CONN_TASK)
+      pvmd_conn_pause_nomem(c); /* and blocked until memory is freed */
+    return;
+  }
+  c->partial_dst = (h.flags & PVMW_MF_LAST) ? 0 : dst;
   if (rc == PVMD_ROUTE_NONE) {
     d->st.msgs_dropped++;
     pvmd_debug("dropping a message (tag %d) from %s to %s: no such task", h.tag,
@@ -146,12 +218,34 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
   }
 }
 
+void pvmd_route_abort_partial(struct pvmd_conn *c) {
+  struct pvmd *d = c->d;
+  int dst = c->partial_dst;
+  char sb[16], db[16];
+  pvmw_frame *f;
+
+  c->partial_dst = 0;
+  if (dst == 0 || !c->task || d->halting)
+    return;
+  f = pvmw_abort_frame(c->task->tid, dst);
+  pvmd_log("a message from %s to %s is cut short (%s): %s",
+           pvmw_tid_str(c->task->tid, sb, sizeof sb),
+           pvmw_tid_str(dst, db, sizeof db),
+           c->state == PVMD_CONN_TASK ? "no memory for the rest"
+                                      : "the sender is gone",
+           f ? "its receiver drops the part it has"
+             : "out of memory telling its receiver");
+  if (f)
+    pvmd_route_deliver(d, dst, f, NULL);
+}
+
 void pvmd_route_flush_held(struct pvmd_task *t) {
   while (!pvmd_list_empty(&t->held)) {
     struct held_frame *hf =
         pvmd_container_of(t->held.next, struct held_frame, node);
     pvmd_list_remove(&hf->node);
-    t->held_bytes -= hf->f->raw_len;
+    t->held_bytes -= held_cost(hf->f);
+    pvmd_mem_release(t->d, held_cost(hf->f));
     if (t->conn)
       pvmd_conn_send(t->conn, hf->f);
     else
@@ -166,7 +260,9 @@ void pvmd_route_drop_held(struct pvmd_task *t) {
     struct held_frame *hf =
         pvmd_container_of(t->held.next, struct held_frame, node);
     pvmd_list_remove(&hf->node);
-    t->held_bytes -= hf->f->raw_len;
+    t->held_bytes -= held_cost(hf->f);
+    if (t->d)
+      pvmd_mem_release(t->d, held_cost(hf->f));
     pvmw_frame_free(hf->f);
     free(hf);
     if (t->d)

@@ -13,11 +13,12 @@ struct pvmd_conn;
 struct pvmd_task;
 
 enum pvmd_route_result {
-  PVMD_ROUTE_OK = 0,   /* queued to the destination */
-  PVMD_ROUTE_FULL = 1, /* queued, but the destination is above its
-                          high-water mark: the producer is parked and must
-                          stop reading until resumed */
-  PVMD_ROUTE_NONE = -1 /* no such destination: the frame was freed */
+  PVMD_ROUTE_OK = 0,    /* queued to the destination */
+  PVMD_ROUTE_FULL = 1,  /* queued, but the destination is above its
+                           high-water mark: the producer is parked and must
+                           stop reading until resumed */
+  PVMD_ROUTE_NONE = -1, /* no such destination: the frame was freed */
+  PVMD_ROUTE_NOMEM = -2 /* no memory to queue it: the frame was freed */
 };
 
 /* A message frame read from c. Takes f. Checks the header (src must be c's
@@ -28,6 +29,11 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f);
  * when the destination is congested. */
 int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
                        struct pvmd_waiter *producer);
+
+/* A message c was sending is cut short (its connection is ending, or a
+ * fragment found no memory): the destination is told to drop what it holds
+ * of it (PVMW_MF_ABORT). */
+void pvmd_route_abort_partial(struct pvmd_conn *c);
 
 /* The connection of a live, connected local task, or NULL. */
 struct pvmd_conn *pvmd_route_conn(struct pvmd *d, int tid);

@@ -495,7 +495,7 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
   const char *wd;
   char **args = NULL, **over = NULL, **env = NULL;
   int32_t *tids = NULL;
-  int rc;
+  int rc, room;
 
   rc = pvmd_spawn_check(&d->lim, r, err, sizeof err);
   if (rc != 0) {
@@ -568,8 +568,19 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
   o.args = args;
   o.env = env;
   o.cwd = wd;
+  /* Only as many as there are descriptors to serve: the others are
+   * refused here rather than dropped when they connect. */
+  room = pvmd_fd_room(d);
   for (int i = 0; i < r->ntask; i++)
-    tids[i] = spawn_one(c, r, &o, tid_env, sizeof tid_env);
+    tids[i] =
+        i < room ? spawn_one(c, r, &o, tid_env, sizeof tid_env) : PvmOutOfRes;
+  if (room < r->ntask) {
+    d->st.spawn_failed += (uint64_t)(r->ntask - room);
+    pvmd_log("spawn of %s from %s: %d of %d tasks refused (PvmOutOfRes): out "
+             "of descriptors (limit %d, %d kept in reserve, %d per task)",
+             r->file, c->who, r->ntask - room, r->ntask, d->fd_limit,
+             PVMD_FD_RESERVE, PVMD_FDS_PER_TASK);
+  }
   reply(c, req_id, tids, (size_t)r->ntask);
   goto out;
 

@@ -54,6 +54,10 @@ static struct {
   struct partial *partials;
   int writes_pending; /* uv_write requests not yet completed */
   int write_status;
+  int send_err; /* the daemon dropped a message of ours (PVMW_REQ_SEND_ERROR):
+                   the next send returns this code, with send_why */
+  char send_why[160];
+  unsigned sends; /* sends since the daemon's socket was last read */
   char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } C;
 
@@ -187,6 +191,12 @@ int lpvm_message_frame(pvmw_frame *f, int via) {
     return 0;
   if (via == LPVM_VIA_REPLAY)
     via = 0;
+  if (h.flags & PVMW_MF_ABORT) {
+    /* The sender's connection ended in the middle of this message. */
+    lpvm_drop_partial((int)h.src, via);
+    pvmw_frame_free(f);
+    return 0;
+  }
   pp = find_partial((int)h.src, via);
   if ((h.flags & PVMW_MF_FIRST) && (h.flags & PVMW_MF_LAST) && *pp == NULL) {
     /* The common case: the whole message in one frame, kept in place. */
@@ -272,6 +282,15 @@ static int on_frame(void *ctx, pvmw_frame *f) {
   }
   if (c->req_id == LPVM_REQ_ROUTE_INFO) {
     lpvm_route_info_reply(c); /* takes c */
+    return 0;
+  }
+  if (c->req_id == PVMW_REQ_SEND_ERROR &&
+      c->body_case == PVMNG__CONTROL__BODY_STATUS) {
+    if (C.send_err == 0 && c->status->code < 0) {
+      C.send_err = c->status->code;
+      snprintf(C.send_why, sizeof C.send_why, "%s", c->status->reason);
+    }
+    pvmng__control__free_unpacked(c, NULL);
     return 0;
   }
   if (C.wait_req != 0 && c->req_id == C.wait_req && C.reply == NULL) {
@@ -508,17 +527,35 @@ out:
  * through the daemon; the receiver drops the partial copy when it sees the
  * link end, and holds the daemon copy until then, so it arrives once and in
  * order. */
+/* An error the daemon reported for an earlier message (PvmNoMem: it had no
+ * memory to queue it), returned once by the next send. The daemon's socket
+ * is read every SEND_POLL sends even when no write had to wait, so that a
+ * sender that only sends still learns of it. */
+#define SEND_POLL 256u
+
+static int send_error(int rc) {
+  int e = C.send_err;
+  if (rc < 0 || e == 0)
+    return rc;
+  C.send_err = 0;
+  return lpvm_err_reason(e, C.send_why);
+}
+
 static int send_routed(int dst, int tag, int ctx, int enc, int wid,
                        const struct span *sp, int nsp, size_t total) {
   struct lpvm_link *link = lpvm_route_for(dst);
+  if (++C.sends >= SEND_POLL) {
+    C.sends = 0;
+    uv_run(&C.loop, UV_RUN_NOWAIT);
+  }
   if (link != NULL) {
     int rc = send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
     lpvm_route_release(link);
     if (rc == 0)
-      return 0;
+      return send_error(0);
     lpvm_route_broken(dst);
   }
-  return send_spans(NULL, dst, tag, ctx, enc, wid, sp, nsp, total);
+  return send_error(send_spans(NULL, dst, tag, ctx, enc, wid, sp, nsp, total));
 }
 
 int lpvm_send_buf(int dst, int tag, int ctx, int bufid) {

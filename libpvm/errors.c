@@ -108,6 +108,12 @@ int lpvm_msg_too_big(uint64_t bytes, uint64_t limit) {
   return PvmNoMem;
 }
 
+int lpvm_err_reason(int code, const char *text) {
+  pending.code = code;
+  snprintf(pending.text, sizeof pending.text, "%s", text);
+  return code;
+}
+
 int lpvm_err_hint(const char *fn, int code, const char *hint) {
   char what[128], reason[sizeof pending.text];
   int recorded = pending.code != 0 && pending.code == code;

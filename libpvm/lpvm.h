@@ -87,6 +87,9 @@ int lpvm_err_hint(const char *fn, int code, const char *hint);
  * call that reports the error (its next lpvm_err with this code), and
  * returns PvmNoMem, PVM's code for a message too big to hold. */
 int lpvm_msg_too_big(uint64_t bytes, uint64_t limit);
+/* Records text as the reason of code for the report of the pvm_* call
+ * that returns it; returns code. */
+int lpvm_err_reason(int code, const char *text);
 
 /* Message text for a PVM error code ("Bad parameter"), never NULL. */
 const char *lpvm_errstr(int code);

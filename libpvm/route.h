@@ -20,6 +20,7 @@ struct lpvm_link;
  * requests below LPVM_REQ_RESERVED. */
 #define LPVM_REQ_RESERVED 0xfffffff0u
 #define LPVM_REQ_ROUTE_INFO 0xfffffff1u
+/* 0xfffffff2u is PVMW_REQ_SEND_ERROR (frame.h). */
 
 /* After the hello: listen for links unless routing is PvmDontRoute. */
 void lpvm_route_start(void);

@@ -135,9 +135,11 @@ static int drain_stage(pvmw_reader *r, pvmw_frame_cb cb, void *ctx) {
       break; /* small frame, wait for the rest in the stage */
     f = pvmw_frame_alloc(type, len);
     if (f == NULL) {
+      /* The frame stays staged: a later commit (of 0 bytes) tries again. */
       snprintf(r->err, sizeof(r->err), "out of memory for a %u-byte frame",
                (unsigned)len);
-      return -10; /* PvmNoMem */
+      rc = -10; /* PvmNoMem */
+      break;
     }
     if (avail >= len) {
       memcpy(f->payload, r->stage + off + PVMW_HDR_LEN, len);
@@ -294,6 +296,21 @@ pvmw_frame *pvmw_message_frame(Pvmng__MsgHeader *h, size_t body_len,
     return NULL;
   memcpy(f->payload, hdr, hl);
   *body = f->payload + hl;
+  return f;
+}
+
+pvmw_frame *pvmw_abort_frame(int src, int dst) {
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  uint8_t hdr[2 + PVMW_MAX_MSGHDR];
+  size_t hl;
+  pvmw_frame *f;
+  h.src = (uint32_t)src;
+  h.dst = (uint32_t)dst;
+  h.flags = PVMW_MF_LAST | PVMW_MF_ABORT;
+  hl = pvmw_msghdr_encode(&h, hdr);
+  if (hl == 0 || (f = pvmw_frame_alloc(PVMW_FT_MESSAGE, (uint32_t)hl)) == NULL)
+    return NULL;
+  memcpy(f->payload, hdr, hl);
   return f;
 }
 

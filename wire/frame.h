@@ -16,8 +16,15 @@
 /* Frame types. */
 enum { PVMW_FT_CONTROL = 1, PVMW_FT_MESSAGE = 2 };
 
-/* MsgHeader.flags */
-enum { PVMW_MF_FIRST = 1u, PVMW_MF_LAST = 2u };
+/* MsgHeader.flags. ABORT (with LAST, no body) is written by a daemon in
+ * the name of a sender whose connection ended in the middle of a message:
+ * the receiver drops what it holds of that message. */
+enum { PVMW_MF_FIRST = 1u, PVMW_MF_LAST = 2u, PVMW_MF_ABORT = 4u };
+
+/* Control.req_id of an unsolicited Status from the daemon to a task: a
+ * message it sent was dropped (code PvmNoMem or PvmOutOfRes, value the
+ * destination tid, reason). Request ids from 0xfffffff0 up are reserved. */
+#define PVMW_REQ_SEND_ERROR 0xfffffff2u
 
 /* Defaults; daemons may be configured lower or higher within sane bounds. */
 #define PVMW_MAX_CONTROL (1u << 20)  /* control payload cap */
@@ -86,7 +93,8 @@ void pvmw_reader_space(pvmw_reader *r, char **base, size_t *len);
 /* Accounts n bytes read into the space last returned and delivers every
  * complete frame. Returns 0, 1 if a callback asked to stop, or a negative PVM
  * error code on a malformed frame (reason in r->err); after an error the
- * reader must not be fed again. */
+ * reader must not be fed again, except after PvmNoMem (no memory for a
+ * frame): that frame stays staged, and a commit of 0 bytes tries again. */
 int pvmw_reader_commit(pvmw_reader *r, size_t n, pvmw_frame_cb cb, void *ctx);
 /* Convenience for tests and fuzzers: copies data in through space/commit. */
 int pvmw_reader_feed(pvmw_reader *r, const void *data, size_t n,
@@ -109,6 +117,9 @@ size_t pvmw_msghdr_encode(const Pvmng__MsgHeader *h, uint8_t *out);
  * *body points. NULL when the header does not fit or memory runs out. */
 pvmw_frame *pvmw_message_frame(Pvmng__MsgHeader *h, size_t body_len,
                                uint8_t **body);
+/* The ABORT fragment of a message from src to dst (see PVMW_MF_ABORT).
+ * NULL when out of memory. */
+pvmw_frame *pvmw_abort_frame(int src, int dst);
 /* Decodes the header of a message frame into h (plain fields, no
  * allocation) and points body at the bytes after it. Returns 0 or PvmBadMsg. */
 int pvmw_msghdr_decode(const uint8_t *payload, uint32_t len,

@@ -123,9 +123,9 @@ int main(int argc, char **argv) {
   char *args[] = {"inherit", NULL};
   int kid, got = -1, leak = 1;
   old = pvm_setcontext(c);
-  IT_CHECK(pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1,
-                     &kid) == 1,
-           "spawn in context %x", c);
+  IT_CHECK(
+      pvm_spawn((char *)it_self_path(), args, PvmTaskDefault, "", 1, &kid) == 1,
+      "spawn in context %x", c);
   IT_CHECK(pvm_recv(kid, TAG_INHERIT) > 0, "no report from t%x", kid);
   pvm_upkint(&got, 1, 1);
   pvm_upkint(&leak, 1, 1);

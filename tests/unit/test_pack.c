@@ -768,7 +768,8 @@ static void test_buffer_ids(void **state) {
   assert_int_equal(pvm_getrbuf(), 0);
   assert_int_equal(pvm_freebuf(a), PvmNoSuchBuf);
   assert_int_equal(pvm_freebuf(-3), PvmBadParam);
-  assert_int_equal(pvm_freebuf(0), 0); /* no buffer: nothing to do (PVM 3.4.6) */
+  assert_int_equal(pvm_freebuf(0),
+                   0); /* no buffer: nothing to do (PVM 3.4.6) */
   assert_int_equal(pvm_freebuf(99999), PvmNoSuchBuf);
   assert_null(lpvm_buf_get(a));
   assert_null(lpvm_buf_get(0));

@@ -543,11 +543,15 @@ static int send_error(int rc) {
 
 static int send_routed(int dst, int tag, int ctx, int enc, int wid,
                        const struct span *sp, int nsp, size_t total) {
-  struct lpvm_link *link = lpvm_route_for(dst);
+  struct lpvm_link *link;
+  /* The poll comes before the route is chosen: what it reads may change
+   * the route (a link opened or broken), and a message must not go on a
+   * choice made before it. */
   if (++C.sends >= SEND_POLL) {
     C.sends = 0;
     uv_run(&C.loop, UV_RUN_NOWAIT);
   }
+  link = lpvm_route_for(dst);
   if (link != NULL) {
     int rc = send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
     lpvm_route_release(link);

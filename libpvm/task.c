@@ -560,18 +560,27 @@ int pvm_halt(void) {
 }
 
 /* As PVM 3.4.6: the data signature of a host of that architecture in the
- * virtual machine (pvm_config's list), PvmNotFound when there is none. */
+ * virtual machine (the daemon's host table, as pvm_config lists it),
+ * PvmNotFound when there is none. The list pvm_config handed out stays as
+ * it was: programs call this with its hi_arch fields. */
 int pvm_archcode(char *arch) {
-  struct pvmhostinfo *hi;
-  int nhost, narch, rc;
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__ConfigRequest c = PVMNG__CONFIG_REQUEST__INIT;
+  int rc, dsig = PvmNotFound;
   if (arch == NULL)
     return lpvm_err("pvm_archcode", PvmBadParam);
-  if ((rc = pvm_config(&nhost, &narch, &hi)) < 0)
+  req.body_case = PVMNG__CONTROL__BODY_CONFIG;
+  req.config = &c;
+  if ((rc = call("pvm_archcode", &req, &rep,
+                 PVMNG__CONTROL__BODY_CONFIG_REPLY)) < 0)
     return rc;
-  for (int i = 0; i < nhost; i++)
-    if (hi[i].hi_arch != NULL && strcmp(hi[i].hi_arch, arch) == 0)
-      return hi[i].hi_dsig;
-  return lpvm_err("pvm_archcode", PvmNotFound);
+  for (size_t i = 0; i < rep->config_reply->n_hosts; i++)
+    if (strcmp(rep->config_reply->hosts[i]->arch, arch) == 0) {
+      dsig = rep->config_reply->hosts[i]->dsig;
+      break;
+    }
+  pvmng__control__free_unpacked(rep, NULL);
+  return dsig == PvmNotFound ? lpvm_err("pvm_archcode", PvmNotFound) : dsig;
 }
 
 char *pvm_version(void) { return PVM_VER; }

@@ -49,16 +49,14 @@ int pvmd_tasker_start(struct pvmd *d, struct pvmd_task *t, int spawn_flags,
                       const char *path, char *const *argv, size_t nargv,
                       char *const *env) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
-  size_t len = 3 * PVMW_XDR_INT_ITEM + pvmw_xdr_str_size(path) +
-               PVMW_XDR_INT_ITEM,
-         nenv = 0;
+  /* tid, flags, path, argc, argv (the path first), nenv, env */
+  size_t len = 4 * PVMW_XDR_INT_ITEM + 2 * pvmw_xdr_str_size(path), nenv = 0;
   int tasker = pvmd_tasker_tid(d);
   pvmw_frame *f;
   uint8_t *p;
 
   if (tasker == 0)
     return PvmNoTask;
-  len += pvmw_xdr_str_size(path);
   for (size_t i = 0; i < nargv; i++)
     len += pvmw_xdr_str_size(argv[i]);
   for (; env[nenv] != NULL; nenv++)
@@ -76,8 +74,7 @@ int pvmd_tasker_start(struct pvmd *d, struct pvmd_task *t, int spawn_flags,
   p = pvmw_xdr_put_str(p, path);
   for (size_t i = 0; i < nargv; i++)
     p = pvmw_xdr_put_str(p, argv[i]);
-  pvmw_xdr_put_int(p, (int)nenv);
-  p += PVMW_XDR_INT_ITEM;
+  p = pvmw_xdr_put_int(p, (int)nenv);
   for (size_t i = 0; i < nenv; i++)
     p = pvmw_xdr_put_str(p, env[i]);
   if (pvmd_route_deliver(d, tasker, f, NULL) == PVMD_ROUTE_NONE)

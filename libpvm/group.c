@@ -156,10 +156,11 @@ void lpvm_group_notices(void) {
 
 /* ---- registry requests ------------------------------------------------ */
 
-/* Sends a GroupRequest and returns its reply's code; *out gets the reply
- * (caller frees) when the code is 0 or out wants it anyway. */
-static int group_request(int op, const char *name, int count,
-                         Pvmng__Control **out) {
+/* Sends a GroupRequest (failed_version: GROUP_BARRIER's, else 0) and
+ * returns its reply's code; *out gets the reply (caller frees) when the code
+ * is 0 and out is given. */
+static int group_request_v(int op, const char *name, int count,
+                           uint32_t failed_version, Pvmng__Control **out) {
   Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
   Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
   int rc;
@@ -167,6 +168,7 @@ static int group_request(int op, const char *name, int count,
   r.op = (Pvmng__GroupOp)op;
   r.group = (char *)(name ? name : "");
   r.count = count;
+  r.failed_version = failed_version;
   req.body_case = PVMNG__CONTROL__BODY_GROUP;
   req.group = &r;
   rc = lpvm_request(&req, &rep);
@@ -185,6 +187,11 @@ static int group_request(int op, const char *name, int count,
   }
   pvmng__control__free_unpacked(rep, NULL);
   return rc;
+}
+
+static int group_request(int op, const char *name, int count,
+                         Pvmng__Control **out) {
+  return group_request_v(op, name, count, 0, out);
 }
 
 /* Stores the group a reply describes; returns its view or NULL. */
@@ -339,31 +346,18 @@ int pvm_freezegroup(char *group, int size) {
 int lpvm_group_registry_barrier(const char *group, int count,
                                 uint32_t failed_version,
                                 uint32_t *fast_version) {
-  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
-  Pvmng__GroupRequest r = PVMNG__GROUP_REQUEST__INIT;
-  int rc;
+  Pvmng__Control *rep = NULL;
+  int rc = group_request_v(PVMNG__GROUP_OP__GROUP_BARRIER, group, count,
+                           failed_version, &rep);
 
   *fast_version = 0;
-  r.op = PVMNG__GROUP_OP__GROUP_BARRIER;
-  r.group = (char *)group;
-  r.count = count;
-  r.failed_version = failed_version;
-  req.body_case = PVMNG__CONTROL__BODY_GROUP;
-  req.group = &r;
-  if ((rc = lpvm_request(&req, &rep)) < 0)
+  if (rc != 0 || rep == NULL)
     return rc;
-  if (rep->body_case == PVMNG__CONTROL__BODY_GROUP_REPLY) {
-    rc = rep->group_reply->code;
-    if (rc == 0 && rep->group_reply->fast_version != 0) {
-      if (store_reply(rep) == NULL)
-        rc = PvmNoMem;
-      else
-        *fast_version = rep->group_reply->fast_version;
-    }
-  } else if (rep->body_case == PVMNG__CONTROL__BODY_STATUS) {
-    rc = rep->status->code < 0 ? rep->status->code : PvmSysErr;
-  } else {
-    rc = PvmSysErr;
+  if (rep->group_reply->fast_version != 0) {
+    if (store_reply(rep) == NULL)
+      rc = PvmNoMem;
+    else
+      *fast_version = rep->group_reply->fast_version;
   }
   pvmng__control__free_unpacked(rep, NULL);
   return rc;

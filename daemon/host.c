@@ -40,7 +40,7 @@ int pvmd_hosts_init(struct pvmd_hosts *h, int host_no, const char *name,
     strncpy(self->alias, alias, sizeof self->alias - 1);
   strcpy(self->arch, PVMD_ARCH);
   self->speed = PVMD_SPEED;
-  self->dsig = PVMD_DSIG;
+  self->dsig = pvmd_host_dsig();
   self->self = 1;
   return 0;
 }
@@ -89,7 +89,7 @@ static void fill(struct pvmd_host *e, int tid, const char *name) {
   strncpy(e->name, name, sizeof e->name - 1);
   strcpy(e->arch, PVMD_ARCH);
   e->speed = PVMD_SPEED;
-  e->dsig = PVMD_DSIG;
+  e->dsig = pvmd_host_dsig(); /* until its daemon's hello says */
 }
 
 int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name) {
@@ -115,6 +115,106 @@ int pvmd_hosts_set_speed(struct pvmd_hosts *h, int tid, int speed) {
     }
   }
   return -1;
+}
+
+int pvmd_hosts_set_format(struct pvmd_hosts *h, int tid, const char *arch,
+                          int dsig) {
+  for (int i = 0; i < h->n; i++) {
+    if (h->v[i].tid != tid)
+      continue;
+    if (arch && *arch)
+      snprintf(h->v[i].arch, sizeof h->v[i].arch, "%s", arch);
+    if (dsig != 0)
+      h->v[i].dsig = dsig;
+    return 0;
+  }
+  return -1;
+}
+
+int pvmd_hosts_narch(const struct pvmd_hosts *h) {
+  int n = 0;
+  for (int i = 0; i < h->n; i++) {
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = h->v[j].dsig == h->v[i].dsig;
+    n += !seen;
+  }
+  return n;
+}
+
+/* Which byte of a value sits at each address, for the four orders of the
+ * signature: 0 little, 1 little with big-endian halves, 2 big with
+ * little-endian halves, 3 big. n is 1, 2, 4 or 8. */
+static unsigned byte_at(unsigned order, unsigned k, unsigned n) {
+  unsigned half = n / 2 ? n / 2 : 1, in = k % half, which = k / half;
+  switch (order) {
+  case 0:
+    return k;
+  case 1:
+    return which * half + (half - 1 - in);
+  case 2:
+    return (n / half - 1 - which) * half + in;
+  default:
+    return n - 1 - k;
+  }
+}
+
+/* The order (0..3) in which mem holds the n bytes of value, whose byte k
+ * (counting from the least significant) is want[k]; -1 if none fits. */
+static int order_of(const unsigned char *mem, const unsigned char *want,
+                    unsigned n) {
+  for (unsigned order = 0; order < 4; order++) {
+    unsigned k = 0;
+    while (k < n && mem[k] == want[byte_at(order, k, n)])
+      k++;
+    if (k == n)
+      return (int)order;
+  }
+  return -1;
+}
+
+static int int_sig(const void *mem, unsigned n, unsigned shift) {
+  static const unsigned char idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  int order = order_of(mem, idx, n), lg = 0;
+  while ((1u << lg) < n)
+    lg++;
+  return order < 0 ? -1 : (int)(((unsigned)lg | (unsigned)order << 3) << shift);
+}
+
+/* 1.0 in IEEE single (format 1) or double (format 2), least significant
+ * byte first. */
+static int float_sig(const void *mem, unsigned n, unsigned shift) {
+  static const unsigned char one4[4] = {0x00, 0x00, 0x80, 0x3f};
+  static const unsigned char one8[8] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+  int order = order_of(mem, n == 4 ? one4 : one8, n);
+  unsigned fmt = n == 4 ? 1 : 2;
+  return order < 0 ? -1 : (int)((fmt | (unsigned)order << 4) << shift);
+}
+
+int pvmd_host_dsig(void) {
+  short s = 0;
+  int i = 0;
+  long l = 0;
+  float f = 1.0f;
+  double d = 1.0;
+  int part[5], sig = 0;
+  for (unsigned k = 0; k < sizeof s; k++)
+    s = (short)(s | (short)(k << (8 * k)));
+  for (unsigned k = 0; k < sizeof i; k++)
+    i |= (int)(k << (8 * k));
+  for (unsigned k = 0; k < sizeof l; k++)
+    l |= (long)k << (8 * k);
+  part[0] = int_sig(&s, sizeof s, 0);
+  part[1] = int_sig(&i, sizeof i, 5);
+  part[2] = int_sig(&l, sizeof l, 10);
+  part[3] = float_sig(&f, sizeof f, 15);
+  part[4] = float_sig(&d, sizeof d, 21);
+  for (int k = 0; k < 5; k++) {
+    if (part[k] < 0)
+      return 0;
+    sig |= part[k];
+  }
+  return sig;
 }
 
 void pvmd_hosts_remove(struct pvmd_hosts *h, int tid) {

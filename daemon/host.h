@@ -4,8 +4,34 @@
 #ifndef PVMD_HOST_H
 #define PVMD_HOST_H
 
+/* PVM's architecture name of the machine this daemon was built for, as
+ * PVM 3.4's pvmgetarch names it (aarch64 and riscv64, which PVM 3.4 predates,
+ * get names of the same pattern). */
+#if defined(__x86_64__)
 #define PVMD_ARCH "LINUX64"
-#define PVMD_DSIG 0x408c41
+#elif defined(__i386__)
+#define PVMD_ARCH "LINUX"
+#elif defined(__aarch64__)
+#define PVMD_ARCH "LINUXAARCH64"
+#elif defined(__arm__)
+#define PVMD_ARCH "LINUXARM"
+#elif defined(__s390__)
+#define PVMD_ARCH "LINUXS390"
+#elif defined(__powerpc__)
+#define PVMD_ARCH "LINUXPPC"
+#elif defined(__sparc__)
+#define PVMD_ARCH "LINUXSPARC"
+#elif defined(__alpha__)
+#define PVMD_ARCH "LINUXALPHA"
+#elif defined(__ia64__)
+#define PVMD_ARCH "LINUXIA64"
+#elif defined(__mips__)
+#define PVMD_ARCH "LINUXMIPS"
+#elif defined(__riscv)
+#define PVMD_ARCH "LINUXRISCV64"
+#else
+#define PVMD_ARCH "LINUX"
+#endif
 #define PVMD_SPEED 1000
 #define PVMD_HOSTNAME_MAX 256
 
@@ -48,6 +74,22 @@ const struct pvmd_host *pvmd_host_by_tid(const struct pvmd_hosts *h, int tid);
  * this host. NULL if none. */
 const struct pvmd_host *pvmd_host_by_name(const struct pvmd_hosts *h,
                                           const char *name);
+
+/* This machine's data signature in PVM 3.4's layout (pvm_config's hi_dsig,
+ * pvm_archcode): for each of short, int and long, log2 of its size (3 bits)
+ * then its byte order (2 bits: 0 little-endian, 1 little with halves
+ * swapped, 2 big with halves swapped, 3 big-endian), from bit 0, 5 and 10;
+ * for float and double, the format (4 bits: 1 IEEE single, 2 IEEE double)
+ * then the byte order (2 bits), from bit 15 and 21. x86-64: 0x408c41.
+ * 0 if a type matches none of these layouts. */
+int pvmd_host_dsig(void);
+/* Sets the architecture and data signature of the host with daemon tid, as
+ * its daemon reported them (empty arch / 0 dsig: unchanged); -1 if there is
+ * no such host. */
+int pvmd_hosts_set_format(struct pvmd_hosts *h, int tid, const char *arch,
+                          int dsig);
+/* Number of distinct data signatures in the table (pvm_config's narch). */
+int pvmd_hosts_narch(const struct pvmd_hosts *h);
 
 /* The master adds a host (tid = its daemon tid); copies name. 0 or -1. */
 int pvmd_hosts_add(struct pvmd_hosts *h, int tid, const char *name);

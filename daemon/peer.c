@@ -293,6 +293,8 @@ static void send_hello(struct pvmd_link *l) {
   h.host = (char *)pvmd_host_self(&d->hosts)->name;
   h.binding.data = b;
   h.binding.len = sizeof b;
+  h.arch = (char *)pvmd_host_self(&d->hosts)->arch;
+  h.dsig = pvmd_host_self(&d->hosts)->dsig;
   m.body_case = PVMNG__CONTROL__BODY_PEER_HELLO;
   m.peer_hello = &h;
   pvmd_link_send_control(l, &m);
@@ -619,6 +621,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
     return;
   }
   pvmd_hosts_set_speed(&d->hosts, pvmw_tid_make(no, 0), a->speed);
+  pvmd_hosts_set_format(&d->hosts, pvmw_tid_make(no, 0), h->arch, h->dsig);
   l->host_no = no;
   l->state = L_UP;
   snprintf(l->who, sizeof l->who, "%s", a->name);

@@ -156,7 +156,7 @@ static void do_config(struct pvmd_conn *c, uint32_t req_id) {
   pvmd_hosts_fill_infos(hs, infos, ptrs);
   r.n_hosts = (size_t)hs->n;
   r.hosts = ptrs;
-  r.narch = 1;
+  r.narch = pvmd_hosts_narch(hs);
   m.body_case = PVMNG__CONTROL__BODY_CONFIG_REPLY;
   m.config_reply = &r;
   send_reply(c, &m, req_id);

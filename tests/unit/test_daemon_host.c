@@ -35,6 +35,50 @@ static void test_add_remove(void **state) {
   pvmd_hosts_free(&h);
 }
 
+/* The data signature is PVM 3.4's: 0x408c41 on x86-64 (PVM 3.4.6 says so in
+ * pvm_config there); on any machine its fields describe the C types. */
+static void test_dsig(void **state) {
+  int sig = pvmd_host_dsig();
+  (void)state;
+#if defined(__x86_64__)
+  assert_int_equal(sig, 0x408c41);
+#endif
+  assert_int_not_equal(sig, 0);
+  assert_int_equal(1 << (sig & 7), (int)sizeof(short));
+  assert_int_equal(1 << (sig >> 5 & 7), (int)sizeof(int));
+  assert_int_equal(1 << (sig >> 10 & 7), (int)sizeof(long));
+  assert_int_equal(sig >> 15 & 15, 1); /* IEEE single */
+  assert_int_equal(sig >> 21 & 15, 2); /* IEEE double */
+  /* one byte order for every type on the machines PVM-NG runs on */
+  assert_int_equal(sig >> 3 & 3, sig >> 8 & 3);
+  assert_int_equal(sig >> 3 & 3, sig >> 13 & 3);
+  assert_int_equal((sig >> 3 & 3) != 0, (sig >> 19 & 3) != 0);
+  assert_int_equal(sig >> 27, 0);
+}
+
+/* A joining daemon's arch and dsig replace the master's assumption, and
+ * pvm_config's narch counts the distinct signatures. */
+static void test_format(void **state) {
+  struct pvmd_hosts h;
+  (void)state;
+  assert_int_equal(pvmd_hosts_init(&h, 1, "alpha", NULL), 0);
+  assert_int_equal(pvmd_hosts_add(&h, pvmw_tid_make(2, 0), "beta"), 0);
+  assert_int_equal(pvmd_hosts_add(&h, pvmw_tid_make(3, 0), "gamma"), 0);
+  assert_int_equal(pvmd_hosts_narch(&h), 1);
+  assert_int_equal(
+      pvmd_hosts_set_format(&h, pvmw_tid_make(2, 0), "LINUXS390", 0x658ef59),
+      0);
+  assert_string_equal(h.v[1].arch, "LINUXS390");
+  assert_int_equal(h.v[1].dsig, 0x658ef59);
+  assert_int_equal(pvmd_hosts_narch(&h), 2);
+  /* a daemon that does not say keeps the assumption */
+  assert_int_equal(pvmd_hosts_set_format(&h, pvmw_tid_make(3, 0), "", 0), 0);
+  assert_string_equal(h.v[2].arch, PVMD_ARCH);
+  assert_int_equal(h.v[2].dsig, pvmd_host_dsig());
+  assert_int_equal(pvmd_hosts_set_format(&h, pvmw_tid_make(9, 0), "X", 1), -1);
+  pvmd_hosts_free(&h);
+}
+
 static void test_replace(void **state) {
   struct pvmd_hosts h;
   Pvmng__HostInfo a = PVMNG__HOST_INFO__INIT, b = PVMNG__HOST_INFO__INIT;
@@ -65,6 +109,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_add_remove),
       cmocka_unit_test(test_replace),
+      cmocka_unit_test(test_dsig),
+      cmocka_unit_test(test_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

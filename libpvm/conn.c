@@ -84,6 +84,7 @@ int lpvm_queue_add(int bufid, int src, int tag, int ctx) {
   m->src = src;
   m->tag = tag;
   m->ctx = ctx;
+  m->seq = ++lpvm_conn.arrived;
   m->prev = lpvm_conn.queue.prev;
   m->next = &lpvm_conn.queue;
   lpvm_conn.queue.prev->next = m;
@@ -102,8 +103,8 @@ void lpvm_queue_remove(struct lpvm_qmsg *m) {
 /* ---- incoming frames --------------------------------------------------- */
 
 /* A whole message has arrived: make it a receive buffer and queue it, or
- * hand it to the output catcher when it is a system message, or to a
- * message handler (mhf.c) when one matches. */
+ * hand it to the output catcher when it is a system message. Message
+ * handlers (mhf.c) see it when a library call reaches it in the queue. */
 static void deliver(int enc, int src, int tag, int ctx, int wid,
                     const char *body, size_t len, void *owner,
                     void (*release)(void *)) {
@@ -130,8 +131,6 @@ static void deliver(int enc, int src, int tag, int ctx, int wid,
     lpvm_siblings_message(bufid);
     return;
   }
-  if (lpvm_mhf_claim(bufid, src, tag, ctx))
-    return;
   if (lpvm_queue_add(bufid, src, tag, ctx) < 0) {
     fprintf(stderr, "libpvm [t%x]: out of memory, dropped a message\n",
             (unsigned)lpvm_conn.mytid);
@@ -152,8 +151,6 @@ int lpvm_deliver_local(int bufid, int src, int tag, int ctx) {
   b->dst = lpvm_conn.mytid;
   b->tag = tag;
   b->ctx = ctx;
-  if (lpvm_mhf_claim(bufid, src, tag, ctx))
-    return 0;
   return lpvm_queue_add(bufid, src, tag, ctx);
 }
 

@@ -34,6 +34,7 @@ struct lpvm_qmsg {
   struct lpvm_qmsg *next, *prev;
   int bufid; /* the buffer holding it (lpvm_buf_adopt) */
   int src, tag, ctx;
+  uint64_t seq; /* arrival number (lpvm_conn.arrived when queued) */
 };
 
 /* Connection state. */
@@ -46,6 +47,10 @@ struct lpvm_conn {
   int ctx;                /* current message context (pvm_setcontext) */
   struct lpvm_qmsg queue; /* sentinel of the arrival-ordered queue */
   size_t queued;          /* number of queued messages */
+  /* Messages are numbered as they are queued; those up to `examined` have
+   * been offered to the message handlers (mhf.c). Handlers look at
+   * messages in arrival order, so the examined ones are always the oldest. */
+  uint64_t arrived, examined;
 };
 enum { LPVM_DOWN = 0, LPVM_UP = 1, LPVM_LOST = 2 };
 
@@ -118,6 +123,14 @@ int lpvm_queue_add(int bufid, int src, int tag, int ctx);
  * not handled yet (at disconnect). */
 int lpvm_mhf_claim(int bufid, int src, int tag, int ctx);
 void lpvm_mhf_run(void);
+/* Offers a queued message to the handlers if it has not been offered yet:
+ * 1 if a handler took it (it has left the queue), else 0. */
+int lpvm_mhf_examine(struct lpvm_qmsg *m);
+/* Offers every queued message not offered yet (what a send call does, as
+ * PVM 3.4.6 reads its socket whole there), then runs the handlers. */
+void lpvm_mhf_examine_all(void);
+/* Whether handler calls wait that lpvm_mhf_run would make now. */
+int lpvm_mhf_waiting(void);
 void lpvm_mhf_drop(void);
 
 /* Removes a message from the queue (its buffer stays alive). */

@@ -1,12 +1,18 @@
 /* Message handlers: pvm_addmhf and pvm_delmhf. A handler names a
  * (source, tag, context) pattern, -1 in a field matching anything, and a
- * function. A message that arrives while a handler matches it is taken for
- * that handler instead of being queued for the receive calls (conn.c hands
- * every arriving user message to lpvm_mhf_claim); the handler runs at the
- * next safe point of a library call (lpvm_mhf_run, from the send and
- * receive calls of msg.c), never inside a libuv callback or halfway through
- * a write. Messages queued before a handler was added stay in the queue,
- * as in PVM 3.4.6.
+ * function. A message is offered to the handlers when a library call first
+ * reaches it: a receive call offers the queued messages it looks at, in
+ * arrival order, up to the one it takes (lpvm_mhf_examine, from msg.c's
+ * search); a send call offers all of them (lpvm_mhf_examine_all). One that
+ * a handler matches leaves the queue and its handler runs at the next safe
+ * point of a library call (lpvm_mhf_run), never inside a libuv callback or
+ * halfway through a write. This is when PVM 3.4.6 looks at a message ("when
+ * libpvm copies in a message"): it reads a task's socket as far as the call
+ * it is in needs, so a handler added after one receive sees the messages
+ * sent after the one received, even if they had arrived already (PVM
+ * 3.4.6's mhf_server example relies on it). A message offered once, with
+ * no handler matching, stays in the queue for the receive calls whatever
+ * handler is added later.
  *
  * Around the call, as PVM 3.4.6 does: the message is the active receive
  * buffer and there is no active send buffer; afterwards the buffers active
@@ -125,6 +131,31 @@ int lpvm_mhf_claim(int bufid, int src, int tag, int ctx) {
   *mhf.tail = p;
   mhf.tail = &p->next;
   return 1;
+}
+
+int lpvm_mhf_examine(struct lpvm_qmsg *m) {
+  if (m->seq <= lpvm_conn.examined)
+    return 0;
+  lpvm_conn.examined = m->seq;
+  if (!lpvm_mhf_claim(m->bufid, m->src, m->tag, m->ctx))
+    return 0;
+  lpvm_queue_remove(m); /* the buffer is now the pending handler call's */
+  return 1;
+}
+
+int lpvm_mhf_waiting(void) { return mhf.head != NULL && !mhf.running; }
+
+void lpvm_mhf_examine_all(void) {
+  if (mhf.cnt == 0) {
+    lpvm_conn.examined = lpvm_conn.arrived;
+  } else if (lpvm_conn.queue.next != NULL) {
+    struct lpvm_qmsg *m = lpvm_conn.queue.next, *next;
+    for (; m != &lpvm_conn.queue; m = next) {
+      next = m->next;
+      lpvm_mhf_examine(m);
+    }
+  }
+  lpvm_mhf_run();
 }
 
 static int live(int bufid) {

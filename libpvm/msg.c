@@ -40,7 +40,7 @@ int pvm_send(int tid, int msgtag) {
   if ((sbuf = pvm_getsbuf()) <= 0)
     return lpvm_err("pvm_send", PvmNoBuf);
   rc = lpvm_send_buf(tid, msgtag, lpvm_conn.ctx, sbuf);
-  lpvm_mhf_run();
+  lpvm_mhf_examine_all();
   return rc < 0 ? lpvm_err("pvm_send", rc) : 0;
 }
 
@@ -66,7 +66,7 @@ int pvm_mcast(int *tids, int ntask, int msgtag) {
     if (rc < 0)
       break;
   }
-  lpvm_mhf_run();
+  lpvm_mhf_examine_all();
   return rc < 0 ? lpvm_err("pvm_mcast", rc) : 0;
 }
 
@@ -109,7 +109,7 @@ int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
     return lpvm_err("pvm_psend",
                     lpvm_msg_too_big((uint64_t)len * sz, lpvm_conn.max_msg));
   rc = lpvm_send_raw(tid, msgtag, lpvm_conn.ctx, buf, (size_t)len * sz);
-  lpvm_mhf_run();
+  lpvm_mhf_examine_all();
   return rc < 0 ? lpvm_err("pvm_psend", rc) : 0;
 }
 
@@ -125,9 +125,14 @@ static int default_match(int bufid, int tid, int tag) {
          b->ctx == lpvm_conn.ctx;
 }
 
-static struct lpvm_qmsg *find(int tid, int tag) {
-  for (struct lpvm_qmsg *m = lpvm_conn.queue.next; m != &lpvm_conn.queue;
-       m = m->next) {
+/* The first queued message that matches, offering the messages before it
+ * (and it) to the message handlers on the way (mhf.c). */
+static struct lpvm_qmsg *search(int tid, int tag) {
+  struct lpvm_qmsg *m, *next;
+  for (m = lpvm_conn.queue.next; m != &lpvm_conn.queue; m = next) {
+    next = m->next;
+    if (lpvm_mhf_examine(m))
+      continue;
     if (match_fn != NULL) {
       if (m->ctx == lpvm_conn.ctx && match_fn(m->bufid, tid, tag) > 0)
         return m;
@@ -137,6 +142,18 @@ static struct lpvm_qmsg *find(int tid, int tag) {
     }
   }
   return NULL;
+}
+
+/* search, and the handlers of the messages it passed on to them run before
+ * the caller takes anything (they may receive, or delete a handler and so
+ * put a message back): then the queue is searched again. */
+static struct lpvm_qmsg *find(int tid, int tag) {
+  for (;;) {
+    struct lpvm_qmsg *m = search(tid, tag);
+    if (!lpvm_mhf_waiting())
+      return m;
+    lpvm_mhf_run();
+  }
 }
 
 static int args_ok(int tid, int tag) {

@@ -1,7 +1,11 @@
 /* Conformance: message handlers (man pvm_addmhf, pvm_delmhf): ids,
  * overlapping patterns refused with PvmExists, a handler called for a
  * matching message inside a receive call instead of the message being
- * received, wildcards, deletion, and pvm_delmhf's refusals. */
+ * received, wildcards, deletion, and pvm_delmhf's refusals. And when a
+ * message meets the handlers ("whenever libpvm copies in a message", as
+ * PVM 3.4.6 does it): a message from another task when a receive call
+ * first reaches it, even if it had arrived before the handler was added; a
+ * message a receive call passed over never. */
 #include "conf.h"
 
 static int calls, last_tag, last_val;
@@ -22,7 +26,64 @@ static void send_int(int to, int tag, int v) {
   pvm_send(to, tag);
 }
 
-int main(void) {
+static int recv_int(int from, int tag) {
+  int v = -1;
+  if (pvm_trecv(from, tag, &(struct timeval){10, 0}) > 0)
+    pvm_upkint(&v, 1, 1);
+  return v;
+}
+
+/* Sends its parent tags 70, 78, 71, 80 and 81 at once, then waits to be
+ * told. */
+static int child(void) {
+  int parent = pvm_parent();
+  send_int(parent, 70, 1);
+  send_int(parent, 78, 2);
+  send_int(parent, 71, 3);
+  send_int(parent, 80, 6);
+  send_int(parent, 81, 7);
+  pvm_recv(parent, 99);
+  pvm_exit();
+  return 0;
+}
+
+/* When messages meet the handlers. Returns -1, or the exit status if the
+ * child could not be spawned. */
+static int copy_in(int ctx) {
+  int child_tid, h;
+
+  calls = 0;
+  CONF_REQUIRE(conf_spawn_self("child", NULL, 1, &child_tid) == 1,
+               "spawning a child");
+  sleep(1); /* its messages have arrived */
+  CHECK_INT(recv_int(child_tid, 70), 1, "the child's first message");
+  h = pvm_addmhf(-1, 78, ctx, handler);
+  CHECK_INT(recv_int(child_tid, 71), 3,
+            "its third message, received after adding a handler for the "
+            "second");
+  CHECK(calls == 1 && last_tag == 78 && last_val == 2,
+        "the handler took the second message, which had arrived before it "
+        "was added (calls %d, tag %d, value %d)",
+        calls, last_tag, last_val);
+  CHECK_INT(pvm_probe(child_tid, 78), 0, "... so it is not in the queue");
+  pvm_delmhf(h);
+
+  /* A message a receive passed over stays queued. */
+  CHECK_INT(recv_int(child_tid, 81), 7, "a later message received first");
+  h = pvm_addmhf(-1, 80, ctx, handler);
+  CHECK_INT(recv_int(child_tid, 80), 6,
+            "the earlier message the receive passed over is received, not "
+            "handled");
+  CHECK_INT(calls, 1, "... without a handler call");
+  pvm_delmhf(h);
+  send_int(child_tid, 99, 0);
+
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "child") == 0)
+    return child();
   conf_begin("conf_mhf");
   int me = pvm_mytid();
   CONF_REQUIRE(me > 0, "pvm_mytid() enrols");
@@ -65,6 +126,9 @@ int main(void) {
     pvm_upkint(&v, 1, 1);
   CHECK(v == 4321 && calls == 2, "... with its data, no handler call");
   CHECK_INT(pvm_delmhf(h2), 0, "pvm_delmhf of the second handler");
+  int rc = copy_in(ctx);
+  if (rc >= 0)
+    return rc;
   pvm_exit();
   return conf_end();
 }

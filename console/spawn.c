@@ -7,6 +7,7 @@
 
 #include "console.h"
 #include "pvm3.h"
+#include "pvmng.h"
 
 struct spawn_opts {
   int count;
@@ -203,6 +204,11 @@ int cons_spawn(int argc, char **argv) {
   }
   if (ok < o.count && nerr == 0)
     printf("spawn: only %d of %d tasks started\n", ok, o.count);
+  if (nerr > 0) {
+    char why[1536];
+    if (pvmng_lasterror(why, sizeof why) < 0 && why[0])
+      printf("spawn: %s\n", why);
+  }
   if (job > 0 && ok == 0)
     cons_job_drop(job);
   free(tids);

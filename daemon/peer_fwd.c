@@ -187,6 +187,8 @@ static void gather_finish(struct pvmd_peers *ps, struct pvmd_gather *g) {
     Pvmng__SpawnReply sr = PVMNG__SPAWN_REPLY__INIT;
     sr.n_tids = g->ntids;
     sr.tids = g->tids;
+    if (g->reason != NULL)
+      sr.reason = g->reason;
     m.body_case = PVMNG__CONTROL__BODY_SPAWN_REPLY;
     m.spawn_reply = &sr;
     pvmd_peer_reply_send(ps, &g->rt, &m);
@@ -217,6 +219,7 @@ static void gather_finish(struct pvmd_peers *ps, struct pvmd_gather *g) {
       if (g->parts[i])
         pvmng__control__free_unpacked(g->parts[i], NULL);
   }
+  free(g->reason);
   free(g->tids);
   free(g->parts);
   free(g);
@@ -235,6 +238,9 @@ void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g,
         v = m->status->code;
       g->tids[slot + i] = v;
     }
+    if (m && m->body_case == PVMNG__CONTROL__BODY_SPAWN_REPLY &&
+        m->spawn_reply->reason && m->spawn_reply->reason[0] && !g->reason)
+      g->reason = strdup(m->spawn_reply->reason);
     if (m)
       pvmng__control__free_unpacked(m, NULL);
   } else {

@@ -62,6 +62,8 @@ struct pvmd_gather {
   int left;
   int32_t *tids; /* spawn: one slot per instance */
   size_t ntids;
+  char *reason; /* spawn: the first part's reason for its failures, or NULL
+                   (malloc'd) */
   Pvmng__Control **parts; /* tasks: each host's reply */
   size_t nparts;
 };

@@ -175,17 +175,40 @@ static int expand_dir(const char *dir, size_t n, char *out, size_t outlen) {
   return 0;
 }
 
+/* The directories a search looked in, for the reason of a PvmNoFile: a
+ * comma-separated list in buf (len bytes), "..." once it is full. */
+struct searched {
+  char *buf;
+  size_t len, used;
+};
+
+static void note_dir(struct searched *s, const char *dir) {
+  size_t n = strlen(dir), sep = s->used ? 2 : 0;
+  if (s->buf == NULL || s->len < 4 || s->used + 3 >= s->len)
+    return;
+  if (s->used + sep + n + 4 >= s->len) { /* room for "...": no more */
+    s->used += (size_t)snprintf(s->buf + s->used, s->len - s->used, "%s...",
+                                sep ? ", " : "");
+    s->used = s->len;
+    return;
+  }
+  s->used += (size_t)snprintf(s->buf + s->used, s->len - s->used, "%s%s",
+                              sep ? ", " : "", dir);
+}
+
 /* dir/file if it is an executable regular file. */
-static int try_dir(const char *dir, const char *file, char *out,
-                   size_t outlen) {
+static int try_dir(const char *dir, const char *file, char *out, size_t outlen,
+                   struct searched *s) {
   int n = snprintf(out, outlen, "%s/%s", dir, file);
+  if (s != NULL)
+    note_dir(s, dir);
   return n > 0 && (size_t)n < outlen && is_exec_file(out) ? 0 : -1;
 }
 
 /* Tries each element of a ':'-separated list; expand selects PVM_PATH's
  * expansion. */
 static int try_list(const char *list, int expand, const char *file, char *out,
-                    size_t outlen) {
+                    size_t outlen, struct searched *s) {
   char dir[PATH_MAX];
   while (list && *list) {
     const char *end = strchr(list, ':');
@@ -195,7 +218,7 @@ static int try_list(const char *list, int expand, const char *file, char *out,
       ok = expand_dir(list, n, dir, sizeof dir) == 0;
     else
       ok = n > 0 && n < sizeof dir && (memcpy(dir, list, n), dir[n] = '\0', 1);
-    if (ok && try_dir(dir, file, out, outlen) == 0)
+    if (ok && try_dir(dir, file, out, outlen, s) == 0)
       return 0;
     list = end ? end + 1 : NULL;
   }
@@ -208,10 +231,18 @@ int pvmd_spawn_find(const char *file, char *out, size_t outlen) {
 
 int pvmd_spawn_find_in(const char *file, const char *ep, char *out,
                        size_t outlen) {
+  return pvmd_spawn_find_why(file, ep, out, outlen, NULL, 0);
+}
+
+int pvmd_spawn_find_why(const char *file, const char *ep, char *out,
+                        size_t outlen, char *why, size_t whylen) {
   const char *home = getenv("HOME");
   const char *root = getenv("PVM_ROOT");
   char dir[PATH_MAX];
+  struct searched sr = {why, whylen, 0}, *s = why && whylen ? &sr : NULL;
 
+  if (s != NULL)
+    why[0] = '\0';
   if (strchr(file, '/')) {
     int n;
     if (file[0] == '/') {
@@ -225,24 +256,24 @@ int pvmd_spawn_find_in(const char *file, const char *ep, char *out,
     return n > 0 && (size_t)n < outlen && is_exec_file(out) ? 0 : PvmNoFile;
   }
   if (ep) { /* ep= of this host: instead of $PVM_PATH and PVM's defaults */
-    if (try_list(ep, 1, file, out, outlen) == 0 ||
-        try_list(getenv("PATH"), 0, file, out, outlen) == 0)
+    if (try_list(ep, 1, file, out, outlen, s) == 0 ||
+        try_list(getenv("PATH"), 0, file, out, outlen, s) == 0)
       return 0;
     return PvmNoFile;
   }
-  if (try_list(getenv("PVM_PATH"), 1, file, out, outlen) == 0)
+  if (try_list(getenv("PVM_PATH"), 1, file, out, outlen, s) == 0)
     return 0;
   if (home &&
       snprintf(dir, sizeof dir, "%s/pvm3/bin/%s", home, PVMD_ARCH) <
           (int)sizeof dir &&
-      try_dir(dir, file, out, outlen) == 0)
+      try_dir(dir, file, out, outlen, s) == 0)
     return 0;
   if (root && root[0] &&
       snprintf(dir, sizeof dir, "%s/bin/%s", root, PVMD_ARCH) <
           (int)sizeof dir &&
-      try_dir(dir, file, out, outlen) == 0)
+      try_dir(dir, file, out, outlen, s) == 0)
     return 0;
-  if (try_list(getenv("PATH"), 0, file, out, outlen) == 0)
+  if (try_list(getenv("PATH"), 0, file, out, outlen, s) == 0)
     return 0;
   return PvmNoFile;
 }
@@ -425,31 +456,34 @@ static int spawn_one(struct pvmd_conn *c, const Pvmng__SpawnRequest *r,
   return t->tid;
 }
 
-static void reply(struct pvmd_conn *c, uint32_t req_id, int32_t *tids,
-                  size_t n) {
+/* reason: why the failed slots failed, beyond their code, or NULL. */
+static void reply(struct pvmd_conn *c, uint32_t req_id, int32_t *tids, size_t n,
+                  const char *reason) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__SpawnReply sr = PVMNG__SPAWN_REPLY__INIT;
   sr.n_tids = n;
   sr.tids = tids;
+  if (reason != NULL)
+    sr.reason = (char *)reason;
   m.req_id = req_id;
   m.body_case = PVMNG__CONTROL__BODY_SPAWN_REPLY;
   m.spawn_reply = &sr;
   pvmd_conn_send_control(c, &m);
 }
 
-static void reply_all(struct pvmd_conn *c, uint32_t req_id, int ntask,
-                      int code) {
+static void reply_all(struct pvmd_conn *c, uint32_t req_id, int ntask, int code,
+                      const char *reason) {
   int32_t one = code, *tids;
   int lim = c->d->lim.spawn_max_ntask;
   size_t n = (size_t)(ntask < 1 ? 1 : ntask > lim ? lim : ntask);
   tids = calloc(n, sizeof *tids);
   if (!tids) {
-    reply(c, req_id, &one, 1);
+    reply(c, req_id, &one, 1, reason);
     return;
   }
   for (size_t i = 0; i < n; i++)
     tids[i] = code;
-  reply(c, req_id, tids, n);
+  reply(c, req_id, tids, n, reason);
   free(tids);
 }
 
@@ -489,7 +523,7 @@ static int find_debugger(const struct pvmd *d, const Pvmng__SpawnRequest *r,
 void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
                 const Pvmng__SpawnRequest *r) {
   struct pvmd *d = c->d;
-  char path[PATH_MAX], dbg[PATH_MAX], err[256];
+  char path[PATH_MAX], dbg[PATH_MAX], err[256], dirs[1024];
   char tid_env[32], sock_env[PATH_MAX + 16], vmid_env[PVMW_VMID_MAX + 16];
   uv_process_options_t o;
   const char *wd;
@@ -500,18 +534,35 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
   rc = pvmd_spawn_check(&d->lim, r, err, sizeof err);
   if (rc != 0) {
     pvmd_log("refusing spawn from %s: %s", c->who, err);
-    reply_all(c, req_id, r->ntask, rc);
+    reply_all(c, req_id, r->ntask, rc, NULL);
     return;
   }
   if ((rc = pvmd_spawn_where(&d->hosts, r)) != 0) {
     pvmd_debug("spawn from %s: no host matches \"%s\" (flags %d)", c->who,
                r->where, r->flags);
-    reply_all(c, req_id, r->ntask, rc);
+    reply_all(c, req_id, r->ntask, rc, NULL);
     return;
   }
-  if ((rc = pvmd_spawn_find_in(r->file, d->ep, path, sizeof path)) != 0) {
-    pvmd_log("spawn from %s: no executable \"%s\" found", c->who, r->file);
-    reply_all(c, req_id, r->ntask, rc);
+  if ((rc = pvmd_spawn_find_why(r->file, d->ep, path, sizeof path, dirs,
+                                sizeof dirs)) != 0) {
+    char why[sizeof dirs + PVMD_HOSTNAME_MAX + 512];
+    const char *host = pvmd_host_self(&d->hosts)->name;
+    if (r->file[0] == '/')
+      snprintf(why, sizeof why, "%s is not an executable file on host %s",
+               r->file, host);
+    else if (strchr(r->file, '/'))
+      snprintf(why, sizeof why,
+               "%s is not an executable file on host %s (a relative path "
+               "is taken from the daemon's working directory)",
+               r->file, host);
+    else
+      snprintf(why, sizeof why,
+               "no executable \"%s\" on host %s; looked in: %s. Put it in "
+               "one of these, or spawn it by its full path; the daemon reads "
+               "PVM_PATH, the host file's ep= and PATH when it starts",
+               r->file, host, dirs[0] ? dirs : "(no directory)");
+    pvmd_log("spawn from %s: %s", c->who, why);
+    reply_all(c, req_id, r->ntask, rc, why);
     return;
   }
   if ((r->flags & PvmTaskDebug) &&
@@ -519,13 +570,13 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
     pvmd_log("spawn of %s from %s with PvmTaskDebug: no debugger \"%s\" "
              "(set bx= in the host file or PVM_DEBUGGER)",
              r->file, c->who, dbg);
-    reply_all(c, req_id, r->ntask, rc);
+    reply_all(c, req_id, r->ntask, rc, NULL);
     return;
   }
   wd = spawn_wd(d, r);
   if (wd_problem(wd, err, sizeof err)) {
     pvmd_log("spawn from %s: working directory %s: %s", c->who, wd, err);
-    reply_all(c, req_id, r->ntask, PvmSysErr);
+    reply_all(c, req_id, r->ntask, PvmSysErr, NULL);
     return;
   }
 
@@ -581,12 +632,12 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
              r->file, c->who, r->ntask - room, r->ntask, d->fd_limit,
              PVMD_FD_RESERVE, PVMD_FDS_PER_TASK);
   }
-  reply(c, req_id, tids, (size_t)r->ntask);
+  reply(c, req_id, tids, (size_t)r->ntask, NULL);
   goto out;
 
 nomem:
   pvmd_log("spawn from %s: out of memory", c->who);
-  reply_all(c, req_id, r->ntask, PvmNoMem);
+  reply_all(c, req_id, r->ntask, PvmNoMem, NULL);
 out:
   free(env);
   free(tids);

@@ -41,6 +41,10 @@ int pvmd_spawn_find(const char *file, char *out, size_t outlen);
  * the two PVM directories, then $PATH. */
 int pvmd_spawn_find_in(const char *file, const char *ep, char *out,
                        size_t outlen);
+/* pvmd_spawn_find_in, and on failure the directories it looked in, comma
+ * separated, in why (whylen bytes; "" for a path with a slash). */
+int pvmd_spawn_find_why(const char *file, const char *ep, char *out,
+                        size_t outlen, char *why, size_t whylen);
 /* The child's environment: base (NULL-terminated) with each NAME=value of
  * over[0..nover) replacing the entry of the same name or appended, in that
  * order. Returns a malloc'd NULL-terminated array of pointers into base and

@@ -11,6 +11,7 @@
 
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 
 int pvm_errno = 0;
 
@@ -114,6 +115,34 @@ int lpvm_err_reason(int code, const char *text) {
   return code;
 }
 
+/* The last error a call reported and its reason (pvmng_lasterror). */
+static struct {
+  int code;
+  char why[1536];
+} last;
+
+static void remember(int code, const char *hint) {
+  last.code = code;
+  snprintf(last.why, sizeof last.why, "%s", hint ? hint : "");
+}
+
+void lpvm_forget(void) { remember(0, NULL); }
+
+int pvmng_lasterror(char *buf, int len) {
+  if (buf != NULL && len > 0)
+    snprintf(buf, (size_t)len, "%s", last.why);
+  return last.code;
+}
+
+void lpvm_note(const char *fn, int code, const char *why) {
+  char what[128];
+  remember(code, why);
+  if (lpvm_opts.autoerr == 0)
+    return;
+  snprintf(what, sizeof what, "%s()", fn ? fn : "(null)");
+  report(what, lpvm_errstr(code), why);
+}
+
 int lpvm_err_hint(const char *fn, int code, const char *hint) {
   char what[128], reason[sizeof pending.text];
   int recorded = pending.code != 0 && pending.code == code;
@@ -126,6 +155,7 @@ int lpvm_err_hint(const char *fn, int code, const char *hint) {
   if (hint == NULL && recorded)
     hint = reason;
   pvm_errno = code;
+  remember(code, hint);
   if (lpvm_opts.autoerr == 0)
     return code;
   snprintf(what, sizeof what, "%s()", fn ? fn : "(null)");

@@ -90,6 +90,13 @@ int lpvm_msg_too_big(uint64_t bytes, uint64_t limit);
 /* Records text as the reason of code for the report of the pvm_* call
  * that returns it; returns code. */
 int lpvm_err_reason(int code, const char *text);
+/* Tells of a failure that fn does not return as its result (a spawn slot
+ * that failed): with PvmAutoErr set, the same line as lpvm_err_hint, but
+ * pvm_errno is left alone and PvmAutoErr 2 and 3 do not end the program.
+ * why is kept for pvmng_lasterror. */
+void lpvm_note(const char *fn, int code, const char *why);
+/* Forgets the last failure (a call whose slots may fail starts afresh). */
+void lpvm_forget(void);
 
 /* Message text for a PVM error code ("Bad parameter"), never NULL. */
 const char *lpvm_errstr(int code);

@@ -155,6 +155,7 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
   char **env = NULL;
   int nenv, nargv = 0, rc, started = 0;
 
+  lpvm_forget();
   if ((rc = lpvm_connect("pvm_spawn")) < 0)
     return rc;
   if (task == NULL || *task == '\0' || ntask < 1 || tids == NULL)
@@ -268,6 +269,8 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
               sizeof(int) * (size_t)(i - started));
       tids[started++] = t;
     }
+  if (started < ntask && r->reason != NULL && r->reason[0])
+    lpvm_note("pvm_spawn", tids[started], r->reason);
   pvmng__control__free_unpacked(rep, NULL);
   lpvm_output_spawned(tids, started);
   if (started > 0)

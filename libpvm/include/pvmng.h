@@ -31,6 +31,13 @@ int pvmng_route(int tid);
  * Returns 0 or a negative PVM error, as pvmng_route. */
 int pvmng_route_cipher(int tid, char *name, int len);
 
+/* pvmng_lasterror(buf, len): the code of the last failure a PVM call
+ * reported (as PvmAutoErr prints it, whether or not PvmAutoErr is set), and
+ * in buf (len bytes, NUL-terminated) the reason the library knows beyond the
+ * code: e.g. for pvm_spawn's PvmNoFile the directories the daemon searched,
+ * or "" if none. Returns 0 if no call has failed. */
+int pvmng_lasterror(char *buf, int len);
+
 /* pvmng_mbox_reset(name, index, tids, ntid): what the console's reset does
  * to the message mailbox. Removes the entries left without an owner
  * (persistent entries whose task has exited) and every entry of the ntid

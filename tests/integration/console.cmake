@@ -2,7 +2,8 @@
 # test_console.sh, each in its own virtual machine that the console starts.
 # Included from tests/integration/CMakeLists.txt.
 set(PVMNG_CONSOLE_CASES
-    conf id spawn_output spawn_file ps_kill misc halt unknown stdin
+    conf id spawn_output spawn_file spawn_missing ps_kill misc halt unknown
+    stdin
     interactive reset groups mbox tour)
 # A task that asks to survive resets (PvmNoReset), for the reset case.
 add_executable(it_noreset it_noreset.c)

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "it_common.h"
+#include "pvmng.h"
 
 #define TAG_READY 61
 #define TAG_GO 63
@@ -158,6 +159,25 @@ static void test_spawn_errors(void) {
                  tids);
   IT_CHECK(cc == 0 && tids[0] == PvmNoFile,
            "spawn of a name found nowhere: %d, tids[0] %d", cc, tids[0]);
+  {
+    /* The reason says where the daemon looked and what to do. */
+    char why[2048];
+    int code = pvmng_lasterror(why, sizeof why);
+    IT_CHECK(code == PvmNoFile, "pvmng_lasterror after it: %d", code);
+    IT_CHECK(strstr(why, "no executable \"it-no-such-program-anywhere\"") &&
+                 strstr(why, "looked in: ") && strstr(why, "/bin") &&
+                 strstr(why, "PVM_PATH"),
+             "the reason names the program and the directories: \"%s\"", why);
+    cc = pvm_spawn(missing, args, PvmTaskDefault, "", 1, tids);
+    code = pvmng_lasterror(why, sizeof why);
+    IT_CHECK(code == PvmNoFile && strstr(why, "is not an executable file"),
+             "the reason for a missing path: %d \"%s\"", code, why);
+    tids[0] = 0;
+    cc = pvm_spawn((char *)it_self_path(), args, PvmTaskHost,
+                   "no-such-host.invalid", 1, tids);
+    IT_CHECK(pvmng_lasterror(why, sizeof why) != PvmNoFile,
+             "a later spawn does not keep the earlier reason");
+  }
 
   tids[0] = 1;
   cc = pvm_spawn((char *)it_self_path(), args, PvmTaskHost,

@@ -4,7 +4,8 @@
 # that the console itself starts, and is halted and removed on every way out.
 #
 # usage: test_console.sh <pvm> <pvmd> <case>
-# cases: conf id spawn_output spawn_file ps_kill misc halt unknown stdin
+# cases: conf id spawn_output spawn_file spawn_missing ps_kill misc halt unknown
+#        stdin
 #        interactive (needs script(1); exit status 77 = skipped) reset
 #        groups mbox tour (the README's tour, read from README.md)
 set -u
@@ -158,6 +159,15 @@ spawn_file)
   grep -Eq '^\[1:t[0-9a-f]+\] x y$' "$rt/job.txt" || fail "x y not in the file"
   grep -Eq '^\[2:t[0-9a-f]+\] z$' "$rt/job.txt" || fail "->> did not append"
   no_line 'x y' "output went to the terminal"
+  ;;
+
+spawn_missing)
+  # A program found nowhere: PVM's two lines, then where the daemon looked.
+  cons 'spawn cons-no-such-program'
+  expect_line '^0 successful$' "spawn count"
+  expect_line '^No such file$' "the slot's error"
+  expect_line '^spawn: no executable "cons-no-such-program" on host .*; looked in: .*/bin.*PVM_PATH' \
+    "where the daemon looked"
   ;;
 
 reset)

@@ -2,6 +2,7 @@
  * leaving (pvm_exit), spawning and killing tasks, and the queries that the
  * daemon answers (pvm_config, pvm_tasks, pvm_pstat, pvm_mstat). Each call
  * is one control request to the local daemon and one reply. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -684,6 +685,7 @@ int pvm_unexport(char *name) {
 int lpvm_find_pvmd(char *out, size_t len) {
   const char *d = getenv("PVM_DPATH");
   char self[PATH_MAX];
+  Dl_info info;
   ssize_t n;
   if (d != NULL && *d != '\0') {
     snprintf(out, len, "%s", d);
@@ -699,6 +701,16 @@ int lpvm_find_pvmd(char *out, size_t len) {
           access(out, X_OK) == 0)
         return 0;
     }
+  }
+  /* Installed: the bin directory beside the library's own (the tree may
+   * have been moved, or packaged under another prefix). */
+  if (dladdr((void *)lpvm_find_pvmd, &info) != 0 && info.dli_fname != NULL) {
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (slash != NULL &&
+        snprintf(out, len, "%.*s/%s/pvmd", (int)(slash - info.dli_fname),
+                 info.dli_fname, PVMNG_LIB_TO_BIN) < (int)len &&
+        access(out, X_OK) == 0)
+      return 0;
   }
   snprintf(out, len, "%s", PVMNG_PVMD_INSTALLED);
   return access(out, X_OK) == 0 ? 0 : -1;

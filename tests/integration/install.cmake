@@ -29,3 +29,20 @@ if(NOT PVMNG_SANITIZE)
   set_tests_properties(integration.valgrind PROPERTIES TIMEOUT 240
                        LABELS integration SKIP_RETURN_CODE 77)
 endif()
+
+# The Debian package (cpack -G DEB): installs under /opt/pvm-ng beside
+# Debian's PVM, runs an example, removes cleanly. Not from a sanitizer
+# build (its libraries would need the sanitizer runtime).
+if(NOT PVMNG_SANITIZE)
+  add_test(NAME integration.deb
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_deb.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(integration.deb PROPERTIES TIMEOUT 240
+                       LABELS "integration;package" SKIP_RETURN_CODE 77
+                       RUN_SERIAL TRUE)
+endif()
+
+# The systemd units: systemd-analyze verify, and their ExecStart run by hand.
+add_test(NAME integration.systemd
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_systemd.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(integration.systemd PROPERTIES TIMEOUT 60
+                     LABELS integration SKIP_RETURN_CODE 77)

@@ -1,8 +1,11 @@
 #!/bin/bash
 # Installs the build into a private prefix and builds a PVM 3.4 program
-# against the installed files the way users do: once with an explicit
-# `-I... -L... -lgpvm3 -lpvm3` line and once through pkg-config (pvm3.pc).
-# Both programs then run under the installed pvmd in a private VM.
+# against the installed files the way users do: with an explicit
+# `-I... -L... -lgpvm3 -lpvm3` line, through pkg-config (pvm3.pc, whose
+# rpath alone must make it load our libpvm3) and through the CMake package
+# (find_package(PVM-NG), PVM::pvm3). Each runs under the installed pvmd in a
+# private VM; a program outside the prefix starts that pvmd with
+# pvm_start_pvmd; the installed examples run.
 # usage: test_install.sh <build dir> <source dir> [extra cflags]
 set -euo pipefail
 build=$1
@@ -61,21 +64,72 @@ cc $extra -Wall -Werror -I"$prefix/include" "$work/prog.c" -L"$libdir" -lgpvm3 \
   -lpvm3 -Wl,-rpath,"$libdir" -o "$work/prog_plain"
 flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs pvm3)
 case $flags in *"-lgpvm3 -lpvm3"*) ;; *) echo "FAIL: pkg-config libs: $flags"; exit 1;; esac
+# pkg-config's flags carry the rpath: nothing else is needed for the
+# program to load our libpvm3 rather than a system one of the same soname.
 # shellcheck disable=SC2086 # $extra and $flags split into flags on purpose
-cc $extra -Wall -Werror "$work/prog.c" $flags -Wl,-rpath,"$libdir" -o "$work/prog_pc"
+cc $extra -Wall -Werror "$work/prog.c" $flags -o "$work/prog_pc"
+progs="prog_plain prog_pc"
+
+# The CMake package: find_package(PVM-NG) and its imported targets.
+if command -v cmake >/dev/null; then
+  mkdir "$work/consumer"
+  cp "$work/prog.c" "$work/consumer/prog.c"
+  cat >"$work/consumer/CMakeLists.txt" <<'CMK'
+cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(PVM-NG 0.1 REQUIRED)
+add_executable(prog_cmake prog.c)
+target_link_libraries(prog_cmake PRIVATE PVM::gpvm3 PVM::pvm3)
+CMK
+  cmake -S "$work/consumer" -B "$work/consumer/build" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$extra" >/dev/null ||
+    { echo "FAIL: find_package(PVM-NG) did not configure"; exit 1; }
+  cmake --build "$work/consumer/build" >/dev/null ||
+    { echo "FAIL: a program linked with PVM::pvm3 did not build"; exit 1; }
+  cp "$work/consumer/build/prog_cmake" "$work/prog_cmake"
+  progs="$progs prog_cmake"
+fi
+
+# A program outside the prefix starts the installed daemon itself
+# (pvm_start_pvmd finds pvmd beside the library it loaded).
+cat >"$work/start.c" <<'PROG'
+#include <stdio.h>
+#include "pvm3.h"
+int main(void) {
+  int rc = pvm_start_pvmd(0, NULL, 1);
+  if (rc < 0 || pvm_mytid() < 0)
+    return 1;
+  printf("started: t%x\n", pvm_mytid());
+  pvm_halt();
+  return 0;
+}
+PROG
+# shellcheck disable=SC2086 # $extra and $flags split into flags on purpose
+cc $extra -Wall -Werror "$work/start.c" $flags -o "$work/start"
+
 # The program must use our library, not a system libpvm3.
-for p in prog_plain prog_pc; do
+for p in $progs start; do
   lib=$(ldd "$work/$p" | awk '$1 ~ /^libpvm3\.so/ {print $3}')
   [ "$(realpath "$lib")" = "$(realpath "$libdir/libpvm3.so.3")" ] ||
     { echo "FAIL: $p uses $lib, not the installed libpvm3"; exit 1; }
 done
 
+(cd / && env -u PVM_DPATH "$work/start") ||
+  { echo "FAIL: pvm_start_pvmd from a program outside the prefix"; exit 1; }
+echo "ok: pvm_start_pvmd found the installed pvmd"
+
 "$prefix/bin/pvmd"
-out1=$("$work/prog_plain")
-out2=$("$work/prog_pc")
-echo "$out1"
-echo "$out2"
-case $out1 in "tid t"*" arch LINUX64") ;; *) echo "FAIL: prog_plain said: $out1"; exit 1;; esac
-case $out2 in "tid t"*" arch LINUX64") ;; *) echo "FAIL: prog_pc said: $out2"; exit 1;; esac
+for p in $progs; do
+  out=$("$work/$p")
+  echo "$p: $out"
+  case $out in "tid t"*" arch LINUX64") ;; *) echo "FAIL: $p said: $out"; exit 1;; esac
+done
+# The installed examples run from where they are.
+ex=$prefix/share/pvm-ng/examples
+{ [ -f "$ex/README.md" ] && [ -f "$ex/src/hello.c" ]; } ||
+  { echo "FAIL: the examples' README or sources are not installed"; exit 1; }
+out=$(cd / && "$ex/bin/hello")
+echo "$out"
+case $out in *"hello, world"*) ;; *) echo "FAIL: installed hello said: $out"; exit 1;; esac
 "$prefix/bin/pvm" -c halt >/dev/null
-echo "PASS: installed headers, libraries, pkg-config file and daemon work"
+echo "PASS: installed headers, libraries, pkg-config file, CMake package, examples and daemon work"

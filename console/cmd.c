@@ -457,6 +457,13 @@ static const struct command commands[] = {
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
+const char *cons_command_name(int i) {
+  for (int k = 0; k < NCOMMANDS; k++)
+    if (!commands[k].hidden && i-- == 0)
+      return commands[k].name;
+  return NULL;
+}
+
 static const struct command *command_find(const char *name) {
   for (int i = 0; i < NCOMMANDS; i++)
     if (strcmp(commands[i].name, name) == 0)
@@ -471,7 +478,9 @@ static int c_help(int argc, char **argv) {
     return cons_usage(argv[0], "help [command]");
   if (argc == 2) {
     if (!(c = command_find(argv[1]))) {
-      printf("help: no command '%s'; 'help' lists them\n", argv[1]);
+      char shown[256];
+      printf("help: no command '%s'; 'help' lists them\n",
+             cons_printable(argv[1], shown, sizeof shown));
       return 1;
     }
     printf("%-11s %s\n%s", c->name, c->brief, c->detail);
@@ -527,7 +536,9 @@ static int run_one(int argc, char **argv) {
   if (argc == 0)
     return 0;
   if (!(c = command_find(words[0]))) {
-    printf("unknown command '%s'; try help\n", words[0]);
+    char shown[256];
+    printf("unknown command '%s'; try help\n",
+           cons_printable(words[0], shown, sizeof shown));
     return 1;
   }
   /* Commands may edit their words in place; alias words must stay intact,

@@ -33,6 +33,22 @@ struct cons {
 
 extern struct cons cons;
 
+/* ---- edit.c: line editing at a terminal -------------------------------- */
+
+/* Loads the history (~/.pvm_history) and sets up completion; prompt must
+ * stay valid. */
+void cons_edit_start(const char *prompt);
+/* Shows the prompt (and the line being typed) if it is not shown. */
+void cons_edit_prompt(void);
+/* Feeds the characters waiting on stdin to the line editor: 1 with a
+ * finished line in *line (malloc'd; the caller frees it), 0 if none is
+ * finished yet, -1 at end of input (^D on an empty line). */
+int cons_edit_read(char **line);
+/* Draws the prompt and the line being typed again, after output. */
+void cons_edit_redraw(void);
+/* Saves the history and gives the terminal back. */
+void cons_edit_stop(void);
+
 /* ---- parse.c: words and command lines ---------------------------------- */
 
 /* Splits line into words (argv needs maxargs + 1 slots; it ends with NULL),
@@ -55,6 +71,14 @@ int cons_parse_int(const char *s, int *v);
 /* Runs one command line (possibly several commands separated by ';').
  * Returns 0 when every command succeeded, 1 otherwise. */
 int cons_run_line(char *line);
+
+/* The name of the i-th command shown by help (i from 0), or NULL after the
+ * last: for completion. */
+const char *cons_command_name(int i);
+
+/* Copies s into out (len bytes) with control characters and bytes that are
+ * not printable shown as \xNN, so that input is never echoed back raw. */
+const char *cons_printable(const char *s, char *out, size_t len);
 
 /* Text of a PVM error code, never NULL. */
 const char *cons_errstr(int code);

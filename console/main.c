@@ -38,7 +38,7 @@ void cons_before_async(void) {
 void cons_after_async(void) {
   fflush(stdout);
   if (cons.interactive && cons.reading && !cons.at_prompt) {
-    fputs(prompt, stdout);
+    cons_edit_redraw();
     fflush(stdout);
     cons.at_prompt = 1;
   }
@@ -139,7 +139,7 @@ static int fill_input(void) {
  * 0 at end of input, -1 if the daemon went away. */
 static int next_line(char **line) {
   for (;;) {
-    if (take_line(line)) {
+    if (!cons.interactive && take_line(line)) {
       cons.reading = 0;
       cons.at_prompt = 0;
       return 1;
@@ -148,7 +148,8 @@ static int next_line(char **line) {
       return 0;
     cons.reading = 1;
     if (cons.interactive && !cons.at_prompt) {
-      fputs(prompt, stdout);
+      fflush(stdout);
+      cons_edit_prompt(); /* the line editor shows the prompt */
       cons.at_prompt = 1;
     }
     fflush(stdout);
@@ -174,8 +175,18 @@ static int next_line(char **line) {
     if (rc < 0 && errno != EINTR)
       return -1;
     if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      if (fill_input() < 0)
+      if (cons.interactive) {
+        int r = cons_edit_read(line);
+        if (r != 0) {
+          cons.reading = 0;
+          cons.at_prompt = 0;
+          if (r > 0)
+            return 1;
+          in.eof = 1;
+        }
+      } else if (fill_input() < 0) {
         in.eof = 1;
+      }
     }
     if (nfd > 0 && (pfd[1].revents & (POLLHUP | POLLERR)) &&
         cons_drain() == PvmSysErr)
@@ -290,6 +301,8 @@ int main(int argc, char **argv) {
                       "options were not used\n");
   }
 
+  if (cons.interactive)
+    cons_edit_start(prompt);
   if (script) {
     char *copy = strdup(script);
     status = copy ? cons_run_line(copy) : 1;
@@ -299,6 +312,7 @@ int main(int argc, char **argv) {
     status = command_loop();
   }
 
+  cons_edit_stop();
   if (!cons.halted)
     cons_drain();
   cons_jobs_close();

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "console.h"
 #include "tid.h"
@@ -97,4 +98,23 @@ int cons_parse_int(const char *s, int *v) {
     return -1;
   *v = (int)l;
   return 0;
+}
+
+const char *cons_printable(const char *s, char *out, size_t len) {
+  size_t n = 0;
+  if (len == 0)
+    return "";
+  for (; *s && n + 5 < len; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c == 0x7f)
+      n += (size_t)snprintf(out + n, len - n, "\\x%02x", c);
+    else
+      out[n++] = (char)c;
+  }
+  if (*s && n + 4 <= len) {
+    memcpy(out + n, "...", 3);
+    n += 3;
+  }
+  out[n] = '\0';
+  return out;
 }

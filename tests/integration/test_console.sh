@@ -6,7 +6,7 @@
 # usage: test_console.sh <pvm> <pvmd> <case>
 # cases: conf id spawn_output spawn_file spawn_missing ps_kill misc halt unknown
 #        stdin
-#        interactive (needs script(1); exit status 77 = skipped) reset
+#        interactive editing (need script(1); exit status 77 = skipped) reset
 #        groups mbox tour (the README's tour, read from README.md)
 set -u
 
@@ -425,6 +425,39 @@ interactive)
   expect_line '^\[1\] finished$' "job finished at the prompt"
   expect_line '^(pvm> )?t[0-9a-f]+$' "id after the output"
   expect_line 'pvmd still running\.$' "quit"
+  ;;
+
+editing)
+  # Line editing at a terminal: the up arrow brings back the last line, tab
+  # completes a command, the history is kept in ~/.pvm_history (private) for
+  # the next console; input with control characters is never echoed raw.
+  if ! command -v script >/dev/null 2>&1; then
+    echo "SKIP [$CASE]: script(1) is not installed"
+    exit 77
+  fi
+  export HOME=$rt
+  { sleep 1; printf 'echo first\n'; sleep 0.5; printf '\033[A\n'; sleep 0.5
+    printf 'versi\t\n'; sleep 0.5; printf 'quit\n'; sleep 1; } |
+    timeout --kill-after=5 60 script -qfc "$PVM" /dev/null >"$out" 2>&1
+  rc=$?
+  tr -d '\r' <"$out" >"$out.clean" && mv "$out.clean" "$out"
+  expect_ok "console at a terminal"
+  [ "$(count_lines '^first$')" -eq 2 ] ||
+    fail "the up arrow did not run 'echo first' again"
+  expect_line '^3\.4\.6$' "tab completed 'versi' to version"
+  grep -q '^echo\\040first$' "$rt/.pvm_history" ||
+    fail "no history in ~/.pvm_history"
+  [ "$(stat -c %a "$rt/.pvm_history")" = 600 ] ||
+    fail "the history file is not private (mode 600)"
+  # The next console starts with that history.
+  { sleep 1; printf '\033[A\033[A\033[A\n'; sleep 0.5; printf 'quit\n'; sleep 1; } |
+    timeout --kill-after=5 60 script -qfc "$PVM" /dev/null >"$out" 2>&1
+  tr -d '\r' <"$out" >"$out.clean" && mv "$out.clean" "$out"
+  expect_line '^first$' "history from the earlier console"
+  export HOME=$HOME_SAVED
+  cons "$(printf 'conf\033[A')"
+  expect_line "^unknown command 'conf\\\\x1b\\[A'; try help$" \
+    "control characters shown escaped"
   ;;
 
 tour)

@@ -317,7 +317,8 @@ static const struct command commands[] = {
     {"alias", c_alias, "Define/list command aliases",
      "Syntax:  alias [name command args ...]\n", 0},
     {"conf", cons_conf, "List virtual machine configuration",
-     "Syntax:  conf\n"
+     "Syntax:  conf [ --json ]\n"
+     "Options:  --json   one JSON object (nhost, narch, hosts) for scripts\n"
      "Output fields:\n"
      "  HOST    host name\n"
      "  DTID    tid base of pvmd\n"
@@ -335,7 +336,7 @@ static const struct command commands[] = {
     {"getopt", cons_getopt, "Display PVM options for the console task",
      "Syntax:  getopt [ what ]\n", 0},
     {"groups", cons_groups, "List dynamic groups and their members",
-     "Syntax:  groups [ group ]\n"
+     "Syntax:  groups [ --json ] [ group ]\n"
      "Output fields:\n"
      "  GROUP    group name\n"
      "  SIZE     number of members\n"
@@ -358,17 +359,18 @@ static const struct command commands[] = {
      "Syntax:  kill [ options ] tid ...\n"
      "Options:  -c   kill children of tid\n",
      0},
-    {"mstat", cons_mstat, "Show status of hosts", "Syntax:  mstat name ...\n",
-     0},
+    {"mstat", cons_mstat, "Show status of hosts",
+     "Syntax:  mstat [ --json ] name ...\n", 0},
     {"names", cons_names, "List message mailbox names",
-     "Syntax:  names [ pattern ]\n", 0},
+     "Syntax:  names [ --json ] [ pattern ]\n", 0},
     {"ps", cons_ps, "List tasks",
-     "Syntax:  ps [ -axl ] [ -hhost ] [ -nname ]\n"
+     "Syntax:  ps [ -axl ] [ -hhost ] [ -nname ] [ --json ]\n"
      "Options:  -a       all hosts (default is local)\n"
      "          -hhost   specific host tid\n"
      "          -nhost   specific host name\n"
      "          -l       long (show process id)\n"
      "          -x       show all tasks (including this console)\n"
+     "          --json   one JSON object (tasks) for scripts\n"
      "Output fields:\n"
      "  HOST    host name\n"
      "  TID     task id\n"

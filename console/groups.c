@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "json.h"
 #include "pvm3.h"
 #include "pvmng.h"
 
@@ -12,8 +13,12 @@ int cons_groups(int argc, char **argv) {
   struct pvmng_gstat *st = NULL;
   int n = 0, rc;
 
+  int json = cons_take_json(&argc, argv);
+
   if (argc > 2)
-    return cons_usage(argv[0], "groups [group]");
+    return cons_usage(argv[0], "groups [--json] [group]");
+  if (json)
+    return cons_groups_json(argc == 2 ? argv[1] : NULL);
   rc = pvmng_gstat(argc == 2 ? argv[1] : NULL, &st, &n);
   if (rc < 0) {
     printf("groups: %s\n", cons_errstr(rc));

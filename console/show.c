@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "json.h"
 #include "pvm3.h"
 #include "tid.h"
 
@@ -28,9 +29,12 @@ static const struct {
 int cons_conf(int argc, char **argv) {
   int nhost = 0, narch = 0, rc;
   struct pvmhostinfo *hosts = NULL;
+  int json = cons_take_json(&argc, argv);
 
   if (argc != 1)
-    return cons_usage(argv[0], "conf");
+    return cons_usage(argv[0], "conf [--json]");
+  if (json)
+    return cons_conf_json();
   rc = pvm_config(&nhost, &narch, &hosts);
   if (rc < 0) {
     printf("conf: %s\n", cons_errstr(rc));
@@ -64,19 +68,25 @@ void cons_ps_header(int longfmt) {
     printf("%24s %8s %9s %s\n", "HOST", "TID", "FLAG 0x", "COMMAND");
 }
 
+/* The letters of a task's flags (out holds at least 16 bytes). */
+static char *flag_letters(int flags, char *out) {
+  int n = 0;
+  for (size_t i = 0; i < sizeof task_flags / sizeof task_flags[0]; i++)
+    if (flags & task_flags[i].bit)
+      out[n++] = task_flags[i].letter;
+  out[n] = '\0';
+  return out;
+}
+
 static void ps_row(const struct pvmtaskinfo *t, const char *host, int longfmt) {
-  char tid[16], flag[40];
-  int n;
+  char tid[16], flag[40], letters[16];
 
   if (t->ti_tid == cons.mytid)
     snprintf(tid, sizeof tid, "(cons)");
   else
     snprintf(tid, sizeof tid, "%x", (unsigned)t->ti_tid);
-  n = snprintf(flag, sizeof flag, "%x/", (unsigned)t->ti_flag);
-  for (size_t i = 0; i < sizeof task_flags / sizeof task_flags[0]; i++)
-    if ((t->ti_flag & task_flags[i].bit) && n < (int)sizeof flag - 1)
-      flag[n++] = task_flags[i].letter;
-  flag[n] = '\0';
+  snprintf(flag, sizeof flag, "%x/%s", (unsigned)t->ti_flag,
+           flag_letters(t->ti_flag, letters));
   const char *name = t->ti_a_out && t->ti_a_out[0] ? t->ti_a_out : "-";
   if (longfmt)
     printf("%24s %8s %8x %6d %9s %-12s\n", host, tid, (unsigned)t->ti_ptid,
@@ -109,6 +119,7 @@ int cons_ps(int argc, char **argv) {
   struct pvmtaskinfo *tasks = NULL;
   struct pvmhostinfo *hosts = NULL;
   char buf[24];
+  int json = cons_take_json(&argc, argv);
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -179,6 +190,17 @@ int cons_ps(int argc, char **argv) {
   rc = pvm_tasks(where, &ntask, &tasks);
   if (rc < 0) {
     printf("ps: %s\n", cons_errstr(rc));
+  } else if (json) {
+    json_t *list = json_array();
+    char letters[16];
+    for (int i = 0; i < ntask && list; i++)
+      if (showall || tasks[i].ti_tid != cons.mytid)
+        json_array_append_new(
+            list, cons_json_task(&tasks[i],
+                                 host_name(tasks[i].ti_host, hcopy, nhost, buf,
+                                           sizeof buf),
+                                 flag_letters(tasks[i].ti_flag, letters)));
+    rc = cons_json_print(json_pack("{s:o}", "tasks", list), "ps") ? -1 : 0;
   } else {
     cons_ps_header(longfmt);
     for (int i = 0; i < ntask; i++) {
@@ -198,8 +220,12 @@ int cons_ps(int argc, char **argv) {
 int cons_mstat(int argc, char **argv) {
   int failed = 0;
 
+  int json = cons_take_json(&argc, argv);
+
   if (argc < 2)
-    return cons_usage(argv[0], "mstat host ...");
+    return cons_usage(argv[0], "mstat [--json] host ...");
+  if (json)
+    return cons_mstat_json(argc, argv);
   for (int i = 1; i < argc; i++) {
     int rc = pvm_mstat(argv[i]);
     printf("%24s  %s\n", argv[i], rc == PvmOk ? "ok" : cons_errstr(rc));
@@ -298,8 +324,12 @@ int cons_names(int argc, char **argv) {
   int nclass = 0, rc;
   struct pvmmboxinfo *classes = NULL;
 
+  int json = cons_take_json(&argc, argv);
+
   if (argc > 2)
-    return cons_usage(argv[0], "names [pattern]");
+    return cons_usage(argv[0], "names [--json] [pattern]");
+  if (json)
+    return cons_names_json(argc == 2 ? argv[1] : "*");
   rc = pvm_getmboxinfo(argc == 2 ? argv[1] : "*", &nclass, &classes);
   if (rc < 0) {
     printf("names: %s\n", cons_errstr(rc));

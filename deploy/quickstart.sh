@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 # What building and testing PVM-NG needs from Debian.
 PVMNG_DEPS=(build-essential cmake pkg-config libuv1-dev libprotobuf-c-dev
-  protobuf-c-compiler libssl-dev libcmocka-dev libedit-dev)
+  protobuf-c-compiler libssl-dev libcmocka-dev libedit-dev libjansson-dev)
 
 say() { echo "quickstart: $*"; }
 

@@ -4,7 +4,7 @@
 set(PVMNG_CONSOLE_CASES
     conf id spawn_output spawn_file spawn_missing ps_kill misc halt unknown
     stdin
-    interactive editing reset groups mbox tour)
+    json interactive editing reset groups mbox tour)
 # A task that asks to survive resets (PvmNoReset), for the reset case.
 add_executable(it_noreset it_noreset.c)
 target_link_libraries(it_noreset PRIVATE pvm3)

@@ -6,6 +6,7 @@
 # usage: test_console.sh <pvm> <pvmd> <case>
 # cases: conf id spawn_output spawn_file spawn_missing ps_kill misc halt unknown
 #        stdin
+#        json (needs jq)
 #        interactive editing (need script(1); exit status 77 = skipped) reset
 #        groups mbox tour (the README's tour, read from README.md)
 set -u
@@ -425,6 +426,34 @@ interactive)
   expect_line '^\[1\] finished$' "job finished at the prompt"
   expect_line '^(pvm> )?t[0-9a-f]+$' "id after the output"
   expect_line 'pvmd still running\.$' "quit"
+  ;;
+
+json)
+  # The --json forms: each parses, and holds the fields a script needs.
+  command -v jq >/dev/null || { echo "SKIP [$CASE]: jq is not installed"; exit 77; }
+  cons 'conf --json'
+  expect_ok "conf --json"
+  [ "$(jq -r '.nhost, .hosts[0].tid_name, .hosts[0].arch' "$out" | tr '\n' ' ')" = \
+    "1 t40000 LINUX64 " ] || fail "conf --json: $(cat "$out")"
+  cons 'spawn /bin/sleep 30'
+  expect_ok "spawn"
+  cons 'ps --json -a'
+  expect_ok "ps --json"
+  jq -e '.tasks | map(select(.command | test("sleep"))) | length == 1' \
+    "$out" >/dev/null || fail "ps --json lists no sleep task: $(cat "$out")"
+  jq -e '.tasks[0].tid == (.tasks[0].tid_name | ltrimstr("t") | explode |
+    reduce .[] as $c (0; . * 16 + ($c | if . >= 97 then . - 87 else . - 48 end)))' \
+    "$out" >/dev/null || fail "ps --json: tid and tid_name disagree"
+  cons 'mstat --json nosuchhost'
+  [ "$rc" -ne 0 ] || fail "mstat --json of an unknown host succeeded"
+  [ "$(jq -r '.hosts[0].status' "$out")" = "No such host" ] ||
+    fail "mstat --json: $(cat "$out")"
+  cons 'put jobs 0; names --json'
+  [ "$(jq -r '.classes[0].name, (.classes[0].entries | length)' "$out" |
+    tr '\n' ' ')" = "jobs 1 " ] || fail "names --json: $(cat "$out")"
+  cons 'groups --json'
+  jq -e '.groups == []' "$out" >/dev/null || fail "groups --json: $(cat "$out")"
+  cons 'reset'
   ;;
 
 editing)

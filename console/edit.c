@@ -24,24 +24,24 @@ static struct {
   char *line; /* a finished line waiting for cons_edit_read, or NULL */
   int eof;    /* ^D on an empty line */
   char path[4096];
-} E;
+} editor;
 
 /* A finished line. The handler goes until the next cons_edit_prompt, so
  * that the prompt comes back after the command's output, not before. */
 static void on_line(char *line) {
   rl_callback_handler_remove();
-  E.installed = 0;
+  editor.installed = 0;
   if (line == NULL) {
-    E.eof = 1;
+    editor.eof = 1;
     return;
   }
   if (*line != '\0') {
     add_history(line);
-    if (E.path[0])
-      write_history(E.path); /* at most HISTORY_MAX lines */
+    if (editor.path[0])
+      write_history(editor.path); /* at most HISTORY_MAX lines */
   }
-  free(E.line);
-  E.line = line;
+  free(editor.line);
+  editor.line = line;
 }
 
 /* ---- completion ------------------------------------------------------ */
@@ -134,50 +134,50 @@ void cons_edit_start(const char *prompt) {
   using_history();
   stifle_history(HISTORY_MAX);
   if (home && *home &&
-      snprintf(E.path, sizeof E.path, "%s/.pvm_history", home) <
-          (int)sizeof E.path) {
-    int fd = open(E.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      snprintf(editor.path, sizeof editor.path, "%s/.pvm_history", home) <
+          (int)sizeof editor.path) {
+    int fd = open(editor.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) { /* created private to the user if it was not there */
       close(fd);
-      read_history(E.path);
+      read_history(editor.path);
     } else {
-      E.path[0] = '\0';
+      editor.path[0] = '\0';
     }
   }
-  E.prompt = prompt;
-  E.on = 1;
+  editor.prompt = prompt;
+  editor.on = 1;
 }
 
 void cons_edit_prompt(void) {
-  if (E.on && !E.installed) {
-    rl_callback_handler_install(E.prompt, on_line);
-    E.installed = 1;
+  if (editor.on && !editor.installed) {
+    rl_callback_handler_install(editor.prompt, on_line);
+    editor.installed = 1;
   }
 }
 
 int cons_edit_read(char **line) {
   rl_callback_read_char();
-  if (E.line != NULL) {
-    *line = E.line;
-    E.line = NULL;
+  if (editor.line != NULL) {
+    *line = editor.line;
+    editor.line = NULL;
     return 1;
   }
-  return E.eof ? -1 : 0;
+  return editor.eof ? -1 : 0;
 }
 
 void cons_edit_redraw(void) {
-  if (E.installed)
+  if (editor.installed)
     rl_forced_update_display();
 }
 
 void cons_edit_stop(void) {
-  if (!E.on)
+  if (!editor.on)
     return;
-  if (E.installed)
+  if (editor.installed)
     rl_callback_handler_remove();
-  E.installed = 0;
+  editor.installed = 0;
   candidates_free();
-  free(E.line);
-  E.line = NULL;
-  E.on = 0;
+  free(editor.line);
+  editor.line = NULL;
+  editor.on = 0;
 }

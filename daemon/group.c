@@ -26,6 +26,11 @@
  * remote task leaves its groups when its daemon reports its exit
  * (PeerTaskGone) or when its host is deleted (pvmd_group_host_gone).
  *
+ * Collectives that need every member (pvmng_allreduce and the other
+ * pvmng_* ones on a group that is not frozen) first agree here on the view
+ * they run on (GROUP_SYNC): the requests wait until every member has asked,
+ * then all get the same view; a member leaving meanwhile fails them all.
+ *
  * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
  * used instance + 1; every waiter's tid is a member; a pending barrier has
  * a count and fewer waiters of that count than it, a pending freeze
@@ -44,11 +49,11 @@
 #include "route.h"
 #include "tid.h"
 
-enum { W_BARRIER, W_FREEZE };
+enum { W_BARRIER, W_FREEZE, W_SYNC };
 
 struct gwait {
   struct gwait *next;
-  int kind; /* W_BARRIER or W_FREEZE */
+  int kind; /* W_BARRIER, W_FREEZE or W_SYNC */
   int tid;
   uint32_t failed_version; /* W_BARRIER: see GroupRequest */
   int count;               /* W_BARRIER: the count it waits for */
@@ -326,6 +331,22 @@ static void check_freeze(struct pvmd *d, struct group *g) {
   release_waiters(d, g, W_FREEZE, 0);
 }
 
+/* Sync waiters, and their release once every member waits: each gets the
+ * same view (the group now), which its collective then runs on. */
+static int sync_waiting(const struct group *g) {
+  int n = 0;
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == W_SYNC)
+      n++;
+  return n;
+}
+
+static void check_sync(struct pvmd *d, struct group *g) {
+  int n = sync_waiting(g);
+  if (n > 0 && n >= g->size)
+    answer_waiters(d, g, W_SYNC, -1, 0, g->version);
+}
+
 /* ---- membership ------------------------------------------------------- */
 
 static int do_join(struct pvmd *d, int tid, const char *name,
@@ -401,6 +422,10 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
     g->defunct = 1;
   if (g->frz_count > 0 && g->frz_count > g->size)
     release_waiters(d, g, W_FREEZE, PvmMismatch);
+  /* The members agreeing on a view for a collective counted on this one:
+   * the collective fails for all of them, as it would inside. */
+  if (sync_waiting(g) > 0)
+    release_waiters(d, g, W_SYNC, PvmNoGroup);
   pvmd_debug("group %s: %s left instance %d (%d members)", g->name,
              pvmw_tid_str(tid, tb, sizeof tb), inst, g->size);
   if (g->size == 0) {
@@ -580,6 +605,19 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
         (code = add_waiter(g, W_BARRIER, rt, r->failed_version, count)) == 0) {
       if (barrier_waiting(g, count) >= count)
         answer_waiters(d, g, W_BARRIER, count, 0, 0);
+      return;
+    }
+    reply_to(d, rt, code, 0, NULL);
+    return;
+  case PVMNG__GROUP_OP__GROUP_SYNC:
+    if (inst_of(g, tid) < 0)
+      code = PvmNotInGroup;
+    else if (g->defunct)
+      code = PvmNoGroup;
+    else if (is_waiting(g, W_SYNC, tid))
+      code = PvmDupGroup;
+    if (code == 0 && (code = add_waiter(g, W_SYNC, rt, 0, 0)) == 0) {
+      check_sync(d, g);
       return;
     }
     reply_to(d, rt, code, 0, NULL);

@@ -28,8 +28,9 @@
  *
  * Collectives that need every member (pvmng_allreduce and the other
  * pvmng_* ones on a group that is not frozen) first agree here on the view
- * they run on (GROUP_SYNC): the requests wait until every member has asked,
- * then all get the same view; a member leaving meanwhile fails them all.
+ * they run on (GROUP_SYNC): the requests wait until every member has asked
+ * (a member that joins meanwhile must ask too, one that leaves or exits is
+ * no longer waited for), then all get the same view.
  *
  * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
  * used instance + 1; every waiter's tid is a member; a pending barrier has
@@ -422,10 +423,6 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
     g->defunct = 1;
   if (g->frz_count > 0 && g->frz_count > g->size)
     release_waiters(d, g, W_FREEZE, PvmMismatch);
-  /* The members agreeing on a view for a collective counted on this one:
-   * the collective fails for all of them, as it would inside. */
-  if (sync_waiting(g) > 0)
-    release_waiters(d, g, W_SYNC, PvmNoGroup);
   pvmd_debug("group %s: %s left instance %d (%d members)", g->name,
              pvmw_tid_str(tid, tb, sizeof tb), inst, g->size);
   if (g->size == 0) {
@@ -434,6 +431,9 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
   }
   notify_members(d, g, 0, tid);
   barrier_recheck(d, g, 1);
+  /* The members agreeing on a view for a collective may now all be there:
+   * it runs among the members left. */
+  check_sync(d, g);
 }
 
 void pvmd_group_task_gone(struct pvmd *d, int tid) {

@@ -66,8 +66,7 @@ int lpvm_group_registry_barrier(const char *group, int count,
  * member of a group that is not frozen: the registry answers once every
  * member has asked (daemon/group.c, GROUP_SYNC). *tids gets that view's
  * member tids by instance (0: free), *ninst entries; the caller frees it.
- * Returns 0 or a negative PVM error (PvmNoGroup when a member left while
- * the others waited), not reported. */
+ * Returns 0 or a negative PVM error, not reported. */
 int lpvm_group_sync(const char *group, int **tids, int *ninst);
 
 /* Tag of step `step` of operation op in group g. */

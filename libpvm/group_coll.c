@@ -86,25 +86,13 @@ static int coll_begin(const char *group, int notmember, struct coll *c) {
  * (every member got it from the freeze, which all of them called) is
  * certain to be the same everywhere. Every other collective takes a path
  * that does not depend on the members' views agreeing: the root's star for
- * pvm_reduce, pvm_gather and pvm_scatter (only the root needs the members,
- * and it asks the registry, as PVM 3.4's root asks its group server), and
- * for the pvmng_* collectives, which need every member, an agreement on
- * one view through the registry before the members' algorithm runs. */
+ * pvm_reduce, pvm_gather and pvm_scatter (only the root needs the list of
+ * members: its view, with every notice that has reached it applied, which
+ * holds every join and leave that completed before its call, as PVM 3.4's
+ * root asks its group server), and for the pvmng_* collectives, which need
+ * every member, an agreement on one view through the registry before the
+ * members' algorithm runs. */
 static int coll_fixed(const struct coll *c) { return c->g->frozen; }
-
-/* The registry's membership now, for the root of a star (PVM 3.4: the
- * root's group server query at its call). */
-static int coll_refresh(const char *group, struct coll *c) {
-  int rc;
-  struct lpvm_group *g = lpvm_group_fetch(group, &rc);
-  if (g == NULL)
-    return rc;
-  coll_end(c);
-  c->g = g;
-  if ((rc = coll_fill(c, g->tids, g->ninst)) < 0)
-    return rc;
-  return c->me < 0 ? PvmNoInst : 0;
-}
 
 /* For a collective that needs every member of a group that is not frozen:
  * the members' agreement on one view through the registry, which answers
@@ -486,14 +474,14 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
 
 /* The star of a group that is not frozen (PVM 3.4's own shape): every
  * other member sends its data to the root and returns; the root combines
- * the data of the members the registry lists at its call, in instance
+ * the data of the members its view lists at its call (coll_fixed), in instance
  * order (so the bits are those of the serial reduction). A member lost
  * before its data came fails the root's call; the others' data is still
  * taken, so none is left for the root's next reduce. */
 static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
                        void *data, int count, int datatype, int rootinst) {
   size_t len = (size_t)count * lpvm_gtype_size(datatype);
-  int tag = lpvm_gtag(c->g, LPVM_GOP_REDUCE, STAR_STEP), rc, frc = 0;
+  int tag = lpvm_gtag(c->g, LPVM_GOP_REDUCE, STAR_STEP), rc = 0, frc = 0;
   char *acc, *tmp;
 
   if (c->inst[c->me] != rootinst) {
@@ -501,8 +489,6 @@ static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
     return root < 0 ? root
                     : lpvm_gsend(root, tag, data, (size_t)count, datatype);
   }
-  if ((rc = coll_refresh(group, c)) < 0)
-    return rc;
   if ((acc = malloc(2 * len)) == NULL)
     return PvmNoMem;
   tmp = acc + len;
@@ -648,21 +634,19 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
 
 /* The stars of a group that is not frozen (PVM 3.4's own shape): for a
  * gather every other member sends its data to the root and returns, and
- * the root takes the data of the members the registry lists at its call;
+ * the root takes the data of the members its view lists at its call;
  * for a scatter the root sends each of those members its block and the
  * others wait for theirs from the root. As in reduce_star, data still
  * coming after a lost member is taken. */
 static int gather_star(const char *group, struct coll *c, void *result,
                        void *data, size_t cnt, int dt, int rootinst) {
   size_t blk = cnt * lpvm_gtype_size(dt);
-  int tag = lpvm_gtag(c->g, LPVM_GOP_GATHER, STAR_STEP), rc;
+  int tag = lpvm_gtag(c->g, LPVM_GOP_GATHER, STAR_STEP), rc = 0;
 
   if (c->inst[c->me] != rootinst) {
     int root = root_tid(group, c, rootinst);
     return root < 0 ? root : lpvm_gsend(root, tag, data, cnt, dt);
   }
-  if ((rc = coll_refresh(group, c)) < 0)
-    return rc;
   for (int i = 0; i < c->n; i++) {
     char *dst = (char *)result + (size_t)c->inst[i] * blk;
     int r = 0;
@@ -679,14 +663,12 @@ static int gather_star(const char *group, struct coll *c, void *result,
 static int scatter_star(const char *group, struct coll *c, void *result,
                         const void *data, size_t cnt, int dt, int rootinst) {
   size_t blk = cnt * lpvm_gtype_size(dt);
-  int tag = lpvm_gtag(c->g, LPVM_GOP_SCATTER, STAR_STEP), rc;
+  int tag = lpvm_gtag(c->g, LPVM_GOP_SCATTER, STAR_STEP), rc = 0;
 
   if (c->inst[c->me] != rootinst) {
     int root = root_tid(group, c, rootinst);
     return root < 0 ? root : recv_tid(c, root, tag, result, cnt, dt);
   }
-  if ((rc = coll_refresh(group, c)) < 0)
-    return rc;
   for (int i = 0; i < c->n && rc == 0; i++) {
     const char *src = (const char *)data + (size_t)c->inst[i] * blk;
     if (i == c->me)

@@ -87,12 +87,39 @@ static int coll_begin(const char *group, int notmember, struct coll *c) {
  * certain to be the same everywhere. Every other collective takes a path
  * that does not depend on the members' views agreeing: the root's star for
  * pvm_reduce, pvm_gather and pvm_scatter (only the root needs the list of
- * members: its view, with every notice that has reached it applied, which
- * holds every join and leave that completed before its call, as PVM 3.4's
- * root asks its group server), and for the pvmng_* collectives, which need
+ * members: the registry's at its call, as PVM 3.4's root asks its group
+ * server, which its view already is on the registry's host: see
+ * view_is_current), and for the pvmng_* collectives, which need
  * every member, an agreement on one view through the registry before the
  * members' algorithm runs. */
 static int coll_fixed(const struct coll *c) { return c->g->frozen; }
+
+/* Whether the caller's view of a group that is not frozen holds every
+ * change the registry made before the call: when the caller's daemon keeps
+ * the registry (the master, host number 1), the registry writes each
+ * notice to the member's socket before it answers the request that caused
+ * it, so any join or leave that completed before anything the caller has
+ * seen is already in its view (lpvm_group_view reads what has come). Notices
+ * relayed to another host may come after news that went another way (a
+ * member that left telling the root so): there the registry is asked. */
+static int view_is_current(void) { return pvmw_tid_host(lpvm_conn.dtid) == 1; }
+
+/* The registry's membership now, for the root of a star whose view may
+ * trail it (see view_is_current): as PVM 3.4's root asks its group server
+ * at each call. */
+static int coll_refresh(const char *group, struct coll *c) {
+  int rc;
+  struct lpvm_group *g;
+  if (view_is_current())
+    return 0;
+  if ((g = lpvm_group_fetch(group, &rc)) == NULL)
+    return rc;
+  coll_end(c);
+  c->g = g;
+  if ((rc = coll_fill(c, g->tids, g->ninst)) < 0)
+    return rc;
+  return c->me < 0 ? PvmNoInst : 0;
+}
 
 /* For a collective that needs every member of a group that is not frozen:
  * the members' agreement on one view through the registry, which answers
@@ -388,9 +415,10 @@ int pvm_bcast(char *group, int msgtag) {
   if (msgtag < 0 || msgtag >= LPVM_SYSCTX)
     return lpvm_err("pvm_bcast", PvmBadParam);
   /* To the members at this moment, as PVM 3.4 asks its group server at each
-   * call: the caller's view of a group that is not frozen may not have a
-   * join yet whose task has already told the caller so. */
-  if ((g = lpvm_group_view(group, &rc)) != NULL && !g->frozen)
+   * call: a view of a group that is not frozen that may trail the registry
+   * (see view_is_current) is fetched again. */
+  if ((g = lpvm_group_view(group, &rc)) != NULL && !g->frozen &&
+      !view_is_current())
     g = lpvm_group_fetch(group, &rc);
   if (g == NULL)
     return lpvm_err("pvm_bcast", rc);
@@ -474,8 +502,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
 
 /* The star of a group that is not frozen (PVM 3.4's own shape): every
  * other member sends its data to the root and returns; the root combines
- * the data of the members its view lists at its call (coll_fixed), in instance
- * order (so the bits are those of the serial reduction). A member lost
+ * the data of the members the registry lists at its call (coll_refresh), in
+ * instance order (so the bits are those of the serial reduction). A member lost
  * before its data came fails the root's call; the others' data is still
  * taken, so none is left for the root's next reduce. */
 static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
@@ -489,6 +517,8 @@ static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
     return root < 0 ? root
                     : lpvm_gsend(root, tag, data, (size_t)count, datatype);
   }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
   if ((acc = malloc(2 * len)) == NULL)
     return PvmNoMem;
   tmp = acc + len;
@@ -634,7 +664,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
 
 /* The stars of a group that is not frozen (PVM 3.4's own shape): for a
  * gather every other member sends its data to the root and returns, and
- * the root takes the data of the members its view lists at its call;
+ * the root takes the data of the members the registry lists at its call;
  * for a scatter the root sends each of those members its block and the
  * others wait for theirs from the root. As in reduce_star, data still
  * coming after a lost member is taken. */
@@ -647,6 +677,8 @@ static int gather_star(const char *group, struct coll *c, void *result,
     int root = root_tid(group, c, rootinst);
     return root < 0 ? root : lpvm_gsend(root, tag, data, cnt, dt);
   }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
   for (int i = 0; i < c->n; i++) {
     char *dst = (char *)result + (size_t)c->inst[i] * blk;
     int r = 0;
@@ -669,6 +701,8 @@ static int scatter_star(const char *group, struct coll *c, void *result,
     int root = root_tid(group, c, rootinst);
     return root < 0 ? root : recv_tid(c, root, tag, result, cnt, dt);
   }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
   for (int i = 0; i < c->n && rc == 0; i++) {
     const char *src = (const char *)data + (size_t)c->inst[i] * blk;
     if (i == c->me)

@@ -422,6 +422,10 @@ int pvm_bcast(char *group, int msgtag) {
     g = lpvm_group_fetch(group, &rc);
   if (g == NULL)
     return lpvm_err("pvm_bcast", rc);
+  /* The caller alone in the group has nobody to send to: PVM 3.4.6 says
+   * PvmNoInst (its man page does not mention the case). */
+  if (g->size == 1 && g->myrank == 0)
+    return lpvm_err("pvm_bcast", PvmNoInst);
   if ((sbuf = pvm_getsbuf()) <= 0)
     return lpvm_err("pvm_bcast", PvmNoBuf);
   /* To every member but the sender (PVM 3.2 and later), as a multicast of

@@ -26,6 +26,12 @@
  * remote task leaves its groups when its daemon reports its exit
  * (PeerTaskGone) or when its host is deleted (pvmd_group_host_gone).
  *
+ * Collectives that need every member (pvmng_allreduce and the other
+ * pvmng_* ones on a group that is not frozen) first agree here on the view
+ * they run on (GROUP_SYNC): the requests wait until every member has asked
+ * (a member that joins meanwhile must ask too, one that leaves or exits is
+ * no longer waited for), then all get the same view.
+ *
  * Invariants: size = number of nonzero tids[0..ninst); ninst is the highest
  * used instance + 1; every waiter's tid is a member; a pending barrier has
  * a count and fewer waiters of that count than it, a pending freeze
@@ -44,11 +50,11 @@
 #include "route.h"
 #include "tid.h"
 
-enum { W_BARRIER, W_FREEZE };
+enum { W_BARRIER, W_FREEZE, W_SYNC };
 
 struct gwait {
   struct gwait *next;
-  int kind; /* W_BARRIER or W_FREEZE */
+  int kind; /* W_BARRIER, W_FREEZE or W_SYNC */
   int tid;
   uint32_t failed_version; /* W_BARRIER: see GroupRequest */
   int count;               /* W_BARRIER: the count it waits for */
@@ -326,6 +332,22 @@ static void check_freeze(struct pvmd *d, struct group *g) {
   release_waiters(d, g, W_FREEZE, 0);
 }
 
+/* Sync waiters, and their release once every member waits: each gets the
+ * same view (the group now), which its collective then runs on. */
+static int sync_waiting(const struct group *g) {
+  int n = 0;
+  for (const struct gwait *w = g->waiters; w != NULL; w = w->next)
+    if (w->kind == W_SYNC)
+      n++;
+  return n;
+}
+
+static void check_sync(struct pvmd *d, struct group *g) {
+  int n = sync_waiting(g);
+  if (n > 0 && n >= g->size)
+    answer_waiters(d, g, W_SYNC, -1, 0, g->version);
+}
+
 /* ---- membership ------------------------------------------------------- */
 
 static int do_join(struct pvmd *d, int tid, const char *name,
@@ -409,6 +431,9 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
   }
   notify_members(d, g, 0, tid);
   barrier_recheck(d, g, 1);
+  /* The members agreeing on a view for a collective may now all be there:
+   * it runs among the members left. */
+  check_sync(d, g);
 }
 
 void pvmd_group_task_gone(struct pvmd *d, int tid) {
@@ -580,6 +605,19 @@ void pvmd_group_request(struct pvmd_conn *c, uint32_t req_id,
         (code = add_waiter(g, W_BARRIER, rt, r->failed_version, count)) == 0) {
       if (barrier_waiting(g, count) >= count)
         answer_waiters(d, g, W_BARRIER, count, 0, 0);
+      return;
+    }
+    reply_to(d, rt, code, 0, NULL);
+    return;
+  case PVMNG__GROUP_OP__GROUP_SYNC:
+    if (inst_of(g, tid) < 0)
+      code = PvmNotInGroup;
+    else if (g->defunct)
+      code = PvmNoGroup;
+    else if (is_waiting(g, W_SYNC, tid))
+      code = PvmDupGroup;
+    if (code == 0 && (code = add_waiter(g, W_SYNC, rt, 0, 0)) == 0) {
+      check_sync(d, g);
       return;
     }
     reply_to(d, rt, code, 0, NULL);

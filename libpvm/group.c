@@ -363,6 +363,35 @@ int lpvm_group_registry_barrier(const char *group, int count,
   return rc;
 }
 
+int lpvm_group_sync(const char *group, int **tids, int *ninst) {
+  Pvmng__Control *rep = NULL;
+  const Pvmng__GroupReply *r;
+  int rc = group_request(PVMNG__GROUP_OP__GROUP_SYNC, group, 0, &rep);
+
+  *tids = NULL;
+  *ninst = 0;
+  if (rc < 0)
+    return rc;
+  r = rep->group_reply;
+  if (r->n_groups < 1 || r->groups[0]->n_tids > INT32_MAX / sizeof **tids) {
+    rc = PvmSysErr; /* a registry that answers without the view */
+  } else if ((*tids = malloc((r->groups[0]->n_tids + 1) * sizeof **tids)) ==
+             NULL) {
+    rc = PvmNoMem;
+  } else {
+    *ninst = (int)r->groups[0]->n_tids;
+    for (int i = 0; i < *ninst; i++)
+      (*tids)[i] = (int)r->groups[0]->tids[i];
+    if (store_reply(rep) == NULL) { /* the collective still runs on *tids */
+      free(*tids);
+      *tids = NULL;
+      rc = PvmNoMem;
+    }
+  }
+  pvmng__control__free_unpacked(rep, NULL);
+  return rc;
+}
+
 /* ---- inspection (pvmng.h) --------------------------------------------- */
 
 static void fill_stat(struct pvmng_gstat *st, const Pvmng__GroupInfo *gi) {

@@ -1,13 +1,16 @@
-/* libgpvm3: collective operations, run by the members themselves over
- * direct links (no central server): a dissemination barrier, binomial trees
- * for reduce, gather, scatter and the internal broadcast, recursive
- * doubling for all-reduce and the inclusive scan, pairwise exchange for
- * all-to-all. Each works on a snapshot of the group's members in instance
- * order ("ranks") taken at entry; a member that leaves or exits while
- * others wait for it turns their wait into PvmNoGroup (group.c's
+/* libgpvm3: collective operations, run by the members themselves (no
+ * central server). On a frozen group, whose membership every member holds
+ * alike, the members' own algorithms run on that view: a binomial-tree
+ * barrier, binomial trees for reduce, gather, scatter and the internal
+ * broadcast, recursive doubling for all-reduce and the inclusive scan,
+ * pairwise exchange for all-to-all. On a group that is not frozen, where
+ * members' views may differ by a join or a leave, only paths that do not
+ * depend on them agreeing run (see coll_fixed): stars around the root for
+ * reduce, gather and scatter, an agreement through the registry before the
+ * pvmng_* ones, and the barrier's own scheme. A member that leaves or exits
+ * while others wait for it turns their wait into PvmNoGroup (group.c's
  * lpvm_grecv). Data goes as native bytes between members on one host and
- * in XDR byte order between hosts (lpvm_gsend, lpvm_gtake), so every
- * message says how many items of which type it carries. */
+ * in XDR byte order between hosts (lpvm_gsend, lpvm_gtake). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,10 +38,37 @@ static void coll_end(struct coll *c) {
   c->r = c->inst = NULL;
 }
 
-/* Takes the snapshot of group for a collective. A caller outside the group
- * gets notmember. Returns 0 or a negative PVM error (not reported). */
+/* Fills c's ranks from tids by instance (ninst entries); c->me is -1 when
+ * this task is not among them. Returns 0 or PvmNoMem. */
+static int coll_fill(struct coll *c, const int *tids, int ninst) {
+  int k = 0;
+  c->n = 0;
+  c->me = -1;
+  c->ninst = ninst;
+  for (int i = 0; i < ninst; i++)
+    if (tids[i] != 0)
+      c->n++;
+  c->r = malloc(((size_t)c->n + 1) * sizeof *c->r);
+  c->inst = malloc(((size_t)c->n + 1) * sizeof *c->inst);
+  if (c->r == NULL || c->inst == NULL) {
+    coll_end(c);
+    return PvmNoMem;
+  }
+  for (int i = 0; i < ninst; i++)
+    if (tids[i] != 0) {
+      if (tids[i] == lpvm_conn.mytid)
+        c->me = k;
+      c->r[k] = tids[i];
+      c->inst[k++] = i;
+    }
+  return 0;
+}
+
+/* Takes the snapshot of group for a collective from the caller's view. A
+ * caller outside the group gets notmember. Returns 0 or a negative PVM error
+ * (not reported). */
 static int coll_begin(const char *group, int notmember, struct coll *c) {
-  int rc, k = 0;
+  int rc;
   memset(c, 0, sizeof *c);
   if ((rc = lpvm_group_name_ok(group)) < 0)
     return rc;
@@ -46,21 +76,83 @@ static int coll_begin(const char *group, int notmember, struct coll *c) {
     return rc;
   if (c->g->myrank < 0)
     return notmember;
-  c->n = c->g->size;
-  c->me = c->g->myrank;
-  c->ninst = c->g->ninst;
-  c->r = malloc((size_t)c->n * sizeof *c->r);
-  c->inst = malloc((size_t)c->n * sizeof *c->inst);
-  if (c->r == NULL || c->inst == NULL) {
-    coll_end(c);
-    return PvmNoMem;
+  return coll_fill(c, c->g->tids, c->g->ninst);
+}
+
+/* Which path a collective takes. The members' own algorithms (trees,
+ * recursive doubling, pairwise exchange) need every member to run on the
+ * same membership, and a member's view of a group that is not frozen may
+ * trail or lead another's by a join or a leave: only a frozen group's view
+ * (every member got it from the freeze, which all of them called) is
+ * certain to be the same everywhere. Every other collective takes a path
+ * that does not depend on the members' views agreeing: the root's star for
+ * pvm_reduce, pvm_gather and pvm_scatter (only the root needs the list of
+ * members: the registry's at its call, as PVM 3.4's root asks its group
+ * server, which its view already is on the registry's host: see
+ * view_is_current), and for the pvmng_* collectives, which need
+ * every member, an agreement on one view through the registry before the
+ * members' algorithm runs. */
+static int coll_fixed(const struct coll *c) { return c->g->frozen; }
+
+/* Whether the caller's view of a group that is not frozen holds every
+ * change the registry made before the call: when the caller's daemon keeps
+ * the registry (the master, host number 1), the registry writes each
+ * notice to the member's socket before it answers the request that caused
+ * it, so any join or leave that completed before anything the caller has
+ * seen is already in its view (lpvm_group_view reads what has come). Notices
+ * relayed to another host may come after news that went another way (a
+ * member that left telling the root so): there the registry is asked. */
+static int view_is_current(void) { return pvmw_tid_host(lpvm_conn.dtid) == 1; }
+
+/* The registry's membership now, for the root of a star whose view may
+ * trail it (see view_is_current): as PVM 3.4's root asks its group server
+ * at each call. */
+static int coll_refresh(const char *group, struct coll *c) {
+  int rc;
+  struct lpvm_group *g;
+  if (view_is_current())
+    return 0;
+  if ((g = lpvm_group_fetch(group, &rc)) == NULL)
+    return rc;
+  coll_end(c);
+  c->g = g;
+  if ((rc = coll_fill(c, g->tids, g->ninst)) < 0)
+    return rc;
+  return c->me < 0 ? PvmNoInst : 0;
+}
+
+/* For a collective that needs every member of a group that is not frozen:
+ * the members' agreement on one view through the registry, which answers
+ * once every member has asked (lpvm_group_sync); c then holds that view.
+ * A frozen group's view is the same everywhere already. */
+static int coll_agree(const char *group, struct coll *c) {
+  int *tids, ninst, rc;
+  if (coll_fixed(c))
+    return 0;
+  rc = lpvm_group_sync(group, &tids, &ninst);
+  if (rc < 0)
+    return rc == PvmNotInGroup ? PvmNoInst : rc;
+  coll_end(c);
+  rc = coll_fill(c, tids, ninst);
+  free(tids);
+  if (rc == 0 && c->me < 0)
+    rc = PvmNoInst;
+  return rc;
+}
+
+/* The tid of instance inst for a member that is not the root of a star:
+ * from its view, else from the registry (the root may have joined after
+ * the view's version), else PvmNoInst. */
+static int root_tid(const char *group, struct coll *c, int inst) {
+  int rc;
+  for (int pass = 0; pass < 2; pass++) {
+    const struct lpvm_group *g = c->g;
+    if (inst >= 0 && inst < g->ninst && g->tids[inst] != 0)
+      return g->tids[inst];
+    if (pass == 0 && lpvm_group_fetch(group, &rc) == NULL)
+      return rc;
   }
-  for (int i = 0; i < c->g->ninst; i++)
-    if (c->g->tids[i] != 0) {
-      c->r[k] = c->g->tids[i];
-      c->inst[k++] = i;
-    }
-  return 0;
+  return PvmNoInst;
 }
 
 /* Rank of instance inst, or PvmNoInst. */
@@ -89,6 +181,20 @@ static int crecv(const struct coll *c, int rank, int tag, void *dst, size_t n,
   pvm_freebuf(bufid);
   return rc;
 }
+
+/* Receives exactly n items of type dt from the task tid into dst. */
+static int recv_tid(const struct coll *c, int tid, int tag, void *dst, size_t n,
+                    int dt) {
+  int bufid = lpvm_grecv(c->g, tid, tag), rc;
+  if (bufid < 0)
+    return bufid;
+  rc = lpvm_gtake(bufid, dst, n, dt);
+  pvm_freebuf(bufid);
+  return rc;
+}
+
+/* Step of the star paths' messages (the trees use steps 0 and 1). */
+#define STAR_STEP 2
 
 static int lowbit(int v) { return v & -v; }
 
@@ -308,8 +414,18 @@ int pvm_bcast(char *group, int msgtag) {
     return lpvm_err("pvm_bcast", rc);
   if (msgtag < 0 || msgtag >= LPVM_SYSCTX)
     return lpvm_err("pvm_bcast", PvmBadParam);
-  if ((g = lpvm_group_view(group, &rc)) == NULL)
+  /* To the members at this moment, as PVM 3.4 asks its group server at each
+   * call: a view of a group that is not frozen that may trail the registry
+   * (see view_is_current) is fetched again. */
+  if ((g = lpvm_group_view(group, &rc)) != NULL && !g->frozen &&
+      !view_is_current())
+    g = lpvm_group_fetch(group, &rc);
+  if (g == NULL)
     return lpvm_err("pvm_bcast", rc);
+  /* The caller alone in the group has nobody to send to: PVM 3.4.6 says
+   * PvmNoInst (its man page does not mention the case). */
+  if (g->size == 1 && g->myrank == 0)
+    return lpvm_err("pvm_bcast", PvmNoInst);
   if ((sbuf = pvm_getsbuf()) <= 0)
     return lpvm_err("pvm_bcast", PvmNoBuf);
   /* To every member but the sender (PVM 3.2 and later), as a multicast of
@@ -388,6 +504,51 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
   return rc < 0 ? rc : frc;
 }
 
+/* The star of a group that is not frozen (PVM 3.4's own shape): every
+ * other member sends its data to the root and returns; the root combines
+ * the data of the members the registry lists at its call (coll_refresh), in
+ * instance order (so the bits are those of the serial reduction). A member lost
+ * before its data came fails the root's call; the others' data is still
+ * taken, so none is left for the root's next reduce. */
+static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
+                       void *data, int count, int datatype, int rootinst) {
+  size_t len = (size_t)count * lpvm_gtype_size(datatype);
+  int tag = lpvm_gtag(c->g, LPVM_GOP_REDUCE, STAR_STEP), rc = 0, frc = 0;
+  char *acc, *tmp;
+
+  if (c->inst[c->me] != rootinst) {
+    int root = root_tid(group, c, rootinst);
+    return root < 0 ? root
+                    : lpvm_gsend(root, tag, data, (size_t)count, datatype);
+  }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
+  if ((acc = malloc(2 * len)) == NULL)
+    return PvmNoMem;
+  tmp = acc + len;
+  for (int i = 0; i < c->n; i++) {
+    int r = 0;
+    void *src = data;
+    if (i != c->me) {
+      r = crecv(c, i, tag, tmp, (size_t)count, datatype);
+      src = tmp;
+    }
+    if (r < 0) {
+      if (rc == 0)
+        rc = r;
+      continue;
+    }
+    if (i == 0)
+      memcpy(acc, src, len);
+    else if (rc == 0 && frc == 0)
+      frc = combine(func, datatype, acc, src, count);
+  }
+  if (rc == 0 && frc == 0)
+    memcpy(data, acc, len);
+  free(acc);
+  return rc < 0 ? rc : frc;
+}
+
 int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
                             int *info),
                void *data, int count, int datatype, int msgtag, char *gname,
@@ -401,7 +562,9 @@ int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
     return lpvm_err("pvm_reduce", rc < 0 ? rc : PvmBadParam);
   if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
     return lpvm_err("pvm_reduce", rc);
-  if ((root = rank_of_inst(&c, rootinst)) < 0) {
+  if (!coll_fixed(&c)) {
+    rc = reduce_star(gname, &c, func, data, count, datatype, rootinst);
+  } else if ((root = rank_of_inst(&c, rootinst)) < 0) {
     rc = root;
   } else {
     /* The tree is rooted at rank 0, so the order of operations (and which
@@ -503,23 +666,80 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
   return rc;
 }
 
+/* The stars of a group that is not frozen (PVM 3.4's own shape): for a
+ * gather every other member sends its data to the root and returns, and
+ * the root takes the data of the members the registry lists at its call;
+ * for a scatter the root sends each of those members its block and the
+ * others wait for theirs from the root. As in reduce_star, data still
+ * coming after a lost member is taken. */
+static int gather_star(const char *group, struct coll *c, void *result,
+                       void *data, size_t cnt, int dt, int rootinst) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
+  int tag = lpvm_gtag(c->g, LPVM_GOP_GATHER, STAR_STEP), rc = 0;
+
+  if (c->inst[c->me] != rootinst) {
+    int root = root_tid(group, c, rootinst);
+    return root < 0 ? root : lpvm_gsend(root, tag, data, cnt, dt);
+  }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
+  for (int i = 0; i < c->n; i++) {
+    char *dst = (char *)result + (size_t)c->inst[i] * blk;
+    int r = 0;
+    if (i == c->me)
+      memcpy(dst, data, blk);
+    else
+      r = crecv(c, i, tag, dst, cnt, dt);
+    if (r < 0 && rc == 0)
+      rc = r;
+  }
+  return rc;
+}
+
+static int scatter_star(const char *group, struct coll *c, void *result,
+                        const void *data, size_t cnt, int dt, int rootinst) {
+  size_t blk = cnt * lpvm_gtype_size(dt);
+  int tag = lpvm_gtag(c->g, LPVM_GOP_SCATTER, STAR_STEP), rc = 0;
+
+  if (c->inst[c->me] != rootinst) {
+    int root = root_tid(group, c, rootinst);
+    return root < 0 ? root : recv_tid(c, root, tag, result, cnt, dt);
+  }
+  if ((rc = coll_refresh(group, c)) < 0)
+    return rc;
+  for (int i = 0; i < c->n && rc == 0; i++) {
+    const char *src = (const char *)data + (size_t)c->inst[i] * blk;
+    if (i == c->me)
+      memcpy(result, src, blk);
+    else
+      rc = csend(c, i, tag, src, cnt, dt);
+  }
+  return rc;
+}
+
 static int gs_common(const char *fn, int gather, void *result, void *data,
                      int count, int datatype, int msgtag, char *gname,
                      int rootinst) {
   struct coll c;
   size_t sz = lpvm_gtype_size(datatype);
-  int rc, root;
+  int rc, root = 0;
   if ((rc = lpvm_connect(fn)) < 0)
     return rc;
   if (sz == 0 || count < 1 || msgtag < 0)
     return lpvm_err(fn, PvmBadParam);
   if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
     return lpvm_err(fn, rc);
-  if ((root = rank_of_inst(&c, rootinst)) < 0) {
+  int iamroot = c.inst[c.me] == rootinst;
+  if (coll_fixed(&c) && (root = rank_of_inst(&c, rootinst)) < 0) {
     rc = root;
   } else if ((gather ? data == NULL : result == NULL) ||
-             (c.me == root && (gather ? result == NULL : data == NULL))) {
+             (iamroot && (gather ? result == NULL : data == NULL))) {
     rc = PvmBadParam;
+  } else if (!coll_fixed(&c)) {
+    rc = gather ? gather_star(gname, &c, result, data, (size_t)count, datatype,
+                              rootinst)
+                : scatter_star(gname, &c, result, data, (size_t)count, datatype,
+                               rootinst);
   } else {
     int tag = lpvm_gtag(c.g, gather ? LPVM_GOP_GATHER : LPVM_GOP_SCATTER, 0);
     rc = gather
@@ -616,6 +836,10 @@ int pvmng_allreduce(void (*func)(int *datatype, void *x, void *y, int *num,
     return lpvm_err("pvmng_allreduce", rc < 0 ? rc : PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_allreduce", rc);
+  if ((rc = coll_agree(group, &c)) < 0) {
+    coll_end(&c);
+    return lpvm_err("pvmng_allreduce", rc);
+  }
   rc = allreduce(&c, func, data, count, datatype);
   coll_end(&c);
   return rc < 0 ? lpvm_err("pvmng_allreduce", rc) : 0;
@@ -632,6 +856,10 @@ int pvmng_allgather(void *result, void *data, int count, int datatype,
     return lpvm_err("pvmng_allgather", PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_allgather", rc);
+  if ((rc = coll_agree(group, &c)) < 0) {
+    coll_end(&c);
+    return lpvm_err("pvmng_allgather", rc);
+  }
   /* Gather to rank 0, then a tree broadcast of the whole result. */
   rc = gather_tree(&c, result, data, (size_t)count, datatype, 0,
                    lpvm_gtag(c.g, LPVM_GOP_GATHER, 1));
@@ -653,6 +881,10 @@ int pvmng_alltoall(void *result, void *data, int count, int datatype,
     return lpvm_err("pvmng_alltoall", PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_alltoall", rc);
+  if ((rc = coll_agree(group, &c)) < 0) {
+    coll_end(&c);
+    return lpvm_err("pvmng_alltoall", rc);
+  }
   blk = (size_t)count * sz;
   memcpy((char *)result + (size_t)c.inst[c.me] * blk,
          (const char *)data + (size_t)c.inst[c.me] * blk, blk);
@@ -688,6 +920,10 @@ int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
     return lpvm_err("pvmng_scan", rc < 0 ? rc : PvmBadParam);
   if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
     return lpvm_err("pvmng_scan", rc);
+  if ((rc = coll_agree(group, &c)) < 0) {
+    coll_end(&c);
+    return lpvm_err("pvmng_scan", rc);
+  }
   size_t len = (size_t)count * lpvm_gtype_size(datatype);
   if ((tmp = malloc(len + 1)) == NULL)
     rc = PvmNoMem;

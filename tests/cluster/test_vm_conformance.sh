@@ -3,7 +3,8 @@
 # virtual machine (tests/conformance), run in a VM of three hosts where
 # their children spread over the hosts (PvmTaskDefault, round robin):
 # conf_join_barrier (join, spawn, barrier(N) while the copies join, 100
-# times), conf_group, conf_send, conf_mbox, conf_context, conf_minfo, each
+# times), conf_join_coll (reduce/gather/scatter while the copies join, bcast
+# to them, reduce while one leaves, 100 times), conf_group, conf_send, conf_mbox, conf_context, conf_minfo, each
 # started on the master and on a slave. Usage: test_vm_conformance.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -31,6 +32,7 @@ run() {
 
 for h in h1 h2; do
   run "$h" "$BIN/conf_join_barrier" 100 5
+  run "$h" "$BIN/conf_join_coll" 100 5
   for p in group send mbox context minfo; do
     run "$h" "$BIN/conf_$p"
   done

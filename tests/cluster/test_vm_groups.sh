@@ -3,7 +3,8 @@
 # one-host test programs (tests/integration) whose children spread over the
 # hosts (PvmTaskDefault, round robin): membership semantics asked from every
 # host and started on a slave (the registry is the master's), barriers and
-# freeze, members that join while others wait in barrier(g, N), every
+# freeze, members that join while others wait in barrier(g, N), the pvmng_*
+# collectives while members join and one leaves, every
 # reduction x type x operation against a serial computation
 # (1, 3, 8 and 16 tasks) with the other collectives, a member killed with
 # SIGKILL inside barrier/reduce/allreduce (the others return an error within
@@ -32,6 +33,9 @@ for pattern in self named mcast grow; do
 done
 vm_run h1 "$BIN/it_join_barrier" self 20 7
 echo "ok: barrier(g, N) while members still join, over 3 hosts (4 patterns x 20 rounds)"
+
+vm_run h2 "$BIN/it_join_coll" 20 5
+echo "ok: pvmng_allreduce/scan/allgather/alltoall while members join and one leaves, over 3 hosts (20 rounds)"
 
 t0=$(date +%s)
 vm_run h1 "$BIN/it_group_reduce" 16 1,3,8,16

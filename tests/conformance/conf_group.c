@@ -152,8 +152,12 @@ int main(int argc, char **argv) {
             "pvm_barrier(no such group) is PvmNoGroup");
   pvm_initsend(PvmDataDefault);
   CHECK_346DIFF(pvm_bcast(G, -1) == PvmBadParam,
-                "PVM 3.4.6 bug: pvm_bcast(tag -1) is PvmNoInst",
+                "PVM 3.4.6 checks the members before the tag: the group's "
+                "only member's pvm_bcast(tag -1) is PvmNoInst",
                 "pvm_bcast(tag -1) is PvmBadParam");
+  /* PVM 3.4.6: the caller alone in the group has nobody to send to. */
+  CHECK_INT(pvm_bcast(G, 1), PvmNoInst,
+            "pvm_bcast by the group's only member is PvmNoInst");
   CHECK_INT(pvm_bcast("conf_nogroup", 1), PvmNoGroup,
             "pvm_bcast(no such group) is PvmNoGroup");
   CHECK_INT(pvm_lvgroup("conf_nogroup"), PvmNoGroup,

@@ -40,3 +40,8 @@ foreach(pattern self named mcast grow)
   set_tests_properties(integration.join_barrier.${pattern}.messages PROPERTIES
     TIMEOUT 120 LABELS integration ENVIRONMENT PVMNG_GROUP_SHM=0)
 endforeach()
+# The pvmng_* collectives while members join and one leaves, no barrier
+# between (the registry's agreement on one view).
+add_executable(it_join_coll it_join_coll.c)
+target_link_libraries(it_join_coll PRIVATE gpvm3 pvm3)
+pvmng_integration_test(join_coll TIMEOUT 120 ARGS 20 5)

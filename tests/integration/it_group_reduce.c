@@ -5,7 +5,8 @@
  * tasks form group "g<n>" and run, for every data type and predefined
  * operation (and a user function), pvm_reduce to a varying root,
  * pvmng_allreduce and pvmng_scan; then pvm_gather, pvm_scatter, pvm_bcast,
- * pvmng_allgather and pvmng_alltoall. Values are chosen so that every result
+ * pvmng_allgather and pvmng_alltoall; all of it once more after freezing
+ * the group (the members' trees). Values are chosen so that every result
  * is exact in every type (the order of operations cannot change it), so a
  * result must equal the serial one bit for bit. */
 #include "it_common.h"
@@ -258,12 +259,14 @@ static void check_data_movement(char *g, int me, int n) {
   for (int i = 0; ok && i < n; i++)
     ok = drecv[i] == i * 100 + me;
   EXPECT(ok, "n=%d alltoall: rc %d or wrong result", n, rc);
-  /* pvm_bcast from instance 0 reaches everyone else, not the sender. */
+  /* pvm_bcast from instance 0 reaches everyone else, not the sender; the
+   * group's only member has nobody to send to (PvmNoInst, as PVM 3.4.6). */
   if (me == 0) {
-    int v = 1000 + n;
+    int v = 1000 + n, rc;
     pvm_initsend(PvmDataDefault);
     pvm_pkint(&v, 1, 1);
-    EXPECT(pvm_bcast(g, TAG_BC) == 0, "n=%d bcast failed", n);
+    rc = pvm_bcast(g, TAG_BC);
+    EXPECT(rc == (n == 1 ? PvmNoInst : 0), "n=%d bcast: %d", n, rc);
   } else {
     struct timeval tmo = {10, 0};
     int v = 0, b = pvm_trecv(-1, TAG_BC, &tmo);
@@ -307,6 +310,11 @@ static void run(int inst, int ntask, const char *sizes) {
         IT_CHECK(it_now() - t0 < 20, "%s does not fill up", g);
         it_sleep_ms(2);
       }
+      /* Not frozen: stars and the registry's agreement; frozen: the
+       * members' trees on the view every member holds. */
+      check_reductions(g, me, n);
+      check_data_movement(g, me, n);
+      EXPECT(pvm_freezegroup(g, n) == 0, "n=%d freeze", n);
       check_reductions(g, me, n);
       check_data_movement(g, me, n);
       EXPECT(pvm_barrier(g, -1) == 0, "n=%d final barrier", n);

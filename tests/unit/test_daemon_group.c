@@ -221,6 +221,44 @@ static void test_barrier_hand_back(void **state) {
   assert_int_equal(seen[0].nt, 2);
 }
 
+/* The members' agreement before a pvmng_* collective (GROUP_SYNC): held
+ * until every member has asked, a join adds one more to wait for, a member
+ * that goes is no longer waited for; all get the same view. */
+static void test_sync(void **state) {
+  int r1 = pvmw_tid_make(2, 1);
+  (void)state;
+  local_req(0, PVMNG__GROUP_OP__GROUP_JOIN, "s", 0);
+  local_req(1, PVMNG__GROUP_OP__GROUP_JOIN, "s", 0);
+  local_req(0, PVMNG__GROUP_OP__GROUP_SYNC, "s", 0);
+  assert_int_equal(seen[0].replies, 1);
+  /* Twice by one member: refused, the first still waits. */
+  local_req(0, PVMNG__GROUP_OP__GROUP_SYNC, "s", 0);
+  assert_int_equal(seen[0].replies, 2);
+  assert_int_equal(seen[0].code, PvmDupGroup);
+  /* A join before the last member asks: it must ask too. */
+  remote_req(2, r1, PVMNG__GROUP_OP__GROUP_JOIN, "s");
+  local_req(1, PVMNG__GROUP_OP__GROUP_SYNC, "s", 0);
+  assert_int_equal(seen[0].replies, 2);
+  assert_int_equal(seen[1].replies, 1);
+  /* It goes instead: the two left agree on the view without it. */
+  pvmd_group_task_gone(&d, r1);
+  assert_int_equal(seen[0].replies, 3);
+  assert_int_equal(seen[1].replies, 2);
+  assert_int_equal(seen[0].code, 0);
+  assert_int_equal(seen[1].code, 0);
+  assert_int_equal(seen[0].nt, 2);
+  assert_int_equal(seen[0].version, seen[1].version);
+  assert_int_equal(seen[0].tids[0], local[0]);
+  assert_int_equal(seen[0].tids[1], local[1]);
+  /* Every member at once: answered on the last arrival. */
+  local_req(1, PVMNG__GROUP_OP__GROUP_SYNC, "s", 0);
+  assert_int_equal(seen[1].replies, 2);
+  local_req(0, PVMNG__GROUP_OP__GROUP_SYNC, "s", 0);
+  assert_int_equal(seen[0].replies, 4);
+  assert_int_equal(seen[1].replies, 3);
+  assert_int_equal(seen[1].code, 0);
+}
+
 /* A group forgotten and made again under its name starts from a version
  * it never had (libgpvm3's shared-memory barrier names its segment after
  * name and version). */
@@ -278,6 +316,7 @@ int main(void) {
                                       stub_teardown),
       cmocka_unit_test_setup_teardown(test_barrier_hand_back, stub_setup,
                                       stub_teardown),
+      cmocka_unit_test_setup_teardown(test_sync, stub_setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_slave_refuses, stub_setup,
                                       stub_teardown),
   };

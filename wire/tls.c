@@ -88,6 +88,7 @@ struct pvmw_tls {
   struct bulk_dir bw, br;
   uint8_t *bounce; /* a record that did not fit the caller's buffer */
   size_t bounce_off, bounce_len;
+  int closed_sent; /* bulk mode: our close record is out */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1090,7 +1091,7 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   if (n == 0)
     return 0;
   if (t->bulk)
-    return bulk_write(t, plain, n);
+    return t->closed_sent ? PVMW_TLS_ERR : bulk_write(t, plain, n);
   /* Room for all the records at once: one contiguous ciphertext run. */
   if (out_reserve(t, n + (n / REC_PLAIN + 1) * REC_OVERHEAD + 64) < 0)
     return PVMW_TLS_ERR;
@@ -1106,8 +1107,12 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   return 0;
 }
 
+static int bulk_close(pvmw_tls *t);
+
 int pvmw_tls_shutdown(pvmw_tls *t) {
-  if ((t->state != ST_ESTABLISHED && t->state != ST_CLOSED) || t->bulk)
+  if (t->bulk)
+    return bulk_close(t);
+  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
     return PVMW_TLS_ERR;
   ERR_clear_error();
   if (SSL_shutdown(t->ssl) < 0) {
@@ -1349,12 +1354,14 @@ static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
     nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
 }
 
-/* Seals n bytes (at most REC_PLAIN) as one application-data record at out
- * (n + REC_OVERHEAD bytes). 0; -2 when the key update failed (the reason
- * is set), -1 when encryption did. */
-static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
+/* Seals n bytes (at most REC_PLAIN) as one record of inner content type
+ * `type` (application data, or an alert) at out (n + REC_OVERHEAD bytes).
+ * 0; -2 when the key update failed (the reason is set), -1 when encryption
+ * did. */
+static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t type,
+                     uint8_t *out) {
   struct bulk_dir *d = &t->bw;
-  uint8_t nonce[12], type = 0x17;
+  uint8_t nonce[12];
   size_t clen = n + 1 + BULK_TAG;
   int l, body, last;
   if (bulk_dir_next(t, d) < 0)
@@ -1393,7 +1400,7 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   o = c->data + c->end;
   while (n > 0) {
     size_t k = n < REC_PLAIN ? n : REC_PLAIN;
-    int r = bulk_seal(t, p, k, o);
+    int r = bulk_seal(t, p, k, 0x17, o);
     if (r < 0) {
       ERR_clear_error();
       if (r == -1)
@@ -1410,8 +1417,41 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   return 0;
 }
 
+/* The end of a bulk stream: a sealed close_notify alert (warning level),
+ * as TLS 1.3 ends a connection, under this direction's key and next
+ * sequence number, so that nobody else can forge it and a stream cut
+ * short at a record boundary is told from one that ended. Nothing can be
+ * written after it. 0 or PVMW_TLS_ERR. */
+static int bulk_close(pvmw_tls *t) {
+  static const uint8_t close_notify[2] = {1, 0};
+  struct out_chunk *c;
+  int r;
+  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
+    return PVMW_TLS_ERR;
+  if (t->closed_sent)
+    return 0;
+  if (out_reserve(t, sizeof close_notify + REC_OVERHEAD) < 0) {
+    snprintf(t->reason, sizeof t->reason, "out of memory");
+    return PVMW_TLS_ERR;
+  }
+  c = t->out_tail;
+  r = bulk_seal(t, close_notify, sizeof close_notify, 0x15, c->data + c->end);
+  if (r < 0) {
+    ERR_clear_error();
+    if (r == -1)
+      snprintf(t->reason, sizeof t->reason, "encryption failed");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
+  c->end += sizeof close_notify + REC_OVERHEAD;
+  t->out_pending += sizeof close_notify + REC_OVERHEAD;
+  t->closed_sent = 1;
+  return 0;
+}
+
 /* Opens the record at rec (5-byte header, clen bytes) into dst (room for
- * clen - BULK_TAG bytes). Returns the content length, or -1. */
+ * clen - BULK_TAG bytes). Returns the content length, or -1; -3 for the
+ * peer's close record (t->state becomes ST_CLOSED). */
 static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
                       uint8_t *dst) {
   struct bulk_dir *d = &t->br;
@@ -1441,6 +1481,11 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
              "record of %zu bytes on a bulk link (at most %u)", plen - 1,
              REC_PLAIN);
     return -1;
+  }
+  if (plen == 3 && dst[2] == 0x15 && dst[0] == 1 && dst[1] == 0) {
+    t->state = ST_CLOSED;
+    snprintf(t->reason, sizeof t->reason, "peer closed the connection");
+    return -3;
   }
   if (plen == 0 || dst[plen - 1] != 0x17) {
     snprintf(t->reason, sizeof t->reason,
@@ -1486,6 +1531,11 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
     /* Straight into the caller's buffer when the record fits. */
     dst = cap - got >= clen - BULK_TAG ? plain + got : t->bounce;
     k = bulk_open(t, h, clen, dst);
+    if (k == -3) {
+      /* Whatever follows the close record is not read. */
+      t->in_start = t->in_end;
+      break;
+    }
     if (k < 0) {
       t->state = ST_FAILED;
       break;
@@ -1502,5 +1552,7 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
     t->in_start = t->in_end = 0;
   if (got > 0)
     return (int)got;
+  if (t->state == ST_CLOSED)
+    return PVMW_TLS_CLOSED;
   return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }

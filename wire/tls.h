@@ -114,7 +114,8 @@ int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap);
  * Only once established. Returns 0 or PVMW_TLS_ERR. */
 int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n);
 
-/* Queues a close_notify alert. Returns 0 or PVMW_TLS_ERR. */
+/* Queues a close_notify alert (in bulk mode, sealed by the bulk keys).
+ * Returns 0 or PVMW_TLS_ERR. */
 int pvmw_tls_shutdown(pvmw_tls *t);
 
 /* Ciphertext to send: points *data at the oldest pending bytes and returns
@@ -159,8 +160,10 @@ int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
  * used twice. It
  * encrypts straight from the caller's buffer and decrypts straight into
  * it, without OpenSSL's record layer and its copies. Both ends must be in
- * bulk mode; there is no close_notify (the transport's end ends the
- * session). Each direction's key seals PVMW_TLS_BULK_KEY_RECORDS records,
+ * bulk mode. pvmw_tls_shutdown ends a bulk stream with a sealed
+ * close_notify record (nothing may be written after it); a read after the
+ * peer's returns PVMW_TLS_CLOSED, so a transport that ends without it was
+ * cut short (truncation). Each direction's key seals PVMW_TLS_BULK_KEY_RECORDS records,
  * then both ends take the next key of that direction, exported under the
  * same label with the next epoch number as the exporter's context: a link
  * lives as long as its transport. Returns 0, or -1 with the reason kept. */

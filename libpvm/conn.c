@@ -57,7 +57,7 @@ static struct {
   int send_err; /* the daemon dropped a message of ours (PVMW_REQ_SEND_ERROR):
                    the next send returns this code, with send_why */
   char send_why[160];
-  unsigned sends; /* sends since the daemon's socket was last read */
+  unsigned sends;  /* sends since the daemon's socket was last read */
   int daemon_busy; /* send_spans is writing a message to the daemon */
   /* While on, send_spans builds its frames here instead of writing them
    * (a message to a direct link, kept until acknowledged). */
@@ -568,9 +568,9 @@ out:
  * *unsent set when nothing went out (the send fails with it); any other
  * negative code when the link broke and the message still has to go
  * through the daemon. */
-static int send_link(struct lpvm_link *link, int dst, int tag, int ctx,
-                     int enc, int wid, const struct span *sp, int nsp,
-                     size_t total, int *unsent) {
+static int send_link(struct lpvm_link *link, int dst, int tag, int ctx, int enc,
+                     int wid, const struct span *sp, int nsp, size_t total,
+                     int *unsent) {
   int rc;
   *unsent = 1;
   if (total > lpvm_conn.max_msg)

@@ -187,8 +187,8 @@ struct lpvm_link {
   uint64_t rx_acked;       /* what we acknowledged last */
   uint64_t rx_total;       /* total_len of the message being taken */
   size_t rx_unacked_bytes; /* frame bytes taken since our last ack */
-  int tx_busy; /* a message is being written: no frame may go between */
-  int ack_due; /* an acknowledgement waits for that write to end */
+  int tx_busy;      /* a message is being written: no frame may go between */
+  int ack_due;      /* an acknowledgement waits for that write to end */
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
 };
@@ -407,13 +407,14 @@ static long failpoint_break = -1;
  * The peer must refuse or drop each. */
 static char failpoint_hello[16];
 
-/* More, for acknowledged delivery: with PVMNG_FAILPOINT_LINK_SHUT=N a task
- * shuts its end of a link down (both ways) right after taking the Nth
- * whole message from its links, leaving what the peer wrote after it
- * unread; with PVMNG_FAILPOINT_LINK_FIN=N a task ends the stream of its
- * link (a FIN, without the TLS close record) right after writing its Nth
- * message on a link, at a record boundary. Neither may lose a message. */
-static long failpoint_shut = -1;
+/* More, for acknowledged delivery: with PVMNG_FAILPOINT_LINK_SHUT=N[:K] a
+ * task shuts its end of a link down (both ways) right after taking the
+ * Nth whole message from it, leaving what the peer wrote after it unread
+ * (on K links, default 1); with PVMNG_FAILPOINT_LINK_FIN=N a task ends the
+ * stream of its link (a FIN, without the TLS close record) right after writing
+ * its Nth message on a link, at a record boundary. Neither may lose a message.
+ */
+static long failpoint_shut = -1, failpoint_shut_times;
 static long failpoint_fin = -1;
 
 static void fin_point(struct lpvm_link *l) {
@@ -1260,7 +1261,13 @@ static void count_taken(struct lpvm_link *l, const pvmw_frame *f) {
   if (!(h.flags & PVMW_MF_LAST))
     return;
   l->rx_seq++;
-  if (failpoint_shut > 0 && --failpoint_shut == 0) {
+  if (failpoint_shut_times > 0 && l->rx_seq == (uint64_t)failpoint_shut) {
+    failpoint_shut_times--;
+    fprintf(stderr,
+            "libpvm [t%x]: failpoint: direct link with t%x shut down after "
+            "%llu messages\n",
+            (unsigned)lpvm_conn.mytid, l->peer ? (unsigned)l->peer->tid : 0u,
+            (unsigned long long)l->rx_seq);
     /* Test: this end stops reading and writing, with whatever the peer
      * wrote after this message unread (lost to the link). */
     uv_os_fd_t fd;
@@ -1268,8 +1275,7 @@ static void count_taken(struct lpvm_link *l, const pvmw_frame *f) {
       shutdown(fd, SHUT_RDWR);
   }
   if (l->rx_total >= LPVM_ROUTE_RDV_MIN ||
-      l->rx_seq - l->rx_acked >= ACK_EVERY ||
-      l->rx_unacked_bytes >= ACK_BYTES)
+      l->rx_seq - l->rx_acked >= ACK_EVERY || l->rx_unacked_bytes >= ACK_BYTES)
     ack_now(l);
 }
 
@@ -1787,6 +1793,9 @@ void lpvm_route_start(void) {
   snprintf(failpoint_hello, sizeof(failpoint_hello), "%s", fp ? fp : "");
   fp = getenv("PVMNG_FAILPOINT_LINK_SHUT");
   failpoint_shut = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
+  failpoint_shut_times = failpoint_shut < 0        ? 0
+                         : strchr(fp, ':') != NULL ? atol(strchr(fp, ':') + 1)
+                                                   : 1;
   fp = getenv("PVMNG_FAILPOINT_LINK_FIN");
   failpoint_fin = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
   fp = getenv("PVMNG_LINK_COOL_MS");

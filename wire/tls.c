@@ -89,6 +89,7 @@ struct pvmw_tls {
   uint8_t *bounce; /* a record that did not fit the caller's buffer */
   size_t bounce_off, bounce_len;
   int closed_sent; /* bulk mode: our close record is out */
+  int peer_closed; /* bulk mode: the peer's close record came */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1483,7 +1484,7 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
     return -1;
   }
   if (plen == 3 && dst[2] == 0x15 && dst[0] == 1 && dst[1] == 0) {
-    t->state = ST_CLOSED;
+    t->peer_closed = 1; /* this direction only, as in TLS 1.3 */
     snprintf(t->reason, sizeof t->reason, "peer closed the connection");
     return -3;
   }
@@ -1501,7 +1502,9 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
   size_t got = 0;
   if (t->state != ST_ESTABLISHED)
     return t->state == ST_CLOSED ? PVMW_TLS_CLOSED : PVMW_TLS_ERR;
-  while (got < cap) {
+  if (cap > INT_MAX)
+    cap = INT_MAX;
+  while (got < cap && !t->peer_closed) {
     const uint8_t *h;
     size_t avail, clen;
     uint8_t *dst;
@@ -1552,7 +1555,7 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
     t->in_start = t->in_end = 0;
   if (got > 0)
     return (int)got;
-  if (t->state == ST_CLOSED)
+  if (t->peer_closed)
     return PVMW_TLS_CLOSED;
   return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }

@@ -189,6 +189,7 @@ struct lpvm_link {
   size_t rx_unacked_bytes; /* frame bytes taken since our last ack */
   int tx_busy;      /* a message is being written: no frame may go between */
   int ack_due;      /* an acknowledgement waits for that write to end */
+  int fin_inject;   /* test: the stream ends after this frame */
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
 };
@@ -410,19 +411,12 @@ static char failpoint_hello[16];
 /* More, for acknowledged delivery: with PVMNG_FAILPOINT_LINK_SHUT=N[:K] a
  * task shuts its end of a link down (both ways) right after taking the
  * Nth whole message from it, leaving what the peer wrote after it unread
- * (on K links, default 1); with PVMNG_FAILPOINT_LINK_FIN=N a task ends the
- * stream of its link (a FIN, without the TLS close record) right after writing
- * its Nth message on a link, at a record boundary. Neither may lose a message.
- */
+ * (on K links, default 1); with PVMNG_FAILPOINT_LINK_FIN=N a task meets
+ * the end of the stream (as a FIN that the network injected at a record
+ * boundary would make it) right after taking the Nth whole message from a
+ * TLS link. Neither may lose a message. */
 static long failpoint_shut = -1, failpoint_shut_times;
 static long failpoint_fin = -1;
-
-static void fin_point(struct lpvm_link *l) {
-  uv_os_fd_t fd;
-  if (failpoint_fin > 0 && --failpoint_fin == 0 &&
-      uv_fileno(&l->io.handle, &fd) == 0)
-    shutdown(fd, SHUT_WR);
-}
 
 /* How long an incoming TLS connection may take to say hello (ms). */
 static uint64_t hello_ms = GUARD_HELLO_MS;
@@ -439,6 +433,7 @@ static int pending_incoming(void);
 static int send_sys_async(int dst, int tag, const void *body, size_t len);
 static void fallback_flush(struct peer *p, int quiet);
 static void ack_now(struct lpvm_link *l);
+static void link_ended(struct lpvm_link *l, ssize_t n);
 static void count_taken(struct lpvm_link *l, const pvmw_frame *f);
 static int on_ack(struct lpvm_link *l, const pvmw_frame *f);
 
@@ -766,6 +761,10 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
     link_close(l, "malformed message");
     return 1;
   }
+  if (l->fin_inject) {
+    link_ended(l, UV_EOF); /* test: as if the stream ended here */
+    return 1;
+  }
   return 0;
 }
 
@@ -963,18 +962,27 @@ static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   *buf = uv_buf_init(base, (unsigned)len);
 }
 
+/* The transport of l ended (n: UV_EOF or an error). A TLS link ends with
+ * the peer's sealed close record, read before (tls_fail closes the link
+ * then): without it the stream was cut short, by a reset or by someone
+ * on the way. Nothing is lost either way: the peer sends again through the
+ * daemon what we had not acknowledged. */
+static void link_ended(struct lpvm_link *l, ssize_t n) {
+  if (l->tls != NULL && l->peer != NULL && l->peer->link == l)
+    fprintf(stderr,
+            "libpvm [t%x]: direct link with t%x ended without its close "
+            "record (%s): truncated; what it did not deliver comes again "
+            "through the daemon\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
+            n == UV_EOF ? "end of stream" : uv_strerror((int)n));
+  link_close(l, n == UV_EOF ? "peer closed the link" : uv_strerror((int)n));
+}
+
 static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct lpvm_link *l = s->data;
   (void)buf;
   if (n < 0) {
-    if (l->tls != NULL && l->peer != NULL && l->peer->link == l)
-      fprintf(stderr,
-              "libpvm [t%x]: direct link with t%x ended without its close "
-              "record (%s): truncated; what it did not deliver comes again "
-              "through the daemon\n",
-              (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
-              n == UV_EOF ? "end of stream" : uv_strerror((int)n));
-    link_close(l, n == UV_EOF ? "peer closed the link" : uv_strerror((int)n));
+    link_ended(l, n);
     return;
   }
   if (n == 0)
@@ -1274,6 +1282,8 @@ static void count_taken(struct lpvm_link *l, const pvmw_frame *f) {
     if (uv_fileno(&l->io.handle, &fd) == 0)
       shutdown(fd, SHUT_RDWR);
   }
+  if (l->tls != NULL && failpoint_fin > 0 && --failpoint_fin == 0)
+    l->fin_inject = 1;
   if (l->rx_total >= LPVM_ROUTE_RDV_MIN ||
       l->rx_seq - l->rx_acked >= ACK_EVERY || l->rx_unacked_bytes >= ACK_BYTES)
     ack_now(l);
@@ -1326,10 +1336,8 @@ int lpvm_route_send_kept(struct lpvm_link *l, uint8_t *data, size_t len) {
   l->tx_busy = 0;
   if (rc == 0 && l->ack_due)
     ack_now(l);
-  if (rc == 0) {
-    fin_point(l);
+  if (rc == 0)
     keep_wait(l, p);
-  }
   if (rc < 0 || l->closing) {
     /* The message is kept: the resume through the daemon carries it. */
     lpvm_route_broken(p->tid);
@@ -1355,15 +1363,16 @@ int lpvm_route_rdv_end(struct lpvm_link *l, int rc) {
   l->tx_busy = 0;
   if (rc == 0 && l->ack_due)
     ack_now(l);
-  if (rc == 0)
-    fin_point(l);
   while (rc == 0 && !l->closing && l->tx_acked <= seq) {
     if (lpvm_conn.state != LPVM_UP)
       rc = PvmSysErr;
     else
       lpvm_pump(-1);
   }
-  return rc == 0 && l->closing ? PvmSysErr : rc;
+  /* Acknowledged: delivered, whatever became of the link since. */
+  if (l->tx_acked > seq)
+    return 0;
+  return rc < 0 ? rc : PvmSysErr;
 }
 
 /* ---- links --------------------------------------------------------------- */

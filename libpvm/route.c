@@ -42,8 +42,29 @@
  * the peer's side and it fell back; its end, read here, releases them). A
  * marker for a link this task does not have (a race lost, an attempt given
  * up) holds nothing. One link per pair of tasks: when both open at once,
- * the link opened by the lower tid wins. A link that fails is not tried
- * again with that peer; nor is a peer whose TLS authentication failed. */
+ * the link opened by the lower tid wins.
+ *
+ * Nothing is lost when a link breaks, however it breaks. Messages are
+ * numbered per link and direction by their order on the stream (nothing
+ * on the wire); the receiver acknowledges the count of whole messages it
+ * has taken (an ACK frame: piggy-backed on its own next message, or after
+ * ACK_EVERY messages or ACK_BYTES bytes, at once for a large message, and
+ * when it is about to wait). A message under LPVM_ROUTE_RDV_MIN is sent as
+ * frames built whole in memory and kept until acknowledged; a larger one
+ * goes from the caller's memory and pvm_send waits for its
+ * acknowledgement (the memory may change once pvm_send returns:
+ * PvmDataInPlace points at the user's). When a link we send on closes for
+ * any reason, we send through the daemon a resume marker (the link's
+ * nonce, the number of the first unacknowledged message), then the kept
+ * messages; the peer ends the link on its side if it has not yet (what
+ * it holds unread there is in the resume), and drops as many of the
+ * re-sent messages as it had taken beyond that number. Markers and the
+ * resume are system messages through the daemon; our own frames for the
+ * daemon wait while a message to it is being written in pieces
+ * (daemon_put). Between hosts, a link ends with a sealed close record;
+ * an end without it is reported as truncation. A broken link is tried
+ * again after a cool-down that grows with each break (a fresh hello and
+ * handshake, the same markers); a peer whose TLS handshake failed is not. */
 #include "route.h"
 
 #include <arpa/inet.h>
@@ -1363,11 +1384,14 @@ int lpvm_route_rdv_end(struct lpvm_link *l, int rc) {
   l->tx_busy = 0;
   if (rc == 0 && l->ack_due)
     ack_now(l);
+  /* The acknowledgement follows the message's last bytes closely: poll a
+   * little first, as a receive does (PvmPollTime), then sleep. */
+  int polls = lpvm_opts.poll_time > 0 ? lpvm_opts.poll_time : 0;
   while (rc == 0 && !l->closing && l->tx_acked <= seq) {
     if (lpvm_conn.state != LPVM_UP)
       rc = PvmSysErr;
     else
-      lpvm_pump(-1);
+      lpvm_pump(polls-- > 0 ? 0 : -1);
   }
   /* Acknowledged: delivered, whatever became of the link since. */
   if (l->tx_acked > seq)

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -62,6 +63,7 @@ enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
  * sequence number within the epoch. */
 struct bulk_dir {
   EVP_CIPHER_CTX *ctx;
+  uint8_t secret[32]; /* the epoch's secret, from which the next comes */
   uint8_t iv[12];
   uint64_t seq;
   uint64_t epoch;
@@ -896,6 +898,8 @@ void pvmw_tls_free(pvmw_tls *t) {
     return;
   EVP_CIPHER_CTX_free(t->bw.ctx);
   EVP_CIPHER_CTX_free(t->br.ctx);
+  OPENSSL_cleanse(t->bw.secret, sizeof t->bw.secret);
+  OPENSSL_cleanse(t->br.secret, sizeof t->br.secret);
   free(t->bounce);
   SSL_free(t->ssl);
   for (c = t->out_head; c != NULL; c = next) {
@@ -1166,27 +1170,79 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
 #define BULK_OCB_C2S "EXPORTER-pvmng-bulk-ocb-client-to-server"
 #define BULK_OCB_S2C "EXPORTER-pvmng-bulk-ocb-server-to-client"
 
-/* Takes the key and IV of epoch for d, sequence number 0: exported under
- * d's label, for epoch 0 without a context (as before key updates
- * existed, so both kinds of ends agree on it), for later epochs with the
- * epoch number (8 bytes, big-endian) as the exporter's context, so that
- * every epoch of every direction has keys of its own. On failure d is left
- * as it was (and the connection fails). */
-static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d, uint64_t epoch) {
-  uint8_t km[32 + 12], ctx[8];
+#define RATCHET_CONTEXT "ratchet"
+#define RATCHET_NEXT "pvmng bulk ratchet"
+#define RATCHET_KEY "pvmng bulk key"
+
+int pvmw_tls_bulk_ratchet(uint8_t secret[32], uint8_t *km, size_t kmlen) {
+  uint8_t next[32], t1[32], in[sizeof RATCHET_KEY + 32];
+  unsigned n = 0, n1 = 0, n2 = 0;
   int ok;
-  for (int i = 0; i < 8; i++)
-    ctx[i] = (uint8_t)(epoch >> (56 - 8 * i));
-  ok = SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv,
-                                  d->label, strlen(d->label), ctx, sizeof ctx,
-                                  epoch > 0) == 1 &&
-       EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
+  /* The next secret: one way from this one. Then the key and IV from it
+   * (HKDF-Expand with SHA-256: two blocks are enough for 44 bytes). */
+  ok = kmlen <= 64 &&
+       HMAC(EVP_sha256(), secret, 32, (const uint8_t *)RATCHET_NEXT,
+            strlen(RATCHET_NEXT), next, &n) != NULL &&
+       n == 32;
+  if (ok) {
+    memcpy(in, RATCHET_KEY, strlen(RATCHET_KEY));
+    in[strlen(RATCHET_KEY)] = 1;
+    ok = HMAC(EVP_sha256(), next, 32, in, strlen(RATCHET_KEY) + 1, t1, &n1) !=
+             NULL &&
+         n1 == 32;
+  }
+  if (ok) {
+    uint8_t t2[32];
+    memcpy(in, t1, 32);
+    memcpy(in + 32, RATCHET_KEY, strlen(RATCHET_KEY));
+    in[32 + strlen(RATCHET_KEY)] = 2;
+    ok = HMAC(EVP_sha256(), next, 32, in, 32 + strlen(RATCHET_KEY) + 1, t2,
+              &n2) != NULL &&
+         n2 == 32;
+    if (ok) {
+      memcpy(km, t1, kmlen < 32 ? kmlen : 32);
+      if (kmlen > 32)
+        memcpy(km + 32, t2, kmlen - 32);
+      memcpy(secret, next, 32); /* the old secret is gone */
+    }
+    OPENSSL_cleanse(t2, sizeof t2);
+  }
+  OPENSSL_cleanse(next, sizeof next);
+  OPENSSL_cleanse(t1, sizeof t1);
+  OPENSSL_cleanse(in, sizeof in);
+  return ok ? 0 : -1;
+}
+
+/* Takes the key and IV of epoch for d, sequence number 0. Epoch 0's are
+ * exported under d's label without a context (so both kinds of ends agree
+ * on them), with its secret (exported under the same label, context
+ * "ratchet"); each later epoch's secret is derived from the one before,
+ * which is then wiped, and its key and IV from it (pvmw_tls_bulk_ratchet):
+ * whoever reads an epoch's state cannot go back to earlier epochs' keys.
+ * On failure d is left as it was (and the connection fails). */
+static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d, uint64_t epoch) {
+  uint8_t km[32 + 12], secret[32];
+  int ok;
+  memcpy(secret, d->secret, sizeof secret);
+  if (epoch == 0)
+    ok = SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv,
+                                    d->label, strlen(d->label), NULL, 0,
+                                    0) == 1 &&
+         SSL_export_keying_material(
+             t->ssl, secret, sizeof secret, d->label, strlen(d->label),
+             (const uint8_t *)RATCHET_CONTEXT, strlen(RATCHET_CONTEXT), 1) == 1;
+  else
+    ok = epoch == d->epoch + 1 &&
+         pvmw_tls_bulk_ratchet(secret, km, d->keylen + sizeof d->iv) == 0;
+  ok = ok && EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
   if (ok) {
     memcpy(d->iv, km + d->keylen, sizeof d->iv);
+    memcpy(d->secret, secret, sizeof secret);
     d->epoch = epoch;
     d->seq = 0;
   }
   OPENSSL_cleanse(km, sizeof km);
+  OPENSSL_cleanse(secret, sizeof secret);
   return ok ? 0 : -1;
 }
 

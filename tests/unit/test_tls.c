@@ -449,22 +449,29 @@ static void test_bulk_epoch_keys(void **state) {
   bulk_pair_free(sc, cc, c, s);
 }
 
-/* What the engine seals with aead under the key and IV exported from c's
- * session under label (with the epoch as context after epoch 0), at
+/* What the engine seals with aead under the key and IV of epoch (epoch 0's
+ * exported from c's session under label, later ones by the ratchet from
+ * epoch 0's secret, exported under label with the context "ratchet"), at
  * sequence number seq: message m, its type byte, header as AAD, tag. */
 static void expected_record(pvmw_tls *c, int aead, const char *label,
                             uint64_t epoch, uint64_t seq, const char *m,
                             uint8_t *out, size_t len) {
-  uint8_t km[16 + 12], nonce[12], ctxt[8], type = 0x17;
+  uint8_t km[16 + 12], nonce[12], type = 0x17;
   size_t n = strlen(m);
   int l, l2, l3;
   EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
   assert_int_equal(len, 5 + n + 1 + 16);
-  for (int i = 0; i < 8; i++)
-    ctxt[i] = (uint8_t)(epoch >> (56 - 8 * i));
-  assert_int_equal(pvmw_tls_export(c, label, epoch > 0 ? ctxt : NULL,
-                                   sizeof ctxt, km, sizeof km),
-                   0);
+  if (epoch == 0) {
+    assert_int_equal(pvmw_tls_export(c, label, NULL, 0, km, sizeof km), 0);
+  } else {
+    /* The ratchet from epoch 0's secret, one step per epoch. */
+    uint8_t secret[32];
+    assert_int_equal(pvmw_tls_export(c, label, (const uint8_t *)"ratchet", 7,
+                                     secret, sizeof secret),
+                     0);
+    for (uint64_t e = 0; e < epoch; e++)
+      assert_int_equal(pvmw_tls_bulk_ratchet(secret, km, sizeof km), 0);
+  }
   memcpy(nonce, km + 16, 12);
   for (int i = 0; i < 8; i++)
     nonce[11 - i] ^= (uint8_t)(seq >> (8 * i));
@@ -514,6 +521,12 @@ static void test_bulk_known_answer(void **state) {
   seal_one(c, "other", got, sizeof got - 1);
   seal_one(c, "same 6", got, sizeof got);
   expected_record(c, aead, label, 1, 1, "same 6", want, sizeof want);
+  assert_memory_equal(got, want, sizeof got);
+  /* Record 1 of epoch 2: two steps of the ratchet. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key - 2, 0), 0);
+  seal_one(c, "other", got, sizeof got - 1);
+  seal_one(c, "same 6", got, sizeof got);
+  expected_record(c, aead, label, 2, 1, "same 6", want, sizeof want);
   assert_memory_equal(got, want, sizeof got);
   bulk_pair_free(sc, cc, c, s);
 }

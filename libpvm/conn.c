@@ -604,10 +604,10 @@ static int send_link(struct lpvm_link *link, int dst, int tag, int ctx, int enc,
 }
 
 /* Sends over the direct link to dst when there is one, else through the
- * daemon. A message that cannot be written whole to a link goes again
- * through the daemon; the receiver drops the partial copy when it sees the
- * link end, and holds the daemon copy until then, so it arrives once and in
- * order. */
+ * daemon. When the link breaks, what it had not acknowledged goes again
+ * through the daemon behind a resume marker (route.c), this message last;
+ * the receiver drops a partial copy and the messages it had taken from
+ * the link already, so each arrives once and in order. */
 /* An error the daemon reported for an earlier message (PvmNoMem: it had no
  * memory to queue it), returned once by the next send. The daemon's socket
  * is read every SEND_POLL sends even when no write had to wait, so that a

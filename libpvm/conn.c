@@ -57,7 +57,15 @@ static struct {
   int send_err; /* the daemon dropped a message of ours (PVMW_REQ_SEND_ERROR):
                    the next send returns this code, with send_why */
   char send_why[160];
-  unsigned sends; /* sends since the daemon's socket was last read */
+  unsigned sends;  /* sends since the daemon's socket was last read */
+  int daemon_busy; /* send_spans is writing a message to the daemon */
+  /* While on, send_spans builds its frames here instead of writing them
+   * (a message to a direct link, kept until acknowledged). */
+  struct {
+    int on;
+    uint8_t *buf;
+    size_t len, cap;
+  } capture;
   char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } C;
 
@@ -347,10 +355,12 @@ int lpvm_pump(int timeout_ms) {
   if (timeout_ms == 0) {
     uv_run(&C.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {
+    lpvm_route_idle(); /* acknowledge before waiting */
     uv_timer_start(&C.timer, on_timer, (uint64_t)timeout_ms, 0);
     uv_run(&C.loop, UV_RUN_ONCE);
     uv_timer_stop(&C.timer);
   } else {
+    lpvm_route_idle(); /* acknowledge before waiting */
     uv_run(&C.loop, UV_RUN_ONCE);
   }
   return lpvm_conn.state == LPVM_UP ? 0 : PvmSysErr;
@@ -436,8 +446,32 @@ struct span {
 #define HDR_ROOM (PVMW_HDR_LEN + 2 + PVMW_MAX_MSGHDR)
 #define IOV_BATCH 64
 
-/* Writes to a direct link, or to the daemon when via is NULL. */
+int lpvm_daemon_busy(void) { return C.daemon_busy; }
+
+/* Appends bufs to the capture (growing it as needed). */
+static int capture_put(const uv_buf_t *bufs, unsigned n) {
+  for (unsigned i = 0; i < n; i++) {
+    if (C.capture.len + bufs[i].len > C.capture.cap) {
+      size_t cap = C.capture.cap * 2;
+      uint8_t *b;
+      if (cap < C.capture.len + bufs[i].len)
+        cap = C.capture.len + bufs[i].len;
+      if ((b = realloc(C.capture.buf, cap)) == NULL)
+        return PvmNoMem;
+      C.capture.buf = b;
+      C.capture.cap = cap;
+    }
+    memcpy(C.capture.buf + C.capture.len, bufs[i].base, bufs[i].len);
+    C.capture.len += bufs[i].len;
+  }
+  return 0;
+}
+
+/* Writes to a direct link, or to the daemon when via is NULL (or into the
+ * capture while it is on). */
 static int out_write(struct lpvm_link *via, uv_buf_t *bufs, unsigned n) {
+  if (C.capture.on)
+    return capture_put(bufs, n);
   return via != NULL ? lpvm_route_write(via, bufs, n)
                      : lpvm_write_all((uv_stream_t *)&C.pipe, bufs, n);
 }
@@ -474,6 +508,8 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
   h.ctx = ctx;
   h.encoding = (uint32_t)enc;
   h.wid = (uint32_t)wid;
+  if (out == NULL && !C.capture.on)
+    C.daemon_busy++;
 
   do {
     size_t flen = total - sent < frag ? total - sent : frag;
@@ -516,14 +552,59 @@ static int send_spans(struct lpvm_link *out, int dst, int tag, int ctx, int enc,
     rc = out_write(out, bufs, nb);
 out:
   free(hdrs);
+  if (out == NULL && !C.capture.on && --C.daemon_busy == 0)
+    lpvm_route_daemon_idle();
   return rc;
 }
 
+/* Sends one message on a direct link: a small one built whole in memory
+ * and kept until acknowledged (the buffer's memory may change as soon as
+ * pvm_send returns, for PvmDataInPlace the caller's own), a large one
+ * from the caller's memory, returning once the peer acknowledges it.
+ * Returns 0 when the message is taken care of; a negative code with
+ * *unsent set when nothing went out (the send fails with it); any other
+ * negative code when the link broke and the message still has to go
+ * through the daemon. */
+static int send_link(struct lpvm_link *link, int dst, int tag, int ctx, int enc,
+                     int wid, const struct span *sp, int nsp, size_t total,
+                     int *unsent) {
+  int rc;
+  *unsent = 1;
+  if (total > lpvm_conn.max_msg)
+    return lpvm_msg_too_big(total, lpvm_conn.max_msg);
+  if (total < LPVM_ROUTE_RDV_MIN) {
+    uint8_t *blob;
+    C.capture.on = 1;
+    C.capture.len = 0;
+    C.capture.cap = total + HDR_ROOM;
+    C.capture.buf = malloc(C.capture.cap);
+    rc = C.capture.buf == NULL
+             ? PvmNoMem
+             : send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
+    C.capture.on = 0;
+    blob = C.capture.buf;
+    C.capture.buf = NULL;
+    if (rc < 0) {
+      free(blob);
+      return rc;
+    }
+    /* Taken: on the link, or through the daemon if the link broke. */
+    rc = lpvm_route_send_kept(link, blob, C.capture.len);
+    if (rc == PvmSysErr)
+      *unsent = 0; /* the link had closed: through the daemon */
+    return rc;
+  }
+  *unsent = 0;
+  lpvm_route_rdv_begin(link);
+  rc = send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
+  return lpvm_route_rdv_end(link, rc);
+}
+
 /* Sends over the direct link to dst when there is one, else through the
- * daemon. A message that cannot be written whole to a link goes again
- * through the daemon; the receiver drops the partial copy when it sees the
- * link end, and holds the daemon copy until then, so it arrives once and in
- * order. */
+ * daemon. When the link breaks, what it had not acknowledged goes again
+ * through the daemon behind a resume marker (route.c), this message last;
+ * the receiver drops a partial copy and the messages it had taken from
+ * the link already, so each arrives once and in order. */
 /* An error the daemon reported for an earlier message (PvmNoMem: it had no
  * memory to queue it), returned once by the next send. The daemon's socket
  * is read every SEND_POLL sends even when no write had to wait, so that a
@@ -550,10 +631,11 @@ static int send_routed(int dst, int tag, int ctx, int enc, int wid,
   }
   link = lpvm_route_for(dst);
   if (link != NULL) {
-    int rc = send_spans(link, dst, tag, ctx, enc, wid, sp, nsp, total);
+    int unsent;
+    int rc = send_link(link, dst, tag, ctx, enc, wid, sp, nsp, total, &unsent);
     lpvm_route_release(link);
-    if (rc == 0)
-      return send_error(0);
+    if (rc >= 0 || unsent)
+      return send_error(rc);
     lpvm_route_broken(dst);
   }
   return send_error(send_spans(NULL, dst, tag, ctx, enc, wid, sp, nsp, total));

@@ -28,6 +28,10 @@
 #define LPVM_TAG_SIBLINGS 0x7ffffff5
 #define LPVM_TAG_ROUTE_ASK 0x7ffffffa
 #define LPVM_TAG_ROUTE_OFFER 0x7ffffffb
+/* Sent through the daemon by a task whose direct link broke (body: the
+ * link's nonce and the number of the first message it sends again, both
+ * 8 bytes big-endian), followed by the link's unacknowledged messages. */
+#define LPVM_TAG_ROUTE_RESUME 0x7ffffffc
 
 /* A received message waiting in the queue. */
 struct lpvm_qmsg {
@@ -92,6 +96,9 @@ void lpvm_drop_partial(int src, int via);
 /* The library's loop and the daemon's socket path. */
 uv_loop_t *lpvm_loop(void);
 uv_stream_t *lpvm_daemon_stream(void);
+/* Whether a message to the daemon is being written in pieces (nothing else
+ * may go on the daemon's stream until it ends). */
+int lpvm_daemon_busy(void);
 const char *lpvm_daemon_socket(void);
 
 /* Runs the loop once for new input. With timeout_ms < 0 it blocks until

@@ -42,8 +42,29 @@
  * the peer's side and it fell back; its end, read here, releases them). A
  * marker for a link this task does not have (a race lost, an attempt given
  * up) holds nothing. One link per pair of tasks: when both open at once,
- * the link opened by the lower tid wins. A link that fails is not tried
- * again with that peer; nor is a peer whose TLS authentication failed. */
+ * the link opened by the lower tid wins.
+ *
+ * Nothing is lost when a link breaks, however it breaks. Messages are
+ * numbered per link and direction by their order on the stream (nothing
+ * on the wire); the receiver acknowledges the count of whole messages it
+ * has taken (an ACK frame: piggy-backed on its own next message, or after
+ * ACK_EVERY messages or ACK_BYTES bytes, at once for a large message, and
+ * when it is about to wait). A message under LPVM_ROUTE_RDV_MIN is sent as
+ * frames built whole in memory and kept until acknowledged; a larger one
+ * goes from the caller's memory and pvm_send waits for its
+ * acknowledgement (the memory may change once pvm_send returns:
+ * PvmDataInPlace points at the user's). When a link we send on closes for
+ * any reason, we send through the daemon a resume marker (the link's
+ * nonce, the number of the first unacknowledged message), then the kept
+ * messages; the peer ends the link on its side if it has not yet (what
+ * it holds unread there is in the resume), and drops as many of the
+ * re-sent messages as it had taken beyond that number. Markers and the
+ * resume are system messages through the daemon; our own frames for the
+ * daemon wait while a message to it is being written in pieces
+ * (daemon_put). Between hosts, a link ends with a sealed close record;
+ * an end without it is reported as truncation. A broken link is tried
+ * again after a cool-down that grows with each break (a fresh hello and
+ * handshake, the same markers); a peer whose TLS handshake failed is not. */
 #include "route.h"
 
 #include <arpa/inet.h>
@@ -100,6 +121,27 @@
 #define READ_ROOM (256u << 10)
 /* At most this much is read at once from a link whose peer has ended. */
 #define LINK_DRAIN_MAX (64u << 20)
+/* Acknowledgements: a receiver acknowledges at once a message of
+ * LPVM_ROUTE_RDV_MIN bytes or more (its sender waits), else once ACK_EVERY
+ * messages or ACK_BYTES bytes are unacknowledged, with its own next message
+ * on the link, or when it is about to wait. A sender that keeps KEEP_BYTES
+ * or KEEP_COUNT unacknowledged messages waits for acknowledgements before
+ * it sends more on the link. */
+#define ACK_EVERY 64u
+#define ACK_BYTES (256u << 10)
+#define KEEP_BYTES (8u << 20)
+#define KEEP_COUNT 1024u
+/* Closed links per peer whose counts of taken messages are remembered (for
+ * the peer's resume marker, which may come after the link's end). */
+#define RX_HIST 8
+/* After a link with a peer broke: a new one is tried after COOL_MS
+ * ($PVMNG_LINK_COOL_MS), doubled for each further break up to COOL_MAX_MS;
+ * after MAX_BREAKS breaks the pair stays on the daemon route. */
+#define COOL_MS 1000
+#define COOL_MAX_MS 30000
+#define MAX_BREAKS 8
+/* An acknowledgement frame: header and count. */
+#define ACK_FRAME (PVMW_HDR_LEN + PVMW_ACK_LEN)
 
 struct held {
   struct held *next;
@@ -112,6 +154,24 @@ struct heldq {
 };
 
 struct peer;
+
+/* A message sent on a link and not yet acknowledged: its frames as they
+ * went out (the same bytes go to the daemon if the link breaks). */
+struct kept {
+  struct kept *next;
+  uint64_t seq; /* its number on the link, from 0 */
+  size_t len;
+  uint8_t *data; /* malloc'd, owned */
+};
+
+/* Bytes queued for the daemon's stream while a message to the daemon was
+ * being written in pieces (see lpvm_route_daemon_idle). */
+struct outbox {
+  struct outbox *next;
+  size_t len;
+  uint8_t *data; /* inside own */
+  void *own;     /* malloc'd, freed once written */
+};
 
 struct lpvm_link {
   union {
@@ -140,6 +200,17 @@ struct lpvm_link {
   int wr_busy;       /* an asynchronous write or a blocking flush is out */
   size_t wr_len;     /* bytes of that asynchronous write */
   uv_write_t wr_req;
+  /* Acknowledged delivery: messages are numbered per link and direction,
+   * implicitly, in the order of the stream. */
+  uint64_t tx_seq;         /* messages begun on the link */
+  uint64_t tx_acked;       /* the peer's acknowledgement: taken so far */
+  uint64_t rx_seq;         /* whole messages taken from the link */
+  uint64_t rx_acked;       /* what we acknowledged last */
+  uint64_t rx_total;       /* total_len of the message being taken */
+  size_t rx_unacked_bytes; /* frame bytes taken since our last ack */
+  int tx_busy;      /* a message is being written: no frame may go between */
+  int ack_due;      /* an acknowledgement waits for that write to end */
+  int fin_inject;   /* test: the stream ends after this frame */
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
 };
@@ -149,7 +220,8 @@ struct peer {
   int tid;
   struct lpvm_link *link;   /* the established link, or NULL */
   struct lpvm_link *trying; /* our own attempt in progress */
-  int failed;               /* a link with this peer broke: never again */
+  int failed;               /* no more links with this peer */
+  int breaks;               /* links with this peer that broke */
   int attempts;             /* our failed attempts to open a link */
   uint64_t next_try;        /* loop time (ms) before which we do not retry */
   int sending;              /* we have sent our marker: we send on the link */
@@ -163,6 +235,22 @@ struct peer {
   unsigned offer_port;
   char offer_addr[64];
   char offer_name[PVMW_PKI_NAME_MAX + 1];
+  /* Sending: the messages of our link not acknowledged yet, in order. */
+  struct kept *kept, *kept_tail;
+  size_t kept_bytes;
+  unsigned kept_n;
+  /* Our link broke: the resume (marker, then the kept messages) is due
+   * through the daemon, for link fb_nonce from message fb_from on. */
+  int fb_pending;
+  uint64_t fb_nonce, fb_from;
+  /* Receiving: messages taken from our recent links, by nonce, and how
+   * many of the peer's next daemon messages were taken from a link already
+   * (its resume re-sends them). */
+  struct {
+    uint64_t nonce, count;
+  } rx_hist[RX_HIST];
+  unsigned rx_hist_next;
+  uint64_t skip;
 };
 
 /* An ask from a task on another host, waiting for its TLS hello. */
@@ -203,7 +291,13 @@ static struct {
   unsigned tcp_port;
   struct ask *asks;
   uv_timer_t *guard; /* while the TCP listener is open (allocated) */
+  struct outbox *outbox, *outbox_tail;
 } R;
+
+/* The first cool-down after a break (ms). */
+static uint64_t cool_ms = COOL_MS;
+/* lpvm_route_stop is closing every link (an orderly end, said quietly). */
+static int stopping;
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -265,6 +359,48 @@ static struct peer *get_peer(int tid) {
   return p;
 }
 
+static void put_be64(uint8_t *p, uint64_t v) {
+  pvmw_put_be32(p, (uint32_t)(v >> 32));
+  pvmw_put_be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t get_be64(const uint8_t *p) {
+  return (uint64_t)pvmw_get_be32(p) << 32 | pvmw_get_be32(p + 4);
+}
+
+/* Frees the kept messages numbered below acked (the peer has them). */
+static void kept_drop(struct peer *p, uint64_t acked) {
+  while (p->kept != NULL && p->kept->seq < acked) {
+    struct kept *k = p->kept;
+    p->kept = k->next;
+    if (p->kept == NULL)
+      p->kept_tail = NULL;
+    p->kept_bytes -= k->len;
+    p->kept_n--;
+    free(k->data);
+    free(k);
+  }
+}
+
+/* The count of messages taken from link nonce of p (0 if unknown). */
+static uint64_t rx_hist_get(const struct peer *p, uint64_t nonce) {
+  for (int i = 0; i < RX_HIST; i++)
+    if (p->rx_hist[i].nonce == nonce)
+      return p->rx_hist[i].count;
+  return 0;
+}
+
+static void rx_hist_put(struct peer *p, uint64_t nonce, uint64_t count) {
+  for (int i = 0; i < RX_HIST; i++)
+    if (p->rx_hist[i].nonce == nonce) {
+      p->rx_hist[i].count = count;
+      return;
+    }
+  p->rx_hist[p->rx_hist_next].nonce = nonce;
+  p->rx_hist[p->rx_hist_next].count = count;
+  p->rx_hist_next = (p->rx_hist_next + 1) % RX_HIST;
+}
+
 /* The socket a task listens on: beside its daemon's, named for the tid. */
 static int link_path(int tid, char *out, size_t len) {
   return pvmw_task_sock_path(lpvm_daemon_socket(), tid, out, len);
@@ -293,6 +429,16 @@ static long failpoint_break = -1;
  * The peer must refuse or drop each. */
 static char failpoint_hello[16];
 
+/* More, for acknowledged delivery: with PVMNG_FAILPOINT_LINK_SHUT=N[:K] a
+ * task shuts its end of a link down (both ways) right after taking the
+ * Nth whole message from it, leaving what the peer wrote after it unread
+ * (on K links, default 1); with PVMNG_FAILPOINT_LINK_FIN=N a task meets
+ * the end of the stream (as a FIN that the network injected at a record
+ * boundary would make it) right after taking the Nth whole message from a
+ * TLS link. Neither may lose a message. */
+static long failpoint_shut = -1, failpoint_shut_times;
+static long failpoint_fin = -1;
+
 /* How long an incoming TLS connection may take to say hello (ms). */
 static uint64_t hello_ms = GUARD_HELLO_MS;
 
@@ -305,6 +451,12 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f);
 static void send_async(uv_stream_t *s, pvmw_frame *f);
 static void answer_asks(void);
 static int pending_incoming(void);
+static int send_sys_async(int dst, int tag, const void *body, size_t len);
+static void fallback_flush(struct peer *p, int quiet);
+static void ack_now(struct lpvm_link *l);
+static void link_ended(struct lpvm_link *l, ssize_t n);
+static void count_taken(struct lpvm_link *l, const pvmw_frame *f);
+static int on_ack(struct lpvm_link *l, const pvmw_frame *f);
 
 static uint64_t now_ms(void) {
   uv_update_time(lpvm_loop());
@@ -373,9 +525,13 @@ static void link_close(struct lpvm_link *l, const char *why) {
     }
   R.nlinks--;
   if (l->tls != NULL && !l->wr_busy) {
-    /* Best effort: an alert that says why goes out before the close. */
+    /* Best effort: the sealed close record (or an alert that says why)
+     * goes out before the close. */
     const uint8_t *d;
-    size_t n = T->outgoing(l->tls, &d);
+    size_t n;
+    if (l->peer != NULL && l->peer->link == l)
+      T->shutdown(l->tls);
+    n = T->outgoing(l->tls, &d);
     if (n > 0) {
       uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
       uv_try_write(&l->io.stream, &b, 1);
@@ -386,11 +542,25 @@ static void link_close(struct lpvm_link *l, const char *why) {
       p->trying = NULL;
     if (p->link == l) {
       p->link = NULL;
+      rx_hist_put(p, l->nonce, l->rx_seq);
+      if (p->sending) {
+        p->fb_pending = 1;
+        p->fb_nonce = l->nonce;
+        p->fb_from = l->tx_acked;
+      }
       p->sending = 0;
-      p->failed = 1;
+      /* Another link after a cool-down, growing with each break. */
+      if (++p->breaks >= MAX_BREAKS) {
+        p->failed = 1;
+      } else {
+        uint64_t cool = cool_ms << (p->breaks - 1 < 5 ? p->breaks - 1 : 5);
+        p->next_try = now_ms() + (cool < COOL_MAX_MS ? cool : COOL_MAX_MS);
+        p->attempts = 0;
+      }
       lpvm_drop_partial(p->tid, p->tid);
       if (lpvm_conn.state == LPVM_UP)
         lpvm_notify_route(PvmRouteDelete, p->tid);
+      fallback_flush(p, stopping);
     }
     if (!holding_daemon(p))
       release_daemon_held(p);
@@ -409,6 +579,10 @@ static void replay_link_held(struct peer *p) {
       return;
     }
   }
+  /* The link ended with a message half taken: its rest comes again
+   * through the daemon, whole. */
+  if (p->link == NULL || p->link->nonce != p->held_nonce)
+    lpvm_drop_partial(p->tid, p->tid);
   if (p->link != NULL && !p->link->reading && !p->link->closing)
     link_resume(p->link);
 }
@@ -447,6 +621,7 @@ static int link_accept(struct lpvm_link *l, int req_id, int tid,
   if ((p = get_peer(tid)) == NULL)
     return -1;
   if (p->link != NULL || p->failed ||
+      (p->link_held.head != NULL && p->held_nonce != nonce) ||
       (p->trying != NULL && lpvm_conn.mytid < tid)) {
     /* One link per pair: ours wins when our tid is lower. */
     answer_hello(l, req_id, PvmExists, "a link exists");
@@ -583,6 +758,16 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
     link_close(l, "message before the hello");
     return 1;
   }
+  if (f->type == PVMW_FT_ACK) {
+    int bad = on_ack(l, f) < 0;
+    pvmw_frame_free(f);
+    if (bad) {
+      link_close(l, "acknowledgement of messages never sent");
+      return 1;
+    }
+    return 0;
+  }
+  count_taken(l, f);
   struct peer *p = l->peer;
   if (p->marker != l->nonce) {
     p->held_nonce = l->nonce;
@@ -595,6 +780,10 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
   }
   if (lpvm_message_frame(f, p->tid) < 0) {
     link_close(l, "malformed message");
+    return 1;
+  }
+  if (l->fin_inject) {
+    link_ended(l, UV_EOF); /* test: as if the stream ended here */
     return 1;
   }
   return 0;
@@ -794,11 +983,27 @@ static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   *buf = uv_buf_init(base, (unsigned)len);
 }
 
+/* The transport of l ended (n: UV_EOF or an error). A TLS link ends with
+ * the peer's sealed close record, read before (tls_fail closes the link
+ * then): without it the stream was cut short, by a reset or by someone
+ * on the way. Nothing is lost either way: the peer sends again through the
+ * daemon what we had not acknowledged. */
+static void link_ended(struct lpvm_link *l, ssize_t n) {
+  if (l->tls != NULL && l->peer != NULL && l->peer->link == l)
+    fprintf(stderr,
+            "libpvm [t%x]: direct link with t%x ended without its close "
+            "record (%s): truncated; what it did not deliver comes again "
+            "through the daemon\n",
+            (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
+            n == UV_EOF ? "end of stream" : uv_strerror((int)n));
+  link_close(l, n == UV_EOF ? "peer closed the link" : uv_strerror((int)n));
+}
+
 static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct lpvm_link *l = s->data;
   (void)buf;
   if (n < 0) {
-    link_close(l, n == UV_EOF ? "peer closed the link" : uv_strerror((int)n));
+    link_ended(l, n);
     return;
   }
   if (n == 0)
@@ -898,6 +1103,300 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
   else
     tls_flush_async(l);
   pvmw_frame_free(f);
+}
+
+/* ---- acknowledgements and resumes ---------------------------------------- */
+
+struct bytes_req {
+  uv_write_t req;
+  void *own;
+};
+
+static void on_bytes_written(uv_write_t *req, int status) {
+  struct bytes_req *q = (struct bytes_req *)req;
+  (void)status;
+  free(q->own);
+  free(q);
+}
+
+/* Queues len bytes at data on s without pumping the loop; own (the block
+ * holding them, malloc'd) is freed once they are written. */
+static void send_bytes_async(uv_stream_t *s, const uint8_t *data, size_t len,
+                             void *own) {
+  uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+  struct bytes_req *q;
+  int r = uv_try_write(s, &b, 1);
+  if (r == (int)len || (r < 0 && r != UV_EAGAIN)) {
+    free(own);
+    return;
+  }
+  if (r > 0) {
+    b.base += r;
+    b.len -= (size_t)r;
+  }
+  q = malloc(sizeof(*q));
+  if (q == NULL || uv_write(&q->req, s, &b, 1, on_bytes_written) < 0) {
+    free(q);
+    free(own);
+    return;
+  }
+  q->own = own;
+}
+
+/* Frames for the daemon from inside callbacks: written at once unless a
+ * message to the daemon is being written in pieces (a frame of ours must
+ * not land inside it), else queued until it ends. Takes own. */
+static void daemon_put(const uint8_t *data, size_t len, void *own) {
+  struct outbox *o;
+  if (lpvm_conn.state != LPVM_UP) {
+    free(own);
+    return;
+  }
+  if (R.outbox == NULL && !lpvm_daemon_busy()) {
+    send_bytes_async(lpvm_daemon_stream(), data, len, own);
+    return;
+  }
+  if ((o = malloc(sizeof(*o))) == NULL) {
+    fprintf(stderr,
+            "libpvm [t%x]: out of memory queueing a frame for the daemon\n",
+            (unsigned)lpvm_conn.mytid);
+    free(own);
+    return;
+  }
+  o->next = NULL;
+  o->data = (uint8_t *)data;
+  o->len = len;
+  o->own = own;
+  if (R.outbox_tail != NULL)
+    R.outbox_tail->next = o;
+  else
+    R.outbox = o;
+  R.outbox_tail = o;
+}
+
+void lpvm_route_daemon_idle(void) {
+  while (R.outbox != NULL && !lpvm_daemon_busy()) {
+    struct outbox *o = R.outbox;
+    R.outbox = o->next;
+    if (R.outbox == NULL)
+      R.outbox_tail = NULL;
+    if (lpvm_conn.state == LPVM_UP)
+      send_bytes_async(lpvm_daemon_stream(), o->data, o->len, o->own);
+    else
+      free(o->own);
+    free(o);
+  }
+}
+
+/* Our link to p broke: tells p, through the daemon, from which message of
+ * that link on we send again (its nonce and the number of the first
+ * message it did not acknowledge), then sends the kept messages after it,
+ * as they went on the link. The peer drops those it had taken from the
+ * link already. Everything we send p later goes behind them. */
+static void fallback_flush(struct peer *p, int quiet) {
+  uint8_t body[16];
+  unsigned n = 0;
+  if (!p->fb_pending)
+    return;
+  p->fb_pending = 0;
+  kept_drop(p, p->fb_from); /* acknowledged (none should be left) */
+  if (lpvm_conn.state != LPVM_UP) {
+    if (p->kept_n > 0)
+      fprintf(stderr,
+              "libpvm [t%x]: %u message(s) to t%x were lost with the direct "
+              "link: the daemon is gone too\n",
+              (unsigned)lpvm_conn.mytid, p->kept_n, (unsigned)p->tid);
+    kept_drop(p, UINT64_MAX);
+    return;
+  }
+  put_be64(body, p->fb_nonce);
+  put_be64(body + 8, p->fb_from);
+  send_sys_async(p->tid, LPVM_TAG_ROUTE_RESUME, body, sizeof(body));
+  while (p->kept != NULL) {
+    struct kept *k = p->kept;
+    p->kept = k->next;
+    daemon_put(k->data, k->len, k->data);
+    free(k);
+    n++;
+  }
+  p->kept_tail = NULL;
+  p->kept_bytes = 0;
+  p->kept_n = 0;
+  if (n > 0 && (!quiet || lpvm_opts.debugmask))
+    fprintf(stderr,
+            "libpvm [t%x]: %u message(s) to t%x that the direct link had not "
+            "acknowledged go again through the daemon\n",
+            (unsigned)lpvm_conn.mytid, n, (unsigned)p->tid);
+}
+
+static void ack_fill(uint8_t out[ACK_FRAME], uint64_t v) {
+  pvmw_hdr_put(out, PVMW_FT_ACK, PVMW_ACK_LEN);
+  put_be64(out + PVMW_HDR_LEN, v);
+}
+
+/* Acknowledges on l what we have taken from it, without waiting (usable in
+ * callbacks); after the message being written, if one is. */
+static void ack_now(struct lpvm_link *l) {
+  pvmw_frame *f;
+  if (l->closing || l->rx_seq == l->rx_acked)
+    return;
+  if (l->tx_busy) {
+    l->ack_due = 1;
+    return;
+  }
+  if ((f = pvmw_frame_alloc(PVMW_FT_ACK, PVMW_ACK_LEN)) == NULL)
+    return; /* the next occasion tries again */
+  put_be64(f->payload, l->rx_seq);
+  l->rx_acked = l->rx_seq;
+  l->rx_unacked_bytes = 0;
+  l->ack_due = 0;
+  link_send_async(l, f);
+}
+
+/* Puts our pending acknowledgement in front of a message we write on l
+ * (out: ACK_FRAME bytes). Returns whether there was one. */
+static int ack_piggyback(struct lpvm_link *l, uint8_t *out) {
+  if (l->rx_seq == l->rx_acked)
+    return 0;
+  ack_fill(out, l->rx_seq);
+  l->rx_acked = l->rx_seq;
+  l->rx_unacked_bytes = 0;
+  l->ack_due = 0;
+  return 1;
+}
+
+/* The peer's acknowledgement came. */
+static int on_ack(struct lpvm_link *l, const pvmw_frame *f) {
+  uint64_t v = get_be64(f->payload);
+  struct peer *p = l->peer;
+  if (p == NULL || p->link != l || v < l->tx_acked || v > l->tx_seq)
+    return -1;
+  l->tx_acked = v;
+  kept_drop(p, v);
+  return 0;
+}
+
+/* A message frame taken from l: counts whole messages, and acknowledges
+ * when it is time. */
+static void count_taken(struct lpvm_link *l, const pvmw_frame *f) {
+  Pvmng__MsgHeader h;
+  const uint8_t *body;
+  uint32_t blen;
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) < 0)
+    return; /* the delivery reports it */
+  if (h.flags & PVMW_MF_FIRST)
+    l->rx_total = h.total_len;
+  l->rx_unacked_bytes += f->raw_len;
+  if (!(h.flags & PVMW_MF_LAST))
+    return;
+  l->rx_seq++;
+  if (failpoint_shut_times > 0 && l->rx_seq == (uint64_t)failpoint_shut) {
+    failpoint_shut_times--;
+    fprintf(stderr,
+            "libpvm [t%x]: failpoint: direct link with t%x shut down after "
+            "%llu messages\n",
+            (unsigned)lpvm_conn.mytid, l->peer ? (unsigned)l->peer->tid : 0u,
+            (unsigned long long)l->rx_seq);
+    /* Test: this end stops reading and writing, with whatever the peer
+     * wrote after this message unread (lost to the link). */
+    uv_os_fd_t fd;
+    if (uv_fileno(&l->io.handle, &fd) == 0)
+      shutdown(fd, SHUT_RDWR);
+  }
+  if (l->tls != NULL && failpoint_fin > 0 && --failpoint_fin == 0)
+    l->fin_inject = 1;
+  if (l->rx_total >= LPVM_ROUTE_RDV_MIN ||
+      l->rx_seq - l->rx_acked >= ACK_EVERY || l->rx_unacked_bytes >= ACK_BYTES)
+    ack_now(l);
+}
+
+void lpvm_route_idle(void) {
+  for (struct lpvm_link *l = R.links; l != NULL; l = l->next)
+    if (l->rx_seq != l->rx_acked && l->peer != NULL && !l->closing)
+      ack_now(l);
+}
+
+/* Waits (pumping) while p keeps too much unacknowledged on l. */
+static void keep_wait(struct lpvm_link *l, struct peer *p) {
+  while ((p->kept_bytes > KEEP_BYTES || p->kept_n > KEEP_COUNT) &&
+         !l->closing && p->link == l && lpvm_conn.state == LPVM_UP)
+    lpvm_pump(-1);
+}
+
+int lpvm_route_send_kept(struct lpvm_link *l, uint8_t *data, size_t len) {
+  struct peer *p = l->peer;
+  struct kept *k;
+  uint8_t ack[ACK_FRAME];
+  uv_buf_t b[2];
+  unsigned n = 0;
+  int rc;
+  if (l->closing || p == NULL || p->link != l) {
+    free(data);
+    return PvmSysErr;
+  }
+  if ((k = malloc(sizeof(*k))) == NULL) {
+    free(data);
+    return PvmNoMem;
+  }
+  k->next = NULL;
+  k->seq = l->tx_seq++;
+  k->len = len;
+  k->data = data;
+  if (p->kept_tail != NULL)
+    p->kept_tail->next = k;
+  else
+    p->kept = k;
+  p->kept_tail = k;
+  p->kept_bytes += len;
+  p->kept_n++;
+  if (ack_piggyback(l, ack))
+    b[n++] = uv_buf_init((char *)ack, ACK_FRAME);
+  b[n++] = uv_buf_init((char *)data, (unsigned)len);
+  l->tx_busy = 1;
+  rc = lpvm_route_write(l, b, n);
+  l->tx_busy = 0;
+  if (rc == 0 && l->ack_due)
+    ack_now(l);
+  if (rc == 0)
+    keep_wait(l, p);
+  if (rc < 0 || l->closing) {
+    /* The message is kept: the resume through the daemon carries it. */
+    lpvm_route_broken(p->tid);
+  }
+  return 0;
+}
+
+void lpvm_route_rdv_begin(struct lpvm_link *l) {
+  uint8_t ack[ACK_FRAME];
+  l->tx_seq++;
+  l->tx_busy = 1;
+  if (ack_piggyback(l, ack)) {
+    uv_buf_t b = uv_buf_init((char *)ack, ACK_FRAME);
+    if (l->tls != NULL)
+      tls_put(l, (const char *)ack, ACK_FRAME); /* joins the first record */
+    else
+      lpvm_route_write(l, &b, 1);
+  }
+}
+
+int lpvm_route_rdv_end(struct lpvm_link *l, int rc) {
+  uint64_t seq = l->tx_seq - 1;
+  l->tx_busy = 0;
+  if (rc == 0 && l->ack_due)
+    ack_now(l);
+  /* The acknowledgement follows the message's last bytes closely: poll a
+   * little first, as a receive does (PvmPollTime), then sleep. */
+  int polls = lpvm_opts.poll_time > 0 ? lpvm_opts.poll_time : 0;
+  while (rc == 0 && !l->closing && l->tx_acked <= seq) {
+    if (lpvm_conn.state != LPVM_UP)
+      rc = PvmSysErr;
+    else
+      lpvm_pump(polls-- > 0 ? 0 : -1);
+  }
+  /* Acknowledged: delivered, whatever became of the link since. */
+  if (l->tx_acked > seq)
+    return 0;
+  return rc < 0 ? rc : PvmSysErr;
 }
 
 /* ---- links --------------------------------------------------------------- */
@@ -1011,7 +1510,7 @@ static void info_request(void) {
     return;
   }
   R.info = 1;
-  send_async(lpvm_daemon_stream(), f);
+  daemon_put(f->raw, f->raw_len, f);
 }
 
 void lpvm_route_info_reply(Pvmng__Control *c) {
@@ -1201,7 +1700,7 @@ static int send_sys_async(int dst, int tag, const void *body, size_t len) {
   if ((f = pvmw_message_frame(&mh, len, &p)) == NULL)
     return -1;
   memcpy(p, body, len);
-  send_async(lpvm_daemon_stream(), f);
+  daemon_put(f->raw, f->raw_len, f);
   return 0;
 }
 
@@ -1325,6 +1824,15 @@ void lpvm_route_start(void) {
   failpoint_break = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
   fp = getenv("PVMNG_FAILPOINT_ROUTE_HELLO");
   snprintf(failpoint_hello, sizeof(failpoint_hello), "%s", fp ? fp : "");
+  fp = getenv("PVMNG_FAILPOINT_LINK_SHUT");
+  failpoint_shut = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
+  failpoint_shut_times = failpoint_shut < 0        ? 0
+                         : strchr(fp, ':') != NULL ? atol(strchr(fp, ':') + 1)
+                                                   : 1;
+  fp = getenv("PVMNG_FAILPOINT_LINK_FIN");
+  failpoint_fin = (fp != NULL && atol(fp) > 0) ? atol(fp) : -1;
+  fp = getenv("PVMNG_LINK_COOL_MS");
+  cool_ms = (fp != NULL && atol(fp) > 0) ? (uint64_t)atol(fp) : COOL_MS;
   fp = getenv("PVMNG_LINK_HELLO_MS");
   hello_ms = GUARD_HELLO_MS;
   if (fp != NULL && *fp != '\0') {
@@ -1371,17 +1879,35 @@ void lpvm_route_policy(int route) {
 
 void lpvm_route_stop(void) {
   listen_stop();
+  stopping = 1;
   while (R.links != NULL) {
     struct lpvm_link *l = R.links;
     if (l->peer != NULL)
       l->peer->failed = 1;
     link_close(l, NULL);
   }
+  for (struct peer *p = R.peers; p != NULL; p = p->next)
+    fallback_flush(p, 1);
+  /* What the links had not acknowledged is on its way through the daemon:
+   * it must leave before the daemon's socket closes. */
+  lpvm_route_daemon_idle();
+  while (lpvm_conn.state == LPVM_UP &&
+         uv_stream_get_write_queue_size(lpvm_daemon_stream()) > 0)
+    lpvm_pump(-1);
+  stopping = 0;
+  while (R.outbox != NULL) {
+    struct outbox *o = R.outbox;
+    R.outbox = o->next;
+    free(o->own);
+    free(o);
+  }
+  R.outbox_tail = NULL;
   while (R.peers != NULL) {
     struct peer *p = R.peers;
     R.peers = p->next;
     heldq_clear(&p->link_held);
     heldq_clear(&p->daemon_held);
+    kept_drop(p, UINT64_MAX);
     free(p);
   }
   while (R.asks != NULL) {
@@ -1637,6 +2163,10 @@ static int failpoint_hit(void) {
 struct lpvm_link *lpvm_route_for(int dst) {
   struct peer *p = find_peer(dst);
 
+  /* The resume of a broken link goes ahead of anything sent now. */
+  if (p != NULL && p->fb_pending)
+    fallback_flush(p, 0);
+
   /* Our marker for a link we accepted is written from a callback and may
    * still wait in the daemon stream's queue: it must be in the kernel
    * before anything goes on the link, or a task that ends right after
@@ -1692,6 +2222,8 @@ void lpvm_route_broken(int dst) {
   struct peer *p = find_peer(dst);
   if (p != NULL && p->link != NULL)
     link_close_broken(p->link, "write failed");
+  if (p != NULL && p->fb_pending)
+    fallback_flush(p, 0);
 }
 
 /* A message from a daemon whose body starts with the tid of a task we have
@@ -1713,6 +2245,29 @@ static void drain_before_notice(const pvmw_frame *f) {
   p = find_peer((int)pvmw_get_be32(body + PVMW_XDR_ITEM_HDR));
   if (p != NULL && p->link != NULL && p->link->tls == NULL)
     link_drain(p->link);
+}
+
+/* A peer's link broke on its side: it sends again, through the daemon,
+ * every message of that link from number `from` on. We end the link here
+ * too (what it still holds unread comes in the resume) and drop as many of
+ * the re-sent messages as we had taken from the link beyond `from`. */
+static void on_resume(int src, const pvmw_frame *f) {
+  Pvmng__MsgHeader h;
+  const uint8_t *body;
+  uint32_t blen;
+  uint64_t nonce, from, taken;
+  struct peer *p;
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) != 0 ||
+      blen != 16 || !pvmw_tid_is_task(src) || (p = get_peer(src)) == NULL)
+    return;
+  nonce = get_be64(body);
+  from = get_be64(body + 8);
+  if (p->link != NULL && p->link->nonce == nonce)
+    link_close(p->link, "the peer resumed through the daemon");
+  taken = rx_hist_get(p, nonce);
+  p->skip = taken > from ? taken - from : 0;
+  if (!holding_daemon(p))
+    release_daemon_held(p);
 }
 
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
@@ -1760,9 +2315,25 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
       release_daemon_held(p);
     return 1;
   }
+  if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_ROUTE_RESUME) {
+    on_resume(src, f);
+    pvmw_frame_free(f);
+    return 1;
+  }
   if (pvmw_tid_is_daemon(src))
     drain_before_notice(f);
   p = find_peer(src);
+  if (p != NULL && p->skip > 0) {
+    /* Taken from the link before it broke: the resume sends it again. */
+    Pvmng__MsgHeader h;
+    const uint8_t *body;
+    uint32_t blen;
+    if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) == 0 &&
+        (h.flags & PVMW_MF_LAST))
+      p->skip--;
+    pvmw_frame_free(f);
+    return 1;
+  }
   if (p != NULL && holding_daemon(p)) {
     heldq_push(&p->daemon_held, f);
     return 1;

@@ -8,6 +8,8 @@
 #ifndef LPVM_ROUTE_H
 #define LPVM_ROUTE_H
 
+#include <stdint.h>
+
 #include <uv.h>
 
 #include "frame.h"
@@ -37,8 +39,31 @@ void lpvm_route_release(struct lpvm_link *l);
 int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n);
 /* The daemon's answer to our RouteInfoRequest (takes ownership of c). */
 void lpvm_route_info_reply(Pvmng__Control *c);
-/* A write to dst's link failed: close it and route through the daemon. */
+/* A write to dst's link failed: close it and route through the daemon
+ * (after the messages the link had not acknowledged, re-sent first). */
 void lpvm_route_broken(int dst);
+
+/* Acknowledged delivery. A message smaller than LPVM_ROUTE_RDV_MIN goes on
+ * a link as frames built whole in memory and kept until the peer
+ * acknowledges it: lpvm_route_send_kept takes data (malloc'd, the frames
+ * exactly as on the wire), writes it and keeps it. It returns 0 even when
+ * the link breaks (the message then goes again through the daemon with the
+ * others not acknowledged), or PvmNoMem (data is freed, nothing sent). A
+ * larger message is written from the caller's memory between
+ * lpvm_route_rdv_begin and lpvm_route_rdv_end, which waits for the peer's
+ * acknowledgement: nothing of it is kept after pvm_send returns. rdv_end
+ * returns 0 once acknowledged, or a negative code when the link broke (the
+ * caller then calls lpvm_route_broken and sends the message through the
+ * daemon). */
+#define LPVM_ROUTE_RDV_MIN ((size_t)64 << 10)
+int lpvm_route_send_kept(struct lpvm_link *l, uint8_t *data, size_t len);
+void lpvm_route_rdv_begin(struct lpvm_link *l);
+int lpvm_route_rdv_end(struct lpvm_link *l, int rc);
+/* The library is about to wait: acknowledge what links have delivered. */
+void lpvm_route_idle(void);
+/* A message to the daemon has been written whole: send what route.c held
+ * back meanwhile (its own frames must not land inside that message). */
+void lpvm_route_daemon_idle(void);
 /* Called for each message frame from the daemon: returns 1 when the router
  * took the frame (a route marker, or held back to keep order). */
 int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f);

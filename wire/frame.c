@@ -51,6 +51,13 @@ int pvmw_hdr_check(const uint8_t in[PVMW_HDR_LEN], uint32_t max_payload,
   case PVMW_FT_MESSAGE:
     cap = max_payload;
     break;
+  case PVMW_FT_ACK:
+    if (n != PVMW_ACK_LEN) {
+      snprintf(err, errlen, "acknowledgement of %u bytes", (unsigned)n);
+      return W_PvmBadMsg;
+    }
+    cap = PVMW_ACK_LEN;
+    break;
   default:
     snprintf(err, errlen, "unknown frame type %u", (unsigned)in[5]);
     return W_PvmBadMsg;

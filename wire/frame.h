@@ -13,8 +13,12 @@
 #define PVMW_VERSION 1u
 #define PVMW_HDR_LEN 12u
 
-/* Frame types. */
-enum { PVMW_FT_CONTROL = 1, PVMW_FT_MESSAGE = 2 };
+/* Frame types. ACK exists only on direct links between tasks: its payload
+ * is PVMW_ACK_LEN bytes, the big-endian count of whole messages the sender
+ * of the ACK has taken from that link so far (a cumulative
+ * acknowledgement). */
+enum { PVMW_FT_CONTROL = 1, PVMW_FT_MESSAGE = 2, PVMW_FT_ACK = 3 };
+#define PVMW_ACK_LEN 8u
 
 /* MsgHeader.flags. ABORT (with LAST, no body) is written by a daemon in
  * the name of a sender whose connection ended in the middle of a message:

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -62,6 +63,7 @@ enum { ST_HANDSHAKE, ST_ESTABLISHED, ST_FAILED, ST_CLOSED };
  * sequence number within the epoch. */
 struct bulk_dir {
   EVP_CIPHER_CTX *ctx;
+  uint8_t secret[32]; /* the epoch's secret, from which the next comes */
   uint8_t iv[12];
   uint64_t seq;
   uint64_t epoch;
@@ -88,6 +90,8 @@ struct pvmw_tls {
   struct bulk_dir bw, br;
   uint8_t *bounce; /* a record that did not fit the caller's buffer */
   size_t bounce_off, bounce_len;
+  int closed_sent; /* bulk mode: our close record is out */
+  int peer_closed; /* bulk mode: the peer's close record came */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -894,6 +898,8 @@ void pvmw_tls_free(pvmw_tls *t) {
     return;
   EVP_CIPHER_CTX_free(t->bw.ctx);
   EVP_CIPHER_CTX_free(t->br.ctx);
+  OPENSSL_cleanse(t->bw.secret, sizeof t->bw.secret);
+  OPENSSL_cleanse(t->br.secret, sizeof t->br.secret);
   free(t->bounce);
   SSL_free(t->ssl);
   for (c = t->out_head; c != NULL; c = next) {
@@ -1090,7 +1096,7 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   if (n == 0)
     return 0;
   if (t->bulk)
-    return bulk_write(t, plain, n);
+    return t->closed_sent ? PVMW_TLS_ERR : bulk_write(t, plain, n);
   /* Room for all the records at once: one contiguous ciphertext run. */
   if (out_reserve(t, n + (n / REC_PLAIN + 1) * REC_OVERHEAD + 64) < 0)
     return PVMW_TLS_ERR;
@@ -1106,8 +1112,12 @@ int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n) {
   return 0;
 }
 
+static int bulk_close(pvmw_tls *t);
+
 int pvmw_tls_shutdown(pvmw_tls *t) {
-  if ((t->state != ST_ESTABLISHED && t->state != ST_CLOSED) || t->bulk)
+  if (t->bulk)
+    return bulk_close(t);
+  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
     return PVMW_TLS_ERR;
   ERR_clear_error();
   if (SSL_shutdown(t->ssl) < 0) {
@@ -1160,27 +1170,79 @@ int pvmw_tls_binding(pvmw_tls *t, uint8_t out[32]) {
 #define BULK_OCB_C2S "EXPORTER-pvmng-bulk-ocb-client-to-server"
 #define BULK_OCB_S2C "EXPORTER-pvmng-bulk-ocb-server-to-client"
 
-/* Takes the key and IV of epoch for d, sequence number 0: exported under
- * d's label, for epoch 0 without a context (as before key updates
- * existed, so both kinds of ends agree on it), for later epochs with the
- * epoch number (8 bytes, big-endian) as the exporter's context, so that
- * every epoch of every direction has keys of its own. On failure d is left
- * as it was (and the connection fails). */
-static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d, uint64_t epoch) {
-  uint8_t km[32 + 12], ctx[8];
+#define RATCHET_CONTEXT "ratchet"
+#define RATCHET_NEXT "pvmng bulk ratchet"
+#define RATCHET_KEY "pvmng bulk key"
+
+int pvmw_tls_bulk_ratchet(uint8_t secret[32], uint8_t *km, size_t kmlen) {
+  uint8_t next[32], t1[32], in[sizeof RATCHET_KEY + 32];
+  unsigned n = 0, n1 = 0, n2 = 0;
   int ok;
-  for (int i = 0; i < 8; i++)
-    ctx[i] = (uint8_t)(epoch >> (56 - 8 * i));
-  ok = SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv,
-                                  d->label, strlen(d->label), ctx, sizeof ctx,
-                                  epoch > 0) == 1 &&
-       EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
+  /* The next secret: one way from this one. Then the key and IV from it
+   * (HKDF-Expand with SHA-256: two blocks are enough for 44 bytes). */
+  ok = kmlen <= 64 &&
+       HMAC(EVP_sha256(), secret, 32, (const uint8_t *)RATCHET_NEXT,
+            strlen(RATCHET_NEXT), next, &n) != NULL &&
+       n == 32;
+  if (ok) {
+    memcpy(in, RATCHET_KEY, strlen(RATCHET_KEY));
+    in[strlen(RATCHET_KEY)] = 1;
+    ok = HMAC(EVP_sha256(), next, 32, in, strlen(RATCHET_KEY) + 1, t1, &n1) !=
+             NULL &&
+         n1 == 32;
+  }
+  if (ok) {
+    uint8_t t2[32];
+    memcpy(in, t1, 32);
+    memcpy(in + 32, RATCHET_KEY, strlen(RATCHET_KEY));
+    in[32 + strlen(RATCHET_KEY)] = 2;
+    ok = HMAC(EVP_sha256(), next, 32, in, 32 + strlen(RATCHET_KEY) + 1, t2,
+              &n2) != NULL &&
+         n2 == 32;
+    if (ok) {
+      memcpy(km, t1, kmlen < 32 ? kmlen : 32);
+      if (kmlen > 32)
+        memcpy(km + 32, t2, kmlen - 32);
+      memcpy(secret, next, 32); /* the old secret is gone */
+    }
+    OPENSSL_cleanse(t2, sizeof t2);
+  }
+  OPENSSL_cleanse(next, sizeof next);
+  OPENSSL_cleanse(t1, sizeof t1);
+  OPENSSL_cleanse(in, sizeof in);
+  return ok ? 0 : -1;
+}
+
+/* Takes the key and IV of epoch for d, sequence number 0. Epoch 0's are
+ * exported under d's label without a context (so both kinds of ends agree
+ * on them), with its secret (exported under the same label, context
+ * "ratchet"); each later epoch's secret is derived from the one before,
+ * which is then wiped, and its key and IV from it (pvmw_tls_bulk_ratchet):
+ * whoever reads an epoch's state cannot go back to earlier epochs' keys.
+ * On failure d is left as it was (and the connection fails). */
+static int bulk_dir_key(pvmw_tls *t, struct bulk_dir *d, uint64_t epoch) {
+  uint8_t km[32 + 12], secret[32];
+  int ok;
+  memcpy(secret, d->secret, sizeof secret);
+  if (epoch == 0)
+    ok = SSL_export_keying_material(t->ssl, km, d->keylen + sizeof d->iv,
+                                    d->label, strlen(d->label), NULL, 0,
+                                    0) == 1 &&
+         SSL_export_keying_material(
+             t->ssl, secret, sizeof secret, d->label, strlen(d->label),
+             (const uint8_t *)RATCHET_CONTEXT, strlen(RATCHET_CONTEXT), 1) == 1;
+  else
+    ok = epoch == d->epoch + 1 &&
+         pvmw_tls_bulk_ratchet(secret, km, d->keylen + sizeof d->iv) == 0;
+  ok = ok && EVP_CipherInit_ex(d->ctx, NULL, NULL, km, NULL, -1) == 1;
   if (ok) {
     memcpy(d->iv, km + d->keylen, sizeof d->iv);
+    memcpy(d->secret, secret, sizeof secret);
     d->epoch = epoch;
     d->seq = 0;
   }
   OPENSSL_cleanse(km, sizeof km);
+  OPENSSL_cleanse(secret, sizeof secret);
   return ok ? 0 : -1;
 }
 
@@ -1349,12 +1411,14 @@ static void bulk_nonce(const struct bulk_dir *d, uint8_t nonce[12]) {
     nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
 }
 
-/* Seals n bytes (at most REC_PLAIN) as one application-data record at out
- * (n + REC_OVERHEAD bytes). 0; -2 when the key update failed (the reason
- * is set), -1 when encryption did. */
-static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t *out) {
+/* Seals n bytes (at most REC_PLAIN) as one record of inner content type
+ * `type` (application data, or an alert) at out (n + REC_OVERHEAD bytes).
+ * 0; -2 when the key update failed (the reason is set), -1 when encryption
+ * did. */
+static int bulk_seal(pvmw_tls *t, const uint8_t *p, size_t n, uint8_t type,
+                     uint8_t *out) {
   struct bulk_dir *d = &t->bw;
-  uint8_t nonce[12], type = 0x17;
+  uint8_t nonce[12];
   size_t clen = n + 1 + BULK_TAG;
   int l, body, last;
   if (bulk_dir_next(t, d) < 0)
@@ -1393,7 +1457,7 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   o = c->data + c->end;
   while (n > 0) {
     size_t k = n < REC_PLAIN ? n : REC_PLAIN;
-    int r = bulk_seal(t, p, k, o);
+    int r = bulk_seal(t, p, k, 0x17, o);
     if (r < 0) {
       ERR_clear_error();
       if (r == -1)
@@ -1410,8 +1474,41 @@ static int bulk_write(pvmw_tls *t, const uint8_t *p, size_t n) {
   return 0;
 }
 
+/* The end of a bulk stream: a sealed close_notify alert (warning level),
+ * as TLS 1.3 ends a connection, under this direction's key and next
+ * sequence number, so that nobody else can forge it and a stream cut
+ * short at a record boundary is told from one that ended. Nothing can be
+ * written after it. 0 or PVMW_TLS_ERR. */
+static int bulk_close(pvmw_tls *t) {
+  static const uint8_t close_notify[2] = {1, 0};
+  struct out_chunk *c;
+  int r;
+  if (t->state != ST_ESTABLISHED && t->state != ST_CLOSED)
+    return PVMW_TLS_ERR;
+  if (t->closed_sent)
+    return 0;
+  if (out_reserve(t, sizeof close_notify + REC_OVERHEAD) < 0) {
+    snprintf(t->reason, sizeof t->reason, "out of memory");
+    return PVMW_TLS_ERR;
+  }
+  c = t->out_tail;
+  r = bulk_seal(t, close_notify, sizeof close_notify, 0x15, c->data + c->end);
+  if (r < 0) {
+    ERR_clear_error();
+    if (r == -1)
+      snprintf(t->reason, sizeof t->reason, "encryption failed");
+    t->state = ST_FAILED;
+    return PVMW_TLS_ERR;
+  }
+  c->end += sizeof close_notify + REC_OVERHEAD;
+  t->out_pending += sizeof close_notify + REC_OVERHEAD;
+  t->closed_sent = 1;
+  return 0;
+}
+
 /* Opens the record at rec (5-byte header, clen bytes) into dst (room for
- * clen - BULK_TAG bytes). Returns the content length, or -1. */
+ * clen - BULK_TAG bytes). Returns the content length, or -1; -3 for the
+ * peer's close record (t->state becomes ST_CLOSED). */
 static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
                       uint8_t *dst) {
   struct bulk_dir *d = &t->br;
@@ -1442,6 +1539,11 @@ static long bulk_open(pvmw_tls *t, const uint8_t *rec, size_t clen,
              REC_PLAIN);
     return -1;
   }
+  if (plen == 3 && dst[2] == 0x15 && dst[0] == 1 && dst[1] == 0) {
+    t->peer_closed = 1; /* this direction only, as in TLS 1.3 */
+    snprintf(t->reason, sizeof t->reason, "peer closed the connection");
+    return -3;
+  }
   if (plen == 0 || dst[plen - 1] != 0x17) {
     snprintf(t->reason, sizeof t->reason,
              plen > 0 && dst[plen - 1] == 0x15
@@ -1456,7 +1558,9 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
   size_t got = 0;
   if (t->state != ST_ESTABLISHED)
     return t->state == ST_CLOSED ? PVMW_TLS_CLOSED : PVMW_TLS_ERR;
-  while (got < cap) {
+  if (cap > INT_MAX)
+    cap = INT_MAX;
+  while (got < cap && !t->peer_closed) {
     const uint8_t *h;
     size_t avail, clen;
     uint8_t *dst;
@@ -1486,6 +1590,11 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
     /* Straight into the caller's buffer when the record fits. */
     dst = cap - got >= clen - BULK_TAG ? plain + got : t->bounce;
     k = bulk_open(t, h, clen, dst);
+    if (k == -3) {
+      /* Whatever follows the close record is not read. */
+      t->in_start = t->in_end;
+      break;
+    }
     if (k < 0) {
       t->state = ST_FAILED;
       break;
@@ -1502,5 +1611,7 @@ static int bulk_read(pvmw_tls *t, uint8_t *plain, size_t cap) {
     t->in_start = t->in_end = 0;
   if (got > 0)
     return (int)got;
+  if (t->peer_closed)
+    return PVMW_TLS_CLOSED;
   return t->state == ST_FAILED ? PVMW_TLS_ERR : 0;
 }

@@ -114,7 +114,8 @@ int pvmw_tls_read(pvmw_tls *t, void *plain, size_t cap);
  * Only once established. Returns 0 or PVMW_TLS_ERR. */
 int pvmw_tls_write(pvmw_tls *t, const void *plain, size_t n);
 
-/* Queues a close_notify alert. Returns 0 or PVMW_TLS_ERR. */
+/* Queues a close_notify alert (in bulk mode, sealed by the bulk keys).
+ * Returns 0 or PVMW_TLS_ERR. */
 int pvmw_tls_shutdown(pvmw_tls *t);
 
 /* Ciphertext to send: points *data at the oldest pending bytes and returns
@@ -159,17 +160,32 @@ int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
  * used twice. It
  * encrypts straight from the caller's buffer and decrypts straight into
  * it, without OpenSSL's record layer and its copies. Both ends must be in
- * bulk mode; there is no close_notify (the transport's end ends the
- * session). Each direction's key seals PVMW_TLS_BULK_KEY_RECORDS records,
- * then both ends take the next key of that direction, exported under the
- * same label with the next epoch number as the exporter's context: a link
- * lives as long as its transport. Returns 0, or -1 with the reason kept. */
+ * bulk mode. pvmw_tls_shutdown ends a bulk stream with a sealed
+ * close_notify record (nothing may be written after it); a read after the
+ * peer's returns PVMW_TLS_CLOSED, so a transport that ends without it was
+ * cut short (truncation). Each direction's key seals
+ * PVMW_TLS_BULK_KEY_RECORDS records, then both ends take the next key of
+ * that direction, derived from the epoch's secret by a one-way step
+ * (pvmw_tls_bulk_ratchet; the old secret is wiped, as TLS 1.3's KeyUpdate
+ * does): a link lives as long as its transport, and the state of one
+ * epoch does not give earlier epochs' keys (OpenSSL's session object,
+ * which keeps the exporter secret, lives as long as the link, though). Returns
+ * 0, or -1 with the reason kept. */
 int pvmw_tls_bulk(pvmw_tls *t, int aead);
 
 /* Records one key seals (and opens) in bulk mode before the next epoch's
  * key takes over: well under RFC 8446's (5.5) 2^24.5 full records per
  * AES-GCM key; 128 GiB of full records, or 2^23 small messages. */
 #define PVMW_TLS_BULK_KEY_RECORDS ((uint64_t)1 << 23)
+
+/* One step of bulk mode's key ratchet (exposed for tests): replaces secret
+ * (32 bytes, the epoch's) by the next epoch's, HMAC-SHA256(secret, "pvmng
+ * bulk ratchet"), wiping the old one, and fills km (kmlen bytes, at most
+ * 64: key then IV) by HKDF-Expand(SHA-256) of the new secret with the info
+ * "pvmng bulk key". Epoch 0's secret is exported from the session under
+ * the direction's label with the context "ratchet". 0, or -1 (nothing
+ * changed). */
+int pvmw_tls_bulk_ratchet(uint8_t secret[32], uint8_t *km, size_t kmlen);
 
 /* For tests: simulates a long-lived bulk link without moving 128 GiB.
  * Advances this end's record sequence numbers within the current key

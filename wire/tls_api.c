@@ -1,7 +1,7 @@
 /* libpvm3tls: the TLS engine's table of functions (tls_api.h). */
 #include "tls_api.h"
 
-const struct pvmw_tls_api pvm3tls_api_v2 = {
+const struct pvmw_tls_api pvm3tls_api_v3 = {
     .ctx_new = pvmw_tls_ctx_new,
     .ctx_free = pvmw_tls_ctx_free,
     .tls_new = pvmw_tls_new,
@@ -21,4 +21,5 @@ const struct pvmw_tls_api pvm3tls_api_v2 = {
     .bulk = pvmw_tls_bulk,
     .bulk_has = pvmw_tls_bulk_has,
     .bulk_cipher = pvmw_tls_bulk_cipher,
+    .shutdown = pvmw_tls_shutdown,
 };

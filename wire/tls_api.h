@@ -14,7 +14,7 @@
  * export, named after the library (not pvmw_, the prefix of internal names,
  * which no library exports). */
 #define PVMW_TLS_API_LIB "libpvm3tls.so.3"
-#define PVMW_TLS_API_SYMBOL "pvm3tls_api_v2"
+#define PVMW_TLS_API_SYMBOL "pvm3tls_api_v3"
 
 struct pvmw_tls_api {
   pvmw_tls_ctx *(*ctx_new)(int server, const char *ca_pem, const char *cert_pem,
@@ -37,10 +37,11 @@ struct pvmw_tls_api {
   int (*bulk)(pvmw_tls *t, int aead);
   int (*bulk_has)(int aead);
   const char *(*bulk_cipher)(const pvmw_tls *t);
+  int (*shutdown)(pvmw_tls *t);
 };
 
 /* Defined in libpvm3tls (tls_api.c). */
-extern const struct pvmw_tls_api pvm3tls_api_v2
+extern const struct pvmw_tls_api pvm3tls_api_v3
     __attribute__((visibility("default")));
 
 #endif

@@ -96,6 +96,16 @@ static void test_header(void **state) {
   assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
                    BadMsg);
 
+  /* An acknowledgement (direct links) is exactly its 8-byte count. */
+  pvmw_hdr_put(h, PVMW_FT_ACK, PVMW_ACK_LEN);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err), 0);
+  assert_int_equal(type, PVMW_FT_ACK);
+  assert_int_equal(len, PVMW_ACK_LEN);
+  pvmw_hdr_put(h, PVMW_FT_ACK, PVMW_ACK_LEN + 1);
+  assert_int_equal(pvmw_hdr_check(h, 1000, &type, &len, err, sizeof err),
+                   BadMsg);
+  assert_non_null(strstr(err, "acknowledgement"));
+
   /* control frames are capped at PVMW_MAX_CONTROL whatever max_payload */
   pvmw_hdr_put(h, PVMW_FT_CONTROL, PVMW_MAX_CONTROL + 1);
   assert_int_equal(

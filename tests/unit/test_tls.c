@@ -288,7 +288,6 @@ static void test_bulk(void **state) {
   assert_string_equal(pvmw_tls_bulk_cipher(c),
                       aead == PVMW_BULK_OCB ? "AES-128-OCB" : "AES-128-GCM");
   assert_string_equal(pvmw_tls_bulk_cipher(s), pvmw_tls_bulk_cipher(c));
-  assert_int_equal(pvmw_tls_shutdown(c), PVMW_TLS_ERR);
   round_trip(c, s, 1);
   round_trip(s, c, 15);
   round_trip(c, s, 17);
@@ -312,6 +311,16 @@ static void test_bulk(void **state) {
     got += (size_t)r;
   }
   assert_int_equal(pvmw_tls_read(s, small, 1), 0);
+  /* The sealed close record ends the server's direction: the client reads
+   * what came before it, then the end (not an error, not "more to come"),
+   * and the server writes nothing after it. */
+  assert_int_equal(pvmw_tls_write(s, "tail", 4), 0);
+  assert_int_equal(pvmw_tls_shutdown(s), 0);
+  assert_int_equal(pvmw_tls_write(s, "more", 4), PVMW_TLS_ERR);
+  assert_true(shuttle(s, c, 1 << 16) > 0);
+  assert_int_equal(pvmw_tls_read(c, small, sizeof small), 4);
+  assert_memory_equal(small, "tail", 4);
+  assert_int_equal(pvmw_tls_read(c, small, sizeof small), PVMW_TLS_CLOSED);
   /* One flipped bit: refused, and the engine stays failed. */
   assert_int_equal(pvmw_tls_write(c, buf, 1000), 0);
   n = pvmw_tls_outgoing(c, &d);
@@ -440,22 +449,29 @@ static void test_bulk_epoch_keys(void **state) {
   bulk_pair_free(sc, cc, c, s);
 }
 
-/* What the engine seals with aead under the key and IV exported from c's
- * session under label (with the epoch as context after epoch 0), at
+/* What the engine seals with aead under the key and IV of epoch (epoch 0's
+ * exported from c's session under label, later ones by the ratchet from
+ * epoch 0's secret, exported under label with the context "ratchet"), at
  * sequence number seq: message m, its type byte, header as AAD, tag. */
 static void expected_record(pvmw_tls *c, int aead, const char *label,
                             uint64_t epoch, uint64_t seq, const char *m,
                             uint8_t *out, size_t len) {
-  uint8_t km[16 + 12], nonce[12], ctxt[8], type = 0x17;
+  uint8_t km[16 + 12], nonce[12], type = 0x17;
   size_t n = strlen(m);
   int l, l2, l3;
   EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
   assert_int_equal(len, 5 + n + 1 + 16);
-  for (int i = 0; i < 8; i++)
-    ctxt[i] = (uint8_t)(epoch >> (56 - 8 * i));
-  assert_int_equal(pvmw_tls_export(c, label, epoch > 0 ? ctxt : NULL,
-                                   sizeof ctxt, km, sizeof km),
-                   0);
+  if (epoch == 0) {
+    assert_int_equal(pvmw_tls_export(c, label, NULL, 0, km, sizeof km), 0);
+  } else {
+    /* The ratchet from epoch 0's secret, one step per epoch. */
+    uint8_t secret[32];
+    assert_int_equal(pvmw_tls_export(c, label, (const uint8_t *)"ratchet", 7,
+                                     secret, sizeof secret),
+                     0);
+    for (uint64_t e = 0; e < epoch; e++)
+      assert_int_equal(pvmw_tls_bulk_ratchet(secret, km, sizeof km), 0);
+  }
   memcpy(nonce, km + 16, 12);
   for (int i = 0; i < 8; i++)
     nonce[11 - i] ^= (uint8_t)(seq >> (8 * i));
@@ -505,6 +521,12 @@ static void test_bulk_known_answer(void **state) {
   seal_one(c, "other", got, sizeof got - 1);
   seal_one(c, "same 6", got, sizeof got);
   expected_record(c, aead, label, 1, 1, "same 6", want, sizeof want);
+  assert_memory_equal(got, want, sizeof got);
+  /* Record 1 of epoch 2: two steps of the ratchet. */
+  assert_int_equal(pvmw_tls_bulk_skip(c, key - 2, 0), 0);
+  seal_one(c, "other", got, sizeof got - 1);
+  seal_one(c, "same 6", got, sizeof got);
+  expected_record(c, aead, label, 2, 1, "same 6", want, sizeof want);
   assert_memory_equal(got, want, sizeof got);
   bulk_pair_free(sc, cc, c, s);
 }

@@ -15,8 +15,8 @@
  * then spawns n-1 copies of its own program with its own arguments: every
  * copy parses the same command line and needs no setup message. All wait
  * at a barrier until the n have joined, then read the group's tids in
- * instance order into tids[0..n-1]. Returns this task's instance, or -1
- * (with a message) when PVM or the spawn fails. */
+ * instance order into tids[0..n-1]; instance 0 prints them. Returns this task's
+ * instance, or -1 (with a message) when PVM or the spawn fails. */
 static inline int spmd_start(char *group, int n, char **argv, int *tids) {
   int parent = pvm_parent(), inst;
 
@@ -52,6 +52,12 @@ static inline int spmd_start(char *group, int n, char **argv, int *tids) {
       fprintf(stderr, "%s: no tid for instance %d\n", group, i);
       return -1;
     }
+  if (inst == 0) { /* where the tasks run: a tid names its host */
+    printf("%s: %d tasks:", group, n);
+    for (int i = 0; i < n; i++)
+      printf(" t%x", tids[i]);
+    printf("\n");
+  }
   return inst;
 }
 

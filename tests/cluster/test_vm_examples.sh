@@ -7,7 +7,8 @@
 # plate as serial, picture checksum as serial, clocks against
 # happened-before, two-phase commit's decision with and without a crashed
 # participant on another host, termination detected with nothing in flight,
-# snapshot holding the invariant). Usage: test_vm_examples.sh <bin dir>
+# snapshot holding the invariant), and the Fortran felection and fjacobi
+# when built. Usage: test_vm_examples.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh" "$@"
@@ -62,6 +63,13 @@ example h2 "ds, 6 tasks: at detection all [0-9]+ WORK were received and acknowle
   "$BIN/tokens" ds 6 3
 example h3 "snapshot, 6 tasks: snapshot holds 600 tokens, the invariant 600: OK" \
   "$BIN/tokens" snapshot 6 20
+# The Fortran versions, when the build has Fortran.
+if [ -x "$BIN/felection" ] && [ -x "$BIN/fjacobi" ]; then
+  example h2 "felection: cr, 6 tasks agree on leader 105, the largest id: OK" \
+    "$BIN/felection" 6
+  example h3 "fjacobi: 4 tasks, 200 iterations, same as serial within 1e-9: OK" \
+    "$BIN/fjacobi" 4 48 200 100
+fi
 
 vm_halt h1
 echo "PASS"

@@ -17,11 +17,11 @@ cluster_up 3
 vm_up h1 h2 h3
 cd "$BIN"
 
-# The number of distinct hosts among the tids (t<hex>) in $out: a tid's
-# host part is its bits 18 to 29.
+# The number of distinct hosts among the tids (t<hex>, upper case from
+# Fortran) in $out: a tid's host part is its bits 18 to 29.
 hosts_in_out() {
   local t
-  for t in $(echo "$out" | grep -o '\bt[0-9a-f]\{5,8\}\b' | sort -u); do
+  for t in $(echo "$out" | grep -oi '\bt[0-9a-f]\{5,8\}\b' | sort -u); do
     echo $(((0x${t#t} >> 18) & 0xfff))
   done | sort -u | wc -l
 }

@@ -68,6 +68,13 @@ program fjacobi
   do i = 1, n
     call pvmfgettid(GROUP, i - 1, tids(i))
   end do
+  if (me == 0) then ! where the tasks run: a tid names its host
+    write (*, '(a,i0,a)', advance='no') 'fjacobi: ', n, ' tasks:'
+    do i = 1, n
+      write (*, '(a,z0)', advance='no') ' t', tids(i)
+    end do
+    write (*, '(a)') ''
+  end if
 
   ! My columns are lo+1 .. hi of the plate; columns 0 and cols+1 of u are
   ! the halo (or the plate's left and right edges), rows 0 and N+1 its top

@@ -89,7 +89,7 @@ static int vless(const int *a, const int *b, int n) {
  * happened-before relation rebuilt from the logs. Returns 1 when it holds. */
 static int check(struct event *all, int total, const int *first, int n) {
   static const char *kinds[] = {"local", "send ", "recv "};
-  char *hb = calloc((size_t)total * (size_t)total, 1);
+  char *hb = spmd_zalloc((size_t)total * (size_t)total);
   int ok = 1, causal = 0, concurrent = 0, lamport_ordered = 0;
 
   for (int t = 0; t < n; t++)

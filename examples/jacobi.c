@@ -46,7 +46,8 @@ static double sweep(const double *u, double *v, int rows, int N) {
 /* A block of rows+2 rows with the plate's edges: the left and right
  * columns 0, and row 0 at 100 when the block is at the top. */
 static double *new_block(int rows, int N, int at_top) {
-  double *u = calloc((size_t)(rows + 2) * (size_t)(N + 2), sizeof(double));
+  double *u =
+      spmd_zalloc(sizeof(double) * (size_t)(rows + 2) * (size_t)(N + 2));
   if (at_top)
     for (int j = 1; j <= N; j++)
       u[j] = TOP_TEMP;
@@ -59,7 +60,7 @@ int main(int argc, char **argv) {
       every = argc > 4 ? atoi(argv[4]) : 100;
   int tids[MAXTASKS];
 
-  if (n < 1 || n > MAXTASKS || N < n || N > 4000 || iters < 1 || every < 1) {
+  if (n < 1 || n > MAXTASKS || N < n || N > 2000 || iters < 1 || every < 1) {
     fprintf(stderr,
             "usage: jacobi [ntasks 1..%d [N >= ntasks [iterations "
             "[print every]]]]\n",

@@ -72,7 +72,7 @@ static int worker(void) {
     if (tag != TAG_ROW)
       break;
     pvm_upkint(v, 3, 1);
-    if (v[1] < 1 || v[1] > 10000)
+    if (v[1] < 1 || v[1] > 4000)
       break;
     if (!row && !(row = malloc(3 * (size_t)v[1])))
       break;
@@ -105,8 +105,8 @@ int main(int argc, char **argv) {
   char path[PATH_MAX];
   char *wargs[] = {"--worker", NULL};
 
-  if (nw < 1 || nw > MAXWORKERS || width < 1 || width > 10000 || height < nw ||
-      height > 10000) {
+  if (nw < 1 || nw > MAXWORKERS || width < 1 || width > 4000 || height < nw ||
+      height > 4000) {
     fprintf(stderr,
             "usage: mandel [nworkers 1..%d [width [height [file.ppm]]]]\n",
             MAXWORKERS);
@@ -128,6 +128,14 @@ int main(int argc, char **argv) {
   }
   size_t stride = 3 * (size_t)width, size = stride * (size_t)height;
   unsigned char *img = malloc(size), *ref = malloc(size);
+  if (!img || !ref) {
+    fprintf(stderr, "mandel: out of memory for a %dx%d picture\n", width,
+            height);
+    for (int w = 0; w < nw; w++)
+      pvm_kill(tids[w]);
+    pvm_exit();
+    return 1;
+  }
 
   /* Prime every worker with one row; then each returned row earns its
    * worker the next one, until there are none left. */

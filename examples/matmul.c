@@ -80,9 +80,9 @@ static void by_rows(int me, int n, const int *tids, int N, double *A, double *B,
       recv_doubles(tids[r], TAG_C, C + (long)rlo * N, (long)(rhi - rlo) * N);
     }
   } else {
-    double *a = malloc(sizeof(double) * (size_t)(hi - lo) * (size_t)N);
-    double *b = malloc(sizeof(double) * (size_t)N * (size_t)N);
-    double *c = calloc((size_t)(hi - lo) * (size_t)N, sizeof(double));
+    double *a = spmd_alloc(sizeof(double) * (size_t)(hi - lo) * (size_t)N);
+    double *b = spmd_alloc(sizeof(double) * (size_t)N * (size_t)N);
+    double *c = spmd_zalloc(sizeof(double) * (size_t)(hi - lo) * (size_t)N);
     recv_doubles(tids[0], TAG_A, a, (long)(hi - lo) * N);
     recv_doubles(tids[0], TAG_B, b, (long)N * N);
     mult_add(c, a, b, hi - lo, N, N);
@@ -98,9 +98,9 @@ static void cannon(int me, int q, const int *tids, int N, double *A, double *B,
                    double *C) {
   int b = N / q, i = me / q, j = me % q;
   long bb = (long)b * b;
-  double *a = malloc(sizeof(double) * (size_t)bb),
-         *bl = malloc(sizeof(double) * (size_t)bb);
-  double *c = calloc((size_t)bb, sizeof(double));
+  double *a = spmd_alloc(sizeof(double) * (size_t)bb),
+         *bl = spmd_alloc(sizeof(double) * (size_t)bb);
+  double *c = spmd_zalloc(sizeof(double) * (size_t)bb);
 
   if (me == 0) {
     /* Deal the skewed blocks: task (r,s) starts with A(r, r+s) and
@@ -167,8 +167,10 @@ int main(int argc, char **argv) {
   int ok = 1;
   if (me == 0) {
     size_t nn = (size_t)N * (size_t)N;
-    double *A = malloc(sizeof(double) * nn), *B = malloc(sizeof(double) * nn);
-    double *C = malloc(sizeof(double) * nn), *S = calloc(nn, sizeof(double));
+    double *A = spmd_alloc(sizeof(double) * nn),
+           *B = spmd_alloc(sizeof(double) * nn);
+    double *C = spmd_alloc(sizeof(double) * nn),
+           *S = spmd_zalloc(sizeof(double) * nn);
     unsigned long long seed = 42;
     for (size_t k = 0; k < nn; k++) {
       A[k] = (double)(int)(spmd_rand(&seed) % 19) - 9;

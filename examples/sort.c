@@ -51,8 +51,8 @@ static void merge_keep(int *a, const int *b, int m, int low, int *tmp) {
 
 /* Odd-even transposition on keys[0..m); returns m (the count is kept). */
 static int odd_even(int me, int n, const int *tids, int *keys, int m) {
-  int *other = malloc(sizeof(int) * (size_t)m),
-      *tmp = malloc(sizeof(int) * (size_t)m);
+  int *other = spmd_alloc(sizeof(int) * (size_t)m),
+      *tmp = spmd_alloc(sizeof(int) * (size_t)m);
   qsort(keys, (size_t)m, sizeof(int), cmp_int);
   for (int phase = 0; phase < n; phase++) {
     /* Even phase: 0-1, 2-3, ...; odd phase: 1-2, 3-4, ... */
@@ -120,15 +120,20 @@ static int *sample_sort(int me, int n, const int *tids, int *keys, int m,
   }
   /* Keep my own bucket, then append what the others send. */
   int have = start[me + 1] - start[me], cap = have + m;
-  int *out = malloc(sizeof(int) * (size_t)cap);
+  int *out = spmd_alloc(sizeof(int) * (size_t)cap);
   memcpy(out, keys + start[me], sizeof(int) * (size_t)have);
   for (int j = 0; j < n - 1; j++) {
     int c;
     pvm_recv(-1, TAG_BUCKET);
     pvm_upkint(&c, 1, 1);
+    if (c < 0 || c > 10000000) /* more keys than there are: not ours */
+      continue;
     if (have + c > cap) {
       cap = 2 * (have + c);
-      out = realloc(out, sizeof(int) * (size_t)cap);
+      int *bigger = spmd_alloc(sizeof(int) * (size_t)cap);
+      memcpy(bigger, out, sizeof(int) * (size_t)have);
+      free(out);
+      out = bigger;
     }
     pvm_upkint(out + have, c, 1);
     have += c;
@@ -145,10 +150,10 @@ int main(int argc, char **argv) {
   int sample = strcmp(mode, "sample") == 0, tids[MAXTASKS];
 
   if ((!sample && strcmp(mode, "oddeven") != 0) || n < 1 || n > MAXTASKS ||
-      m < n || m > 10000000) {
+      m < n || (long)n * m > 10000000) {
     fprintf(stderr,
             "usage: sort [oddeven|sample] [ntasks 1..%d [keys per task "
-            "ntasks..10^7 [seed]]]\n",
+            "ntasks.. (n * keys <= 10^7) [seed]]]\n",
             MAXTASKS);
     return 2;
   }
@@ -157,9 +162,9 @@ int main(int argc, char **argv) {
     pvm_exit();
     return 1;
   }
-  int *keys = malloc(sizeof(int) * (size_t)m), *all = NULL;
+  int *keys = spmd_alloc(sizeof(int) * (size_t)m), *all = NULL;
   if (me == 0) { /* make the keys, keep the first m, deal the rest */
-    all = malloc(sizeof(int) * (size_t)n * (size_t)m);
+    all = spmd_alloc(sizeof(int) * (size_t)n * (size_t)m);
     for (long i = 0; i < (long)n * m; i++)
       all[i] = (int)(spmd_rand(&seed) % 1000000);
     memcpy(keys, all, sizeof(int) * (size_t)m);
@@ -187,7 +192,7 @@ int main(int argc, char **argv) {
     pvm_send(tids[0], TAG_RESULT);
   } else {
     /* Gather in rank order, then compare with a serial sort. */
-    int *got = malloc(sizeof(int) * (size_t)n * (size_t)m);
+    int *got = spmd_alloc(sizeof(int) * (size_t)n * (size_t)m);
     long have = count;
     memcpy(got, mine, sizeof(int) * (size_t)count);
     printf("sort: %s, %d tasks, %d keys; keys per task:", mode, n, n * m);

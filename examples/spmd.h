@@ -6,6 +6,7 @@
 #define EXAMPLES_SPMD_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pvm3.h"
 #include "sibling.h"
@@ -66,6 +67,25 @@ static inline void spmd_end(char *group, int n) {
   pvm_barrier(group, n);
   pvm_lvgroup(group);
   pvm_exit();
+}
+
+/* malloc that ends the task with a message when memory runs out (the
+ * sizes are bounded by each program's argument checks, so this is rare). */
+static inline void *spmd_alloc(size_t size) {
+  void *p = malloc(size ? size : 1);
+  if (!p) {
+    fprintf(stderr, "out of memory (%zu bytes)\n", size);
+    pvm_exit();
+    exit(1);
+  }
+  return p;
+}
+
+/* The same, zero-filled. */
+static inline void *spmd_zalloc(size_t size) {
+  void *p = spmd_alloc(size);
+  memset(p, 0, size ? size : 1);
+  return p;
 }
 
 /* A 64-bit linear congruential generator (Knuth's MMIX constants): small,

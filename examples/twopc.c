@@ -9,7 +9,8 @@
  * A participant may die instead of voting. The coordinator learns of it
  * through pvm_notify(PvmTaskExit): the daemon sends it a message with the
  * dead task's tid. A participant that died before voting counts as a NO,
- * so the transaction aborts and nobody waits forever for the missing vote.
+ * so the transaction aborts and nobody waits forever for the missing vote;
+ * one that dies after voting is reported instead of acknowledged.
  *
  *   twopc [nparticipants [crash k [vote-no k]]]     default: 4 -1 -1
  * crash k: participant k dies (exits without pvm_exit) on PREPARE;
@@ -29,6 +30,7 @@
 #define TAG_DECISION 3 /* coordinator -> all who voted: int commit */
 #define TAG_ACK 4      /* participant -> coordinator: int index, int applied */
 #define TAG_EXIT 5     /* daemon -> coordinator (pvm_notify): int dead tid */
+#define TAG_DONE 6     /* coordinator -> all: you may go */
 
 static const char *verdict(int commit) { return commit ? "COMMIT" : "ABORT"; }
 
@@ -56,6 +58,9 @@ static int participant(int idx, const char *how) {
   pvm_initsend(PvmDataDefault);
   pvm_pkint(v, 2, 1);
   pvm_send(coord, TAG_ACK);
+  /* Stay until the coordinator has all acknowledgements: then an exit
+   * notice it gets before that always means a failure. */
+  pvm_recv(coord, TAG_DONE);
   pvm_exit();
   return 0;
 }
@@ -133,28 +138,44 @@ static int coordinator(int n, int crash, int voteno, const char *argv0) {
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&commit, 1, 1);
   pvm_mcast(alive, nalive, TAG_DECISION);
-  int acks = 0, agree = 0;
-  while (acks < nalive) {
+  /* Wait for each to acknowledge, or to die after all. */
+  int acks = 0, agree = 0, lost = 0;
+  while (acks + lost < nalive) {
     int bufid = pvm_recv(-1, -1), tag, v[2];
     pvm_bufinfo(bufid, NULL, &tag, NULL);
-    if (tag != TAG_ACK)
-      continue; /* exit notices of participants that are done */
-    pvm_upkint(v, 2, 1);
-    acks++;
-    agree += v[1] == commit;
-    printf("twopc: participant %d applied %s\n", v[0], verdict(v[1]));
+    if (tag == TAG_ACK) {
+      pvm_upkint(v, 2, 1);
+      acks++;
+      agree += v[1] == commit;
+      printf("twopc: participant %d applied %s\n", v[0], verdict(v[1]));
+    } else if (tag == TAG_EXIT) {
+      int tid, i;
+      pvm_upkint(&tid, 1, 1);
+      for (i = 0; i < n && tids[i] != tid; i++)
+        ;
+      if (i < n && i != dead) {
+        printf("twopc: participant %d (t%x) died after voting, before "
+               "acknowledging\n",
+               i, tid);
+        lost++;
+      }
+    }
   }
+  pvm_initsend(PvmDataDefault);
+  pvm_mcast(alive, nalive, TAG_DONE);
 
   /* The rules: COMMIT if and only if nobody crashed and nobody voted NO. */
   int expected = crash < 0 && voteno < 0;
-  int ok = commit == expected && agree == nalive;
+  /* A participant lost in phase 2 has not applied anything we know of;
+   * every one still there must have applied the decision. */
+  int ok = commit == expected && agree == acks && acks == nalive - lost;
   printf("twopc: %d participants, %s: decision %s, %d of %d live participants "
          "applied it: %s\n",
          n,
          crash >= 0    ? "one crashed before voting"
          : voteno >= 0 ? "one voted NO"
                        : "all voted YES",
-         verdict(commit), agree, nalive, ok ? "OK" : "WRONG");
+         verdict(commit), agree, nalive - lost, ok ? "OK" : "WRONG");
   return ok ? 0 : 1;
 }
 

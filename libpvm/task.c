@@ -49,12 +49,18 @@ static int call(const char *fn, Pvmng__Control *req, Pvmng__Control **rep,
     return lpvm_err_hint(fn, rc, "the connection to pvmd was lost");
   if ((*rep)->body_case != want) {
     int code = PvmSysErr;
+    char hint[320] = "";
     if ((*rep)->body_case == PVMNG__CONTROL__BODY_STATUS &&
-        (*rep)->status->code < 0)
+        (*rep)->status->code < 0) {
       code = (*rep)->status->code;
+      /* The daemon's reason, when it gives one (a resource manager's
+       * malformed answer, memory): the task learns what went wrong. */
+      if ((*rep)->status->reason != NULL)
+        snprintf(hint, sizeof hint, "%s", (*rep)->status->reason);
+    }
     pvmng__control__free_unpacked(*rep, NULL);
     *rep = NULL;
-    return lpvm_err(fn, code);
+    return lpvm_err_hint(fn, code, hint[0] ? hint : NULL);
   }
   return 0;
 }

@@ -156,6 +156,8 @@ static int compose(const Pvmng__Control *m, struct obuf *o, int *count) {
     *count = s->ntask;
     return PVMD_SM_SPAWN;
   case PVMNG__CONTROL__BODY_TASKS:
+    if (m->tasks->no_rm)
+      return 0;
     put_int(o, (int)m->tasks->where);
     return PVMD_SM_TASK;
   case PVMNG__CONTROL__BODY_CONFIG:

@@ -791,6 +791,7 @@ int pvm_getnoresets(int **tids, int *ntids) {
   int rc, n = 0;
   if (tids == NULL || ntids == NULL)
     return lpvm_err("pvm_getnoresets", PvmBadParam);
+  t.no_rm = 1; /* PVM 3.4.6 reads the mailbox here, never an RM */
   req.body_case = PVMNG__CONTROL__BODY_TASKS;
   req.tasks = &t;
   if ((rc = call("pvm_getnoresets", &req, &rep,

@@ -4,7 +4,7 @@
  *  - the RM's answers reach the caller: pvm_config shows the speed the RM
  *    put in, pvm_spawn starts the tasks the RM started for it (by its own
  *    pvm_spawn, which the daemon serves), pvm_tasks lists what the RM says,
- *    its own entry flagged 0x100 (the console's R);
+ *    its own entry flagged 0x100, R in the console's ps;
  *  - malformed answers (a config without hosts, more tids than asked for,
  *    a task list in PvmDataRaw) give the caller PvmBadMsg, and the daemon
  *    and the RM go on serving;
@@ -157,8 +157,32 @@ static int spawn_kid(void) {
   return tid;
 }
 
+/* The FLAG column of tid in the console's ps (run beside this program,
+ * its requests answered by the RM too) into flags; 0, or -1. */
+static int console_ps_flags(int tid, char *flags, size_t len) {
+  char cmd[PATH_MAX + 32], line[512], want[16];
+  const char *self = it_self_path(), *slash = strrchr(self, '/');
+  int found = -1;
+  FILE *p;
+  snprintf(cmd, sizeof cmd, "%.*s/pvm -c ps", (int)(slash - self), self);
+  snprintf(want, sizeof want, "%x", (unsigned)tid);
+  if ((p = popen(cmd, "r")) == NULL)
+    return -1;
+  while (fgets(line, sizeof line, p) != NULL) {
+    char host[256], t[32], f[64];
+    if (sscanf(line, "%255s %31s %63s", host, t, f) == 3 &&
+        strcmp(t, want) == 0) {
+      snprintf(flags, len, "%s", f);
+      found = 0;
+    }
+  }
+  pclose(p);
+  return found;
+}
+
 int main(int argc, char **argv) {
   struct pvmtaskinfo *t;
+  char flags[64] = "";
   int me, rmtid, rc, ntask, flagged = 0;
 
   it_set_name(argv[0], it_is_child(argc, argv) ? argv[2] : NULL);
@@ -189,7 +213,13 @@ int main(int argc, char **argv) {
     if (t[i].ti_tid == rmtid)
       flagged = (t[i].ti_flag & 0x100) != 0;
   IT_CHECK(flagged, "the RM is not flagged 0x100 in pvm_tasks");
-  it_note("pvm_config, pvm_spawn and pvm_tasks answered by the RM (flag R)");
+  IT_CHECK(console_ps_flags(rmtid, flags, sizeof flags) == 0,
+           "the console's ps does not list the RM t%x", rmtid);
+  IT_CHECK(strchr(flags, 'R') != NULL, "the console's ps shows %s for the RM",
+           flags);
+  it_note("pvm_config, pvm_spawn and pvm_tasks answered by the RM; ps shows "
+          "%s",
+          flags);
 
   /* Malformed answers: a clear error for the caller, nothing else hurt. */
   pvm_setopt(PvmAutoErr, 0);

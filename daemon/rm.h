@@ -6,7 +6,10 @@
  * requesting task, in PvmDataDefault, the layouts in pvmng.h); the RM's
  * answer, sent to that task with the same tag, is read here and becomes the
  * task's reply. When the RM leaves, the requests it had not answered and
- * every later one are served by the daemon again. One RM per host. */
+ * every later one are served by the daemon again. The RM may also have
+ * this daemon start tasks (SM_EXEC, answered SM_EXECACK), and hears of the
+ * exits of those (SM_TASKX) and of hosts leaving (SM_HOSTX), as in PVM 3.4.
+ * One RM per host. */
 #ifndef PVMD_RM_H
 #define PVMD_RM_H
 
@@ -26,6 +29,9 @@ struct pvmd_conn;
 #define PVMD_SM_DELHOST ((int)0x80040007)
 #define PVMD_SM_NOTIFY ((int)0x8004000a)
 #define PVMD_SM_SCHED ((int)0x8004000e)
+#define PVMD_SM_EXEC ((int)0x80040002)
+#define PVMD_SM_EXECACK ((int)0x80040003)
+#define PVMD_SM_HOSTX ((int)0x8004000c)
 
 /* The registered RM's tid, or 0. */
 int pvmd_rm_tid(struct pvmd *d);
@@ -43,6 +49,15 @@ int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m);
  * else is not (0). */
 int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
                     const uint8_t *body, size_t len, int whole);
+
+/* A message from task connection c to this daemon (one whole frame): the
+ * RM's SM_EXEC is taken (returns 1): the tasks are started here, with the
+ * parent it names, and SM_EXECACK answers it. Anything else: 0. */
+int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
+                           const uint8_t *body, size_t len);
+
+/* Host daemon tid left the virtual machine: the RM gets SM_HOSTX. */
+void pvmd_rm_host_gone(struct pvmd *d, int tid);
 
 /* Task tid left: if it was the RM, its unanswered requests and all later
  * ones are the daemon's again; else its requests waiting on the RM go. */

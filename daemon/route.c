@@ -162,7 +162,8 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
       (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) ==
           (PVMW_MF_FIRST | PVMW_MF_LAST) &&
       (pvmd_tasker_message(c, h.tag, body, body_len) ||
-       pvmd_hoster_message(c, h.tag, body, body_len))) {
+       pvmd_hoster_message(c, h.tag, body, body_len) ||
+       pvmd_rm_daemon_message(c, h.tag, h.ctx, h.wid, body, body_len))) {
     pvmw_frame_free(f);
     return;
   }

@@ -57,6 +57,8 @@ struct pvmd_task {
   unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
   unsigned by_tasker : 1;         /* started by the host's tasker (tasker.c):
                                      no process handle here */
+  unsigned by_rm : 1;             /* started for the resource manager
+                                     (SM_EXEC, rm.c): it hears the exit */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
   uv_process_t proc;
   struct pvmd_outpipe out[2];

@@ -8,6 +8,9 @@
  *  - malformed answers (a config without hosts, more tids than asked for,
  *    a task list in PvmDataRaw) give the caller PvmBadMsg, and the daemon
  *    and the RM go on serving;
+ *  - an RM that has the daemon start the tasks (SM_EXEC, to the host's
+ *    tid | TIDPVMD as PVM 3.4's RMs address it) gets SM_EXECACK with their
+ *    tids and SM_TASKX when they exit; their parent is the asking task;
  *  - a request the RM leaves unanswered when it exits is served by the
  *    daemon, and so is every later one. */
 #include "it_common.h"
@@ -15,12 +18,17 @@
 #define SM_SPAWN ((int)0x80040001)
 #define SM_TASK ((int)0x80040004)
 #define SM_CONFIG ((int)0x80040005)
+#define SM_EXEC ((int)0x80040002)
+#define SM_EXECACK ((int)0x80040003)
+#define SM_TASKX ((int)0x8004000b)
+#define TIDPVMD ((int)0x80000000u)
 #define TAG_READY 41
 #define TAG_MODE 42
 #define TAG_KID 43
+#define TAG_TASKX 44
 #define RM_SPEED 4321
 
-enum { MODE_GOOD, MODE_BAD, MODE_LEAVE };
+enum { MODE_GOOD, MODE_BAD, MODE_EXEC, MODE_LEAVE };
 
 static void answer_config(int src, int mode) {
   struct pvmhostinfo *h;
@@ -68,6 +76,28 @@ static void answer_spawn(int src, int mode) {
     pvm_pkint(&n, 1, 1);
     for (int i = 0; i < n; i++)
       pvm_pkint(&src, 1, 1);
+  } else if (mode == MODE_EXEC) {
+    /* As PVM 3.4's RMs do: the daemon (host tid | TIDPVMD) starts them
+     * with SM_EXEC, the parent being the task that asked. */
+    int none = 0, dtid = pvm_tidtohost(pvm_mytid()) | TIDPVMD;
+    pvm_initsend(PvmDataDefault);
+    pvm_pkint(&src, 1, 1);
+    pvm_pkstr(file);
+    pvm_pkint(&flags, 1, 1);
+    pvm_pkint(&count, 1, 1);
+    pvm_pkint(&nargs, 1, 1);
+    for (int i = 0; i < nargs; i++)
+      pvm_pkstr(av[i]);
+    pvm_pkint(skip, 6, 1);
+    pvm_pkint(&none, 1, 1);
+    IT_CHECK(pvm_send(dtid, SM_EXEC) == 0, "rm: SM_EXEC not sent");
+    IT_CHECK(pvm_recv(-1, SM_EXECACK) > 0, "rm: no SM_EXECACK");
+    pvm_upkint(&n, 1, 1);
+    IT_CHECK(n == count, "rm: SM_EXECACK for %d tasks, not %d", n, count);
+    pvm_upkint(tids, n, 1);
+    pvm_initsend(PvmDataDefault);
+    pvm_pkint(&n, 1, 1);
+    pvm_pkint(tids, n, 1);
   } else {
     /* The RM places the tasks: here, through the daemon. */
     n = pvm_spawn(file, av, flags, where, count, tids);
@@ -116,6 +146,15 @@ static void rm(void) {
       pvm_upkint(&mode, 1, 1);
       pvm_initsend(PvmDataDefault);
       pvm_send(src, TAG_MODE);
+      continue;
+    }
+    if (tag == SM_TASKX) {
+      /* A task started with SM_EXEC left: tell the parent which. */
+      int tid;
+      pvm_upkint(&tid, 1, 1);
+      pvm_initsend(PvmDataDefault);
+      pvm_pkint(&tid, 1, 1);
+      pvm_send(parent, TAG_TASKX);
       continue;
     }
     if (mode == MODE_LEAVE && (tag == SM_CONFIG || tag == SM_SPAWN)) {
@@ -190,8 +229,10 @@ int main(int argc, char **argv) {
   if (it_is_child(argc, argv)) {
     if (strcmp(argv[2], "rm") == 0)
       rm();
+    int parent = pvm_parent();
     pvm_initsend(PvmDataDefault);
-    pvm_send(argc > 3 ? atoi(argv[3]) : pvm_parent(), TAG_KID);
+    pvm_pkint(&parent, 1, 1);
+    pvm_send(argc > 3 ? atoi(argv[3]) : parent, TAG_KID);
     pvm_exit();
     return 0;
   }
@@ -234,6 +275,19 @@ int main(int argc, char **argv) {
   set_mode(rmtid, MODE_GOOD);
   IT_CHECK(config_speed() == RM_SPEED, "the RM serves again after errors");
   it_note("malformed answers give PvmBadMsg; the daemon goes on");
+
+  /* PVM 3.4's way: the RM has the daemon start the tasks (SM_EXEC), as
+   * children of the task that asked, and hears of their exit (SM_TASKX). */
+  set_mode(rmtid, MODE_EXEC);
+  rc = spawn_kid();
+  IT_CHECK(rc > 0, "pvm_spawn through the RM's SM_EXEC: %d", rc);
+  pvm_upkint(&ntask, 1, 1);
+  IT_CHECK(ntask == me, "the task started by SM_EXEC has parent t%x", ntask);
+  IT_CHECK(pvm_recv(rmtid, TAG_TASKX) > 0, "the RM heard no SM_TASKX");
+  pvm_upkint(&ntask, 1, 1);
+  IT_CHECK(ntask == rc, "SM_TASKX for t%x, not t%x", ntask, rc);
+  it_note("SM_EXEC starts tasks for the RM (parent: the asking task), "
+          "SM_EXECACK and SM_TASKX reach it");
 
   /* The RM leaves with a request unanswered: the daemon answers it. */
   set_mode(rmtid, MODE_LEAVE);

@@ -558,6 +558,50 @@ out:
   free(tps);
 }
 
+/* What PVM-NG's daemons do not carry out for an RM: SM_EXEC to another
+ * host's daemon, SM_ADD, SM_HANDOFF (docs/compatibility.md). The RM is
+ * told at once rather than left waiting: SM_EXECACK or SM_ADDACK with
+ * PvmNotImpl for each task or host, and the log says why. */
+static void refuse(struct pvmd_conn *c, int dst, int tag, int ctx, uint32_t wid,
+                   const uint8_t *body, size_t len) {
+  struct obuf o = {NULL, 0, 0, 0};
+  struct rd r = {body, len, 0, 0};
+  const char *s;
+  int v, count = 0;
+  char tb[16];
+
+  pvmd_log("the resource manager %s sent %s to the daemon %s: not supported "
+           "(PVM-NG's resource managers start tasks on their own host and "
+           "add hosts with pvm_spawn and pvm_addhosts)",
+           c->who,
+           tag == PVMD_SM_EXEC  ? "SM_EXEC"
+           : tag == PVMD_SM_ADD ? "SM_ADD"
+                                : "SM_HANDOFF",
+           pvmw_tid_str(dst, tb, sizeof tb));
+  if (tag == PVMD_SM_EXEC) {
+    if (rd_int(&r, &v) < 0 || rd_str(&r, &s) < 0 || rd_int(&r, &v) < 0 ||
+        rd_int(&r, &count) < 0 || count < 0 || count > RM_MAX_HOSTS)
+      count = 0;
+    put_int(&o, count);
+    for (int i = 0; i < count; i++)
+      put_int(&o, PvmNotImpl);
+    to_rm(c->d, c->task->tid, PVMD_SM_EXECACK, ctx, wid, &o);
+  } else if (tag == PVMD_SM_ADD) {
+    if (rd_int(&r, &count) < 0 || count < 0 || count > RM_MAX_HOSTS)
+      count = 0;
+    put_int(&o, count);
+    put_int(&o, 0); /* architectures */
+    for (int i = 0; i < count; i++) {
+      put_int(&o, PvmNotImpl);
+      put_str(&o, rd_str(&r, &s) == 0 ? s : "");
+      put_str(&o, "");
+      put_int(&o, 0);
+      put_int(&o, 0);
+    }
+    to_rm(c->d, c->task->tid, PVMD_SM_ADDACK, ctx, wid, &o);
+  }
+}
+
 static void pending_free(struct rm_pending *p) {
   pvmd_list_remove(&p->node);
   if (p->m)
@@ -575,6 +619,12 @@ int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
 
   if (c->task == NULL || c->task->tid != pvmd_rm_tid(d))
     return 0;
+  if (pvmw_tid_is_daemon(dst)) {
+    if (tag != PVMD_SM_EXEC && tag != PVMD_SM_ADD && tag != PVMD_SM_HANDOFF)
+      return 0;
+    refuse(c, dst, tag, 0, 0, body, whole ? len : 0);
+    return 1;
+  }
   pvmd_list_each_safe(it, tmp, &d->rm_pending) {
     struct rm_pending *q = pvmd_container_of(it, struct rm_pending, node);
     if (q->tid == dst && q->tag == tag) {
@@ -662,7 +712,13 @@ int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
   int ptid, flags, nargs, out[3], trc[3], nenv;
   pvmw_frame *f;
 
-  if (tag != PVMD_SM_EXEC || c->task == NULL || c->task->tid != pvmd_rm_tid(d))
+  if (c->task == NULL || c->task->tid != pvmd_rm_tid(d))
+    return 0;
+  if (tag == PVMD_SM_ADD || tag == PVMD_SM_HANDOFF) {
+    refuse(c, d->tid, tag, ctx, wid, body, len);
+    return 1;
+  }
+  if (tag != PVMD_SM_EXEC)
     return 0;
   x.rm = c->task->tid;
   if (rd_int(&r, &ptid) < 0 || rd_str(&r, &file) < 0 ||

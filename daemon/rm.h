@@ -31,6 +31,9 @@ struct pvmd_conn;
 #define PVMD_SM_SCHED ((int)0x8004000e)
 #define PVMD_SM_EXEC ((int)0x80040002)
 #define PVMD_SM_EXECACK ((int)0x80040003)
+#define PVMD_SM_ADD ((int)0x80040008)
+#define PVMD_SM_ADDACK ((int)0x80040009)
+#define PVMD_SM_HANDOFF ((int)0x8004000d)
 #define PVMD_SM_HOSTX ((int)0x8004000c)
 
 /* The registered RM's tid, or 0. */
@@ -45,14 +48,16 @@ void pvmd_rm_request(struct pvmd_conn *c, uint32_t req_id);
 int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m);
 
 /* A message from task connection c to dst (one whole frame: whole set):
- * the RM's answer to a request of dst's is taken (returns 1); anything
- * else is not (0). */
+ * the RM's answer to a request of dst's is taken (returns 1), and so are
+ * its SM_EXEC, SM_ADD and SM_HANDOFF to another host's daemon, refused
+ * (SM_EXECACK / SM_ADDACK with PvmNotImpl); anything else is not (0). */
 int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
                     const uint8_t *body, size_t len, int whole);
 
 /* A message from task connection c to this daemon (one whole frame): the
  * RM's SM_EXEC is taken (returns 1): the tasks are started here, with the
- * parent it names, and SM_EXECACK answers it. Anything else: 0. */
+ * parent it names, and SM_EXECACK answers it. Its SM_ADD and SM_HANDOFF
+ * are taken and refused (SM_ADDACK with PvmNotImpl). Anything else: 0. */
 int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
                            const uint8_t *body, size_t len);
 

@@ -68,6 +68,17 @@ int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
  *   SM_SCHED   (empty; pvm_reg_rm of another task)  answer: the old RM's
  *              tid (>= 0 hands the host's RM role to that task) or an
  *              error, master tid, name, arch, speed[, dsig]
+ * The RM to its own daemon (pvm_tidtohost(pvm_mytid()), PVM 3.4's
+ * `tid | 0x80000000` accepted too):
+ *   SM_EXEC    ptid, file, flags, count, nargs, argv[nargs], out_tid,
+ *              out_ctx, out_tag[, trace_tid, trace_ctx, trace_tag, nenv,
+ *              env[nenv]]: start count tasks here, ptid their parent
+ *              answer SM_EXECACK: count, then count tids or errors
+ * The daemon to the RM: SM_TASKX (tid, status, 0, 0, 0, 0) when a task
+ * started by SM_EXEC leaves; SM_HOSTX (the daemon tid) when a host leaves.
+ * SM_EXEC to another host's daemon and SM_ADD are answered at once with
+ * PvmNotImpl for each task or host (SM_EXECACK; SM_ADDACK: count, 0, then
+ * per host PvmNotImpl, name, "", 0, 0); SM_HANDOFF is ignored.
  * Tasker (pvm_reg_tasker): SM_STTASK from the daemon (tid, flags, path,
  * argc, argv[argc], nenv, env[nenv]); SM_TASKX to it (tid, status, user
  * sec, usec, system sec, usec). Hoster (pvm_reg_hoster): SM_STHOST from the

@@ -2,8 +2,9 @@
  * request passed to the RM in PVM 3.4's SM_* layout, the RM's answer made
  * the task's reply, every kind of malformed answer failing that one request
  * with PvmBadMsg (under ASan: never a read past the body), and the RM's exit
- * handing its unanswered requests back to the daemon. Stand-in connection 0
- * is the RM, 1 the task asking. */
+ * handing its unanswered requests back to the daemon; malformed SM_EXEC
+ * refused with SM_EXECACK, SM_HOSTX. Stand-in connection 0 is the RM, 1 the
+ * task asking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -350,6 +351,118 @@ static void test_asker_gone(void **state) {
   assert_true(pvmd_list_empty(&d.rm_pending));
 }
 
+/* Malformed SM_EXEC from the RM: refused with SM_EXECACK before anything
+ * is started (under ASan: no read past the body). */
+static void test_exec_refused(void **state) {
+  struct out o;
+  size_t pos;
+  int v = 0;
+  (void)state;
+  for (int k = 0; k < 5; k++) {
+    memset(&o, 0, sizeof o);
+    switch (k) {
+    case 0: /* empty */
+      break;
+    case 1: /* a count out of range */
+      oint(&o, local[1]);
+      ostr(&o, "prog");
+      oint(&o, 0);
+      oint(&o, 1 << 20);
+      break;
+    case 2: /* an argument count larger than the body */
+      oint(&o, local[1]);
+      ostr(&o, "prog");
+      oint(&o, 0);
+      oint(&o, 2);
+      oint(&o, 1000000);
+      break;
+    case 3: /* an argument that is an int */
+      oint(&o, local[1]);
+      ostr(&o, "prog");
+      oint(&o, 0);
+      oint(&o, 2);
+      oint(&o, 1);
+      oint(&o, 7);
+      break;
+    case 4: /* no output tid, context and tag */
+      oint(&o, local[1]);
+      ostr(&o, "prog");
+      oint(&o, 0);
+      oint(&o, 2);
+      oint(&o, 0);
+      break;
+    }
+    seen[0].tag = 0;
+    assert_int_equal(
+        pvmd_rm_daemon_message(&conns[0], PVMD_SM_EXEC, 0, 0, o.b, o.len), 1);
+    assert_int_equal(seen[0].tag, PVMD_SM_EXECACK);
+    assert_int_equal(seen[0].src, d.tid);
+    pos = 0;
+    assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+    if (v > 0) { /* the count it knew, each entry an error */
+      assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v),
+                       0);
+      assert_int_equal(v, PvmBadMsg);
+    }
+  }
+  /* Only the RM's SM_EXEC is taken. */
+  memset(&o, 0, sizeof o);
+  assert_int_equal(
+      pvmd_rm_daemon_message(&conns[1], PVMD_SM_EXEC, 0, 0, o.b, o.len), 0);
+}
+
+/* What the daemons do not carry out for an RM is refused at once. */
+static void test_unsupported(void **state) {
+  struct out o;
+  size_t pos = 0;
+  int v = 0;
+  const char *name;
+  (void)state;
+  /* SM_EXEC to another host's daemon: SM_EXECACK, PvmNotImpl per task. */
+  memset(&o, 0, sizeof o);
+  oint(&o, local[1]);
+  ostr(&o, "prog");
+  oint(&o, 0);
+  oint(&o, 2);
+  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), PVMD_SM_EXEC,
+                                   PvmDataDefault, o.b, o.len, 1),
+                   1);
+  assert_int_equal(seen[0].tag, PVMD_SM_EXECACK);
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(v, 2);
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(v, PvmNotImpl);
+  /* SM_ADD: SM_ADDACK, PvmNotImpl per host, with its name. */
+  memset(&o, 0, sizeof o);
+  oint(&o, 1);
+  ostr(&o, "newhost");
+  assert_int_equal(
+      pvmd_rm_daemon_message(&conns[0], PVMD_SM_ADD, 0, 0, o.b, o.len), 1);
+  assert_int_equal(seen[0].tag, PVMD_SM_ADDACK);
+  pos = 0;
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(v, 1);
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(v, PvmNotImpl);
+  assert_int_equal(pvmw_xdr_get_str(seen[0].body, seen[0].len, &pos, &name), 0);
+  assert_string_equal(name, "newhost");
+  /* An ordinary message from the RM to a daemon is not taken. */
+  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), 5,
+                                   PvmDataDefault, o.b, o.len, 1),
+                   0);
+}
+
+static void test_hostx(void **state) {
+  size_t pos = 0;
+  int v;
+  (void)state;
+  pvmd_rm_host_gone(&d, pvmw_tid_make(3, 0));
+  assert_int_equal(seen[0].tag, PVMD_SM_HOSTX);
+  assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
+  assert_int_equal(v, pvmw_tid_make(3, 0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_register, setup, stub_teardown),
@@ -359,6 +472,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_malformed, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_rm_gone, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_asker_gone, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_exec_refused, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_unsupported, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_hostx, setup, stub_teardown),
   };
   (void)stub_remote_init; /* requests from other hosts: not needed here */
   return cmocka_run_group_tests(tests, NULL, NULL);

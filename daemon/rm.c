@@ -251,10 +251,20 @@ int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
   free(o.p);
   pvmd_debug("%s: %s to the resource manager %s", c->who, tag_name(tag),
              pvmw_tid_str(rm, tb, sizeof tb));
-  if (pvmd_route_deliver(d, rm, f, NULL) == PVMD_ROUTE_NONE) {
+  switch (pvmd_route_deliver(d, rm, f, NULL)) {
+  case PVMD_ROUTE_NONE:
     /* It is leaving: the daemon answers. */
     free(p);
     return 0;
+  case PVMD_ROUTE_NOMEM:
+    free(p);
+    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
+                      "the daemon is out of memory passing the request to "
+                      "the resource manager");
+    pvmng__control__free_unpacked(m, NULL);
+    return 1;
+  default:
+    break;
   }
   if (tag == PVMD_SM_NOTIFY) {
     /* pvm_notify is asynchronous in PVM 3.4: the RM does not answer. */
@@ -354,6 +364,8 @@ static void fail(struct pvmd_conn *to, struct rm_pending *p, const char *rm,
   pvmd_log("%s", reason);
   pvmd_reply_status(to, p->req_id, code, code, reason);
 }
+
+static void serve_pending(struct pvmd *d);
 
 /* One host of an SM_CONFIG or SM_ADDHOST answer. */
 static int rd_host(struct rd *r, Pvmng__HostInfo *hi) {
@@ -533,6 +545,8 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
      * host's RM from now on. */
     d->rm_tid = p->tid;
     pvmd_log("the resource manager %s handed over to %s", rm, to->who);
+    /* What the old RM had not answered, the new one never saw. */
+    serve_pending(d);
     rr.code = cc;
     rr.master = &hi;
     m.body_case = PVMNG__CONTROL__BODY_RM_REPLY;
@@ -638,6 +652,7 @@ int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
     pending_free(p);
     return 1;
   }
+  pvmd_list_remove(&p->node); /* answered now, whatever happens */
   if (!whole)
     fail(to, p, c->who, PvmBadMsg,
          "in more than one fragment (%zu bytes in the first)", len);
@@ -850,7 +865,12 @@ void pvmd_rm_task_gone(struct pvmd *d, int tid) {
   d->rm_tid = 0;
   pvmd_log("resource manager %s left: the daemons answer requests again",
            pvmw_tid_str(tid, tb, sizeof tb));
-  /* What it had not answered is served now, in the order it came. */
+  serve_pending(d);
+}
+
+/* The requests waiting on an RM that is no longer it are served by the
+ * daemon now, in the order they came. */
+static void serve_pending(struct pvmd *d) {
   while (!pvmd_list_empty(&d->rm_pending)) {
     struct rm_pending *p =
         pvmd_container_of(d->rm_pending.next, struct rm_pending, node);

@@ -453,6 +453,30 @@ static void test_unsupported(void **state) {
                    0);
 }
 
+/* A second task's pvm_reg_rm goes to the RM (SM_SCHED); its answer of 0
+ * hands the role over. */
+static void test_handoff(void **state) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__TaskerRequest r = PVMNG__TASKER_REQUEST__INIT;
+  struct out o;
+  (void)state;
+  r.rm = 1;
+  m.body_case = PVMNG__CONTROL__BODY_TASKER;
+  m.tasker = &r;
+  assert_int_equal(pvmd_rm_divert(&conns[1], 5, heap(&m)), 1);
+  assert_int_equal(seen[0].tag, PVMD_SM_SCHED);
+  memset(&o, 0, sizeof o);
+  oint(&o, 0);
+  oint(&o, d.tid);
+  ostr(&o, "master");
+  ostr(&o, "ARCH");
+  oint(&o, 1000);
+  assert_int_equal(reply(PVMD_SM_SCHED, &o, PvmDataDefault, 1), 1);
+  assert_int_equal(seen[1].body_case, PVMNG__CONTROL__BODY_RM_REPLY);
+  assert_int_equal(seen[1].code, 0);
+  assert_int_equal(pvmd_rm_tid(&d), local[1]);
+}
+
 static void test_hostx(void **state) {
   size_t pos = 0;
   int v;
@@ -474,6 +498,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_asker_gone, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_exec_refused, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_unsupported, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_handoff, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_hostx, setup, stub_teardown),
   };
   (void)stub_remote_init; /* requests from other hosts: not needed here */

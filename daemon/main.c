@@ -362,6 +362,7 @@ static int run(struct pvmd *d, const struct options *o) {
   uv_loop_init(&d->loop);
   pvmd_list_init(&d->conns);
   pvmd_list_init(&d->notifies);
+  pvmd_list_init(&d->rm_pending);
   pvmd_list_init(&d->mem_waiters);
   pvmd_mem_fit(d);
   pvmd_fd_limit_raise(d);

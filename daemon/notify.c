@@ -20,6 +20,7 @@
 #include "pvm3.h"
 #include "pvmd.h"
 #include "request.h"
+#include "rm.h"
 #include "route.h"
 #include "task.h"
 #include "tid.h"
@@ -261,6 +262,7 @@ void pvmd_notify_hosts_changed(struct pvmd *d) {
     int gone = known_hosts[k];
     if (in_table(hs, gone))
       continue;
+    pvmd_rm_host_gone(d, gone); /* the resource manager hears it too */
     pvmd_list_each_safe(pos, tmp, list_of(d)) {
       struct notify *n = pvmd_container_of(pos, struct notify, node);
       if ((n->kind == PvmHostDelete && n->target == gone) ||

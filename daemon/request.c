@@ -26,6 +26,7 @@
 #include "output.h"
 #include "peer.h"
 #include "pvmd.h"
+#include "rm.h"
 #include "spawn.h"
 #include "task.h"
 #include "tasker.h"
@@ -206,7 +207,10 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
     infos[n].tid = (uint32_t)t->tid;
     infos[n].ptid = (uint32_t)t->ptid;
     infos[n].host = (uint32_t)d->tid;
-    infos[n].flag = t->flags;
+    /* PVM 3.4's flags for the host's registered tasks (ps: R, H, T). */
+    infos[n].flag = t->flags | (t->tid == pvmd_rm_tid(d) ? PVMD_TF_RM : 0) |
+                    (t->tid == pvmd_hoster_tid(d) ? PVMD_TF_HOSTER : 0) |
+                    (t->tid == pvmd_tasker_tid(d) ? PVMD_TF_TASKER : 0);
     infos[n].name = t->name ? t->name : (char *)"";
     infos[n].pid = (int32_t)t->pid;
     infos[n].no_reset = t->no_reset;
@@ -298,6 +302,15 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmng__control__free_unpacked(m, NULL);
     return;
   }
+  /* A resource manager decides some requests of the other tasks. */
+  if (!c->sink && pvmd_rm_divert(c, id, m))
+    return;
+  pvmd_request_run(c, id, m);
+}
+
+void pvmd_request_run(struct pvmd_conn *c, uint32_t id, Pvmng__Control *m) {
+  struct pvmd *d = c->d;
+
   if (pvmd_peer_request(c, id, m)) {
     pvmng__control__free_unpacked(m, NULL);
     return;
@@ -360,7 +373,9 @@ void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {
     pvmd_mbox_request(c, id, m->mbox);
     break;
   case PVMNG__CONTROL__BODY_TASKER:
-    if (m->tasker->hoster)
+    if (m->tasker->rm)
+      pvmd_rm_request(c, id);
+    else if (m->tasker->hoster)
       pvmd_hoster_request(c, id);
     else
       pvmd_tasker_request(c, id);

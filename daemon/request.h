@@ -18,4 +18,9 @@ void pvmd_reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
  * well-formed request closes the connection with a logged reason. */
 void pvmd_request(struct pvmd_conn *c, pvmw_frame *f);
 
+/* Answers request m (id) from c here (or through the other daemons), as if
+ * it had just come; takes m. For requests a resource manager left
+ * unanswered (rm.c). */
+void pvmd_request_run(struct pvmd_conn *c, uint32_t id, Pvmng__Control *m);
+
 #endif

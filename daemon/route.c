@@ -18,6 +18,7 @@
 #include "log.h"
 #include "peer.h"
 #include "pvmd.h"
+#include "rm.h"
 #include "task.h"
 #include "tasker.h"
 #include "tid.h"
@@ -161,8 +162,18 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
       (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) ==
           (PVMW_MF_FIRST | PVMW_MF_LAST) &&
       (pvmd_tasker_message(c, h.tag, body, body_len) ||
-       pvmd_hoster_message(c, h.tag, body, body_len))) {
+       pvmd_hoster_message(c, h.tag, body, body_len) ||
+       pvmd_rm_daemon_message(c, h.tag, h.ctx, h.wid, body, body_len))) {
     pvmw_frame_free(f);
+    return;
+  }
+  /* A resource manager's answer to a task's request (rm.c). */
+  if (dst != d->tid && h.tag < 0 && (h.flags & PVMW_MF_FIRST) &&
+      pvmd_rm_message(c, dst, h.tag, h.encoding, body, body_len,
+                      (h.flags & PVMW_MF_LAST) != 0)) {
+    pvmw_frame_free(f);
+    if (!(h.flags & PVMW_MF_LAST))
+      c->skip_msg = 1; /* the rest of it goes too */
     return;
   }
   if (dst == d->tid) {

@@ -9,6 +9,7 @@
 #include "hoster.h"
 #include "mbox.h"
 #include "notify.h"
+#include "rm.h"
 #include "tasker.h"
 
 #include <pvm3.h>
@@ -149,6 +150,7 @@ void pvmd_task_set_gone(struct pvmd_task *t) {
     pvmd_context_task_gone(t->d, t->tid);
     pvmd_tasker_task_gone(t->d, t->tid);
     pvmd_hoster_task_gone(t->d, t->tid);
+    pvmd_rm_task_gone(t->d, t->tid);
   }
 }
 

@@ -18,7 +18,13 @@ struct pvmd;
 struct pvmd_conn;
 
 /* Flag bits reported by pvm_tasks (PVM 3.4's task flags). */
-enum { PVMD_TF_FORKD = 0x2, PVMD_TF_CONN = 0x4 };
+enum {
+  PVMD_TF_FORKD = 0x2,
+  PVMD_TF_CONN = 0x4,
+  PVMD_TF_RM = 0x100,     /* the host's resource manager (rm.c) */
+  PVMD_TF_HOSTER = 0x200, /* the hoster (hoster.c) */
+  PVMD_TF_TASKER = 0x400  /* the host's tasker (tasker.c) */
+};
 
 /* One output stream (stdout or stderr) of a spawned task. */
 struct pvmd_outpipe {
@@ -51,6 +57,8 @@ struct pvmd_task {
   unsigned no_reset : 1;          /* pvm_setopt(PvmNoReset) */
   unsigned by_tasker : 1;         /* started by the host's tasker (tasker.c):
                                      no process handle here */
+  unsigned by_rm : 1;             /* started for the resource manager
+                                     (SM_EXEC, rm.c): it hears the exit */
   int out_tid, out_code, out_ctx; /* output redirection from the spawn */
   uv_process_t proc;
   struct pvmd_outpipe out[2];

@@ -629,7 +629,11 @@ static int send_routed(int dst, int tag, int ctx, int enc, int wid,
     C.sends = 0;
     uv_run(&C.loop, UV_RUN_NOWAIT);
   }
-  link = lpvm_route_for(dst);
+  /* A resource manager's answers (PVM's SM_* tags) are for the daemon,
+   * which turns them into the asking task's reply: never a direct link. */
+  link = lpvm_conn.is_rm && tag >= LPVM_SM_FIRST && tag <= LPVM_SM_LAST
+             ? NULL
+             : lpvm_route_for(dst);
   if (link != NULL) {
     int unsent;
     int rc = send_link(link, dst, tag, ctx, enc, wid, sp, nsp, total, &unsent);

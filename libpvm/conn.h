@@ -16,6 +16,10 @@
 /* Reserved context for the library's own system messages (task output
  * caught with pvm_catchout). User receives never see this context. */
 #define LPVM_SYSCTX 0x7ffffff0
+/* PVM 3.4's system message tags of resource managers, hosters and taskers
+ * (SM_SPAWN .. SM_STTASK, pvmng.h). */
+#define LPVM_SM_FIRST ((int)0x80040001)
+#define LPVM_SM_LAST ((int)0x80040011)
 #define LPVM_TAG_OUTPUT 0x7ffffff1
 /* Sent through the daemon by a task that starts using a direct link: every
  * message it sent through the daemon before is ahead of this one. */
@@ -49,6 +53,8 @@ struct lpvm_conn {
   uint32_t max_frame;
   uint64_t max_msg;
   int ctx;                /* current message context (pvm_setcontext) */
+  int is_rm;              /* pvm_reg_rm done: its SM_* answers go through
+                             the daemon, which reads them (daemon/rm.c) */
   struct lpvm_qmsg queue; /* sentinel of the arrival-ordered queue */
   size_t queued;          /* number of queued messages */
   /* Messages are numbered as they are queued; those up to `examined` have

@@ -3,9 +3,12 @@
  * tid, or a negative PVM error code), copied into infos as man pvm_addhosts
  * describes. pvm_hostsync: the clock of a host's daemon, read through the
  * local one, between two readings of the local clock. pvm_tickle: a
- * debugging request to the local daemon. pvm_reg_tasker, pvm_reg_hoster. */
+ * debugging request to the local daemon. pvm_reg_tasker, pvm_reg_hoster,
+ * pvm_reg_rm. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "conn.h"
@@ -40,10 +43,15 @@ static int hosts_call(const char *fn, int add, char **hosts, int nhost,
   if (rep->body_case != PVMNG__CONTROL__BODY_HOSTS_REPLY ||
       rep->hosts_reply->n_results != (size_t)nhost) {
     int code = PvmSysErr;
-    if (rep->body_case == PVMNG__CONTROL__BODY_STATUS && rep->status->code < 0)
+    char hint[320] = "";
+    if (rep->body_case == PVMNG__CONTROL__BODY_STATUS &&
+        rep->status->code < 0) {
       code = rep->status->code;
+      if (rep->status->reason != NULL)
+        snprintf(hint, sizeof hint, "%s", rep->status->reason);
+    }
     pvmng__control__free_unpacked(rep, NULL);
-    return lpvm_err(fn, code);
+    return lpvm_err_hint(fn, code, hint[0] ? hint : NULL);
   }
   for (int i = 0; i < nhost; i++) {
     int v = rep->hosts_reply->results[i];
@@ -176,3 +184,69 @@ static int reg_call(const char *fn, int hoster) {
 int pvm_reg_tasker(void) { return reg_call("pvm_reg_tasker", 0); }
 
 int pvm_reg_hoster(void) { return reg_call("pvm_reg_hoster", 1); }
+
+/* pvm_reg_rm: this task is its host's resource manager from now on
+ * (daemon/rm.c): the other tasks' spawn, config, task list, host and notify
+ * requests come to it as SM_* messages, its answers go back to them. As in
+ * PVM 3.4.6 the result is the resource manager replaced (its tid, which
+ * agreed to hand over) or 0, *hip describes the master host, and the task
+ * puts its tid in the mailbox under PVMRMCLASS. */
+int pvm_reg_rm(struct pvmhostinfo **hip) {
+  static struct pvmhostinfo master;
+  static int mbindex = -1;
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
+  Pvmng__TaskerRequest r = PVMNG__TASKER_REQUEST__INIT;
+  const Pvmng__HostInfo *hi;
+  char hint[320] = "";
+  int rc, sbuf, old;
+
+  if ((rc = lpvm_connect("pvm_reg_rm")) < 0)
+    return rc;
+  r.rm = 1;
+  req.body_case = PVMNG__CONTROL__BODY_TASKER;
+  req.tasker = &r;
+  if ((rc = lpvm_request(&req, &rep)) < 0)
+    return lpvm_err_hint("pvm_reg_rm", rc, "the connection to pvmd was lost");
+  if (rep->body_case != PVMNG__CONTROL__BODY_RM_REPLY ||
+      rep->rm_reply->code < 0) {
+    rc = PvmSysErr;
+    if (rep->body_case == PVMNG__CONTROL__BODY_RM_REPLY)
+      rc = rep->rm_reply->code;
+    else if (rep->body_case == PVMNG__CONTROL__BODY_STATUS &&
+             rep->status->code < 0) {
+      rc = rep->status->code;
+      if (rep->status->reason != NULL)
+        snprintf(hint, sizeof hint, "%s", rep->status->reason);
+    }
+    pvmng__control__free_unpacked(rep, NULL);
+    return lpvm_err_hint("pvm_reg_rm", rc, hint[0] ? hint : NULL);
+  }
+  rc = rep->rm_reply->code;
+  hi = rep->rm_reply->master;
+  free(master.hi_name);
+  free(master.hi_arch);
+  memset(&master, 0, sizeof master);
+  if (hi != NULL) {
+    master.hi_tid = (int)hi->tid;
+    master.hi_speed = hi->speed;
+    master.hi_dsig = hi->dsig;
+    master.hi_name = strdup(hi->name ? hi->name : "");
+    master.hi_arch = strdup(hi->arch ? hi->arch : "");
+  }
+  pvmng__control__free_unpacked(rep, NULL);
+  if (master.hi_name == NULL || master.hi_arch == NULL)
+    return lpvm_err("pvm_reg_rm", PvmNoMem);
+  if (hip != NULL)
+    *hip = &master;
+  lpvm_conn.is_rm = 1;
+  /* Where other programs look for the RM (PVM 3.4.6 does the same). */
+  old = pvm_setopt(PvmAutoErr, 0);
+  if (mbindex >= 0)
+    pvm_delinfo(PVMRMCLASS, mbindex, PvmMboxDefault);
+  sbuf = pvm_setsbuf(pvm_mkbuf(PvmDataDefault));
+  pvm_pkint(&lpvm_conn.mytid, 1, 1);
+  mbindex = pvm_putinfo(PVMRMCLASS, pvm_getsbuf(), PvmMboxMultiInstance);
+  pvm_freebuf(pvm_setsbuf(sbuf));
+  pvm_setopt(PvmAutoErr, old);
+  return rc;
+}

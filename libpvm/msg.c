@@ -31,10 +31,25 @@ static int dst_ok(int tid) {
          (lpvm_opts.resv_tids && pvmw_tid_is_daemon(tid));
 }
 
+/* PVM 3.4 names a daemon with its host part and TIDPVMD (the top bit) set,
+ * and the local daemon with TIDPVMD alone: system tasks (a resource
+ * manager's SM_EXEC) address them so. PVM-NG's daemon tid is the host part
+ * alone. */
+static int daemon_alias(int tid) {
+  int t;
+  if (!lpvm_opts.resv_tids || tid >= 0)
+    return tid;
+  t = (int)((unsigned)tid & 0x7fffffffu);
+  if (t == 0)
+    return lpvm_conn.dtid;
+  return pvmw_tid_is_daemon(t) ? t : tid;
+}
+
 int pvm_send(int tid, int msgtag) {
   int rc, sbuf;
   if ((rc = lpvm_connect("pvm_send")) < 0)
     return rc;
+  tid = daemon_alias(tid);
   if (!dst_ok(tid) || !tag_ok(msgtag))
     return lpvm_err("pvm_send", PvmBadParam);
   if ((sbuf = pvm_getsbuf()) <= 0)
@@ -156,8 +171,13 @@ static struct lpvm_qmsg *find(int tid, int tag) {
   }
 }
 
+/* A tag below -1 is refused (the man pages: PvmBadParam), except PVM's
+ * system tags (SM_*) for a task that set PvmResvTids: a resource manager
+ * waits for its SM_EXECACK so. */
 static int args_ok(int tid, int tag) {
-  return (tid == -1 || tid > 0) && tag >= -1;
+  return (tid == -1 || tid > 0) &&
+         (tag >= -1 ||
+          (lpvm_opts.resv_tids && tag >= LPVM_SM_FIRST && tag <= LPVM_SM_LAST));
 }
 
 static int64_t now_ms(void) {

@@ -50,12 +50,18 @@ static int call(const char *fn, Pvmng__Control *req, Pvmng__Control **rep,
     return lpvm_err_hint(fn, rc, "the connection to pvmd was lost");
   if ((*rep)->body_case != want) {
     int code = PvmSysErr;
+    char hint[320] = "";
     if ((*rep)->body_case == PVMNG__CONTROL__BODY_STATUS &&
-        (*rep)->status->code < 0)
+        (*rep)->status->code < 0) {
       code = (*rep)->status->code;
+      /* The daemon's reason, when it gives one (a resource manager's
+       * malformed answer, memory): the task learns what went wrong. */
+      if ((*rep)->status->reason != NULL)
+        snprintf(hint, sizeof hint, "%s", (*rep)->status->reason);
+    }
     pvmng__control__free_unpacked(*rep, NULL);
     *rep = NULL;
-    return lpvm_err(fn, code);
+    return lpvm_err_hint(fn, code, hint[0] ? hint : NULL);
   }
   return 0;
 }
@@ -800,6 +806,7 @@ int pvm_getnoresets(int **tids, int *ntids) {
   int rc, n = 0;
   if (tids == NULL || ntids == NULL)
     return lpvm_err("pvm_getnoresets", PvmBadParam);
+  t.no_rm = 1; /* PVM 3.4.6 reads the mailbox here, never an RM */
   req.body_case = PVMNG__CONTROL__BODY_TASKS;
   req.tasks = &t;
   if ((rc = call("pvm_getnoresets", &req, &rep,

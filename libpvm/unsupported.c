@@ -1,9 +1,9 @@
 /* Calls of the PVM 3.4 API that this release does not provide yet:
- * the resource manager and tracer registrations. Each links,
+ * the tracer registration. It links,
  * and at run time reports PvmNotImpl (printed under PvmAutoErr) with a line
- * saying what is missing, so a program learns it at the first call instead of
- * misbehaving later. Small helpers that need no daemon support are implemented
- * here as well. */
+ * saying what is missing, so a program learns it at the first call instead
+ * of misbehaving later. Small helpers that need no daemon support are
+ * implemented here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +16,6 @@
 #include "tid.h"
 
 #define NOT_YET "not available in this release of PVM-NG yet"
-
-int pvm_reg_rm(struct pvmhostinfo **hip) {
-  (void)hip;
-  return lpvm_err_hint("pvm_reg_rm", PvmNotImpl, NOT_YET);
-}
 
 int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
                    int tbuf, int topt) {

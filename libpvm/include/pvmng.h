@@ -46,6 +46,73 @@ int pvmng_lasterror(char *buf, int len);
  * index. Returns 0 or a negative PVM error. */
 int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
 
+/* ---- System messages of resource managers, hosters and taskers --------
+ * PVM 3.4's tags (its pvmproto.h, which PVM-NG does not install), for
+ * programs that register with pvm_reg_rm, pvm_reg_hoster or pvm_reg_tasker.
+ * Bodies are PvmDataDefault, each value packed and unpacked in order with
+ * pvm_pkint/pvm_pkstr (several ints may share one pvm_pkint call); a task
+ * must set pvm_setopt(PvmResvTids, 1) to send them. See
+ * docs/compatibility.md.
+ *
+ * Resource manager (pvm_reg_rm): the daemon passes the other tasks'
+ * requests to it, from the requesting task (pvm_bufinfo's source) in
+ * context 0, and its answer, sent to that task with the same tag, becomes
+ * the task's result:
+ *   SM_SPAWN   file, flags, where, count, nargs, argv[nargs], out_tid,
+ *              out_ctx, out_tag, trace_tid, trace_ctx, trace_tag (0),
+ *              nenv, env[nenv]
+ *              answer: n (or a negative error), then n tids or errors
+ *   SM_TASK    where            answer: 0 (or an error), then per task:
+ *              tid, ptid, host, flag, name, pid
+ *   SM_CONFIG  (empty)          answer: nhost, narch, then per host: tid,
+ *              name, arch, speed, dsig
+ *   SM_ADDHOST count, name[count]  answer: count (or an error), narch,
+ *              then per host: tid (or an error), name, arch, speed, dsig
+ *   SM_DELHOST count, name[count]  answer: count (or an error), then count
+ *              results (0 or an error)
+ *   SM_NOTIFY  what, ctx, tag, count, tids[count] (none for PvmHostAdd);
+ *              no answer
+ *   SM_SCHED   (empty; pvm_reg_rm of another task)  answer: the old RM's
+ *              tid (>= 0 hands the host's RM role to that task) or an
+ *              error, master tid, name, arch, speed[, dsig]
+ * The RM to its own daemon (pvm_tidtohost(pvm_mytid()), PVM 3.4's
+ * `tid | 0x80000000` accepted too):
+ *   SM_EXEC    ptid, file, flags, count, nargs, argv[nargs], out_tid,
+ *              out_ctx, out_tag[, trace_tid, trace_ctx, trace_tag, nenv,
+ *              env[nenv]]: start count tasks here, ptid their parent
+ *              answer SM_EXECACK: count, then count tids or errors
+ * The daemon to the RM: SM_TASKX (tid, status, 0, 0, 0, 0) when a task
+ * started by SM_EXEC leaves; SM_HOSTX (the daemon tid) when a host leaves.
+ * SM_EXEC to another host's daemon and SM_ADD are answered at once with
+ * PvmNotImpl for each task or host (SM_EXECACK; SM_ADDACK: count, 0, then
+ * per host PvmNotImpl, name, "", 0, 0); SM_HANDOFF is ignored.
+ * Tasker (pvm_reg_tasker): SM_STTASK from the daemon (tid, flags, path,
+ * argc, argv[argc], nenv, env[nenv]); SM_TASKX to it (tid, status, user
+ * sec, usec, system sec, usec). Hoster (pvm_reg_hoster): SM_STHOST from the
+ * master (nhost, then per host: tid, so= option, [login@]host, command);
+ * SM_STHOSTACK to it (per host: tid, result line or PVM error name). */
+#ifndef SM_FIRST
+#define SM_FIRST ((int)0x80040001)
+#define SM_SPAWN (SM_FIRST + 0)
+#define SM_EXEC (SM_FIRST + 1)
+#define SM_EXECACK (SM_FIRST + 2)
+#define SM_TASK (SM_FIRST + 3)
+#define SM_CONFIG (SM_FIRST + 4)
+#define SM_ADDHOST (SM_FIRST + 5)
+#define SM_DELHOST (SM_FIRST + 6)
+#define SM_ADD (SM_FIRST + 7)
+#define SM_ADDACK (SM_FIRST + 8)
+#define SM_NOTIFY (SM_FIRST + 9)
+#define SM_TASKX (SM_FIRST + 10)
+#define SM_HOSTX (SM_FIRST + 11)
+#define SM_HANDOFF (SM_FIRST + 12)
+#define SM_SCHED (SM_FIRST + 13)
+#define SM_STHOST (SM_FIRST + 14)
+#define SM_STHOSTACK (SM_FIRST + 15)
+#define SM_STTASK (SM_FIRST + 16)
+#define SM_LAST (SM_FIRST + 16)
+#endif
+
 /* ---- Groups (libgpvm3; link with -lgpvm3 -lpvm3) ----------------------
  * Collectives MPI users expect, over a PVM group's members in instance
  * order. Every member calls them with the same arguments; they return 0 or

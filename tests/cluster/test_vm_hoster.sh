@@ -4,7 +4,7 @@
 # the new host's daemon, and the daemon it starts (with $PVM_RSH) joins; a
 # hoster that answers PvmCantStart fails the add at once, with the answer in
 # the master's log; a second hoster is refused (PvmAlready), and so is one
-# on another host than the master's (PvmHostrNMstr).
+# on another host than the master's (PvmHostrNMstr). ps flags the hoster H.
 # Usage: test_vm_hoster.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -25,6 +25,9 @@ grep -q "pvm_reg_hoster returned 0" "$CLUSTER_TMP/hoster.out" ||
 vm_run h1 "$BIN/cl_hoster" --probe
 echo "$out" | grep -q "returned -30" || vm_fail "a second hoster was not refused with PvmAlready"
 echo "ok: one hoster; a second gets PvmAlready"
+vm_run h1 "$BIN/pvm" -c ps
+echo "$out" | grep -Eq ' [0-9a-f]+/[a-zA-Z]*H ' || vm_fail "ps does not flag the hoster with H"
+echo "ok: ps flags the hoster with H"
 
 vm_run h1 "$BIN/pvm" -c "add $h2"
 vm_wait_hosts h1 2

@@ -69,4 +69,17 @@ enum {
 #define FZ_UNPACK_MAXSTRIDE 8u
 #define FZ_UNPACK_SLOTS (FZ_UNPACK_MAXCOUNT * FZ_UNPACK_MAXSTRIDE)
 
+/* ---- fuzz_rmanswer -------------------------------------------------------
+ * byte 0: which request the resource manager answers (mod FZ_RM_NKINDS):
+ *         SM_SPAWN of 2 tasks, SM_TASK, SM_CONFIG, SM_ADDHOST of 2 hosts,
+ *         SM_DELHOST of 2 hosts, SM_SCHED.
+ * byte 1: flags (FZ_RM_*).
+ * the rest: the answer's body, as the RM's message carries it. */
+#define FZ_RM_PREFIX 2u
+#define FZ_RM_NKINDS 6
+enum {
+  FZ_RM_RAW = 1,     /* the answer says PvmDataRaw */
+  FZ_RM_PARTIAL = 2, /* the answer is the first of several fragments */
+};
+
 #endif

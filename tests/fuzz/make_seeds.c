@@ -1,6 +1,7 @@
 /* Writes the seed corpora (fuzz_make_seeds <dir>: <dir>/frame, control,
- * unpack): frames of each type in several chunkings, a Control of every body,
- * bodies packed by every pvm_pk* call in both encodings. */
+ * unpack, rmanswer): frames of each type in several chunkings, a Control of
+ * every body, bodies packed by every pvm_pk* call in both encodings, and a
+ * resource manager's answers to each kind of request. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "frame.h"
 #include "fuzz.h"
 #include "pvm3.h"
+#include "xdr.h"
 
 static const char *root;
 
@@ -584,14 +586,97 @@ static void unpack_seeds(void) {
   lpvm_buf_free_all();
 }
 
+/* ---- A resource manager's answers (fuzz_rmanswer) -------------------------
+ */
+
+static void rm_int(struct bytes *b, int v) {
+  uint8_t item[12];
+  pvmw_xdr_put_int(item, v);
+  put(b, item, sizeof item);
+}
+
+static void rm_str(struct bytes *b, const char *s) {
+  uint8_t item[64];
+  FZ_CHECK(pvmw_xdr_str_size(s) <= sizeof item);
+  pvmw_xdr_put_str(item, s);
+  put(b, item, pvmw_xdr_str_size(s));
+}
+
+static void rm_host(struct bytes *b, int tid, const char *name) {
+  rm_int(b, tid);
+  rm_str(b, name);
+  rm_str(b, "LINUX64");
+  rm_int(b, 1000);
+  rm_int(b, 0x408c41);
+}
+
+/* One seed: kind and flags (fuzz.h), then the body in b (freed here). */
+static void rm_seed(const char *name, int kind, uint8_t flags,
+                    struct bytes *b) {
+  struct bytes in = {NULL, 0, 0};
+  uint8_t prefix[FZ_RM_PREFIX] = {(uint8_t)kind, flags};
+  put(&in, prefix, sizeof prefix);
+  if (b->n)
+    put(&in, b->p, b->n);
+  write_seed("rmanswer", name, in.p, in.n);
+  free(in.p);
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+static void rmanswer_seeds(void) {
+  struct bytes b = {NULL, 0, 0};
+  rm_int(&b, 2); /* spawn: two tids, one an error */
+  rm_int(&b, 0x40009);
+  rm_int(&b, PvmNoFile);
+  rm_seed("spawn", 0, 0, &b);
+  rm_int(&b, PvmNoHost); /* spawn: an error for the whole request */
+  rm_seed("spawn-error", 0, 0, &b);
+  rm_int(&b, 9); /* spawn: more tids than asked for */
+  rm_seed("spawn-too-many", 0, 0, &b);
+  rm_int(&b, 0); /* tasks: one task */
+  rm_int(&b, 0x40009);
+  rm_int(&b, 0x40001);
+  rm_int(&b, 0x40000);
+  rm_int(&b, 4);
+  rm_str(&b, "prog");
+  rm_int(&b, 4242);
+  rm_seed("tasks", 1, 0, &b);
+  rm_int(&b, 1); /* config: one host */
+  rm_int(&b, 1);
+  rm_host(&b, 0x40000, "alpha");
+  rm_seed("config", 2, 0, &b);
+  rm_int(&b, 1); /* config, raw */
+  rm_int(&b, 1);
+  rm_seed("config-raw", 2, FZ_RM_RAW, &b);
+  rm_int(&b, 0); /* config, first of several fragments */
+  rm_int(&b, 1);
+  rm_seed("config-partial", 2, FZ_RM_PARTIAL, &b);
+  rm_int(&b, 2); /* addhosts: one added, one refused */
+  rm_int(&b, 1);
+  rm_host(&b, 0x80000, "h1");
+  rm_host(&b, PvmDupHost, "h2");
+  rm_seed("addhosts", 3, 0, &b);
+  rm_int(&b, 2); /* delhosts */
+  rm_int(&b, 0);
+  rm_int(&b, PvmNoHost);
+  rm_seed("delhosts", 4, 0, &b);
+  rm_int(&b, 0); /* sched: hand over */
+  rm_int(&b, 0x40000);
+  rm_str(&b, "master");
+  rm_str(&b, "LINUX64");
+  rm_int(&b, 1000);
+  rm_seed("sched", 5, 0, &b);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
     return 2;
   }
   root = argv[1];
-  for (int i = 0; i < 3; i++) {
-    static const char *const sub[] = {"frame", "control", "unpack"};
+  for (int i = 0; i < 4; i++) {
+    static const char *const sub[] = {"frame", "control", "unpack", "rmanswer"};
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", root, sub[i]);
     mkdir(root, 0777);
@@ -600,5 +685,6 @@ int main(int argc, char **argv) {
   control_seeds();
   frame_seeds();
   unpack_seeds();
+  rmanswer_seeds();
   return 0;
 }

@@ -2,7 +2,7 @@
  * tasks spawned on its host, with PVM 3.4's SM_STTASK and SM_TASKX
  * messages (man pvm_reg_tasker):
  *  - a second task asking to be the tasker (itself started by the
- *    tasker) gets PvmAlready;
+ *    tasker) gets PvmAlready; pvm_tasks flags the tasker 0x400;
  *  - three tasks spawned with arguments and an exported variable are
  *    started by the tasker (it records their tids), run with their
  *    arguments and environment, enrol under the tids pvm_spawn returned
@@ -130,7 +130,18 @@ int main(int argc, char **argv) {
   IT_CHECK(pvm_recv(other, TAG_READY) > 0, "no word from the other task");
   pvm_upkint(&rc, 1, 1);
   IT_CHECK(rc == PvmAlready, "a second tasker got %d, not PvmAlready", rc);
-  it_note("pvm_reg_tasker: 0, then PvmAlready for a second task");
+  {
+    /* pvm_tasks flags the tasker as PVM 3.4 does (the console's T). */
+    struct pvmtaskinfo *ti;
+    int nt = 0;
+    IT_CHECK(pvm_tasks(tk, &nt, &ti) == 0 && nt == 1, "pvm_tasks(tasker)");
+    IT_CHECK(ti[0].ti_flag & 0x400, "the tasker's flags are 0x%x",
+             (unsigned)ti[0].ti_flag);
+    IT_CHECK(pvm_tasks(pvm_mytid(), &nt, &ti) == 0 && nt == 1 &&
+                 !(ti[0].ti_flag & 0x400),
+             "another task flagged as the tasker");
+  }
+  it_note("pvm_reg_tasker: 0, then PvmAlready for a second task; flag T");
 
   /* Spawned through the tasker, one at a time (it runs one at a time). */
   setenv("IT_TASKER_MARK", "set", 1);

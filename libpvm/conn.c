@@ -48,6 +48,7 @@ static struct {
   int timer_open;
   pvmw_reader rd;
   int rd_ready;
+  int rd_nomem; /* a frame found no memory: reading stopped, retried */
   uint32_t next_req;
   uint32_t wait_req;     /* request whose reply we wait for */
   Pvmng__Control *reply; /* its reply, once arrived */
@@ -322,8 +323,31 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (n == 0)
     return;
   int rc = pvmw_reader_commit(&C.rd, (size_t)n, on_frame, NULL);
+  if (rc == PvmNoMem) {
+    C.rd_nomem = 1;
+    uv_read_stop((uv_stream_t *)&C.pipe);
+  } else if (rc < 0) {
+    lose_link(C.rd.err);
+  }
+}
+
+/* A frame from the daemon found no memory: its bytes stay in the reader and
+ * reading stops; each pump tries again (every NOMEM_RETRY_MS while it
+ * waits), so a passing shortage delays the task instead of cutting it off
+ * from its daemon. */
+#define NOMEM_RETRY_MS 10
+static int retry_nomem(void) {
+  if (!C.rd_nomem || lpvm_conn.state != LPVM_UP)
+    return 0;
+  int rc = pvmw_reader_commit(&C.rd, 0, on_frame, NULL);
+  if (rc == PvmNoMem)
+    return 0;
+  C.rd_nomem = 0;
   if (rc < 0)
     lose_link(C.rd.err);
+  else if (lpvm_conn.state == LPVM_UP)
+    uv_read_start((uv_stream_t *)&C.pipe, on_alloc, on_read);
+  return 1;
 }
 
 static void on_close(uv_handle_t *h) { (void)h; }
@@ -345,8 +369,14 @@ static void lose_link(const char *why) {
 static void on_timer(uv_timer_t *t) { (void)t; }
 
 int lpvm_pump(int timeout_ms) {
+  /* Frames the retry delivered may be what the caller waits for: it looks
+   * before the loop blocks. */
+  if (retry_nomem())
+    timeout_ms = 0;
   if (lpvm_conn.state != LPVM_UP)
     return PvmSysErr;
+  if (C.rd_nomem && (timeout_ms < 0 || timeout_ms > NOMEM_RETRY_MS))
+    timeout_ms = NOMEM_RETRY_MS;
   if (timeout_ms == 0) {
     uv_run(&C.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {
@@ -674,6 +704,7 @@ static void close_all(void) {
     pvmw_reader_free(&C.rd);
     C.rd_ready = 0;
   }
+  C.rd_nomem = 0;
   while (C.partials != NULL) {
     struct partial *p = C.partials;
     C.partials = p->next;

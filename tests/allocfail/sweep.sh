@@ -190,8 +190,21 @@ request_round() {
   fi
   timeout 30 "$bindir/af_client" check >"$rt/check.out" 2>&1 ||
     fail "N=$n: the daemon no longer serves a second client: $(tail -n 3 "$rt/check.out")"
+  fd_settle "$dpid"
+  [ "$fd1" -le "$fd0" ] || fail "N=$n: the daemon holds $((fd1 - fd0)) more descriptor(s) than before"
+  fd0=$fd1
   check_san "N=$n"
   [ "$problems" -eq "$before" ] || show_hit >&2
+}
+
+# fd1: the daemon's descriptors, once no more than fd0 (or after 2 s).
+fd_settle() {
+  fd1=$(fd_count "$1")
+  for _ in $(seq 40); do
+    [ "$fd1" -le "$fd0" ] && return
+    sleep 0.05
+    fd1=$(fd_count "$1")
+  done
 }
 
 rounds=0
@@ -216,11 +229,15 @@ else
     exit 1
   }
   dpid=$(daemon_pid)
-  # The first client (and what it leaves, such as the hoster's state) is
-  # not under test: one check before the baseline.
+  # The first clients (and what they leave, such as a pipe the daemon keeps
+  # once it has started a host) are not under test: one check and the
+  # request itself without a failure, before the baseline.
   timeout 30 "$bindir/af_client" check >"$rt/check.out" 2>&1 ||
     fail "the daemon does not serve before the sweep: $(cat "$rt/check.out")"
+  timeout 30 "$bindir/af_client" "$scenario" "$dpid" "$log" >"$rt/check.out" 2>&1 ||
+    fail "the request fails with no failure injected: $(cat "$rt/check.out")"
   fd0=$(fd_count "$dpid")
+  first=$fd0
   while :; do
     request_round "$n" "$dpid" || break
     rounds=$((rounds + 1))
@@ -230,16 +247,11 @@ else
     n=$((n + stride))
   done
   if kill -0 "$dpid" 2>/dev/null; then
-    fd1=$(fd_count "$dpid")
-    for _ in $(seq 40); do
-      [ "$fd1" -le "$fd0" ] && break
-      sleep 0.05
-      fd1=$(fd_count "$dpid")
-    done
-    say "daemon descriptors: $fd0 before, $fd1 after"
-    [ "$fd1" -le "$fd0" ] || {
+    fd_settle "$dpid"
+    say "daemon descriptors: $first before, $fd1 after"
+    [ "$fd1" -le "$first" ] || {
       ls -l "/proc/$dpid/fd" >&2
-      fail "the daemon holds $((fd1 - fd0)) more descriptor(s) than before"
+      fail "the daemon holds $((fd1 - first)) more descriptor(s) than before"
     }
     say "daemon resident memory after: $(awk '/VmRSS/ { print $2, $3 }' "/proc/$dpid/status")"
     halt_daemon

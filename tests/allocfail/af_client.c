@@ -20,7 +20,6 @@
 void pvmng_allocfail_arm(void);
 int pvmng_allocfail_hit(void);
 
-#define TAG_SELF 11
 #define TAG_CHILD 12
 
 static char self_path[4096];
@@ -69,7 +68,104 @@ static int arm(const char *target, const char *log) {
   return -1;
 }
 
-/* A message to ourselves through the daemon, and back: 0 if intact. */
+/* Sends the active buffer to ourselves, then an empty marker, and
+ * receives. Each call has tags of its own, so that what an earlier,
+ * failed call left behind is skipped. Messages from one sender arrive in
+ * order: when the marker comes first, or never, the daemon dropped a
+ * message (out of memory) and must have told us, which the next send
+ * returns. Returns the received buffer, or an error. */
+#define TAG_PROBE 9
+static int tag_seq;
+
+/* The next message with tag a or b from ourselves (others are dropped);
+ * 0 after secs seconds without one. */
+static int recv_either(int me, int a, int b, int secs, int *got) {
+  for (;;) {
+    struct timeval tmo = {secs, 0};
+    int bufid = pvm_trecv(me, -1, &tmo), bytes, src;
+    if (bufid <= 0 || pvm_bufinfo(bufid, &bytes, got, &src) < 0)
+      return bufid;
+    if (*got == a || *got == b)
+      return bufid;
+  }
+}
+
+static int roundtrip(int me) {
+  int tag = 100 + 2 * tag_seq, mark = tag + 1, got = 0;
+  tag_seq++;
+  int rc = pvm_send(me, tag);
+  if (rc < 0)
+    return rc;
+  if (pvm_initsend(PvmDataDefault) < 0)
+    return PvmNoMem;
+  if ((rc = pvm_send(me, mark)) < 0)
+    return rc;
+  int bufid = recv_either(me, tag, mark, 10, &got);
+  if (bufid < 0)
+    return bufid;
+  if (bufid > 0 && got == tag) {
+    int keep = pvm_setrbuf(0);
+    int m = recv_either(me, mark, mark, 5, &got);
+    if (m == 0) {
+      /* Lost, or only late: a drop was told to us by now. */
+      pvm_initsend(PvmDataDefault);
+      if ((rc = pvm_send(me, TAG_PROBE)) < 0) {
+        pvm_freebuf(keep);
+        return rc;
+      }
+      m = recv_either(me, mark, mark, 10, &got);
+    }
+    if (m <= 0) {
+      fprintf(stderr, "af_client: the marker was lost, and no error said "
+                      "so\n");
+      pvm_freebuf(keep);
+      return PvmSysErr;
+    }
+    pvm_freebuf(pvm_setrbuf(keep));
+    return keep;
+  }
+  /* The marker first, or nothing: the message was dropped. */
+  pvm_initsend(PvmDataDefault);
+  rc = pvm_send(me, TAG_PROBE);
+  if (rc < 0)
+    return rc;
+  fprintf(stderr,
+          "af_client: a message (tag %d) was lost, and no error "
+          "said so\n",
+          tag);
+  return PvmSysErr;
+}
+
+/* A message of several frames (3 MiB) to ourselves: 0 if intact. */
+static int op_send_big(int me) {
+  enum { BIG = 3 << 20 };
+  char *big = malloc(BIG);
+  if (!big)
+    return PvmNoMem;
+  for (int i = 0; i < BIG; i++)
+    big[i] = (char)(i * 31 + 7);
+  int rc = pvm_initsend(PvmDataRaw) < 0 ? PvmNoMem : 0;
+  if (rc == 0)
+    rc = pvm_pkbyte(big, BIG, 1);
+  if (rc == 0) {
+    int bufid = roundtrip(me);
+    if (bufid < 0)
+      rc = bufid;
+  }
+  if (rc == 0) {
+    memset(big, 0, BIG);
+    rc = pvm_upkbyte(big, BIG, 1);
+    for (int i = 0; rc == 0 && i < BIG; i++)
+      if (big[i] != (char)(i * 31 + 7)) {
+        fprintf(stderr, "af_client: big message corrupted at %d\n", i);
+        rc = PvmSysErr;
+      }
+  }
+  free(big);
+  return rc;
+}
+
+/* Messages to ourselves through the daemon, and back: 0 if intact. */
 static int op_send(void) {
   static int data[4096];
   for (int i = 0; i < 4096; i++)
@@ -84,14 +180,9 @@ static int op_send(void) {
     return rc;
   if ((rc = pvm_pkstr("allocfail")) < 0)
     return rc;
-  if ((rc = pvm_send(me, TAG_SELF)) < 0)
-    return rc;
-  struct timeval tmo = {10, 0};
-  int bufid = pvm_trecv(me, TAG_SELF, &tmo);
-  if (bufid <= 0) {
-    fprintf(stderr, "af_client: no message back (%d)\n", bufid);
-    return bufid < 0 ? bufid : PvmSysErr;
-  }
+  int bufid = roundtrip(me);
+  if (bufid < 0)
+    return bufid;
   int got[4096];
   char s[32];
   if ((rc = pvm_upkint(got, 4096, 1)) < 0 || (rc = pvm_upkstr(s)) < 0)
@@ -100,7 +191,7 @@ static int op_send(void) {
     fprintf(stderr, "af_client: message corrupted\n");
     return PvmSysErr;
   }
-  return 0;
+  return op_send_big(me);
 }
 
 /* Spawns one child, which must report in: 0 if it did. */

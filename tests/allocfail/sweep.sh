@@ -114,7 +114,9 @@ startup_round() {
   local n=$1 pid before=$problems
   echo "$n" >"$nfile"
   : >"$log"
-  if start_daemon PVMNG_ALLOCFAIL="$n" PVMNG_ALLOCFAIL_ARM=start; then
+  if start_daemon PVMNG_ALLOCFAIL="@$nfile" PVMNG_ALLOCFAIL_ARM=start; then
+    # Start-up is over: what follows is not under test.
+    disarm "$(daemon_pid)"
     timeout 30 "$bindir/af_client" check >"$rt/check.out" 2>&1 ||
       fail "N=$n: the daemon came up but did not serve: $(tail -n 3 "$rt/check.out")"
     halt_daemon

@@ -237,11 +237,14 @@ static int message_frame_try(pvmw_frame *f, int via) {
     p->ctx = h.ctx;
     p->enc = (int)h.encoding;
     p->wid = (int)h.wid;
-    p->total = h.total_len; /* linked once its first part is in */
+    p->total = h.total_len;
+    *pp = p;
   } else if ((p = *pp) == NULL) {
     pvmw_frame_free(f);
     return PvmBadMsg;
   }
+  /* A partial linked by this try is undone when it finds no memory. */
+  int fresh = (h.flags & PVMW_MF_FIRST) != 0;
   if (p->len + blen > p->total) {
     pvmw_frame_free(f);
     return PvmBadMsg;
@@ -254,13 +257,8 @@ static int message_frame_try(pvmw_frame *f, int via) {
     if (cap > p->total)
       cap = (size_t)p->total;
     char *d = realloc(p->data, cap ? cap : 1);
-    if (d == NULL) {
-      if (p->len == 0 && (h.flags & PVMW_MF_FIRST)) { /* not linked yet */
-        free(p->data);
-        free(p);
-      }
-      return PvmNoMem;
-    }
+    if (d == NULL)
+      goto nomem;
     p->data = d;
     p->cap = cap;
   }
@@ -268,31 +266,30 @@ static int message_frame_try(pvmw_frame *f, int via) {
     pvmw_frame_free(f);
     return PvmBadMsg;
   }
-  if (p->data == NULL && (p->data = malloc(1)) == NULL) {
-    if (h.flags & PVMW_MF_FIRST)
-      free(p);
-    return PvmNoMem;
-  }
+  if (p->data == NULL && (p->data = malloc(1)) == NULL)
+    goto nomem;
   if (blen > 0)
     lpvm_copy(p->data + p->len, body, blen);
   if (h.flags & PVMW_MF_LAST) {
-    /* A try that finds no memory leaves the partial as it was. */
+    /* Without memory the partial stays as it was (its length unchanged),
+     * its data still ours, for the next try. */
     if (deliver(p->enc, p->src, p->tag, p->ctx, p->wid, p->data, p->len + blen,
-                p->data, free) < 0) {
-      if (h.flags & PVMW_MF_FIRST)
-        free(p); /* not linked, and the data is still ours */
-      return PvmNoMem;
-    }
-    if ((h.flags & PVMW_MF_FIRST) == 0)
-      *pp = p->next;
+                p->data, free) < 0)
+      goto nomem;
+    *pp = p->next;
     free(p);
   } else {
     p->len += blen;
-    if (h.flags & PVMW_MF_FIRST)
-      *pp = p;
   }
   pvmw_frame_free(f);
   return 0;
+nomem:
+  if (fresh) {
+    *pp = p->next;
+    free(p->data);
+    free(p);
+  }
+  return PvmNoMem;
 }
 
 int lpvm_message_frame(pvmw_frame *f, int via) {

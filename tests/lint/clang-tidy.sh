@@ -7,7 +7,7 @@
 #
 # --full (or PVMNG_TIDY_FULL=1) adds the clang static analyzer
 # (clang-analyzer-*): several seconds a file, so not in CI; run it before a
-# release, and see tests/lint/README.md for what it reports.
+# release; tests/lint/README.md says what it reports and what is triaged.
 #
 # Usage: clang-tidy.sh <source dir> <build dir> [--full]
 set -u

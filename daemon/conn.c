@@ -437,8 +437,9 @@ static void on_spare_write(uv_write_t *req, int status) {
  * instead, written from the connection's own spare buffer (no allocation).
  * Should the spare be in use, the connection is closed after what is
  * queued: the task's call then fails with "pvmd closed the connection".
- * Either way the daemon goes on serving the others. */
-static void send_spare(struct pvmd_conn *c, uint32_t req_id, const char *why) {
+ * Either way the daemon goes on serving the others. Returns 1 when the
+ * spare went, -1 when the connection is being closed. */
+static int send_spare(struct pvmd_conn *c, uint32_t req_id, const char *why) {
   Pvmng__Control r = PVMNG__CONTROL__INIT;
   Pvmng__Status st = PVMNG__STATUS__INIT;
   st.code = PvmNoMem;
@@ -451,7 +452,7 @@ static void send_spare(struct pvmd_conn *c, uint32_t req_id, const char *why) {
   if (c->spare_busy || c->wr_failed || n > sizeof c->spare_raw - PVMW_HDR_LEN) {
     pvmd_log("closing %s: %s", c->who, why);
     pvmd_conn_close_after_flush(c);
-    return;
+    return -1;
   }
   pvmd_log("%s: %s; the request fails with PvmNoMem", c->who, why);
   pvmw_hdr_put(c->spare_raw, PVMW_FT_CONTROL, (uint32_t)n);
@@ -461,28 +462,31 @@ static void send_spare(struct pvmd_conn *c, uint32_t req_id, const char *why) {
       uv_write(&c->spare_req, (uv_stream_t *)&c->pipe, &b, 1, on_spare_write);
   if (rc != 0) {
     write_failed(c, rc);
-    return;
+    return -1;
   }
   c->spare_busy = 1;
+  return 1;
 }
 
 int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m) {
   if (c->state == PVMD_CONN_CLOSING || c->wr_failed)
     return -1;
+  size_t n = pvmng__control__get_packed_size(m);
+  if (n == 0 || n > PVMW_MAX_CONTROL) { /* the caller says what to do */
+    pvmd_log("%s: a reply of %zu bytes is over the limit of %u bytes", c->who,
+             n, PVMW_MAX_CONTROL);
+    return -1;
+  }
   pvmw_frame *f = pvmw_control_frame(m);
   if (!f) {
-    char why[96];
-    snprintf(why, sizeof why,
-             "cannot build its reply (out of memory, or over %u bytes)",
-             PVMW_MAX_CONTROL);
-    if (c->sink)
-      pvmd_log("%s: %s", c->who, why);
-    else
-      send_spare(c, m->req_id, why);
-    return -1;
+    if (c->sink) {
+      pvmd_log("%s: out of memory for a reply", c->who);
+      return -1;
+    }
+    return send_spare(c, m->req_id, "out of memory for its reply");
   }
   int rc = pvmd_conn_send(c, f);
   if (rc == PvmNoMem && !c->sink)
-    send_spare(c, m->req_id, "out of memory queueing its reply");
+    return send_spare(c, m->req_id, "out of memory queueing its reply");
   return rc == 0 ? 0 : -1;
 }

@@ -69,9 +69,10 @@ struct pvmd_conn *pvmd_conn_new(struct pvmd *d);
  * closed), or PvmNoMem when there was no memory to queue it (the frame is
  * dropped; the connection stays). */
 int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f);
-/* Encodes and sends a control message. Returns 0, or -1 when it could not
- * be sent as it is (then the task was told PvmNoMem for that request, or
- * the connection is closing). */
+/* Encodes and sends a control message. Returns 0; 1 when memory ran out
+ * and the task was told PvmNoMem for that request instead (from the
+ * connection's spare buffer); -1 when nothing could be sent (over
+ * PVMW_MAX_CONTROL, or the connection is closing or has been closed). */
 int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m);
 /* Whether what the connection's queued writes cost exceeds the high-water
  * mark. */

@@ -55,7 +55,7 @@ static const char *host_name(int dtid, struct pvmhostinfo *hosts, int nhost,
                              char *buf, size_t len) {
   for (int i = 0; i < nhost; i++)
     if (hosts[i].hi_tid == dtid)
-      return hosts[i].hi_name;
+      return hosts[i].hi_name ? hosts[i].hi_name : "?"; /* strdup failed */
   snprintf(buf, len, "t%x", (unsigned)dtid);
   return buf;
 }

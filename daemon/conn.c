@@ -425,12 +425,68 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
   return 0;
 }
 
-int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m) {
-  pvmw_frame *f = pvmw_control_frame(m);
-  if (!f) {
-    pvmd_log("cannot send a reply to %s: out of memory or over %u bytes",
-             c->who, PVMW_MAX_CONTROL);
+static void on_spare_write(uv_write_t *req, int status) {
+  struct pvmd_conn *c = req->handle->data;
+  c->spare_busy = 0;
+  if (status < 0 && c->state != PVMD_CONN_CLOSING)
+    write_failed(c, status);
+}
+
+/* A control message that cannot be built or queued would leave its task
+ * waiting for it forever: the task gets a Status PvmNoMem for the request
+ * instead, written from the connection's own spare buffer (no allocation).
+ * Should the spare be in use, the connection is closed after what is
+ * queued: the task's call then fails with "pvmd closed the connection".
+ * Either way the daemon goes on serving the others. Returns 1 when the
+ * spare went, -1 when the connection is being closed. */
+static int send_spare(struct pvmd_conn *c, uint32_t req_id, const char *why) {
+  Pvmng__Control r = PVMNG__CONTROL__INIT;
+  Pvmng__Status st = PVMNG__STATUS__INIT;
+  st.code = PvmNoMem;
+  st.value = PvmNoMem;
+  st.reason = "pvmd is out of memory";
+  r.req_id = req_id;
+  r.body_case = PVMNG__CONTROL__BODY_STATUS;
+  r.status = &st;
+  size_t n = pvmng__control__get_packed_size(&r);
+  if (c->spare_busy || c->wr_failed || n > sizeof c->spare_raw - PVMW_HDR_LEN) {
+    pvmd_log("closing %s: %s", c->who, why);
+    pvmd_conn_close_after_flush(c);
     return -1;
   }
-  return pvmd_conn_send(c, f);
+  pvmd_log("%s: %s; the request fails with PvmNoMem", c->who, why);
+  pvmw_hdr_put(c->spare_raw, PVMW_FT_CONTROL, (uint32_t)n);
+  pvmng__control__pack(&r, c->spare_raw + PVMW_HDR_LEN);
+  uv_buf_t b = uv_buf_init((char *)c->spare_raw, (unsigned)(PVMW_HDR_LEN + n));
+  int rc =
+      uv_write(&c->spare_req, (uv_stream_t *)&c->pipe, &b, 1, on_spare_write);
+  if (rc != 0) {
+    write_failed(c, rc);
+    return -1;
+  }
+  c->spare_busy = 1;
+  return 1;
+}
+
+int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m) {
+  if (c->state == PVMD_CONN_CLOSING || c->wr_failed)
+    return -1;
+  size_t n = pvmng__control__get_packed_size(m);
+  if (n == 0 || n > PVMW_MAX_CONTROL) { /* the caller says what to do */
+    pvmd_log("%s: a reply of %zu bytes is over the limit of %u bytes", c->who,
+             n, PVMW_MAX_CONTROL);
+    return -1;
+  }
+  pvmw_frame *f = pvmw_control_frame(m);
+  if (!f) {
+    if (c->sink) {
+      pvmd_log("%s: out of memory for a reply", c->who);
+      return -1;
+    }
+    return send_spare(c, m->req_id, "out of memory for its reply");
+  }
+  int rc = pvmd_conn_send(c, f);
+  if (rc == PvmNoMem && !c->sink)
+    return send_spare(c, m->req_id, "out of memory queueing its reply");
+  return rc == 0 ? 0 : -1;
 }

@@ -45,6 +45,12 @@ struct pvmd_conn {
   struct pvmd_list drain_waiters; /* producers waiting for this to drain */
   struct pvmd_list node;          /* pvmd.conns */
   char who[48];                   /* "pid 123" or "t40002 (pid 123)" */
+  /* The reply of last resort: when a control message cannot be built or
+   * queued for lack of memory, a Status PvmNoMem for its request id is
+   * written from here, so that only that request fails. One at a time. */
+  uv_write_t spare_req;
+  uint8_t spare_raw[64];
+  int spare_busy;
   /* A stand-in connection (peer.c) for a request made on another host:
    * no pipe; every frame sent goes to sink, which takes it. */
   int (*sink)(struct pvmd_conn *c, pvmw_frame *f);
@@ -63,7 +69,10 @@ struct pvmd_conn *pvmd_conn_new(struct pvmd *d);
  * closed), or PvmNoMem when there was no memory to queue it (the frame is
  * dropped; the connection stays). */
 int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f);
-/* Encodes and sends a control message. Returns 0 or -1. */
+/* Encodes and sends a control message. Returns 0; 1 when memory ran out
+ * and the task was told PvmNoMem for that request instead (from the
+ * connection's spare buffer); -1 when nothing could be sent (over
+ * PVMW_MAX_CONTROL, or the connection is closing or has been closed). */
 int pvmd_conn_send_control(struct pvmd_conn *c, const Pvmng__Control *m);
 /* Whether what the connection's queued writes cost exceeds the high-water
  * mark. */

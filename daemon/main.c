@@ -223,9 +223,29 @@ static int bind_socket(const char *path) {
   return fd;
 }
 
-/* The parent returns only once the socket listens, so whoever started pvmd
- * can connect as soon as it exits. */
-static void daemonize(int lock_fd) {
+/* The write end of the pipe on which the daemon tells its starter that
+ * start-up is over (daemonize); -1 in the foreground. */
+static int ready_fd = -1;
+
+/* One byte to the waiting parent: 'r' ready, anything else (or the pipe's
+ * end, should the daemon exit first) a failed start. */
+static void tell_starter(int ok) {
+  char c = ok ? 'r' : 'f';
+  if (ready_fd < 0)
+    return;
+  ssize_t w = write(ready_fd, &c, 1);
+  (void)w;
+  close(ready_fd);
+  ready_fd = -1;
+}
+
+/* The parent returns only once the socket listens and start-up is over
+ * (tell_starter), so whoever started pvmd can connect as soon as it
+ * exits, and a start that fails later (out of memory) fails its starter
+ * too. */
+static void daemonize(int lock_fd, const char *log_path) {
+  int ready[2];
+  int wait_ready = pipe2(ready, O_CLOEXEC) == 0;
   pid_t pid = fork();
   int fd;
 
@@ -237,7 +257,22 @@ static void daemonize(int lock_fd) {
     /* The lock file names the daemon before its starter returns, so that
      * whoever started it finds the right pid there at once. */
     write_pid_of(lock_fd, pid);
-    _exit(0);
+    if (!wait_ready)
+      _exit(0);
+    char c = 0;
+    ssize_t r;
+    close(ready[1]);
+    do
+      r = read(ready[0], &c, 1);
+    while (r < 0 && errno == EINTR);
+    if (r == 1 && c == 'r')
+      _exit(0);
+    fprintf(stderr, "pvmd: start-up failed (the log %s says why)\n", log_path);
+    _exit(1);
+  }
+  if (wait_ready) {
+    close(ready[0]);
+    ready_fd = ready[1];
   }
   setsid();
   pvmd_log_set_pid();
@@ -376,22 +411,27 @@ static int run(struct pvmd *d, const struct options *o) {
     uv_signal_start(&d->sig[i], on_signal, sigs[i]);
   }
   d->sig_open = 1;
+  int ok = 0;
   if (o->master) {
     /* A slave serves tasks once the master has given it its host number. */
     if (o->have_cred && pvmd_peer_set_credential(d, &o->cred) != 0)
       pvmd_halt(d, 0, "out of memory");
     else if (pvmd_peer_join(d, o->master) != 0)
       pvmd_halt(d, 0, "cannot join the master");
+    else
+      ok = 1;
     rc = 0;
   } else if ((rc = pvmd_listen_start(d)) != 0) {
     pvmd_log("cannot listen on %s: %s", d->sock_path, uv_strerror(rc));
     pvmd_halt(d, 0, "start-up failed");
   } else {
+    ok = 1;
     pvmd_log("started: host %s, VM id \"%s\", socket %s",
              pvmd_host_self(&d->hosts)->name, d->vmid, d->sock_path);
     if (d->hostfile)
       pvmd_peer_hostfile(d);
   }
+  tell_starter(ok);
   uv_run(&d->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&d->loop);
   if (rc != 0) {
@@ -495,7 +535,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!o.foreground)
-    daemonize(lock_fd);
+    daemonize(lock_fd, d.log_path);
 
   rc = run(&d, &o);
   memset(&o.cred, 0, sizeof o.cred);

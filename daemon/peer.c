@@ -135,9 +135,23 @@ static int load_ctx(struct pvmd_peers *ps, int server) {
 
 static void ps_maybe_free(struct pvmd_peers *ps);
 
+/* The link's unsent ciphertext (what TLS holds until the socket takes
+ * it) is counted in the daemon's memory budget, as queued frames are:
+ * brought in line after every write, send and close. */
+static void link_mem_sync(struct pvmd_link *l) {
+  struct pvmd *d = l->ps->d;
+  size_t now = l->state == L_CLOSING ? 0 : pvmw_tls_pending(l->tls);
+  if (now > l->mem_charged)
+    pvmd_mem_charge(d, now - l->mem_charged);
+  else if (now < l->mem_charged)
+    pvmd_mem_release(d, l->mem_charged - now);
+  l->mem_charged = now;
+}
+
 static void on_link_closed(uv_handle_t *h) {
   struct pvmd_link *l = h->data;
   struct pvmd_peers *ps = l->ps;
+  link_mem_sync(l); /* closing: gives back what it held */
   pvmd_list_remove(&l->node);
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
@@ -154,8 +168,12 @@ static void link_flush(struct pvmd_link *l) {
   uv_buf_t b;
   int rc;
 
-  if (l->wlen || l->state == L_CLOSING)
+  if (l->state == L_CLOSING)
     return;
+  if (l->wlen) {
+    link_mem_sync(l);
+    return;
+  }
   /* Straight into the socket while it takes bytes; a write request only
    * for what it does not take now. */
   while ((n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
@@ -170,6 +188,7 @@ static void link_flush(struct pvmd_link *l) {
     l->ps->d->st.bytes_out += (uint64_t)rc;
     pvmw_tls_consumed(l->tls, (size_t)rc);
   }
+  link_mem_sync(l);
   if (n == 0) {
     if (pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water)
       pvmd_waiters_wake(&l->drain_waiters);
@@ -263,6 +282,10 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
       pvmw_tls_pending(l->tls) > d->lim.high_water) {
     pvmd_waiter_park(&l->drain_waiters, producer);
     d->st.senders_paused++;
+    return PVMD_ROUTE_FULL;
+  }
+  if (producer && l->state != L_CLOSING && pvmd_mem_over(d)) {
+    pvmd_mem_park(d, producer);
     return PVMD_ROUTE_FULL;
   }
   return PVMD_ROUTE_OK;

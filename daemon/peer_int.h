@@ -45,7 +45,8 @@ struct pvmd_link {
   uint64_t last_rx;   /* loop time of the last bytes read */
   uint64_t last_ping; /* loop time of the last heartbeat sent */
   uv_write_t wreq;
-  size_t wlen; /* ciphertext bytes in the write in flight */
+  size_t wlen;        /* ciphertext bytes in the write in flight */
+  size_t mem_charged; /* unsent ciphertext counted in the memory budget */
   uv_connect_t creq;
   struct pvmd_waiter wait;        /* parked here while a destination of
                                      its frames is congested */

@@ -222,7 +222,7 @@ static void do_tasks(struct pvmd_conn *c, uint32_t req_id, int where) {
   m.body_case = PVMNG__CONTROL__BODY_TASKS_REPLY;
   m.tasks_reply = &r;
   m.req_id = req_id;
-  if (pvmd_conn_send_control(c, &m) != 0)
+  if (pvmd_conn_send_control(c, &m) < 0)
     pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
                       "task list too large for one reply");
   free(ptrs);

@@ -121,7 +121,7 @@ static void tell_sender(struct pvmd_conn *c, int dst, int tag) {
   m.req_id = PVMW_REQ_SEND_ERROR;
   m.body_case = PVMNG__CONTROL__BODY_STATUS;
   m.status = &st;
-  if (pvmd_conn_send_control(c, &m) != 0)
+  if (pvmd_conn_send_control(c, &m) < 0)
     pvmd_conn_reject(c,
                      "out of memory telling it that its message to %s "
                      "was dropped",

@@ -48,6 +48,8 @@ static struct {
   int timer_open;
   pvmw_reader rd;
   int rd_ready;
+  int rd_nomem;     /* a frame found no memory: reading stopped, retried */
+  pvmw_frame *held; /* a message that found no memory, to deliver first */
   uint32_t next_req;
   uint32_t wait_req;     /* request whose reply we wait for */
   Pvmng__Control *reply; /* its reply, once arrived */
@@ -84,10 +86,9 @@ static void queue_init(void) {
   }
 }
 
-int lpvm_queue_add(int bufid, int src, int tag, int ctx) {
-  struct lpvm_qmsg *m = malloc(sizeof(*m));
-  if (m == NULL)
-    return PvmNoMem;
+/* Links m (allocated by the caller) at the end of the queue. */
+static void queue_link(struct lpvm_qmsg *m, int bufid, int src, int tag,
+                       int ctx) {
   m->bufid = bufid;
   m->src = src;
   m->tag = tag;
@@ -98,6 +99,13 @@ int lpvm_queue_add(int bufid, int src, int tag, int ctx) {
   lpvm_conn.queue.prev->next = m;
   lpvm_conn.queue.prev = m;
   lpvm_conn.queued++;
+}
+
+int lpvm_queue_add(int bufid, int src, int tag, int ctx) {
+  struct lpvm_qmsg *m = malloc(sizeof(*m));
+  if (m == NULL)
+    return PvmNoMem;
+  queue_link(m, bufid, src, tag, ctx);
   return 0;
 }
 
@@ -112,18 +120,28 @@ void lpvm_queue_remove(struct lpvm_qmsg *m) {
 
 /* A whole message has arrived: make it a receive buffer and queue it, or
  * hand it to the output catcher when it is a system message. Message
- * handlers (mhf.c) see it when a library call reaches it in the queue. */
-static void deliver(int enc, int src, int tag, int ctx, int wid,
-                    const char *body, size_t len, void *owner,
-                    void (*release)(void *)) {
+ * handlers (mhf.c) see it when a library call reaches it in the queue.
+ * Returns 0 (owner taken), or PvmNoMem with nothing done and owner still
+ * the caller's, so that the message can be delivered later instead of
+ * lost. */
+static int deliver(int enc, int src, int tag, int ctx, int wid,
+                   const char *body, size_t len, void *owner,
+                   void (*release)(void *)) {
+  /* The queue entry first: once the buffer exists it owns the body. */
+  struct lpvm_qmsg *m = malloc(sizeof(*m));
+  if (m == NULL)
+    return PvmNoMem;
   int bufid = lpvm_buf_adopt(enc, body, len, owner, release);
   struct lpvm_buf *b;
   if (bufid < 0) {
+    free(m);
+    if (bufid == PvmNoMem)
+      return PvmNoMem;
     fprintf(stderr, "libpvm [t%x]: dropped a message from t%x: %s\n",
             (unsigned)lpvm_conn.mytid, (unsigned)src, lpvm_errstr(bufid));
     if (release != NULL)
       release(owner);
-    return;
+    return 0;
   }
   b = lpvm_buf_get(bufid);
   b->src = src;
@@ -132,18 +150,17 @@ static void deliver(int enc, int src, int tag, int ctx, int wid,
   b->ctx = ctx;
   b->wid = wid;
   if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_OUTPUT) {
+    free(m);
     lpvm_output_message(bufid);
-    return;
+    return 0;
   }
   if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_SIBLINGS) {
+    free(m);
     lpvm_siblings_message(bufid);
-    return;
+    return 0;
   }
-  if (lpvm_queue_add(bufid, src, tag, ctx) < 0) {
-    fprintf(stderr, "libpvm [t%x]: out of memory, dropped a message\n",
-            (unsigned)lpvm_conn.mytid);
-    pvm_freebuf(bufid);
-  }
+  queue_link(m, bufid, src, tag, ctx);
+  return 0;
 }
 
 static void free_partial(struct partial *p) {
@@ -177,7 +194,9 @@ void lpvm_drop_partial(int src, int via) {
   }
 }
 
-int lpvm_message_frame(pvmw_frame *f, int via) {
+/* lpvm_message_frame, except that when memory runs out it returns
+ * PvmNoMem with f not taken and nothing changed, for a later try. */
+static int message_frame_try(pvmw_frame *f, int via) {
   Pvmng__MsgHeader h;
   const uint8_t *body;
   uint32_t blen;
@@ -205,9 +224,8 @@ int lpvm_message_frame(pvmw_frame *f, int via) {
   pp = find_partial((int)h.src, via);
   if ((h.flags & PVMW_MF_FIRST) && (h.flags & PVMW_MF_LAST) && *pp == NULL) {
     /* The common case: the whole message in one frame, kept in place. */
-    deliver((int)h.encoding, (int)h.src, h.tag, h.ctx, (int)h.wid,
-            (const char *)body, blen, f, release_frame);
-    return 0;
+    return deliver((int)h.encoding, (int)h.src, h.tag, h.ctx, (int)h.wid,
+                   (const char *)body, blen, f, release_frame);
   }
   if (h.flags & PVMW_MF_FIRST) {
     if (*pp != NULL || h.total_len > lpvm_conn.max_msg) {
@@ -215,10 +233,8 @@ int lpvm_message_frame(pvmw_frame *f, int via) {
       return PvmBadMsg;
     }
     p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-      pvmw_frame_free(f);
+    if (p == NULL)
       return PvmNoMem;
-    }
     p->via = via;
     p->src = (int)h.src;
     p->tag = h.tag;
@@ -231,6 +247,8 @@ int lpvm_message_frame(pvmw_frame *f, int via) {
     pvmw_frame_free(f);
     return PvmBadMsg;
   }
+  /* A partial linked by this try is undone when it finds no memory. */
+  int fresh = (h.flags & PVMW_MF_FIRST) != 0;
   if (p->len + blen > p->total) {
     pvmw_frame_free(f);
     return PvmBadMsg;
@@ -243,28 +261,49 @@ int lpvm_message_frame(pvmw_frame *f, int via) {
     if (cap > p->total)
       cap = (size_t)p->total;
     char *d = realloc(p->data, cap ? cap : 1);
-    if (d == NULL) {
-      pvmw_frame_free(f);
-      return PvmNoMem;
-    }
+    if (d == NULL)
+      goto nomem;
     p->data = d;
     p->cap = cap;
   }
+  if ((h.flags & PVMW_MF_LAST) && p->len + blen != p->total) {
+    pvmw_frame_free(f);
+    return PvmBadMsg;
+  }
+  if (p->data == NULL && (p->data = malloc(1)) == NULL)
+    goto nomem;
   if (blen > 0)
     lpvm_copy(p->data + p->len, body, blen);
-  p->len += blen;
-  pvmw_frame_free(f);
   if (h.flags & PVMW_MF_LAST) {
-    if (p->len != p->total)
-      return PvmBadMsg;
+    /* Without memory the partial stays as it was (its length unchanged),
+     * its data still ours, for the next try. */
+    if (deliver(p->enc, p->src, p->tag, p->ctx, p->wid, p->data, p->len + blen,
+                p->data, free) < 0)
+      goto nomem;
     *pp = p->next;
-    if (p->data == NULL)
-      p->data = malloc(1);
-    deliver(p->enc, p->src, p->tag, p->ctx, p->wid, p->data, p->len, p->data,
-            free);
+    free(p);
+  } else {
+    p->len += blen;
+  }
+  pvmw_frame_free(f);
+  return 0;
+nomem:
+  if (fresh) {
+    *pp = p->next;
+    free(p->data);
     free(p);
   }
-  return 0;
+  return PvmNoMem;
+}
+
+int lpvm_message_frame(pvmw_frame *f, int via) {
+  int rc = message_frame_try(f, via);
+  if (rc == PvmNoMem) {
+    fprintf(stderr, "libpvm [t%x]: out of memory, dropped a message\n",
+            (unsigned)lpvm_conn.mytid);
+    pvmw_frame_free(f);
+  }
+  return rc;
 }
 
 static void lose_link(const char *why);
@@ -272,7 +311,13 @@ static void lose_link(const char *why);
 static int on_frame(void *ctx, pvmw_frame *f) {
   (void)ctx;
   if (f->type == PVMW_FT_MESSAGE) {
-    int rc = lpvm_message_frame(f, 0);
+    int rc = message_frame_try(f, 0);
+    if (rc == PvmNoMem) {
+      /* Kept, and tried again (retry_nomem) as a frame the routing layer
+       * has already seen; reading stops until then. */
+      C.held = f;
+      return 1;
+    }
     if (rc < 0) {
       lose_link("malformed message from the daemon");
       return 1;
@@ -327,8 +372,42 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (n == 0)
     return;
   int rc = pvmw_reader_commit(&C.rd, (size_t)n, on_frame, NULL);
+  if (rc == PvmNoMem || (rc > 0 && C.held != NULL)) {
+    C.rd_nomem = 1;
+    uv_read_stop((uv_stream_t *)&C.pipe);
+  } else if (rc < 0) {
+    lose_link(C.rd.err);
+  }
+}
+
+/* A frame from the daemon found no memory: its bytes stay in the reader and
+ * reading stops; each pump tries again (every NOMEM_RETRY_MS while it
+ * waits), so a passing shortage delays the task instead of cutting it off
+ * from its daemon. */
+#define NOMEM_RETRY_MS 10
+static int retry_nomem(void) {
+  if (!C.rd_nomem || lpvm_conn.state != LPVM_UP)
+    return 0;
+  if (C.held != NULL) {
+    int held = message_frame_try(C.held, LPVM_VIA_REPLAY);
+    if (held == PvmNoMem)
+      return 0;
+    C.held = NULL; /* taken (or refused as malformed, and freed) */
+    if (held < 0) {
+      C.rd_nomem = 0;
+      lose_link("malformed message from the daemon");
+      return 1;
+    }
+  }
+  int rc = pvmw_reader_commit(&C.rd, 0, on_frame, NULL);
+  if (rc == PvmNoMem || (rc > 0 && C.held != NULL))
+    return 1; /* progress, but more to retry */
+  C.rd_nomem = 0;
   if (rc < 0)
     lose_link(C.rd.err);
+  else if (lpvm_conn.state == LPVM_UP)
+    uv_read_start((uv_stream_t *)&C.pipe, on_alloc, on_read);
+  return 1;
 }
 
 static void on_close(uv_handle_t *h) { (void)h; }
@@ -350,8 +429,14 @@ static void lose_link(const char *why) {
 static void on_timer(uv_timer_t *t) { (void)t; }
 
 int lpvm_pump(int timeout_ms) {
+  /* Frames the retry delivered may be what the caller waits for: it looks
+   * before the loop blocks. */
+  if (retry_nomem())
+    timeout_ms = 0;
   if (lpvm_conn.state != LPVM_UP)
     return PvmSysErr;
+  if (C.rd_nomem && (timeout_ms < 0 || timeout_ms > NOMEM_RETRY_MS))
+    timeout_ms = NOMEM_RETRY_MS;
   if (timeout_ms == 0) {
     uv_run(&C.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {
@@ -368,11 +453,20 @@ int lpvm_pump(int timeout_ms) {
 
 /* ---- writing ----------------------------------------------------------- */
 
+/* The write request of last resort: a write blocks until done, so one
+ * spare serves when malloc fails (a message must not stop half-written
+ * for want of a few bytes); nested writes find it busy. */
+static uv_write_t spare_req;
+static int spare_busy;
+
 static void on_write(uv_write_t *req, int status) {
   C.writes_pending--;
   if (status < 0)
     C.write_status = status;
-  free(req);
+  if (req == &spare_req)
+    spare_busy = 0;
+  else
+    free(req);
 }
 
 /* Writes all of bufs[0..n), blocking (pumping the loop, so that incoming
@@ -402,6 +496,10 @@ int lpvm_write_all(uv_stream_t *s, uv_buf_t *bufs, unsigned n) {
   bufs[0].base += done;
   bufs[0].len -= done;
   uv_write_t *req = malloc(sizeof(*req));
+  if (req == NULL && !spare_busy) {
+    req = &spare_req;
+    spare_busy = 1;
+  }
   if (req == NULL)
     return PvmNoMem;
   C.write_status = 0;
@@ -409,7 +507,10 @@ int lpvm_write_all(uv_stream_t *s, uv_buf_t *bufs, unsigned n) {
   r = uv_write(req, s, bufs, n, on_write);
   if (r < 0) {
     C.writes_pending--;
-    free(req);
+    if (req == &spare_req)
+      spare_busy = 0;
+    else
+      free(req);
     if (daemon)
       lose_link(uv_strerror(r));
     return PvmSysErr;
@@ -756,6 +857,11 @@ static void close_all(void) {
   if (C.rd_ready) {
     pvmw_reader_free(&C.rd);
     C.rd_ready = 0;
+  }
+  C.rd_nomem = 0;
+  if (C.held != NULL) {
+    pvmw_frame_free(C.held);
+    C.held = NULL;
   }
   while (C.partials != NULL) {
     struct partial *p = C.partials;

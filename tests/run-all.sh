@@ -48,7 +48,7 @@ summary() {
 start=$(date +%s)
 # pvm-examples: PVM 3.4.6's example sources, which tests/examples346 builds.
 bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
-  clang-format pvm-examples jq || exit 1
+  clang-format clang-tidy pvm-examples jq || exit 1
 
 status=0
 regular=

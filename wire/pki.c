@@ -749,7 +749,7 @@ int pvmw_pki_store_joined(const char *dir, const char *name,
       (leaf = read_pems(cert_pem, cert_len, "the certificate from the master",
                         err, errlen)) == NULL)
     goto out;
-  if (digest(sk_X509_value(cas, 0), fp) < 0 || memcmp(fp, ca_sha256, 32)) {
+  if (digest(sk_X509_value(cas, 0), fp) < 0 || memcmp(fp, ca_sha256, 32) != 0) {
     set_err(err, errlen,
             "the CA from the master is not the one the join "
             "credential names");

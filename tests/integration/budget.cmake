@@ -11,8 +11,14 @@ target_link_libraries(it_budget PRIVATE pvm3)
 # The out-of-memory case needs malloc to fail: under AddressSanitizer a
 # failed allocation ends the process, so that build leaves it out (and
 # reports, without checking, the memory figures of the others).
+# A receiver that never receives while its sender sends 2 GiB (2,048
+# messages of 1 MiB): after 3 s the sender is still blocked in pvm_send (not
+# failed) and the daemon holds about the 64 MiB queue limit (peak within
+# 96 MiB of its size before); then the receiver wakes and gets all 2,048,
+# in order (about 70 MB peak, 6 s in all, on the 2-core machine).
 set(budget_cases
     "bound|4M|64M|flood 200000 2 --sleep 500 --peak-mb 16"
+    "2g|1G|64M|flood 2048 1 --size-kib 1024 --sleep 3000 --stalled --peak-mb 96"
     "drain|48M|64M|flood 300000 1 --empty --sleep 500 --after-mb 12"
     "partial|256M|40M|partial")
 if(NOT PVMNG_SANITIZE)

@@ -25,8 +25,13 @@
  * next message of another task, and must not go on holding the 40 MiB it
  * got of the killed sender's message.
  *
+ * With --size-kib K each message also carries K KiB of bytes
+ * (PvmDataInPlace); with --stalled the parent checks, before it wakes the
+ * receivers, that no sender has finished (each is blocked in pvm_send,
+ * not failed).
+ *
  * Usage: it_budget flood N P [--empty] [--sleep MS] [--peak-mb M]
- *                            [--after-mb M]
+ *                            [--after-mb M] [--size-kib K] [--stalled]
  *        it_budget oom N [--room-mb M]
  *        it_budget partial */
 #include <errno.h>
@@ -156,15 +161,22 @@ static int receiver(int empty) {
 /* Sends n messages to the receiver (tid from the parent), then the end
  * message; reports how many sends returned PvmNoMem. With stop_at_nomem it
  * stops at the first one. */
-static int sender(int n, int empty, int stop_at_nomem) {
+static int sender(int n, int empty, int stop_at_nomem, int size_kib) {
   int parent = pvm_parent(), peer, nomem = 0, sent = 0, rc;
+  char *body = NULL;
+  if (size_kib > 0) {
+    body = calloc((size_t)size_kib, 1024);
+    IT_CHECK(body != NULL, "out of memory");
+  }
   pvm_recv(parent, TAG_PEER);
   pvm_upkint(&peer, 1, 1);
   pvm_setopt(PvmAutoErr, 0);
   for (int i = 0; i < n; i++) {
-    pvm_initsend(PvmDataDefault);
+    pvm_initsend(body ? PvmDataInPlace : PvmDataDefault);
     if (!empty)
       pvm_pkint(&i, 1, 1);
+    if (body)
+      pvm_pkbyte(body, size_kib * 1024, 1);
     rc = pvm_send(peer, TAG_DATA);
     /* PvmNoMem is about an earlier message; this one went. */
     IT_CHECK(rc == 0 || rc == PvmNoMem, "pvm_send returned %d at message %d",
@@ -186,6 +198,7 @@ static int sender(int n, int empty, int stop_at_nomem) {
     IT_CHECK(rc == PvmNoMem, "pvm_send (end) returned %d", rc);
     it_sleep_ms(50);
   }
+  free(body);
   pvm_exit();
   return 0;
 }
@@ -258,10 +271,10 @@ static int has_opt(int argc, char **argv, const char *name) {
 
 /* Spawns a receiver and a sender, tells the sender its peer. */
 static void spawn_pair(const char *n, const char *empty, const char *stop,
-                       int *rt, int *st) {
+                       const char *size_kib, int *rt, int *st) {
   *rt = it_spawn_self("receiver", empty, NULL);
   pvm_recv(*rt, TAG_PEER);
-  *st = it_spawn_self("sender", n, empty, stop, NULL);
+  *st = it_spawn_self("sender", n, empty, stop, size_kib, NULL);
   pvm_initsend(PvmDataDefault);
   pvm_pkint(rt, 1, 1);
   pvm_send(*st, TAG_PEER);
@@ -273,22 +286,40 @@ static int flood(int argc, char **argv) {
   long sleep_ms = parse_opt(argc, argv, "--sleep", 2000);
   long peak_mb = parse_opt(argc, argv, "--peak-mb", -1);
   long after_mb = parse_opt(argc, argv, "--after-mb", -1);
+  long size_kib = parse_opt(argc, argv, "--size-kib", 0);
+  int stalled = has_opt(argc, argv, "--stalled");
+  char size[24];
   int rt[MAX_PAIRS], st[MAX_PAIRS];
   pid_t dp = daemon_pid();
   long base, hwm0, hwm, rss_after;
   double t0;
 
-  IT_CHECK(n > 0 && pairs > 0 && pairs <= MAX_PAIRS, "bad arguments");
+  IT_CHECK(n > 0 && pairs > 0 && pairs <= MAX_PAIRS && size_kib >= 0 &&
+               size_kib <= 65536,
+           "bad arguments");
+  snprintf(size, sizeof size, "%ld", size_kib);
+  char desc[32];
+  snprintf(desc, sizeof desc, "%ld KiB", size_kib);
   pvm_mytid();
   base = status_kb(dp, "VmRSS");
   hwm0 = status_kb(dp, "VmHWM");
   t0 = it_now();
   for (int i = 0; i < pairs; i++)
-    spawn_pair(argv[2], empty ? "1" : "0", "0", &rt[i], &st[i]);
+    spawn_pair(argv[2], empty ? "1" : "0", "0", size, &rt[i], &st[i]);
   /* The senders flood while the receivers sleep (paused by the daemon
    * when it holds what its limits allow). */
   it_sleep_ms((int)sleep_ms);
   long rss_full = status_kb(dp, "VmRSS");
+  long hwm_full = status_kb(dp, "VmHWM");
+  /* With --stalled the senders must still be at work (blocked by the
+   * daemon), with no error: they report only once every send returned. */
+  for (int i = 0; stalled && i < pairs; i++)
+    IT_CHECK(pvm_probe(st[i], TAG_NOMEM) == 0,
+             "sender %d finished while its receiver slept", i);
+  if (stalled)
+    it_note("after %ld ms, every sender is still blocked in pvm_send; pvmd "
+            "VmRSS %ld KiB, peak %ld KiB (before %ld KiB)",
+            sleep_ms, rss_full, hwm_full, base);
   for (int i = 0; i < pairs; i++)
     pvm_sendsig(rt[i], SIGUSR1);
   for (int i = 0; i < pairs; i++) {
@@ -314,8 +345,8 @@ static int flood(int argc, char **argv) {
   it_note("%d pair(s) x %d %s messages in %.2f s: pvmd VmRSS before %ld KiB, "
           "while queued %ld KiB, peak (VmHWM) %ld KiB (before %ld), after "
           "the drain %ld KiB",
-          pairs, n, empty ? "empty" : "4-byte", t1 - t0, base, rss_full, hwm,
-          hwm0, rss_after);
+          pairs, n, size_kib ? desc : (empty ? "empty" : "4-byte"), t1 - t0,
+          base, rss_full, hwm, hwm0, rss_after);
   if (!MEM_CHECKED)
     it_note("sanitizer build: memory figures not checked");
   if (peak_mb >= 0 && MEM_CHECKED)
@@ -340,7 +371,7 @@ static int oom(int argc, char **argv) {
                               << 10;
   IT_CHECK(prlimit(dp, RLIMIT_AS, &rl, NULL) == 0, "prlimit: %s",
            strerror(errno));
-  spawn_pair(argv[2], "0", "1", &rtid, &stid);
+  spawn_pair(argv[2], "0", "1", "0", &rtid, &stid);
   /* The sender floods until told; the daemon may also just pause it. */
   it_sleep_ms(4000);
   pvm_sendsig(rtid, SIGUSR1);
@@ -414,7 +445,7 @@ int main(int argc, char **argv) {
       return receiver(argc > 3 && strcmp(argv[3], "1") == 0);
     if (strcmp(role, "sender") == 0)
       return sender(atoi(argv[3]), strcmp(argv[4], "1") == 0,
-                    strcmp(argv[5], "1") == 0);
+                    strcmp(argv[5], "1") == 0, atoi(argv[6]));
     if (strcmp(role, "big_sender") == 0)
       return big_sender(atoi(argv[3]));
     if (strcmp(role, "big_receiver") == 0)

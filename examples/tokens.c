@@ -81,6 +81,7 @@ static void send_ack(struct ds *d, int to) {
  * WORK messages on, each to a task the message's seed picks. */
 static void do_work(struct ds *d, int depth, int seed) {
   unsigned long long rng = (unsigned long long)seed;
+  usleep(2000); /* the work takes a moment: a premature detection shows */
   if (depth > 0) {
     int children = 1 + (int)(spmd_rand(&rng) % 2);
     for (int c = 0; c < children; c++)

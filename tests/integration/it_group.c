@@ -8,7 +8,7 @@
  *              refused, cached queries), leaving a frozen group (PvmNoGroup)
  *   kill       a member killed while the others are in a barrier, a reduce
  *              and an all-reduce: the others get PvmNoGroup (or, where they
- *              did not wait for it, 0 and a right result), never a hang
+ *              did not wait for it, 0), never a hang
  *   shm        barriers of members on one host through shared memory: 200
  *              in a row, no segment left under /dev/shm afterwards; and a
  *              member with it turned off (PVMNG_GROUP_SHM=0) among members

@@ -7,7 +7,8 @@
  *              member holds everyone), PvmBadParam, freeze (-1, twice, join
  *              refused, cached queries), leaving a frozen group (PvmNoGroup)
  *   kill       a member killed while the others are in a barrier, a reduce
- *              and an all-reduce: the others get PvmNoGroup, never a hang
+ *              and an all-reduce: the others get PvmNoGroup (or, where they
+ *              did not wait for it, 0), never a hang
  *   shm        barriers of members on one host through shared memory: 200
  *              in a row, no segment left under /dev/shm afterwards; and a
  *              member with it turned off (PVMNG_GROUP_SHM=0) among members

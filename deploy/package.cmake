@@ -26,16 +26,17 @@ set(PVMNG_EXAMPLES_DIR ${CMAKE_INSTALL_DATADIR}/pvm-ng/examples)
 file(RELATIVE_PATH PVMNG_EXAMPLES_TO_LIB
      "${CMAKE_INSTALL_PREFIX}/${PVMNG_EXAMPLES_DIR}/bin"
      "${CMAKE_INSTALL_FULL_LIBDIR}")
-set(PVMNG_EXAMPLE_TARGETS hello hello_other master worker ring pi allreduce)
+set(PVMNG_EXAMPLE_TARGETS hello hello_other master worker ring pi allreduce
+    election sort matmul jacobi mandel clocks twopc tokens)
 if(TARGET fmaster)
-  list(APPEND PVMNG_EXAMPLE_TARGETS fmaster fworker fring)
+  list(APPEND PVMNG_EXAMPLE_TARGETS fmaster fworker fring felection fjacobi)
 endif()
 set_target_properties(${PVMNG_EXAMPLE_TARGETS} PROPERTIES
   INSTALL_RPATH "$ORIGIN/${PVMNG_EXAMPLES_TO_LIB}")
 install(TARGETS ${PVMNG_EXAMPLE_TARGETS}
         RUNTIME DESTINATION ${PVMNG_EXAMPLES_DIR}/bin)
 file(GLOB PVMNG_EXAMPLE_SOURCES ${PROJECT_SOURCE_DIR}/examples/*.c
-     ${PROJECT_SOURCE_DIR}/examples/*.h)
+     ${PROJECT_SOURCE_DIR}/examples/*.h ${PROJECT_SOURCE_DIR}/examples/README.md)
 install(FILES ${PVMNG_EXAMPLE_SOURCES} DESTINATION ${PVMNG_EXAMPLES_DIR}/src)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/examples-README.md
         DESTINATION ${PVMNG_EXAMPLES_DIR} RENAME README.md)

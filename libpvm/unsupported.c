@@ -1,9 +1,8 @@
-/* Calls of the PVM 3.4 API that this release does not provide yet:
- * the tracer registration. It links,
- * and at run time reports PvmNotImpl (printed under PvmAutoErr) with a line
- * saying what is missing, so a program learns it at the first call instead
- * of misbehaving later. Small helpers that need no daemon support are
- * implemented here as well. */
+/* Calls of the PVM 3.4 API that this release does not provide yet: the
+ * tracer registration. It links, and at run time reports PvmNotImpl
+ * (printed under PvmAutoErr) with a line saying what is missing, so a
+ * program learns it at the first call instead of misbehaving later. Small
+ * helpers that need no daemon support are implemented here as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -546,7 +546,8 @@ void pvmd_spawn(struct pvmd_conn *c, uint32_t req_id,
   if ((rc = pvmd_spawn_find_why(r->file, d->ep, path, sizeof path, dirs,
                                 sizeof dirs)) != 0) {
     char why[sizeof dirs + PVMD_HOSTNAME_MAX + 512];
-    const char *host = pvmd_host_self(&d->hosts)->name;
+    const char *host =
+        d->hosts.n > 0 ? pvmd_host_self(&d->hosts)->name : "this host";
     if (r->file[0] == '/')
       snprintf(why, sizeof why, "%s is not an executable file on host %s",
                r->file, host);

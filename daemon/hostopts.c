@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include "host.h"
 #include "pki.h"
@@ -506,6 +507,57 @@ int pvmd_hostfile_load(struct pvmd_hostfile *hf, const char *path, char *err,
   rc = pvmd_hostfile_read(hf, fp, path, err, errlen);
   fclose(fp);
   return rc;
+}
+
+int pvmd_hostfile_slurm(struct pvmd_hostfile *hf, char *err, size_t errlen) {
+  const char *list = getenv("SLURM_JOB_NODELIST");
+  char cmd[PVMD_HF_LINE_MAX + 64], line[PVMD_HF_LINE_MAX + 1];
+  FILE *p, *t;
+  int st, n = 0;
+
+  memset(hf, 0, sizeof *hf);
+  if (!list || !*list) {
+    set_err(err, errlen,
+            "-S: SLURM_JOB_NODELIST is not set (not inside a Slurm "
+            "allocation: run in salloc, sbatch or srun)");
+    return -1;
+  }
+  /* Node lists are names, digits and brackets ("node[01-04],gpu1"); the
+   * shell gets nothing else. */
+  if (strlen(list) > PVMD_HF_LINE_MAX ||
+      list[strspn(list, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789-_.,[]")] != '\0') {
+    set_err(err, errlen, "-S: SLURM_JOB_NODELIST \"%.60s\" is not a node list",
+            list);
+    return -1;
+  }
+  snprintf(cmd, sizeof cmd, "scontrol show hostnames '%s' 2>&1", list);
+  if (!(t = tmpfile())) {
+    set_err(err, errlen, "-S: tmpfile: %s", strerror(errno));
+    return -1;
+  }
+  if (!(p = popen(cmd, "r"))) {
+    set_err(err, errlen, "-S: cannot run scontrol: %s", strerror(errno));
+    fclose(t);
+    return -1;
+  }
+  while (fgets(line, sizeof line, p)) {
+    fputs(line, t);
+    n++;
+  }
+  st = pclose(p);
+  if (st != 0 || n == 0) {
+    set_err(err, errlen,
+            "-S: `scontrol show hostnames %s` failed (status %d)%s%s", list,
+            st == -1 ? -1 : WEXITSTATUS(st), n ? ": " : "",
+            n ? strtok(line, "\n") : "");
+    fclose(t);
+    return -1;
+  }
+  rewind(t);
+  st = pvmd_hostfile_read(hf, t, "SLURM_JOB_NODELIST", err, errlen);
+  fclose(t);
+  return st;
 }
 
 int pvmd_hostfile_resolve(const struct pvmd_hostfile *hf, const char *spec,

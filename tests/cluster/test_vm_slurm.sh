@@ -1,0 +1,69 @@
+#!/bin/bash
+# slurm.vm_slurm: a virtual machine inside a Slurm allocation (pvmd -S).
+# slurm.sh runs munged, slurmctld and one slurmd per namespace host; a
+# batch job of 4 nodes (sbatch --wait -N 4) starts the VM with `pvm -S`
+# (one daemon per node, each a job step started by srun), spawns tasks
+# across it and checks where they ran, then halts. A second job leaves its
+# VM running: every daemon must end with the allocation.
+set -euo pipefail
+# shellcheck source=vm_test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vm_test.sh"
+# shellcheck source=slurm.sh
+source "$here/slurm.sh"
+
+cluster_on_exit() {
+  local f
+  [ "$1" -eq 0 ] && return
+  vm_logs
+  slurm_logs
+  for f in "$CLUSTER_TMP"/*.out; do
+    [ -f "$f" ] || continue
+    echo "== $f" >&2
+    cat "$f" >&2
+  done
+}
+
+cluster_up 4
+slurm_up
+vm_env
+T=$CLUSTER_TMP
+
+# The batch script (also the README's example): pvm -S forms the VM on the
+# allocation's nodes and returns once all of them have joined.
+cat >"$T/job.sh" <<'EOF'
+#!/bin/bash
+# usage: sbatch -N 4 job.sh BIN halt|leave
+set -eu
+BIN=$1
+start=$(date +%s%N)
+"$BIN/pvm" -S -c conf
+echo "formed in $((($(date +%s%N) - start) / 1000000)) ms"
+"$BIN/cl_spawnwhere" default "" 8
+[ "$2" = halt ] && "$BIN/pvm" -c halt
+echo "job done"
+EOF
+chmod 755 "$T/job.sh"
+
+nodes=("$(cluster_name h1)" "$(cluster_name h2)" "$(cluster_name h3)" "$(cluster_name h4)")
+cluster_exec h1 timeout 120 sbatch --wait -N 4 -o "$T/job1.out" "$T/job.sh" "$BIN" halt ||
+  vm_fail "the first job failed"
+cat "$T/job1.out"
+[ "$(grep -c LINUX64 "$T/job1.out")" = 4 ] || vm_fail "the VM does not list 4 hosts"
+for n in "${nodes[@]}"; do
+  grep -q "^on $n: " "$T/job1.out" || vm_fail "no task ran on $n"
+done
+grep -q "srun ... -w ${nodes[1]} " "$(vm_log h1)" ||
+  vm_fail "the daemon on ${nodes[1]} was not started by srun"
+grep -q "^job done" "$T/job1.out" || vm_fail "the job did not finish"
+echo "ok: pvm -S in a 4-node batch job: the VM on the allocation, tasks on every node"
+
+# The VM ends with the allocation: a job that leaves it running.
+cluster_exec h1 timeout 120 sbatch --wait -N 4 -o "$T/job2.out" "$T/job.sh" "$BIN" leave ||
+  vm_fail "the second job failed"
+grep -q "^job done" "$T/job2.out" || { cat "$T/job2.out"; vm_fail "the second job did not finish"; }
+for _ in $(seq 100); do
+  [ "$(vm_pvmds)" = 0 ] && break
+  sleep 0.2
+done
+[ "$(vm_pvmds)" = 0 ] || vm_fail "$(vm_pvmds) pvmd processes outlived their allocation"
+echo "ok: every daemon of a VM left running ended with its allocation"

@@ -509,6 +509,35 @@ int pvmd_hostfile_load(struct pvmd_hostfile *hf, const char *path, char *err,
   return rc;
 }
 
+/* The CPUs of the allocation's node i, from $SLURM_JOB_CPUS_PER_NODE
+ * ("2(x3),1": counts in node order, repeats in parentheses), or 0. */
+static long slurm_cpus_of(int i) {
+  const char *p = getenv("SLURM_JOB_CPUS_PER_NODE");
+  while (p && *p) {
+    char *end;
+    long cpus = strtol(p, &end, 10), times = 1;
+    if (end == p || cpus < 1 || cpus > 100000)
+      return 0;
+    p = end;
+    if (*p == '(') {
+      if (p[1] != 'x')
+        return 0;
+      times = strtol(p + 2, &end, 10);
+      if (end == p + 2 || *end != ')' || times < 1)
+        return 0;
+      p = end + 1;
+    }
+    if (i < times)
+      return cpus;
+    i -= (int)times;
+    if (*p == ',')
+      p++;
+    else if (*p)
+      return 0;
+  }
+  return 0;
+}
+
 int pvmd_hostfile_slurm(struct pvmd_hostfile *hf, char *err, size_t errlen) {
   const char *list = getenv("SLURM_JOB_NODELIST");
   char cmd[PVMD_HF_LINE_MAX + 64], line[PVMD_HF_LINE_MAX + 1];
@@ -541,9 +570,15 @@ int pvmd_hostfile_slurm(struct pvmd_hostfile *hf, char *err, size_t errlen) {
     fclose(t);
     return -1;
   }
+  /* Each node's speed is 1000 per CPU the job has there: with -S, spawns
+   * place tasks in proportion to it. */
   while (fgets(line, sizeof line, p)) {
-    fputs(line, t);
-    n++;
+    long cpus = slurm_cpus_of(n++);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (cpus > 0 && cpus <= 1000000)
+      fprintf(t, "%s sp=%ld\n", line, cpus * 1000);
+    else
+      fprintf(t, "%s\n", line);
   }
   st = pclose(p);
   if (st != 0 || n == 0) {

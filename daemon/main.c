@@ -249,9 +249,16 @@ static void daemonize(int lock_fd, const struct options *o) {
     _exit(0);
   }
   /* A Slurm step's daemon stays in its step (srun waits for it) and the
-   * master in its job's process group: Slurm ends both with the job. */
+   * master in its job's process group: Slurm ends both with the job. A
+   * master started from a terminal (an interactive allocation) leaves the
+   * terminal's process group, so that a ^C there reaches neither it nor the
+   * sruns of its daemons; Slurm's cgroups still hold it. */
   if (!o->slurm)
     setsid();
+  else if (!o->master && (fd = open("/dev/tty", O_RDONLY | O_CLOEXEC)) >= 0) {
+    close(fd);
+    setpgid(0, 0);
+  }
   pvmd_log_set_pid();
   pvmd_log_quiet();
   fd = open("/dev/null", O_RDWR | O_CLOEXEC);

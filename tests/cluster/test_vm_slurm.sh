@@ -1,9 +1,10 @@
 #!/bin/bash
 # slurm.vm_slurm: a virtual machine inside a Slurm allocation (pvmd -S).
 # slurm.sh runs munged, slurmctld and one slurmd per namespace host; a
-# batch job of 4 nodes (sbatch --wait -N 4) starts the VM with `pvm -S`
-# (one daemon per node, each a job step started by srun), spawns tasks
-# across it and checks where they ran, then halts. A second job leaves its
+# batch job of 4 nodes and 6 CPUs (sbatch --wait -N 4 -n 6) starts the VM
+# with `pvm -S` (one daemon per node, each a job step started by srun),
+# spawns two tasks per CPU and checks that each node got its share, then
+# halts. A second job leaves its
 # VM running: every daemon must end with the allocation.
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -32,33 +33,42 @@ T=$CLUSTER_TMP
 # allocation's nodes and returns once all of them have joined.
 cat >"$T/job.sh" <<'EOF'
 #!/bin/bash
-# usage: sbatch -N 4 job.sh BIN halt|leave
+# usage: sbatch -N 4 -n 6 job.sh BIN halt|leave
 set -eu
 BIN=$1
+echo "allocation: $SLURM_JOB_NODELIST, CPUs $SLURM_JOB_CPUS_PER_NODE"
 start=$(date +%s%N)
-"$BIN/pvm" -S -c conf
+"$BIN/pvm" -S -c conf >conf.out
 echo "formed in $((($(date +%s%N) - start) / 1000000)) ms"
-"$BIN/cl_spawnwhere" default "" 8
+cat conf.out
+# Each host's speed is 1000 per CPU of the job there: two tasks per CPU.
+"$BIN/cl_spawnwhere" default "" "$(awk '$3 == "LINUX64" { s += $4 / 500 } END { print s }' conf.out)"
 [ "$2" = halt ] && "$BIN/pvm" -c halt
 echo "job done"
 EOF
 chmod 755 "$T/job.sh"
 
 nodes=("$(cluster_name h1)" "$(cluster_name h2)" "$(cluster_name h3)" "$(cluster_name h4)")
-cluster_exec h1 timeout 120 sbatch --wait -N 4 -o "$T/job1.out" "$T/job.sh" "$BIN" halt ||
-  vm_fail "the first job failed"
+cluster_exec h1 timeout 120 sbatch --wait -N 4 -n 6 -D "$T" -o "$T/job1.out" \
+  "$T/job.sh" "$BIN" halt || vm_fail "the first job failed"
 cat "$T/job1.out"
 [ "$(grep -c LINUX64 "$T/job1.out")" = 4 ] || vm_fail "the VM does not list 4 hosts"
+total=0
 for n in "${nodes[@]}"; do
-  grep -q "^on $n: " "$T/job1.out" || vm_fail "no task ran on $n"
+  speed=$(awk -v n="$n" '$1 == n && $3 == "LINUX64" { print $4 }' "$T/job1.out")
+  total=$((total + speed))
+  got=$(sed -n "s/^on $n: //p" "$T/job1.out")
+  [ "${got:-0}" = $((speed / 500)) ] ||
+    vm_fail "$n (speed $speed) ran ${got:-0} tasks, wanted $((speed / 500))"
 done
+[ "$total" = 6000 ] || vm_fail "the speeds do not add up to the job's 6 CPUs"
 grep -q "srun ... -w ${nodes[1]} " "$(vm_log h1)" ||
   vm_fail "the daemon on ${nodes[1]} was not started by srun"
 grep -q "^job done" "$T/job1.out" || vm_fail "the job did not finish"
-echo "ok: pvm -S in a 4-node batch job: the VM on the allocation, tasks on every node"
+echo "ok: pvm -S in a 4-node batch job: the VM on the allocation, tasks placed by its CPUs"
 
 # The VM ends with the allocation: a job that leaves it running.
-cluster_exec h1 timeout 120 sbatch --wait -N 4 -o "$T/job2.out" "$T/job.sh" "$BIN" leave ||
+cluster_exec h1 timeout 120 sbatch --wait -N 4 -D "$T" -o "$T/job2.out" "$T/job.sh" "$BIN" leave ||
   vm_fail "the second job failed"
 grep -q "^job done" "$T/job2.out" || { cat "$T/job2.out"; vm_fail "the second job did not finish"; }
 for _ in $(seq 100); do

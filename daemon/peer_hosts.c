@@ -202,11 +202,17 @@ void pvmd_peer_add_done(struct pvmd_add *a, int result) {
   char why[sizeof a->why];
   /* The reason travels back to whoever asked; a failure with no word from
    * the remote shell that ran into the deadline did not join in time. */
-  if (result < 0 && a->why[0] == '\0' && pvmd_now(ps->d) >= a->deadline)
-    snprintf(a->why, sizeof a->why,
-             "its pvmd did not join within %d s (started, but cannot reach "
-             "this daemon?)",
-             ADD_TIMEOUT_MS / 1000);
+  if (result < 0 && pvmd_now(ps->d) >= a->deadline &&
+      !(a->rsh_exited && (a->rsh_status != 0 || a->rsh_signal != 0))) {
+    char last[sizeof a->why];
+    snprintf(last, sizeof last, "%s", a->why);
+    if (snprintf(a->why, sizeof a->why,
+                 "its pvmd did not join within %d s (started, but cannot "
+                 "reach this daemon?)%s%s",
+                 ADD_TIMEOUT_MS / 1000, last[0] ? "; it said: " : "",
+                 last) >= (int)sizeof a->why)
+      a->why[sizeof a->why - 1] = '\0';
+  }
   snprintf(why, sizeof why, "%s", result < 0 ? a->why : "");
   if (result < 0)
     pvmd_log("adding host %s failed (%d)%s%s", a->name, result,

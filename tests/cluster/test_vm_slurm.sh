@@ -1,10 +1,10 @@
 #!/bin/bash
 # slurm.vm_slurm: a virtual machine inside a Slurm allocation (pvmd -S).
 # slurm.sh runs munged, slurmctld and one slurmd per namespace host; a
-# batch job of 4 nodes and 6 CPUs (sbatch --wait -N 4 -n 6) starts the VM
-# with `pvm -S` (one daemon per node, each a job step started by srun),
-# spawns two tasks per CPU and checks that each node got its share, then
-# halts. A second job leaves its
+# batch job of 4 nodes and 6 CPUs (sbatch --wait -N 4 -n 6 of
+# deploy/slurm-job.sh) starts the VM with `pvm -S` (one daemon per node,
+# each a job step started by srun), spawns two tasks per CPU and checks
+# that each node got its share, then halts. A second job leaves its
 # VM running: every daemon must end with the allocation.
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -29,28 +29,33 @@ slurm_up
 vm_env
 T=$CLUSTER_TMP
 
-# The batch script (also the README's example): pvm -S forms the VM on the
-# allocation's nodes and returns once all of them have joined.
-cat >"$T/job.sh" <<'EOF'
+# The first job is deploy/slurm-job.sh (pvm -S, the program, halt) with
+# this program: each host's speed is 1000 per CPU of the job there, so it
+# spawns two tasks per CPU.
+cat >"$T/spawn.sh" <<'EOF'
 #!/bin/bash
-# usage: sbatch -N 4 -n 6 job.sh BIN halt|leave
 set -eu
-BIN=$1
 echo "allocation: $SLURM_JOB_NODELIST, CPUs $SLURM_JOB_CPUS_PER_NODE"
-start=$(date +%s%N)
-"$BIN/pvm" -S -c conf >conf.out
-echo "formed in $((($(date +%s%N) - start) / 1000000)) ms"
-cat conf.out
-# Each host's speed is 1000 per CPU of the job there: two tasks per CPU.
-"$BIN/cl_spawnwhere" default "" "$(awk '$3 == "LINUX64" { s += $4 / 500 } END { print s }' conf.out)"
-[ "$2" = halt ] && "$BIN/pvm" -c halt
+"$PVMNG_BIN/pvm" -c conf >conf.out
+"$PVMNG_BIN/cl_spawnwhere" default "" "$(awk '$3 == "LINUX64" { s += $4 / 500 } END { print s }' conf.out)"
 echo "job done"
 EOF
-chmod 755 "$T/job.sh"
+# The second leaves its virtual machine running.
+cat >"$T/leave.sh" <<'EOF'
+#!/bin/bash
+set -eu
+start=$(date +%s%N)
+"$PVMNG_BIN/pvm" -S -c conf
+echo "formed in $((($(date +%s%N) - start) / 1000000)) ms"
+"$PVMNG_BIN/cl_spawnwhere" default "" 8
+echo "job done"
+EOF
+chmod 755 "$T/spawn.sh" "$T/leave.sh"
+export PVMNG_BIN=$BIN
 
 nodes=("$(cluster_name h1)" "$(cluster_name h2)" "$(cluster_name h3)" "$(cluster_name h4)")
 cluster_exec h1 timeout 120 sbatch --wait -N 4 -n 6 -D "$T" -o "$T/job1.out" \
-  "$T/job.sh" "$BIN" halt || vm_fail "the first job failed"
+  "$here/../../deploy/slurm-job.sh" "$T/spawn.sh" || vm_fail "the first job failed"
 cat "$T/job1.out"
 [ "$(grep -c LINUX64 "$T/job1.out")" = 4 ] || vm_fail "the VM does not list 4 hosts"
 total=0
@@ -68,8 +73,9 @@ grep -q "^job done" "$T/job1.out" || vm_fail "the job did not finish"
 echo "ok: pvm -S in a 4-node batch job: the VM on the allocation, tasks placed by its CPUs"
 
 # The VM ends with the allocation: a job that leaves it running.
-cluster_exec h1 timeout 120 sbatch --wait -N 4 -D "$T" -o "$T/job2.out" "$T/job.sh" "$BIN" leave ||
+cluster_exec h1 timeout 120 sbatch --wait -N 4 -D "$T" -o "$T/job2.out" "$T/leave.sh" ||
   vm_fail "the second job failed"
+grep "^formed in" "$T/job2.out" || true
 grep -q "^job done" "$T/job2.out" || { cat "$T/job2.out"; vm_fail "the second job did not finish"; }
 for _ in $(seq 100); do
   [ "$(vm_pvmds)" = 0 ] && break

@@ -237,16 +237,49 @@ static const char *starter_name(const struct pvmd *d) {
   return d->slurm ? "srun" : rsh_name();
 }
 
+/* The starter's program name for messages: "ssh" for "/usr/bin/ssh -F x". */
+static void starter_label(const struct pvmd *d, char *out, size_t outlen) {
+  const char *s = starter_name(d), *end = s + strcspn(s, " \t"), *p = s;
+  if (access(s, X_OK) == 0) /* a path with blanks, as it is */
+    end = s + strlen(s);
+  for (const char *q = s; q < end; q++)
+    if (*q == '/')
+      p = q + 1;
+  snprintf(out, outlen, "%.*s", (int)(end - p), p);
+}
+
+#define RSH_WORDS_MAX 9
+
+/* $PVM_RSH as words, so that options may follow the program
+ * ("ssh -F ~/.ssh/pvm_config"), unless it names a program as it is (a path
+ * with blanks). words point into buf. Returns how many, or -1 (more than
+ * RSH_WORDS_MAX, or none). */
+static int rsh_words(char *buf, size_t buflen, char **words) {
+  char *save = NULL, *w;
+  int n = 0;
+  snprintf(buf, buflen, "%s", rsh_name());
+  if (!strpbrk(buf, " \t") || access(buf, X_OK) == 0) {
+    words[0] = buf;
+    return 1;
+  }
+  for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+    if (n == RSH_WORDS_MAX)
+      return -1;
+    words[n++] = w;
+  }
+  return n > 0 ? n : -1;
+}
+
 /* The remote shell failed: its last line on stderr (the reason, usually)
  * and its exit status become the add's reason, for the log and for the one
  * who asked. */
 static void rsh_failed(struct pvmd_add *a) {
-  char status[80];
-  const char *rsh = starter_name(a->ps->d), *base = strrchr(rsh, '/');
+  char status[80], label[32];
+  const char *rsh = starter_name(a->ps->d);
   size_t len = strlen(a->why);
+  starter_label(a->ps->d, label, sizeof label);
   /* "<last line> (ssh exited with status 255)", the line cut to fit. */
-  if (snprintf(status, sizeof status, "%s%.30s %s %d%s", len ? " (" : "",
-               base ? base + 1 : rsh,
+  if (snprintf(status, sizeof status, "%s%s %s %d%s", len ? " (" : "", label,
                a->rsh_signal ? "killed by signal" : "exited with status",
                a->rsh_signal ? a->rsh_signal : a->rsh_status,
                len ? ")" : "") >= (int)sizeof status)
@@ -400,12 +433,12 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   char prefix[PATH_MAX + 300], pem[PATH_MAX + 310], err[512],
       exe[PATH_MAX] = "pvmd", master[80],
       cmd[4 * PVMD_HF_VALUE_MAX + 2 * PATH_MAX];
-  char *argv[16];
+  char *argv[16], rshbuf[PATH_MAX];
   struct pvmd_add *a;
   struct stat st;
   ssize_t n;
   long now = (long)time(NULL);
-  int hoster;
+  int hoster, nw;
 
   {
     const struct pvmd_host *h = pvmd_host_by_name(&d->hosts, name);
@@ -513,8 +546,17 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   }
   if (d->slurm)
     slurm_argv(a->name, cmd, sizeof cmd, argv);
-  else
-    pvmd_hostopts_rsh_argv(o, a->name, rsh_name(), cmd, argv);
+  else if ((nw = rsh_words(rshbuf, sizeof rshbuf, argv)) > 0)
+    pvmd_hostopts_rsh_argv(o, a->name, argv[nw - 1], cmd, argv + nw - 1);
+  else {
+    pvmd_log("adding host %s: PVM_RSH \"%.100s\" is empty or has more than "
+             "%d words",
+             name, rsh_name(), RSH_WORDS_MAX);
+    snprintf(why, whylen, "PVM_RSH is empty or has more than %d words",
+             RSH_WORDS_MAX);
+    free_add(a);
+    return PvmBadParam;
+  }
   if (run_rsh(d, a, argv, why, whylen) != 0) {
     free_add(a);
     return PvmCantStart;
@@ -523,7 +565,7 @@ static int start_add(struct pvmd_peers *ps, const char *name,
   if (d->slurm)
     pvmd_log("adding host %s: srun ... -w %s /bin/sh -c '%s'", name, name, cmd);
   else
-    pvmd_log("adding host %s: %s %s%s%s%s '%s'", name, argv[0],
+    pvmd_log("adding host %s: %s %s%s%s%s '%s'", name, rsh_name(),
              o->lo ? "-l " : "", o->lo ? o->lo : "", o->lo ? " " : "",
              o->ip ? o->ip : name, cmd);
   return 0;

@@ -3,8 +3,9 @@
 # host of the run (netns.sh's cluster_up), each with its own host key,
 # configuration, port, pid file and authorized_keys, all under
 # $CLUSTER_TMP/ssh, and writes a client configuration with a test key and
-# the hosts' keys. SSH_RSH is a two-line wrapper (ssh -F <that config>) to
-# use as PVM_RSH; nothing under ~/.ssh or /etc/ssh is read or written. The
+# the hosts' keys. SSH_PVM_RSH is the PVM_RSH that uses it ("ssh -F
+# <that config>"), SSH_RSH the same as a two-line script for the tests'
+# own commands; nothing under ~/.ssh or /etc/ssh is read or written. The
 # sshd processes live in the hosts' namespaces, so teardown kills them on
 # every way out. Source after netns.sh.
 
@@ -12,6 +13,7 @@ SSH__LIB=$(readlink -f "${BASH_SOURCE[0]}")
 SSH_DIR=
 SSH_PORT=
 SSH_RSH=
+SSH_PVM_RSH=
 
 # Installs Debian's openssh-server and openssh-client if missing (apt
 # serialised with the other runs); fails if that cannot be done.
@@ -95,6 +97,7 @@ Host *
   LogLevel ERROR
   ConnectTimeout 5
 EOF
+  SSH_PVM_RSH="ssh -F $SSH_DIR/ssh_config"
   SSH_RSH=$SSH_DIR/pvm-ssh
   printf '#!/bin/sh\n# PVM_RSH of the ssh tests: ssh with the run'"'"'s own configuration.\nexec ssh -F %s "$@"\n' \
     "$SSH_DIR/ssh_config" >"$SSH_RSH"

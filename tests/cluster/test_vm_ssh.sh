@@ -26,7 +26,8 @@ cluster_on_exit() {
 
 cluster_up 4
 ssh_up
-export VM_RSH=$SSH_RSH
+# PVM_RSH with options, as a site would give it: "ssh -F <config>".
+export VM_RSH=$SSH_PVM_RSH
 h1=$(cluster_name h1) h2=$(cluster_name h2) h3=$(cluster_name h3)
 h4=$(cluster_name h4)
 T=$CLUSTER_TMP
@@ -54,7 +55,7 @@ echo "typing on $h3 through ssh: $cmd"
 cluster_exec h1 "$SSH_RSH" -l root "$h3" "$cmd" </dev/null ||
   vm_fail "the printed command failed on $h3"
 vm_wait_hosts h1 3
-grep -q "adding host $h2: $SSH_RSH -l root $h2 '.*'$BIN/pvmd' -s " "$log" ||
+grep -q "adding host $h2: $SSH_PVM_RSH -l root $h2 '.*'$BIN/pvmd' -s " "$log" ||
   vm_fail "$h2 was not started through ssh with lo= and dx="
 grep -q "Accepted publickey for root" "$SSH_DIR/$h2/sshd.log" ||
   vm_fail "$h2's sshd did not log the login"
@@ -76,19 +77,19 @@ expect_add() {
   echo "$out" | grep -q "^0 successful" || vm_fail "$what: the add did not fail"
 }
 expect_add "unknown host" "nosuch-$CLUSTER_PREFIX" \
-  "Could not resolve hostname nosuch-$CLUSTER_PREFIX.*status 255"
+  "Could not resolve hostname nosuch-$CLUSTER_PREFIX.*\(ssh exited with status 255\)$"
 mv "$SSH_DIR/$h4/authorized_keys" "$SSH_DIR/$h4/authorized_keys.off"
 : >"$SSH_DIR/$h4/authorized_keys"
-expect_add "refused key" "$h4" "Permission denied \(publickey\).*status 255"
+expect_add "refused key" "$h4" "Permission denied \(publickey\)\. \(ssh exited with status 255\)$"
 mv "$SSH_DIR/$h4/authorized_keys.off" "$SSH_DIR/$h4/authorized_keys"
 cp "$SSH_DIR/known_hosts" "$SSH_DIR/known_hosts.good"
 grep -v "^\[$h4\]" "$SSH_DIR/known_hosts.good" >"$SSH_DIR/known_hosts"
 ssh-keygen -q -t ed25519 -N '' -f "$T/other_key"
 ssh_known_line h4 "$T/other_key.pub" >>"$SSH_DIR/known_hosts"
-expect_add "host-key mismatch" "$h4" "Host key verification failed.*status 255"
+expect_add "host-key mismatch" "$h4" "Host key verification failed\. \(ssh exited with status 255\)$"
 cp "$SSH_DIR/known_hosts.good" "$SSH_DIR/known_hosts"
 expect_add "pvmd missing" "$h4 dx=/no/such/pvmd" \
-  "/no/such/pvmd: (No such file|not found).*status 127"
+  "/no/such/pvmd: (No such file|not found).*\(ssh exited with status 127\)$"
 [ "$(vm_nhosts h1)" = 3 ] || vm_fail "the failed adds changed the VM"
 out=$(cluster_exec h1 "$BIN/pvm" -c "add $h4" 2>&1) || true
 echo "$out" | grep -q "^1 successful" || { echo "$out"; vm_fail "add $h4 once ssh works again"; }

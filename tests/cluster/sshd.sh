@@ -97,6 +97,7 @@ Host *
   LogLevel ERROR
   ConnectTimeout 5
 EOF
+  # shellcheck disable=SC2034 # read by the tests
   SSH_PVM_RSH="ssh -F $SSH_DIR/ssh_config"
   SSH_RSH=$SSH_DIR/pvm-ssh
   printf '#!/bin/sh\n# PVM_RSH of the ssh tests: ssh with the run'"'"'s own configuration.\nexec ssh -F %s "$@"\n' \

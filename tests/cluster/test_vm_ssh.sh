@@ -63,11 +63,11 @@ vm_wait_hosts h2 3
 echo "ok: 3 hosts from a host file through ssh (lo=root, dx=, so=ms)"
 
 # ---- ssh failures: one line on the console, with the cause --------------
-# expect_add WHAT SPEC PATTERN: `add SPEC` on h1 must fail and print one
-# line naming the host and matching PATTERN (the cause).
+# expect_add WHAT SPEC PATTERN [ON]: `add SPEC` on h1 (or ON) must fail and
+# print one line naming the host and matching PATTERN (the cause).
 expect_add() {
-  local what=$1 spec=$2 pat=$3 out line
-  out=$(cluster_exec h1 "$BIN/pvm" -c "add \"$spec\"" 2>&1) || true
+  local what=$1 spec=$2 pat=$3 on=${4:-h1} out line
+  out=$(cluster_exec "$on" "$BIN/pvm" -c "add \"$spec\"" 2>&1) || true
   line=$(echo "$out" | grep -F "pvm_addhosts(): Can't start pvmd: $spec: " || true)
   echo "$what: $line"
   [ "$(echo "$line" | grep -c .)" = 1 ] ||
@@ -78,6 +78,9 @@ expect_add() {
 }
 expect_add "unknown host" "nosuch-$CLUSTER_PREFIX" \
   "Could not resolve hostname nosuch-$CLUSTER_PREFIX.*\(ssh exited with status 255\)$"
+# Asked on a slave, the master's answer carries the reason back.
+expect_add "unknown host, from $h2" "nosuch-$CLUSTER_PREFIX" \
+  "Could not resolve hostname nosuch-$CLUSTER_PREFIX.*\(ssh exited with status 255\)$" h2
 mv "$SSH_DIR/$h4/authorized_keys" "$SSH_DIR/$h4/authorized_keys.off"
 : >"$SSH_DIR/$h4/authorized_keys"
 expect_add "refused key" "$h4" "Permission denied \(publickey\)\. \(ssh exited with status 255\)$"

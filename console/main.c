@@ -17,13 +17,16 @@ static const char prompt[] = "pvm> ";
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: pvm [-n<hostname>] [-d<mask>] [hostfile]\n"
-          "       pvm [-n<hostname>] [-d<mask>] [hostfile] -c 'command; ...'\n"
+          "usage: pvm [-n<hostname>] [-d<mask>] [-S | hostfile]\n"
+          "       pvm [-n<hostname>] [-d<mask>] [-S | hostfile] -c 'command; "
+          "...'\n"
           "  -n<hostname>  name the master host (passed to pvmd)\n"
           "  -d<mask>      pvmd debug mask, hexadecimal (passed to pvmd)\n"
           "  -c commands   run the commands, then exit: status 0 if all "
           "succeeded\n"
           "  hostfile      hosts for a new virtual machine (see man pvmd3)\n"
+          "  -S            inside a Slurm allocation: a new virtual machine on "
+          "its nodes (pvmd -S)\n"
           "Without -c, commands come from the terminal (prompt 'pvm> ') or, "
           "when stdin is not a terminal, one per line from stdin.\n");
 }
@@ -262,6 +265,9 @@ int main(int argc, char **argv) {
       if (dargc < 6)
         dargv[dargc++] = argv[i];
     } else if (strncmp(a, "-d", 2) == 0 && a[2]) {
+      if (dargc < 6)
+        dargv[dargc++] = argv[i];
+    } else if (strcmp(a, "-S") == 0) {
       if (dargc < 6)
         dargv[dargc++] = argv[i];
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

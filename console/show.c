@@ -274,8 +274,14 @@ static int hosts_change(int argc, char **argv, int add) {
    * results. */
   for (int i = 0; i < n; i++)
     infos[i] = INT_MIN;
+  /* A failed add's reason (ssh's last words, say) comes as the library's
+   * one-line report: the console shows it above the table. */
+  if (add)
+    pvm_setopt(PvmAutoErr, 1);
   rc =
       add ? pvm_addhosts(argv + 1, n, infos) : pvm_delhosts(argv + 1, n, infos);
+  if (add)
+    pvm_setopt(PvmAutoErr, 0);
   if (rc < 0 && infos[0] == INT_MIN) {
     printf("%s: %s\n", argv[0], cons_errstr(rc));
     if (rc == PvmNotImpl)

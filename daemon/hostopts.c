@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include "host.h"
 #include "pki.h"
@@ -506,6 +507,92 @@ int pvmd_hostfile_load(struct pvmd_hostfile *hf, const char *path, char *err,
   rc = pvmd_hostfile_read(hf, fp, path, err, errlen);
   fclose(fp);
   return rc;
+}
+
+/* The CPUs of the allocation's node i, from $SLURM_JOB_CPUS_PER_NODE
+ * ("2(x3),1": counts in node order, repeats in parentheses), or 0. */
+static long slurm_cpus_of(int i) {
+  const char *p = getenv("SLURM_JOB_CPUS_PER_NODE");
+  while (p && *p) {
+    char *end;
+    long cpus = strtol(p, &end, 10), times = 1;
+    if (end == p || cpus < 1 || cpus > 100000)
+      return 0;
+    p = end;
+    if (*p == '(') {
+      if (p[1] != 'x')
+        return 0;
+      times = strtol(p + 2, &end, 10);
+      if (end == p + 2 || *end != ')' || times < 1)
+        return 0;
+      p = end + 1;
+    }
+    if (i < times)
+      return cpus;
+    i -= (int)times;
+    if (*p == ',')
+      p++;
+    else if (*p)
+      return 0;
+  }
+  return 0;
+}
+
+int pvmd_hostfile_slurm(struct pvmd_hostfile *hf, char *err, size_t errlen) {
+  const char *list = getenv("SLURM_JOB_NODELIST");
+  char cmd[PVMD_HF_LINE_MAX + 64], line[PVMD_HF_LINE_MAX + 1];
+  FILE *p, *t;
+  int st, n = 0;
+
+  memset(hf, 0, sizeof *hf);
+  if (!list || !*list) {
+    set_err(err, errlen,
+            "-S: SLURM_JOB_NODELIST is not set (not inside a Slurm "
+            "allocation: run in salloc, sbatch or srun)");
+    return -1;
+  }
+  /* Node lists are names, digits and brackets ("node[01-04],gpu1"); the
+   * shell gets nothing else. */
+  if (strlen(list) > PVMD_HF_LINE_MAX ||
+      list[strspn(list, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789-_.,[]")] != '\0') {
+    set_err(err, errlen, "-S: SLURM_JOB_NODELIST \"%.60s\" is not a node list",
+            list);
+    return -1;
+  }
+  snprintf(cmd, sizeof cmd, "scontrol show hostnames '%s' 2>&1", list);
+  if (!(t = tmpfile())) {
+    set_err(err, errlen, "-S: tmpfile: %s", strerror(errno));
+    return -1;
+  }
+  if (!(p = popen(cmd, "r"))) {
+    set_err(err, errlen, "-S: cannot run scontrol: %s", strerror(errno));
+    fclose(t);
+    return -1;
+  }
+  /* Each node's speed is 1000 per CPU the job has there: with -S, spawns
+   * place tasks in proportion to it. */
+  while (fgets(line, sizeof line, p)) {
+    long cpus = slurm_cpus_of(n++);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (cpus > 0 && cpus <= 1000000)
+      fprintf(t, "%s sp=%ld\n", line, cpus * 1000);
+    else
+      fprintf(t, "%s\n", line);
+  }
+  st = pclose(p);
+  if (st != 0 || n == 0) {
+    set_err(err, errlen,
+            "-S: `scontrol show hostnames %s` failed (status %d)%s%s", list,
+            st == -1 ? -1 : WEXITSTATUS(st), n ? ": " : "",
+            n ? strtok(line, "\n") : "");
+    fclose(t);
+    return -1;
+  }
+  rewind(t);
+  st = pvmd_hostfile_read(hf, t, "SLURM_JOB_NODELIST", err, errlen);
+  fclose(t);
+  return st;
 }
 
 int pvmd_hostfile_resolve(const struct pvmd_hostfile *hf, const char *spec,

@@ -94,6 +94,10 @@ int pvmd_hostfile_load(struct pvmd_hostfile *hf, const char *path, char *err,
 int pvmd_hostfile_read(struct pvmd_hostfile *hf, FILE *fp, const char *path,
                        char *err, size_t errlen);
 void pvmd_hostfile_free(struct pvmd_hostfile *hf);
+/* Inside a Slurm allocation: the nodes of $SLURM_JOB_NODELIST, expanded by
+ * `scontrol show hostnames`, read into hf as a host file of one name per
+ * line (pvmd -S). Returns 0, or -1 with the reason in err. */
+int pvmd_hostfile_slurm(struct pvmd_hostfile *hf, char *err, size_t errlen);
 
 /* The entry for name (case-insensitive; the short name before the first '.'
  * matches too), or NULL. */

@@ -36,6 +36,7 @@
 
 struct options {
   int foreground;
+  int slurm; /* -S: a Slurm allocation's VM (see usage) */
   unsigned debug;
   const char *hostname;
   const char *hostfile;
@@ -51,14 +52,18 @@ static void usage(void) {
           "[-b debugger] [hostfile]\n"
           "       pvmd -s master-addr:port -n hostname [...] (started by "
           "the master)\n"
-          "  -e, -w, -b: this host's ep=, wd=, bx= host file options\n");
+          "  -e, -w, -b: this host's ep=, wd=, bx= host file options\n"
+          "  -S: inside a Slurm allocation, the hosts are its nodes "
+          "($SLURM_JOB_NODELIST, no host file),\n"
+          "      each daemon a job step started with srun: the virtual "
+          "machine ends with the allocation\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
   int ch;
   memset(o, 0, sizeof *o);
   opterr = 0;
-  while ((ch = getopt(argc, argv, "+fd::n:s:e:w:b:")) != -1) {
+  while ((ch = getopt(argc, argv, "+fd::n:s:e:w:b:S")) != -1) {
     switch (ch) {
     case 'f':
       o->foreground = 1;
@@ -86,6 +91,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case 'b':
       o->bx = optarg;
       break;
+    case 'S':
+      o->slurm = 1;
+      break;
     default:
       fprintf(stderr, "pvmd: unknown option -%c\n", optopt);
       usage();
@@ -94,7 +102,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
   }
   if (optind < argc)
     o->hostfile = argv[optind++];
-  if (optind < argc || (o->master && (o->hostfile || !o->hostname))) {
+  if (optind < argc || (o->master && (o->hostfile || !o->hostname)) ||
+      (o->slurm && o->hostfile)) {
     usage();
     return -1;
   }
@@ -242,11 +251,13 @@ static void tell_starter(int ok) {
 /* The parent returns only once the socket listens and start-up is over
  * (tell_starter), so whoever started pvmd can connect as soon as it
  * exits, and a start that fails later (out of memory) fails its starter
- * too. */
-static void daemonize(int lock_fd, const char *log_path) {
+ * too. A Slurm step's daemon does not fork: srun waits for it. */
+static void daemonize(int lock_fd, const struct options *o,
+                      const char *log_path) {
   int ready[2];
-  int wait_ready = pipe2(ready, O_CLOEXEC) == 0;
-  pid_t pid = fork();
+  int stay = o->slurm && o->master;
+  int wait_ready = !stay && pipe2(ready, O_CLOEXEC) == 0;
+  pid_t pid = stay ? 0 : fork();
   int fd;
 
   if (pid < 0) {
@@ -274,7 +285,17 @@ static void daemonize(int lock_fd, const char *log_path) {
     close(ready[0]);
     ready_fd = ready[1];
   }
-  setsid();
+  /* A Slurm step's daemon stays in its step (srun waits for it) and the
+   * master in its job's process group: Slurm ends both with the job. A
+   * master started from a terminal (an interactive allocation) leaves the
+   * terminal's process group, so that a ^C there reaches neither it nor the
+   * sruns of its daemons; Slurm's cgroups still hold it. */
+  if (!o->slurm)
+    setsid();
+  else if (!o->master && (fd = open("/dev/tty", O_RDONLY | O_CLOEXEC)) >= 0) {
+    close(fd);
+    setpgid(0, 0);
+  }
   pvmd_log_set_pid();
   pvmd_log_quiet();
   fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -331,7 +352,9 @@ static int load_hostfile(struct pvmd *d, const char *path) {
   size_t nlen = 0;
   int nstart = 0, nlater = 0;
 
-  if (pvmd_hostfile_load(&hf, path, err, sizeof err) != 0) {
+  /* -S: the allocation's nodes stand in for the host file. */
+  if ((path ? pvmd_hostfile_load(&hf, path, err, sizeof err)
+            : pvmd_hostfile_slurm(&hf, err, sizeof err)) != 0) {
     fprintf(stderr, "pvmd: %s\n", err);
     pvmd_log("cannot start: %s", err);
     return -1;
@@ -366,9 +389,9 @@ static int load_hostfile(struct pvmd *d, const char *path) {
                                nlen ? ", " : "", e->name);
   }
   if (nstart > 0 || nlater > 0)
-    pvmd_log("host file %s names %d other host%s (%s): adding them%s", path,
-             nstart, nstart == 1 ? "" : "s", names,
-             nlater ? "; '&' lines are kept for pvm_addhosts" : "");
+    pvmd_log("host file %s names %d other host%s (%s): adding them%s",
+             path ? path : "SLURM_JOB_NODELIST", nstart, nstart == 1 ? "" : "s",
+             names, nlater ? "; '&' lines are kept for pvm_addhosts" : "");
   return 0;
 }
 
@@ -512,7 +535,9 @@ int main(int argc, char **argv) {
       set_host_value(&d.wd, o.wd, "wd", 1) != 0 ||
       set_host_value(&d.bx, o.bx, "bx", 0) != 0)
     return 1;
-  if (o.hostfile && load_hostfile(&d, o.hostfile) != 0)
+  d.slurm = o.slurm;
+  if ((o.hostfile || (o.slurm && !o.master)) &&
+      load_hostfile(&d, o.hostfile) != 0)
     return 1;
   /* Group barrier segments an earlier daemon of this VM left (its tasks
    * killed inside a barrier, or the daemon itself killed); the lock is
@@ -535,7 +560,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!o.foreground)
-    daemonize(lock_fd, d.log_path);
+    daemonize(lock_fd, &o, d.log_path);
 
   rc = run(&d, &o);
   memset(&o.cred, 0, sizeof o.cred);

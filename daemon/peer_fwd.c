@@ -359,7 +359,8 @@ static int spawn_eligible(const struct pvmd_host *h,
 }
 
 /* A spawn over several hosts: the eligible hosts take the instances in
- * turn (round robin, as PVM does; sp= is not used for placement), each
+ * turn (round robin, as PVM does; sp= is not used for placement, but for
+ * pvmd -S the CPUs the Slurm job has on each node weigh it), each
  * host's share going to it as one PvmTaskHost request. */
 static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
                         const Pvmng__Control *m) {
@@ -418,8 +419,23 @@ static int spawn_spread(struct pvmd_conn *c, uint32_t req_id,
     free(elig);
     return 0;
   }
-  for (int i = 0; i < r->ntask; i++)
-    count[elig[(ps->rr++) % (unsigned)ne]]++;
+  if (d->slurm) {
+    /* pvmd -S: in proportion to the CPUs the job has on each node (their
+     * speeds), the rest in turn. */
+    long total = 0, given = 0;
+    for (int k = 0; k < ne; k++)
+      total += hs->v[elig[k]].speed > 0 ? hs->v[elig[k]].speed : 1;
+    for (int k = 0; k < ne; k++) {
+      long w = hs->v[elig[k]].speed > 0 ? hs->v[elig[k]].speed : 1;
+      count[elig[k]] = (int)((long long)r->ntask * w / total);
+      given += count[elig[k]];
+    }
+    for (long i = given; i < r->ntask; i++)
+      count[elig[(ps->rr++) % (unsigned)ne]]++;
+  } else {
+    for (int i = 0; i < r->ntask; i++)
+      count[elig[(ps->rr++) % (unsigned)ne]]++;
+  }
   g->rt = pvmd_peer_reply_to_of(c, req_id);
   g->is_spawn = 1;
   g->ntids = (size_t)r->ntask;

@@ -153,35 +153,77 @@ static void free_add(struct pvmd_add *a) {
     free(a);
 }
 
+/* Frees r and what it holds. */
+static void free_hostsreq(struct pvmd_hostsreq *r) {
+  for (size_t i = 0; r->why && i < r->n; i++)
+    free(r->why[i]);
+  free(r->why);
+  free(r->res);
+  free(r);
+}
+
+/* One host's result (and, for a failure, why: copied, may be NULL); the
+ * reply goes once every host has one. */
 static void hostsreq_part(struct pvmd_peers *ps, struct pvmd_hostsreq *r,
-                          int slot, int result) {
+                          int slot, int result, const char *why) {
+  static char none[] = "";
+  int any = 0;
   r->res[slot] = result;
+  if (result < 0 && why && *why && !r->why[slot])
+    r->why[slot] = strdup(why); /* without memory the reply has no reason */
   if (--r->left > 0)
     return;
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__HostsReply hr = PVMNG__HOSTS_REPLY__INIT;
   hr.n_results = r->n;
   hr.results = r->res;
+  for (size_t i = 0; i < r->n; i++) {
+    any |= r->why[i] != NULL;
+    if (!r->why[i])
+      r->why[i] = none;
+  }
+  if (any) { /* an old task reads the results only */
+    hr.n_reasons = r->n;
+    hr.reasons = r->why;
+  }
   m.body_case = PVMNG__CONTROL__BODY_HOSTS_REPLY;
   m.hosts_reply = &hr;
   pvmd_peer_reply_send(ps, &r->rt, &m);
-  free(r->res);
-  free(r);
+  for (size_t i = 0; i < r->n; i++)
+    if (r->why[i] == none)
+      r->why[i] = NULL;
+  free_hostsreq(r);
 }
 
 void pvmd_peer_add_done(struct pvmd_add *a, int result) {
   struct pvmd_peers *ps = a->ps;
   struct pvmd_hostsreq *r = a->req;
   int slot = a->slot;
+  char why[sizeof a->why];
+  /* The reason travels back to whoever asked; a failure with no word from
+   * the remote shell that ran into the deadline did not join in time. */
+  if (result < 0 && pvmd_now(ps->d) >= a->deadline &&
+      !(a->rsh_exited && (a->rsh_status != 0 || a->rsh_signal != 0))) {
+    char last[sizeof a->why];
+    snprintf(last, sizeof last, "%s", a->why);
+    if (snprintf(a->why, sizeof a->why,
+                 "its pvmd did not join within %d s (started, but cannot "
+                 "reach this daemon?)%s%s",
+                 ADD_TIMEOUT_MS / 1000, last[0] ? "; it said: " : "",
+                 last) >= (int)sizeof a->why)
+      a->why[sizeof a->why - 1] = '\0';
+  }
+  snprintf(why, sizeof why, "%s", result < 0 ? a->why : "");
   if (result < 0)
-    pvmd_log("adding host %s failed (%d)", a->name, result);
+    pvmd_log("adding host %s failed (%d)%s%s", a->name, result,
+             why[0] ? ": " : "", why);
   pvmd_join_spend(ps, a->name);
   a->req = NULL;
   if (a->proc_open && result < 0 && !a->rsh_exited)
     uv_process_kill(&a->proc, SIGTERM);
   free_add(a);
   if (r)
-    hostsreq_part(ps, r, slot, result);
+    hostsreq_part(ps, r, slot, result, why);
 }
 
 static const char *rsh_name(void) {
@@ -189,9 +231,63 @@ static const char *rsh_name(void) {
   return rsh && *rsh ? rsh : "ssh";
 }
 
-/* The remote shell failed and all it printed is in the log: the add fails. */
+/* What starts the other daemons: srun inside a Slurm allocation (pvmd -S),
+ * else the remote shell. */
+static const char *starter_name(const struct pvmd *d) {
+  return d->slurm ? "srun" : rsh_name();
+}
+
+/* The starter's program name for messages: "ssh" for "/usr/bin/ssh -F x". */
+static void starter_label(const struct pvmd *d, char *out, size_t outlen) {
+  const char *s = starter_name(d), *end = s + strcspn(s, " \t"), *p = s;
+  if (access(s, X_OK) == 0) /* a path with blanks, as it is */
+    end = s + strlen(s);
+  for (const char *q = s; q < end; q++)
+    if (*q == '/')
+      p = q + 1;
+  snprintf(out, outlen, "%.*s", (int)(end - p), p);
+}
+
+#define RSH_WORDS_MAX 9
+
+/* $PVM_RSH as words, so that options may follow the program
+ * ("ssh -F ~/.ssh/pvm_config"), unless it names a program as it is (a path
+ * with blanks). words point into buf. Returns how many, or -1 (more than
+ * RSH_WORDS_MAX, or none). */
+static int rsh_words(char *buf, size_t buflen, char **words) {
+  char *save = NULL, *w;
+  int n = 0;
+  snprintf(buf, buflen, "%s", rsh_name());
+  if (!strpbrk(buf, " \t") || access(buf, X_OK) == 0) {
+    words[0] = buf;
+    return 1;
+  }
+  for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+    if (n == RSH_WORDS_MAX)
+      return -1;
+    words[n++] = w;
+  }
+  return n > 0 ? n : -1;
+}
+
+/* The remote shell failed: its last line on stderr (the reason, usually)
+ * and its exit status become the add's reason, for the log and for the one
+ * who asked. */
 static void rsh_failed(struct pvmd_add *a) {
-  pvmd_log("adding host %s: %s exited with status %d%s", a->name, rsh_name(),
+  char status[80], label[32];
+  const char *rsh = starter_name(a->ps->d);
+  size_t len = strlen(a->why);
+  starter_label(a->ps->d, label, sizeof label);
+  /* "<last line> (ssh exited with status 255)", the line cut to fit. */
+  if (snprintf(status, sizeof status, "%s%s %s %d%s", len ? " (" : "", label,
+               a->rsh_signal ? "killed by signal" : "exited with status",
+               a->rsh_signal ? a->rsh_signal : a->rsh_status,
+               len ? ")" : "") >= (int)sizeof status)
+    status[0] = '\0';
+  if (len + strlen(status) >= sizeof a->why)
+    len = sizeof a->why - 1 - strlen(status);
+  memcpy(a->why + len, status, strlen(status) + 1);
+  pvmd_log("adding host %s: %s exited with status %d%s", a->name, rsh,
            a->rsh_status, a->rsh_signal ? " (signal)" : "");
   pvmd_peer_add_done(a, PvmCantStart);
 }
@@ -215,8 +311,12 @@ static void log_rsh_output(struct pvmd_add *a, int flush) {
     size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (n > 0 && p[n - 1] == '\r')
       n--;
-    if (n > 0)
-      pvmd_log("adding host %s: %s said: %.*s", a->name, rsh_name(), (int)n, p);
+    if (n > 0) {
+      pvmd_log("adding host %s: %s said: %.*s", a->name, starter_name(a->ps->d),
+               (int)n, p);
+      /* The last line is kept: a shell's reason comes last. */
+      snprintf(a->why, sizeof a->why, "%.*s", (int)n, p);
+    }
     p = nl ? nl + 1 : end;
   }
   a->olen = (size_t)(end - p);
@@ -250,7 +350,8 @@ static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
 /* Runs argv with the host's join credential on its stdin (see
  * peer_join.c) and its stderr into a pipe read into the log (where a remote
  * shell says why it could not start the daemon). */
-static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
+static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv, char *why,
+                   size_t whylen) {
   uv_process_options_t o;
   uv_stdio_container_t stdio[3];
   int fds[2], rc, cred_fd;
@@ -280,6 +381,7 @@ static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   if (rc != 0) {
     pvmd_log("adding host %s: cannot run %s: %s", a->name, argv[0],
              uv_strerror(rc));
+    snprintf(why, whylen, "cannot run %s: %s", argv[0], uv_strerror(rc));
     close(fds[0]);
     return -1;
   }
@@ -295,23 +397,48 @@ static int run_rsh(struct pvmd *d, struct pvmd_add *a, char **argv) {
   return 0;
 }
 
+/* Inside a Slurm allocation (pvmd -S) a daemon is a job step of one task
+ * on its node, so that Slurm accounts for it and ends it with the job:
+ * srun ... -w node /bin/sh -c 'cmd -S' (the daemon stays in the step's
+ * foreground with -S). cmd (of size cmdlen) gets the -S; argv points into
+ * it and at constants. */
+static void slurm_argv(const char *node, char *cmd, size_t cmdlen,
+                       char **argv) {
+  int i = 0;
+  size_t len = strlen(cmd);
+  if (len + 4 < cmdlen)
+    memcpy(cmd + len, " -S", 4);
+  argv[i++] = (char *)"srun";
+  argv[i++] = (char *)"--nodes=1";
+  argv[i++] = (char *)"--ntasks=1";
+  argv[i++] = (char *)"--overlap"; /* beside the steps the user runs */
+  argv[i++] = (char *)"--quiet";
+  argv[i++] = (char *)"--job-name=pvmd";
+  argv[i++] = (char *)"-w";
+  argv[i++] = (char *)node;
+  argv[i++] = (char *)"/bin/sh";
+  argv[i++] = (char *)"-c";
+  argv[i++] = cmd;
+  argv[i] = NULL;
+}
+
 /* Starts one host with options o: $PVM_RSH [-l lo] host 'pvmd -s ...' with
  * its join credential on stdin (the new daemon takes its certificate from a
  * shared directory, or asks for one with the credential), or (so=ms) the
  * certificate issued and the command logged for the user to type. */
 static int start_add(struct pvmd_peers *ps, const char *name,
                      const struct pvmd_hostopts *o, struct pvmd_hostsreq *r,
-                     int slot) {
+                     int slot, char *why, size_t whylen) {
   struct pvmd *d = ps->d;
   char prefix[PATH_MAX + 300], pem[PATH_MAX + 310], err[512],
       exe[PATH_MAX] = "pvmd", master[80],
       cmd[4 * PVMD_HF_VALUE_MAX + 2 * PATH_MAX];
-  char *argv[6];
+  char *argv[16], rshbuf[PATH_MAX];
   struct pvmd_add *a;
   struct stat st;
   ssize_t n;
   long now = (long)time(NULL);
-  int hoster;
+  int hoster, nw;
 
   {
     const struct pvmd_host *h = pvmd_host_by_name(&d->hosts, name);
@@ -331,14 +458,20 @@ static int start_add(struct pvmd_peers *ps, const char *name,
                  ? PvmAlready
                  : PvmDupHost;
   }
-  if (!pvmw_pki_name_ok(name) || strlen(name) >= PVMD_HOSTNAME_MAX)
+  if (!pvmw_pki_name_ok(name) || strlen(name) >= PVMD_HOSTNAME_MAX) {
+    snprintf(why, whylen, "not a usable host name");
     return PvmBadParam;
+  }
   if (o->so == PVMD_SO_PW) { /* the parser refuses it; never prompt */
     pvmd_log("adding host %s: so=pw is not supported; use an ssh key", name);
     return PvmBadParam;
   }
-  if (pvmd_peer_listen(ps, o->ip ? o->ip : name) != 0)
+  if (pvmd_peer_listen(ps, o->ip ? o->ip : name) != 0) {
+    snprintf(why, whylen,
+             "this daemon cannot open its port toward it "
+             "(see its log)");
     return PvmSysErr;
+  }
   /* A daemon started by hand (so=ms) gets no join credential: it takes
    * its certificate from the shared certificate directory, issued here. */
   snprintf(prefix, sizeof prefix, "%s/%s", ps->certdir, name);
@@ -411,15 +544,30 @@ static int start_add(struct pvmd_peers *ps, const char *name,
              (unsigned)pvmd_hoster_tid(d), cmd);
     return 0;
   }
-  pvmd_hostopts_rsh_argv(o, a->name, rsh_name(), cmd, argv);
-  if (run_rsh(d, a, argv) != 0) {
+  if (d->slurm)
+    slurm_argv(a->name, cmd, sizeof cmd, argv);
+  else if ((nw = rsh_words(rshbuf, sizeof rshbuf, argv)) > 0)
+    pvmd_hostopts_rsh_argv(o, a->name, argv[nw - 1], cmd, argv + nw - 1);
+  else {
+    pvmd_log("adding host %s: PVM_RSH \"%.100s\" is empty or has more than "
+             "%d words",
+             name, rsh_name(), RSH_WORDS_MAX);
+    snprintf(why, whylen, "PVM_RSH is empty or has more than %d words",
+             RSH_WORDS_MAX);
+    free_add(a);
+    return PvmBadParam;
+  }
+  if (run_rsh(d, a, argv, why, whylen) != 0) {
     free_add(a);
     return PvmCantStart;
   }
   pvmd_list_add_tail(&ps->adds, &a->node);
-  pvmd_log("adding host %s: %s %s%s%s%s '%s'", name, argv[0],
-           o->lo ? "-l " : "", o->lo ? o->lo : "", o->lo ? " " : "",
-           o->ip ? o->ip : name, cmd);
+  if (d->slurm)
+    pvmd_log("adding host %s: srun ... -w %s /bin/sh -c '%s'", name, name, cmd);
+  else
+    pvmd_log("adding host %s: %s %s%s%s%s '%s'", name, rsh_name(),
+             o->lo ? "-l " : "", o->lo ? o->lo : "", o->lo ? " " : "",
+             o->ip ? o->ip : name, cmd);
   return 0;
 }
 
@@ -447,38 +595,41 @@ void pvmd_peer_add_hosts(struct pvmd_conn *c, uint32_t req_id,
     return;
   }
   r = calloc(1, sizeof *r);
-  if (r)
+  if (r) {
+    r->n = hr->n_hosts;
     r->res = calloc(hr->n_hosts, sizeof *r->res);
-  if (!r || !r->res) {
+    r->why = calloc(hr->n_hosts, sizeof *r->why);
+  }
+  if (!r || !r->res || !r->why) {
     if (r)
-      free(r);
+      free_hostsreq(r);
     pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem, NULL);
     return;
   }
   r->rt = rt;
-  r->n = hr->n_hosts;
   r->left = (int)hr->n_hosts + 1; /* +1 until every add has started */
   for (size_t i = 0; i < hr->n_hosts; i++) {
     /* "name [option=value ...]": the options of its host file line (or
      * the last '*' line), then its own. */
     struct pvmd_hostopts o;
-    char name[PVMD_HOSTNAME_MAX], err[768];
+    char name[PVMD_HOSTNAME_MAX], err[768], why[200] = "";
     int rc;
     if (pvmd_hostfile_resolve(d->hostfile, hr->hosts[i], name, sizeof name, &o,
                               err, sizeof err) != 0) {
       pvmd_log("cannot add host \"%.100s\": %s", hr->hosts[i], err);
+      snprintf(why, sizeof why, "%.199s", err);
       rc = PvmBadParam;
     } else {
-      rc = start_add(ps, name, &o, r, (int)i);
+      rc = start_add(ps, name, &o, r, (int)i, why, sizeof why);
       pvmd_hostopts_free(&o);
     }
     if (rc != 0)
-      hostsreq_part(ps, r, (int)i, rc);
+      hostsreq_part(ps, r, (int)i, rc, why);
   }
   r->left--;
   if (r->left == 0) {
     r->left = 1;
-    hostsreq_part(ps, r, 0, r->res[0]);
+    hostsreq_part(ps, r, 0, r->res[0], NULL);
   }
 }
 
@@ -547,15 +698,16 @@ void pvmd_peer_hostfile(struct pvmd *d) {
   struct pvmd_peers *ps;
   for (size_t i = 0; hf && i < hf->n; i++) {
     const struct pvmd_hostent *e = &hf->v[i];
+    char why[200] = "";
     int rc;
     if (e->deferred || pvmd_host_by_name(&d->hosts, e->name))
       continue;
     ps = pvmd_peer_state(d);
     if (!ps)
       break;
-    rc = start_add(ps, e->name, &e->opts, NULL, 0);
+    rc = start_add(ps, e->name, &e->opts, NULL, 0, why, sizeof why);
     if (rc != 0)
-      pvmd_log("host file %s line %d: cannot add %s (%d)", hf->path, e->line,
-               e->name, rc);
+      pvmd_log("host file %s line %d: cannot add %s (%d)%s%s", hf->path,
+               e->line, e->name, rc, why[0] ? ": " : "", why);
   }
 }

@@ -101,7 +101,9 @@ struct pvmd_add {
   char obuf[512];
   size_t olen;
   int rsh_exited, rsh_status, rsh_signal;
-  int handles; /* closes pending; freed at 0 once done */
+  char why[200]; /* the shell's last line on stderr, then why the add
+                    failed: sent back with the result */
+  int handles;   /* closes pending; freed at 0 once done */
   int done;
 };
 
@@ -109,6 +111,7 @@ struct pvmd_hostsreq {
   struct pvmd_reply_to rt;
   int left;
   int32_t *res;
+  char **why; /* per host: why its add failed (malloc'd) or NULL */
   size_t n;
 };
 

@@ -102,6 +102,8 @@ struct pvmd {
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
                                      or NULL */
+  int slurm; /* -S: the hosts are a Slurm allocation's nodes, each daemon
+                a job step (started with srun) */
   /* This host's options from the host file (its own line on the master,
    * -e/-w/-b from the master on the others), expanded; NULL when unset. */
   char *ep;        /* ep=: where spawned programs are looked for */

@@ -1,8 +1,9 @@
 /* pvm_addhosts and pvm_delhosts: one request to the local daemon, which
  * passes it to the master; the answer carries one result per host (a daemon
  * tid, or a negative PVM error code), copied into infos as man pvm_addhosts
- * describes. pvm_hostsync: the clock of a host's daemon, read through the
- * local one, between two readings of the local clock. pvm_tickle: a
+ * describes; a failed add's reason (the remote shell's last words, say) is
+ * reported under PvmAutoErr. pvm_hostsync: the clock of a host's daemon, read
+ * through the local one, between two readings of the local clock. pvm_tickle: a
  * debugging request to the local daemon. pvm_reg_tasker, pvm_reg_hoster,
  * pvm_reg_rm. */
 #include <stdint.h>
@@ -59,6 +60,21 @@ static int hosts_call(const char *fn, int add, char **hosts, int nhost,
       infos[i] = v;
     if (v >= 0)
       ok++;
+  }
+  /* Each failed host with a reason: one line "fn(): Can't start pvmd: host:
+   * reason" under PvmAutoErr, and pvm_errno. PvmAutoErr 2 or 3 ends the task
+   * only when no host was added. */
+  for (int i = 0; add && i < nhost; i++) {
+    int v = rep->hosts_reply->results[i];
+    char hint[320];
+    if (v >= 0 || rep->hosts_reply->n_reasons != (size_t)nhost ||
+        !rep->hosts_reply->reasons[i][0])
+      continue;
+    if (ok > 0 && lpvm_opts.autoerr > 1)
+      break;
+    snprintf(hint, sizeof hint, "%.60s: %.250s", hosts[i],
+             rep->hosts_reply->reasons[i]);
+    lpvm_err_hint(fn, v, hint);
   }
   pvmng__control__free_unpacked(rep, NULL);
   return ok;

@@ -47,8 +47,10 @@ summary() {
 
 start=$(date +%s)
 # pvm-examples: PVM 3.4.6's example sources, which tests/examples346 builds.
+# openssh-*, slurm* and munge: the ssh and slurm cluster tests' daemons.
 bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
-  clang-format clang-tidy pvm-examples jq || exit 1
+  clang-format clang-tidy pvm-examples jq openssh-server openssh-client \
+  slurmctld slurmd slurm-client munge || exit 1
 
 status=0
 regular=

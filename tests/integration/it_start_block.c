@@ -2,8 +2,11 @@
  * block 0 it returns as soon as the new pvmd accepts tasks; with block set
  * it returns once the host file's other hosts have been added or have
  * failed (man pvm_start_pvmd), as PVM 3.4.6 does. The other host here is
- * started through a PVM_RSH that takes two seconds and fails. Runs with no
- * daemon (vm.sh --no-daemon): it starts and halts its own. */
+ * started through a PVM_RSH that takes two seconds and fails; then
+ * pvm_addhosts of another host through it gets PvmCantStart with the remote
+ * shell's last line and exit status, reported under PvmAutoErr. Runs with
+ * no daemon (vm.sh --no-daemon): it starts and halts its own. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -62,6 +65,41 @@ static double start(const char *vmid, char *hostfile, int block) {
   return t0;
 }
 
+/* pvm_addhosts of a host the remote shell cannot start: PvmCantStart in
+ * infos, and under PvmAutoErr one line on stderr with what the shell said
+ * and its exit status (stderr is caught in a file for the check). */
+static void check_reason(const char *tmp) {
+  char path[PATH_MAX], line[1024], *hosts[] = {(char *)"127.0.0.3"};
+  const char *want = "pvm_addhosts(): Can't start pvmd: 127.0.0.3: "
+                     "slow-rsh: cannot reach 127.0.0.3 (slow-rsh exited "
+                     "with status 1)";
+  int fd, saved, rc, info = 0, found = 0;
+  FILE *f;
+
+  snprintf(path, sizeof path, "%s/addhosts.err", tmp);
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  IT_CHECK(fd >= 0, "cannot create %s", path);
+  fflush(stderr);
+  saved = dup(2);
+  IT_CHECK(saved >= 0 && dup2(fd, 2) == 2, "cannot redirect stderr");
+  close(fd);
+  pvm_setopt(PvmAutoErr, 1);
+  rc = pvm_addhosts(hosts, 1, &info);
+  pvm_setopt(PvmAutoErr, 0);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  IT_CHECK(rc == 0 && info == PvmCantStart,
+           "pvm_addhosts: %d, info %d; want 0 and PvmCantStart", rc, info);
+  f = fopen(path, "r");
+  IT_CHECK(f != NULL, "cannot read %s", path);
+  while (fgets(line, sizeof line, f))
+    found += strstr(line, want) != NULL;
+  fclose(f);
+  IT_CHECK(found == 1, "no single line \"%s\" under PvmAutoErr", want);
+  printf("%s: pvm_addhosts reports the remote shell's reason: OK\n", it_name);
+}
+
 static void halt(void) {
   IT_CHECK(pvm_halt() == 0, "pvm_halt failed");
   for (int i = 0; i < 100 && daemon_pid > 0 && kill(daemon_pid, 0) == 0; i++)
@@ -115,6 +153,7 @@ int main(int argc, char **argv) {
   printf("%s: block 1 returned after %.2f s, once the other host had "
          "failed: OK\n",
          it_name, secs);
+  check_reason(tmp);
   halt();
   return 0;
 }

@@ -2,7 +2,8 @@
  * into a table (every option, '*' defaults, '&' lines, comments and blank
  * lines, errors naming the file and line, $VAR expansion, overlong lines
  * and values), the options of a host named to pvm_addhosts, and the
- * command and $PVM_RSH arguments that start a host. */
+ * command and $PVM_RSH arguments that start a host, and the host list of
+ * a Slurm allocation (pvmd -S). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "hostopts.h"
@@ -493,6 +496,63 @@ static void test_example(void **state) {
   assert_non_null(strstr(err, "cannot read host file /nonexistent/hosts"));
 }
 
+/* pvmd -S: the allocation's nodes from a stand-in scontrol on PATH, each
+ * with 1000 per CPU of SLURM_JOB_CPUS_PER_NODE as its speed; a node list
+ * with shell characters, a missing one and a failing scontrol refused. */
+static void test_slurm(void **state) {
+  struct pvmd_hostfile hf;
+  char dir[] = "/tmp/test_slurm.XXXXXX", path[64], err[512], *old;
+  const char *oldpath = getenv("PATH");
+  FILE *fp;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/scontrol", dir);
+  fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs("#!/bin/sh\n[ \"$1 $2 $3\" = \"show hostnames n[1-3]\" ] || "
+        "{ echo \"scontrol: error: bad list $3\"; exit 1; }\n"
+        "printf 'n1\\nn2\\nn3\\n'\n",
+        fp);
+  fclose(fp);
+  chmod(path, 0755);
+  old = strdup(oldpath ? oldpath : "/usr/bin:/bin");
+  assert_non_null(old);
+  {
+    char np[4096];
+    snprintf(np, sizeof np, "%s:%s", dir, old);
+    setenv("PATH", np, 1);
+  }
+  setenv("SLURM_JOB_NODELIST", "n[1-3]", 1);
+  setenv("SLURM_JOB_CPUS_PER_NODE", "2(x2),1", 1);
+  assert_int_equal(pvmd_hostfile_slurm(&hf, err, sizeof err), 0);
+  assert_int_equal(hf.n, 3);
+  assert_string_equal(hf.v[0].name, "n1");
+  assert_int_equal(hf.v[0].opts.sp, 2000);
+  assert_int_equal(hf.v[1].opts.sp, 2000);
+  assert_string_equal(hf.v[2].name, "n3");
+  assert_int_equal(hf.v[2].opts.sp, 1000);
+  pvmd_hostfile_free(&hf);
+  /* Counts that do not parse leave the speeds alone. */
+  setenv("SLURM_JOB_CPUS_PER_NODE", "2(y2)", 1);
+  assert_int_equal(pvmd_hostfile_slurm(&hf, err, sizeof err), 0);
+  assert_int_equal(hf.v[0].opts.sp, 0);
+  pvmd_hostfile_free(&hf);
+  setenv("SLURM_JOB_NODELIST", "n[4-5]", 1);
+  assert_int_equal(pvmd_hostfile_slurm(&hf, err, sizeof err), -1);
+  assert_non_null(strstr(err, "bad list n[4-5]"));
+  setenv("SLURM_JOB_NODELIST", "n1;reboot", 1);
+  assert_int_equal(pvmd_hostfile_slurm(&hf, err, sizeof err), -1);
+  assert_non_null(strstr(err, "is not a node list"));
+  unsetenv("SLURM_JOB_NODELIST");
+  assert_int_equal(pvmd_hostfile_slurm(&hf, err, sizeof err), -1);
+  assert_non_null(strstr(err, "SLURM_JOB_NODELIST is not set"));
+  unsetenv("SLURM_JOB_CPUS_PER_NODE");
+  setenv("PATH", old, 1);
+  free(old);
+  unlink(path);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_option),
@@ -505,6 +565,7 @@ int main(void) {
       cmocka_unit_test(test_command),
       cmocka_unit_test(test_merge_copy),
       cmocka_unit_test(test_example),
+      cmocka_unit_test(test_slurm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,4 +99,12 @@ if grep -h "message frame after pvm_exit" "$(vm_log h1)" "$(vm_log h2)"; then
   vm_fail "a task sent through its daemon after its exit request"
 fi
 vm_halt h1
+# The senders write to their daemons' logs: in a sanitizer build, a report
+# there fails the test too.
+while IFS= read -r f; do
+  if grep -q "Sanitizer" "$f"; then
+    grep -A20 "Sanitizer" "$f" >&2
+    vm_fail "sanitizer report in $f"
+  fi
+done < <(find "$CLUSTER_TMP" -name 'pvmd.*.log')
 echo "PASS"

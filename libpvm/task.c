@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "route.h"
 #include "tid.h"
 
 int pvm_mytid(void) {
@@ -92,6 +93,10 @@ int pvm_exit(void) {
       pvmlogerror("child task(s) still running.  waiting...\n");
     while (lpvm_output_pending() > 0 && lpvm_pump(-1) == 0)
       ;
+    /* Direct links close before the daemon hears of the exit: what they
+     * had not acknowledged goes through the daemon, which takes no message
+     * from a task after its exit request. */
+    lpvm_route_stop();
     req.body_case = PVMNG__CONTROL__BODY_EXIT;
     req.exit = &ex;
     if (lpvm_request(&req, &rep) == 0)

@@ -97,6 +97,8 @@ int main(int argc, char **argv) {
   if (parent > 0) {
     /* The sender: its one argument is the number of messages. */
     int rc = sender(parent, argc > 1 ? atoi(argv[1]) : 20000, buf);
+    free(buf);
+    free(got);
     pvm_exit();
     return rc;
   }

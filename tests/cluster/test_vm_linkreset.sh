@@ -93,5 +93,18 @@ check "$out" "one host"
   { cat "$out"; vm_fail "the Unix link was not shut down three times"; }
 echo "ok: a Unix-socket link shut down three times under 10000 messages: nothing lost"
 
+# The re-sending at exit goes before the exit request: a daemon takes no
+# message from a task after it.
+if grep -h "message frame after pvm_exit" "$(vm_log h1)" "$(vm_log h2)"; then
+  vm_fail "a task sent through its daemon after its exit request"
+fi
 vm_halt h1
+# The senders write to their daemons' logs: in a sanitizer build, a report
+# there fails the test too.
+while IFS= read -r f; do
+  if grep -q "Sanitizer" "$f"; then
+    grep -A20 "Sanitizer" "$f" >&2
+    vm_fail "sanitizer report in $f"
+  fi
+done < <(find "$CLUSTER_TMP" -name 'pvmd.*.log')
 echo "PASS"

@@ -3,7 +3,7 @@
 # instead of deleting its host. A task on h2 sends numbered 64 KiB messages
 # through the daemons to a task on h1 (cl_resume) while (a) the daemons'
 # TCP connection is reset three times (ss -K on h1, filtered on the
-# daemons' port) and (b) h1 drops everything from and to h2 for 2 s, less
+# daemons' port; then the other way, reset on h2) and (b) h1 drops everything from and to h2 for 2 s, less
 # than the dead-host timeout: every message arrives once, in order and
 # intact, and both hosts stay. (c) A partition longer than the timeout
 # still deletes the host, and a task that asked is told (PvmHostDelete).
@@ -31,6 +31,15 @@ n=$(grep -c "link .* resumed" "$(vm_log h1)" || true)
 [ "$n" -ge 3 ] || vm_fail "the link resumed $n times, 3 resets were made"
 [ "$(vm_nhosts h1)" = 2 ] || vm_fail "a host was deleted after the resets"
 echo "ok: $nmsg messages across 3 resets, both hosts kept ($n resumptions)"
+
+# (a') The other way (h1 to h2), the resets made on h2's side.
+h1=$(cluster_name h1)
+reset2="ss -K -t state established '( dport = :$port )' >/dev/null"
+vm_run h2 "$BIN/cl_resume" "$h1" 5000 65536 "$reset2" 3
+m=$(grep -c "link .* resumed" "$(vm_log h1)" || true)
+[ "$m" -ge $((n + 3)) ] || vm_fail "the link resumed $((m - n)) times, 3 resets were made"
+[ "$(vm_nhosts h1)" = 2 ] || vm_fail "a host was deleted after the resets on h2"
+echo "ok: 5000 messages from h1 to h2 across 3 resets made on h2"
 
 # (b) A partition of 2 s, shorter than the dead-host timeout.
 part="nft add element inet pvmngc blocked '{ $a2 }' && \

@@ -166,12 +166,16 @@ static void on_link_closed(uv_handle_t *h) {
 /* Whether l has no connection to use (closing, or down). */
 static int link_gone(const struct pvmd_link *l) { return l->state >= L_DOWN; }
 
-/* Whether producers parked on l may go on: its unsent and unacknowledged
- * bytes are below the low-water mark. */
+/* Whether producers parked on l may go on: up, its unsent bytes are
+ * below the low-water mark. Only unsent bytes count while the link is up:
+ * acknowledgements arrive on the link's reading side, which this daemon
+ * may have paused (a destination of the other side's frames is full), so
+ * waiting for them could close a cycle between two links; the frames kept
+ * meanwhile count against the memory budget. Down, producers wait for the
+ * link to resume (or go). */
 static int link_drained(const struct pvmd_link *l) {
-  size_t low = l->ps->d->lim.low_water;
-  return l->rel.bytes <= low &&
-         (l->state != L_UP || pvmw_tls_pending(l->tls) <= low);
+  return l->state == L_UP &&
+         pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water;
 }
 
 static void on_write(uv_write_t *req, int status);
@@ -350,11 +354,12 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
   if (link_send(l, f, 1) != 0)
     return PVMD_ROUTE_NONE;
   pvmd_spin_kick_peer(d);
-  /* Parked on what is unsent or unacknowledged: while the link is down,
-   * what waits for it is bounded like any destination's queue. */
+  /* Parked on what is unsent (up), or on what is kept (down): while the
+   * link is down, what waits for it is bounded like any destination's
+   * queue (link_drained). */
   if (producer && pvmd_link_usable(l) &&
-      (l->rel.bytes > d->lim.high_water ||
-       (l->state == L_UP && pvmw_tls_pending(l->tls) > d->lim.high_water))) {
+      (l->state == L_UP ? pvmw_tls_pending(l->tls) : l->rel.bytes) >
+          d->lim.high_water) {
     pvmd_waiter_park(&l->drain_waiters, producer);
     d->st.senders_paused++;
     return PVMD_ROUTE_FULL;
@@ -395,8 +400,6 @@ static void on_ack(struct pvmd_link *l, uint64_t received) {
                    (unsigned long long)l->rel.tx_seq);
     return;
   }
-  if (l->state == L_UP && link_drained(l))
-    pvmd_waiters_wake(&l->drain_waiters);
 }
 
 static int on_frame(void *ctx, pvmw_frame *f);

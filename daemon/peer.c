@@ -86,20 +86,28 @@ int pvmd_peer_active(const struct pvmd *d) {
 }
 
 int pvmd_peer_self_addr(const struct pvmd *d, char *out, size_t len) {
-  const struct pvmd_peers *ps = d->peers;
+  struct pvmd_peers *ps = d->peers;
   struct sockaddr_storage sa;
   int salen = sizeof sa;
   if (ps == NULL || len < INET_ADDRSTRLEN)
     return -1;
   if (ps->master != NULL) {
     /* The master reaches this host at its end of the link, whatever this
-     * host's own name resolves to here (127.0.1.1 in many a /etc/hosts). */
+     * host's own name resolves to here (127.0.1.1 in many a /etc/hosts);
+     * while the link is down, where it reached it last. */
+    if (ps->master->state == L_DOWN && ps->self_addr[0] != '\0' &&
+        strlen(ps->self_addr) < len) {
+      strcpy(out, ps->self_addr);
+      return 0;
+    }
     if (ps->master->state != L_UP ||
         uv_tcp_getsockname(&ps->master->tcp, (struct sockaddr *)&sa, &salen) !=
             0 ||
-        sa.ss_family != AF_INET)
+        sa.ss_family != AF_INET ||
+        uv_ip4_name((struct sockaddr_in *)&sa, out, len) != 0)
       return -1;
-    return uv_ip4_name((struct sockaddr_in *)&sa, out, len) == 0 ? 0 : -1;
+    snprintf(ps->self_addr, sizeof ps->self_addr, "%s", out);
+    return 0;
   }
   if (!ps->listening || ps->addr[0] == '\0' ||
       strcmp(ps->addr, "0.0.0.0") == 0 || strlen(ps->addr) >= len)

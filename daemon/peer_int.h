@@ -172,6 +172,7 @@ struct pvmd_peers {
   int listening;
   char addr[64];
   int port;
+  char self_addr[64]; /* slave: this host's address as the master sees it */
   struct pvmd_list links;
   struct pvmd_link *master; /* slave: the link to the master */
   struct pvmd_list adds;

@@ -268,7 +268,8 @@ void pvmd_link_close(struct pvmd_link *l) {
   }
   pvmd_waiter_cancel(&l->wait);
   pvmd_waiters_wake(&l->drain_waiters);
-  if (!l->tcp_closing) /* else on_link_closed, pending, frees it */
+  /* Else on_link_closed, pending, frees it. */
+  if (!l->tcp_closing && !uv_is_closing((uv_handle_t *)&l->tcp))
     uv_close((uv_handle_t *)&l->tcp, on_link_closed);
 }
 
@@ -443,6 +444,8 @@ static void link_pump(struct pvmd_link *l) {
   if (l->state == L_TLS) {
     rc = pvmw_tls_handshake(l->tls);
     link_flush(l);
+    if (l->state == L_CLOSING)
+      return; /* the write failed (a reset): l is closed, not to be reused */
     if (rc == PVMW_TLS_ERR) {
       pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
       return;

@@ -3,7 +3,8 @@
 # instead of deleting its host. A task on h2 sends numbered 64 KiB messages
 # through the daemons to a task on h1 (cl_resume) while (a) the daemons'
 # TCP connection is reset three times (ss -K on h1, filtered on the
-# daemons' port; then the other way, reset on h2) and (b) h1 drops everything from and to h2 for 2 s, less
+# daemons' port; then the other way, reset on h2; then in bursts that hit
+# reconnections half made) and (b) h1 drops everything from and to h2 for 2 s, less
 # than the dead-host timeout: every message arrives once, in order and
 # intact, and both hosts stay. (c) A partition longer than the timeout
 # still deletes the host, and a task that asked is told (PvmHostDelete).
@@ -40,6 +41,13 @@ m=$(grep -c "link .* resumed" "$(vm_log h1)" || true)
 [ "$m" -ge $((n + 3)) ] || vm_fail "the link resumed $((m - n)) times, 3 resets were made"
 [ "$(vm_nhosts h1)" = 2 ] || vm_fail "a host was deleted after the resets on h2"
 echo "ok: 5000 messages from h1 to h2 across 3 resets made on h2"
+
+# (a'') Bursts of resets, some of which hit a reconnection in its TLS
+# handshake or its hello: 3 bursts of 5 resets 30 ms apart.
+burst="for i in 1 2 3 4 5; do $reset; sleep 0.03; done"
+vm_run h1 "$BIN/cl_resume" "$h2" 5000 65536 "$burst" 3
+[ "$(vm_nhosts h1)" = 2 ] || vm_fail "a host was deleted after bursts of resets"
+echo "ok: 5000 messages across 3 bursts of 5 resets"
 
 # (b) A partition of 2 s, shorter than the dead-host timeout.
 part="nft add element inet pvmngc blocked '{ $a2 }' && \

@@ -86,20 +86,28 @@ int pvmd_peer_active(const struct pvmd *d) {
 }
 
 int pvmd_peer_self_addr(const struct pvmd *d, char *out, size_t len) {
-  const struct pvmd_peers *ps = d->peers;
+  struct pvmd_peers *ps = d->peers;
   struct sockaddr_storage sa;
   int salen = sizeof sa;
   if (ps == NULL || len < INET_ADDRSTRLEN)
     return -1;
   if (ps->master != NULL) {
     /* The master reaches this host at its end of the link, whatever this
-     * host's own name resolves to here (127.0.1.1 in many a /etc/hosts). */
+     * host's own name resolves to here (127.0.1.1 in many a /etc/hosts);
+     * while the link is down, where it reached it last. */
+    if (ps->master->state == L_DOWN && ps->self_addr[0] != '\0' &&
+        strlen(ps->self_addr) < len) {
+      strcpy(out, ps->self_addr);
+      return 0;
+    }
     if (ps->master->state != L_UP ||
         uv_tcp_getsockname(&ps->master->tcp, (struct sockaddr *)&sa, &salen) !=
             0 ||
-        sa.ss_family != AF_INET)
+        sa.ss_family != AF_INET ||
+        uv_ip4_name((struct sockaddr_in *)&sa, out, len) != 0)
       return -1;
-    return uv_ip4_name((struct sockaddr_in *)&sa, out, len) == 0 ? 0 : -1;
+    snprintf(ps->self_addr, sizeof ps->self_addr, "%s", out);
+    return 0;
   }
   if (!ps->listening || ps->addr[0] == '\0' ||
       strcmp(ps->addr, "0.0.0.0") == 0 || strlen(ps->addr) >= len)
@@ -134,13 +142,25 @@ static int load_ctx(struct pvmd_peers *ps, int server) {
 /* ---- links: bytes ----------------------------------------------------- */
 
 static void ps_maybe_free(struct pvmd_peers *ps);
+static void link_break(struct pvmd_link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Frees l once its connection is closed (l is unlinked from its list). */
+static void link_free(struct pvmd_link *l) {
+  struct pvmd_peers *ps = l->ps;
+  pvmd_list_remove(&l->node);
+  pvmd_rel_free(ps->d, &l->rel);
+  free(l);
+  ps_maybe_free(ps);
+}
 
 /* The link's unsent ciphertext (what TLS holds until the socket takes
  * it) is counted in the daemon's memory budget, as queued frames are:
  * brought in line after every write, send and close. */
 static void link_mem_sync(struct pvmd_link *l) {
   struct pvmd *d = l->ps->d;
-  size_t now = l->state == L_CLOSING ? 0 : pvmw_tls_pending(l->tls);
+  size_t now =
+      l->state >= L_DOWN || l->tls == NULL ? 0 : pvmw_tls_pending(l->tls);
   if (now > l->mem_charged)
     pvmd_mem_charge(d, now - l->mem_charged);
   else if (now < l->mem_charged)
@@ -150,14 +170,35 @@ static void link_mem_sync(struct pvmd_link *l) {
 
 static void on_link_closed(uv_handle_t *h) {
   struct pvmd_link *l = h->data;
-  struct pvmd_peers *ps = l->ps;
-  link_mem_sync(l); /* closing: gives back what it held */
-  pvmd_list_remove(&l->node);
+  l->tcp_closing = 0;
+  link_mem_sync(l); /* down or closing: gives back what its TLS held */
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
+  l->rd_ready = 0;
   pvmw_tls_free(l->tls);
-  free(l);
-  ps_maybe_free(ps);
+  l->tls = NULL;
+  if (l->state == L_DOWN) {
+    /* The link lives on without a connection; a fresh handle, never
+     * connected, so that closing it later is like closing any link. */
+    uv_tcp_init(&l->ps->d->loop, &l->tcp);
+    return;
+  }
+  link_free(l);
+}
+
+/* Whether l has no connection to use (closing, or down). */
+static int link_gone(const struct pvmd_link *l) { return l->state >= L_DOWN; }
+
+/* Whether producers parked on l may go on: up, its unsent bytes are
+ * below the low-water mark. Only unsent bytes count while the link is up:
+ * acknowledgements arrive on the link's reading side, which this daemon
+ * may have paused (a destination of the other side's frames is full), so
+ * waiting for them could close a cycle between two links; the frames kept
+ * meanwhile count against the memory budget. Down, producers wait for the
+ * link to resume (or go). */
+static int link_drained(const struct pvmd_link *l) {
+  return l->state == L_UP &&
+         pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water;
 }
 
 static void on_write(uv_write_t *req, int status);
@@ -168,7 +209,7 @@ static void link_flush(struct pvmd_link *l) {
   uv_buf_t b;
   int rc;
 
-  if (l->state == L_CLOSING)
+  if (link_gone(l))
     return;
   if (l->wlen) {
     link_mem_sync(l);
@@ -182,7 +223,7 @@ static void link_flush(struct pvmd_link *l) {
     if (rc == UV_EAGAIN || rc == 0)
       break;
     if (rc < 0) {
-      pvmd_link_fail(l, "write failed: %s", uv_strerror(rc));
+      link_break(l, "write failed: %s", uv_strerror(rc));
       return;
     }
     l->ps->d->st.bytes_out += (uint64_t)rc;
@@ -190,7 +231,7 @@ static void link_flush(struct pvmd_link *l) {
   }
   link_mem_sync(l);
   if (n == 0) {
-    if (pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water)
+    if (link_drained(l))
       pvmd_waiters_wake(&l->drain_waiters);
     return;
   }
@@ -201,7 +242,7 @@ static void link_flush(struct pvmd_link *l) {
   rc = uv_write(&l->wreq, (uv_stream_t *)&l->tcp, &b, 1, on_write);
   if (rc != 0) {
     l->wlen = 0;
-    pvmd_link_fail(l, "write failed: %s", uv_strerror(rc));
+    link_break(l, "write failed: %s", uv_strerror(rc));
   }
 }
 
@@ -209,16 +250,16 @@ static void on_write(uv_write_t *req, int status) {
   struct pvmd_link *l = req->data;
   size_t n = l->wlen;
   l->wlen = 0;
-  if (l->state == L_CLOSING)
+  if (link_gone(l))
     return;
   if (status < 0) {
-    pvmd_link_fail(l, "write failed: %s", uv_strerror(status));
+    link_break(l, "write failed: %s", uv_strerror(status));
     return;
   }
   l->ps->d->st.bytes_out += n;
   pvmw_tls_consumed(l->tls, n);
   link_flush(l);
-  if (pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water)
+  if (!link_gone(l) && link_drained(l))
     pvmd_waiters_wake(&l->drain_waiters);
 }
 
@@ -229,14 +270,60 @@ void pvmd_link_close(struct pvmd_link *l) {
   size_t n;
   if (l->state == L_CLOSING)
     return;
-  if (!l->wlen && (n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
+  if (l->state != L_DOWN && !l->wlen &&
+      (n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
     uv_try_write((uv_stream_t *)&l->tcp, &b, 1);
   }
   l->state = L_CLOSING;
+  if (l->resume_of) {
+    l->resume_of->attempt = NULL;
+    l->resume_of = NULL;
+  }
+  if (l->attempt) {
+    struct pvmd_link *a = l->attempt;
+    l->attempt = NULL;
+    a->resume_of = NULL;
+    pvmd_link_close(a);
+  }
   pvmd_waiter_cancel(&l->wait);
   pvmd_waiters_wake(&l->drain_waiters);
+  /* Else on_link_closed, pending, frees it. */
+  if (!l->tcp_closing && !uv_is_closing((uv_handle_t *)&l->tcp))
+    uv_close((uv_handle_t *)&l->tcp, on_link_closed);
+}
+
+/* The connection of l, which is up, broke (a reset, an end of stream, an
+ * error, silence): l goes down, keeping its host and the frames not yet
+ * acknowledged. A slave reconnects to the master at once and then with
+ * backoff; the master waits for it. The host is deleted only when nothing
+ * has come from it for the dead-host timeout (on_sweep). A link not up, or
+ * a daemon halting, fails as before. */
+static void reconnect(struct pvmd_link *o);
+static void link_break(struct pvmd_link *l, const char *fmt, ...) {
+  struct pvmd_peers *ps = l->ps;
+  char why[512];
+  va_list ap;
+  if (link_gone(l))
+    return;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  if (l->state != L_UP || l->host_no <= 0 || ps->closing || ps->d->halting) {
+    pvmd_link_fail(l, "%s", why);
+    return;
+  }
+  pvmd_log("link %s broke: %s; %s (host kept for %u ms)", l->who, why,
+           ps->master == l ? "reconnecting" : "waiting for it to reconnect",
+           ps->d->lim.dead_ms);
+  l->state = L_DOWN;
+  l->pause_wanted = 0;
+  pvmd_waiter_cancel(&l->wait);
+  l->tcp_closing = 1;
   uv_close((uv_handle_t *)&l->tcp, on_link_closed);
+  l->backoff = 0;
+  if (ps->master == l)
+    reconnect(l);
 }
 
 void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...) {
@@ -247,24 +334,42 @@ void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  pvmd_log("%s link %s: %s", l->state == L_UP ? "closing" : "refusing", l->who,
-           why);
-  if (l->state == L_UP || l == l->ps->master)
+  pvmd_log("%s link %s: %s", pvmd_link_usable(l) ? "closing" : "refusing",
+           l->who, why);
+  if (pvmd_link_usable(l) || l == l->ps->master)
     pvmd_peer_lost_host(l);
   pvmd_link_close(l);
 }
 
-static int link_send(struct pvmd_link *l, pvmw_frame *f) {
+/* Sends f (taken) on l. A sequenced frame (seq) on a link that is up or
+ * down is kept until acknowledged, and only kept while the link is down;
+ * the others are sent now or, down, dropped (heartbeats, acks). */
+static int link_send(struct pvmd_link *l, pvmw_frame *f, int seq) {
   int rc;
   if (l->state == L_CLOSING) {
     pvmw_frame_free(f);
     return -1;
   }
-  rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
-  pvmw_frame_free(f);
+  if (seq && pvmd_link_usable(l)) {
+    if (pvmd_rel_keep(l->ps->d, &l->rel, f) != 0) {
+      pvmw_frame_free(f);
+      pvmd_link_fail(l, "out of memory for the frames kept until "
+                        "acknowledged");
+      return -1;
+    }
+    if (l->state == L_DOWN)
+      return 0;
+    rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
+  } else if (l->state == L_DOWN) {
+    pvmw_frame_free(f);
+    return 0;
+  } else {
+    rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
+    pvmw_frame_free(f);
+  }
   if (rc != 0) {
-    pvmd_link_fail(l, "TLS write: %s", pvmw_tls_reason(l->tls));
-    return -1;
+    link_break(l, "TLS write: %s", pvmw_tls_reason(l->tls));
+    return l->state == L_DOWN ? 0 : -1;
   }
   link_flush(l);
   return 0;
@@ -275,11 +380,15 @@ static int link_send(struct pvmd_link *l, pvmw_frame *f) {
 int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
                         struct pvmd_waiter *producer) {
   struct pvmd *d = l->ps->d;
-  if (link_send(l, f) != 0)
+  if (link_send(l, f, 1) != 0)
     return PVMD_ROUTE_NONE;
   pvmd_spin_kick_peer(d);
-  if (producer && l->state != L_CLOSING &&
-      pvmw_tls_pending(l->tls) > d->lim.high_water) {
+  /* Parked on what is unsent (up), or on what is kept (down): while the
+   * link is down, what waits for it is bounded like any destination's
+   * queue (link_drained). */
+  if (producer && pvmd_link_usable(l) &&
+      (l->state == L_UP ? pvmw_tls_pending(l->tls) : l->rel.bytes) >
+          d->lim.high_water) {
     pvmd_waiter_park(&l->drain_waiters, producer);
     d->st.senders_paused++;
     return PVMD_ROUTE_FULL;
@@ -293,11 +402,37 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
 
 int pvmd_link_send_control(struct pvmd_link *l, const Pvmng__Control *m) {
   pvmw_frame *f = pvmw_control_frame(m);
+  int seq = m->body_case != PVMNG__CONTROL__BODY_PEER_PING &&
+            m->body_case != PVMNG__CONTROL__BODY_PEER_ACK &&
+            m->body_case != PVMNG__CONTROL__BODY_PEER_HELLO &&
+            m->body_case != PVMNG__CONTROL__BODY_PEER_WELCOME;
   if (!f) {
     pvmd_log("cannot send to %s: out of memory", l->who);
     return -1;
   }
-  return link_send(l, f);
+  return link_send(l, f, seq);
+}
+
+/* Tells the other side how many sequenced frames arrived. */
+static void send_ack(struct pvmd_link *l) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerAck a = PVMNG__PEER_ACK__INIT;
+  a.received = l->rel.rx_seq;
+  l->rel.rx_acked = l->rel.rx_seq;
+  l->rel.rx_bytes = 0;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_ACK;
+  m.peer_ack = &a;
+  pvmd_link_send_control(l, &m);
+}
+
+/* The other side says it has received `received` frames of l. */
+static void on_ack(struct pvmd_link *l, uint64_t received) {
+  if (pvmd_rel_ack(l->ps->d, &l->rel, received) != 0) {
+    pvmd_link_fail(l, "acknowledges %llu frames, %llu were sent",
+                   (unsigned long long)received,
+                   (unsigned long long)l->rel.tx_seq);
+    return;
+  }
 }
 
 static int on_frame(void *ctx, pvmw_frame *f);
@@ -318,6 +453,11 @@ static void send_hello(struct pvmd_link *l) {
   h.binding.len = sizeof b;
   h.arch = (char *)pvmd_host_self(&d->hosts)->arch;
   h.dsig = pvmd_host_self(&d->hosts)->dsig;
+  if (l->resume_of) {
+    h.resume = 1;
+    h.received = l->resume_of->rel.rx_seq;
+    h.host_tid = (uint32_t)d->tid;
+  }
   m.body_case = PVMNG__CONTROL__BODY_PEER_HELLO;
   m.peer_hello = &h;
   pvmd_link_send_control(l, &m);
@@ -330,6 +470,8 @@ static void link_pump(struct pvmd_link *l) {
   if (l->state == L_TLS) {
     rc = pvmw_tls_handshake(l->tls);
     link_flush(l);
+    if (l->state == L_CLOSING)
+      return; /* the write failed (a reset): l is closed, not to be reused */
     if (rc == PVMW_TLS_ERR) {
       pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
       return;
@@ -365,7 +507,7 @@ static void link_pump(struct pvmd_link *l) {
       send_hello(l);
     }
   }
-  while (l->state != L_CLOSING) {
+  while (!link_gone(l)) {
     /* Decrypt straight into the frame reader's space (a large frame's own
      * allocation), so that no plaintext is copied on the way. */
     char *base;
@@ -380,11 +522,11 @@ static void link_pump(struct pvmd_link *l) {
       return;
     }
     if (rc < 0) {
-      pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
+      link_break(l, "%s", pvmw_tls_reason(l->tls));
       return;
     }
     if (pvmw_reader_commit(&l->rd, (size_t)rc, on_frame, l) < 0 &&
-        l->state != L_CLOSING) {
+        !link_gone(l)) {
       ps->d->st.frames_rejected++;
       pvmd_link_fail(l, "bad frame: %s", l->rd.err);
       return;
@@ -404,15 +546,17 @@ static void link_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct pvmd_link *l = s->data;
   (void)buf;
-  if (l->state == L_CLOSING || n == 0)
+  if (link_gone(l) || n == 0)
     return;
   if (n < 0) {
     if (n == UV_EOF && l->join_done) {
       pvmd_link_close(l); /* the joiner took its certificate and left */
       return;
     }
-    if (n == UV_EOF && l->state == L_UP)
-      pvmd_link_fail(l, "the other daemon closed the link");
+    if (l->state == L_UP)
+      link_break(l, "%s",
+                 n == UV_EOF ? "the other daemon's end closed"
+                             : uv_strerror((int)n));
     else
       pvmd_link_fail(l, "%s",
                      n == UV_EOF ? "closed before the link was up"
@@ -423,11 +567,11 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   l->last_rx = pvmd_now(l->ps->d);
   pvmd_spin_kick(l->ps->d);
   if (pvmw_tls_in_commit(l->tls, (size_t)n) != 0) {
-    pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
+    link_break(l, "%s", pvmw_tls_reason(l->tls));
     return;
   }
   link_pump(l);
-  if (l->pause_wanted && l->state != L_CLOSING) {
+  if (l->pause_wanted && !link_gone(l)) {
     /* A destination is congested: the frames of this chunk are queued;
      * read nothing more until it drains (TCP then slows the sender). */
     uv_read_stop((uv_stream_t *)&l->tcp);
@@ -436,7 +580,7 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 
 static void link_resume(struct pvmd_waiter *w) {
   struct pvmd_link *l = pvmd_container_of(w, struct pvmd_link, wait);
-  if (!l->pause_wanted || l->state == L_CLOSING)
+  if (!l->pause_wanted || link_gone(l))
     return;
   l->pause_wanted = 0;
   if (uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read) != 0)
@@ -482,10 +626,10 @@ static void link_start(struct pvmd_link *l) {
 struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no) {
   struct pvmd_list *pos, *tmp_;
   if (ps->master)
-    return ps->master->state == L_UP ? ps->master : NULL;
+    return pvmd_link_usable(ps->master) ? ps->master : NULL;
   pvmd_list_each_safe(pos, tmp_, &ps->links) {
     struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
-    if (l->state == L_UP && l->host_no == host_no)
+    if (pvmd_link_usable(l) && l->host_no == host_no)
       return l;
   }
   return NULL;
@@ -493,9 +637,12 @@ struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no) {
 
 /* ---- sweeping: handshake and add timeouts, heartbeats ----------------- */
 
-/* Every link that is up carries a heartbeat each lim.heartbeat_ms; one on
- * which nothing has arrived for lim.dead_ms is declared dead, which deletes
- * its host (or, for the link to the master, stops this daemon). A link we
+/* Every link that is up carries a heartbeat each lim.heartbeat_ms, with
+ * the count of frames received (an acknowledgement); one on which nothing
+ * has arrived for lim.dead_ms is declared dead, which deletes its host (or,
+ * for the link to the master, stops this daemon). A slave whose link to the
+ * master has been silent for two thirds of that reconnects (a fresh
+ * connection is not held back by TCP's retransmission backoff). A link we
  * stopped reading ourselves (backpressure) is not judged. */
 static void heartbeat(struct pvmd_link *l, uint64_t now) {
   const struct pvmd_limits *lim = &l->ps->d->lim;
@@ -506,15 +653,41 @@ static void heartbeat(struct pvmd_link *l, uint64_t now) {
                    lim->dead_ms);
     return;
   }
+  if (!l->pause_wanted && l == l->ps->master &&
+      now - l->last_rx >= (uint64_t)lim->dead_ms * 2 / 3) {
+    link_break(l, "nothing received for %llu ms",
+               (unsigned long long)(now - l->last_rx));
+    return;
+  }
   if (now - l->last_ping >= lim->heartbeat_ms) {
     Pvmng__Control m = PVMNG__CONTROL__INIT;
     Pvmng__PeerPing p = PVMNG__PEER_PING__INIT;
     p.sent = now;
+    p.received = l->rel.rx_seq;
+    l->rel.rx_acked = l->rel.rx_seq;
+    l->rel.rx_bytes = 0;
     m.body_case = PVMNG__CONTROL__BODY_PEER_PING;
     m.peer_ping = &p;
     l->last_ping = now;
     pvmd_link_send_control(l, &m);
+  } else if (l->rel.rx_acked != l->rel.rx_seq) {
+    send_ack(l); /* idle: what came since the last ack */
   }
+}
+
+/* A link that is down: deleted once nothing has come from its host for
+ * the dead-host timeout; meanwhile a slave tries to reconnect. */
+static void down_sweep(struct pvmd_link *l, uint64_t now) {
+  const struct pvmd_limits *lim = &l->ps->d->lim;
+  if (now - l->last_rx >= lim->dead_ms) {
+    pvmd_link_fail(l,
+                   "unreachable, no sign of life for %u ms (heartbeat "
+                   "timeout)",
+                   lim->dead_ms);
+    return;
+  }
+  if (l == l->ps->master && !l->attempt && now >= l->next_try)
+    reconnect(l);
 }
 
 static void on_sweep(uv_timer_t *tm) {
@@ -523,12 +696,15 @@ static void on_sweep(uv_timer_t *tm) {
   uint64_t now = pvmd_now(ps->d);
   pvmd_list_each_safe(pos, tmp, &ps->links) {
     struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
-    if ((l->state == L_TLS || l->state == L_HELLO) &&
-        now - l->since >= ps->d->lim.hello_timeout_ms)
-      pvmd_link_fail(l, "no TLS handshake and hello within %u ms",
-                     ps->d->lim.hello_timeout_ms);
+    unsigned limit = ps->d->lim.hello_timeout_ms;
+    if (l->resume_of && limit > REL_ATTEMPT_MS)
+      limit = REL_ATTEMPT_MS;
+    if ((l->state == L_TLS || l->state == L_HELLO) && now - l->since >= limit)
+      pvmd_link_fail(l, "no TLS handshake and hello within %u ms", limit);
     else if (l->state == L_UP)
       heartbeat(l, now);
+    else if (l->state == L_DOWN)
+      down_sweep(l, now);
   }
   pvmd_join_sweep(ps);
   pvmd_list_each_safe(pos, tmp, &ps->adds) {
@@ -585,6 +761,120 @@ int pvmd_peer_free_host_no(struct pvmd_peers *ps) {
   return -1;
 }
 
+/* n, a new connection whose hello (or welcome) resumed o, takes o's
+ * place: its host, sequence state, kept frames and parked producers; o
+ * goes. Then re-sends, in order, the kept frames after the first
+ * `received` (those the other side has not got). */
+static void link_resume_on(struct pvmd_link *n, struct pvmd_link *o,
+                           uint64_t received) {
+  struct pvmd_peers *ps = n->ps;
+  uint64_t now = pvmd_now(ps->d), seq;
+
+  if (o->state == L_UP) { /* this side had not noticed the break yet */
+    o->state = L_DOWN;
+    o->pause_wanted = 0;
+    pvmd_waiter_cancel(&o->wait);
+    o->tcp_closing = 1;
+    uv_close((uv_handle_t *)&o->tcp, on_link_closed);
+  }
+  n->host_no = o->host_no;
+  o->host_no = 0;
+  n->rel = o->rel;
+  memset(&o->rel, 0, sizeof o->rel);
+  memcpy(n->vmid, o->vmid, sizeof n->vmid);
+  snprintf(n->who, sizeof n->who, "%s", o->who);
+  while (!pvmd_list_empty(&o->drain_waiters)) {
+    struct pvmd_list *w = o->drain_waiters.next;
+    pvmd_list_remove(w);
+    pvmd_list_add_tail(&n->drain_waiters, w);
+  }
+  if (ps->master == o)
+    ps->master = n;
+  n->resume_of = NULL;
+  o->attempt = NULL;
+  n->state = L_UP;
+  n->last_rx = now;
+  n->last_ping = 0;
+  pvmd_link_close(o);
+  /* Drop what the other side has, then re-send the rest. */
+  pvmd_rel_ack(ps->d, &n->rel, received);
+  pvmd_log("link %s resumed (cipher %s): %llu frames re-sent", n->who,
+           pvmw_tls_cipher(n->tls),
+           (unsigned long long)(n->rel.tx_seq - n->rel.tx_acked));
+  for (seq = n->rel.tx_acked + 1; seq <= n->rel.tx_seq && n->state == L_UP;
+       seq++) {
+    const pvmw_frame *f = pvmd_rel_at(&n->rel, seq);
+    if (pvmw_tls_write(n->tls, f->raw, f->raw_len) != 0) {
+      link_break(n, "TLS write: %s", pvmw_tls_reason(n->tls));
+      return;
+    }
+    /* Out as it is sealed: many frames may be kept. */
+    link_flush(n);
+  }
+  if (n->state == L_UP && link_drained(n))
+    pvmd_waiters_wake(&n->drain_waiters);
+}
+
+/* Master: a hello that resumes the link of a host in the table. The usual
+ * checks (version, name = certificate, channel binding) are made before;
+ * here: a host of this VM, under its VM id and host number, with a count
+ * of frames received that this side can have sent. */
+static void on_resume_hello(struct pvmd_link *l, const Pvmng__PeerHello *h) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd_list *pos, *tmp_;
+  struct pvmd_link *o = NULL;
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerWelcome w = PVMNG__PEER_WELCOME__INIT;
+  uint64_t received;
+
+  pvmd_list_each_safe(pos, tmp_, &ps->links) {
+    struct pvmd_link *x = pvmd_container_of(pos, struct pvmd_link, node);
+    const struct pvmd_host *hh;
+    if (x == l || !pvmd_link_usable(x) || x->host_no <= 0)
+      continue;
+    hh = pvmd_host_by_tid(&ps->d->hosts, pvmw_tid_make(x->host_no, 0));
+    if (hh && strcasecmp(hh->name, h->host) == 0) {
+      o = x;
+      break;
+    }
+  }
+  if (!o) {
+    refuse_hello(l, PvmDenied,
+                 "host %s is not in this VM: its link cannot resume", h->host);
+    return;
+  }
+  if (strcmp(h->vmid, o->vmid) != 0) {
+    refuse_hello(l, PvmBadVersion,
+                 "VM id \"%s\", host %s is in this VM under \"%s\"", h->vmid,
+                 h->host, o->vmid);
+    return;
+  }
+  if (h->host_tid != (uint32_t)pvmw_tid_make(o->host_no, 0)) {
+    refuse_hello(l, PvmDenied, "host %s resumes as host %d, it is host %d",
+                 h->host, pvmw_tid_host((int)h->host_tid), o->host_no);
+    return;
+  }
+  received = h->received;
+  if (received < o->rel.tx_acked || received > o->rel.tx_seq) {
+    refuse_hello(l, PvmDenied,
+                 "host %s resumes having received %llu frames, %llu to %llu "
+                 "are possible",
+                 h->host, (unsigned long long)received,
+                 (unsigned long long)o->rel.tx_acked,
+                 (unsigned long long)o->rel.tx_seq);
+    return;
+  }
+  /* The answer, then the frames it has not got (link_resume_on). */
+  w.resumed = 1;
+  w.received = o->rel.rx_seq;
+  w.host_tid = (uint32_t)pvmw_tid_make(o->host_no, 0);
+  m.body_case = PVMNG__CONTROL__BODY_PEER_WELCOME;
+  m.peer_welcome = &w;
+  if (pvmd_link_send_control(l, &m) != 0 || l->state != L_HELLO)
+    return;
+  link_resume_on(l, o, received);
+}
+
 static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
   struct pvmd_peers *ps = l->ps;
   struct pvmd *d = ps->d;
@@ -613,8 +903,9 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
       break;
     }
   }
-  /* A host's daemon may run under another VM id (id= in the host file). */
-  if (strcmp(h->vmid, a ? a->vmid : d->vmid) != 0) {
+  /* A host's daemon may run under another VM id (id= in the host file);
+   * a resumed link's is checked against its host's (on_resume_hello). */
+  if (!h->resume && strcmp(h->vmid, a ? a->vmid : d->vmid) != 0) {
     refuse_hello(l, PvmBadVersion, "VM id \"%s\", this VM expects \"%s\"",
                  h->vmid, a ? a->vmid : d->vmid);
     return;
@@ -632,6 +923,10 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
                  "(a replayed hello?)");
     return;
   }
+  if (h->resume) {
+    on_resume_hello(l, h);
+    return;
+  }
   if (!a) {
     refuse_hello(l, PvmDenied, "host %s is not being added to this VM",
                  h->host);
@@ -646,6 +941,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
   pvmd_hosts_set_speed(&d->hosts, pvmw_tid_make(no, 0), a->speed);
   pvmd_hosts_set_format(&d->hosts, pvmw_tid_make(no, 0), h->arch, h->dsig);
   l->host_no = no;
+  memcpy(l->vmid, a->vmid, sizeof l->vmid);
   l->state = L_UP;
   snprintf(l->who, sizeof l->who, "%s", a->name);
   pvmd_log("host %s joined as host %d (cipher %s)", a->name, no,
@@ -656,6 +952,43 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
 }
 
 /* ---- a slave: joining ------------------------------------------------ */
+
+/* Slave: the master's answer to a resuming hello on l. A refusal (the
+ * host was deleted meanwhile, or is not known) stops this daemon, as the
+ * loss of the master does. */
+static void on_resumed(struct pvmd_link *l, const Pvmng__PeerWelcome *w) {
+  struct pvmd_peers *ps = l->ps;
+  struct pvmd *d = ps->d;
+  struct pvmd_link *o = l->resume_of;
+  const struct pvmd_host *master =
+      pvmd_host_by_tid(&d->hosts, pvmw_tid_make(1, 0));
+
+  if (w->code != 0) {
+    pvmd_link_close(l);
+    pvmd_link_fail(o, "the master refused to resume the link: %s", w->reason);
+    return;
+  }
+  if (!w->resumed || !master ||
+      strcasecmp(master->name, pvmw_tls_peer_name(l->tls)) != 0 ||
+      w->host_tid != (uint32_t)d->tid) {
+    pvmd_link_fail(l,
+                   "the answer to resuming the link does not come from the "
+                   "master %s (certificate %s)",
+                   master ? master->name : "?", pvmw_tls_peer_name(l->tls));
+    return;
+  }
+  if (w->received < o->rel.tx_acked || w->received > o->rel.tx_seq) {
+    pvmd_link_close(l);
+    pvmd_link_fail(o,
+                   "the master resumes having received %llu frames, %llu to "
+                   "%llu are possible",
+                   (unsigned long long)w->received,
+                   (unsigned long long)o->rel.tx_acked,
+                   (unsigned long long)o->rel.tx_seq);
+    return;
+  }
+  link_resume_on(l, o, w->received);
+}
 
 static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
   struct pvmd_peers *ps = l->ps;
@@ -669,6 +1002,10 @@ static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
     return;
   }
   w = m->peer_welcome;
+  if (l->resume_of) {
+    on_resumed(l, w);
+    return;
+  }
   if (w->code != 0) {
     pvmd_log("the master refused this daemon: %s", w->reason);
     pvmd_link_close(l);
@@ -748,15 +1085,20 @@ static int on_frame(void *ctx, pvmw_frame *f) {
   struct pvmd_peers *ps = l->ps;
   struct pvmd *d = ps->d;
   Pvmng__Control *m;
+  size_t raw_len = f->raw_len;
+  int ack_due = 0;
 
-  if (l->state == L_CLOSING) {
+  if (link_gone(l)) {
     pvmw_frame_free(f);
     return 1;
   }
   d->st.frames_in++;
   if (l->state == L_UP && f->type == PVMW_FT_MESSAGE) {
+    ack_due = pvmd_rel_received(&l->rel, raw_len);
     route_in(l, f);
-    return l->state == L_CLOSING;
+    if (ack_due && l->state == L_UP)
+      send_ack(l);
+    return link_gone(l);
   }
   if (f->type != PVMW_FT_CONTROL) {
     pvmw_frame_free(f);
@@ -785,6 +1127,9 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     else
       on_welcome(l, m);
   } else {
+    if (m->body_case != PVMNG__CONTROL__BODY_PEER_PING &&
+        m->body_case != PVMNG__CONTROL__BODY_PEER_ACK)
+      ack_due = pvmd_rel_received(&l->rel, raw_len);
     switch (m->body_case) {
     case PVMNG__CONTROL__BODY_PEER_HOSTS:
       if (ps->master == l)
@@ -793,8 +1138,12 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     case PVMNG__CONTROL__BODY_PEER_FORWARD:
       pvmd_peer_on_forward(l, m->peer_forward);
       break;
-    case PVMNG__CONTROL__BODY_PEER_PING:
-      break; /* its arrival is the point (last_rx) */
+    case PVMNG__CONTROL__BODY_PEER_PING: /* its arrival is the point too */
+      on_ack(l, m->peer_ping->received);
+      break;
+    case PVMNG__CONTROL__BODY_PEER_ACK:
+      on_ack(l, m->peer_ack->received);
+      break;
     case PVMNG__CONTROL__BODY_PEER_TASK_GONE:
       if (m->peer_task_gone->query) {
         task_query_in(l, (int)m->peer_task_gone->tid);
@@ -822,9 +1171,11 @@ static int on_frame(void *ctx, pvmw_frame *f) {
                      (int)m->body_case);
       break;
     }
+    if (ack_due && l->state == L_UP)
+      send_ack(l);
   }
   pvmng__control__free_unpacked(m, NULL);
-  return l->state == L_CLOSING;
+  return link_gone(l);
 }
 
 /* ---- task exits for watchers on other hosts ---------------------------- */
@@ -846,7 +1197,7 @@ static void task_gone_to_links(struct pvmd_peers *ps, int tid,
   struct pvmd_list *pos, *tmp;
   pvmd_list_each_safe(pos, tmp, &ps->links) {
     struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
-    if (l != except && l->state == L_UP)
+    if (l != except && pvmd_link_usable(l))
       task_gone_send(l, tid, 0);
   }
 }
@@ -865,7 +1216,7 @@ static void task_query_in(struct pvmd_link *l, int tid) {
       task_gone_send(l, tid, 0);
   } else if (ps->master == NULL &&
              (to = pvmd_link_to_host(ps, pvmw_tid_host(tid))) != NULL &&
-             to != l && to->state == L_UP) {
+             to != l) {
     task_gone_send(to, tid, 1);
   }
 }
@@ -878,7 +1229,7 @@ void pvmd_peer_task_query(struct pvmd *d, int tid) {
   /* A slave asks the master, which passes the query on; the master asks
    * the host itself. */
   to = ps->master ? ps->master : pvmd_link_to_host(ps, pvmw_tid_host(tid));
-  if (to != NULL && to->state == L_UP)
+  if (to != NULL && pvmd_link_usable(to))
     task_gone_send(to, tid, 1);
 }
 
@@ -1072,6 +1423,38 @@ int pvmd_peer_connect_master(struct pvmd_peers *ps, int join) {
     return -1;
   }
   return 0;
+}
+
+/* Slave: one attempt to resume down link o (the master's) on a new
+ * connection to the master's address, with the same mutual TLS; its hello
+ * says it resumes (send_hello). The next attempt waits o->backoff. */
+static void reconnect(struct pvmd_link *o) {
+  struct pvmd_peers *ps = o->ps;
+  struct pvmd_link *l;
+  char master[64];
+  int rc;
+
+  o->backoff = o->backoff == 0                     ? REL_RETRY_MIN_MS
+               : o->backoff * 2 > REL_RETRY_MAX_MS ? REL_RETRY_MAX_MS
+                                                   : o->backoff * 2;
+  o->next_try = pvmd_now(ps->d) + o->backoff;
+  if (load_ctx(ps, 0) != 0)
+    return;
+  l = link_new(ps, 0, ps->ctx, NULL);
+  if (!l) {
+    pvmd_log("cannot reconnect to the master: out of memory");
+    return;
+  }
+  l->resume_of = o;
+  o->attempt = l;
+  uv_ip4_name(&ps->master_sa, master, sizeof master);
+  snprintf(l->who, sizeof l->who, "to master %s:%d (resuming)", master,
+           ntohs(ps->master_sa.sin_port));
+  l->creq.data = l;
+  rc = uv_tcp_connect(&l->creq, &l->tcp, (struct sockaddr *)&ps->master_sa,
+                      on_connect);
+  if (rc != 0)
+    pvmd_link_fail(l, "cannot connect: %s", uv_strerror(rc));
 }
 
 int pvmd_peer_set_credential(struct pvmd *d, const pvmw_join_cred *c) {

@@ -551,7 +551,7 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
       hm.body_case = PVMNG__CONTROL__BODY_PEER_HALT;
       hm.peer_halt = &ph;
       pvmd_reply_status(c, req_id, 0, 0, NULL);
-      if (ps->master->state == L_UP)
+      if (pvmd_link_usable(ps->master))
         pvmd_link_send_control(ps->master, &hm);
       return 1;
     }

@@ -70,7 +70,7 @@ void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps) {
   struct pvmd_list *pos, *tmp;
   pvmd_list_each_safe(pos, tmp, &ps->links) {
     struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
-    if (l->state == L_UP)
+    if (pvmd_link_usable(l))
       pvmd_peer_send_hosts(l, 0, 0);
   }
   pvmd_notify_hosts_changed(ps->d);

@@ -27,8 +27,34 @@ struct pvmd_conn;
 #define ADD_TIMEOUT_MS 30000
 #define CERT_DAYS 730
 #define JOIN_MAX_FRAME 16384u /* frames on a join connection */
+/* A receiver acknowledges after this many frames or bytes (and on every
+ * heartbeat and sweep when it received anything since). */
+#define REL_ACK_FRAMES 128u
+#define REL_ACK_BYTES ((size_t)2 << 20)
+/* A slave's reconnection attempts: the first at once, then after a pause
+ * doubling from REL_RETRY_MIN_MS to REL_RETRY_MAX_MS; each attempt gets
+ * at most REL_ATTEMPT_MS for its TCP connect, TLS handshake and hello. */
+#define REL_RETRY_MIN_MS 100u
+#define REL_RETRY_MAX_MS 1000u
+#define REL_ATTEMPT_MS 2000u
 
-enum link_state { L_TLS, L_HELLO, L_UP, L_CLOSING };
+/* L_DOWN: a link between daemons whose connection broke; it keeps its
+ * host, its sequence state and the frames not yet acknowledged until a
+ * new connection resumes it, or for the dead-host timeout. */
+enum link_state { L_TLS, L_HELLO, L_UP, L_DOWN, L_CLOSING };
+
+/* The sequence state of a link (peer_rel.c). Sequenced frames are numbered
+ * 1, 2, ... in the order they are written to the link, in each direction. */
+struct pvmd_rel {
+  uint64_t tx_seq;   /* sequenced frames sent */
+  uint64_t tx_acked; /* ... of which the other side has acknowledged */
+  pvmw_frame **q;    /* ring of the tx_seq - tx_acked kept, oldest at head */
+  size_t cap, head;
+  size_t bytes;      /* their raw size (charged to the memory budget) */
+  uint64_t rx_seq;   /* sequenced frames received and acted on */
+  uint64_t rx_acked; /* the count last sent to the other side */
+  size_t rx_bytes;   /* bytes received since */
+};
 
 struct pvmd_link {
   uv_tcp_t tcp; /* tcp.data = this */
@@ -54,6 +80,13 @@ struct pvmd_link {
   struct pvmd_list drain_waiters; /* producers waiting for this link */
   struct pvmd_list node;
   char who[PVMD_HOSTNAME_MAX + 64];
+  int tcp_closing;              /* down: its connection's handle closes */
+  struct pvmd_rel rel;          /* once up */
+  char vmid[PVMW_VMID_MAX + 1]; /* master: the VM id of the host's hello */
+  struct pvmd_link *resume_of;  /* a reconnection: the link it resumes */
+  struct pvmd_link *attempt;    /* a slave's down link: its reconnection */
+  uint64_t next_try;            /* ... the next one not before */
+  unsigned backoff;
 };
 
 /* A request split over hosts (spawn spread round-robin, pvm_tasks(0)). */
@@ -145,6 +178,7 @@ struct pvmd_peers {
   int listening;
   char addr[64];
   int port;
+  char self_addr[64]; /* slave: this host's address as the master sees it */
   struct pvmd_list links;
   struct pvmd_link *master; /* slave: the link to the master */
   struct pvmd_list adds;
@@ -173,6 +207,25 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
 void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pvmd_link_close(struct pvmd_link *l);
+
+/* Whether l carries frames for its host: up, or down and waiting to
+ * resume (frames are kept for it meanwhile). */
+static inline int pvmd_link_usable(const struct pvmd_link *l) {
+  return l->state == L_UP || l->state == L_DOWN;
+}
+
+/* peer_rel.c: acknowledged delivery. Keeps frame f (taken) as the next
+ * sequenced frame; 0, or -1 without memory (f not taken). */
+int pvmd_rel_keep(struct pvmd *d, struct pvmd_rel *r, pvmw_frame *f);
+/* The kept frame numbered seq, or NULL. */
+pvmw_frame *pvmd_rel_at(const struct pvmd_rel *r, uint64_t seq);
+/* The other side has received `received` frames: frees those. 0, or -1
+ * when it claims more than were sent. */
+int pvmd_rel_ack(struct pvmd *d, struct pvmd_rel *r, uint64_t received);
+/* Counts a sequenced frame of len bytes received; 1 when an ack is due. */
+int pvmd_rel_received(struct pvmd_rel *r, size_t len);
+/* Frees every frame kept. */
+void pvmd_rel_free(struct pvmd *d, struct pvmd_rel *r);
 
 /* Slave: connects to the master (ps->master_sa): a join connection (with
  * ps->cred) or the usual mutually authenticated one. 0 or -1 (logged). */

@@ -4,8 +4,10 @@
 # certificate, a plaintext connection to its daemon port, a connection that
 # never starts TLS, a daemon that was not being added, and a peer with a
 # valid certificate that sends garbage, an oversized frame or an
-# undecodable control frame once TLS is up; the virtual machine keeps
-# working through all of it.
+# undecodable control frame once TLS is up, and hellos that would resume
+# a link between daemons from a host not in the table, under another VM
+# id or as another host number; the virtual machine keeps working through
+# all of it.
 # The rogue daemons run on h3 with their own PVM_CERTDIR.
 # Usage: test_vm_refuse.sh <bin dir>
 set -euo pipefail
@@ -93,6 +95,31 @@ for mode in garbage oversize control; do
   [ "$(vm_nhosts h2)" = 2 ] || vm_fail "$mode after the handshake: the VM lost a host"
 done
 echo "ok: a peer breaking the wire after the handshake loses its link, the VM stays"
+
+# 7. Hellos that would resume a link: from a host not in the table (h3),
+#    then with a certificate for h2 (in the table) under another VM id and
+#    as another host number. Each is refused; h2's own link stays.
+resume_refused() { # WHAT CERTDIR NAME VMID TID PATTERN
+  local out
+  out=$(cluster_exec h3 "$BIN/cl_badpeer" "$port" "$2" "$3" \
+    "$(cluster_name h1)" resume "$4" "$5") || vm_fail "$1: $out"
+  echo "$out"
+  grep -q "refused: .*$6" <<<"$out" || vm_fail "$1: not refused for \"$6\""
+  [ "$(vm_nhosts h2)" = 2 ] || vm_fail "$1: the VM lost a host"
+  echo "ok: $1 refused"
+}
+h2=$(cluster_name h2)
+tid2=$(vm_host_tid h2)
+resume_refused "a resuming hello from a host not in the VM" "$vdir" "$h3" \
+  "$PVM_VMID" 80000 "not in this VM"
+sdir=$CLUSTER_TMP/rogue-h2
+mkdir -m 700 "$sdir"
+"$BIN/cl_mkcert" cert "$PVM_CERTDIR" "$sdir/$h2" "$h2" -1 30
+cp "$PVM_CERTDIR/ca.pem" "$sdir/ca.pem"
+resume_refused "a resuming hello under another VM id" "$sdir" "$h2" \
+  "other-$PVM_VMID" "$tid2" "VM id"
+resume_refused "a resuming hello as another host number" "$sdir" "$h2" \
+  "$PVM_VMID" 3fc0000 "resumes as host"
 
 cd "$BIN"
 cluster_exec h1 "$BIN/cl_order" "$(cluster_name h2)" || vm_fail "the VM after the refusals"

@@ -174,7 +174,8 @@ static void ostr(struct out *o, const char *s) {
 }
 /* The RM answers task 1 with tag and o; returns 1 if it was taken. */
 static int reply(int tag, const struct out *o, uint32_t enc, int whole) {
-  return pvmd_rm_message(&conns[0], local[1], tag, enc, o->b, o->len, whole);
+  return pvmd_rm_message(&conns[0], local[1], tag, 0, 0, enc, o->b, o->len,
+                         whole);
 }
 
 static void test_register(void **state) {
@@ -418,20 +419,21 @@ static void test_unsupported(void **state) {
   int v = 0;
   const char *name;
   (void)state;
-  /* SM_EXEC to another host's daemon: SM_EXECACK, PvmNotImpl per task. */
+  /* SM_EXEC to the daemon of a host not in the VM: SM_EXECACK, PvmNoHost
+   * per task. */
   memset(&o, 0, sizeof o);
   oint(&o, local[1]);
   ostr(&o, "prog");
   oint(&o, 0);
   oint(&o, 2);
   assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), PVMD_SM_EXEC,
-                                   PvmDataDefault, o.b, o.len, 1),
+                                   0, 0, PvmDataDefault, o.b, o.len, 1),
                    1);
   assert_int_equal(seen[0].tag, PVMD_SM_EXECACK);
   assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
   assert_int_equal(v, 2);
   assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
-  assert_int_equal(v, PvmNotImpl);
+  assert_int_equal(v, PvmNoHost);
   /* SM_ADD: SM_ADDACK, PvmNotImpl per host, with its name. */
   memset(&o, 0, sizeof o);
   oint(&o, 1);
@@ -448,7 +450,7 @@ static void test_unsupported(void **state) {
   assert_int_equal(pvmw_xdr_get_str(seen[0].body, seen[0].len, &pos, &name), 0);
   assert_string_equal(name, "newhost");
   /* An ordinary message from the RM to a daemon is not taken. */
-  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), 5,
+  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), 5, 0, 0,
                                    PvmDataDefault, o.b, o.len, 1),
                    0);
 }

@@ -268,8 +268,15 @@ void pvmd_peer_on_rm(struct pvmd_link *from, const Pvmng__PeerRm *r) {
 
   if (ps->master != NULL) {
     /* A slave takes the master's word. */
-    if (from == ps->master)
-      d->vm_rm_tid = tid;
+    if (from != ps->master || tid == d->vm_rm_tid)
+      return;
+    d->vm_rm_tid = tid;
+    if (tid == 0)
+      pvmd_log("the virtual machine's resource manager left: the daemons "
+               "answer requests again");
+    else
+      pvmd_log("%s is the virtual machine's resource manager",
+               pvmw_tid_str(tid, tb, sizeof tb));
     return;
   }
   if (tid != 0 &&
@@ -283,9 +290,12 @@ void pvmd_peer_on_rm(struct pvmd_link *from, const Pvmng__PeerRm *r) {
       (d->vm_rm_tid == 0 || pvmw_tid_host(d->vm_rm_tid) != from->host_no))
     return; /* an RM that was not the VM's left */
   d->vm_rm_tid = tid;
-  pvmd_log("%s", tid ? "the virtual machine's resource manager is on another "
-                       "host"
-                     : "the virtual machine's resource manager left");
+  if (tid == 0)
+    pvmd_log("the virtual machine's resource manager left: the daemons "
+             "answer requests again");
+  else
+    pvmd_log("%s (host %s) is the virtual machine's resource manager",
+             pvmw_tid_str(tid, tb, sizeof tb), from->who);
   rm_broadcast(ps, NULL);
 }
 

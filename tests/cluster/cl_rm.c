@@ -5,10 +5,13 @@
  * carries out as PVM 3.4's RMs do, with SM_EXEC to the daemon of the host
  * named (PvmTaskHost) or else of the asking task's host. It prints one line
  * per request, per SM_EXEC ("cl_rm: SM_EXEC to t80000 started t80001"),
- * per SM_TASKX and per SM_HOSTX it hears ("cl_rm: SM_HOSTX t80000"). */
+ * per SM_TASKX and per SM_HOSTX it hears ("cl_rm: SM_HOSTX t80000").
+ * Given a file name, it exits without answering the first SM_CONFIG that
+ * comes once that file exists: that request is left for the daemons. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pvm3.h"
 
@@ -185,7 +188,7 @@ static void spawn(int src) {
   pvm_send(src, SM_SPAWN);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   struct pvmhostinfo *hip;
   int rc;
   pvm_setopt(PvmResvTids, 1);
@@ -199,6 +202,13 @@ int main(void) {
     if (b < 0)
       return 1;
     pvm_bufinfo(b, &len, &tag, &src);
+    if (tag == SM_CONFIG && argc > 1 && access(argv[1], F_OK) == 0) {
+      printf("cl_rm: leaving with the SM_CONFIG of t%x unanswered\n",
+             (unsigned)src);
+      fflush(stdout);
+      pvm_exit();
+      return 0;
+    }
     if (tag == SM_CONFIG) {
       printf("cl_rm: SM_CONFIG from t%x\n", (unsigned)src);
       config(src);

@@ -6,8 +6,8 @@
 # (h3 joins after the RM registered and learns of it) come to it; a spawn
 # asked on h2 is carried out by SM_EXEC to h2's daemon, which answers
 # SM_EXECACK and, when the task exits, SM_TASKX; when a host leaves, the RM
-# hears SM_HOSTX with its daemon tid; once the RM is killed, the daemons
-# serve h2's console again.
+# hears SM_HOSTX with its daemon tid; when the RM leaves with h2's request
+# unanswered, the daemons serve that request and every later one.
 # Usage: test_vm_rm.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -23,14 +23,13 @@ vm_run h1 "$BIN/pvm" -c "add $h2"
 vm_wait_hosts h1 2
 
 rmout=$CLUSTER_TMP/rm.out
-cluster_spawn h1 "$BIN/cl_rm" >"$rmout" 2>&1
+cluster_spawn h1 "$BIN/cl_rm" "$CLUSTER_TMP/rm.leave" >"$rmout" 2>&1
 for _ in $(seq 100); do
   grep -q "pvm_reg_rm returned" "$rmout" && break
   sleep 0.1
 done
 grep -q "pvm_reg_rm returned 0" "$rmout" ||
   { cat "$rmout"; vm_fail "the RM did not register"; }
-rmtid=$(sed -n 's/^cl_rm: pvm_reg_rm returned 0 as \(t[0-9a-f]*\)$/\1/p' "$rmout")
 
 # A line of the RM's output appears within 10 s, or the test fails.
 rm_wait() {
@@ -83,18 +82,20 @@ grep -q "cl_rm: SM_DELHOST from" "$rmout" || vm_fail "delete did not reach the R
 rm_wait "cl_rm: SM_HOSTX tc0000" "the RM did not hear SM_HOSTX for $h3"
 echo "ok: delete through the RM; it hears SM_HOSTX tc0000"
 
-# The RM goes: every host's daemons answer again.
-vm_run h1 "$BIN/pvm" -c "kill $rmtid"
+# The RM leaves with h2's conf unanswered: h1's daemon serves it for the
+# whole VM, and every host's daemons answer again.
+touch "$CLUSTER_TMP/rm.leave"
+vm_run h2 "$BIN/pvm" -c conf
+echo "$out" | grep -q "^2 hosts" || vm_fail "conf on $h2 that the RM left unanswered does not show 2 hosts"
+grep -q "cl_rm: leaving with the SM_CONFIG of t8" "$rmout" || vm_fail "the RM did not leave on $h2's conf"
 n=$(grep -c "SM_CONFIG from" "$rmout")
-for _ in $(seq 100); do
-  cluster_exec h1 "$BIN/pvm" -c ps 2>/dev/null | grep -q "$rmtid" || break
-  sleep 0.1
-done
 vm_run h2 "$BIN/pvm" -c conf
 echo "$out" | grep -q "^2 hosts" || vm_fail "conf on $h2 after the RM left does not show 2 hosts"
 vm_run h2 "$BIN/pvm" -c "spawn -$h1 /bin/sleep 1"
 echo "$out" | grep -q "^1 successful" || vm_fail "spawn on $h2 after the RM left failed"
 [ "$(grep -c "SM_CONFIG from" "$rmout")" = "$n" ] || vm_fail "conf on $h2 still went to the RM"
+vm_run h2 "$BIN/pvm" -c "ps -a"
+echo "$out" | grep -Eq ' [0-9a-f]+/[a-zA-Z]*R ' && vm_fail "ps on $h2 still flags an RM"
 grep -q "the virtual machine's resource manager left" "$(vm_log h2)" ||
   vm_fail "$h2's daemon was not told that the RM left"
 echo "ok: after the RM left, $h2's console is served by the daemons"

@@ -7,7 +7,8 @@
 # asked on h2 is carried out by SM_EXEC to h2's daemon, which answers
 # SM_EXECACK and, when the task exits, SM_TASKX; when a host leaves, the RM
 # hears SM_HOSTX with its daemon tid; when the RM leaves with h2's request
-# unanswered, the daemons serve that request and every later one.
+# unanswered, the daemons serve that request and every later one; an RM
+# registered on h2 then decides the requests of h1's tasks.
 # Usage: test_vm_rm.sh <bin dir>
 set -euo pipefail
 # shellcheck source=vm_test.sh
@@ -99,6 +100,18 @@ echo "$out" | grep -Eq ' [0-9a-f]+/[a-zA-Z]*R ' && vm_fail "ps on $h2 still flag
 grep -q "the virtual machine's resource manager left" "$(vm_log h2)" ||
   vm_fail "$h2's daemon was not told that the RM left"
 echo "ok: after the RM left, $h2's console is served by the daemons"
+
+# An RM on a slave: its daemon tells the master, which tells the others;
+# the master's own tasks then ask it.
+rmout=$CLUSTER_TMP/rm2.out
+cluster_spawn h2 "$BIN/cl_rm" >"$rmout" 2>&1
+rm_wait "pvm_reg_rm returned 0" "the RM on $h2 did not register"
+grep -q "t8[0-9a-f]* (host $h2) is the virtual machine's resource manager" "$(vm_log h1)" ||
+  vm_fail "the master was not told of the RM on $h2"
+vm_run h1 "$BIN/pvm" -c conf
+echo "$out" | grep -q "^2 hosts" || vm_fail "conf on $h1 through the RM on $h2 does not show 2 hosts"
+grep -q "cl_rm: SM_CONFIG from t4" "$rmout" || vm_fail "conf on $h1 did not reach the RM on $h2"
+echo "ok: an RM on $h2 decides the master's tasks' requests"
 
 vm_halt h1
 echo "PASS"

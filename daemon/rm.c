@@ -1,4 +1,5 @@
-/* Resource managers (rm.h). A request passed to the RM waits here, with the
+/* Resource managers (rm.h). A request passed to the RM (from a task of
+ * this host, or of another one through its daemon) waits here, with the
  * request itself, until the RM answers it or leaves; the RM's answer is
  * read item by item with every length checked, and one that does not hold
  * what its tag promises fails that one request with PvmBadMsg and a reason
@@ -37,10 +38,14 @@ struct rm_pending {
 };
 
 int pvmd_rm_tid(struct pvmd *d) {
+  /* d->rm_tid itself stays until pvmd_rm_task_gone, which tells every
+   * daemon and serves what the RM left unanswered. */
   if (d->rm_tid != 0 && pvmd_task_live(&d->tasks, d->rm_tid) == NULL)
-    d->rm_tid = 0;
+    return 0;
   return d->rm_tid;
 }
+
+static void serve_pending(struct pvmd *d);
 
 /* This host's RM is now tid (0: none); every daemon is told. */
 static void set_rm(struct pvmd *d, int tid) {
@@ -48,7 +53,7 @@ static void set_rm(struct pvmd *d, int tid) {
   pvmd_peer_rm_announce(d, tid);
 }
 
-/* Answers the request p with a Status (code, reason). */
+/* Answers the request of rt with a Status (code, reason). */
 static void reply_status(struct pvmd *d, const struct pvmd_reply_to *rt,
                          int code, const char *reason) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
@@ -82,6 +87,10 @@ void pvmd_rm_request(struct pvmd_conn *c, uint32_t req_id) {
   int old = pvmd_rm_tid(d);
   char tb[16];
 
+  /* An RM that is gone but whose exit is not handled yet: what it left
+   * unanswered is the daemon's, not the new RM's. */
+  if (old == 0 && d->rm_tid != 0)
+    serve_pending(d);
   set_rm(d, c->task->tid);
   pvmd_log("%s is the virtual machine's resource manager (pvm_reg_rm)",
            pvmw_tid_str(d->rm_tid, tb, sizeof tb));
@@ -347,8 +356,6 @@ static void fail(struct pvmd *d, struct rm_pending *p, const char *rm, int code,
   pvmd_log("%s", reason);
   reply_status(d, &p->rt, code, reason);
 }
-
-static void serve_pending(struct pvmd *d);
 
 /* One host of an SM_CONFIG or SM_ADDHOST answer. */
 static int rd_host(struct rd *r, Pvmng__HostInfo *hi) {

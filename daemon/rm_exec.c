@@ -283,6 +283,11 @@ int pvmd_rm_daemon_frame(struct pvmd *d, pvmw_frame *f) {
       (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) !=
           (PVMW_MF_FIRST | PVMW_MF_LAST) ||
       h.encoding != PvmDataDefault) {
+    /* Only the RM's SM_EXEC is addressed to another host's daemon. */
+    pvmd_log("dropping a message (tag %d) from %s to this daemon: not an "
+             "SM_EXEC of the virtual machine's resource manager in one "
+             "PvmDataDefault fragment",
+             (int)h.tag, pvmw_tid_str((int)h.src, tb, sizeof tb));
     pvmw_frame_free(f);
     return PVMD_ROUTE_NONE;
   }

@@ -617,7 +617,7 @@ void pvmd_rm_task_gone(struct pvmd *d, int tid) {
   if (d->rm_pending.next == NULL)
     return; /* unit tests: no daemon state */
   pvmd_rm_task_exit(d, tid);
-  if (d->rm_tid != tid) {
+  if (d->rm_tid == 0 || d->rm_tid != tid) {
     pvmd_list_each_safe(it, tmp, &d->rm_pending) {
       struct rm_pending *p = pvmd_container_of(it, struct rm_pending, node);
       if (p->tid == tid)

@@ -48,9 +48,9 @@ int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
  * docs/compatibility.md.
  *
  * Resource manager (pvm_reg_rm), one for the virtual machine: the daemons
- * of every host pass the other tasks' requests to it, from the requesting task (pvm_bufinfo's source) in
- * context 0, and its answer, sent to that task with the same tag, becomes
- * the task's result:
+ * of every host pass the other tasks' requests to it, from the requesting
+ * task (pvm_bufinfo's source) in context 0, and its answer, sent to that
+ * task with the same tag, becomes the task's result:
  *   SM_SPAWN   file, flags, where, count, nargs, argv[nargs], out_tid,
  *              out_ctx, out_tag, trace_tid, trace_ctx, trace_tag (0),
  *              nenv, env[nenv]

@@ -1144,6 +1144,9 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     case PVMNG__CONTROL__BODY_PEER_ACK:
       on_ack(l, m->peer_ack->received);
       break;
+    case PVMNG__CONTROL__BODY_PEER_RM:
+      pvmd_peer_on_rm(l, m->peer_rm);
+      break;
     case PVMNG__CONTROL__BODY_PEER_TASK_GONE:
       if (m->peer_task_gone->query) {
         task_query_in(l, (int)m->peer_task_gone->tid);

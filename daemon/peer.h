@@ -37,6 +37,20 @@ struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
 void pvmd_peer_answer(struct pvmd *d, const struct pvmd_reply_to *rt,
                       Pvmng__Control *m);
 
+/* Request m of a task (rt) goes to the resource manager on host to_host,
+ * through that host's daemon (PeerForward.for_rm). Takes nothing. */
+void pvmd_peer_forward_rm(struct pvmd *d, const struct pvmd_reply_to *rt,
+                          int to_host, const Pvmng__Control *m);
+
+/* Runs request m for the task rt names (on another host) as the daemons
+ * serve it, over the whole VM; the answer goes to rt. Takes m. */
+void pvmd_peer_run_for(struct pvmd *d, const struct pvmd_reply_to *rt,
+                       Pvmng__Control *m);
+
+/* This host's RM is now rm_tid (0: it left): recorded as the VM's and
+ * told to the master, which tells every daemon. */
+void pvmd_peer_rm_announce(struct pvmd *d, int rm_tid);
+
 /* Whether this daemon holds the VM's shared state (the group registry):
  * the master, or a daemon alone. */
 int pvmd_peer_is_master(const struct pvmd *d);

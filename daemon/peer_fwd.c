@@ -13,6 +13,7 @@
 #include "pki.h"
 #include "pvmd.h"
 #include "request.h"
+#include "rm.h"
 #include "route.h"
 #include "task.h"
 #include "tid.h"
@@ -38,7 +39,7 @@ static int self_no(struct pvmd_peers *ps) { return ps->d->host_no; }
 
 static void send_forward(struct pvmd_peers *ps, int to_host, uint32_t fwd_id,
                          int origin, int is_reply, const uint8_t *ctl,
-                         size_t len) {
+                         size_t len, int for_rm) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__PeerForward pf = PVMNG__PEER_FORWARD__INIT;
   struct pvmd_link *l = pvmd_link_to_host(ps, to_host);
@@ -51,6 +52,7 @@ static void send_forward(struct pvmd_peers *ps, int to_host, uint32_t fwd_id,
   pf.fwd_id = fwd_id;
   pf.origin_tid = (uint32_t)origin;
   pf.reply = is_reply;
+  pf.for_rm = for_rm != 0;
   pf.control.data = (uint8_t *)ctl;
   pf.control.len = len;
   m.body_case = PVMNG__CONTROL__BODY_PEER_FORWARD;
@@ -73,7 +75,7 @@ void pvmd_peer_reply_send(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
   if (!buf)
     return;
   pvmng__control__pack(m, buf);
-  send_forward(ps, rt->from_host, rt->fwd_id, rt->origin_tid, 1, buf, len);
+  send_forward(ps, rt->from_host, rt->fwd_id, rt->origin_tid, 1, buf, len, 0);
   free(buf);
 }
 
@@ -111,10 +113,11 @@ struct pvmd_reply_to pvmd_peer_reply_to_of(struct pvmd_conn *c,
   return rt;
 }
 
-/* Sends request m to host to_host. Takes nothing. */
-void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
-                       int to_host, const Pvmng__Control *m,
-                       struct pvmd_gather *g, int slot, int count) {
+/* Sends request m to host to_host (for_rm: for the resource manager
+ * there). Takes nothing. */
+static void forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
+                    int to_host, const Pvmng__Control *m, struct pvmd_gather *g,
+                    int slot, int count, int for_rm) {
   struct pvmd_fwd *fw = calloc(1, sizeof *fw);
   size_t len = pvmng__control__get_packed_size(m);
   uint8_t *buf = malloc(len ? len : 1);
@@ -135,8 +138,29 @@ void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
   fw->to_host = to_host;
   pvmd_list_add_tail(&ps->fwds, &fw->node);
   pvmng__control__pack(m, buf);
-  send_forward(ps, to_host, fw->id, rt->origin_tid, 0, buf, len);
+  send_forward(ps, to_host, fw->id, rt->origin_tid, 0, buf, len, for_rm);
   free(buf);
+}
+
+void pvmd_peer_forward(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
+                       int to_host, const Pvmng__Control *m,
+                       struct pvmd_gather *g, int slot, int count) {
+  forward(ps, rt, to_host, m, g, slot, count, 0);
+}
+
+void pvmd_peer_forward_rm(struct pvmd *d, const struct pvmd_reply_to *rt,
+                          int to_host, const Pvmng__Control *m) {
+  if (d->peers == NULL) {
+    Pvmng__Control a = PVMNG__CONTROL__INIT;
+    Pvmng__Status st = PVMNG__STATUS__INIT;
+    st.code = st.value = PvmNoHost;
+    st.reason = "the resource manager's host cannot be reached";
+    a.body_case = PVMNG__CONTROL__BODY_STATUS;
+    a.status = &st;
+    pvmd_peer_answer(d, rt, &a);
+    return;
+  }
+  forward(d->peers, rt, to_host, m, NULL, 0, 0, 1);
 }
 
 /* A stand-in connection's replies. */
@@ -147,7 +171,7 @@ static int sink_frame(struct pvmd_conn *c, pvmw_frame *f) {
     pvmd_peer_gather_part(sc->ps, sc->g, sc->slot, sc->count, m);
   } else {
     send_forward(sc->ps, sc->rt.from_host, sc->rt.fwd_id, sc->rt.origin_tid, 1,
-                 f->payload, f->len);
+                 f->payload, f->len, 0);
   }
   pvmw_frame_free(f);
   return 0;
@@ -179,6 +203,100 @@ static void exec_here(struct pvmd_peers *ps, struct pvmd_sinkctx *sc,
     return;
   pvmng__control__pack(m, f->payload);
   pvmd_request(&fc, f);
+}
+
+void pvmd_peer_run_for(struct pvmd *d, const struct pvmd_reply_to *rt,
+                       Pvmng__Control *m) {
+  struct pvmd_sinkctx sc;
+  memset(&sc, 0, sizeof sc);
+  sc.ps = d->peers;
+  sc.rt = *rt;
+  sc.vm = 1;
+  m->req_id = rt->req_id;
+  if (d->peers != NULL)
+    exec_here(d->peers, &sc, rt->origin_tid, m);
+  pvmng__control__free_unpacked(m, NULL);
+}
+
+/* ---- the virtual machine's resource manager ------------------------------ */
+
+static void rm_send(struct pvmd_link *l, int rm_tid) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__PeerRm r = PVMNG__PEER_RM__INIT;
+  r.rm_tid = (uint32_t)rm_tid;
+  m.body_case = PVMNG__CONTROL__BODY_PEER_RM;
+  m.peer_rm = &r;
+  pvmd_link_send_control(l, &m);
+}
+
+/* The master tells every daemon (but `except`). */
+static void rm_broadcast(struct pvmd_peers *ps, struct pvmd_link *except) {
+  struct pvmd_list *pos, *tmp;
+  pvmd_list_each_safe(pos, tmp, &ps->links) {
+    struct pvmd_link *l = pvmd_container_of(pos, struct pvmd_link, node);
+    if (l != except && l->state == L_UP)
+      rm_send(l, ps->d->vm_rm_tid);
+  }
+}
+
+void pvmd_peer_rm_announce(struct pvmd *d, int rm_tid) {
+  struct pvmd_peers *ps = d->peers;
+  if (rm_tid == 0 && d->vm_rm_tid != 0 &&
+      pvmw_tid_host(d->vm_rm_tid) != d->host_no)
+    return; /* this host's RM left, but another host's is the VM's */
+  d->vm_rm_tid = rm_tid;
+  if (ps == NULL)
+    return;
+  if (ps->master != NULL) {
+    if (ps->master->state == L_UP)
+      rm_send(ps->master, rm_tid);
+  } else {
+    rm_broadcast(ps, NULL);
+  }
+}
+
+void pvmd_peer_rm_welcome(struct pvmd_link *l) {
+  if (l->ps->master == NULL && l->ps->d->vm_rm_tid != 0)
+    rm_send(l, l->ps->d->vm_rm_tid);
+}
+
+void pvmd_peer_on_rm(struct pvmd_link *from, const Pvmng__PeerRm *r) {
+  struct pvmd_peers *ps = from->ps;
+  struct pvmd *d = ps->d;
+  int tid = (int)r->rm_tid;
+  char tb[16];
+
+  if (ps->master != NULL) {
+    /* A slave takes the master's word. */
+    if (from != ps->master || tid == d->vm_rm_tid)
+      return;
+    d->vm_rm_tid = tid;
+    if (tid == 0)
+      pvmd_log("the virtual machine's resource manager left: the daemons "
+               "answer requests again");
+    else
+      pvmd_log("%s is the virtual machine's resource manager",
+               pvmw_tid_str(tid, tb, sizeof tb));
+    return;
+  }
+  if (tid != 0 &&
+      (!pvmw_tid_is_task(tid) || pvmw_tid_host(tid) != from->host_no)) {
+    pvmd_log("host %s names %s as the resource manager, not a task of its "
+             "own: ignored",
+             from->who, pvmw_tid_str(tid, tb, sizeof tb));
+    return;
+  }
+  if (tid == 0 &&
+      (d->vm_rm_tid == 0 || pvmw_tid_host(d->vm_rm_tid) != from->host_no))
+    return; /* an RM that was not the VM's left */
+  d->vm_rm_tid = tid;
+  if (tid == 0)
+    pvmd_log("the virtual machine's resource manager left: the daemons "
+             "answer requests again");
+  else
+    pvmd_log("%s (host %s) is the virtual machine's resource manager",
+             pvmw_tid_str(tid, tb, sizeof tb), from->who);
+  rm_broadcast(ps, NULL);
 }
 
 static void gather_finish(struct pvmd_peers *ps, struct pvmd_gather *g) {
@@ -277,6 +395,14 @@ void pvmd_peer_on_forward(struct pvmd_link *from,
   m = pvmng__control__unpack(NULL, pf->control.len, pf->control.data);
   if (!m) {
     pvmd_log("undecodable forwarded request from host %u", pf->from_host);
+    return;
+  }
+  if (!pf->reply && pf->for_rm) {
+    struct pvmd_reply_to rt = {(int)pf->origin_tid, m->req_id,
+                               (int)pf->from_host, pf->fwd_id};
+    /* For the RM here; if it has gone, for the whole virtual machine. */
+    if (!pvmd_rm_divert_remote(ps->d, &rt, m))
+      pvmd_peer_run_for(ps->d, &rt, m);
     return;
   }
   if (!pf->reply) {
@@ -506,8 +632,11 @@ int pvmd_peer_request(struct pvmd_conn *c, uint32_t req_id,
   struct pvmd_reply_to rt;
   int tid = 0;
 
-  /* Requests run here on another daemon's behalf stay here. */
-  if (c->sink || !ps || d->hosts.n < 2)
+  /* Requests run here on another daemon's behalf stay here, but for
+   * those a resource manager that left did not answer (pvmd_peer_run_for). */
+  if ((c->sink &&
+       !(c->sink == sink_frame && ((struct pvmd_sinkctx *)c->sink_arg)->vm)) ||
+      !ps || d->hosts.n < 2)
     return 0;
   switch (m->body_case) {
   case PVMNG__CONTROL__BODY_SPAWN:

@@ -61,6 +61,8 @@ void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid, int welcome) {
       m.peer_hosts = &ph;
     }
     pvmd_link_send_control(l, &m);
+    if (welcome)
+      pvmd_peer_rm_welcome(l); /* a host joining learns who the RM is */
   }
   free(infos);
   free(ptrs);

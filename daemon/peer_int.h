@@ -153,6 +153,7 @@ struct pvmd_sinkctx {
   struct pvmd_reply_to rt; /* forward answers */
   struct pvmd_gather *g;   /* local part of a gather */
   int slot, count;
+  int vm; /* run as the daemons serve a task: spread over the hosts */
 };
 
 /* Master: a join credential handed to a host being added. Kept until well
@@ -253,6 +254,13 @@ void pvmd_join_free(struct pvmd_peers *ps);
 /* peer_fwd.c: answers and forwarded requests (pvmd_peer_reply_to_of is
  * in peer.h). */
 /* Sends answer m to rt (sets m->req_id). */
+/* PeerRm from link from: the master records the VM's resource manager and
+ * tells every daemon; a slave takes the master's word (peer_fwd.c). */
+void pvmd_peer_on_rm(struct pvmd_link *from, const Pvmng__PeerRm *r);
+
+/* A host just welcomed: the master tells it who the VM's RM is. */
+void pvmd_peer_rm_welcome(struct pvmd_link *l);
+
 void pvmd_peer_reply_send(struct pvmd_peers *ps, const struct pvmd_reply_to *rt,
                           Pvmng__Control *m);
 void pvmd_peer_reply_status(struct pvmd_peers *ps,

@@ -85,10 +85,11 @@ struct pvmd {
 
   struct pvmd_hosts hosts;
   struct pvmd_tasks tasks;
-  struct pvmd_contexts contexts;  /* context.c: pvm_newcontext */
-  int tasker_tid;                 /* tasker.c: pvm_reg_tasker, or 0 */
-  int hoster_tid;                 /* hoster.c: pvm_reg_hoster (master), or 0 */
-  int rm_tid;                     /* rm.c: pvm_reg_rm, or 0 */
+  struct pvmd_contexts contexts; /* context.c: pvm_newcontext */
+  int tasker_tid;                /* tasker.c: pvm_reg_tasker, or 0 */
+  int hoster_tid;                /* hoster.c: pvm_reg_hoster (master), or 0 */
+  int rm_tid;                    /* rm.c: pvm_reg_rm, or 0 */
+  int vm_rm_tid; /* rm.c: the virtual machine's RM, on any host, or 0 */
   struct pvmd_list rm_pending;    /* rm.c: requests the RM has to answer */
   struct pvmd_list conns;         /* struct pvmd_conn.node */
   struct pvmd_list mem_waiters;   /* producers paused by the memory budget */

@@ -1,4 +1,5 @@
-/* Resource managers (rm.h). A request passed to the RM waits here, with the
+/* Resource managers (rm.h). A request passed to the RM (from a task of
+ * this host, or of another one through its daemon) waits here, with the
  * request itself, until the RM answers it or leaves; the RM's answer is
  * read item by item with every length checked, and one that does not hold
  * what its tag promises fails that one request with PvmBadMsg and a reason
@@ -14,6 +15,7 @@
 #include "conn.h"
 #include "host.h"
 #include "log.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm_int.h"
@@ -26,19 +28,42 @@
 #define RM_MAX_TASKS (1 << 20)
 
 struct rm_pending {
-  struct pvmd_list node; /* pvmd.rm_pending, in arrival order */
-  int tid;               /* the requesting task */
-  uint32_t req_id;
-  int tag;           /* the SM_* tag of the request and of its answer */
-  int count;         /* pvm_spawn's ntask, the hosts added or deleted */
-  Pvmng__Control *m; /* the request, owned: the daemon's again if the RM
-                        leaves before answering */
+  struct pvmd_list node;   /* pvmd.rm_pending, in arrival order */
+  int tid;                 /* the requesting task, on any host */
+  struct pvmd_reply_to rt; /* where the answer goes (rt.req_id) */
+  int tag;                 /* the SM_* tag of the request and of its answer */
+  int count;               /* pvm_spawn's ntask, the hosts added or deleted */
+  Pvmng__Control *m;       /* the request, owned: the daemon's again if the RM
+                              leaves before answering */
 };
 
 int pvmd_rm_tid(struct pvmd *d) {
+  /* d->rm_tid itself stays until pvmd_rm_task_gone, which tells every
+   * daemon and serves what the RM left unanswered. */
   if (d->rm_tid != 0 && pvmd_task_live(&d->tasks, d->rm_tid) == NULL)
-    d->rm_tid = 0;
+    return 0;
   return d->rm_tid;
+}
+
+static void serve_pending(struct pvmd *d);
+
+/* This host's RM is now tid (0: none); every daemon is told. */
+static void set_rm(struct pvmd *d, int tid) {
+  d->rm_tid = tid;
+  pvmd_peer_rm_announce(d, tid);
+}
+
+/* Answers the request of rt with a Status (code, reason). */
+static void reply_status(struct pvmd *d, const struct pvmd_reply_to *rt,
+                         int code, const char *reason) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__Status st = PVMNG__STATUS__INIT;
+  st.code = code;
+  st.value = code;
+  st.reason = (char *)reason;
+  m.body_case = PVMNG__CONTROL__BODY_STATUS;
+  m.status = &st;
+  pvmd_peer_answer(d, rt, &m);
 }
 
 /* The master host (the first in host-number order) as PVM 3.4 describes
@@ -62,8 +87,12 @@ void pvmd_rm_request(struct pvmd_conn *c, uint32_t req_id) {
   int old = pvmd_rm_tid(d);
   char tb[16];
 
-  d->rm_tid = c->task->tid;
-  pvmd_log("%s is the resource manager of this host (pvm_reg_rm)",
+  /* An RM that is gone but whose exit is not handled yet: what it left
+   * unanswered is the daemon's, not the new RM's. */
+  if (old == 0 && d->rm_tid != 0)
+    serve_pending(d);
+  set_rm(d, c->task->tid);
+  pvmd_log("%s is the virtual machine's resource manager (pvm_reg_rm)",
            pvmw_tid_str(d->rm_tid, tb, sizeof tb));
   master_info(d, &hi);
   r.code = old == c->task->tid ? 0 : old;
@@ -158,30 +187,32 @@ static const char *tag_name(int tag) {
   }
 }
 
-int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
-  struct pvmd *d = c->d;
+/* Passes request m (of task rt.origin_tid, on any host) to the RM rm of
+ * this host. 1: taken (answered now or once the RM answers); 0: the RM is
+ * leaving, m is the caller's. */
+static int divert(struct pvmd *d, int rm, const struct pvmd_reply_to *rt,
+                  const char *who, Pvmng__Control *m) {
   Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
   struct obuf o = {NULL, 0, 0, 0};
   struct rm_pending *p;
-  int rm = pvmd_rm_tid(d), tag, count;
+  int tag, count;
   pvmw_frame *f;
   uint8_t *body;
   char tb[16];
 
-  if (rm == 0 || c->task == NULL || c->task->tid == rm ||
-      (tag = compose(m, &o, &count)) == 0) {
+  if ((tag = compose(m, &o, &count)) == 0) {
     free(o.p);
     return 0;
   }
   if (o.err || (p = calloc(1, sizeof *p)) == NULL) {
     free(o.p);
-    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
-                      "the daemon is out of memory passing the request to "
-                      "the resource manager");
+    reply_status(d, rt, PvmNoMem,
+                 "the daemon is out of memory passing the request to "
+                 "the resource manager");
     pvmng__control__free_unpacked(m, NULL);
     return 1;
   }
-  h.src = (uint32_t)c->task->tid;
+  h.src = (uint32_t)rt->origin_tid;
   h.dst = (uint32_t)rm;
   h.tag = tag;
   h.ctx = 0; /* PvmBaseContext, as PVM 3.4's library sends them */
@@ -189,16 +220,16 @@ int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
   if ((f = pvmw_message_frame(&h, o.len, &body)) == NULL) {
     free(o.p);
     free(p);
-    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
-                      "the daemon is out of memory passing the request to "
-                      "the resource manager");
+    reply_status(d, rt, PvmNoMem,
+                 "the daemon is out of memory passing the request to "
+                 "the resource manager");
     pvmng__control__free_unpacked(m, NULL);
     return 1;
   }
   if (o.len)
     memcpy(body, o.p, o.len);
   free(o.p);
-  pvmd_debug("%s: %s to the resource manager %s", c->who, tag_name(tag),
+  pvmd_debug("%s: %s to the resource manager %s", who, tag_name(tag),
              pvmw_tid_str(rm, tb, sizeof tb));
   switch (pvmd_route_deliver(d, rm, f, NULL)) {
   case PVMD_ROUTE_NONE:
@@ -207,9 +238,9 @@ int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
     return 0;
   case PVMD_ROUTE_NOMEM:
     free(p);
-    pvmd_reply_status(c, req_id, PvmNoMem, PvmNoMem,
-                      "the daemon is out of memory passing the request to "
-                      "the resource manager");
+    reply_status(d, rt, PvmNoMem,
+                 "the daemon is out of memory passing the request to "
+                 "the resource manager");
     pvmng__control__free_unpacked(m, NULL);
     return 1;
   default:
@@ -218,17 +249,66 @@ int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
   if (tag == PVMD_SM_NOTIFY) {
     /* pvm_notify is asynchronous in PVM 3.4: the RM does not answer. */
     free(p);
-    pvmd_reply_status(c, req_id, 0, 0, NULL);
+    reply_status(d, rt, 0, NULL);
     pvmng__control__free_unpacked(m, NULL);
     return 1;
   }
-  p->tid = c->task->tid;
-  p->req_id = req_id;
+  p->tid = rt->origin_tid;
+  p->rt = *rt;
   p->tag = tag;
   p->count = count;
   p->m = m;
   pvmd_list_add_tail(&d->rm_pending, &p->node);
   return 1;
+}
+
+int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m) {
+  struct pvmd *d = c->d;
+  struct pvmd_reply_to rt = {0, req_id, 0, 0};
+  int rm = pvmd_rm_tid(d), vm = d->vm_rm_tid;
+
+  if (c->task == NULL)
+    return 0;
+  rt.origin_tid = c->task->tid;
+  if (rm != 0)
+    return c->task->tid != rm && divert(d, rm, &rt, c->who, m);
+  /* The VM's RM is on another host: the request goes to its daemon, which
+   * hands it to the RM (or serves it, should the RM have gone). */
+  if (vm == 0 || vm == c->task->tid || pvmw_tid_host(vm) == d->host_no ||
+      pvmd_host_by_tid(&d->hosts, pvmw_tid_daemon(vm)) == NULL)
+    return 0;
+  {
+    struct obuf o = {NULL, 0, 0, 0};
+    int count, tag = compose(m, &o, &count);
+    free(o.p);
+    if (tag == 0)
+      return 0;
+    if (tag == PVMD_SM_SCHED) {
+      /* The RM's hand-over (SM_SCHED) is between tasks of one host. */
+      char tb[16], reason[160];
+      snprintf(reason, sizeof reason,
+               "the virtual machine's resource manager %s is on another host; "
+               "only a task of its host may take over from it",
+               pvmw_tid_str(vm, tb, sizeof tb));
+      pvmd_reply_status(c, req_id, PvmExists, PvmExists, reason);
+      pvmng__control__free_unpacked(m, NULL);
+      return 1;
+    }
+  }
+  pvmd_peer_forward_rm(d, &rt, pvmw_tid_host(vm), m);
+  pvmng__control__free_unpacked(m, NULL);
+  return 1;
+}
+
+int pvmd_rm_divert_remote(struct pvmd *d, const struct pvmd_reply_to *rt,
+                          Pvmng__Control *m) {
+  int rm = pvmd_rm_tid(d);
+  char who[40], tb[16];
+  if (rm == 0 || rm == rt->origin_tid)
+    return 0;
+  snprintf(who, sizeof who, "%s (remote)",
+           pvmw_tid_str(rt->origin_tid, tb, sizeof tb));
+  return divert(d, rm, rt, who, m);
 }
 
 /* ---- messages from the daemon to the RM --------------------------------- */
@@ -262,11 +342,10 @@ int pvmd_rm_send(struct pvmd *d, int rm, int tag, int ctx, uint32_t wid,
 
 /* Fails request p with code and a reason the task is told and the log
  * keeps. */
-static void fail(struct pvmd_conn *to, struct rm_pending *p, const char *rm,
-                 int code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void fail(struct pvmd_conn *to, struct rm_pending *p, const char *rm,
-                 int code, const char *fmt, ...) {
+static void fail(struct pvmd *d, struct rm_pending *p, const char *rm, int code,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fail(struct pvmd *d, struct rm_pending *p, const char *rm, int code,
+                 const char *fmt, ...) {
   char why[200], reason[300];
   va_list ap;
   va_start(ap, fmt);
@@ -275,10 +354,8 @@ static void fail(struct pvmd_conn *to, struct rm_pending *p, const char *rm,
   snprintf(reason, sizeof reason, "the resource manager %s answered %s %s", rm,
            tag_name(p->tag), why);
   pvmd_log("%s", reason);
-  pvmd_reply_status(to, p->req_id, code, code, reason);
+  reply_status(d, &p->rt, code, reason);
 }
-
-static void serve_pending(struct pvmd *d);
 
 /* One host of an SM_CONFIG or SM_ADDHOST answer. */
 static int rd_host(struct rd *r, Pvmng__HostInfo *hi) {
@@ -297,8 +374,8 @@ static int rd_host(struct rd *r, Pvmng__HostInfo *hi) {
 
 /* The RM's answer to p in r, made the task's reply (sent to conn to).
  * Strings point into the body, which outlives the reply's sending. */
-static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
-                   struct rd *r, const char *rm) {
+static void answer(struct pvmd *d, struct rm_pending *p, struct rd *r,
+                   const char *rm) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__SpawnReply sr = PVMNG__SPAWN_REPLY__INIT;
   Pvmng__ConfigReply cr = PVMNG__CONFIG_REPLY__INIT;
@@ -309,21 +386,22 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
   Pvmng__TaskInfo *tis = NULL, **tps = NULL;
   int32_t *ints = NULL;
   int cc = 0, n = 0;
+  char tb[16];
 
-  m.req_id = p->req_id;
+  m.req_id = p->rt.req_id;
   if (p->tag != PVMD_SM_CONFIG && rd_int(r, &cc) < 0) {
-    fail(to, p, rm, PvmBadMsg, "without a result code");
+    fail(d, p, rm, PvmBadMsg, "without a result code");
     return;
   }
   if (cc < 0 && p->tag != PVMD_SM_CONFIG) {
     /* An error for the whole request: the task gets it. */
-    pvmd_reply_status(to, p->req_id, cc, cc, NULL);
+    reply_status(d, &p->rt, cc, NULL);
     return;
   }
   switch (p->tag) {
   case PVMD_SM_SPAWN:
     if (cc > p->count) {
-      fail(to, p, rm, PvmBadMsg, "with %d tids for a spawn of %d tasks", cc,
+      fail(d, p, rm, PvmBadMsg, "with %d tids for a spawn of %d tasks", cc,
            p->count);
       return;
     }
@@ -331,8 +409,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       goto nomem;
     for (n = 0; n < cc; n++)
       if (rd_int(r, &ints[n]) < 0) {
-        fail(to, p, rm, PvmBadMsg, "with %d of the %d tids it announced", n,
-             cc);
+        fail(d, p, rm, PvmBadMsg, "with %d of the %d tids it announced", n, cc);
         free(ints);
         return;
       }
@@ -343,7 +420,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
     break;
   case PVMD_SM_CONFIG:
     if (rd_int(r, &n) < 0 || rd_int(r, &cc) < 0 || n < 0 || n > RM_MAX_HOSTS) {
-      fail(to, p, rm, PvmBadMsg,
+      fail(d, p, rm, PvmBadMsg,
            "without a host count (0..%d) and an architecture count",
            RM_MAX_HOSTS);
       return;
@@ -356,7 +433,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       his[i] = init;
       hps[i] = &his[i];
       if (rd_host(r, &his[i]) < 0) {
-        fail(to, p, rm, PvmBadMsg,
+        fail(d, p, rm, PvmBadMsg,
              "with host %d of %d not a tid, name, architecture, speed and "
              "data signature",
              i + 1, n);
@@ -380,7 +457,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       if ((size_t)n == cap) {
         Pvmng__TaskInfo *nt;
         if (cap >= RM_MAX_TASKS) {
-          fail(to, p, rm, PvmBadMsg, "with more than %d tasks", RM_MAX_TASKS);
+          fail(d, p, rm, PvmBadMsg, "with more than %d tasks", RM_MAX_TASKS);
           goto out;
         }
         if ((nt = realloc(tis, 2 * cap * sizeof *tis)) == NULL)
@@ -390,7 +467,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       }
       if (rd_int(r, &tid) < 0 || rd_int(r, &ptid) < 0 || rd_int(r, &host) < 0 ||
           rd_int(r, &flag) < 0 || rd_str(r, &name) < 0 || rd_int(r, &pid) < 0) {
-        fail(to, p, rm, PvmBadMsg,
+        fail(d, p, rm, PvmBadMsg,
              "with task %d not a tid, parent, host, flags, name and pid",
              n + 1);
         goto out;
@@ -418,14 +495,13 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
   case PVMD_SM_DELHOST:
     if (cc != p->count) {
       /* As PVM 3.4's library takes a count that is not the request's. */
-      fail(to, p, rm, PvmOutOfRes, "with %d results for %d hosts", cc,
-           p->count);
+      fail(d, p, rm, PvmOutOfRes, "with %d results for %d hosts", cc, p->count);
       return;
     }
     if ((ints = calloc((size_t)cc + 1, sizeof *ints)) == NULL)
       goto nomem;
     if (p->tag == PVMD_SM_ADDHOST && rd_int(r, &n) < 0) {
-      fail(to, p, rm, PvmBadMsg, "without an architecture count");
+      fail(d, p, rm, PvmBadMsg, "without an architecture count");
       goto out;
     }
     for (int i = 0; i < cc; i++) {
@@ -433,7 +509,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       int bad = p->tag == PVMD_SM_ADDHOST ? rd_host(r, &h1) < 0
                                           : rd_int(r, &ints[i]) < 0;
       if (bad) {
-        fail(to, p, rm, PvmBadMsg, "with %d of the %d host results", i, cc);
+        fail(d, p, rm, PvmBadMsg, "with %d of the %d host results", i, cc);
         goto out;
       }
       if (p->tag == PVMD_SM_ADDHOST)
@@ -447,7 +523,7 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
   case PVMD_SM_SCHED:
     if (rd_int(r, &n) < 0 || rd_str(r, (const char **)&hi.name) < 0 ||
         rd_str(r, (const char **)&hi.arch) < 0 || rd_int(r, &hi.speed) < 0) {
-      fail(to, p, rm, PvmBadMsg,
+      fail(d, p, rm, PvmBadMsg,
            "without the master's tid, name, architecture and speed");
       return;
     }
@@ -456,8 +532,9 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
       hi.dsig = 0; /* PVM 3.4's pvmd adds it; its library does not read it */
     /* The RM agreed to hand over (PVM 3.4: SM_HANDOFF): the task is the
      * host's RM from now on. */
-    d->rm_tid = p->tid;
-    pvmd_log("the resource manager %s handed over to %s", rm, to->who);
+    set_rm(d, p->tid);
+    pvmd_log("the resource manager %s handed over to %s", rm,
+             pvmw_tid_str(p->tid, tb, sizeof tb));
     /* What the old RM had not answered, the new one never saw. */
     serve_pending(d);
     rr.code = cc;
@@ -468,15 +545,12 @@ static void answer(struct pvmd *d, struct pvmd_conn *to, struct rm_pending *p,
   default:
     return;
   }
-  if (pvmd_conn_send_control(to, &m) != 0)
-    pvmd_reply_status(to, p->req_id, PvmNoMem, PvmNoMem,
-                      "the resource manager's answer is too large for one "
-                      "reply");
+  pvmd_peer_answer(d, &p->rt, &m);
   goto out;
 nomem:
-  pvmd_reply_status(to, p->req_id, PvmNoMem, PvmNoMem,
-                    "the daemon is out of memory reading the resource "
-                    "manager's answer");
+  reply_status(d, &p->rt, PvmNoMem,
+               "the daemon is out of memory reading the resource "
+               "manager's answer");
 out:
   free(ints);
   free(his);
@@ -492,12 +566,12 @@ static void pending_free(struct rm_pending *p) {
   free(p);
 }
 
-int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
-                    const uint8_t *body, size_t len, int whole) {
+int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, int ctx,
+                    uint32_t wid, uint32_t encoding, const uint8_t *body,
+                    size_t len, int whole) {
   struct pvmd *d = c->d;
   struct pvmd_list *it, *tmp;
   struct rm_pending *p = NULL;
-  struct pvmd_conn *to;
   struct rd r = {body, len, 0, 0};
 
   if (c->task == NULL || c->task->tid != pvmd_rm_tid(d))
@@ -505,7 +579,9 @@ int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
   if (pvmw_tid_is_daemon(dst)) {
     if (tag != PVMD_SM_EXEC && tag != PVMD_SM_ADD && tag != PVMD_SM_HANDOFF)
       return 0;
-    pvmd_rm_refuse(c, dst, tag, 0, 0, body, whole ? len : 0);
+    if (tag == PVMD_SM_EXEC && whole && encoding == PvmDataDefault)
+      return pvmd_rm_exec_elsewhere(c, dst, ctx, wid, body, len);
+    pvmd_rm_refuse(c, dst, tag, ctx, wid, body, whole ? len : 0);
     return 1;
   }
   pvmd_list_each_safe(it, tmp, &d->rm_pending) {
@@ -517,19 +593,19 @@ int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
   }
   if (p == NULL)
     return 0; /* not an answer: an ordinary message */
-  if ((to = pvmd_route_conn(d, dst)) == NULL) {
+  if (p->rt.from_host == 0 && pvmd_route_conn(d, dst) == NULL) {
     pending_free(p);
     return 1;
   }
   pvmd_list_remove(&p->node); /* answered now, whatever happens */
   if (!whole)
-    fail(to, p, c->who, PvmBadMsg,
+    fail(d, p, c->who, PvmBadMsg,
          "in more than one fragment (%zu bytes in the first)", len);
   else if (encoding != PvmDataDefault)
-    fail(to, p, c->who, PvmBadMsg,
+    fail(d, p, c->who, PvmBadMsg,
          "not packed with PvmDataDefault (encoding %u)", (unsigned)encoding);
   else
-    answer(d, to, p, &r, c->who);
+    answer(d, p, &r, c->who);
   pending_free(p);
   return 1;
 }
@@ -541,7 +617,7 @@ void pvmd_rm_task_gone(struct pvmd *d, int tid) {
   if (d->rm_pending.next == NULL)
     return; /* unit tests: no daemon state */
   pvmd_rm_task_exit(d, tid);
-  if (d->rm_tid != tid) {
+  if (d->rm_tid == 0 || d->rm_tid != tid) {
     pvmd_list_each_safe(it, tmp, &d->rm_pending) {
       struct rm_pending *p = pvmd_container_of(it, struct rm_pending, node);
       if (p->tid == tid)
@@ -549,7 +625,7 @@ void pvmd_rm_task_gone(struct pvmd *d, int tid) {
     }
     return;
   }
-  d->rm_tid = 0;
+  set_rm(d, 0);
   pvmd_log("resource manager %s left: the daemons answer requests again",
            pvmw_tid_str(tid, tb, sizeof tb));
   serve_pending(d);
@@ -561,13 +637,16 @@ static void serve_pending(struct pvmd *d) {
   while (!pvmd_list_empty(&d->rm_pending)) {
     struct rm_pending *p =
         pvmd_container_of(d->rm_pending.next, struct rm_pending, node);
-    struct pvmd_conn *to = pvmd_route_conn(d, p->tid);
+    struct pvmd_reply_to rt = p->rt;
+    struct pvmd_conn *to =
+        rt.from_host == 0 ? pvmd_route_conn(d, rt.origin_tid) : NULL;
     Pvmng__Control *m = p->m;
-    uint32_t id = p->req_id;
     p->m = NULL;
     pending_free(p);
-    if (to != NULL)
-      pvmd_request_run(to, id, m);
+    if (rt.from_host != 0)
+      pvmd_peer_run_for(d, &rt, m); /* a task of another host */
+    else if (to != NULL)
+      pvmd_request_run(to, rt.req_id, m);
     else
       pvmng__control__free_unpacked(m, NULL);
   }

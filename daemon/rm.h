@@ -9,13 +9,17 @@
  * every later one are served by the daemon again. The RM may also have
  * this daemon start tasks (SM_EXEC, answered SM_EXECACK), and hears of the
  * exits of those (SM_TASKX) and of hosts leaving (SM_HOSTX), as in PVM 3.4.
- * One RM per host. */
+ * One RM per virtual machine: every daemon is told who it is (PeerRm),
+ * and the requests of the tasks of other hosts reach it through its
+ * daemon (PeerForward.for_rm). */
 #ifndef PVMD_RM_H
 #define PVMD_RM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+#include "peer.h"
 #include "pvm.pb-c.h"
 
 struct pvmd;
@@ -48,11 +52,24 @@ void pvmd_rm_request(struct pvmd_conn *c, uint32_t req_id);
 int pvmd_rm_divert(struct pvmd_conn *c, uint32_t req_id, Pvmng__Control *m);
 
 /* A message from task connection c to dst (one whole frame: whole set):
- * the RM's answer to a request of dst's is taken (returns 1), and so are
- * its SM_EXEC, SM_ADD and SM_HANDOFF to another host's daemon, refused
- * (SM_EXECACK / SM_ADDACK with PvmNotImpl); anything else is not (0). */
-int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, uint32_t encoding,
-                    const uint8_t *body, size_t len, int whole);
+ * the RM's answer to a request of dst's (a task of any host) is taken
+ * (returns 1), and so are its SM_EXEC to another host's daemon (sent on
+ * there) and its SM_ADD and SM_HANDOFF to another host's daemon, refused
+ * (SM_ADDACK with PvmNotImpl); anything else is not (0). */
+int pvmd_rm_message(struct pvmd_conn *c, int dst, int tag, int ctx,
+                    uint32_t wid, uint32_t encoding, const uint8_t *body,
+                    size_t len, int whole);
+
+/* A request m of a task of another host (rt), forwarded here for this
+ * host's RM: passed to it and taken (1), or 0 when there is no RM here
+ * any more (m is the caller's). */
+int pvmd_rm_divert_remote(struct pvmd *d, const struct pvmd_reply_to *rt,
+                          Pvmng__Control *m);
+
+/* A message frame from another host to this daemon (f, taken): the VM's
+ * RM's SM_EXEC starts the tasks here (PVMD_ROUTE_OK); anything else is
+ * dropped (PVMD_ROUTE_NONE). */
+int pvmd_rm_daemon_frame(struct pvmd *d, pvmw_frame *f);
 
 /* A message from task connection c to this daemon (one whole frame): the
  * RM's SM_EXEC is taken (returns 1): the tasks are started here, with the

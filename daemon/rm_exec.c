@@ -1,29 +1,35 @@
-/* What a resource manager asks of the daemons (rm.h): SM_EXEC to its own
- * daemon starts tasks through the daemon's spawn path, on behalf of the
- * task the request names, and is answered SM_EXECACK; the RM hears of
- * those tasks' exits (SM_TASKX) and of hosts leaving (SM_HOSTX). What the
- * daemons do not carry out (SM_EXEC elsewhere, SM_ADD, SM_HANDOFF) is
- * refused at once, so that an RM never waits for an answer that cannot
- * come. */
+/* What a resource manager asks of the daemons (rm.h): SM_EXEC to any
+ * host's daemon starts tasks there through that daemon's spawn path, on
+ * behalf of the task the request names, and is answered SM_EXECACK (an
+ * SM_EXEC for another host travels there as an ordinary message from the
+ * RM, and its SM_EXECACK comes back the same way); the RM hears of those
+ * tasks' exits (SM_TASKX) and of hosts leaving (SM_HOSTX). What the daemons
+ * do not carry out (SM_ADD, SM_HANDOFF) is refused at once, so that an RM
+ * never waits for an answer that cannot come. */
 #include <pvm3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
+#include "frame.h"
+#include "host.h"
 #include "log.h"
+#include "peer.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
 #include "rm_int.h"
+#include "route.h"
 #include "task.h"
 #include "tasker.h"
 #include "tid.h"
 
-/* What PVM-NG's daemons do not carry out for an RM: SM_EXEC to another
- * host's daemon, SM_ADD, SM_HANDOFF (docs/compatibility.md). The RM is
- * told at once rather than left waiting: SM_EXECACK or SM_ADDACK with
- * PvmNotImpl for each task or host, and the log says why. */
+/* What PVM-NG's daemons do not carry out for an RM: SM_ADD, SM_HANDOFF
+ * (docs/compatibility.md); an SM_EXEC for a host that cannot be reached.
+ * The RM is told at once rather than left waiting: SM_EXECACK or SM_ADDACK
+ * with PvmNotImpl (PvmNoHost for SM_EXEC) for each task or host, and the
+ * log says why. */
 void pvmd_rm_refuse(struct pvmd_conn *c, int dst, int tag, int ctx,
                     uint32_t wid, const uint8_t *body, size_t len) {
   struct obuf o = {NULL, 0, 0, 0};
@@ -32,21 +38,21 @@ void pvmd_rm_refuse(struct pvmd_conn *c, int dst, int tag, int ctx,
   int v, count = 0;
   char tb[16];
 
-  pvmd_log("the resource manager %s sent %s to the daemon %s: not supported "
-           "(PVM-NG's resource managers start tasks on their own host and "
-           "add hosts with pvm_spawn and pvm_addhosts)",
-           c->who,
+  pvmd_log("the resource manager %s sent %s to the daemon %s: %s", c->who,
            tag == PVMD_SM_EXEC  ? "SM_EXEC"
            : tag == PVMD_SM_ADD ? "SM_ADD"
                                 : "SM_HANDOFF",
-           pvmw_tid_str(dst, tb, sizeof tb));
+           pvmw_tid_str(dst, tb, sizeof tb),
+           tag == PVMD_SM_EXEC ? "no such host"
+                               : "not supported (PVM-NG's resource managers "
+                                 "add hosts with pvm_addhosts)");
   if (tag == PVMD_SM_EXEC) {
     if (rd_int(&r, &v) < 0 || rd_str(&r, &s) < 0 || rd_int(&r, &v) < 0 ||
         rd_int(&r, &count) < 0 || count < 0 || count > RM_MAX_HOSTS)
       count = 0;
     put_int(&o, count);
     for (int i = 0; i < count; i++)
-      put_int(&o, PvmNotImpl);
+      put_int(&o, PvmNoHost);
     pvmd_rm_send(c->d, c->task->tid, PVMD_SM_EXECACK, ctx, wid, &o);
   } else if (tag == PVMD_SM_ADD) {
     if (rd_int(&r, &count) < 0 || count < 0 || count > RM_MAX_HOSTS)
@@ -102,19 +108,19 @@ static int exec_sink(struct pvmd_conn *c, pvmw_frame *f) {
 }
 
 /* Answers a malformed SM_EXEC: count errors (none if unknown). */
-static void exec_refuse(struct pvmd_conn *c, struct exec_call *x,
-                        const char *why) {
+static void exec_refuse(const char *who, struct exec_call *x, const char *why) {
   struct obuf o = {NULL, 0, 0, 0};
-  pvmd_log("the resource manager %s sent an SM_EXEC %s: refused", c->who, why);
+  pvmd_log("the resource manager %s sent an SM_EXEC %s: refused", who, why);
   put_int(&o, x->count);
   for (int i = 0; i < x->count; i++)
     put_int(&o, PvmBadMsg);
   pvmd_rm_send(x->d, x->rm, PVMD_SM_EXECACK, x->ctx, x->wid, &o);
 }
 
-int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
-                           const uint8_t *body, size_t len) {
-  struct pvmd *d = c->d;
+/* SM_EXEC (body, len) from the RM rm (who: for the log), on this host or
+ * another: the tasks start here and SM_EXECACK answers. */
+static void exec_here(struct pvmd *d, int rm, const char *who, int ctx,
+                      uint32_t wid, const uint8_t *body, size_t len) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__SpawnRequest s = PVMNG__SPAWN_REQUEST__INIT;
   struct exec_call x = {d, 0, ctx, 0, wid};
@@ -126,44 +132,36 @@ int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
   int ptid, flags, nargs, out[3], trc[3], nenv;
   pvmw_frame *f;
 
-  if (c->task == NULL || c->task->tid != pvmd_rm_tid(d))
-    return 0;
-  if (tag == PVMD_SM_ADD || tag == PVMD_SM_HANDOFF) {
-    pvmd_rm_refuse(c, d->tid, tag, ctx, wid, body, len);
-    return 1;
-  }
-  if (tag != PVMD_SM_EXEC)
-    return 0;
-  x.rm = c->task->tid;
+  x.rm = rm;
   if (rd_int(&r, &ptid) < 0 || rd_str(&r, &file) < 0 ||
       rd_int(&r, &flags) < 0 || rd_int(&r, &x.count) < 0) {
     x.count = 0;
-    exec_refuse(c, &x, "without a parent, file, flags and count");
-    return 1;
+    exec_refuse(who, &x, "without a parent, file, flags and count");
+    return;
   }
   if (x.count < 1 || x.count > RM_MAX_HOSTS) {
     x.count = 0;
-    exec_refuse(c, &x, "with a count out of 1..4096");
-    return 1;
+    exec_refuse(who, &x, "with a count out of 1..4096");
+    return;
   }
   /* PVM 3.4's DM_EXEC has no "where"; PVM-NG's own RMs may send one. */
   where = "";
   if (rd_int(&r, &nargs) < 0 || nargs < 0 || (size_t)nargs > len / 8 ||
       (argv = calloc((size_t)nargs + 1, sizeof *argv)) == NULL) {
-    exec_refuse(c, &x, "without its arguments");
-    return 1;
+    exec_refuse(who, &x, "without its arguments");
+    return;
   }
   for (int i = 0; i < nargs; i++)
     if (rd_str(&r, (const char **)&argv[i]) < 0) {
       free(argv);
-      exec_refuse(c, &x, "with an argument that is not a string");
-      return 1;
+      exec_refuse(who, &x, "with an argument that is not a string");
+      return;
     }
   for (int i = 0; i < 3; i++)
     if (rd_int(&r, &out[i]) < 0) {
       free(argv);
-      exec_refuse(c, &x, "without the output tid, context and tag");
-      return 1;
+      exec_refuse(who, &x, "without the output tid, context and tag");
+      return;
     }
   /* The tracer's tid, context and tag, then the environment; both may be
    * left out. */
@@ -172,20 +170,20 @@ int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
                       rd_int(&r, &trc[2]) < 0 || rd_int(&r, &nenv) < 0 ||
                       nenv < 0 || (size_t)nenv > len / 8)) {
     free(argv);
-    exec_refuse(c, &x, "with a malformed tracer or environment");
-    return 1;
+    exec_refuse(who, &x, "with a malformed tracer or environment");
+    return;
   }
   if ((env = calloc((size_t)nenv + 1, sizeof *env)) == NULL) {
     free(argv);
-    exec_refuse(c, &x, "the daemon has no memory for");
-    return 1;
+    exec_refuse(who, &x, "the daemon has no memory for");
+    return;
   }
   for (int i = 0; i < nenv; i++)
     if (rd_str(&r, (const char **)&env[i]) < 0) {
       free(argv);
       free(env);
-      exec_refuse(c, &x, "with an environment string that is not one");
-      return 1;
+      exec_refuse(who, &x, "with an environment string that is not one");
+      return;
     }
   s.file = (char *)file;
   s.argv = argv;
@@ -206,7 +204,7 @@ int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
   /* The tasks' parent is the task that asked the RM. */
   memset(&ft, 0, sizeof ft);
   memset(&fc, 0, sizeof fc);
-  ft.tid = pvmw_tid_is_task(ptid) ? ptid : c->task->tid;
+  ft.tid = pvmw_tid_is_task(ptid) ? ptid : rm;
   ft.pid = -1;
   fc.d = d;
   fc.state = PVMD_CONN_TASK;
@@ -219,16 +217,94 @@ int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
   free(argv);
   free(env);
   if (f == NULL) {
-    exec_refuse(c, &x, "too large for the daemon");
-    return 1;
+    exec_refuse(who, &x, "too large for the daemon");
+    return;
   }
   pvmd_request(&fc, f);
+}
+
+int pvmd_rm_daemon_message(struct pvmd_conn *c, int tag, int ctx, uint32_t wid,
+                           const uint8_t *body, size_t len) {
+  struct pvmd *d = c->d;
+
+  if (c->task == NULL || c->task->tid != pvmd_rm_tid(d))
+    return 0;
+  if (tag == PVMD_SM_ADD || tag == PVMD_SM_HANDOFF) {
+    pvmd_rm_refuse(c, d->tid, tag, ctx, wid, body, len);
+    return 1;
+  }
+  if (tag != PVMD_SM_EXEC)
+    return 0;
+  exec_here(d, c->task->tid, c->who, ctx, wid, body, len);
   return 1;
+}
+
+int pvmd_rm_exec_elsewhere(struct pvmd_conn *c, int dst, int ctx, uint32_t wid,
+                           const uint8_t *body, size_t len) {
+  struct pvmd *d = c->d;
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  pvmw_frame *f;
+  uint8_t *b;
+
+  if (pvmd_host_by_tid(&d->hosts, pvmw_tid_daemon(dst)) == NULL ||
+      pvmw_tid_daemon(dst) != dst) {
+    pvmd_rm_refuse(c, dst, PVMD_SM_EXEC, ctx, wid, body, len);
+    return 1;
+  }
+  h.src = (uint32_t)c->task->tid;
+  h.dst = (uint32_t)dst;
+  h.tag = PVMD_SM_EXEC;
+  h.ctx = ctx;
+  h.wid = wid;
+  h.encoding = PvmDataDefault;
+  h.flags = PVMW_MF_FIRST | PVMW_MF_LAST;
+  if ((f = pvmw_message_frame(&h, len, &b)) == NULL) {
+    struct exec_call x = {d, c->task->tid, ctx, 0, wid};
+    exec_refuse(c->who, &x, "the daemon has no memory to pass on");
+    return 1;
+  }
+  if (len)
+    memcpy(b, body, len);
+  if (pvmd_peer_route(d, dst, f, NULL) == PVMD_ROUTE_NONE)
+    pvmd_rm_refuse(c, dst, PVMD_SM_EXEC, ctx, wid, body, len);
+  return 1;
+}
+
+int pvmd_rm_daemon_frame(struct pvmd *d, pvmw_frame *f) {
+  Pvmng__MsgHeader h = PVMNG__MSG_HEADER__INIT;
+  const uint8_t *body;
+  uint32_t blen;
+  char who[40], tb[16];
+  int rm = d->vm_rm_tid;
+
+  if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) != 0 ||
+      h.tag != PVMD_SM_EXEC || rm == 0 || (int)h.src != rm ||
+      pvmw_tid_host(rm) == d->host_no ||
+      (h.flags & (PVMW_MF_FIRST | PVMW_MF_LAST)) !=
+          (PVMW_MF_FIRST | PVMW_MF_LAST) ||
+      h.encoding != PvmDataDefault) {
+    /* Only the RM's SM_EXEC is addressed to another host's daemon. */
+    pvmd_log("dropping a message (tag %d) from %s to this daemon: not an "
+             "SM_EXEC of the virtual machine's resource manager in one "
+             "PvmDataDefault fragment",
+             (int)h.tag, pvmw_tid_str((int)h.src, tb, sizeof tb));
+    pvmw_frame_free(f);
+    return PVMD_ROUTE_NONE;
+  }
+  snprintf(who, sizeof who, "%s (remote)", pvmw_tid_str(rm, tb, sizeof tb));
+  exec_here(d, rm, who, h.ctx, h.wid, body, blen);
+  pvmw_frame_free(f);
+  return PVMD_ROUTE_OK;
 }
 
 void pvmd_rm_host_gone(struct pvmd *d, int tid) {
   struct obuf o = {NULL, 0, 0, 0};
   int rm = pvmd_rm_tid(d);
+  if (d->vm_rm_tid != 0 && pvmw_tid_host(d->vm_rm_tid) == pvmw_tid_host(tid)) {
+    pvmd_log("the resource manager's host left: the daemons answer requests "
+             "again");
+    d->vm_rm_tid = 0;
+  }
   if (rm == 0)
     return;
   put_int(&o, tid);
@@ -240,11 +316,14 @@ void pvmd_rm_task_exit(struct pvmd *d, int tid) {
    * measure: 0). */
   struct pvmd_task *t = pvmd_task_find(&d->tasks, tid);
   struct obuf o = {NULL, 0, 0, 0};
-  if (t == NULL || !t->by_rm || d->rm_tid == tid || pvmd_rm_tid(d) == 0)
+  /* d->rm_tid as it is: pvmd_rm_tid would forget an RM whose exit is
+   * being handled (rm.c's pvmd_rm_task_gone). */
+  int rm = d->rm_tid ? d->rm_tid : d->vm_rm_tid;
+  if (t == NULL || !t->by_rm || rm == tid || rm == 0)
     return;
   put_int(&o, tid);
   put_int(&o, t->exit_status);
   for (int i = 0; i < 4; i++)
     put_int(&o, 0);
-  pvmd_rm_send(d, d->rm_tid, PVMD_SM_TASKX, 0, 0, &o);
+  pvmd_rm_send(d, rm, PVMD_SM_TASKX, 0, 0, &o);
 }

@@ -112,6 +112,12 @@ int pvmd_rm_send(struct pvmd *d, int rm, int tag, int ctx, uint32_t wid,
 void pvmd_rm_refuse(struct pvmd_conn *c, int dst, int tag, int ctx,
                     uint32_t wid, const uint8_t *body, size_t len);
 
+/* The RM (c's task) sent SM_EXEC to the daemon dst of another host: it
+ * travels there (pvmd_rm_daemon_frame); an unknown host is answered
+ * SM_EXECACK with PvmNoHost. Returns 1. */
+int pvmd_rm_exec_elsewhere(struct pvmd_conn *c, int dst, int ctx, uint32_t wid,
+                           const uint8_t *body, size_t len);
+
 /* Task tid left: if the RM had it started (SM_EXEC), SM_TASKX tells it
  * (rm_exec.c). */
 void pvmd_rm_task_exit(struct pvmd *d, int tid);

@@ -75,6 +75,8 @@ int pvmd_route_deliver(struct pvmd *d, int dst, pvmw_frame *f,
 
   if (pvmw_tid_is_task(dst) && pvmw_tid_host(dst) != d->host_no)
     return pvmd_peer_route(d, dst, f, producer);
+  if (dst == d->tid) /* from another host: the VM's RM's SM_EXEC (rm.c) */
+    return pvmd_rm_daemon_frame(d, f);
   t = pvmd_task_live(&d->tasks, dst);
   if (!t) {
     pvmw_frame_free(f);
@@ -169,7 +171,7 @@ void pvmd_route_message(struct pvmd_conn *c, pvmw_frame *f) {
   }
   /* A resource manager's answer to a task's request (rm.c). */
   if (dst != d->tid && h.tag < 0 && (h.flags & PVMW_MF_FIRST) &&
-      pvmd_rm_message(c, dst, h.tag, h.encoding, body, body_len,
+      pvmd_rm_message(c, dst, h.tag, h.ctx, h.wid, h.encoding, body, body_len,
                       (h.flags & PVMW_MF_LAST) != 0)) {
     pvmw_frame_free(f);
     if (!(h.flags & PVMW_MF_LAST))

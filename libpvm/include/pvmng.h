@@ -54,10 +54,10 @@ int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
  * must set pvm_setopt(PvmResvTids, 1) to send them. See
  * docs/compatibility.md.
  *
- * Resource manager (pvm_reg_rm): the daemon passes the other tasks'
- * requests to it, from the requesting task (pvm_bufinfo's source) in
- * context 0, and its answer, sent to that task with the same tag, becomes
- * the task's result:
+ * Resource manager (pvm_reg_rm), one for the virtual machine: the daemons
+ * of every host pass the other tasks' requests to it, from the requesting
+ * task (pvm_bufinfo's source) in context 0, and its answer, sent to that
+ * task with the same tag, becomes the task's result:
  *   SM_SPAWN   file, flags, where, count, nargs, argv[nargs], out_tid,
  *              out_ctx, out_tag, trace_tid, trace_ctx, trace_tag (0),
  *              nenv, env[nenv]
@@ -75,17 +75,19 @@ int pvmng_mbox_reset(const char *name, int index, const int *tids, int ntid);
  *   SM_SCHED   (empty; pvm_reg_rm of another task)  answer: the old RM's
  *              tid (>= 0 hands the host's RM role to that task) or an
  *              error, master tid, name, arch, speed[, dsig]
- * The RM to its own daemon (pvm_tidtohost(pvm_mytid()), PVM 3.4's
- * `tid | 0x80000000` accepted too):
+ * The RM to any host's daemon (its host tid, e.g. pvm_tidtohost(tid) or a
+ * pvm_config hi_tid; PVM 3.4's `tid | 0x80000000` accepted too):
  *   SM_EXEC    ptid, file, flags, count, nargs, argv[nargs], out_tid,
  *              out_ctx, out_tag[, trace_tid, trace_ctx, trace_tag, nenv,
  *              env[nenv]]: start count tasks here, ptid their parent
  *              answer SM_EXECACK: count, then count tids or errors
- * The daemon to the RM: SM_TASKX (tid, status, 0, 0, 0, 0) when a task
- * started by SM_EXEC leaves; SM_HOSTX (the daemon tid) when a host leaves.
- * SM_EXEC to another host's daemon and SM_ADD are answered at once with
- * PvmNotImpl for each task or host (SM_EXECACK; SM_ADDACK: count, 0, then
- * per host PvmNotImpl, name, "", 0, 0); SM_HANDOFF is ignored.
+ *              (PvmNoHost for each when no such host is in the VM)
+ * The daemons to the RM: SM_TASKX (tid, status, 0, 0, 0, 0) when a task
+ * started by SM_EXEC leaves (from that task's daemon); SM_HOSTX (the
+ * daemon tid) when a host leaves. SM_ADD is answered at once with
+ * PvmNotImpl for each host (SM_ADDACK: count, 0, then per host PvmNotImpl,
+ * name, "", 0, 0): the RM adds hosts with pvm_addhosts. SM_HANDOFF is
+ * ignored.
  * Tasker (pvm_reg_tasker): SM_STTASK from the daemon (tid, flags, path,
  * argc, argv[argc], nenv, env[nenv]); SM_TASKX to it (tid, status, user
  * sec, usec, system sec, usec). Hoster (pvm_reg_hoster): SM_STHOST from the

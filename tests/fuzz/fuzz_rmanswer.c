@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(body, data + FZ_RM_PREFIX, len);
   tag = ask(k, &want);
   replies = 0;
-  FZ_CHECK(pvmd_rm_message(&conns[0], conns[1].task->tid, tag,
+  FZ_CHECK(pvmd_rm_message(&conns[0], conns[1].task->tid, tag, 0, 0,
                            (flags & FZ_RM_RAW) ? PvmDataRaw : PvmDataDefault,
                            body, len, !(flags & FZ_RM_PARTIAL)) == 1);
   free(body);

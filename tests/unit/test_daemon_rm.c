@@ -3,8 +3,9 @@
  * the task's reply, every kind of malformed answer failing that one request
  * with PvmBadMsg (under ASan: never a read past the body), and the RM's exit
  * handing its unanswered requests back to the daemon; malformed SM_EXEC
- * refused with SM_EXECACK, SM_HOSTX. Stand-in connection 0 is the RM, 1 the
- * task asking. */
+ * refused with SM_EXECACK, SM_HOSTX; a request of another host's task
+ * passed to the RM here, and a task here whose RM is on another host.
+ * Stand-in connection 0 is the RM, 1 the task asking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,7 +175,8 @@ static void ostr(struct out *o, const char *s) {
 }
 /* The RM answers task 1 with tag and o; returns 1 if it was taken. */
 static int reply(int tag, const struct out *o, uint32_t enc, int whole) {
-  return pvmd_rm_message(&conns[0], local[1], tag, enc, o->b, o->len, whole);
+  return pvmd_rm_message(&conns[0], local[1], tag, 0, 0, enc, o->b, o->len,
+                         whole);
 }
 
 static void test_register(void **state) {
@@ -418,20 +420,21 @@ static void test_unsupported(void **state) {
   int v = 0;
   const char *name;
   (void)state;
-  /* SM_EXEC to another host's daemon: SM_EXECACK, PvmNotImpl per task. */
+  /* SM_EXEC to the daemon of a host not in the VM: SM_EXECACK, PvmNoHost
+   * per task. */
   memset(&o, 0, sizeof o);
   oint(&o, local[1]);
   ostr(&o, "prog");
   oint(&o, 0);
   oint(&o, 2);
   assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), PVMD_SM_EXEC,
-                                   PvmDataDefault, o.b, o.len, 1),
+                                   0, 0, PvmDataDefault, o.b, o.len, 1),
                    1);
   assert_int_equal(seen[0].tag, PVMD_SM_EXECACK);
   assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
   assert_int_equal(v, 2);
   assert_int_equal(pvmw_xdr_get_int(seen[0].body, seen[0].len, &pos, &v), 0);
-  assert_int_equal(v, PvmNotImpl);
+  assert_int_equal(v, PvmNoHost);
   /* SM_ADD: SM_ADDACK, PvmNotImpl per host, with its name. */
   memset(&o, 0, sizeof o);
   oint(&o, 1);
@@ -448,7 +451,7 @@ static void test_unsupported(void **state) {
   assert_int_equal(pvmw_xdr_get_str(seen[0].body, seen[0].len, &pos, &name), 0);
   assert_string_equal(name, "newhost");
   /* An ordinary message from the RM to a daemon is not taken. */
-  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), 5,
+  assert_int_equal(pvmd_rm_message(&conns[0], pvmw_tid_make(2, 0), 5, 0, 0,
                                    PvmDataDefault, o.b, o.len, 1),
                    0);
 }
@@ -477,6 +480,72 @@ static void test_handoff(void **state) {
   assert_int_equal(pvmd_rm_tid(&d), local[1]);
 }
 
+/* A request of a task of host 2, forwarded here for this host's RM: the RM
+ * gets it from that task and its answer is taken; one the RM leaves
+ * unanswered is run for the VM when it goes (ASan: nothing leaks). */
+static void test_remote_asker(void **state) {
+  struct pvmd_reply_to rt = {pvmw_tid_make(2, 5), 21, 2, 7};
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__ConfigRequest r = PVMNG__CONFIG_REQUEST__INIT;
+  struct out o = {{0}, 0};
+  (void)state;
+  m.req_id = 21;
+  m.body_case = PVMNG__CONTROL__BODY_CONFIG;
+  m.config = &r;
+  assert_int_equal(pvmd_rm_divert_remote(&d, &rt, heap(&m)), 1);
+  assert_int_equal(seen[0].tag, PVMD_SM_CONFIG);
+  assert_int_equal(seen[0].src, rt.origin_tid);
+  oint(&o, 0);
+  oint(&o, 0);
+  assert_int_equal(pvmd_rm_message(&conns[0], rt.origin_tid, PVMD_SM_CONFIG, 0,
+                                   0, PvmDataDefault, o.b, o.len, 1),
+                   1);
+  assert_true(pvmd_list_empty(&d.rm_pending));
+  assert_int_equal(pvmd_rm_divert_remote(&d, &rt, heap(&m)), 1);
+  assert_false(pvmd_list_empty(&d.rm_pending));
+  pvmd_rm_task_gone(&d, local[0]);
+  assert_true(pvmd_list_empty(&d.rm_pending));
+  assert_int_equal(d.vm_rm_tid, 0);
+  /* No RM here any more: the request is not taken. */
+  {
+    Pvmng__Control *h = heap(&m);
+    assert_int_equal(pvmd_rm_divert_remote(&d, &rt, h), 0);
+    pvmng__control__free_unpacked(h, NULL);
+  }
+}
+
+/* The VM's RM is on host 2: a task here has its request sent there (no
+ * link in this test: PvmNoHost), and its pvm_reg_rm is refused with
+ * PvmExists; when that RM is gone the daemon serves it. */
+static void test_rm_elsewhere(void **state) {
+  Pvmng__Control m = PVMNG__CONTROL__INIT;
+  Pvmng__ConfigRequest r = PVMNG__CONFIG_REQUEST__INIT;
+  Pvmng__Control t = PVMNG__CONTROL__INIT;
+  Pvmng__TaskerRequest tr = PVMNG__TASKER_REQUEST__INIT;
+  Pvmng__Control *h;
+  (void)state;
+  pvmd_rm_task_gone(&d, local[0]);
+  assert_int_equal(pvmd_hosts_init(&d.hosts, 1, "h1", NULL), 0);
+  assert_int_equal(pvmd_hosts_add(&d.hosts, pvmw_tid_make(2, 0), "h2"), 0);
+  d.vm_rm_tid = pvmw_tid_make(2, 1);
+  m.body_case = PVMNG__CONTROL__BODY_CONFIG;
+  m.config = &r;
+  assert_int_equal(pvmd_rm_divert(&conns[1], 31, heap(&m)), 1);
+  assert_int_equal(seen[1].body_case, PVMNG__CONTROL__BODY_STATUS);
+  assert_int_equal(seen[1].code, PvmNoHost);
+  tr.rm = 1;
+  t.body_case = PVMNG__CONTROL__BODY_TASKER;
+  t.tasker = &tr;
+  assert_int_equal(pvmd_rm_divert(&conns[1], 32, heap(&t)), 1);
+  assert_int_equal(seen[1].code, PvmExists);
+  /* The RM's own requests stay with its daemon; so do all once it left. */
+  d.vm_rm_tid = 0;
+  h = heap(&m);
+  assert_int_equal(pvmd_rm_divert(&conns[1], 33, h), 0);
+  pvmng__control__free_unpacked(h, NULL);
+  pvmd_hosts_free(&d.hosts);
+}
+
 static void test_hostx(void **state) {
   size_t pos = 0;
   int v;
@@ -500,6 +569,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unsupported, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_handoff, setup, stub_teardown),
       cmocka_unit_test_setup_teardown(test_hostx, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_remote_asker, setup, stub_teardown),
+      cmocka_unit_test_setup_teardown(test_rm_elsewhere, setup, stub_teardown),
   };
   (void)stub_remote_init; /* requests from other hosts: not needed here */
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,6 +119,7 @@ program fjacobi
     buf = reshape(u(1:nn, 1:cols), [nn * cols])
     call pvmfpack(REAL8, buf, nn * cols, 1)
     call pvmfsend(tids(1), TAG_COLS)
+    deallocate (buf)
   else
     ! Gather the plate, then relax it serially from the start.
     allocate (plate(0:nn + 1, 0:nn + 1), s(0:nn + 1, 0:nn + 1), &
@@ -152,7 +153,10 @@ program fjacobi
     else
       print '(a)', 'fjacobi: differs from the serial Jacobi: WRONG'
     end if
+    deallocate (plate, s, s2)
   end if
+  ! Arrays of the main program are not freed at its end: free them here.
+  deallocate (u, v)
   call pvmfbarrier(GROUP, n, info)
   call pvmflvgroup(GROUP)
   call pvmfexit()

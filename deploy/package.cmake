@@ -19,22 +19,9 @@ install(FILES ${CMAKE_BINARY_DIR}/PVM-NGConfig.cmake
               ${CMAKE_BINARY_DIR}/PVM-NGConfigVersion.cmake
         DESTINATION ${PVMNG_CMAKE_DIR})
 
-# The examples: programs in share/pvm-ng/examples/bin (they find the
-# libraries through their rpath and each other beside themselves), sources
-# in share/pvm-ng/examples/src, and a README on running them.
-set(PVMNG_EXAMPLES_DIR ${CMAKE_INSTALL_DATADIR}/pvm-ng/examples)
-file(RELATIVE_PATH PVMNG_EXAMPLES_TO_LIB
-     "${CMAKE_INSTALL_PREFIX}/${PVMNG_EXAMPLES_DIR}/bin"
-     "${CMAKE_INSTALL_FULL_LIBDIR}")
-set(PVMNG_EXAMPLE_TARGETS hello hello_other master worker ring pi allreduce
-    election sort matmul jacobi mandel clocks twopc tokens)
-if(TARGET fmaster)
-  list(APPEND PVMNG_EXAMPLE_TARGETS fmaster fworker fring felection fjacobi)
-endif()
-set_target_properties(${PVMNG_EXAMPLE_TARGETS} PROPERTIES
-  INSTALL_RPATH "$ORIGIN/${PVMNG_EXAMPLES_TO_LIB}")
-install(TARGETS ${PVMNG_EXAMPLE_TARGETS}
-        RUNTIME DESTINATION ${PVMNG_EXAMPLES_DIR}/bin)
+# The examples: the programs install themselves in share/pvm-ng/examples/bin
+# (pvmng_install_examples: they find the libraries through their rpath and
+# each other beside themselves); here their sources and a README.
 file(GLOB PVMNG_EXAMPLE_SOURCES ${PROJECT_SOURCE_DIR}/examples/*.c
      ${PROJECT_SOURCE_DIR}/examples/*.h ${PROJECT_SOURCE_DIR}/examples/README.md)
 install(FILES ${PVMNG_EXAMPLE_SOURCES} DESTINATION ${PVMNG_EXAMPLES_DIR}/src)

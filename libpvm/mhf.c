@@ -148,7 +148,7 @@ int lpvm_mhf_waiting(void) { return mhf.head != NULL && !mhf.running; }
 void lpvm_mhf_examine_all(void) {
   if (mhf.cnt == 0) {
     lpvm_conn.examined = lpvm_conn.arrived;
-  } else if (lpvm_conn.queue.next != NULL) {
+  } else if (lpvm_conn.examined < lpvm_conn.arrived) {
     struct lpvm_qmsg *m = lpvm_conn.queue.next, *next;
     for (; m != &lpvm_conn.queue; m = next) {
       next = m->next;

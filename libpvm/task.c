@@ -2,7 +2,6 @@
  * leaving (pvm_exit), spawning and killing tasks, and the queries that the
  * daemon answers (pvm_config, pvm_tasks, pvm_pstat, pvm_mstat). Each call
  * is one control request to the local daemon and one reply. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "pvm3.h"
 #include "route.h"
 #include "tid.h"
+#include "tlsload.h"
 
 int pvm_mytid(void) {
   int rc = lpvm_connect("pvm_mytid");
@@ -696,7 +696,6 @@ int pvm_unexport(char *name) {
 int lpvm_find_pvmd(char *out, size_t len) {
   const char *d = getenv("PVM_DPATH");
   char self[PATH_MAX];
-  Dl_info info;
   ssize_t n;
   if (d != NULL && *d != '\0') {
     snprintf(out, len, "%s", d);
@@ -715,14 +714,9 @@ int lpvm_find_pvmd(char *out, size_t len) {
   }
   /* Installed: the bin directory beside the library's own (the tree may
    * have been moved, or packaged under another prefix). */
-  if (dladdr((void *)lpvm_find_pvmd, &info) != 0 && info.dli_fname != NULL) {
-    const char *slash = strrchr(info.dli_fname, '/');
-    if (slash != NULL &&
-        snprintf(out, len, "%.*s/%s/pvmd", (int)(slash - info.dli_fname),
-                 info.dli_fname, PVMNG_LIB_TO_BIN) < (int)len &&
-        access(out, X_OK) == 0)
-      return 0;
-  }
+  if (lpvm_lib_path(PVMNG_LIB_TO_BIN "/pvmd", out, len) == 0 &&
+      access(out, X_OK) == 0)
+    return 0;
   snprintf(out, len, "%s", PVMNG_PVMD_INSTALLED);
   return access(out, X_OK) == 0 ? 0 : -1;
 }

@@ -50,7 +50,7 @@ start=$(date +%s)
 # openssh-*, slurm* and munge: the ssh and slurm cluster tests' daemons.
 bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
   clang-format clang-tidy pvm-examples jq openssh-server openssh-client \
-  slurmctld slurmd slurm-client munge || exit 1
+  slurmctld slurmd slurm-client munge groff-base man-db || exit 1
 
 status=0
 regular=

@@ -24,7 +24,7 @@ static void usage(FILE *f) {
           "  -d<mask>      pvmd debug mask, hexadecimal (passed to pvmd)\n"
           "  -c commands   run the commands, then exit: status 0 if all "
           "succeeded\n"
-          "  hostfile      hosts for a new virtual machine (see man pvmd3)\n"
+          "  hostfile      hosts for a new virtual machine (see man pvmd)\n"
           "  -S            inside a Slurm allocation: a new virtual machine on "
           "its nodes (pvmd -S)\n"
           "Without -c, commands come from the terminal (prompt 'pvm> ') or, "

@@ -330,6 +330,28 @@ static int addr_toward(const char *host, char *out, size_t len) {
   return rc;
 }
 
+/* This host's IPv4 address by its name, as the master's daemon takes it;
+ * -1 when the name does not resolve or resolves to a loopback address (the
+ * daemon then takes its address toward each host). */
+static int own_addr(char *out, size_t len) {
+  struct addrinfo hints = {0}, *res = NULL;
+  char name[256];
+  int rc = -1;
+  if (gethostname(name, sizeof name) != 0)
+    return -1;
+  name[sizeof name - 1] = '\0';
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(name, NULL, &hints, &res) != 0)
+    return -1;
+  const struct sockaddr_in *sin = (const struct sockaddr_in *)res->ai_addr;
+  if (ntohl(sin->sin_addr.s_addr) >> 24 != 127 &&
+      inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len) != NULL)
+    rc = 0;
+  freeaddrinfo(res);
+  return rc;
+}
+
 /* A listening TCP socket on $PVMNG_PEER_PORT, else any port; its port in
  * *port. -1 on failure. */
 static int open_listener(int *port) {
@@ -341,7 +363,7 @@ static int open_listener(int *port) {
     return -1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   a.sin_family = AF_INET;
-  a.sin_port = htons(fixed ? (uint16_t)atoi(fixed) : 0);
+  a.sin_port = htons(fixed ? (uint16_t)strtol(fixed, NULL, 10) : 0);
   if (bind(s, (struct sockaddr *)&a, sizeof a) != 0) {
     a.sin_port = 0; /* the fixed port is taken (a running daemon?) */
     if (bind(s, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -400,7 +422,8 @@ static void check_host(const struct dhost *h, char **rsh, int nrsh,
     check_cert(certdir, h->name, ca, 0);
   if (own_ip && own_ip[0])
     snprintf(addr, sizeof addr, "%s", own_ip);
-  else if (addr_toward(target, addr, sizeof addr) != 0) {
+  else if (own_addr(addr, sizeof addr) != 0 &&
+           addr_toward(target, addr, sizeof addr) != 0) {
     bad("check the name (DNS or /etc/hosts), or give ip= on its line",
         "cannot resolve %s", target);
     return;

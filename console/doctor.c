@@ -394,16 +394,16 @@ static void drain(int ls) {
 static void remote_script(const char *pvmd, const char *addr, int port,
                           char *out, size_t len) {
   snprintf(out, len,
-           "echo RSH ok; P='%s'; "
+           "echo \"CLOCK $(date +%%s.%%N)\"; echo RSH ok; P='%s'; "
            "if [ -x \"$P\" ] || command -v \"$P\" >/dev/null 2>&1; then "
            "echo PVMD ok; echo \"VERSION $(\"$P\" -V 2>&1 | head -n 1)\"; "
            "else echo PVMD missing; fi; "
-           "echo \"CLOCK $(date +%%s.%%N)\"; "
            "if [ -r \"${PVM_CERTDIR:-$HOME/.pvm}/ca.pem\" ]; then "
            "echo \"CA $(sha256sum < \"${PVM_CERTDIR:-$HOME/.pvm}/ca.pem\" "
            "| cut -c1-64)\"; else echo CA none; fi; "
            "if timeout 5 bash -c 'exec 3<>/dev/tcp/%s/%d' 2>/dev/null; then "
-           "echo PORT ok; else echo PORT fail; fi",
+           "echo PORT ok; else echo PORT fail; fi; "
+           "echo \"CLOCKEND $(date +%%s.%%N)\"",
            pvmd, addr, port);
 }
 
@@ -487,7 +487,16 @@ static void check_host(const struct dhost *h, char **rsh, int nrsh,
 
   if (field(out, "CLOCK", val, sizeof val) == 0 &&
       (remote = strtod(val, NULL)) > 0) {
-    double off = remote - (t0 + t1) / 2, err = (t1 - t0) / 2;
+    /* The remote clock was read at its command's start; the time the
+     * command ran there (to CLOCKEND) is not network time, so only the
+     * rest of the round trip counts: half before, half after. */
+    double ran = 0, net;
+    if (field(out, "CLOCKEND", val, sizeof val) == 0)
+      ran = strtod(val, NULL) - remote;
+    if (ran < 0 || ran > t1 - t0)
+      ran = 0;
+    net = t1 - t0 - ran;
+    double off = remote - (t0 + net / 2), err = net / 2;
     if (off - err > CLOCK_BOUND_S || off + err < -CLOCK_BOUND_S)
       bad("synchronise the clocks (systemd-timesyncd, chrony or ntpd): "
           "certificates and join credentials carry times",

@@ -312,7 +312,7 @@ static const struct command commands[] = {
     {"add", cons_add, "Add hosts to virtual machine",
      "Syntax:  add hostname ...\n"
      "  or     add 'hostname <option>=<value>...' ...\n"
-     "(Host options are those of a host file line; see man pvmd3.)\n",
+     "(Host options are those of a host file line; see man pvmd, HOST FILE.)\n",
      0},
     {"alias", c_alias, "Define/list command aliases",
      "Syntax:  alias [name command args ...]\n", 0},

@@ -148,4 +148,11 @@ void cons_jobs_close(void);
 void cons_before_async(void);
 void cons_after_async(void);
 
+/* ---- doctor.c: `pvm doctor HOSTFILE` ------------------------------------ */
+
+/* Checks each host of a host file before a virtual machine is started from
+ * it (argv[0] is "doctor"). Returns the exit status: 0 all well, 1 problems
+ * found, 2 usage. */
+int cons_doctor(int argc, char **argv);
+
 #endif

@@ -24,7 +24,7 @@ static void usage(FILE *f) {
           "  -d<mask>      pvmd debug mask, hexadecimal (passed to pvmd)\n"
           "  -c commands   run the commands, then exit: status 0 if all "
           "succeeded\n"
-          "  hostfile      hosts for a new virtual machine (see man pvmd3)\n"
+          "  hostfile      hosts for a new virtual machine (see man pvmd)\n"
           "  -S            inside a Slurm allocation: a new virtual machine on "
           "its nodes (pvmd -S)\n"
           "Without -c, commands come from the terminal (prompt 'pvm> ') or, "
@@ -251,6 +251,8 @@ int main(int argc, char **argv) {
 
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+    return cons_doctor(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-c") == 0) {

@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "context.h"
+#include "frame.h"
 #include "host.h"
 #include "hostopts.h"
 #include "join.h"
@@ -52,6 +53,7 @@ static void usage(void) {
           "[-b debugger] [hostfile]\n"
           "       pvmd -s master-addr:port -n hostname [...] (started by "
           "the master)\n"
+          "       pvmd -V (prints the release, protocol and architecture)\n"
           "  -e, -w, -b: this host's ep=, wd=, bx= host file options\n"
           "  -S: inside a Slurm allocation, the hosts are its nodes "
           "($SLURM_JOB_NODELIST, no host file),\n"
@@ -63,8 +65,12 @@ static int parse_args(int argc, char **argv, struct options *o) {
   int ch;
   memset(o, 0, sizeof *o);
   opterr = 0;
-  while ((ch = getopt(argc, argv, "+fd::n:s:e:w:b:S")) != -1) {
+  while ((ch = getopt(argc, argv, "+fd::n:s:e:w:b:SV")) != -1) {
     switch (ch) {
+    case 'V': /* what `pvm doctor` compares between hosts */
+      printf("pvmd PVM-NG %s protocol %u %s\n", PVMNG_VERSION, PVMW_VERSION,
+             PVMD_ARCH);
+      exit(0);
     case 'f':
       o->foreground = 1;
       break;

@@ -48,9 +48,10 @@ summary() {
 start=$(date +%s)
 # pvm-examples: PVM 3.4.6's example sources, which tests/examples346 builds.
 # openssh-*, slurm* and munge: the ssh and slurm cluster tests' daemons.
+# groff-base and man-db: lint.manpages renders the manual pages.
 bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
   clang-format clang-tidy pvm-examples jq openssh-server openssh-client \
-  slurmctld slurmd slurm-client munge || exit 1
+  slurmctld slurmd slurm-client munge groff-base man-db || exit 1
 
 status=0
 regular=

@@ -79,6 +79,18 @@ grep -q 'exec "/opt/pvm-ng/bin/pvmd"' /opt/pvm-ng/lib/systemd/user/pvm-ng.servic
   fail "the packaged user unit does not start /opt/pvm-ng/bin/pvmd"
 echo "ok: the packaged systemd units start /opt/pvm-ng/bin/pvmd"
 
+# The manual pages: man finds them from PATH alone (man-db looks in
+# ../share/man of each PATH directory), before Debian's PVM 3.4.6 pages.
+for page in man3/pvm_spawn.3 man3/pvmfspawn.3 man1/pvm.1 man8/pvmd.8; do
+  [ -f "/opt/pvm-ng/share/man/$page" ] || fail "the package lacks share/man/$page"
+done
+if command -v man >/dev/null; then
+  found=$(PATH=/opt/pvm-ng/bin:$PATH man -w pvm_spawn 2>/dev/null | head -n 1)
+  [ "$found" = /opt/pvm-ng/share/man/man3/pvm_spawn.3 ] ||
+    fail "man -w pvm_spawn found '$found', not /opt/pvm-ng's page"
+fi
+echo "ok: the package carries the manual pages; man pvm_spawn finds them"
+
 [ "$(sums)" = "$before" ] || fail "Debian's PVM files changed"
 echo "ok: Debian's PVM 3.4.6 files are as they were"
 

@@ -56,12 +56,8 @@ packages=(
 	libedit2 libedit-dev libbsd0 libbsd-dev libmd0 libmd-dev
 	libtinfo6 libncursesw6 libncurses6 libncurses-dev
 	libjansson4 libjansson-dev
-	libgfortran5 libquadmath0 libstdc++6
+	libgfortran5 libstdc++6
 )
-if [[ $arch == s390x ]]; then
-	# No libquadmath on s390x.
-	packages=("${packages[@]/libquadmath0/}")
-fi
 
 log() { printf 'cross-build[%s]: %s\n' "$arch" "$*"; }
 
@@ -100,7 +96,7 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
 	mkdir -p "$sysroot" "$debs"
 	list=()
 	for p in "${packages[@]}"; do
-		[[ -n $p ]] && list+=("$p:$deb_arch")
+		list+=("$p:$deb_arch")
 	done
 	log "downloading ${#list[@]} packages"
 	(cd "$debs" && apt-get download -qq "${list[@]}")

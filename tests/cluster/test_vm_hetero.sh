@@ -88,9 +88,9 @@ echo "ok: conf on both architectures lists LINUX64 and $pvm_arch with their dsig
 # check OUT: cl_hetero's output has no FAIL line and the checks ran.
 check() {
   echo "$out" | grep -q '^FAIL\|^child: FAIL' && vm_fail "cl_hetero reported a failure"
-  [ "$(echo "$out" | grep -c '^ok: .*PvmDataDefault')" = 13 ] ||
+  [ "$(echo "$out" | grep -c '^ok: child->parent PvmDataDefault')" = 13 ] ||
     vm_fail "want 13 PvmDataDefault checks from the parent"
-  [ "$(echo "$out" | grep -c '^child: ok: .*PvmDataDefault')" = 13 ] ||
+  [ "$(echo "$out" | grep -c '^child: ok: parent->child PvmDataDefault')" = 13 ] ||
     vm_fail "want 13 PvmDataDefault checks from the child"
   echo "$out" | grep -q "PvmDataRaw bytes unchanged" || vm_fail "no raw check"
 }

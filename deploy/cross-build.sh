@@ -6,14 +6,19 @@
 # multiarch co-installation needs equal versions on every architecture,
 # which the archive does not always have. See docs/heterogeneous.md.
 #
-#   deploy/cross-build.sh ARCH [--build DIR] [--no-install] [--no-test]
+#   deploy/cross-build.sh ARCH [--build DIR] [--target T]... [--no-install]
+#                         [--no-test]
 #
-# PVMNG_SYSROOT overrides the sysroot directory. Exit status: 0 when the
-# build (and the unit tests, unless --no-test) passed.
+# --target builds only the targets named (tests/run-all.sh builds what the
+# heterogeneous cluster tests run: pvmd, pvm, cl_hetero) instead of
+# everything; --no-install uses what is there (fails without a sysroot);
+# --no-test skips the unit tests. PVMNG_SYSROOT overrides the sysroot
+# directory. Exit status: 0 when the build (and the unit tests, unless
+# --no-test) passed.
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 s390x|aarch64 [--build DIR] [--no-install] [--no-test]" >&2
+	echo "usage: $0 s390x|aarch64 [--build DIR] [--target T]... [--no-install] [--no-test]" >&2
 	exit 2
 }
 
@@ -30,10 +35,15 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=$src/build-$arch
 install=1
 run_tests=1
+targets=()
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--build)
 		build=$2
+		shift
+		;;
+	--target)
+		targets+=(--target "$2")
 		shift
 		;;
 	--no-install) install=0 ;;
@@ -120,9 +130,9 @@ export PVMNG_SYSROOT=$sysroot
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPVMNG_WERROR=ON \
 	-DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-$arch.cmake" \
 	-DPVMNG_SYSROOT="$sysroot"
-cmake --build "$build" -j2
+cmake --build "$build" -j2 "${targets[@]}"
 
 # 4. The unit tests, each program run through qemu-$arch-static.
-if [[ $run_tests == 1 ]]; then
+if [[ $run_tests == 1 && ${#targets[@]} == 0 ]]; then
 	ctest --test-dir "$build" -L unit --output-on-failure
 fi

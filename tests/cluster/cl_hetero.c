@@ -225,6 +225,10 @@ static int child(void) {
   snprintf(what, sizeof what, "child dsig 0x%x, parent dsig 0x%x", my_dsig(),
            their_dsig);
   say(1, what);
+  /* the daemon that started this task sets its own architecture */
+  snprintf(what, sizeof what, "child PVM_ARCH=%s",
+           getenv("PVM_ARCH") ? getenv("PVM_ARCH") : "(unset)");
+  say(1, what);
   /* child -> parent: the same values packed here, and raw bytes */
   pvm_initsend(PvmDataDefault);
   pack_all(&want);

@@ -91,6 +91,9 @@ done
 nhosts=${#hosts[@]}
 nformats=$(printf '%s\n' "${host_dsig[@]}" | sort -u | wc -l)
 
+# A user's environment names the master's architecture; every daemon
+# passes on its own to what it starts (PVM 3.4's pvmd sets PVM_ARCH).
+export PVM_ARCH=LINUX64
 start=$(date +%s%N)
 cluster_exec h1 "$BIN/pvmd" "$CLUSTER_TMP/hostfile" || vm_fail "the master did not start"
 vm_wait_hosts h1 "$nhosts"
@@ -152,6 +155,8 @@ pair() {
     vm_fail "PvmTaskArch ${host_arch[j]} did not start the task on $name"
   echo "$out" | grep -q "^dsig: parent ${host_dsig[i]} child ${host_dsig[j]}$" ||
     vm_fail "want dsig ${host_dsig[i]} for the parent and ${host_dsig[j]} for the child"
+  echo "$out" | grep -q "^child: ok: child PVM_ARCH=${host_arch[j]}$" ||
+    vm_fail "the child's PVM_ARCH is not ${host_arch[j]}"
   echo "ok: ${host_arch[i]} parent, ${host_arch[j]} child: every type both ways, raw bytes, PvmTaskArch"
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define TAG_DEFAULT 1
@@ -207,7 +208,147 @@ static void check_raw(int their_dsig, const char *dir) {
   say(x == want, what);
 }
 
+/* Collectives between the two tasks: every predefined reduction over every
+ * type PVM 3.4 reduces (30 pairs: Sum and Product refuse PVM_BYTE), once
+ * with each task as the root, against the result computed here. The values
+ * are small multiples of 1/4, so that every result is exact whichever host
+ * and in whichever order it is computed. */
+#define RN 6
+static const int rtypes[] = {PVM_BYTE,  PVM_SHORT,  PVM_INT,  PVM_LONG,
+                             PVM_FLOAT, PVM_DOUBLE, PVM_CPLX, PVM_DCPLX};
+static const char *const rtype_names[] = {"byte",  "short",  "int",  "long",
+                                          "float", "double", "cplx", "dcplx"};
+typedef void(reduce_fn)(int *, void *, void *, int *, int *);
+static reduce_fn *const rops[] = {PvmMax, PvmMin, PvmSum, PvmProduct};
+static const char *const rop_names[] = {"Max", "Min", "Sum", "Product"};
+
+/* Scalar j (of 2 per complex element) that instance g contributes. */
+static double contrib(int type, int g, int j) {
+  int k = j, fl = type >= 4, cx = type >= 6;
+  int mag = k % 2 ? k + 2 + 3 * (1 - g) : k + 2 + 3 * g;
+  double v = (k + g) % 2 ? -mag : mag;
+  if (cx)
+    v = j % 2 ? v * 0.5 : v; /* imaginary parts differ from real ones */
+  return fl ? v * 0.25 : v;
+}
+
+static int rscalars(int type) { return type >= 6 ? 2 * RN : RN; }
+
+static void rstore(int type, void *buf, int j, double v) {
+  switch (rtypes[type]) {
+  case PVM_BYTE:
+    ((signed char *)buf)[j] = (signed char)v;
+    break;
+  case PVM_SHORT:
+    ((short *)buf)[j] = (short)v;
+    break;
+  case PVM_INT:
+    ((int *)buf)[j] = (int)v;
+    break;
+  case PVM_LONG:
+    ((long *)buf)[j] = (long)v;
+    break;
+  case PVM_FLOAT:
+  case PVM_CPLX:
+    ((float *)buf)[j] = (float)v;
+    break;
+  default:
+    ((double *)buf)[j] = v;
+    break;
+  }
+}
+
+static double rload(int type, const void *buf, int j) {
+  switch (rtypes[type]) {
+  case PVM_BYTE:
+    return ((const signed char *)buf)[j];
+  case PVM_SHORT:
+    return ((const short *)buf)[j];
+  case PVM_INT:
+    return ((const int *)buf)[j];
+  case PVM_LONG:
+    return (double)((const long *)buf)[j];
+  case PVM_FLOAT:
+  case PVM_CPLX:
+    return ((const float *)buf)[j];
+  default:
+    return ((const double *)buf)[j];
+  }
+}
+
+/* Scalar j of op(instance 0's values, instance 1's). */
+static double rexpect(int type, int op, int j) {
+  double a = contrib(type, 0, j), b = contrib(type, 1, j);
+  if (type >= 6) { /* complex: by modulus for Max/Min */
+    int re = j - j % 2;
+    double ar = contrib(type, 0, re), ai = contrib(type, 0, re + 1);
+    double br = contrib(type, 1, re), bi = contrib(type, 1, re + 1);
+    double ma = ar * ar + ai * ai, mb = br * br + bi * bi;
+    switch (op) {
+    case 0:
+      return ma >= mb ? a : b;
+    case 1:
+      return ma <= mb ? a : b;
+    case 2:
+      return a + b;
+    default:
+      return j % 2 ? ar * bi + ai * br : ar * br - ai * bi;
+    }
+  }
+  switch (op) {
+  case 0:
+    return a > b ? a : b;
+  case 1:
+    return a < b ? a : b;
+  case 2:
+    return a + b;
+  default:
+    return a * b;
+  }
+}
+
+static void reductions(char *group) {
+  int me = pvm_getinst(group, pvm_mytid()), tag = 100;
+  char what[160];
+  pvm_barrier(group, 2);
+  for (int root = 0; root < 2; root++) {
+    int exact = 0, tried = 0;
+    for (int t = 0; t < 8; t++)
+      for (int op = 0; op < 4; op++) {
+        double buf[2 * RN];
+        int rc, ok = 1;
+        if (t == 0 && op >= 2)
+          continue; /* Sum and Product refuse PVM_BYTE */
+        for (int j = 0; j < rscalars(t); j++)
+          rstore(t, buf, j, contrib(t, me, j));
+        rc = pvm_reduce(rops[op], buf, RN, rtypes[t], tag++, group, root);
+        tried++;
+        if (me != root) {
+          exact += rc >= 0;
+          continue;
+        }
+        for (int j = 0; j < rscalars(t); j++)
+          ok &= rload(t, buf, j) == rexpect(t, op, j);
+        if (rc < 0 || !ok) {
+          snprintf(what, sizeof what, "pvm_reduce %s %s root %d: %s",
+                   rop_names[op], rtype_names[t], root,
+                   rc < 0 ? "error" : "wrong result");
+          say(0, what);
+        }
+        exact += rc >= 0 && ok;
+      }
+    snprintf(what, sizeof what,
+             "pvm_reduce root inst %d (this is inst %d): %d of %d type x "
+             "operation pairs %s",
+             root, me, exact, tried, me == root ? "exact" : "sent");
+    say(exact == tried, what);
+  }
+  pvm_barrier(group, 2);
+  pvm_lvgroup(group);
+}
+
 static int child(void) {
+  char group[64];
   struct vals want, got;
   int parent = pvm_parent(), their_dsig = 0;
   char what[128];
@@ -225,6 +366,13 @@ static int child(void) {
   snprintf(what, sizeof what, "child dsig 0x%x, parent dsig 0x%x", my_dsig(),
            their_dsig);
   say(1, what);
+  /* the machine this process runs as (qemu-user reports the guest's) */
+  {
+    struct utsname u;
+    snprintf(what, sizeof what, "child machine=%s",
+             uname(&u) == 0 ? u.machine : "(unknown)");
+    say(1, what);
+  }
   /* the daemon that started this task sets its own architecture */
   snprintf(what, sizeof what, "child PVM_ARCH=%s",
            getenv("PVM_ARCH") ? getenv("PVM_ARCH") : "(unset)");
@@ -235,6 +383,9 @@ static int child(void) {
   pvm_send(parent, TAG_BACK);
   pack_raw();
   pvm_send(parent, TAG_RAWBACK);
+  snprintf(group, sizeof group, "hetero-t%x", (unsigned)parent);
+  pvm_joingroup(group);
+  reductions(group);
   {
     int dsig = my_dsig();
     pvm_initsend(PvmDataDefault);
@@ -247,7 +398,7 @@ static int child(void) {
 }
 
 int main(int argc, char **argv) {
-  char *cargs[2] = {"child", NULL}, what[256], child_report[8192];
+  char *cargs[2] = {"child", NULL}, what[256], child_report[8192], group[64];
   struct pvmhostinfo *hi;
   struct vals want, got;
   int nhost, narch, tid, rc, host, child_dsig = 0, dsig;
@@ -271,6 +422,8 @@ int main(int argc, char **argv) {
              hi[k].hi_arch, hi[k].hi_name);
     say(code == hi[k].hi_dsig, what);
   }
+  snprintf(group, sizeof group, "hetero-t%x", (unsigned)pvm_mytid());
+  pvm_joingroup(group); /* instance 0, before the child joins */
   /* By name: each host finds its own architecture's binary (ep=). */
   rc = pvm_spawn("cl_hetero", cargs, PvmTaskArch, argv[1], 1, &tid);
   if (rc != 1) {
@@ -297,6 +450,8 @@ int main(int argc, char **argv) {
   pvm_recv(tid, TAG_BACK);
   say(unpack_all(&got) == 0, "unpack of the child's PvmDataDefault message");
   compare(&got, &want, "child->parent PvmDataDefault");
+  snprintf(group, sizeof group, "hetero-t%x", (unsigned)pvm_mytid());
+  reductions(group);
   pvm_recv(tid, TAG_REPORT);
   pvm_upkint(&child_dsig, 1, 1);
   pvm_upkstr(child_report);

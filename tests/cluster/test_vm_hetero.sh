@@ -66,7 +66,7 @@ vm_env
 # through a dx= wrapper that gives qemu-user that architecture's loader and
 # libraries (QEMU_LD_PREFIX), which the daemon hands on to its tasks.
 bin=$CLUSTER_TMP/pvm3/bin
-hosts=(h1) host_arch=(LINUX64) host_dsig=(0x408c41) host_prog=("$bin/LINUX64/cl_hetero")
+hosts=(h1) host_machine=(x86_64) host_arch=(LINUX64) host_dsig=(0x408c41) host_prog=("$bin/LINUX64/cl_hetero")
 host_pvm=("$BIN/pvm") host_env=()
 mkdir -p "$bin/LINUX64"
 ln -s "$BIN/cl_hetero" "$bin/LINUX64/cl_hetero"
@@ -84,7 +84,7 @@ EOF
   chmod +x "$CLUSTER_TMP/pvmd-$a"
   # shellcheck disable=SC2016
   echo "$(cluster_name "h$k") dx=$CLUSTER_TMP/pvmd-$a ep=$bin/\$PVM_ARCH" >>"$CLUSTER_TMP/hostfile"
-  hosts+=("h$k") host_arch+=("${pvm_arch[$a]}") host_dsig+=("${dsig[$a]}")
+  hosts+=("h$k") host_machine+=("$a") host_arch+=("${pvm_arch[$a]}") host_dsig+=("${dsig[$a]}")
   host_prog+=("$bin/${pvm_arch[$a]}/cl_hetero") host_pvm+=("${cross[$a]}/bin/pvm")
   host_env[k - 1]=QEMU_LD_PREFIX=${sysroot[$a]}
 done
@@ -155,6 +155,10 @@ pair() {
     vm_fail "PvmTaskArch ${host_arch[j]} did not start the task on $name"
   echo "$out" | grep -q "^dsig: parent ${host_dsig[i]} child ${host_dsig[j]}$" ||
     vm_fail "want dsig ${host_dsig[i]} for the parent and ${host_dsig[j]} for the child"
+  [ "$(echo "$out" | grep -c 'pvm_reduce root inst .*: 30 of 30 .* exact$')" = 2 ] ||
+    vm_fail "want every reduction exact at both roots"
+  echo "$out" | grep -q "^child: ok: child machine=${host_machine[j]}$" ||
+    vm_fail "the child does not run as ${host_machine[j]}"
   echo "$out" | grep -q "^child: ok: child PVM_ARCH=${host_arch[j]}$" ||
     vm_fail "the child's PVM_ARCH is not ${host_arch[j]}"
   echo "ok: ${host_arch[i]} parent, ${host_arch[j]} child: every type both ways, raw bytes, PvmTaskArch"

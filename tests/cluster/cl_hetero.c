@@ -1,6 +1,6 @@
-/* Messages between hosts of unlike architecture, for cluster.vm_hetero.
+/* Messages between hosts of unlike architecture, for the hetero.vm_* tests.
  *
- *   cl_hetero ARCH
+ *   cl_hetero ARCH [MESSAGES]
  *
  * Run on one host, it lists the VM (pvm_config, pvm_archcode), spawns a copy
  * of itself with PvmTaskArch ARCH and checks, in both directions, that
@@ -9,9 +9,12 @@
  * nothing depends on floating-point arithmetic), strided packing included,
  * and that PvmDataRaw carries the bytes unchanged: an int packed raw by a
  * host of the other byte order unpacks byte-swapped, as PVM 3.4 specifies
- * (no conversion). Every check prints "ok: ..." or "FAIL: ..."; the child's
- * lines come back to the parent, prefixed "child: ". Exits 0 when every
- * check passed, 1 if one failed, 2 on a usage or PVM error. */
+ * (no conversion); every predefined reduction of every type at either
+ * root; then MESSAGES (default 1000) messages of every type each way,
+ * through the daemons and over a direct link. Every check prints "ok: ..." or
+ * "FAIL: ..."; the child's lines come back to the parent, prefixed "child: ".
+ * Exits 0 when every check passed, 1 if one failed, 2 on a usage or PVM error.
+ */
 #include <pvm3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #define TAG_REPORT 3
 #define TAG_BACK 4
 #define TAG_RAWBACK 5
+#define TAG_DONE 7
 #define N 8
 
 /* The values sent: each side builds them the same way. */
@@ -347,7 +351,94 @@ static void reductions(char *group) {
   pvm_lvgroup(group);
 }
 
-static int child(void) {
+/* Many messages each way, each with every type and different values: the
+ * round number perturbs every field, floats and doubles rotate through the
+ * bit patterns. Sent through the daemons, then over a direct link. */
+#define TAG_VOL 6
+static void vary(struct vals *v, int round) {
+  fill(v);
+  for (int k = 0; k < N; k++) {
+    uint32_t f32 = fbits[(k + round) % N];
+    uint64_t f64 = dbits[(k + 3 * round) % N];
+    v->b[k] = (char)(v->b[k] ^ round);
+    v->s[k] = (short)(v->s[k] ^ round);
+    v->us[k] = (unsigned short)(v->us[k] + round);
+    v->i[k] ^= (int)((unsigned)round * 0x9e3779b9u);
+    v->ui[k] += (unsigned)round;
+    v->l[k] ^= (long)round << 33;
+    v->ul[k] -= (unsigned long)round << 40;
+    memcpy(&v->f[k], &f32, sizeof f32);
+    memcpy(&v->d[k], &f64, sizeof f64);
+  }
+  snprintf(v->str, sizeof v->str, "round %d of the volume test", round);
+}
+
+static int same(const struct vals *a, const struct vals *b) {
+  return memcmp(a->b, b->b, sizeof a->b) == 0 &&
+         memcmp(a->s, b->s, sizeof a->s) == 0 &&
+         memcmp(a->us, b->us, sizeof a->us) == 0 &&
+         memcmp(a->i, b->i, sizeof a->i) == 0 &&
+         memcmp(a->ui, b->ui, sizeof a->ui) == 0 &&
+         memcmp(a->l, b->l, sizeof a->l) == 0 &&
+         memcmp(a->ul, b->ul, sizeof a->ul) == 0 &&
+         memcmp(a->f, b->f, sizeof a->f) == 0 &&
+         memcmp(a->d, b->d, sizeof a->d) == 0 &&
+         memcmp(a->cx, b->cx, sizeof a->cx) == 0 &&
+         memcmp(a->dcx, b->dcx, sizeof a->dcx) == 0 &&
+         memcmp(a->strided, b->strided, sizeof a->strided) == 0 &&
+         strcmp(a->str, b->str) == 0;
+}
+
+static void vol_send(int to, int count) {
+  struct vals v;
+  for (int r = 0; r < count; r++) {
+    vary(&v, r);
+    pvm_initsend(PvmDataDefault);
+    pvm_pkint(&r, 1, 1);
+    pack_all(&v);
+    pvm_send(to, TAG_VOL);
+  }
+}
+
+static void vol_recv(int from, int count, const char *dir) {
+  struct vals want, got;
+  int good = 0;
+  char what[160];
+  for (int r = 0; r < count; r++) {
+    int seq = -1;
+    if (pvm_recv(from, TAG_VOL) < 0)
+      break;
+    pvm_upkint(&seq, 1, 1);
+    vary(&want, r);
+    good += seq == r && unpack_all(&got) == 0 && same(&got, &want);
+  }
+  snprintf(what, sizeof what,
+           "%s: %d of %d PvmDataDefault messages of every type exact, in "
+           "order",
+           dir, good, count);
+  say(good == count, what);
+}
+
+/* Both sides, in the same order; the parent sends first on each route. */
+static void volume(int peer, int count, int parent_side) {
+  static const char *const routes[] = {"through the daemons", "direct"};
+  char dir[96];
+  for (int d = 0; d < 2; d++) {
+    if (d == 1)
+      pvm_setopt(PvmRoute, PvmRouteDirect);
+    for (int turn = 0; turn < 2; turn++) {
+      int sending = (turn == 0) == parent_side;
+      snprintf(dir, sizeof dir, "%s %s",
+               (turn == 0) ? "parent->child" : "child->parent", routes[d]);
+      if (sending)
+        vol_send(peer, count);
+      else
+        vol_recv(peer, count, dir);
+    }
+  }
+}
+
+static int child(int count) {
   char group[64];
   struct vals want, got;
   int parent = pvm_parent(), their_dsig = 0;
@@ -386,6 +477,7 @@ static int child(void) {
   snprintf(group, sizeof group, "hetero-t%x", (unsigned)parent);
   pvm_joingroup(group);
   reductions(group);
+  volume(parent, count, 0);
   {
     int dsig = my_dsig();
     pvm_initsend(PvmDataDefault);
@@ -393,20 +485,24 @@ static int child(void) {
     pvm_pkstr(report);
     pvm_send(parent, TAG_REPORT);
   }
+  /* Leave only once the parent has everything: what this test checks is
+   * the data, not a sender's exit under a slow receiver. */
+  pvm_recv(parent, TAG_DONE);
   pvm_exit();
   return failed;
 }
 
 int main(int argc, char **argv) {
-  char *cargs[2] = {"child", NULL}, what[256], child_report[8192], group[64];
+  char *cargs[3] = {"child", NULL, NULL}, what[256], child_report[8192],
+       group[64], count_arg[16];
   struct pvmhostinfo *hi;
   struct vals want, got;
-  int nhost, narch, tid, rc, host, child_dsig = 0, dsig;
+  int nhost, narch, tid, rc, host, child_dsig = 0, dsig, count;
 
-  if (argc == 2 && strcmp(argv[1], "child") == 0)
-    return child();
-  if (argc != 2) {
-    fprintf(stderr, "usage: cl_hetero ARCH\n");
+  if (argc == 3 && strcmp(argv[1], "child") == 0)
+    return child(atoi(argv[2]));
+  if (argc < 2 || argc > 3 || (count = argc == 3 ? atoi(argv[2]) : 1000) < 0) {
+    fprintf(stderr, "usage: cl_hetero ARCH [MESSAGES]\n");
     return 2;
   }
   if (pvm_mytid() < 0)
@@ -424,6 +520,8 @@ int main(int argc, char **argv) {
   }
   snprintf(group, sizeof group, "hetero-t%x", (unsigned)pvm_mytid());
   pvm_joingroup(group); /* instance 0, before the child joins */
+  snprintf(count_arg, sizeof count_arg, "%d", count);
+  cargs[1] = count_arg;
   /* By name: each host finds its own architecture's binary (ep=). */
   rc = pvm_spawn("cl_hetero", cargs, PvmTaskArch, argv[1], 1, &tid);
   if (rc != 1) {
@@ -452,12 +550,15 @@ int main(int argc, char **argv) {
   compare(&got, &want, "child->parent PvmDataDefault");
   snprintf(group, sizeof group, "hetero-t%x", (unsigned)pvm_mytid());
   reductions(group);
+  volume(tid, count, 1);
   pvm_recv(tid, TAG_REPORT);
   pvm_upkint(&child_dsig, 1, 1);
   pvm_upkstr(child_report);
   /* the raw message was sent before the report: it waits in the queue */
   pvm_recv(tid, TAG_RAWBACK);
   check_raw(child_dsig, "child->parent");
+  pvm_initsend(PvmDataDefault);
+  pvm_send(tid, TAG_DONE);
   /* equal for aarch64 and x86-64: the script checks what it expects */
   printf("dsig: parent 0x%x child 0x%x\n", (unsigned)dsig,
          (unsigned)child_dsig);

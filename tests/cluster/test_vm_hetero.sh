@@ -8,7 +8,9 @@
 # spawns each architecture's binary (found through ep= and PVM's $PVM_ARCH
 # directories) from every host, and cl_hetero's messages of every type
 # arrive with exact values both ways between every pair of architectures
-# (PvmDataDefault) or as the same bytes (PvmDataRaw).
+# (PvmDataDefault, also 1000 messages each way through the daemons and as
+# many over a direct link) or as the same bytes (PvmDataRaw), and every
+# reduction of every type is exact at either root.
 # Usage: test_vm_hetero.sh <bin dir> ARCH...   (ARCH: s390x, aarch64)
 # Each cross build is $PVMNG_HETERO_BUILD_<ARCH> if set, else build-<arch>
 # at the top of the source tree; its sysroot /opt/pvmng-sysroot/<arch>
@@ -89,6 +91,8 @@ EOF
   host_env[k - 1]=QEMU_LD_PREFIX=${sysroot[$a]}
 done
 nhosts=${#hosts[@]}
+# Messages of every type that cl_hetero sends each way on each route.
+messages=1000
 nformats=$(printf '%s\n' "${host_dsig[@]}" | sort -u | wc -l)
 
 # A user's environment names the master's architecture; every daemon
@@ -137,7 +141,7 @@ echo "ok: conf on every architecture lists every host's arch and dsig"
 pair() {
   local i=$1 j=$2 name
   name=$(cluster_name "${hosts[j]}")
-  out=$(on "$i" timeout 90 "${host_prog[i]}" "${host_arch[j]}" 2>&1) || {
+  out=$(on "$i" timeout 120 "${host_prog[i]}" "${host_arch[j]}" "$messages" 2>&1) || {
     echo "$out"
     vm_fail "cl_hetero ${host_arch[i]} -> ${host_arch[j]}"
   }
@@ -155,6 +159,8 @@ pair() {
     vm_fail "PvmTaskArch ${host_arch[j]} did not start the task on $name"
   echo "$out" | grep -q "^dsig: parent ${host_dsig[i]} child ${host_dsig[j]}$" ||
     vm_fail "want dsig ${host_dsig[i]} for the parent and ${host_dsig[j]} for the child"
+  [ "$(echo "$out" | grep -c ": $messages of $messages PvmDataDefault messages of every type exact, in order$")" = 4 ] ||
+    vm_fail "want $messages messages each way through the daemons and direct, all exact"
   [ "$(echo "$out" | grep -c 'pvm_reduce root inst .*: 30 of 30 .* exact$')" = 2 ] ||
     vm_fail "want every reduction exact at both roots"
   echo "$out" | grep -q "^child: ok: child machine=${host_machine[j]}$" ||

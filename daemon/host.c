@@ -160,11 +160,15 @@ static unsigned byte_at(unsigned order, unsigned k, unsigned n) {
 }
 
 /* The order (0..3) in which mem holds the n bytes of value, whose byte k
- * (counting from the least significant) is want[k]; -1 if none fits. */
+ * (counting from the least significant) is want[k]; -1 if none fits. Tried
+ * in PVM 3.4's preference, plain orders first: a 2-byte big-endian short
+ * fits both 2 and 3, and PVM calls it 3 (so does the dsig of a big-endian
+ * host that PVM 3.4 would report). */
 static int order_of(const unsigned char *mem, const unsigned char *want,
                     unsigned n) {
-  for (unsigned order = 0; order < 4; order++) {
-    unsigned k = 0;
+  static const unsigned pref[4] = {0, 3, 2, 1};
+  for (unsigned o = 0; o < 4; o++) {
+    unsigned order = pref[o], k = 0;
     while (k < n && mem[k] == want[byte_at(order, k, n)])
       k++;
     if (k == n)

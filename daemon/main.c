@@ -495,6 +495,10 @@ int main(int argc, char **argv) {
     o.have_cred = c;
   }
   signal(SIGPIPE, SIG_IGN);
+  /* As PVM 3.4's pvmd does: $PVM_ARCH is this daemon's architecture, for
+   * the host file options it expands and the tasks it starts, whatever the
+   * environment it inherited says (another host's, passed on by rsh). */
+  setenv("PVM_ARCH", PVMD_ARCH, 1);
   /* Message frames of up to a few MiB are allocated and freed at a high
    * rate. Served from the heap and kept there, they are reused; as
    * separate mappings each one would be faulted in and zeroed page by

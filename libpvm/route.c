@@ -2205,9 +2205,12 @@ struct lpvm_link *lpvm_route_for(int dst) {
     p->next_try = now_ms() + RETRY_MS * (uint64_t)p->attempts;
     return NULL;
   }
-  /* Everything we sent through the daemon is ahead of this marker. */
-  if (lpvm_send_via_daemon(dst, LPVM_TAG_ROUTE, LPVM_SYSCTX, &p->link->nonce,
-                           sizeof(p->link->nonce)) < 0) {
+  /* Everything we sent through the daemon is ahead of this marker. Its
+   * nonce goes big-endian: the peer's host may have the other byte order. */
+  uint8_t marker[8];
+  put_be64(marker, p->link->nonce);
+  if (lpvm_send_via_daemon(dst, LPVM_TAG_ROUTE, LPVM_SYSCTX, marker,
+                           sizeof(marker)) < 0) {
     link_close(p->link, "cannot send the route marker");
     return NULL;
   }
@@ -2296,9 +2299,12 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
     const uint8_t *body;
     uint32_t blen;
     uint64_t nonce = 0;
+    uint8_t marker[8];
     if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) == 0 &&
-        blen == sizeof(nonce))
-      memcpy(&nonce, body, sizeof(nonce));
+        blen == sizeof(marker)) {
+      memcpy(marker, body, sizeof(marker));
+      nonce = get_be64(marker);
+    }
     pvmw_frame_free(f);
     if (nonce == 0 || (p = get_peer(src)) == NULL)
       return 1;
@@ -2307,7 +2313,7 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
      * own marker and send on the link from now on. */
     if (p->link != NULL && p->link->incoming && p->link->nonce == nonce &&
         !p->link->closing && !p->sending &&
-        send_sys_async(p->tid, LPVM_TAG_ROUTE, &nonce, sizeof(nonce)) == 0)
+        send_sys_async(p->tid, LPVM_TAG_ROUTE, marker, sizeof(marker)) == 0)
       p->sending = 1;
     if (p->held_nonce == nonce)
       replay_link_held(p);

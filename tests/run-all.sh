@@ -2,8 +2,10 @@
 # The test command (README, and CI through .ci/run): installs what is
 # missing, builds ./build-test with warnings as errors and runs every ctest
 # test, then does the same under ASan+UBSan in ./build-asan (skipped with
-# PVMNG_SKIP_SANITIZE=1). The last line is ctest's summary of the regular run;
-# the exit status is non-zero if either run fails.
+# PVMNG_SKIP_SANITIZE=1), with the s390x and aarch64 cross builds of the
+# heterogeneous tests first (skipped with PVMNG_SKIP_HETERO=1). The last
+# line is ctest's summary of the regular run; the exit status is non-zero if
+# either run (or a cross build) fails.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -54,6 +56,27 @@ bash deploy/quickstart.sh --deps-only iproute2 nftables shellcheck cppcheck \
   slurmctld slurmd slurm-client munge groff-base man-db || exit 1
 
 status=0
+
+# The cross builds that the heterogeneous cluster tests (ctest -L hetero)
+# run as the s390x and aarch64 hosts of a VM: only their daemon, console
+# and test program (deploy/cross-build.sh installs the cross compilers,
+# qemu-user and a sysroot on first use). PVMNG_SKIP_HETERO=1 leaves them
+# out, and those tests then skip.
+if [ "${PVMNG_SKIP_HETERO:-0}" != 1 ]; then
+  cross_start=$(date +%s)
+  for arch in s390x aarch64; do
+    mkdir -p "build-$arch"
+    say "cross-building build-$arch (pvmd, pvm, cl_hetero)"
+    if ! deploy/cross-build.sh "$arch" --no-test --target pvmd --target pvm \
+      --target cl_hetero >"build-$arch/run-all-cross.log" 2>&1; then
+      tail -n 30 "build-$arch/run-all-cross.log"
+      say "FAILED: cross build for $arch"
+      status=1
+    fi
+  done
+  say "cross builds took $(($(date +%s) - cross_start)) s"
+fi
+
 regular=
 if build_tree build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPVMNG_WERROR=ON; then
   run_ctest build-test || status=1

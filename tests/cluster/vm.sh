@@ -37,9 +37,11 @@ vm_home() { echo "$CLUSTER_TMP/$(cluster_name "$1")/home"; }
 # The daemon log of host H.
 vm_log() { find "$CLUSTER_TMP/$(cluster_name "$1")" -name 'pvmd.*.log' | head -1; }
 
-# vm_nhosts H: how many hosts `conf` lists, asked on host H.
+# vm_nhosts H: how many hosts `conf` lists, asked on host H (a line per
+# host, with its architecture: LINUX64, or another where hosts differ).
 vm_nhosts() {
-  cluster_exec "$1" "$BIN/pvm" -c conf 2>/dev/null | grep -c LINUX64 || true
+  cluster_exec "$1" "$BIN/pvm" -c conf 2>/dev/null |
+    grep -cE '[[:space:]]LINUX[A-Z0-9]*[[:space:]]' || true
 }
 
 # vm_wait_hosts H N: waits up to 20 s until conf on H lists N hosts.

@@ -23,7 +23,7 @@
 
 static char dir[PATH_MAX];
 
-/* A scratch tree: dir/home/pvm3/bin/LINUX64/prog_a, dir/ep/LINUX64/prog_b,
+/* A scratch tree: dir/home/pvm3/bin/$PVM_ARCH/prog_a, dir/ep/$PVM_ARCH/prog_b,
  * dir/path/prog_c, dir/path/not_exec. */
 static void make_file(const char *rel, int mode) {
   char p[PATH_MAX * 2];
@@ -50,13 +50,13 @@ static int setup(void **state) {
   make_dir("home");
   make_dir("home/pvm3");
   make_dir("home/pvm3/bin");
-  make_dir("home/pvm3/bin/LINUX64");
+  make_dir("home/pvm3/bin/" PVMD_ARCH);
   make_dir("ep");
-  make_dir("ep/LINUX64");
+  make_dir("ep/" PVMD_ARCH);
   make_dir("path");
-  make_file("home/pvm3/bin/LINUX64/prog_a", 0755);
-  make_file("ep/LINUX64/prog_b", 0755);
-  make_file("ep/LINUX64/prog_a", 0755);
+  make_file("home/pvm3/bin/" PVMD_ARCH "/prog_a", 0755);
+  make_file("ep/" PVMD_ARCH "/prog_b", 0755);
+  make_file("ep/" PVMD_ARCH "/prog_a", 0755);
   make_file("path/prog_c", 0755);
   make_file("path/prog_b", 0755);
   make_file("path/not_exec", 0644);
@@ -79,9 +79,9 @@ static int teardown(void **state) {
 static void test_find(void **state) {
   char out[PATH_MAX], want[PATH_MAX * 2], pp[PATH_MAX * 2];
   (void)state;
-  /* Default $HOME/pvm3/bin/LINUX64 before $PATH. */
+  /* Default $HOME/pvm3/bin/$PVM_ARCH before $PATH. */
   assert_int_equal(pvmd_spawn_find("prog_a", out, sizeof out), 0);
-  snprintf(want, sizeof want, "%s/home/pvm3/bin/LINUX64/prog_a", dir);
+  snprintf(want, sizeof want, "%s/home/pvm3/bin/" PVMD_ARCH "/prog_a", dir);
   assert_string_equal(out, want);
   assert_int_equal(pvmd_spawn_find("prog_c", out, sizeof out), 0);
   snprintf(want, sizeof want, "%s/path/prog_c", dir);
@@ -94,14 +94,15 @@ static void test_find(void **state) {
   snprintf(pp, sizeof pp, "~/nothing:%s/ep/$PVM_ARCH", dir);
   setenv("PVM_PATH", pp, 1);
   assert_int_equal(pvmd_spawn_find("prog_b", out, sizeof out), 0);
-  snprintf(want, sizeof want, "%s/ep/LINUX64/prog_b", dir);
+  snprintf(want, sizeof want, "%s/ep/" PVMD_ARCH "/prog_b", dir);
   assert_string_equal(out, want);
   assert_int_equal(pvmd_spawn_find("prog_a", out, sizeof out), 0);
   assert_string_equal(
-      out, (snprintf(want, sizeof want, "%s/ep/LINUX64/prog_a", dir), want));
+      out,
+      (snprintf(want, sizeof want, "%s/ep/" PVMD_ARCH "/prog_a", dir), want));
   setenv("PVM_PATH", "pvm3/bin/${PVM_ARCH}", 1);
   assert_int_equal(pvmd_spawn_find("prog_a", out, sizeof out), 0);
-  snprintf(want, sizeof want, "%s/home/pvm3/bin/LINUX64/prog_a", dir);
+  snprintf(want, sizeof want, "%s/home/pvm3/bin/" PVMD_ARCH "/prog_a", dir);
   assert_string_equal(out, want);
   unsetenv("PVM_PATH");
   /* Not found, not executable, a directory. */
@@ -122,22 +123,23 @@ static void test_find(void **state) {
 static void test_find_ep(void **state) {
   char out[PATH_MAX], want[PATH_MAX * 2], ep[PATH_MAX * 2];
   (void)state;
-  setenv("PVM_PATH", "pvm3/bin/LINUX64", 1);
+  setenv("PVM_PATH", "pvm3/bin/" PVMD_ARCH, 1);
   snprintf(ep, sizeof ep, "/nonexistent:%s/ep/$PVM_ARCH", dir);
   assert_int_equal(pvmd_spawn_find_in("prog_a", ep, out, sizeof out), 0);
-  snprintf(want, sizeof want, "%s/ep/LINUX64/prog_a", dir);
+  snprintf(want, sizeof want, "%s/ep/" PVMD_ARCH "/prog_a", dir);
   assert_string_equal(out, want);
   /* not in ep=: $PATH, never $PVM_PATH or $HOME/pvm3/bin */
   assert_int_equal(pvmd_spawn_find_in("prog_c", ep, out, sizeof out), 0);
   snprintf(want, sizeof want, "%s/path/prog_c", dir);
   assert_string_equal(out, want);
-  make_file("home/pvm3/bin/LINUX64/prog_home", 0755);
+  make_file("home/pvm3/bin/" PVMD_ARCH "/prog_home", 0755);
   assert_int_equal(pvmd_spawn_find_in("prog_home", ep, out, sizeof out),
                    PvmNoFile);
   assert_int_equal(pvmd_spawn_find_in("prog_home", NULL, out, sizeof out), 0);
   /* elements relative to $HOME, as in $PVM_PATH */
   assert_int_equal(
-      pvmd_spawn_find_in("prog_home", "pvm3/bin/LINUX64", out, sizeof out), 0);
+      pvmd_spawn_find_in("prog_home", "pvm3/bin/" PVMD_ARCH, out, sizeof out),
+      0);
   unsetenv("PVM_PATH");
 }
 
@@ -237,7 +239,7 @@ static void test_where(void **state) {
   r.where = ".";
   assert_int_equal(pvmd_spawn_where(&h, &r), PvmNoHost);
   r.flags = PvmTaskArch;
-  r.where = "LINUX64";
+  r.where = PVMD_ARCH;
   assert_int_equal(pvmd_spawn_where(&h, &r), 0);
   r.where = "SUN4";
   assert_int_equal(pvmd_spawn_where(&h, &r), PvmNoHost);

@@ -368,6 +368,10 @@ static int recv_common(const char *fn, int tid, int tag, int64_t timeout_ms) {
     else
       x = lpvm_tev_in(kind, "iii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
                       TEV_DID_RCX, lpvm_conn.ctx);
+    /* A task about to wait hands its buffered events over first, so the
+     * tracer sees what led to the wait. */
+    if (timeout_ms != 0)
+      lpvm_tev_flush();
     rc = recv_call(fn, tid, tag, timeout_ms);
     recv_out(x, kind, rc);
     return rc;

@@ -299,6 +299,11 @@ void lpvm_tev_out(int token, int kind, const char *fmt, ...) {
   T.busy = 0;
 }
 
+void lpvm_tev_flush(void) {
+  if (lpvm_tev_on)
+    flush();
+}
+
 int lpvm_tev_sbuf_len(void) {
   int n = -1, b = pvm_getsbuf();
   if (b > 0)

@@ -24,6 +24,9 @@ int lpvm_tev_in(int kind, const char *fmt, ...);
 /* Ends the traced call started with token: sends its exit event. */
 void lpvm_tev_out(int token, int kind, const char *fmt, ...);
 
+/* Sends the events a buffering task holds (before it blocks). */
+void lpvm_tev_flush(void);
+
 /* The bytes packed in the active send buffer, -1 without one. */
 int lpvm_tev_sbuf_len(void);
 

@@ -212,7 +212,10 @@ static int collect(int tag, int tid) {
       return msgs;
     pvm_bufinfo(bufid, &len, &mtag, &src);
     first = nevents;
+    /* Reading up to the end of a message ends with PvmNoData: quiet. */
+    int ae = pvm_setopt(PvmAutoErr, 0);
     n = decode(src);
+    pvm_setopt(PvmAutoErr, ae);
     if (n < 0) {
       CHECK(0, "trace message from t%x (tag %d) decodes", src, tag);
       return msgs;
@@ -271,7 +274,7 @@ static int spawn_one(int flag) {
 
 int main(int argc, char **argv) {
   Pvmtmask m, got;
-  int me, a, b, c, d, cc;
+  int me, a, b, c, d, cc, n;
   struct event *e;
 
   if (argc > 1 && strcmp(argv[1], "child") == 0)
@@ -352,7 +355,10 @@ int main(int argc, char **argv) {
   pvm_setopt(PvmTraceBuffer, 0);
   talk(c);
   cc = collect(TAG_TRACE_B, c);
-  CHECK_INT(cc, 1, "buffered events arrive in one message");
+  /* PVM 3.4.6 sends a buffer early as well (before a receive blocks, for
+   * one): fewer messages than events is what buffering promises. */
+  n = count_of(c, TEV_SEND) + count_of(c, TEV_RECV) + count_of(c, TEV_EXIT);
+  CHECK(cc >= 1 && cc < n, "buffered: %d events in %d messages", n, cc);
   e = find(c, TEV_SEND | TEV_EVENT_ENTRY, 1);
   CHECK(e && e->buffered, "inside TEV_MARK_EVENT_BUFFER");
   CHECK_INT(count_of(c, TEV_SEND), 4, "two sends, entry and exit each");

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "pvm3.h"
 #include "pvmng.h"
+#include "pvmtev.h"
 
 struct spawn_opts {
   int count;
@@ -138,9 +139,6 @@ int cons_spawn(int argc, char **argv) {
 
   if (first < 0)
     return 1;
-  if (o.trace)
-    printf("spawn: tracing (-@) is not supported by this console; the task "
-           "runs without it\n");
   if (o.redirect) {
     if (o.file) {
       out = fopen(o.file, o.append ? "a" : "w");
@@ -172,8 +170,24 @@ int cons_spawn(int argc, char **argv) {
   if (o.wd)
     env_push(&wd, "PVM_WD", o.wd);
   fflush(stdout);
+  /* -@: the children send their events to the console, with the mask
+   * the trace command keeps. */
+  int old_trc = 0, old_trcode = 0;
+  Pvmtmask old_mask;
+  if (o.trace) {
+    pvm_gettmask(PvmTaskChild, old_mask);
+    pvm_settmask(PvmTaskChild, (char *)cons_trace_mask());
+    old_trc = pvm_setopt(PvmTraceTid, cons.mytid);
+    old_trcode = pvm_setopt(PvmTraceCode, CONS_TRACE_TAG);
+    o.flags |= PvmTaskTrace;
+  }
   n = pvm_spawn(argv[first], argv + first + 1, o.flags, (char *)o.where,
                 o.count, tids);
+  if (o.trace) {
+    pvm_setopt(PvmTraceTid, old_trc);
+    pvm_setopt(PvmTraceCode, old_trcode);
+    pvm_settmask(PvmTaskChild, old_mask);
+  }
   env_pop(&wd);
   if (o.redirect) {
     pvm_setopt(PvmOutputTid, old_tid);

@@ -273,8 +273,11 @@ struct pending {
 
 static json_t *build(int64_t t0) {
   json_t *list = json_array(), *root;
-  struct pending *q = calloc(nev * 4 + 1, sizeof *q);
-  size_t nq = 0;
+  size_t nq = 0, qcap = 1;
+  for (size_t i = 0; i < nev; i++)
+    if (evs[i].entry && is_send(evs[i].kind))
+      qcap += evs[i].kind == TEV_MCAST ? (size_t)evs[i].n : 1;
+  struct pending *q = calloc(qcap, sizeof *q);
   int flow = 0;
   if (list == NULL || q == NULL) {
     free(q);
@@ -295,6 +298,14 @@ static json_t *build(int64_t t0) {
   }
   for (size_t i = 0; i < nev; i++) {
     struct ev *x = &evs[i], *in = NULL;
+    /* Messages out, queued from the send's start (a receive may end
+     * before the send returns), in order per pair. */
+    if (x->entry && is_send(x->kind)) {
+      int one = x->dst, *dl = x->kind == TEV_MCAST ? x->list : &one;
+      int n = x->kind == TEV_MCAST ? x->n : 1;
+      for (int k = 0; dl && k < n && nq < qcap; k++)
+        q[nq++] = (struct pending){x->tid, dl[k], x->tag, x->ctx, 0, x->ts};
+    }
     if (x->entry)
       continue;
     /* Its entry: the task's latest entry before it, if of the same kind
@@ -332,13 +343,6 @@ static json_t *build(int64_t t0) {
                         "X", "ts", (json_int_t)(start - t0), "dur",
                         (json_int_t)(x->ts - start), "pid", host_of(x->tid),
                         "tid", x->tid, "args", args));
-    /* Messages out: queued until their receive, in order per pair. */
-    if (in && is_send(x->kind) && x->cc >= 0) {
-      int one = in->dst, *dl = in->kind == TEV_MCAST ? in->list : &one;
-      int n = in->kind == TEV_MCAST ? in->n : 1;
-      for (int k = 0; k < n && nq < nev * 4; k++)
-        q[nq++] = (struct pending){x->tid, dl[k], in->tag, in->ctx, 0, in->ts};
-    }
     /* A message in: the first matching one sent; from a daemon, a
      * notification. */
     if (is_recv(x->kind) && x->src > 0 &&

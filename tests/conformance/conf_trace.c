@@ -11,7 +11,9 @@
  *     nothing;
  *   - PvmTraceBuffer: the events arrive inside one buffer's markers;
  *   - pvm_reg_tracer: a child spawned with PvmTaskTrace by a parent
- *     without a trace destination is traced to the registered tracer. */
+ *     without a trace destination is traced to the registered tracer;
+ *     a second call withdraws the registration;
+ *   - PvmTraceCount: one profiling event with the calls counted. */
 #include "conf.h"
 
 #include <pvmtev.h>
@@ -224,7 +226,8 @@ static int collect(int tag, int tid) {
     for (int i = first; i < nevents; i++)
       if (events[i].has[TEV_DID_TID] && events[i].val[TEV_DID_TID] == tid) {
         mine = 1;
-        if (events[i].eid == (TEV_EXIT | TEV_EVENT_EXIT))
+        if (events[i].eid == (TEV_EXIT | TEV_EVENT_EXIT) ||
+            events[i].eid == TEV_PROFILING || events[i].eid == TEV_TIMING)
           done = 1;
       }
     msgs += mine;
@@ -378,6 +381,27 @@ int main(int argc, char **argv) {
   CHECK_INT(field(e, TEV_DID_MC), TAG_HELLO, "registered tracer: send entry");
   CHECK_INT(count_of(d, TEV_RECV), 0, "registered tracer's mask applies");
   CHECK(n_data_id > 0, "the data identifier list was sent");
+  CHECK_INT(pvm_reg_tracer(0, TAG_TRACE_C, 0, 0, m, 0, PvmTraceFull), 0,
+            "pvm_reg_tracer again withdraws the registration");
+
+  /* E: PvmTraceCount, a summary of the calls at the end. */
+  pvm_settmask(PvmTaskChild, m);
+  pvm_setopt(PvmTraceTid, me);
+  pvm_setopt(PvmTraceCode, TAG_TRACE_B);
+  pvm_setopt(PvmTraceOptions, PvmTraceCount);
+  d = spawn_one(PvmTaskDefault);
+  CONF_REQUIRE(d > 0, "spawn of a child counting its calls");
+  pvm_setopt(PvmTraceTid, 0);
+  pvm_setopt(PvmTraceOptions, PvmTraceFull);
+  talk(d);
+  collect(TAG_TRACE_B, d);
+  e = find(d, TEV_PROFILING, 0);
+  CHECK(e != NULL && e->with_desc, "PvmTraceCount: one profiling event");
+  CHECK(field(e, TEV_DID_VCT) >= 1, "profiling event counts %d calls",
+        field(e, TEV_DID_VCT));
+  CHECK(field(e, TEV_DID_PRF) == field(e, TEV_DID_VCT),
+        "one count per call named");
+  CHECK_INT(count_of(d, TEV_SEND), 0, "no send event when counting");
 
   pvm_exit();
   return conf_end();

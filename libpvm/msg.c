@@ -46,7 +46,13 @@ static int daemon_alias(int tid) {
   return pvmw_tid_is_daemon(t) ? t : tid;
 }
 
-static int send_call(int tid, int msgtag) {
+/* The untraced calls are inlined into the API functions, whose fast path
+ * is then one test of lpvm_tev_on and the call's own body; the traced
+ * versions are out of line (cold). */
+#define LPVM_HOT static inline __attribute__((always_inline))
+#define LPVM_COLD static __attribute__((noinline, cold))
+
+LPVM_HOT int send_call(int tid, int msgtag) {
   int rc, sbuf;
   if ((rc = lpvm_connect("pvm_send")) < 0)
     return rc;
@@ -60,15 +66,18 @@ static int send_call(int tid, int msgtag) {
   return rc < 0 ? lpvm_err("pvm_send", rc) : 0;
 }
 
+LPVM_COLD int send_traced(int tid, int msgtag) {
+  int x = lpvm_tev_in(TEV_SEND, "iiii", TEV_DID_MNB, lpvm_tev_sbuf_len(),
+                      TEV_DID_DST, tid, TEV_DID_MC, msgtag, TEV_DID_MCX,
+                      lpvm_conn.ctx);
+  int rc = send_call(tid, msgtag);
+  lpvm_tev_out(x, TEV_SEND, "i", TEV_DID_CC, rc);
+  return rc;
+}
+
 int pvm_send(int tid, int msgtag) {
-  if (LPVM_TRACING()) {
-    int x = lpvm_tev_in(TEV_SEND, "iiii", TEV_DID_MNB, lpvm_tev_sbuf_len(),
-                        TEV_DID_DST, tid, TEV_DID_MC, msgtag, TEV_DID_MCX,
-                        lpvm_conn.ctx);
-    int rc = send_call(tid, msgtag);
-    lpvm_tev_out(x, TEV_SEND, "i", TEV_DID_CC, rc);
-    return rc;
-  }
+  if (LPVM_TRACING())
+    return send_traced(tid, msgtag);
   return send_call(tid, msgtag);
 }
 
@@ -328,7 +337,7 @@ static int take(struct lpvm_qmsg *m) {
   return bufid;
 }
 
-static int recv_call(const char *fn, int tid, int tag, int64_t timeout_ms) {
+LPVM_HOT int recv_call(const char *fn, int tid, int tag, int64_t timeout_ms) {
   int rc;
   struct lpvm_qmsg *m;
   if ((rc = lpvm_connect(fn)) < 0)
@@ -353,50 +362,52 @@ static void recv_out(int x, int kind, int cc) {
                mc, TEV_DID_MCX, lpvm_conn.ctx, TEV_DID_SRC, src);
 }
 
-static int recv_common(const char *fn, int tid, int tag, int64_t timeout_ms) {
-  if (LPVM_TRACING()) {
-    int kind = timeout_ms < 0 ? TEV_RECV : TEV_NRECV;
-    int x, rc;
-    if (fn[4] == 't') /* pvm_trecv */
-      kind = TEV_TRECV;
-    if (kind == TEV_TRECV)
-      x = lpvm_tev_in(kind, "iiiii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
-                      TEV_DID_RCX, lpvm_conn.ctx, TEV_DID_MTS,
-                      timeout_ms < 0 ? -1 : (int)(timeout_ms / 1000),
-                      TEV_DID_MTU,
-                      timeout_ms < 0 ? -1 : (int)(timeout_ms % 1000) * 1000);
-    else
-      x = lpvm_tev_in(kind, "iii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
-                      TEV_DID_RCX, lpvm_conn.ctx);
-    /* A task about to wait hands its buffered events over first, so the
-     * tracer sees what led to the wait. */
-    if (timeout_ms != 0)
-      lpvm_tev_flush();
-    rc = recv_call(fn, tid, tag, timeout_ms);
-    recv_out(x, kind, rc);
-    return rc;
-  }
+/* kind: TEV_RECV, TEV_NRECV or TEV_TRECV. */
+LPVM_COLD int recv_traced(const char *fn, int kind, int tid, int tag,
+                          int64_t timeout_ms) {
+  int x, rc;
+  if (kind == TEV_TRECV)
+    x = lpvm_tev_in(kind, "iiiii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
+                    TEV_DID_RCX, lpvm_conn.ctx, TEV_DID_MTS,
+                    timeout_ms < 0 ? -1 : (int)(timeout_ms / 1000), TEV_DID_MTU,
+                    timeout_ms < 0 ? -1 : (int)(timeout_ms % 1000) * 1000);
+  else
+    x = lpvm_tev_in(kind, "iii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
+                    TEV_DID_RCX, lpvm_conn.ctx);
+  /* A task about to wait hands its buffered events over first, so the
+   * tracer sees what led to the wait. */
+  if (timeout_ms != 0)
+    lpvm_tev_flush();
+  rc = recv_call(fn, tid, tag, timeout_ms);
+  recv_out(x, kind, rc);
+  return rc;
+}
+
+LPVM_HOT int recv_common(const char *fn, int kind, int tid, int tag,
+                         int64_t timeout_ms) {
+  if (LPVM_TRACING())
+    return recv_traced(fn, kind, tid, tag, timeout_ms);
   return recv_call(fn, tid, tag, timeout_ms);
 }
 
 int pvm_recv(int tid, int msgtag) {
-  return recv_common("pvm_recv", tid, msgtag, -1);
+  return recv_common("pvm_recv", TEV_RECV, tid, msgtag, -1);
 }
 
 int pvm_nrecv(int tid, int msgtag) {
-  return recv_common("pvm_nrecv", tid, msgtag, 0);
+  return recv_common("pvm_nrecv", TEV_NRECV, tid, msgtag, 0);
 }
 
 int pvm_trecv(int tid, int msgtag, struct timeval *tmout) {
   int64_t ms;
   if (tmout == NULL)
-    return recv_common("pvm_trecv", tid, msgtag, -1);
+    return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, -1);
   if (tmout->tv_sec < 0 || tmout->tv_usec < 0)
     return lpvm_err("pvm_trecv", PvmBadParam);
   ms = (int64_t)tmout->tv_sec * 1000 + (tmout->tv_usec + 999) / 1000;
   if (ms == 0)
-    return recv_common("pvm_trecv", tid, msgtag, 0);
-  return recv_common("pvm_trecv", tid, msgtag, ms);
+    return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, 0);
+  return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, ms);
 }
 
 static int probe_call(int tid, int msgtag) {

@@ -6,7 +6,8 @@
  * put on one clock (each host's offset from this host, measured as
  * pvm_hostsync measures it), sorted, and written: one process per host,
  * one thread per task, each traced call a slice, every message from its
- * send to its receive a flow arrow, notifications as instant events. */
+ * send to its receive a flow arrow (and each spawn to the tasks it
+ * started), notifications as instant events. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -375,6 +376,28 @@ static json_t *build(int64_t t0) {
     }
   }
   free(q);
+  /* Each task spawned: an arrow from the spawn to its first event. */
+  for (size_t i = 0; i < nev; i++) {
+    const struct ev *x = &evs[i];
+    if (x->kind != TEV_SPAWN || x->entry || x->list == NULL)
+      continue;
+    for (int k = 0; k < x->n; k++) {
+      size_t j;
+      for (j = 0; j < nev && evs[j].tid != x->list[k]; j++)
+        ;
+      if (j == nev || evs[j].ts < x->ts)
+        continue;
+      flow++;
+      add(list, json_pack("{s:s, s:s, s:s, s:i, s:I, s:i, s:i}", "name",
+                          "spawn", "cat", "spawn", "ph", "s", "id", flow, "ts",
+                          (json_int_t)(x->ts - t0), "pid", host_of(x->tid),
+                          "tid", x->tid));
+      add(list, json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:i, s:i}", "name",
+                          "spawn", "cat", "spawn", "ph", "f", "bp", "e", "id",
+                          flow, "ts", (json_int_t)(evs[j].ts - t0), "pid",
+                          host_of(evs[j].tid), "tid", evs[j].tid));
+    }
+  }
   json_t *offsets = json_object();
   for (int i = 0; offsets && i < nhosts; i++)
     json_object_set_new(offsets, hosts[i].name,

@@ -25,8 +25,10 @@ with_tasks=$(jq '[.traceEvents[] | select(.ph=="X") | .pid] | unique |
 [ "$with_tasks" = 3 ] || vm_fail "tasks on 3 hosts expected, got $with_tasks"
 n_send=$(jq '[.traceEvents[] | select(.ph=="X" and .name=="send")] |
   length' "$json")
-n_s=$(jq '[.traceEvents[] | select(.ph=="s")] | length' "$json")
-n_f=$(jq '[.traceEvents[] | select(.ph=="f")] | length' "$json")
+n_s=$(jq '[.traceEvents[] | select(.ph=="s" and .cat=="message")] |
+  length' "$json")
+n_f=$(jq '[.traceEvents[] | select(.ph=="f" and .cat=="message")] |
+  length' "$json")
 [ "$n_send" = 12 ] || vm_fail "12 sends expected, got $n_send"
 if [ "$n_s" != 12 ] || [ "$n_f" != 12 ]; then
   vm_fail "every message one flow: $n_s starts and $n_f ends for 12 sends"

@@ -10,7 +10,8 @@
 #             for its workers too, and only the events of the mask
 #   timeline  pvm trace -o run.json master: the file parses (jq), every
 #             message sent has its receive (flow start and end per id),
-#             arrows point forward in time, one track per task
+#             arrows point forward in time, one track per task, an arrow
+#             from the spawn to each worker
 # <master> is the master/worker example (examples/master.c); its worker
 # lies beside it. Exit status 77: skipped (jq missing).
 set -u
@@ -84,12 +85,18 @@ timeline)
   # 1 out each. Six messages, each one flow.
   n_send=$(jq '[.traceEvents[] | select(.ph=="X" and .name=="send")] |
     length' "$json")
-  n_s=$(jq '[.traceEvents[] | select(.ph=="s")] | length' "$json")
-  n_f=$(jq '[.traceEvents[] | select(.ph=="f")] | length' "$json")
+  n_s=$(jq '[.traceEvents[] | select(.ph=="s" and .cat=="message")] |
+    length' "$json")
+  n_f=$(jq '[.traceEvents[] | select(.ph=="f" and .cat=="message")] |
+    length' "$json")
+  n_spawned=$(jq '[.traceEvents[] | select(.ph=="f" and .cat=="spawn")] |
+    length' "$json")
+  [ "$n_spawned" = 3 ] || fail "an arrow to each of 3 workers, got $n_spawned"
   [ "$n_send" = 6 ] || fail "6 send slices expected, got $n_send"
   [ "$n_s" = "$n_send" ] || fail "every send starts a flow ($n_s of $n_send)"
   [ "$n_f" = "$n_s" ] || fail "every flow ends at a receive ($n_f of $n_s)"
-  # Each flow id once as start and once as end, the end not before the start.
+  # Each flow id (messages and spawns) once as start and once as end, the
+  # end not before the start.
   bad=$(jq '[.traceEvents[] | select(.ph=="s" or .ph=="f")] |
     group_by(.id) | map(select(length != 2 or .[0].ph == .[1].ph or
       ((map(select(.ph=="f"))[0].ts) < (map(select(.ph=="s"))[0].ts))))
@@ -97,7 +104,7 @@ timeline)
   [ "$bad" = 0 ] || fail "$bad flows are unpaired or point back in time"
   # The flow end lies on the receiving task's track, inside a recv slice.
   bad=$(jq '[.traceEvents[] | select(.ph=="X" and .name=="recv")] as $r |
-    [.traceEvents[] | select(.ph=="f") | . as $f |
+    [.traceEvents[] | select(.ph=="f" and .cat=="message") | . as $f |
       select([$r[] | select(.tid == $f.tid and .ts <= $f.ts and
         .ts + .dur >= $f.ts)] | length == 0)] | length' "$json")
   [ "$bad" = 0 ] || fail "$bad flow ends are not at a receive"

@@ -254,7 +254,9 @@ static void event(int kind, int ee, const char *fmt, va_list ap) {
 
 int lpvm_tev_in(int kind, const char *fmt, ...) {
   va_list ap;
-  if (T.busy || !lpvm_tev_on)
+  /* Not before enrolment (PvmSelfTraceTid may be set first): the events
+   * need the task's tid and its link. */
+  if (T.busy || !lpvm_tev_on || lpvm_conn.state != LPVM_UP)
     return 0;
   T.busy = 1;
   if (!mask_check(kind))

@@ -13,7 +13,8 @@
  *   - pvm_reg_tracer: a child spawned with PvmTaskTrace by a parent
  *     without a trace destination is traced to the registered tracer;
  *     a second call withdraws the registration;
- *   - PvmTraceCount: one profiling event with the calls counted. */
+ *   - PvmTraceCount: one profiling event with the calls counted;
+ *   - PvmSelfTraceTid and the PvmTaskSelf mask set by a task itself. */
 #include "conf.h"
 
 #include <pvmtev.h>
@@ -24,6 +25,7 @@
 #define TAG_TRACE_A 7771
 #define TAG_TRACE_B 7772
 #define TAG_TRACE_C 7773
+#define TAG_TRACE_SELF 7774
 
 /* ---- child ------------------------------------------------------------ */
 
@@ -39,6 +41,24 @@ static int child(void) {
   pvm_send(parent, TAG_DONE);
   pvm_exit();
   return 0;
+}
+
+/* A child that turns tracing on for itself (PvmSelfTrace*, PvmTaskSelf)
+ * before its first message, then runs the child's protocol. */
+static int self_tracing_child(void) {
+  Pvmtmask m;
+  int parent = pvm_parent();
+  TEV_MASK_INIT(m);
+  TEV_MASK_SET(m, TEV_SEND);
+  TEV_MASK_SET(m, TEV_EXIT);
+  pvm_settmask(PvmTaskSelf, m);
+  /* PVM 3.4.6 has no trace options for a task nobody traced (set them),
+   * and takes PvmSelfTraceCode only once a destination is set. */
+  pvm_setopt(PvmSelfTraceOptions, PvmTraceFull);
+  pvm_setopt(PvmSelfTraceBuffer, 0);
+  pvm_setopt(PvmSelfTraceTid, parent);
+  pvm_setopt(PvmSelfTraceCode, TAG_TRACE_SELF);
+  return child();
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -268,12 +288,14 @@ static void talk(int tid) {
   pvm_recv(tid, TAG_DONE);
 }
 
-static int spawn_one(int flag) {
-  char *args[] = {"child", NULL};
+static int spawn_role(const char *role, int flag) {
+  char *args[] = {(char *)role, NULL};
   int tid = 0;
   int cc = pvm_spawn((char *)conf_self(), args, flag, "", 1, &tid);
   return cc == 1 ? tid : -1;
 }
+
+static int spawn_one(int flag) { return spawn_role("child", flag); }
 
 int main(int argc, char **argv) {
   Pvmtmask m, got;
@@ -282,6 +304,8 @@ int main(int argc, char **argv) {
 
   if (argc > 1 && strcmp(argv[1], "child") == 0)
     return child();
+  if (argc > 1 && strcmp(argv[1], "selftrace") == 0)
+    return self_tracing_child();
   conf_begin("trace");
   me = pvm_mytid();
   CONF_REQUIRE(me > 0, "pvm_mytid enrols (got %d)", me);
@@ -402,6 +426,14 @@ int main(int argc, char **argv) {
   CHECK(field(e, TEV_DID_PRF) == field(e, TEV_DID_VCT),
         "one count per call named");
   CHECK_INT(count_of(d, TEV_SEND), 0, "no send event when counting");
+
+  /* F: a task that traces itself with PvmSelfTraceTid. */
+  d = spawn_role("selftrace", PvmTaskDefault);
+  CONF_REQUIRE(d > 0, "spawn of a child tracing itself");
+  talk(d);
+  cc = collect(TAG_TRACE_SELF, d);
+  CHECK(cc > 0, "PvmSelfTraceTid: the task's own events arrive");
+  CHECK_INT(count_of(d, TEV_SEND), 4, "PvmSelfTraceTid: its two sends");
 
   pvm_exit();
   return conf_end();

@@ -494,15 +494,16 @@ int lpvm_tev_spawn_env(char ***env, int *nenv, int flag, int *out_tid,
   int tid = lpvm_opts.trace_tid, ctx = lpvm_opts.trace_ctx;
   int tag = lpvm_opts.trace_code, buf = lpvm_opts.trace_buffer;
   int opt = lpvm_opts.trace_opts, rc;
-  const char *mask = T.child;
+  Pvmtmask mask;
   struct tracer_entry t;
   char num[16];
 
   init_masks();
+  memcpy(mask, T.child, sizeof mask);
   if (tid <= 0 && (flag & PvmTaskTrace) && registered(&t)) {
+    /* The registered tracer's settings, for this spawn only. */
     tid = t.tid, ctx = t.ctx, tag = t.tag, buf = t.buf, opt = t.opt;
-    take_mask(T.child, t.mask);
-    mask = T.child;
+    take_mask(mask, t.mask);
     if (*out_tid == 0 && t.otag != 0) {
       *out_tid = t.tid;
       *out_code = t.otag;

@@ -424,7 +424,8 @@ static const struct command commands[] = {
      "          ->               redirect job output to console\n"
      "          ->(file)         redirect output of job to file\n"
      "          ->>(file)        append output of job to file\n"
-     "          -@               trace job, events shown on console\n",
+     "          -@               trace job, output to terminal\n"
+     "          -@(file)         trace job, output to file\n",
      0},
     {"tickle", c_tickle, "Tickle pvmd",
      "Syntax:  tickle how [ arg ... ]\n"
@@ -436,11 +437,16 @@ static const struct command commands[] = {
      "  6   (mask) set debugmask (nonzero: debug lines in the log)\n",
      1},
     {"trace", cons_trace_cmd, "Set/display trace event mask",
-     "Syntax:  trace [ [+|-] event ... ]\n"
-     "          trace               show the events traced for spawn -@\n"
-     "          trace [+] name ...  add events (send or pvm_send; * all)\n"
-     "          trace - name ...    remove events\n"
-     "The events of tasks spawned with -@ are printed as they come.\n",
+     "Syntax:  trace\n"
+     "         trace [+] name ...\n"
+     "         trace - name ...\n"
+     "         trace [+] *\n"
+     "         trace - *\n"
+     "         trace xpvm (default mask for XPVM display)\n"
+     "         trace buf nbytes\n"
+     "         trace buf\n"
+     "         trace opt < full | time | count >\n"
+     "         trace opt\n",
      0},
     {"unalias", c_unalias, "Undefine command alias",
      "Syntax:  unalias name ...\n", 0},

@@ -139,9 +139,16 @@ struct cons_tev {
   struct cons_tev_field f[CONS_TEV_FIELDS];
 };
 
-/* The trace command, and the mask it sets for spawn -@ (a Pvmtmask). */
+/* The trace command, and what it sets for spawn -@: the mask (a
+ * Pvmtmask), the trace buffering in bytes and the PvmTrace* option. */
 int cons_trace_cmd(int argc, char **argv);
 const char *cons_trace_mask(void);
+int cons_trace_buffer(void);
+int cons_trace_options(void);
+/* Events of traced tasks go to file from now on (appended), or to the
+ * terminal with NULL. Returns 0, or -1 (errno set) if file cannot be
+ * opened. */
+int cons_trace_output(const char *file);
 /* Decodes the active receive buffer, a trace message from src, calling fn
  * for each event (the event is valid during the call only). Returns the
  * number of events or -1 if the message could not be read. */

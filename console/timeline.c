@@ -172,7 +172,15 @@ static pid_t start(char **argv) {
   setenv("PVMNG_TRCTID", tid, 1);
   setenv("PVMNG_TRCTAG", tag, 1);
   setenv("PVMNG_TRCCTX", "0", 1);
-  setenv("PVMTMASK", cons_trace_mask(), 1);
+  /* The console's mask, with the collectives and notify that a timeline
+   * shows as spans. */
+  Pvmtmask mask;
+  memcpy(mask, cons_trace_mask(), sizeof mask);
+  TEV_MASK_SET(mask, TEV_REDUCE);
+  TEV_MASK_SET(mask, TEV_GATHER);
+  TEV_MASK_SET(mask, TEV_SCATTER);
+  TEV_MASK_SET(mask, TEV_NOTIFY);
+  setenv("PVMTMASK", mask, 1);
   setenv("PVMTRCBUF", TRACE_BUFFER, 1);
   setenv("PVMTRCOPT", "1", 1);
   execvp(argv[0], argv);

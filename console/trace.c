@@ -40,18 +40,23 @@ const char *cons_tev_name(int kind) {
   return kind >= TEV_FIRST && kind <= TEV_MAX ? names[kind] : "?";
 }
 
-/* The mask handed to tasks spawned with -@. By default the calls that
- * move messages, start and end tasks and act on groups: what a timeline
- * shows (packing and buffer calls are left out: there are many). */
+/* What tasks spawned with -@ get: the mask, buffering and options that
+ * the trace command sets, and where their events are printed. */
 static Pvmtmask mask;
 static int mask_ready;
+static int trace_buf;
+static int trace_opt = PvmTraceFull;
+static FILE *trace_out; /* NULL: the terminal */
 
+/* PVM 3.4.6's console default (the mask XPVM shows): the calls that move
+ * messages, start and end tasks, and act on groups and handlers. */
 static void mask_default(void) {
-  static const int dflt[] = {TEV_SEND,    TEV_RECV,      TEV_NRECV,  TEV_TRECV,
-                             TEV_PROBE,   TEV_MCAST,     TEV_PSEND,  TEV_PRECV,
-                             TEV_SPAWN,   TEV_EXIT,      TEV_KILL,   TEV_NOTIFY,
-                             TEV_BARRIER, TEV_BCAST,     TEV_REDUCE, TEV_GATHER,
-                             TEV_SCATTER, TEV_JOINGROUP, TEV_LVGROUP};
+  static const int dflt[] = {
+      TEV_ADDMHF,    TEV_BARRIER, TEV_BCAST,   TEV_DELMHF,      TEV_EXIT,
+      TEV_JOINGROUP, TEV_KILL,    TEV_LVGROUP, TEV_MCAST,       TEV_MHF_INVOKE,
+      TEV_MYTID,     TEV_NRECV,   TEV_PARENT,  TEV_PRECV,       TEV_PROBE,
+      TEV_PSEND,     TEV_RECV,    TEV_RECVF,   TEV_SEND,        TEV_SENDSIG,
+      TEV_SIBLINGS,  TEV_SPAWN,   TEV_TRECV,   TEV_USER_DEFINED};
   TEV_MASK_INIT(mask);
   for (size_t i = 0; i < sizeof dflt / sizeof dflt[0]; i++)
     TEV_MASK_SET(mask, dflt[i]);
@@ -64,23 +69,105 @@ const char *cons_trace_mask(void) {
   return mask;
 }
 
+int cons_trace_buffer(void) { return trace_buf; }
+int cons_trace_options(void) { return trace_opt; }
+
+int cons_trace_output(const char *file) {
+  FILE *f = NULL;
+  if (file != NULL && (f = fopen(file, "a")) == NULL)
+    return -1;
+  if (trace_out != NULL)
+    fclose(trace_out);
+  trace_out = f;
+  return 0;
+}
+
+/* Events the trace command lists: all but those only a daemon sends and
+ * the summaries. */
+static int listed(int k) {
+  return k != TEV_NEWTASK && k != TEV_SPNTASK && k != TEV_ENDTASK &&
+         k != TEV_TIMING && k != TEV_PROFILING;
+}
+
 static int kind_of(const char *s) {
   if (strncmp(s, "pvm_", 4) == 0)
     s += 4;
   for (int k = TEV_FIRST; k <= TEV_MAX; k++)
-    if (strcmp(s, names[k]) == 0)
+    if (listed(k) && strcmp(s, names[k]) == 0)
       return k;
   return -1;
 }
 
-/* trace                      show the events traced
- * trace [+] name|* ...       add events (pvm_send or send; * for all)
- * trace - name|* ...         remove events */
+static int by_name(const void *a, const void *b) {
+  return strcmp(names[*(const int *)a], names[*(const int *)b]);
+}
+
+/* The mask as PVM 3.4.6's console shows it: every event in alphabetical
+ * order, down four columns, '*' before those traced. */
+static void show_mask(void) {
+  int order[TEV_MAX + 1], n = 0, rows;
+  for (int k = TEV_FIRST; k <= TEV_MAX; k++)
+    if (listed(k))
+      order[n++] = k;
+  qsort(order, (size_t)n, sizeof order[0], by_name);
+  rows = (n + 3) / 4;
+  for (int r = 0; r < rows; r++) {
+    for (int c = 0; c < 4 && r + c * rows < n; c++) {
+      int k = order[r + c * rows];
+      printf("%s%s%-15s", c ? " " : "", TEV_MASK_CHECK(mask, k) ? " * " : "   ",
+             names[k]);
+    }
+    printf("\n");
+  }
+}
+
+static const char *const opt_names[] = {"", "full", "time", "count"};
+
+/* trace                        show the mask
+ * trace [+] name ... | *       add events (send or pvm_send)
+ * trace - name ... | *         remove events
+ * trace xpvm                   back to the default mask
+ * trace buf [nbytes]           show or set the buffering of traced tasks
+ * trace opt [full|time|count]  show or set their trace option */
 int cons_trace_cmd(int argc, char **argv) {
-  int add = 1, i = 1, n = 0;
+  int add = 1, i = 1;
   if (!mask_ready)
     mask_default();
-  if (argc > 1 && (strcmp(argv[1], "+") == 0 || strcmp(argv[1], "-") == 0)) {
+  if (argc == 1) {
+    show_mask();
+    return 0;
+  }
+  if (strcmp(argv[1], "xpvm") == 0 && argc == 2) {
+    mask_default();
+    return 0;
+  }
+  if (strcmp(argv[1], "buf") == 0 && argc <= 3) {
+    int v;
+    if (argc == 2) {
+      printf("\nTrace Buffering set to %d bytes\n\n", trace_buf);
+      return 0;
+    }
+    if (cons_parse_int(argv[2], &v) < 0 || v < 0) {
+      printf("trace: buffer size must be a number of bytes, 0 or more\n");
+      return 1;
+    }
+    trace_buf = v;
+    return 0;
+  }
+  if (strcmp(argv[1], "opt") == 0 && argc <= 3) {
+    if (argc == 2) {
+      printf("\nTrace Options set to \"%s\"\n\n", opt_names[trace_opt]);
+      return 0;
+    }
+    for (int o = PvmTraceFull; o <= PvmTraceCount; o++)
+      if (strcmp(argv[2], opt_names[o]) == 0) {
+        trace_opt = o;
+        return 0;
+      }
+    printf("trace: unknown option \"%s\"; full, time or count\n", argv[2]);
+    return 1;
+  }
+  if (strcmp(argv[1], "+") == 0 || strcmp(argv[1], "-") == 0) {
     add = argv[1][0] == '+';
     i = 2;
   }
@@ -96,7 +183,7 @@ int cons_trace_cmd(int argc, char **argv) {
     int k = kind_of(argv[i]);
     if (k < 0) {
       char shown[128];
-      printf("trace: unknown event '%s'; 'help trace' lists them\n",
+      printf("no such event \"%s\"\n",
              cons_printable(argv[i], shown, sizeof shown));
       return 1;
     }
@@ -105,15 +192,6 @@ int cons_trace_cmd(int argc, char **argv) {
     else
       TEV_MASK_UNSET(mask, k);
   }
-  if (argc > 1)
-    return 0;
-  printf("tracing for spawn -@:");
-  for (int k = TEV_FIRST; k <= TEV_MAX; k++)
-    if (TEV_MASK_CHECK(mask, k)) {
-      printf("%s%s", n % 8 ? " " : "\n  ", names[k]);
-      n++;
-    }
-  printf("%s\n", n ? "" : " (no events)");
   return 0;
 }
 
@@ -319,44 +397,47 @@ static int is_tid_field(int did) {
 }
 
 static void print_event(const struct cons_tev *e, void *arg) {
-  (void)arg;
-  printf("[t%x] %d.%06d %s %s", (unsigned)e->tid, e->sec, e->usec,
-         cons_tev_name(e->kind),
-         e->entry  ? "entry"
-         : e->exit ? "exit"
-                   : "");
+  FILE *out = arg;
+  fprintf(out, "[t%x] %d.%06d %s %s", (unsigned)e->tid, e->sec, e->usec,
+          cons_tev_name(e->kind),
+          e->entry  ? "entry"
+          : e->exit ? "exit"
+                    : "");
   for (int i = 0; i < e->n; i++) {
     const struct cons_tev_field *f = &e->f[i];
     char shown[256];
     if (f->did == TEV_DID_TS || f->did == TEV_DID_TU || f->did == TEV_DID_TID)
       continue;
-    printf(" %s=", cons_tev_did(f->did));
+    fprintf(out, " %s=", cons_tev_did(f->did));
     if (f->type & TEV_DATA_ARRAY) {
-      printf("[");
+      fprintf(out, "[");
       for (int j = 0; f->a && j < f->n; j++)
-        printf(is_tid_field(f->did) || f->did == TEV_DID_STL ||
-                       f->did == TEV_DID_MDL
-                   ? "%st%x"
-                   : "%s%d",
-               j ? " " : "", f->a[j]);
-      printf("]");
+        fprintf(out,
+                is_tid_field(f->did) || f->did == TEV_DID_STL ||
+                        f->did == TEV_DID_MDL
+                    ? "%st%x"
+                    : "%s%d",
+                j ? " " : "", f->a[j]);
+      fprintf(out, "]");
     } else if ((f->type & ~TEV_DATA_ARRAY) == TEV_DATA_STRING) {
-      printf("\"%s\"", cons_printable(f->s ? f->s : "", shown, sizeof shown));
+      fprintf(out, "\"%s\"",
+              cons_printable(f->s ? f->s : "", shown, sizeof shown));
     } else if (is_tid_field(f->did) && f->i > 0) {
-      printf("t%x", (unsigned)f->i);
+      fprintf(out, "t%x", (unsigned)f->i);
     } else {
-      printf("%d", f->i);
+      fprintf(out, "%d", f->i);
     }
   }
-  printf("\n");
+  fprintf(out, "\n");
 }
 
 void cons_trace_message(int bufid) {
   int bytes = 0, tag = 0, src = 0;
   pvm_bufinfo(bufid, &bytes, &tag, &src);
-  cons_before_async();
-  if (cons_tev_decode(src, print_event, NULL) < 0)
+  if (trace_out == NULL)
+    cons_before_async();
+  if (cons_tev_decode(src, print_event, trace_out ? trace_out : stdout) < 0)
     printf("[console] a trace message from t%x could not be read\n",
            (unsigned)src);
-  fflush(stdout);
+  fflush(trace_out ? trace_out : stdout);
 }

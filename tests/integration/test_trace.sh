@@ -5,9 +5,10 @@
 # every way out.
 #
 # usage: test_trace.sh <pvm> <pvmd> <master> <case>
-#   console   the trace command (show, add, remove, unknown event) and
-#             spawn -@: the master/worker example's events are printed,
-#             for its workers too, and only the events of the mask
+#   console   the trace command (the listing as PVM 3.4.6 prints it, add,
+#             remove, buf, opt, unknown event) and spawn -@: the
+#             master/worker example's events are printed, for its workers
+#             too, and only the events of the mask; spawn -@file
 #   timeline  pvm trace -o run.json master: the file parses (jq), every
 #             message sent has its receive (flow start and end per id),
 #             arrows point forward in time, one track per task, an arrow
@@ -54,11 +55,16 @@ expect() { # expect <file> <extended regex> <what>
 case $CASE in
 console)
   out=$rt/console.out
-  timeout 120 "$PVM" -c "trace; trace - recv; trace + mytid; trace;
-    trace bogus; spawn -@ -> $MASTER 2" >"$out" 2>&1
+  timeout 120 "$PVM" -c "trace; trace - recv; trace + mytid; trace buf 4096;
+    trace buf; trace buf 0; trace opt; trace bogus;
+    spawn -@ -> $MASTER 2" >"$out" 2>&1
   cat "$out"
-  expect "$out" '^  barrier bcast exit' "trace lists the default events"
-  expect "$out" "unknown event 'bogus'" "trace refuses an unknown event"
+  expect "$out" '^   addhosts           gettid             pkfloat            setopt         $' \
+    "trace lists every event as PVM 3.4.6's console does"
+  expect "$out" '^ \* addmhf             gettmask' "trace marks the default events"
+  expect "$out" '^Trace Buffering set to 4096 bytes$' "trace buf"
+  expect "$out" '^Trace Options set to "full"$' "trace opt"
+  expect "$out" '^no such event "bogus"$' "trace refuses an unknown event"
   expect "$out" '^\[t[0-9a-f]+\] [0-9]+\.[0-9]{6} spawn exit CC=2 STL=\[t' \
     "the master's spawn is traced with its tids"
   expect "$out" '^\[t[0-9a-f]+\] [0-9.]+ send entry MNB=[0-9]+ DST=t[0-9a-f]+ MC=1 MCX=0$' \
@@ -70,6 +76,14 @@ console)
     fail "recv events came although trace - recv took them out"
   fi
   expect "$out" 'master: total [0-9]+ primes .*OK' "the traced job ran"
+  # -@file: the events go to the file, not to the terminal.
+  timeout 120 "$PVM" -c "spawn -@$rt/events.txt -> $MASTER 2" \
+    >"$rt/console2.out" 2>&1
+  expect "$rt/events.txt" ' send entry MNB=[0-9]+ DST=t[0-9a-f]+ MC=1 ' \
+    "spawn -@file writes the events to the file"
+  if grep -q ' send entry ' "$rt/console2.out"; then
+    fail "spawn -@file printed events on the terminal"
+  fi
   ;;
 timeline)
   if ! command -v jq >/dev/null; then

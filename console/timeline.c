@@ -384,21 +384,29 @@ static json_t *build(int64_t t0) {
     }
   }
   free(q);
-  /* Each task spawned: an arrow from the spawn to its first event. */
+  /* Each task spawned: an arrow from the start of the spawn (a child may
+   * run before the call returns) to the child's first event. */
   for (size_t i = 0; i < nev; i++) {
     const struct ev *x = &evs[i];
+    int64_t start = x->ts;
     if (x->kind != TEV_SPAWN || x->entry || x->list == NULL)
       continue;
+    for (size_t j = i; j-- > 0;)
+      if (evs[j].tid == x->tid && evs[j].entry) {
+        if (evs[j].kind == TEV_SPAWN)
+          start = evs[j].ts;
+        break;
+      }
     for (int k = 0; k < x->n; k++) {
       size_t j;
       for (j = 0; j < nev && evs[j].tid != x->list[k]; j++)
         ;
-      if (j == nev || evs[j].ts < x->ts)
+      if (j == nev || evs[j].ts < start)
         continue;
       flow++;
       add(list, json_pack("{s:s, s:s, s:s, s:i, s:I, s:i, s:i}", "name",
                           "spawn", "cat", "spawn", "ph", "s", "id", flow, "ts",
-                          (json_int_t)(x->ts - t0), "pid", host_of(x->tid),
+                          (json_int_t)(start - t0), "pid", host_of(x->tid),
                           "tid", x->tid));
       add(list, json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:i, s:i}", "name",
                           "spawn", "cat", "spawn", "ph", "f", "bp", "e", "id",

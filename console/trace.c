@@ -105,7 +105,7 @@ static int by_name(const void *a, const void *b) {
 /* The mask as PVM 3.4.6's console shows it: every event in alphabetical
  * order, down four columns, '*' before those traced. */
 static void show_mask(void) {
-  int order[TEV_MAX + 1], n = 0, rows;
+  int order[TEV_MAX + 1] = {0}, n = 0, rows;
   for (int k = TEV_FIRST; k <= TEV_MAX; k++)
     if (listed(k))
       order[n++] = k;

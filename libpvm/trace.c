@@ -121,9 +121,13 @@ static void flush(void) {
     pvm_setsbuf(old);
   }
   if (lpvm_send_buf(lpvm_opts.self_trace_tid, lpvm_opts.self_trace_code,
-                    lpvm_opts.self_trace_ctx, b) < 0)
+                    lpvm_opts.self_trace_ctx, b) < 0) {
+    /* Said once; the task goes on untraced rather than failing its calls
+     * because its tracer is gone. */
     pvmlogprintf("trace: events for t%x could not be sent; tracing stops\n",
                  lpvm_opts.self_trace_tid);
+    lpvm_tev_on = 0;
+  }
   pvm_freebuf(b);
 }
 

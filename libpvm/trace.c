@@ -84,7 +84,23 @@ static struct {
   struct timeval mark[TEV_MAX + 1], total[TEV_MAX + 1];
   int count[TEV_MAX + 1];
   int reg_index; /* our pvm_reg_tracer mailbox entry, -1 if none */
+  /* Ints of the event being packed, not packed yet: a run of ints goes
+   * into the message with one pack call (a tracer unpacks them one by one
+   * all the same), which is most of an event's cost otherwise. */
+  int stage[64], nstage;
 } T = {.reg_index = -1};
+
+static void unstage(void) {
+  if (T.nstage > 0)
+    pvm_pkint(T.stage, T.nstage, 1);
+  T.nstage = 0;
+}
+
+static void put(int v) {
+  if (T.nstage == (int)(sizeof T.stage / sizeof T.stage[0]))
+    unstage();
+  T.stage[T.nstage++] = v;
+}
 
 static void init_masks(void) {
   if (T.init)
@@ -160,19 +176,18 @@ static void send_ids(void) {
 /* Field packers: with the layout, the identifier and type come first. */
 static void pack_int(int did, int v) {
   if (T.desc_mode) {
-    int type = TEV_DATA_INT | TEV_DATA_SCALAR;
-    pvm_pkint(&did, 1, 1);
-    pvm_pkint(&type, 1, 1);
+    put(did);
+    put(TEV_DATA_INT | TEV_DATA_SCALAR);
   }
-  pvm_pkint(&v, 1, 1);
+  put(v);
 }
 
 static void pack_str(int did, const char *s) {
   if (T.desc_mode) {
-    int type = TEV_DATA_STRING | TEV_DATA_SCALAR;
-    pvm_pkint(&did, 1, 1);
-    pvm_pkint(&type, 1, 1);
+    put(did);
+    put(TEV_DATA_STRING | TEV_DATA_SCALAR);
   }
+  unstage();
   pvm_pkstr((char *)(s ? s : ""));
 }
 
@@ -180,11 +195,11 @@ static void pack_ints(int did, const int *a, int n) {
   if (a == NULL || n < 0)
     n = 0;
   if (T.desc_mode) {
-    int type = TEV_DATA_INT | TEV_DATA_ARRAY;
-    pvm_pkint(&did, 1, 1);
-    pvm_pkint(&type, 1, 1);
+    put(did);
+    put(TEV_DATA_INT | TEV_DATA_ARRAY);
   }
-  pvm_pkint(&n, 1, 1);
+  put(n);
+  unstage();
   if (n > 0)
     pvm_pkint((int *)a, n, 1);
 }
@@ -206,7 +221,7 @@ static void pack_fields(const char *fmt, va_list ap) {
 /* Opens an event in the event buffer: marker, id, name with the layout,
  * then the header every event has (time and task). Returns 0 or -1. */
 static int begin(int kind, int ee) {
-  int bit = ee == TEV_EVENT_ENTRY ? 1 : 2, v, newbuf = 0;
+  int bit = ee == TEV_EVENT_ENTRY ? 1 : 2, newbuf = 0;
   struct timeval now;
   gettimeofday(&now, NULL);
   send_ids();
@@ -220,16 +235,15 @@ static int begin(int kind, int ee) {
     newbuf = 1;
   }
   T.saved_sbuf = pvm_setsbuf(T.sbuf);
-  if (newbuf && lpvm_opts.self_trace_buffer > 0) {
-    v = TEV_MARK_EVENT_BUFFER;
-    pvm_pkint(&v, 1, 1);
-  }
-  v = T.desc_mode ? TEV_MARK_EVENT_DESC : TEV_MARK_EVENT_RECORD;
-  pvm_pkint(&v, 1, 1);
-  v = kind | ee;
-  pvm_pkint(&v, 1, 1);
-  if (T.desc_mode)
+  T.nstage = 0;
+  if (newbuf && lpvm_opts.self_trace_buffer > 0)
+    put(TEV_MARK_EVENT_BUFFER);
+  put(T.desc_mode ? TEV_MARK_EVENT_DESC : TEV_MARK_EVENT_RECORD);
+  put(kind | ee);
+  if (T.desc_mode) {
+    unstage();
     pvm_pkstr((char *)ev_names[kind]);
+  }
   pack_int(TEV_DID_TS, (int)now.tv_sec);
   pack_int(TEV_DID_TU, (int)now.tv_usec);
   pack_int(TEV_DID_TID, lpvm_conn.mytid);
@@ -238,9 +252,9 @@ static int begin(int kind, int ee) {
 
 /* Closes the event; sends it now unless buffering asks for more. */
 static void fin(void) {
-  int v = T.desc_mode ? TEV_MARK_EVENT_DESC_END : TEV_MARK_EVENT_RECORD_END;
   int size = 0;
-  pvm_pkint(&v, 1, 1);
+  put(T.desc_mode ? TEV_MARK_EVENT_DESC_END : TEV_MARK_EVENT_RECORD_END);
+  unstage();
   pvm_setsbuf(T.saved_sbuf);
   if (lpvm_opts.self_trace_buffer > 0 &&
       pvm_bufinfo(T.sbuf, &size, NULL, NULL) == 0 &&
@@ -339,21 +353,21 @@ static void summary(void) {
     return;
   old = pvm_setsbuf(b);
   T.desc_mode = 1;
-  v = TEV_MARK_EVENT_DESC;
-  pvm_pkint(&v, 1, 1);
+  T.nstage = 0;
   v = timing ? TEV_TIMING : TEV_PROFILING;
-  pvm_pkint(&v, 1, 1);
+  put(TEV_MARK_EVENT_DESC);
+  put(v);
+  unstage();
   pvm_pkstr((char *)ev_names[v]);
   gettimeofday(&now, NULL);
   pack_int(TEV_DID_TS, (int)now.tv_sec);
   pack_int(TEV_DID_TU, (int)now.tv_usec);
   pack_int(TEV_DID_TID, lpvm_conn.mytid);
   pack_int(TEV_DID_VCT, n);
-  v = TEV_DID_VID;
-  pvm_pkint(&v, 1, 1);
-  v = TEV_DATA_STRING | TEV_DATA_ARRAY;
-  pvm_pkint(&v, 1, 1);
-  pvm_pkint(&n, 1, 1);
+  put(TEV_DID_VID);
+  put(TEV_DATA_STRING | TEV_DATA_ARRAY);
+  put(n);
+  unstage();
   for (int i = 0; i < n; i++)
     pvm_pkstr((char *)names[i]);
   if (timing) {
@@ -361,8 +375,8 @@ static void summary(void) {
     pack_ints(TEV_DID_TGU, usecs, n);
   }
   pack_ints(TEV_DID_PRF, counts, n);
-  v = TEV_MARK_EVENT_DESC_END;
-  pvm_pkint(&v, 1, 1);
+  put(TEV_MARK_EVENT_DESC_END);
+  unstage();
   pvm_setsbuf(old);
   lpvm_send_buf(lpvm_opts.self_trace_tid, lpvm_opts.self_trace_code,
                 lpvm_opts.self_trace_ctx, b);

@@ -3,9 +3,9 @@
 # else. For each library given, the dynamic symbols it defines (nm -D
 # --defined-only) must contain no internal name: lpvm_ (libpvm), pvmw_
 # (wire), pvmng__ (generated protobuf code) or fpvm_ (libfpvm3's helpers).
-# For libpvm3 in addition, every function and variable that pvm3.h and
-# pvmng.h declare, and the public symbols of PVM 3.4.6's libpvm3 that no
-# header declares, must be exported.
+# For libpvm3 in addition, every function and variable that pvm3.h,
+# pvmng.h and pvmtev.h declare, and the public symbols of PVM 3.4.6's
+# libpvm3 that no header declares, must be exported.
 # Usage: exports.sh <cc> <include dir> <libpvm3> [<other library>...]
 set -u
 

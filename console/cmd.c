@@ -27,11 +27,6 @@ int cons_usage(const char *cmd, const char *syntax) {
   return 1;
 }
 
-static int unsupported(const char *cmd, const char *why) {
-  printf("%s: not supported by this console (%s)\n", cmd, why);
-  return 1;
-}
-
 /* ---- aliases ------------------------------------------------------------- */
 
 struct alias {
@@ -260,12 +255,6 @@ static int c_quit(int argc, char **argv) {
   return 0;
 }
 
-static int c_trace(int argc, char **argv) {
-  (void)argc;
-  return unsupported(argv[0], "PVM-NG has no tracer yet; spawn -@ runs tasks "
-                              "untraced");
-}
-
 /* put name flags: an entry of one int (0), owned by this console, as PVM
  * 3.4.6's console makes it. PVM 3.4.6 insists on a third word, which it
  * ignores; it is taken here too. Errors print as PVM 3.4.6 prints them. */
@@ -435,7 +424,8 @@ static const struct command commands[] = {
      "          ->               redirect job output to console\n"
      "          ->(file)         redirect output of job to file\n"
      "          ->>(file)        append output of job to file\n"
-     "          -@               trace job (not supported: ignored)\n",
+     "          -@               trace job, output to terminal\n"
+     "          -@(file)         trace job, output to file\n",
      0},
     {"tickle", c_tickle, "Tickle pvmd",
      "Syntax:  tickle how [ arg ... ]\n"
@@ -446,9 +436,17 @@ static const struct command commands[] = {
      "  5   get debugmask\n"
      "  6   (mask) set debugmask (nonzero: debug lines in the log)\n",
      1},
-    {"trace", c_trace, "Set/display trace event mask",
-     "Syntax:  trace ...\n"
-     "(Not supported by this console.)\n",
+    {"trace", cons_trace_cmd, "Set/display trace event mask",
+     "Syntax:  trace\n"
+     "         trace [+] name ...\n"
+     "         trace - name ...\n"
+     "         trace [+] *\n"
+     "         trace - *\n"
+     "         trace xpvm (default mask for XPVM display)\n"
+     "         trace buf nbytes\n"
+     "         trace buf\n"
+     "         trace opt < full | time | count >\n"
+     "         trace opt\n",
      0},
     {"unalias", c_unalias, "Undefine command alias",
      "Syntax:  unalias name ...\n", 0},

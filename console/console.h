@@ -116,6 +116,61 @@ int cons_ps_one(int tid, int longfmt);
 
 int cons_spawn(int argc, char **argv);
 
+/* ---- trace.c: the console as a tracer ------------------------------------ */
+
+/* Tag of the trace messages sent to the console (no job has it). */
+#define CONS_TRACE_TAG CONS_OUT_TAG_BASE
+/* Most fields one event may have. */
+#define CONS_TEV_FIELDS 32
+
+/* One field of a decoded event: its data identifier and type, an int value
+ * (scalars), a string (s, malloc'd) or an int array (a, n entries). */
+struct cons_tev_field {
+  int did, type, i, n;
+  char *s;
+  int *a;
+};
+
+/* One decoded trace event of task tid (sent by src), kind a TEV_* id. */
+struct cons_tev {
+  int src, tid, kind, entry, exit;
+  int sec, usec;
+  int n;
+  struct cons_tev_field f[CONS_TEV_FIELDS];
+};
+
+/* The trace command, and what it sets for spawn -@: the mask (a
+ * Pvmtmask), the trace buffering in bytes and the PvmTrace* option. */
+int cons_trace_cmd(int argc, char **argv);
+const char *cons_trace_mask(void);
+int cons_trace_buffer(void);
+int cons_trace_options(void);
+/* Events of traced tasks go to file from now on (appended), or to the
+ * terminal with NULL. Returns 0, or -1 (errno set) if file cannot be
+ * opened. */
+int cons_trace_output(const char *file);
+/* Decodes the active receive buffer, a trace message from src, calling fn
+ * for each event (the event is valid during the call only). Returns the
+ * number of events or -1 if the message could not be read. */
+int cons_tev_decode(int src, void (*fn)(const struct cons_tev *, void *),
+                    void *arg);
+/* The field with data identifier did, or NULL. */
+const struct cons_tev_field *cons_tev_field(const struct cons_tev *e, int did);
+/* Names of an event kind and of a data identifier. */
+const char *cons_tev_name(int kind);
+const char *cons_tev_did(int did);
+/* Frees what an event's fields hold. */
+void cons_tev_clear(struct cons_tev *e);
+/* Prints the events of a trace message (the active receive buffer). */
+void cons_trace_message(int bufid);
+
+/* ---- timeline.c: pvm trace -o FILE PROGRAM ------------------------------ */
+
+/* Runs `pvm trace [-o FILE] PROGRAM ARGS...` (argv[0] is "trace"): the
+ * program traced over the virtual machine, a Trace Event Format file
+ * written at its end. Returns the exit status for main. */
+int cons_timeline_run(int argc, char **argv);
+
 /* ---- job.c: output collection -------------------------------------------- */
 
 /* Opens a new job whose output goes to out (stdout, or a file the job then

@@ -237,7 +237,9 @@ int cons_drain(void) {
     pvm_bufinfo(bufid, &bytes, &tag, &src);
     if (tag > CONS_OUT_TAG_BASE && tag <= CONS_OUT_TAG_BASE + CONS_MAXJOBS)
       j = job_find(tag - CONS_OUT_TAG_BASE);
-    if (j)
+    if (tag == CONS_TRACE_TAG)
+      cons_trace_message(bufid);
+    else if (j)
       job_message(j);
     else if (!(tag > CONS_OUT_TAG_BASE &&
                tag <= CONS_OUT_TAG_BASE + CONS_MAXJOBS))

@@ -20,6 +20,7 @@ static void usage(FILE *f) {
           "usage: pvm [-n<hostname>] [-d<mask>] [-S | hostfile]\n"
           "       pvm [-n<hostname>] [-d<mask>] [-S | hostfile] -c 'command; "
           "...'\n"
+          "       pvm trace [-o FILE] PROGRAM [ARG...]\n"
           "  -n<hostname>  name the master host (passed to pvmd)\n"
           "  -d<mask>      pvmd debug mask, hexadecimal (passed to pvmd)\n"
           "  -c commands   run the commands, then exit: status 0 if all "
@@ -27,6 +28,8 @@ static void usage(FILE *f) {
           "  hostfile      hosts for a new virtual machine (see man pvmd)\n"
           "  -S            inside a Slurm allocation: a new virtual machine on "
           "its nodes (pvmd -S)\n"
+          "  trace         run PROGRAM traced and write its timeline to FILE "
+          "(Trace Event Format JSON, for Perfetto; default pvm-trace.json)\n"
           "Without -c, commands come from the terminal (prompt 'pvm> ') or, "
           "when stdin is not a terminal, one per line from stdin.\n");
 }
@@ -253,6 +256,15 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
     return cons_doctor(argc - 1, argv + 1);
+  /* pvm trace [-o FILE] PROGRAM ARGS...: a traced run and its timeline. */
+  if (argc > 1 && strcmp(argv[1], "trace") == 0) {
+    cons.mytid = join_vm(0, dargv, &started);
+    if (cons.mytid < 0)
+      return 1;
+    status = cons_timeline_run(argc - 1, argv + 1);
+    pvm_exit();
+    return status;
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-c") == 0) {

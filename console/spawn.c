@@ -1,5 +1,5 @@
 /* The spawn command: PVM 3.4's option syntax (-count, -host, -ARCH, -:wd,
- * -?, ->, ->file, ->>file, -@) turned into one pvm_spawn call, with the
+ * -?, ->, ->file, ->>file, -@, -@file) turned into one pvm_spawn call, with the
  * children's output routed to the console as a numbered job when asked. */
 #include <errno.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "console.h"
 #include "pvm3.h"
 #include "pvmng.h"
+#include "pvmtev.h"
 
 struct spawn_opts {
   int count;
@@ -18,6 +19,7 @@ struct spawn_opts {
   const char *file;  /* ... written to this file, NULL for the terminal */
   int append;
   int trace;
+  const char *trace_file; /* -@file: events to this file */
 };
 
 /* Is name an architecture of some host (rather than a host name)? */
@@ -67,6 +69,7 @@ static int parse_opts(int argc, char **argv, struct spawn_opts *o) {
       o->flags |= PvmTaskDebug;
     } else if (a[0] == '@') {
       o->trace = 1;
+      o->trace_file = a[1] ? a + 1 : NULL;
     } else if (a[0] >= '0' && a[0] <= '9') {
       if (cons_parse_int(a, &o->count) < 0 || o->count < 1) {
         printf("spawn: bad count '-%s'; give a number of tasks of at least "
@@ -138,9 +141,11 @@ int cons_spawn(int argc, char **argv) {
 
   if (first < 0)
     return 1;
-  if (o.trace)
-    printf("spawn: tracing (-@) is not supported by this console; the task "
-           "runs without it\n");
+  if (o.trace && cons_trace_output(o.trace_file) < 0) {
+    printf("spawn: cannot open %s: %s; nothing was spawned\n", o.trace_file,
+           strerror(errno));
+    return 1;
+  }
   if (o.redirect) {
     if (o.file) {
       out = fopen(o.file, o.append ? "a" : "w");
@@ -172,8 +177,28 @@ int cons_spawn(int argc, char **argv) {
   if (o.wd)
     env_push(&wd, "PVM_WD", o.wd);
   fflush(stdout);
+  /* -@: the children send their events to the console, with the mask
+   * the trace command keeps. */
+  int old_trc = 0, old_trcode = 0, old_buf = 0, old_opt = 0;
+  Pvmtmask old_mask;
+  if (o.trace) {
+    pvm_gettmask(PvmTaskChild, old_mask);
+    pvm_settmask(PvmTaskChild, (char *)cons_trace_mask());
+    old_trc = pvm_setopt(PvmTraceTid, cons.mytid);
+    old_trcode = pvm_setopt(PvmTraceCode, CONS_TRACE_TAG);
+    old_buf = pvm_setopt(PvmTraceBuffer, cons_trace_buffer());
+    old_opt = pvm_setopt(PvmTraceOptions, cons_trace_options());
+    o.flags |= PvmTaskTrace;
+  }
   n = pvm_spawn(argv[first], argv + first + 1, o.flags, (char *)o.where,
                 o.count, tids);
+  if (o.trace) {
+    pvm_setopt(PvmTraceTid, old_trc);
+    pvm_setopt(PvmTraceCode, old_trcode);
+    pvm_setopt(PvmTraceBuffer, old_buf);
+    pvm_setopt(PvmTraceOptions, old_opt);
+    pvm_settmask(PvmTaskChild, old_mask);
+  }
   env_pop(&wd);
   if (o.redirect) {
     pvm_setopt(PvmOutputTid, old_tid);

@@ -24,6 +24,7 @@
 #include "route.h"
 #include "rundir.h"
 #include "tid.h"
+#include "trace.h"
 
 struct lpvm_conn lpvm_conn = {.state = LPVM_DOWN};
 
@@ -1023,6 +1024,7 @@ int lpvm_connect(const char *fn) {
   }
   if (lpvm_opts.no_reset)
     lpvm_send_task_options();
+  lpvm_tev_enrolled();
   return 0;
 }
 

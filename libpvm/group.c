@@ -18,6 +18,7 @@
 #include "pvm3.h"
 #include "pvmng.h"
 #include "tid.h"
+#include "trace.h"
 
 /* How long a collective still waits for a member that has left the group
  * (its last messages may be behind the registry's notice, on a direct
@@ -247,7 +248,19 @@ static struct lpvm_group *query_view(const char *name, int *rc) {
 
 /* ---- PVM's membership API --------------------------------------------- */
 
+static int joingroup_call(char *group);
+
 int pvm_joingroup(char *group) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_JOINGROUP, "s", TEV_DID_GN, group);
+    int rc = joingroup_call(group);
+    lpvm_tev_out(x, TEV_JOINGROUP, "i", TEV_DID_GI, rc);
+    return rc;
+  }
+  return joingroup_call(group);
+}
+
+static int joingroup_call(char *group) {
   Pvmng__Control *rep = NULL;
   int rc, inst;
   if ((rc = lpvm_connect("pvm_joingroup")) < 0)
@@ -265,7 +278,19 @@ int pvm_joingroup(char *group) {
   return inst < 0 ? lpvm_err("pvm_joingroup", inst) : inst;
 }
 
+static int lvgroup_call(char *group);
+
 int pvm_lvgroup(char *group) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_LVGROUP, "s", TEV_DID_GN, group);
+    int rc = lvgroup_call(group);
+    lpvm_tev_out(x, TEV_LVGROUP, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return lvgroup_call(group);
+}
+
+static int lvgroup_call(char *group) {
   int rc;
   if ((rc = lpvm_connect("pvm_lvgroup")) < 0)
     return rc;

@@ -22,6 +22,7 @@
 #include "pvm3.h"
 #include "pvmng.h"
 #include "tid.h"
+#include "trace.h"
 
 /* A collective's snapshot of its group. */
 struct coll {
@@ -368,7 +369,20 @@ static int barrier_peers(const struct coll *c) {
  * registry counts the callers or, once the group has count members at a
  * version none of them named, hands them back to the members' barrier
  * there (daemon/group.c). Each round moves to a later version. */
+static int barrier_call(char *group, int count);
+
 int pvm_barrier(char *group, int count) {
+  if (LPVM_TRACING()) {
+    int x =
+        lpvm_tev_in(TEV_BARRIER, "si", TEV_DID_GN, group, TEV_DID_GBC, count);
+    int rc = barrier_call(group, count);
+    lpvm_tev_out(x, TEV_BARRIER, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return barrier_call(group, count);
+}
+
+static int barrier_call(char *group, int count) {
   struct coll c;
   uint32_t failed = 0, fast = 0;
   int rc;
@@ -405,7 +419,21 @@ int pvm_barrier(char *group, int count) {
 
 /* ---- broadcast -------------------------------------------------------- */
 
+static int bcast_call(char *group, int msgtag);
+
 int pvm_bcast(char *group, int msgtag) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_BCAST, "siii", TEV_DID_GN, group, TEV_DID_MC,
+                        msgtag, TEV_DID_MCX, lpvm_conn.ctx, TEV_DID_MNB,
+                        lpvm_tev_sbuf_len());
+    int rc = bcast_call(group, msgtag);
+    lpvm_tev_out(x, TEV_BCAST, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return bcast_call(group, msgtag);
+}
+
+static int bcast_call(char *group, int msgtag) {
   struct lpvm_group *g;
   int rc, sbuf;
   if ((rc = lpvm_connect("pvm_bcast")) < 0)
@@ -549,10 +577,27 @@ static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
   return rc < 0 ? rc : frc;
 }
 
+static int reduce_call(lpvm_redfn func, void *data, int count, int datatype,
+                       int msgtag, char *gname, int rootinst);
+
 int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
                             int *info),
                void *data, int count, int datatype, int msgtag, char *gname,
                int rootinst) {
+  if (LPVM_TRACING()) {
+    int x =
+        lpvm_tev_in(TEV_REDUCE, "siiiii", TEV_DID_GN, gname, TEV_DID_GI,
+                    rootinst, TEV_DID_MC, msgtag, TEV_DID_MCX, lpvm_conn.ctx,
+                    TEV_DID_PC, count, TEV_DID_PDT, datatype);
+    int rc = reduce_call(func, data, count, datatype, msgtag, gname, rootinst);
+    lpvm_tev_out(x, TEV_REDUCE, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return reduce_call(func, data, count, datatype, msgtag, gname, rootinst);
+}
+
+static int reduce_call(lpvm_redfn func, void *data, int count, int datatype,
+                       int msgtag, char *gname, int rootinst) {
   struct coll c;
   int rc, root;
   if ((rc = lpvm_connect("pvm_reduce")) < 0)

@@ -98,6 +98,11 @@ void lpvm_note(const char *fn, int code, const char *why);
 /* Forgets the last failure (a call whose slots may fail starts afresh). */
 void lpvm_forget(void);
 
+/* Reads mailbox entry <name, index> into a new buffer, *bufid, leaving the
+ * receive buffer alone and printing nothing (mbox.c). Returns the entry's
+ * index or a negative PVM code. */
+int lpvm_mbox_get(const char *name, int index, int *bufid);
+
 /* Message text for a PVM error code ("Bad parameter"), never NULL. */
 const char *lpvm_errstr(int code);
 

@@ -136,6 +136,10 @@ static int get(const char *fn, const char *name, int index, int flags,
   return rc;
 }
 
+int lpvm_mbox_get(const char *name, int index, int *bufid) {
+  return get("pvm_recvinfo", name, index, PvmMboxDefault, bufid);
+}
+
 int pvm_recvinfo(char *name, int index, int flags) {
   int bufid = 0, rc, old;
 

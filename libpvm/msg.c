@@ -19,6 +19,7 @@
 #include "pvm3.h"
 #include "route.h"
 #include "tid.h"
+#include "trace.h"
 #include "xdr.h"
 
 /* Tags the user may not send without PvmResvTids (the library's own, and
@@ -46,7 +47,13 @@ static int daemon_alias(int tid) {
   return pvmw_tid_is_daemon(t) ? t : tid;
 }
 
-int pvm_send(int tid, int msgtag) {
+/* The untraced calls are inlined into the API functions, whose fast path
+ * is then one test of lpvm_tev_on and the call's own body; the traced
+ * versions are out of line (cold). */
+#define LPVM_HOT static inline __attribute__((always_inline))
+#define LPVM_COLD static __attribute__((noinline, cold))
+
+LPVM_HOT int send_call(int tid, int msgtag) {
   int rc, sbuf;
   if ((rc = lpvm_connect("pvm_send")) < 0)
     return rc;
@@ -60,7 +67,22 @@ int pvm_send(int tid, int msgtag) {
   return rc < 0 ? lpvm_err("pvm_send", rc) : 0;
 }
 
-int pvm_mcast(int *tids, int ntask, int msgtag) {
+LPVM_COLD int send_traced(int tid, int msgtag) {
+  int x = lpvm_tev_in(TEV_SEND, "iiii", TEV_DID_MNB, lpvm_tev_sbuf_len(),
+                      TEV_DID_DST, tid, TEV_DID_MC, msgtag, TEV_DID_MCX,
+                      lpvm_conn.ctx);
+  int rc = send_call(tid, msgtag);
+  lpvm_tev_out(x, TEV_SEND, "i", TEV_DID_CC, rc);
+  return rc;
+}
+
+int pvm_send(int tid, int msgtag) {
+  if (LPVM_TRACING())
+    return send_traced(tid, msgtag);
+  return send_call(tid, msgtag);
+}
+
+static int mcast_call(int *tids, int ntask, int msgtag) {
   int rc, sbuf;
   if ((rc = lpvm_connect("pvm_mcast")) < 0)
     return rc;
@@ -84,6 +106,18 @@ int pvm_mcast(int *tids, int ntask, int msgtag) {
   }
   lpvm_mhf_examine_all();
   return rc < 0 ? lpvm_err("pvm_mcast", rc) : 0;
+}
+
+int pvm_mcast(int *tids, int ntask, int msgtag) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_MCAST, "iiia", TEV_DID_MNB, lpvm_tev_sbuf_len(),
+                        TEV_DID_MC, msgtag, TEV_DID_MCX, lpvm_conn.ctx,
+                        TEV_DID_MDL, tids, tids ? ntask : 0);
+    int rc = mcast_call(tids, ntask, msgtag);
+    lpvm_tev_out(x, TEV_MCAST, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return mcast_call(tids, ntask, msgtag);
 }
 
 size_t lpvm_type_size(int type) {
@@ -113,7 +147,7 @@ size_t lpvm_type_size(int type) {
   }
 }
 
-int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
+static int psend_call(int tid, int msgtag, void *buf, int len, int datatype) {
   int rc;
   size_t sz = lpvm_type_size(datatype);
   if ((rc = lpvm_connect("pvm_psend")) < 0)
@@ -301,6 +335,20 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
   }
 }
 
+int pvm_psend(int tid, int msgtag, void *buf, int len, int datatype) {
+  if (LPVM_TRACING()) {
+    size_t sz = lpvm_type_size(datatype);
+    int x = lpvm_tev_in(TEV_PSEND, "iiiii", TEV_DID_MNB,
+                        len > 0 ? (int)((size_t)len * sz) : 0, TEV_DID_DST, tid,
+                        TEV_DID_MC, msgtag, TEV_DID_MCX, lpvm_conn.ctx,
+                        TEV_DID_PDT, datatype);
+    int rc = psend_call(tid, msgtag, buf, len, datatype);
+    lpvm_tev_out(x, TEV_PSEND, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return psend_call(tid, msgtag, buf, len, datatype);
+}
+
 /* Makes the message the active receive buffer (freeing the previous one,
  * as PVM does) and returns its id. */
 static int take(struct lpvm_qmsg *m) {
@@ -313,7 +361,7 @@ static int take(struct lpvm_qmsg *m) {
   return bufid;
 }
 
-static int recv_common(const char *fn, int tid, int tag, int64_t timeout_ms) {
+LPVM_HOT int recv_call(const char *fn, int tid, int tag, int64_t timeout_ms) {
   int rc;
   struct lpvm_qmsg *m;
   if ((rc = lpvm_connect(fn)) < 0)
@@ -328,27 +376,65 @@ static int recv_common(const char *fn, int tid, int tag, int64_t timeout_ms) {
   return take(m);
 }
 
+/* The exit event of a receive: the message taken (or the code), its
+ * length, tag, context and source, -1 for each without one (PVM 3.4). */
+static void recv_out(int x, int kind, int cc) {
+  int nb = -1, mc = -1, src = -1;
+  if (cc > 0)
+    pvm_bufinfo(cc, &nb, &mc, &src);
+  lpvm_tev_out(x, kind, "iiiii", TEV_DID_MB, cc, TEV_DID_MNB, nb, TEV_DID_MC,
+               mc, TEV_DID_MCX, lpvm_conn.ctx, TEV_DID_SRC, src);
+}
+
+/* kind: TEV_RECV, TEV_NRECV or TEV_TRECV. */
+LPVM_COLD int recv_traced(const char *fn, int kind, int tid, int tag,
+                          int64_t timeout_ms) {
+  int x, rc;
+  if (kind == TEV_TRECV)
+    x = lpvm_tev_in(kind, "iiiii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
+                    TEV_DID_RCX, lpvm_conn.ctx, TEV_DID_MTS,
+                    timeout_ms < 0 ? -1 : (int)(timeout_ms / 1000), TEV_DID_MTU,
+                    timeout_ms < 0 ? -1 : (int)(timeout_ms % 1000) * 1000);
+  else
+    x = lpvm_tev_in(kind, "iii", TEV_DID_RST, tid, TEV_DID_RMC, tag,
+                    TEV_DID_RCX, lpvm_conn.ctx);
+  /* A task about to wait hands its buffered events over first, so the
+   * tracer sees what led to the wait. */
+  if (timeout_ms != 0)
+    lpvm_tev_flush();
+  rc = recv_call(fn, tid, tag, timeout_ms);
+  recv_out(x, kind, rc);
+  return rc;
+}
+
+LPVM_HOT int recv_common(const char *fn, int kind, int tid, int tag,
+                         int64_t timeout_ms) {
+  if (LPVM_TRACING())
+    return recv_traced(fn, kind, tid, tag, timeout_ms);
+  return recv_call(fn, tid, tag, timeout_ms);
+}
+
 int pvm_recv(int tid, int msgtag) {
-  return recv_common("pvm_recv", tid, msgtag, -1);
+  return recv_common("pvm_recv", TEV_RECV, tid, msgtag, -1);
 }
 
 int pvm_nrecv(int tid, int msgtag) {
-  return recv_common("pvm_nrecv", tid, msgtag, 0);
+  return recv_common("pvm_nrecv", TEV_NRECV, tid, msgtag, 0);
 }
 
 int pvm_trecv(int tid, int msgtag, struct timeval *tmout) {
   int64_t ms;
   if (tmout == NULL)
-    return recv_common("pvm_trecv", tid, msgtag, -1);
+    return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, -1);
   if (tmout->tv_sec < 0 || tmout->tv_usec < 0)
     return lpvm_err("pvm_trecv", PvmBadParam);
   ms = (int64_t)tmout->tv_sec * 1000 + (tmout->tv_usec + 999) / 1000;
   if (ms == 0)
-    return recv_common("pvm_trecv", tid, msgtag, 0);
-  return recv_common("pvm_trecv", tid, msgtag, ms);
+    return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, 0);
+  return recv_common("pvm_trecv", TEV_TRECV, tid, msgtag, ms);
 }
 
-int pvm_probe(int tid, int msgtag) {
+static int probe_call(int tid, int msgtag) {
   int rc;
   struct lpvm_qmsg *m;
   if ((rc = lpvm_connect("pvm_probe")) < 0)
@@ -361,8 +447,19 @@ int pvm_probe(int tid, int msgtag) {
   return m ? m->bufid : 0;
 }
 
-int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
-              int *rtag, int *rcnt) {
+int pvm_probe(int tid, int msgtag) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_PROBE, "iii", TEV_DID_RST, tid, TEV_DID_RMC, msgtag,
+                        TEV_DID_RCX, lpvm_conn.ctx);
+    int rc = probe_call(tid, msgtag);
+    recv_out(x, TEV_PROBE, rc);
+    return rc;
+  }
+  return probe_call(tid, msgtag);
+}
+
+static int precv_call(int tid, int msgtag, void *buf, int len, int datatype,
+                      int *rtid, int *rtag, int *rcnt) {
   int rc;
   size_t sz = lpvm_type_size(datatype);
   struct lpvm_qmsg *m;
@@ -449,6 +546,29 @@ int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
   if (rcnt)
     *rcnt = bytes > INT_MAX ? INT_MAX : (int)bytes;
   return 0;
+}
+
+int pvm_precv(int tid, int msgtag, void *buf, int len, int datatype, int *rtid,
+              int *rtag, int *rcnt) {
+  if (LPVM_TRACING()) {
+    int src = -1, tag = -1, nb = -1, rc;
+    int x = lpvm_tev_in(TEV_PRECV, "iiiii", TEV_DID_RST, tid, TEV_DID_RMC,
+                        msgtag, TEV_DID_RCX, lpvm_conn.ctx, TEV_DID_PC, len,
+                        TEV_DID_PDT, datatype);
+    rc = precv_call(tid, msgtag, buf, len, datatype, &src, &tag, &nb);
+    if (rtid)
+      *rtid = src;
+    if (rtag)
+      *rtag = tag;
+    if (rcnt)
+      *rcnt = nb;
+    if (rc < 0)
+      nb = tag = src = -1;
+    lpvm_tev_out(x, TEV_PRECV, "iiiii", TEV_DID_CC, rc, TEV_DID_MNB, nb,
+                 TEV_DID_MC, tag, TEV_DID_MCX, lpvm_conn.ctx, TEV_DID_SRC, src);
+    return rc;
+  }
+  return precv_call(tid, msgtag, buf, len, datatype, rtid, rtag, rcnt);
 }
 
 /* pvm_recvf installs a matching function for the receive calls; the return

@@ -12,6 +12,7 @@
 #include "lpvm.h"
 #include "pvm3.h"
 #include "tid.h"
+#include "trace.h"
 
 struct rnotify {
   struct rnotify *next;
@@ -116,7 +117,22 @@ static int route_notify(int kind, int cancel, int tag, int cnt, int *tids) {
   return 0;
 }
 
+static int notify_call(int what, int msgtag, int cnt, int *tids);
+
 int pvm_notify(int what, int msgtag, int cnt, int *tids) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(
+        TEV_NOTIFY, "iiia", TEV_DID_NE, what, TEV_DID_NMC, msgtag, TEV_DID_NCT,
+        cnt, TEV_DID_NTL, tids,
+        tids != NULL && (what & ~PvmNotifyCancel) != PvmHostAdd ? cnt : 0);
+    int rc = notify_call(what, msgtag, cnt, tids);
+    lpvm_tev_out(x, TEV_NOTIFY, "i", TEV_DID_CC, rc);
+    return rc;
+  }
+  return notify_call(what, msgtag, cnt, tids);
+}
+
+static int notify_call(int what, int msgtag, int cnt, int *tids) {
   Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
   Pvmng__NotifyRequest nr = PVMNG__NOTIFY_REQUEST__INIT;
   int kind = what & ~PvmNotifyCancel;

@@ -1,11 +1,12 @@
 /* Library options (pvm_setopt / pvm_getopt). Values are kept in lpvm_opts;
  * pvm_setopt returns the previous value as PVM does. Routing and fragment
  * size are remembered and used by the message path; trace options are
- * remembered for tools that read them back. */
+ * read by trace.c (PvmSelfTraceTid turns this task's tracing on or off). */
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
 #include "route.h"
+#include "trace.h"
 
 #define DEFAULT_FRAG_SIZE (1 << 20)
 /* Polls before a blocking receive sleeps while direct links are open
@@ -154,6 +155,7 @@ int pvm_setopt(int what, int val) {
     break;
   case PvmSelfTraceTid:
     lpvm_opts.trace_tid = val;
+    lpvm_tev_update();
     break;
   case PvmSelfTraceCode:
     lpvm_opts.trace_code = val;

@@ -19,9 +19,14 @@
 #include "route.h"
 #include "tid.h"
 #include "tlsload.h"
+#include "trace.h"
 
 int pvm_mytid(void) {
   int rc = lpvm_connect("pvm_mytid");
+  if (LPVM_TRACING() && rc >= 0) {
+    int x = lpvm_tev_in(TEV_MYTID, "");
+    lpvm_tev_out(x, TEV_MYTID, "i", TEV_DID_MT, lpvm_conn.mytid);
+  }
   return rc < 0 ? rc : lpvm_conn.mytid;
 }
 
@@ -93,6 +98,10 @@ int pvm_exit(void) {
       pvmlogerror("child task(s) still running.  waiting...\n");
     while (lpvm_output_pending() > 0 && lpvm_pump(-1) == 0)
       ;
+    /* The exit event and what tracing still holds leave before the
+     * links close. */
+    if (LPVM_TRACING())
+      lpvm_tev_exit();
     /* Direct links close before the daemon hears of the exit: what they
      * had not acknowledged goes through the daemon, which takes no message
      * from a task after its exit request. */
@@ -159,8 +168,24 @@ fail:
   return -1;
 }
 
+static int spawn_call(char *task, char **argv, int flag, char *where, int ntask,
+                      int *tids);
+
 int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
               int *tids) {
+  if (LPVM_TRACING()) {
+    int x = lpvm_tev_in(TEV_SPAWN, "ssii", TEV_DID_SE, task, TEV_DID_SW, where,
+                        TEV_DID_SF, flag, TEV_DID_SC, ntask);
+    int rc = spawn_call(task, argv, flag, where, ntask, tids);
+    lpvm_tev_out(x, TEV_SPAWN, "ia", TEV_DID_CC, rc, TEV_DID_STL, tids,
+                 rc > 0 ? rc : 0);
+    return rc;
+  }
+  return spawn_call(task, argv, flag, where, ntask, tids);
+}
+
+static int spawn_call(char *task, char **argv, int flag, char *where, int ntask,
+                      int *tids) {
   Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
   Pvmng__SpawnRequest sp = PVMNG__SPAWN_REQUEST__INIT;
   char path[PATH_MAX];
@@ -237,12 +262,23 @@ int pvm_spawn(char *task, char **argv, int flag, char *where, int ntask,
     env = ne;
     env[nenv++] = e;
   }
+  /* Trace destination and mask for the children (trace.c). */
+  int otid = lpvm_opts.out_tid, ocode = lpvm_opts.out_code;
+  int octx = lpvm_opts.out_ctx;
+  if ((lpvm_opts.trace_tid > 0 || (flag & PvmTaskTrace)) &&
+      lpvm_tev_spawn_env(&env, &nenv, flag, &otid, &ocode, &octx) < 0) {
+    for (int i = 0; i < nenv; i++)
+      free(env[i]);
+    free(env);
+    return lpvm_err_hint("pvm_spawn", PvmNoMem,
+                         "no memory for the trace settings of the children");
+  }
   sp.n_env = (size_t)nenv;
   sp.env = env;
   sp.wd = getenv("PVM_WD") ? getenv("PVM_WD") : "";
-  sp.out_tid = (uint32_t)lpvm_opts.out_tid;
-  sp.out_code = lpvm_opts.out_code;
-  sp.out_ctx = lpvm_opts.out_ctx;
+  sp.out_tid = (uint32_t)otid;
+  sp.out_code = ocode;
+  sp.out_ctx = octx;
   req.body_case = PVMNG__CONTROL__BODY_SPAWN;
   req.spawn = &sp;
   if (pvmng__control__get_packed_size(&req) > PVMW_MAX_CONTROL) {

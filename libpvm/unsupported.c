@@ -1,8 +1,5 @@
-/* Calls of the PVM 3.4 API that this release does not provide yet: the
- * tracer registration. It links, and at run time reports PvmNotImpl
- * (printed under PvmAutoErr) with a line saying what is missing, so a
- * program learns it at the first call instead of misbehaving later. Small
- * helpers that need no daemon support are implemented here as well. */
+/* Small calls of the PVM 3.4 API that need no daemon support: PVM 3.3's
+ * wait ids and the like. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +10,6 @@
 #include "lpvm.h"
 #include "pvm3.h"
 #include "tid.h"
-
-#define NOT_YET "not available in this release of PVM-NG yet"
-
-int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
-                   int tbuf, int topt) {
-  (void)tctx, (void)ttag, (void)octx, (void)otag, (void)tmask, (void)tbuf;
-  (void)topt;
-  return lpvm_err_hint("pvm_reg_tracer", PvmNotImpl, NOT_YET);
-}
 
 /* Wait ids of PVM 3.3, kept in the buffer's header (declared in pvm3.h
  * under PVM33COMPAT only, exported always). */

@@ -350,7 +350,7 @@ misc)
   cons 'setopt NoSuchOpt 1'
   [ "$rc" -eq 1 ] || fail "setopt of an unknown option: status $rc"
   cons 'trace'
-  expect_line 'not supported by this console' "trace"
+  expect_line '^   addhosts +gettid +pkfloat +setopt' "trace"
   cons 'mstat'
   [ "$rc" -eq 1 ] || fail "mstat without args: status $rc"
   expect_line '^mstat: wrong #args' "mstat without args"

@@ -3,9 +3,9 @@
 # else. For each library given, the dynamic symbols it defines (nm -D
 # --defined-only) must contain no internal name: lpvm_ (libpvm), pvmw_
 # (wire), pvmng__ (generated protobuf code) or fpvm_ (libfpvm3's helpers).
-# For libpvm3 in addition, every function and variable that pvm3.h and
-# pvmng.h declare, and the public symbols of PVM 3.4.6's libpvm3 that no
-# header declares, must be exported.
+# For libpvm3 in addition, every function and variable that pvm3.h,
+# pvmng.h and pvmtev.h declare, and the public symbols of PVM 3.4.6's
+# libpvm3 that no header declares, must be exported.
 # Usage: exports.sh <cc> <include dir> <libpvm3> [<other library>...]
 set -u
 
@@ -47,15 +47,16 @@ for lib in "$@"; do
 done
 
 # Every name libpvm3's public headers declare (functions and variables,
-# compatibility sections included), read off the preprocessed headers.
+# compatibility sections included), read off the preprocessed headers
+# (pvmtev.h's array type Pvmtmask is a type, not a symbol).
 pvm3=$1
 syms=$(exported "$pvm3")
-declared=$(printf '#include "pvmng.h"\n' |
+declared=$(printf '#include "pvmng.h"\n#include "pvmtev.h"\n' |
   "$cc" -E -P -DPVM33COMPAT -DNOTMPNAM -I"$inc" -x c - |
   grep -oE '\b[Pp]vm[A-Za-z0-9_]*[[:space:]]*(\(|\[|;)' |
-  grep -oE '^[Pp]vm[A-Za-z0-9_]*' | sort -u)
+  grep -oE '^[Pp]vm[A-Za-z0-9_]*' | grep -vx 'Pvmtmask' | sort -u)
 if [ -z "$declared" ]; then
-  echo "FAIL: no declarations found in $inc/pvm3.h and pvmng.h"
+  echo "FAIL: no declarations found in $inc/pvm3.h, pvmng.h and pvmtev.h"
   fail=1
 fi
 # shellcheck disable=SC2086 # $defacto: a list of words, split here

@@ -24,6 +24,7 @@
 #include "task.h"
 #include "tid.h"
 #include "tls.h"
+#include "tls_api.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -159,8 +160,7 @@ static void link_free(struct pvmd_link *l) {
  * brought in line after every write, send and close. */
 static void link_mem_sync(struct pvmd_link *l) {
   struct pvmd *d = l->ps->d;
-  size_t now =
-      l->state >= L_DOWN || l->tls == NULL ? 0 : pvmw_tls_pending(l->tls);
+  size_t now = l->state >= L_DOWN ? 0 : pvmw_stream_pending(&l->st);
   if (now > l->mem_charged)
     pvmd_mem_charge(d, now - l->mem_charged);
   else if (now < l->mem_charged)
@@ -175,8 +175,7 @@ static void on_link_closed(uv_handle_t *h) {
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
   l->rd_ready = 0;
-  pvmw_tls_free(l->tls);
-  l->tls = NULL;
+  pvmw_stream_release(&l->st);
   if (l->state == L_DOWN) {
     /* The link lives on without a connection; a fresh handle, never
      * connected, so that closing it later is like closing any link. */
@@ -198,83 +197,32 @@ static int link_gone(const struct pvmd_link *l) { return l->state >= L_DOWN; }
  * link to resume (or go). */
 static int link_drained(const struct pvmd_link *l) {
   return l->state == L_UP &&
-         pvmw_tls_pending(l->tls) <= l->ps->d->lim.low_water;
+         pvmw_stream_pending(&l->st) <= l->ps->d->lim.low_water;
 }
 
-static void on_write(uv_write_t *req, int status);
-
-static void link_flush(struct pvmd_link *l) {
-  const uint8_t *data;
-  size_t n;
-  uv_buf_t b;
-  int rc;
-
-  if (link_gone(l))
-    return;
-  if (l->wlen) {
-    link_mem_sync(l);
-    return;
-  }
-  /* Straight into the socket while it takes bytes; a write request only
-   * for what it does not take now. */
-  while ((n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
-    b = uv_buf_init((char *)data, (unsigned)n);
-    rc = uv_try_write((uv_stream_t *)&l->tcp, &b, 1);
-    if (rc == UV_EAGAIN || rc == 0)
-      break;
-    if (rc < 0) {
-      link_break(l, "write failed: %s", uv_strerror(rc));
-      return;
-    }
-    l->ps->d->st.bytes_out += (uint64_t)rc;
-    pvmw_tls_consumed(l->tls, (size_t)rc);
-  }
+/* After each flush of l's stream: counters, the memory budget, and the
+ * producers parked on l once it has drained. */
+static void link_flushed(pvmw_stream *st, size_t sent) {
+  struct pvmd_link *l = st->data;
+  l->ps->d->st.bytes_out += sent;
   link_mem_sync(l);
-  if (n == 0) {
-    if (link_drained(l))
-      pvmd_waiters_wake(&l->drain_waiters);
-    return;
-  }
-  n = pvmw_tls_outgoing(l->tls, &data);
-  b = uv_buf_init((char *)data, (unsigned)n);
-  l->wlen = n;
-  l->wreq.data = l;
-  rc = uv_write(&l->wreq, (uv_stream_t *)&l->tcp, &b, 1, on_write);
-  if (rc != 0) {
-    l->wlen = 0;
-    link_break(l, "write failed: %s", uv_strerror(rc));
-  }
-}
-
-static void on_write(uv_write_t *req, int status) {
-  struct pvmd_link *l = req->data;
-  size_t n = l->wlen;
-  l->wlen = 0;
-  if (link_gone(l))
-    return;
-  if (status < 0) {
-    link_break(l, "write failed: %s", uv_strerror(status));
-    return;
-  }
-  l->ps->d->st.bytes_out += n;
-  pvmw_tls_consumed(l->tls, n);
-  link_flush(l);
   if (!link_gone(l) && link_drained(l))
     pvmd_waiters_wake(&l->drain_waiters);
+}
+
+static void link_flush(struct pvmd_link *l) {
+  if (!link_gone(l))
+    pvmw_stream_flush(&l->st);
 }
 
 /* Sends what TLS still holds (an alert, a last frame) without waiting, then
  * closes. */
 void pvmd_link_close(struct pvmd_link *l) {
-  const uint8_t *data;
-  size_t n;
   if (l->state == L_CLOSING)
     return;
-  if (l->state != L_DOWN && !l->wlen &&
-      (n = pvmw_tls_outgoing(l->tls, &data)) > 0) {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
-    uv_try_write((uv_stream_t *)&l->tcp, &b, 1);
-  }
+  if (l->state != L_DOWN)
+    pvmw_stream_close(&l->st, 0);
+  pvmw_stream_stop(&l->st);
   l->state = L_CLOSING;
   if (l->resume_of) {
     l->resume_of->attempt = NULL;
@@ -317,6 +265,7 @@ static void link_break(struct pvmd_link *l, const char *fmt, ...) {
            ps->master == l ? "reconnecting" : "waiting for it to reconnect",
            ps->d->lim.dead_ms);
   l->state = L_DOWN;
+  pvmw_stream_stop(&l->st);
   l->pause_wanted = 0;
   pvmd_waiter_cancel(&l->wait);
   l->tcp_closing = 1;
@@ -359,16 +308,16 @@ static int link_send(struct pvmd_link *l, pvmw_frame *f, int seq) {
     }
     if (l->state == L_DOWN)
       return 0;
-    rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
+    rc = pvmw_stream_write(&l->st, f->raw, f->raw_len);
   } else if (l->state == L_DOWN) {
     pvmw_frame_free(f);
     return 0;
   } else {
-    rc = pvmw_tls_write(l->tls, f->raw, f->raw_len);
+    rc = pvmw_stream_write(&l->st, f->raw, f->raw_len);
     pvmw_frame_free(f);
   }
   if (rc != 0) {
-    link_break(l, "TLS write: %s", pvmw_tls_reason(l->tls));
+    link_break(l, "TLS write: %s", pvmw_stream_reason(&l->st));
     return l->state == L_DOWN ? 0 : -1;
   }
   link_flush(l);
@@ -387,7 +336,7 @@ int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
    * link is down, what waits for it is bounded like any destination's
    * queue (link_drained). */
   if (producer && pvmd_link_usable(l) &&
-      (l->state == L_UP ? pvmw_tls_pending(l->tls) : l->rel.bytes) >
+      (l->state == L_UP ? pvmw_stream_pending(&l->st) : l->rel.bytes) >
           d->lim.high_water) {
     pvmd_waiter_park(&l->drain_waiters, producer);
     d->st.senders_paused++;
@@ -442,7 +391,7 @@ static void send_hello(struct pvmd_link *l) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__PeerHello h = PVMNG__PEER_HELLO__INIT;
   uint8_t b[32];
-  if (pvmw_tls_binding(l->tls, b) != 0) {
+  if (pvmw_tls_binding(l->st.tls, b) != 0) {
     pvmd_link_fail(l, "no channel binding after the handshake");
     return;
   }
@@ -463,84 +412,89 @@ static void send_hello(struct pvmd_link *l) {
   pvmd_link_send_control(l, &m);
 }
 
-static void link_pump(struct pvmd_link *l) {
-  struct pvmd_peers *ps = l->ps;
-  int rc;
-
-  if (l->state == L_TLS) {
-    rc = pvmw_tls_handshake(l->tls);
-    link_flush(l);
-    if (l->state == L_CLOSING)
-      return; /* the write failed (a reset): l is closed, not to be reused */
-    if (rc == PVMW_TLS_ERR) {
-      pvmd_link_fail(l, "%s", pvmw_tls_reason(l->tls));
-      return;
+/* The handshake of l's stream is done: a join connection, or a daemon
+ * whose hello comes next (the connecting side sends its own now). */
+static int link_established(pvmw_stream *st) {
+  struct pvmd_link *l = st->data;
+  l->state = L_HELLO;
+  if (l->accepted && pvmw_tls_is_join(l->st.tls)) {
+    /* A new daemon without a certificate: one small JoinRequest is all
+     * it may send. */
+    l->join = 1;
+    pvmw_reader_free(&l->rd);
+    l->rd_ready = 0;
+    if (pvmw_reader_init(&l->rd, JOIN_MAX_FRAME) != 0) {
+      pvmd_link_fail(l, "out of memory");
+      return -1;
     }
-    if (rc == 0)
-      return;
-    l->state = L_HELLO;
-    if (l->accepted && pvmw_tls_is_join(l->tls)) {
-      /* A new daemon without a certificate: one small JoinRequest is all
-       * it may send. */
-      l->join = 1;
-      pvmw_reader_free(&l->rd);
-      l->rd_ready = 0;
-      if (pvmw_reader_init(&l->rd, JOIN_MAX_FRAME) != 0) {
-        pvmd_link_fail(l, "out of memory");
-        return;
-      }
-      l->rd_ready = 1;
-      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
-               " (join)");
-    } else {
-      snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
-               pvmw_tls_peer_name(l->tls));
-    }
-    if (!l->accepted && l->join) {
-      if (!pvmw_tls_is_join(l->tls)) {
-        pvmd_link_fail(l, "the master does not take join requests (an older "
-                          "pvmd?)");
-        return;
-      }
-      pvmd_join_send_request(l);
-    } else if (!l->accepted) {
-      send_hello(l);
-    }
+    l->rd_ready = 1;
+    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who),
+             " (join)");
+  } else {
+    snprintf(l->who + strlen(l->who), sizeof l->who - strlen(l->who), " (%s)",
+             pvmw_tls_peer_name(l->st.tls));
   }
-  while (!link_gone(l)) {
-    /* Decrypt straight into the frame reader's space (a large frame's own
-     * allocation), so that no plaintext is copied on the way. */
-    char *base;
-    size_t space;
-    pvmw_reader_space(&l->rd, &base, &space);
-    rc = pvmw_tls_read(l->tls, base, space);
-    link_flush(l);
-    if (rc == 0)
-      return;
-    if (rc == PVMW_TLS_CLOSED) {
-      pvmd_link_fail(l, "closed by the other side");
-      return;
+  if (!l->accepted && l->join) {
+    if (!pvmw_tls_is_join(l->st.tls)) {
+      pvmd_link_fail(l, "the master does not take join requests (an older "
+                        "pvmd?)");
+      return -1;
     }
-    if (rc < 0) {
-      link_break(l, "%s", pvmw_tls_reason(l->tls));
-      return;
-    }
-    if (pvmw_reader_commit(&l->rd, (size_t)rc, on_frame, l) < 0 &&
-        !link_gone(l)) {
-      ps->d->st.frames_rejected++;
-      pvmd_link_fail(l, "bad frame: %s", l->rd.err);
-      return;
-    }
+    pvmd_join_send_request(l);
+  } else if (!l->accepted) {
+    send_hello(l);
+  }
+  return link_gone(l) ? -1 : 0;
+}
+
+static void link_space(pvmw_stream *st, char **base, size_t *len) {
+  struct pvmd_link *l = st->data;
+  pvmw_reader_space(&l->rd, base, len);
+}
+
+/* Decrypted bytes of l's stream: into the frame reader, which acts on
+ * each whole frame (on_frame). */
+static int link_deliver(pvmw_stream *st, size_t n) {
+  struct pvmd_link *l = st->data;
+  if (pvmw_reader_commit(&l->rd, n, on_frame, l) < 0 && !link_gone(l)) {
+    l->ps->d->st.frames_rejected++;
+    pvmd_link_fail(l, "bad frame: %s", l->rd.err);
+  }
+  return link_gone(l);
+}
+
+/* A handshake that fails refuses the link; a link whose records fail or
+ * whose socket refuses a write breaks (and may resume). */
+static void link_stream_fail(pvmw_stream *st, int what, const char *why) {
+  struct pvmd_link *l = st->data;
+  switch (what) {
+  case PVMW_STREAM_HANDSHAKE:
+    pvmd_link_fail(l, "%s", why);
+    break;
+  case PVMW_STREAM_CLOSED:
+    pvmd_link_fail(l, "closed by the other side");
+    break;
+  case PVMW_STREAM_WRITE:
+    link_break(l, "write failed: %s", why);
+    break;
+  default:
+    link_break(l, "%s", why);
+    break;
   }
 }
 
+static const struct pvmw_stream_cb link_stream_cb = {
+    .on_established = link_established,
+    .space = link_space,
+    .deliver = link_deliver,
+    .on_fail = link_stream_fail,
+    .on_flushed = link_flushed,
+};
+
 static void link_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct pvmd_link *l = h->data;
-  char *base = NULL;
-  size_t len = 0;
   (void)suggested;
-  pvmw_tls_in_space(l->tls, &base, &len);
-  *buf = uv_buf_init(base, (unsigned)len);
+  pvmw_stream_alloc(&l->st, 0, buf);
 }
 
 static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -566,11 +520,7 @@ static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   l->ps->d->st.bytes_in += (uint64_t)n;
   l->last_rx = pvmd_now(l->ps->d);
   pvmd_spin_kick(l->ps->d);
-  if (pvmw_tls_in_commit(l->tls, (size_t)n) != 0) {
-    link_break(l, "%s", pvmw_tls_reason(l->tls));
-    return;
-  }
-  link_pump(l);
+  pvmw_stream_input(&l->st, (size_t)n);
   if (l->pause_wanted && !link_gone(l)) {
     /* A destination is congested: the frames of this chunk are queued;
      * read nothing more until it drains (TCP then slows the sender). */
@@ -597,9 +547,14 @@ static struct pvmd_link *link_new(struct pvmd_peers *ps, int accepted,
   pvmd_waiter_init(&l->wait, link_resume);
   pvmd_list_init(&l->drain_waiters);
   l->since = pvmd_now(ps->d);
-  l->tls = pvmw_tls_new(ctx, expect);
-  if (!l->tls || pvmw_reader_init(&l->rd, ps->d->lim.max_frame) != 0) {
-    pvmw_tls_free(l->tls);
+  /* Through the engine's table, like libpvm3's links (stream.h). */
+  if (pvmw_stream_init(&l->st, &pvm3tls_api_v3, ctx, expect,
+                       (uv_stream_t *)&l->tcp, &link_stream_cb, l) != 0) {
+    free(l);
+    return NULL;
+  }
+  if (pvmw_reader_init(&l->rd, ps->d->lim.max_frame) != 0) {
+    pvmw_stream_release(&l->st);
     free(l);
     return NULL;
   }
@@ -619,7 +574,7 @@ static void link_start(struct pvmd_link *l) {
     return;
   }
   if (!l->accepted) {
-    link_pump(l); /* the client speaks first */
+    pvmw_stream_pump(&l->st); /* the client speaks first */
   }
 }
 
@@ -772,6 +727,7 @@ static void link_resume_on(struct pvmd_link *n, struct pvmd_link *o,
 
   if (o->state == L_UP) { /* this side had not noticed the break yet */
     o->state = L_DOWN;
+    pvmw_stream_stop(&o->st);
     o->pause_wanted = 0;
     pvmd_waiter_cancel(&o->wait);
     o->tcp_closing = 1;
@@ -799,13 +755,13 @@ static void link_resume_on(struct pvmd_link *n, struct pvmd_link *o,
   /* Drop what the other side has, then re-send the rest. */
   pvmd_rel_ack(ps->d, &n->rel, received);
   pvmd_log("link %s resumed (cipher %s): %llu frames re-sent", n->who,
-           pvmw_tls_cipher(n->tls),
+           pvmw_tls_cipher(n->st.tls),
            (unsigned long long)(n->rel.tx_seq - n->rel.tx_acked));
   for (seq = n->rel.tx_acked + 1; seq <= n->rel.tx_seq && n->state == L_UP;
        seq++) {
     const pvmw_frame *f = pvmd_rel_at(&n->rel, seq);
-    if (pvmw_tls_write(n->tls, f->raw, f->raw_len) != 0) {
-      link_break(n, "TLS write: %s", pvmw_tls_reason(n->tls));
+    if (pvmw_stream_write(&n->st, f->raw, f->raw_len) != 0) {
+      link_break(n, "TLS write: %s", pvmw_stream_reason(&n->st));
       return;
     }
     /* Out as it is sealed: many frames may be kept. */
@@ -879,7 +835,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
   struct pvmd_peers *ps = l->ps;
   struct pvmd *d = ps->d;
   const Pvmng__PeerHello *h;
-  const char *cert_name = pvmw_tls_peer_name(l->tls);
+  const char *cert_name = pvmw_tls_peer_name(l->st.tls);
   struct pvmd_list *pos, *tmp_;
   struct pvmd_add *a = NULL;
   uint8_t b[32];
@@ -916,7 +872,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
                  cert_name);
     return;
   }
-  if (pvmw_tls_binding(l->tls, b) != 0 || h->binding.len != sizeof b ||
+  if (pvmw_tls_binding(l->st.tls, b) != 0 || h->binding.len != sizeof b ||
       memcmp(h->binding.data, b, sizeof b) != 0) {
     refuse_hello(l, PvmDenied,
                  "channel binding does not match this TLS session "
@@ -945,7 +901,7 @@ static void on_hello(struct pvmd_link *l, Pvmng__Control *m) {
   l->state = L_UP;
   snprintf(l->who, sizeof l->who, "%s", a->name);
   pvmd_log("host %s joined as host %d (cipher %s)", a->name, no,
-           pvmw_tls_cipher(l->tls));
+           pvmw_tls_cipher(l->st.tls));
   pvmd_peer_send_hosts(l, (uint32_t)pvmw_tid_make(no, 0), 1);
   pvmd_peer_broadcast_hosts(ps);
   pvmd_peer_add_done(a, pvmw_tid_make(no, 0));
@@ -969,12 +925,12 @@ static void on_resumed(struct pvmd_link *l, const Pvmng__PeerWelcome *w) {
     return;
   }
   if (!w->resumed || !master ||
-      strcasecmp(master->name, pvmw_tls_peer_name(l->tls)) != 0 ||
+      strcasecmp(master->name, pvmw_tls_peer_name(l->st.tls)) != 0 ||
       w->host_tid != (uint32_t)d->tid) {
     pvmd_link_fail(l,
                    "the answer to resuming the link does not come from the "
                    "master %s (certificate %s)",
-                   master ? master->name : "?", pvmw_tls_peer_name(l->tls));
+                   master ? master->name : "?", pvmw_tls_peer_name(l->st.tls));
     return;
   }
   if (w->received < o->rel.tx_acked || w->received > o->rel.tx_seq) {
@@ -1014,11 +970,11 @@ static void on_welcome(struct pvmd_link *l, Pvmng__Control *m) {
     return;
   }
   if (w->n_hosts < 1 || !pvmw_tid_is_daemon((int)w->host_tid) ||
-      strcasecmp(w->hosts[0]->name, pvmw_tls_peer_name(l->tls)) != 0) {
+      strcasecmp(w->hosts[0]->name, pvmw_tls_peer_name(l->st.tls)) != 0) {
     pvmd_link_fail(l,
                    "welcome does not come from the master named in its "
                    "certificate (%s)",
-                   pvmw_tls_peer_name(l->tls));
+                   pvmw_tls_peer_name(l->st.tls));
     return;
   }
   d->host_no = pvmw_tid_host((int)w->host_tid);

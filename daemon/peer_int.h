@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "pvm.pb-c.h"
 #include "rundir.h"
+#include "stream.h"
 #include "tls.h"
 
 struct pvmd;
@@ -59,7 +60,7 @@ struct pvmd_rel {
 struct pvmd_link {
   uv_tcp_t tcp; /* tcp.data = this */
   struct pvmd_peers *ps;
-  pvmw_tls *tls;
+  pvmw_stream st; /* TLS over tcp; st.tls is the engine's connection */
   pvmw_reader rd;
   int rd_ready;
   enum link_state state;
@@ -70,8 +71,6 @@ struct pvmd_link {
   uint64_t since;
   uint64_t last_rx;   /* loop time of the last bytes read */
   uint64_t last_ping; /* loop time of the last heartbeat sent */
-  uv_write_t wreq;
-  size_t wlen;        /* ciphertext bytes in the write in flight */
   size_t mem_charged; /* unsent ciphertext counted in the memory budget */
   uv_connect_t creq;
   struct pvmd_waiter wait;        /* parked here while a destination of

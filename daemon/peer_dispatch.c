@@ -4,20 +4,20 @@
  * and telling watchers on other hosts that a task has gone. */
 #include "peer.h"
 
-#include "conn.h"
-#include "group.h"
+#include "groupreg.h"
 #include "host.h"
 #include "listen.h"
 #include "log.h"
 #include "mbox.h"
-#include "notify.h"
+#include "msgroute.h"
+#include "notifytab.h"
 #include "peer_int.h"
 #include "pki.h"
 #include "pvmd.h"
 #include "request.h"
-#include "route.h"
 #include "spin.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "tls.h"
 #include "tls_api.h"
@@ -69,7 +69,7 @@ static void route_in(struct pvmd_link *l, pvmw_frame *f) {
     pvmw_frame_free(f);
     rc = PVMD_ROUTE_NONE;
   }
-  if (rc < 0) { /* no such task, or no memory (logged once by conn.c) */
+  if (rc < 0) { /* no such task, or no memory (logged once by taskconn.c) */
     d->st.msgs_dropped++;
     return;
   }

@@ -19,20 +19,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "context.h"
-#include "frame.h"
-#include "host.h"
 #include "hostopts.h"
 #include "join.h"
 #include "listen.h"
 #include "log.h"
 #include "mbox.h"
-#include "notify.h"
+#include "notifytab.h"
 #include "peer.h"
 #include "pvmd.h"
-#include "rundir.h"
-#include "task.h"
 #include "tid.h"
 
 struct options {

@@ -11,17 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "frame.h"
-#include "host.h"
 #include "log.h"
-#include "peer.h"
+#include "msgroute.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
 #include "rm_int.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
 #include "tasker.h"
 #include "tid.h"
 

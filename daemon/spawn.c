@@ -14,13 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "host.h"
+#include "childout.h"
 #include "log.h"
-#include "output.h"
 #include "pvmd.h"
-#include "task.h"
+#include "taskconn.h"
 #include "tasker.h"
+#include "taskgone.h"
 #include "tid.h"
 
 extern char **environ;

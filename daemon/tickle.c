@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
 #include "pvmd.h"
 #include "tid.h"

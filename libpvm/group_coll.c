@@ -368,7 +368,7 @@ static int barrier_peers(const struct coll *c) {
  * the version at which it could not take the members' barrier; the
  * registry counts the callers or, once the group has count members at a
  * version none of them named, hands them back to the members' barrier
- * there (daemon/group.c). Each round moves to a later version. */
+ * there (daemon/groupreg.c). Each round moves to a later version. */
 static int barrier_call(char *group, int count);
 
 int pvm_barrier(char *group, int count) {

@@ -9,10 +9,11 @@
 
 #include <string.h>
 
-#include "conn.h"
 #include "pvmd.h"
 #include "request.h"
-#include "task.h"
+#include "taskconn.h"
+#include "taskgone.h"
+#include "tasktab.h"
 #include "tid.h"
 
 static struct pvmd d;

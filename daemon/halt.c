@@ -9,15 +9,15 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "childout.h"
 #include "listen.h"
 #include "log.h"
-#include "output.h"
+#include "msgroute.h"
 #include "peer.h"
 #include "pvmd.h"
-#include "route.h"
 #include "spawn.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 static void halt_finish(struct pvmd *d);

@@ -5,14 +5,14 @@
 #include <pvm3.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
+#include "msgroute.h"
 #include "peer.h"
 #include "peer_int.h"
 #include "pvmd.h"
 #include "request.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

@@ -13,11 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "log.h"
+#include "msgroute.h"
 #include "pvmd.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 #define HELLO_SWEEP_MS 250

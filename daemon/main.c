@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "context.h"
 #include "host.h"
 #include "hostopts.h"
@@ -27,11 +26,12 @@
 #include "listen.h"
 #include "log.h"
 #include "mbox.h"
-#include "notify.h"
+#include "notifytab.h"
 #include "peer.h"
 #include "pvmd.h"
 #include "rundir.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 struct options {

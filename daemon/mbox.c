@@ -25,18 +25,18 @@
  * forwards its tasks' requests (peer_fwd.c), and waiting gets keep the
  * reply address. The mailbox is this file's alone (one daemon per process,
  * one loop). Invariants: classes hold at least one entry; indices within a
- * class are strictly increasing; M.entries and M.bytes count every entry
- * and body byte held. */
+ * class are strictly increasing; mailbox.entries and mailbox.bytes count every
+ * entry and body byte held. */
 #include "mbox.h"
 
 #include <pvm3.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
 #include "peer.h"
 #include "pvmd.h"
+#include "taskconn.h"
 #include "tid.h"
 
 struct mentry {
@@ -72,12 +72,12 @@ static struct {
   size_t bytes;
   int full_logged; /* a refusal for lack of room is logged once, until an
                       entry goes */
-} M;
+} mailbox;
 
 /* ---- table ------------------------------------------------------------ */
 
 static struct mclass *find_class(const char *name) {
-  for (struct mclass *k = M.head; k != NULL; k = k->next)
+  for (struct mclass *k = mailbox.head; k != NULL; k = k->next)
     if (strcmp(k->name, name) == 0)
       return k;
   return NULL;
@@ -89,28 +89,28 @@ static struct mclass *new_class(const char *name) {
     free(k);
     return NULL;
   }
-  if (M.tail != NULL)
-    M.tail->next = k;
+  if (mailbox.tail != NULL)
+    mailbox.tail->next = k;
   else
-    M.head = k;
-  M.tail = k;
+    mailbox.head = k;
+  mailbox.tail = k;
   return k;
 }
 
 static void free_class(struct mclass *k) {
-  struct mclass **pp = &M.head, *prev = NULL;
+  struct mclass **pp = &mailbox.head, *prev = NULL;
   while (*pp != k) {
     prev = *pp;
     pp = &(*pp)->next;
   }
   *pp = k->next;
-  if (M.tail == k)
-    M.tail = prev;
+  if (mailbox.tail == k)
+    mailbox.tail = prev;
   for (int i = 0; i < k->n; i++) {
-    M.bytes -= k->v[i].len;
+    mailbox.bytes -= k->v[i].len;
     free(k->v[i].body);
   }
-  M.entries -= k->n;
+  mailbox.entries -= k->n;
   free(k->v);
   free(k->name);
   free(k);
@@ -118,9 +118,9 @@ static void free_class(struct mclass *k) {
 
 /* Removes entry i of k; k goes with its last entry. */
 static void drop_entry(struct mclass *k, int i) {
-  M.full_logged = 0;
-  M.bytes -= k->v[i].len;
-  M.entries--;
+  mailbox.full_logged = 0;
+  mailbox.bytes -= k->v[i].len;
+  mailbox.entries--;
   free(k->v[i].body);
   memmove(&k->v[i], &k->v[i + 1], (size_t)(k->n - i - 1) * sizeof *k->v);
   if (--k->n == 0)
@@ -145,11 +145,11 @@ static int may_change(const struct mentry *e, int tid) {
 }
 
 void pvmd_mbox_free_all(void) {
-  while (M.head != NULL)
-    free_class(M.head);
-  while (M.waits != NULL) {
-    struct mwait *w = M.waits;
-    M.waits = w->next;
+  while (mailbox.head != NULL)
+    free_class(mailbox.head);
+  while (mailbox.waits != NULL) {
+    struct mwait *w = mailbox.waits;
+    mailbox.waits = w->next;
     free(w->name);
     free(w);
   }
@@ -239,17 +239,17 @@ static int do_put(int tid, const Pvmng__MboxRequest *r) {
       }
     }
   }
-  if (!replace && M.entries >= PVMNG__MBOX_LIMIT__MBOX_ENTRIES_MAX) {
-    if (!M.full_logged++)
+  if (!replace && mailbox.entries >= PVMNG__MBOX_LIMIT__MBOX_ENTRIES_MAX) {
+    if (!mailbox.full_logged++)
       pvmd_log(
           "mailbox: refusing an entry of class \"%s\": the virtual machine "
           "holds %d entries already (the limit)",
-          name, M.entries);
+          name, mailbox.entries);
     return PvmOutOfRes;
   }
-  if (M.bytes - (replace ? k->v[pos].len : 0) + len >
+  if (mailbox.bytes - (replace ? k->v[pos].len : 0) + len >
       (size_t)PVMNG__MBOX_LIMIT__MBOX_BYTES_MAX) {
-    if (!M.full_logged++)
+    if (!mailbox.full_logged++)
       pvmd_log("mailbox: refusing an entry of class \"%s\" (%zu bytes): the "
                "virtual machine would hold more than %d bytes of entries",
                name, len, PVMNG__MBOX_LIMIT__MBOX_BYTES_MAX);
@@ -274,10 +274,10 @@ static int do_put(int tid, const Pvmng__MboxRequest *r) {
     pos = 0;
   }
   if (replace) {
-    M.bytes -= k->v[pos].len;
+    mailbox.bytes -= k->v[pos].len;
     free(k->v[pos].body);
     k->v[pos] = e;
-    M.bytes += len;
+    mailbox.bytes += len;
     return cind;
   }
   if (k->n == k->cap) {
@@ -295,8 +295,8 @@ static int do_put(int tid, const Pvmng__MboxRequest *r) {
   memmove(&k->v[pos + 1], &k->v[pos], (size_t)(k->n - pos) * sizeof *k->v);
   k->v[pos] = e;
   k->n++;
-  M.entries++;
-  M.bytes += len;
+  mailbox.entries++;
+  mailbox.bytes += len;
   return cind;
 }
 
@@ -353,7 +353,7 @@ static int do_delete(int tid, const char *name, int index) {
 /* Entries of class k stored: the gets waiting on it try again, in order. A
  * get that reads and deletes may leave nothing for the next. */
 static void wake_waiters(struct pvmd *d, const char *name) {
-  struct mwait **pp = &M.waits;
+  struct mwait **pp = &mailbox.waits;
   while (*pp != NULL) {
     struct mwait *w = *pp;
     if (strcmp(w->name, name) != 0 ||
@@ -369,7 +369,7 @@ static void wake_waiters(struct pvmd *d, const char *name) {
 
 static int add_waiter(int tid, const Pvmng__MboxRequest *r,
                       const struct pvmd_reply_to *rt) {
-  struct mwait *w = calloc(1, sizeof *w), **pp = &M.waits;
+  struct mwait *w = calloc(1, sizeof *w), **pp = &mailbox.waits;
   if (w == NULL || (w->name = strdup(r->name)) == NULL) {
     free(w);
     return PvmNoMem;
@@ -389,7 +389,7 @@ static void do_list(struct pvmd *d, const struct pvmd_reply_to *rt,
   Pvmng__MboxReply r = PVMNG__MBOX_REPLY__INIT;
   int nk = 0, ne = 0, ik = 0, ie = 0;
 
-  for (struct mclass *k = M.head; k != NULL; k = k->next)
+  for (struct mclass *k = mailbox.head; k != NULL; k = k->next)
     if (pattern_match(k->name, pattern)) {
       nk++;
       ne += k->n;
@@ -401,7 +401,7 @@ static void do_list(struct pvmd *d, const struct pvmd_reply_to *rt,
   if (cl == NULL || clp == NULL || en == NULL || enp == NULL) {
     r.code = PvmNoMem;
   } else {
-    for (struct mclass *k = M.head; k != NULL; k = k->next) {
+    for (struct mclass *k = mailbox.head; k != NULL; k = k->next) {
       Pvmng__MboxClass ci = PVMNG__MBOX_CLASS__INIT;
       if (!pattern_match(k->name, pattern))
         continue;
@@ -441,7 +441,7 @@ static int in_list(const uint32_t *v, size_t n, int tid) {
  * tasks it kills; name and index (if given) narrow it down. Returns how
  * many went. */
 static int do_reset(const char *name, const Pvmng__MboxRequest *r) {
-  struct mclass *k = M.head;
+  struct mclass *k = mailbox.head;
   int gone = 0;
 
   while (k != NULL) {
@@ -540,7 +540,7 @@ void pvmd_mbox_request(struct pvmd_conn *c, uint32_t req_id,
  * although its task is normally gone: a slave holds a forwarded request
  * until its answer comes. */
 static void drop_waits(struct pvmd *d, int (*gone)(int tid, int arg), int arg) {
-  struct mwait **pp = &M.waits;
+  struct mwait **pp = &mailbox.waits;
   while (*pp != NULL) {
     struct mwait *w = *pp;
     if (!gone(w->tid, arg)) {
@@ -557,7 +557,7 @@ static void drop_waits(struct pvmd *d, int (*gone)(int tid, int arg), int arg) {
 /* Entries of the tasks `gone` selects: persistent ones lose their owner,
  * the others go. */
 static void drop_owned(int (*gone)(int tid, int arg), int arg) {
-  struct mclass *k = M.head;
+  struct mclass *k = mailbox.head;
   while (k != NULL) {
     struct mclass *next = k->next;
     for (int i = k->n - 1; i >= 0; i--) {

@@ -5,17 +5,17 @@
  * hosts and pvm_tasks(0) are split into parts and gathered. */
 #include "peer.h"
 
-#include "conn.h"
 #include "host.h"
 #include "listen.h"
 #include "log.h"
+#include "msgroute.h"
 #include "peer_int.h"
 #include "pki.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "tls.h"
 #include <errno.h>

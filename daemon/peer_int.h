@@ -1,7 +1,5 @@
-/* Internals shared by the peer-link files: peer.c (links, TLS, hellos,
- * listener and joining), peer_fwd.c (requests carried to other hosts and
- * their answers) and peer_hosts.c (the host table across daemons, adding
- * and deleting hosts). Not used outside them. */
+/* Internals shared by the files of the links between daemons (peer.c
+ * lists them with their jobs). Not used outside them. */
 #ifndef PVMD_PEER_INT_H
 #define PVMD_PEER_INT_H
 
@@ -18,6 +16,7 @@
 #include "peer.h"
 #include "pvm.pb-c.h"
 #include "rundir.h"
+#include "stream.h"
 #include "tls.h"
 
 struct pvmd;
@@ -59,7 +58,7 @@ struct pvmd_rel {
 struct pvmd_link {
   uv_tcp_t tcp; /* tcp.data = this */
   struct pvmd_peers *ps;
-  pvmw_tls *tls;
+  pvmw_stream st; /* TLS over tcp; st.tls is the engine's connection */
   pvmw_reader rd;
   int rd_ready;
   enum link_state state;
@@ -70,8 +69,6 @@ struct pvmd_link {
   uint64_t since;
   uint64_t last_rx;   /* loop time of the last bytes read */
   uint64_t last_ping; /* loop time of the last heartbeat sent */
-  uv_write_t wreq;
-  size_t wlen;        /* ciphertext bytes in the write in flight */
   size_t mem_charged; /* unsent ciphertext counted in the memory budget */
   uv_connect_t creq;
   struct pvmd_waiter wait;        /* parked here while a destination of
@@ -193,9 +190,21 @@ struct pvmd_peers {
   int handles_open; /* closes pending at the end */
 };
 
-/* peer.c: the state (made on first use), links, the daemons' port. */
+/* peer.c: the state (made on first use), and its end. */
 struct pvmd_peers *pvmd_peer_state(struct pvmd *d);
-int pvmd_peer_listen(struct pvmd_peers *ps, const char *toward);
+/* Makes ps->ctx from the certificate directory (server: the accepting
+ * side's context). 0, or -1 (logged). */
+int pvmd_peer_load_ctx(struct pvmd_peers *ps, int server);
+/* Frees ps once it is closing and its last handle and link are gone. */
+void pvmd_peer_maybe_free(struct pvmd_peers *ps);
+
+/* peer_link.c: one link. A new link over a fresh TCP handle, with a TLS
+ * stream from ctx (expect: the peer's certificate name, or NULL); NULL
+ * when out of memory. */
+struct pvmd_link *pvmd_link_new(struct pvmd_peers *ps, int accepted,
+                                pvmw_tls_ctx *ctx, const char *expect);
+/* Its TCP connection is up: reads, and the connecting side starts TLS. */
+void pvmd_link_start(struct pvmd_link *l);
 /* The up link toward host_no (a slave: always the master), or NULL. */
 struct pvmd_link *pvmd_link_to_host(struct pvmd_peers *ps, int host_no);
 /* Encodes and sends; -1 when the link is closing or failed. */
@@ -204,16 +213,61 @@ int pvmd_link_send_control(struct pvmd_link *l, const Pvmng__Control *m);
  * (if not NULL) while the link holds more than the high-water mark. */
 int pvmd_link_send_flow(struct pvmd_link *l, pvmw_frame *f,
                         struct pvmd_waiter *producer);
+/* Sends what l's TLS stream holds (unless l is gone). */
+void pvmd_link_flush(struct pvmd_link *l);
+/* Tells the other side how many sequenced frames arrived; the other
+ * side's count of ours arrived (a count above what was sent fails l). */
+void pvmd_link_send_ack(struct pvmd_link *l);
+void pvmd_link_on_ack(struct pvmd_link *l, uint64_t received);
 /* Logs why, forgets the host if it was up, closes. */
 void pvmd_link_fail(struct pvmd_link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The connection of l broke: an up link goes down (keeping its host and
+ * unacknowledged frames) and a slave reconnects; any other fails. */
+void pvmd_link_break(struct pvmd_link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void pvmd_link_close(struct pvmd_link *l);
+/* The close callback of a link's TCP handle: frees l, or keeps a link
+ * that is down with a fresh handle. */
+void pvmd_link_on_closed(uv_handle_t *h);
+/* Whether l has no connection to use (closing, or down). */
+int pvmd_link_gone(const struct pvmd_link *l);
+/* Whether producers parked on l may go on (up, below the low-water mark). */
+int pvmd_link_drained(const struct pvmd_link *l);
+/* The timer of every link: handshake and add timeouts, heartbeats. */
+void pvmd_peer_on_sweep(uv_timer_t *tm);
 
 /* Whether l carries frames for its host: up, or down and waiting to
  * resume (frames are kept for it meanwhile). */
 static inline int pvmd_link_usable(const struct pvmd_link *l) {
   return l->state == L_UP || l->state == L_DOWN;
 }
+
+/* peer_hello.c: the connecting side's PeerHello (resuming when
+ * l->resume_of); the master's check of one (m: the first frame on l); the
+ * slave's check of the PeerWelcome that answers it. */
+void pvmd_peer_send_hello(struct pvmd_link *l);
+void pvmd_peer_on_hello(struct pvmd_link *l, Pvmng__Control *m);
+void pvmd_peer_on_welcome(struct pvmd_link *l, Pvmng__Control *m);
+/* The lowest host number neither in the table nor reserved, or -1. */
+int pvmd_peer_free_host_no(struct pvmd_peers *ps);
+
+/* peer_connect.c: the master's port toward address toward (0 or -1,
+ * logged); a slave's connection to the master (ps->master_sa): a join
+ * connection (with ps->cred) or the usual mutually authenticated one, 0
+ * or -1 (logged); a slave's next attempt to resume its down link o. */
+int pvmd_peer_listen(struct pvmd_peers *ps, const char *toward);
+int pvmd_peer_connect_master(struct pvmd_peers *ps, int join);
+void pvmd_peer_reconnect(struct pvmd_link *o);
+
+/* peer_dispatch.c: a frame of l (taken), for the link's pvmw_reader: 0
+ * to read on, nonzero once l is gone (failed, closed or down). Task tid exited:
+ * tells the links that watch it (except `except`); another host asks whether
+ * tid still lives. */
+int pvmd_link_on_frame(void *ctx, pvmw_frame *f);
+void pvmd_peer_task_gone_to_links(struct pvmd_peers *ps, int tid,
+                                  struct pvmd_link *except);
+void pvmd_peer_task_query_in(struct pvmd_link *l, int tid);
 
 /* peer_rel.c: acknowledged delivery. Keeps frame f (taken) as the next
  * sequenced frame; 0, or -1 without memory (f not taken). */
@@ -227,10 +281,6 @@ int pvmd_rel_ack(struct pvmd *d, struct pvmd_rel *r, uint64_t received);
 int pvmd_rel_received(struct pvmd_rel *r, size_t len);
 /* Frees every frame kept. */
 void pvmd_rel_free(struct pvmd *d, struct pvmd_rel *r);
-
-/* Slave: connects to the master (ps->master_sa): a join connection (with
- * ps->cred) or the usual mutually authenticated one. 0 or -1 (logged). */
-int pvmd_peer_connect_master(struct pvmd_peers *ps, int join);
 
 /* peer_join.c: join credentials. Master: makes a credential for host name
  * and sets *in (the remote shell's stdin) to a pipe that holds it; returns
@@ -276,7 +326,6 @@ void pvmd_peer_gather_part(struct pvmd_peers *ps, struct pvmd_gather *g,
 void pvmd_peer_on_forward(struct pvmd_link *from, const Pvmng__PeerForward *pf);
 
 /* peer_hosts.c: the host table and host additions. */
-int pvmd_peer_free_host_no(struct pvmd_peers *ps);
 void pvmd_peer_send_hosts(struct pvmd_link *l, uint32_t host_tid, int welcome);
 void pvmd_peer_broadcast_hosts(struct pvmd_peers *ps);
 void pvmd_peer_take_hosts(struct pvmd_peers *ps, Pvmng__HostInfo **hosts,

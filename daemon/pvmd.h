@@ -15,7 +15,7 @@
 #include "host.h"
 #include "list.h"
 #include "rundir.h"
-#include "task.h"
+#include "tasktab.h"
 
 struct pvmd_limits {
   uint32_t max_frame;          /* largest frame payload read from a task */
@@ -99,7 +99,7 @@ struct pvmd {
                                      the senders can still be told */
   uint64_t mem_wake_at;           /* producers paused for memory resume
                                      when queues cost this much or less */
-  struct pvmd_list notifies;      /* notify.c: pvm_notify requests */
+  struct pvmd_list notifies;      /* notifytab.c: pvm_notify requests */
   struct pvmd_peers *peers;       /* peer.c: links to other daemons, or NULL */
   struct pvmd_hostfile *hostfile; /* the master's host file (hostopts.h),
                                      or NULL */

@@ -15,21 +15,21 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "conn.h"
+#include "childout.h"
 #include "context.h"
-#include "group.h"
+#include "groupreg.h"
 #include "host.h"
 #include "hoster.h"
 #include "log.h"
 #include "mbox.h"
-#include "notify.h"
-#include "output.h"
+#include "notifytab.h"
 #include "peer.h"
 #include "pvmd.h"
 #include "rm.h"
 #include "spawn.h"
-#include "task.h"
+#include "taskconn.h"
 #include "tasker.h"
+#include "tasktab.h"
 #include "tickle.h"
 #include "tid.h"
 

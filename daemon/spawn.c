@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "childout.h"
 #include "host.h"
 #include "log.h"
-#include "output.h"
 #include "pvmd.h"
-#include "task.h"
+#include "taskconn.h"
 #include "tasker.h"
+#include "tasktab.h"
 #include "tid.h"
 
 extern char **environ;

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
+#include "msgroute.h"
 #include "pvmd.h"
 #include "request.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

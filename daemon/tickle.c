@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
 #include "pvmd.h"
+#include "taskconn.h"
 #include "tid.h"
 
 /* The daemon's resident memory in KiB from /proc, or -1. */

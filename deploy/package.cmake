@@ -3,7 +3,9 @@
 # share/pvm-ng/examples, and a Debian package built by `cpack -G DEB` that
 # installs under /opt/pvm-ng, beside Debian's own PVM 3.4.6 (packages pvm,
 # pvm-dev) without sharing a file with it. Included at the end of the
-# top-level CMakeLists.txt, once every installed target exists.
+# top-level CMakeLists.txt, once every installed target exists. A package
+# to ship is built with -DPVMNG_TESTING=OFF (no test-only calls, no
+# fault-injection switches); the tests build packages with it on.
 include(CMakePackageConfigHelpers)
 
 set(PVMNG_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/PVM-NG)

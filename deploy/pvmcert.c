@@ -3,7 +3,7 @@
  * host's certificate, rotates the CA (re-issuing the host certificates),
  * and installs a CA or host certificates of the user's own. It works on
  * the certificate directory the daemons use ($PVM_CERTDIR, else ~/.pvm, or
- * -d DIR) with the same code (wire/pki.c); running daemons take a renewed
+ * -d DIR) with the same code (sec/pki.c); running daemons take a renewed
  * host certificate on SIGHUP, a new CA at their next start. */
 #include <dirent.h>
 #include <errno.h>

@@ -9,13 +9,13 @@
 
 #include <pvm3.h>
 
-#include "conn.h"
 #include "frame.h"
 #include "fuzz.h"
 #include "log.h"
 #include "pvmd.h"
 #include "rm.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 static struct pvmd d;

@@ -1,9 +1,9 @@
 # Groups and collectives (libgpvm3's calls, in libpvm3): semantics, barrier and freeze, a member
 # killed inside collectives, and every reduction against a serial result.
 add_executable(it_group it_group.c)
-# pvmwire_base: rundir.h, the names of the VM's socket and shared-memory
+# pvmsec_base: rundir.h, the names of the VM's socket and shared-memory
 # segments (libpvm3 does not export its copy).
-target_link_libraries(it_group PRIVATE gpvm3 pvm3 pvmwire_base)
+target_link_libraries(it_group PRIVATE gpvm3 pvm3 pvmwire_base pvmsec_base)
 add_executable(it_group_reduce it_group_reduce.c)
 target_link_libraries(it_group_reduce PRIVATE gpvm3 pvm3)
 foreach(case semantics barrier kill kill9 shm)

@@ -49,7 +49,7 @@ config="{Checks: '$checks', CheckOptions: [
   {key: cert-err33-c.CheckedFunctions, value: '::aligned_alloc;::calloc;::malloc;::realloc;::fopen;::fdopen;::freopen;::tmpfile'},
   {key: bugprone-sizeof-expression.WarnOnSizeOfPointerToAggregate, value: false}]}"
 
-mapfile -t files < <(ls daemon/*.c libpvm/*.c wire/*.c console/*.c deploy/*.c \
+mapfile -t files < <(ls daemon/*.c libpvm/*.c wire/*.c sec/*.c console/*.c deploy/*.c \
   bindings/fortran/*.c 2>/dev/null)
 out=$(printf '%s\n' "${files[@]}" |
   xargs -P 2 -n 4 "$tidy" --quiet -p "$build" --config="$config" 2>/dev/null)

@@ -9,10 +9,10 @@
 
 #include <string.h>
 
-#include "conn.h"
 #include "pvmd.h"
 #include "request.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 static struct pvmd d;

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
 #include "mbox.h"
 #include "peer_int.h"
 #include "pvmd.h"
 #include "request.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 #define NLOCAL 2

@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
 #include "peer_int.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

@@ -24,6 +24,7 @@
 
 #include "pki.h"
 #include "tls.h"
+#include "tls_test.h"
 
 #define T1999 915148800L
 #define T2000 946684800L

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/task.c: tid allocation (in turn from 1, skipping
+/* Unit tests for daemon/tasktab.c: tid allocation (in turn from 1, skipping
  * tids in use, wrapping at the top of the local part), the table limit,
  * lookups and when an entry may be freed. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <pvm3.h>
 #include <string.h>
 
-#include "task.h"
+#include "tasktab.h"
 #include "tid.h"
 
 static struct pvmd_task *new_task(struct pvmd_tasks *ts) {

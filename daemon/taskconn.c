@@ -7,7 +7,7 @@
  * it is read to its end first (a dead process wrote everything it ever
  * will before the daemon learns of its exit, so "nothing left to read"
  * means every frame it sent has been routed). */
-#include "conn.h"
+#include "taskconn.h"
 #include "spin.h"
 
 #include <errno.h>
@@ -20,10 +20,10 @@
 
 #include "listen.h"
 #include "log.h"
+#include "msgroute.h"
 #include "pvmd.h"
 #include "request.h"
-#include "route.h"
-#include "task.h"
+#include "tasktab.h"
 #include "tid.h"
 
 /* Frames up to this size are first tried with uv_try_write, which saves a
@@ -396,7 +396,7 @@ int pvmd_conn_send(struct pvmd_conn *c, pvmw_frame *f) {
   w = malloc(sizeof *w);
   if (!w) {
     /* The frame is lost, not the connection: the caller tells the sender
-     * (route.c); a reply that cannot be queued is the requester's loss. */
+     * (msgroute.c); a reply that cannot be queued is the requester's loss. */
     if (!d->nomem_warned)
       pvmd_log("out of memory queueing a write to %s (%llu bytes queued): "
                "its senders are told and paused until queues drain",

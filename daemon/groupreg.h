@@ -6,8 +6,8 @@
  * the tasks themselves. With several hosts the registry lives on the master
  * daemon; the others forward their tasks' requests to it and deliver its
  * notices (see docs/groups.md). */
-#ifndef PVMD_GROUP_H
-#define PVMD_GROUP_H
+#ifndef PVMD_GROUPREG_H
+#define PVMD_GROUPREG_H
 
 #include <stdint.h>
 

@@ -140,13 +140,6 @@ int pvmw_tls_bulk_has(int aead);
 /* The AEAD's name ("AES-128-OCB"), or "" when t is not in bulk mode. */
 const char *pvmw_tls_bulk_cipher(const pvmw_tls *t);
 
-/* Keying material exported from the session (RFC 8446 7.5): n bytes under
- * label, with context (context_len bytes) or, when context is NULL,
- * without one. For tests that check bulk mode's keys from outside. 0, or
- * -1 before the handshake is done. */
-int pvmw_tls_export(pvmw_tls *t, const char *label, const uint8_t *context,
-                    size_t context_len, uint8_t *out, size_t n);
-
 /* Bulk mode, for links that carry large volumes between two ends that both
  * switch at the same point of their conversation, with no record in flight
  * either way (nothing unread here, nothing sent by the peer since the last
@@ -186,26 +179,6 @@ int pvmw_tls_bulk(pvmw_tls *t, int aead);
  * the direction's label with the context "ratchet". 0, or -1 (nothing
  * changed). */
 int pvmw_tls_bulk_ratchet(uint8_t secret[32], uint8_t *km, size_t kmlen);
-
-/* For tests: simulates a long-lived bulk link without moving 128 GiB.
- * Advances this end's record sequence numbers within the current key
- * epochs, as if write_records more records had been sealed and
- * read_records more opened. The peer must be advanced to match (its read
- * count by our write count and the other way round), otherwise the next
- * record fails authentication, as the sequence number is part of each
- * record's nonce. It cannot weaken the protection: the counters only move
- * forward, and never past PVMW_TLS_BULK_KEY_RECORDS (where the next record
- * takes the next key), hence no nonce is ever used twice under one key.
- * Returns 0, or -1 (nothing moved) when t is not in bulk mode or a counter
- * would pass the epoch's end. */
-int pvmw_tls_bulk_skip(pvmw_tls *t, uint64_t write_records,
-                       uint64_t read_records);
-
-/* The key epochs of this end's two directions (0 at the switch to bulk
- * mode, one more every PVMW_TLS_BULK_KEY_RECORDS records). 0, or -1 when t
- * is not in bulk mode. */
-int pvmw_tls_bulk_epochs(const pvmw_tls *t, uint64_t *write_epoch,
-                         uint64_t *read_epoch);
 
 /* Why the connection failed, for the log ("" while nothing failed), e.g.
  * "certificate has expired (peer hostb, ...)", "unknown CA ...", "peer sent

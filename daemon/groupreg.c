@@ -37,17 +37,17 @@
  * a count and fewer waiters of that count than it, a pending freeze
  * frz_count > 0.
  * The registry is this file's alone (one daemon per process, one loop). */
-#include "group.h"
+#include "groupreg.h"
 
 #include <pvm3.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
+#include "msgroute.h"
 #include "peer.h"
 #include "pvmd.h"
-#include "route.h"
+#include "taskconn.h"
 #include "tid.h"
 
 enum { W_BARRIER, W_FREEZE, W_SYNC };
@@ -76,17 +76,19 @@ static struct {
   struct group *head;
   int count;
   uint32_t last_version; /* versions are unique across all groups */
-} G;
+} group_registry;
 
 /* A change to g: its next version. Versions come from one counter, so a
  * group deleted and made again under the same name never repeats one
  * (libgpvm3 names a barrier's shared-memory segment by name and version). */
-static void bump(struct group *g) { g->version = ++G.last_version; }
+static void bump(struct group *g) {
+  g->version = ++group_registry.last_version;
+}
 
 /* ---- table ------------------------------------------------------------ */
 
 static struct group *find_group(const char *name) {
-  for (struct group *g = G.head; g != NULL; g = g->next)
+  for (struct group *g = group_registry.head; g != NULL; g = g->next)
     if (strcmp(g->name, name) == 0)
       return g;
   return NULL;
@@ -98,18 +100,18 @@ static struct group *new_group(const char *name) {
     free(g);
     return NULL;
   }
-  g->next = G.head;
-  G.head = g;
-  G.count++;
+  g->next = group_registry.head;
+  group_registry.head = g;
+  group_registry.count++;
   return g;
 }
 
 static void free_group(struct group *g) {
-  struct group **pp = &G.head;
+  struct group **pp = &group_registry.head;
   while (*pp != g)
     pp = &(*pp)->next;
   *pp = g->next;
-  G.count--;
+  group_registry.count--;
   while (g->waiters != NULL) {
     struct gwait *w = g->waiters;
     g->waiters = w->next;
@@ -121,8 +123,8 @@ static void free_group(struct group *g) {
 }
 
 void pvmd_group_free_all(void) {
-  while (G.head != NULL)
-    free_group(G.head);
+  while (group_registry.head != NULL)
+    free_group(group_registry.head);
 }
 
 static int inst_of(const struct group *g, int tid) {
@@ -437,7 +439,7 @@ static void remove_member(struct pvmd *d, struct group *g, int tid) {
 }
 
 void pvmd_group_task_gone(struct pvmd *d, int tid) {
-  struct group *g = G.head;
+  struct group *g = group_registry.head;
   while (g != NULL) {
     struct group *next = g->next;
     if (inst_of(g, tid) >= 0)
@@ -447,7 +449,7 @@ void pvmd_group_task_gone(struct pvmd *d, int tid) {
 }
 
 void pvmd_group_host_gone(struct pvmd *d, int host_no) {
-  struct group *g = G.head;
+  struct group *g = group_registry.head;
   while (g != NULL) {
     struct group *next = g->next;
     for (;;) {
@@ -470,12 +472,15 @@ void pvmd_group_host_gone(struct pvmd *d, int host_no) {
 static void do_list(struct pvmd_conn *c, uint32_t req_id) {
   Pvmng__Control m = PVMNG__CONTROL__INIT;
   Pvmng__GroupReply r = PVMNG__GROUP_REPLY__INIT;
-  Pvmng__GroupInfo *infos = calloc((size_t)G.count + 1, sizeof *infos);
-  Pvmng__GroupInfo **ptrs = calloc((size_t)G.count + 1, sizeof *ptrs);
-  uint32_t **tids = calloc((size_t)G.count + 1, sizeof *tids);
+  Pvmng__GroupInfo *infos =
+      calloc((size_t)group_registry.count + 1, sizeof *infos);
+  Pvmng__GroupInfo **ptrs =
+      calloc((size_t)group_registry.count + 1, sizeof *ptrs);
+  uint32_t **tids = calloc((size_t)group_registry.count + 1, sizeof *tids);
   int n = 0, ok = infos && ptrs && tids;
 
-  for (struct group *g = G.head; ok && g != NULL; g = g->next, n++) {
+  for (struct group *g = group_registry.head; ok && g != NULL;
+       g = g->next, n++) {
     tids[n] = malloc(((size_t)g->ninst + 1) * sizeof **tids);
     if (tids[n] == NULL) {
       ok = 0;

@@ -2,14 +2,14 @@
  * (no rehashing on the message path) plus a list in creation order for
  * pvm_tasks. Tid allocation walks the local-part space round robin, so a
  * freed tid is reused as late as possible. */
-#include "task.h"
-#include "conn.h"
+#include "tasktab.h"
 #include "context.h"
-#include "group.h"
+#include "groupreg.h"
 #include "hoster.h"
 #include "mbox.h"
-#include "notify.h"
+#include "notifytab.h"
 #include "rm.h"
+#include "taskconn.h"
 #include "tasker.h"
 
 #include <pvm3.h>
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "msgroute.h"
 #include "pvmd.h"
-#include "route.h"
 #include "rundir.h"
 #include "tid.h"
 

@@ -4,8 +4,8 @@
  * pipes are drained. A task that called pvm_exit or disconnected is "gone":
  * no longer listed or reachable, but its tid stays reserved until the entry
  * is freed, so a late message can never reach a new task under an old tid. */
-#ifndef PVMD_TASK_H
-#define PVMD_TASK_H
+#ifndef PVMD_TASKTAB_H
+#define PVMD_TASKTAB_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,7 +1,10 @@
 /* The VM's PKI: key generation, certificate building and signing with the
- * EVP API, and careful file handling (private modes, no symlink following,
- * no overwriting, atomic publication through a temporary file and link()). */
+ * EVP API, join requests, fingerprints and checks of a certificate
+ * directory, the first start's CA and host pair. The careful file handling
+ * under it (private modes, no symlink following, no overwriting) is
+ * pki_files.c. */
 #include "pki.h"
+#include "pki_int.h"
 
 #include "osslerr.h"
 
@@ -29,137 +32,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define PKI_PATH_MAX 4096
 #define YEAR_SECONDS 31556952L /* 365.2425 days */
 #define BACKDATE 3600L         /* tolerate an hour of clock skew */
-
-static int path_join(char *out, const char *a, const char *b, const char *ext,
-                     char *err, size_t errlen) {
-  int n =
-      snprintf(out, PKI_PATH_MAX, "%s%s%s%s", a, b ? "/" : "", b ? b : "", ext);
-  if (n < 0 || n >= PKI_PATH_MAX) {
-    set_err(err, errlen, "path %s/%s%s is too long", a, b ? b : "", ext);
-    return -1;
-  }
-  return 0;
-}
-
-static int exists(const char *path) {
-  struct stat st;
-  return lstat(path, &st) == 0;
-}
-
-static int check_dir(const char *dir, char *err, size_t errlen);
-
-/* ---- files ------------------------------------------------------------ */
-
-/* Writes x (or key) as PEM into a new temporary file beside final; the
- * caller publishes it with link(). Returns 0 and the name in tmp. */
-static int write_tmp(const char *final, mode_t mode, X509 *x, EVP_PKEY *key,
-                     char *tmp, char *err, size_t errlen) {
-  static unsigned counter;
-  BIO *b;
-  int fd, ok;
-  int n = snprintf(tmp, PKI_PATH_MAX, "%s.tmp-%ld-%u", final, (long)getpid(),
-                   counter++);
-  if (n < 0 || n >= PKI_PATH_MAX) {
-    set_err(err, errlen, "path %s is too long", final);
-    return -1;
-  }
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) {
-    set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-    return -1;
-  }
-  if (fchmod(fd, mode) < 0) {
-    set_err(err, errlen, "cannot set mode of %s: %s", tmp, strerror(errno));
-    close(fd);
-    unlink(tmp);
-    return -1;
-  }
-  b = BIO_new_fd(fd, BIO_NOCLOSE);
-  ok = b != NULL &&
-       (x ? PEM_write_bio_X509(b, x)
-          : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) &&
-       BIO_flush(b) == 1;
-  BIO_free(b);
-  if (!ok) {
-    set_err(err, errlen, "cannot write %s: %s", tmp, ossl_reason());
-  } else if (fsync(fd) < 0) {
-    set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    ok = 0;
-  }
-  if (close(fd) < 0 && ok) {
-    set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    ok = 0;
-  }
-  if (!ok) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
-}
-
-/* Publishes a certificate and its key (key first), never replacing an
- * existing file; on failure nothing new is left behind. */
-static int publish_pair(const char *prefix, X509 *x, EVP_PKEY *key, char *err,
-                        size_t errlen) {
-  char pem[PKI_PATH_MAX], keyp[PKI_PATH_MAX], tpem[PKI_PATH_MAX],
-      tkey[PKI_PATH_MAX];
-  int rc = -1;
-  if (path_join(pem, prefix, NULL, ".pem", err, errlen) < 0 ||
-      path_join(keyp, prefix, NULL, ".key", err, errlen) < 0)
-    return -1;
-  if (write_tmp(keyp, 0600, NULL, key, tkey, err, errlen) < 0)
-    return -1;
-  if (write_tmp(pem, 0644, x, NULL, tpem, err, errlen) < 0) {
-    unlink(tkey);
-    return -1;
-  }
-  if (link(tkey, keyp) < 0) {
-    set_err(err, errlen, "cannot create %s: %s", keyp, strerror(errno));
-  } else if (link(tpem, pem) < 0) {
-    set_err(err, errlen, "cannot create %s: %s", pem, strerror(errno));
-    unlink(keyp);
-  } else {
-    rc = 0;
-  }
-  unlink(tkey);
-  unlink(tpem);
-  return rc;
-}
-
-/* Opens a file without following a symlink; for a key, also insists that
- * it is ours and private. */
-static BIO *open_private(const char *path, int is_key, char *err,
-                         size_t errlen) {
-  struct stat st;
-  BIO *b;
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-    set_err(err, errlen, "%s is not a regular file", path);
-    close(fd);
-    return NULL;
-  }
-  if (is_key && (st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
-    set_err(err, errlen,
-            "key %s must belong to you and be private (mode 0600); it has "
-            "uid %u mode %03o",
-            path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
-    close(fd);
-    return NULL;
-  }
-  b = BIO_new_fd(fd, BIO_CLOSE);
-  if (b == NULL) {
-    set_err(err, errlen, "out of memory");
-    close(fd);
-  }
-  return b;
-}
 
 /* ---- certificates ----------------------------------------------------- */
 
@@ -220,13 +94,13 @@ int pvmw_pki_make_ca(const char *dir, const char *cn, long not_before,
     set_err(err, errlen, "CA validity ends before it starts");
     return -1;
   }
-  if (path_join(prefix, dir, PVMW_PKI_CA, "", err, errlen) < 0 ||
-      path_join(pem, prefix, NULL, ".pem", err, errlen) < 0 ||
-      path_join(keyp, prefix, NULL, ".key", err, errlen) < 0)
+  if (pvmw_pki_path_join(prefix, dir, PVMW_PKI_CA, "", err, errlen) < 0 ||
+      pvmw_pki_path_join(pem, prefix, NULL, ".pem", err, errlen) < 0 ||
+      pvmw_pki_path_join(keyp, prefix, NULL, ".key", err, errlen) < 0)
     return -1;
-  if (exists(pem) || exists(keyp)) {
+  if (pvmw_pki_exists(pem) || pvmw_pki_exists(keyp)) {
     set_err(err, errlen, "%s already exists; not replacing the CA",
-            exists(pem) ? pem : keyp);
+            pvmw_pki_exists(pem) ? pem : keyp);
     return -1;
   }
   if ((key = new_key(err, errlen)) == NULL)
@@ -245,7 +119,7 @@ int pvmw_pki_make_ca(const char *dir, const char *cn, long not_before,
     set_err(err, errlen, "cannot sign CA certificate: %s", ossl_reason());
     goto out;
   }
-  rc = publish_pair(prefix, x, key, err, errlen);
+  rc = pvmw_pki_publish_pair(prefix, x, key, err, errlen);
 out:
   X509_free(x);
   EVP_PKEY_free(key);
@@ -259,10 +133,10 @@ static int load_ca(const char *ca_dir, X509 **cax, EVP_PKEY **cak, char *err,
   BIO *b;
   *cax = NULL;
   *cak = NULL;
-  if (path_join(pem, ca_dir, PVMW_PKI_CA, ".pem", err, errlen) < 0 ||
-      path_join(keyp, ca_dir, PVMW_PKI_CA, ".key", err, errlen) < 0)
+  if (pvmw_pki_path_join(pem, ca_dir, PVMW_PKI_CA, ".pem", err, errlen) < 0 ||
+      pvmw_pki_path_join(keyp, ca_dir, PVMW_PKI_CA, ".key", err, errlen) < 0)
     return -1;
-  if ((b = open_private(pem, 0, err, errlen)) == NULL)
+  if ((b = pvmw_pki_open_private(pem, 0, err, errlen)) == NULL)
     return -1;
   *cax = PEM_read_bio_X509(b, NULL, NULL, NULL);
   BIO_free(b);
@@ -270,7 +144,7 @@ static int load_ca(const char *ca_dir, X509 **cax, EVP_PKEY **cak, char *err,
     set_err(err, errlen, "%s holds no certificate (%s)", pem, ossl_reason());
     return -1;
   }
-  if ((b = open_private(keyp, 1, err, errlen)) == NULL)
+  if ((b = pvmw_pki_open_private(keyp, 1, err, errlen)) == NULL)
     goto fail;
   *cak = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
   BIO_free(b);
@@ -354,7 +228,7 @@ int pvmw_pki_make_cert(const char *ca_dir, const char *out_prefix,
   x = sign_leaf(cax, cak, key, name, not_before, not_after, err, errlen);
   if (x == NULL)
     goto out;
-  rc = publish_pair(out_prefix, x, key, err, errlen);
+  rc = pvmw_pki_publish_pair(out_prefix, x, key, err, errlen);
 out:
   X509_free(x);
   X509_free(cax);
@@ -558,49 +432,10 @@ static STACK_OF(X509) * read_pems(const char *pem, size_t len, const char *what,
   return sk;
 }
 
-/* Reads a whole small file (at most 1 MiB) without following a symlink. */
-static char *read_small(const char *path, size_t *len, char *err,
-                        size_t errlen) {
-  struct stat st;
-  char *buf;
-  ssize_t n;
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-    set_err(err, errlen, "%s is not a regular file of at most 1 MiB", path);
-    close(fd);
-    return NULL;
-  }
-  buf = malloc((size_t)st.st_size + 1);
-  if (buf == NULL) {
-    set_err(err, errlen, "out of memory");
-    close(fd);
-    return NULL;
-  }
-  n = read(fd, buf, (size_t)st.st_size);
-  close(fd);
-  if (n != st.st_size) {
-    set_err(err, errlen, "cannot read %s", path);
-    free(buf);
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = (size_t)n;
-  return buf;
-}
-
-char *pvmw_pki_read_file(const char *path, size_t *len, char *err,
-                         size_t errlen) {
-  return read_small(path, len, err, errlen);
-}
-
 int pvmw_pki_fingerprint(const char *pem_path, uint8_t out[32], char *err,
                          size_t errlen) {
   size_t len = 0;
-  char *pem = read_small(pem_path, &len, err, errlen);
+  char *pem = pvmw_pki_read_file(pem_path, &len, err, errlen);
   STACK_OF(X509) * sk;
   int rc;
   if (pem == NULL)
@@ -661,23 +496,23 @@ int pvmw_pki_usable(const char *dir, const char *name,
   EVP_PKEY *key = NULL;
   BIO *b;
   int ok = 0;
-  if (path_join(path, dir, PVMW_PKI_CA, ".pem", err, errlen) < 0 ||
+  if (pvmw_pki_path_join(path, dir, PVMW_PKI_CA, ".pem", err, errlen) < 0 ||
       pvmw_pki_fingerprint(path, fp, err, errlen) < 0)
     return 0;
   if (memcmp(fp, ca_sha256, 32) != 0) {
     set_err(err, errlen, "%s is another CA than the virtual machine's", path);
     return 0;
   }
-  if ((pem = read_small(path, &len, err, errlen)) == NULL ||
+  if ((pem = pvmw_pki_read_file(path, &len, err, errlen)) == NULL ||
       (cas = read_pems(pem, len, path, err, errlen)) == NULL)
     goto out;
   free(pem);
-  if (path_join(path, dir, name, ".pem", err, errlen) < 0 ||
-      (pem = read_small(path, &len, err, errlen)) == NULL ||
+  if (pvmw_pki_path_join(path, dir, name, ".pem", err, errlen) < 0 ||
+      (pem = pvmw_pki_read_file(path, &len, err, errlen)) == NULL ||
       (leaf = read_pems(pem, len, path, err, errlen)) == NULL)
     goto out;
-  if (path_join(path, dir, name, ".key", err, errlen) < 0 ||
-      (b = open_private(path, 1, err, errlen)) == NULL)
+  if (pvmw_pki_path_join(path, dir, name, ".key", err, errlen) < 0 ||
+      (b = pvmw_pki_open_private(path, 1, err, errlen)) == NULL)
     goto out;
   key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
   BIO_free(b);
@@ -693,41 +528,6 @@ out:
   sk_X509_pop_free(leaf, X509_free);
   EVP_PKEY_free(key);
   return ok;
-}
-
-/* Writes data into dir/file (mode 0600), replacing it atomically. */
-static int replace_file(const char *dir, const char *file, const char *ext,
-                        const char *data, size_t len, char *err,
-                        size_t errlen) {
-  char final[PKI_PATH_MAX], tmp[PKI_PATH_MAX + 48];
-  unsigned char r[6];
-  char rhex[13];
-  int fd, ok;
-  if (path_join(final, dir, file, ext, err, errlen) < 0)
-    return -1;
-  /* Hosts sharing the directory may have equal pids: a random part too. */
-  if (RAND_bytes(r, sizeof r) != 1) {
-    set_err(err, errlen, "no random bytes: %s", ossl_reason());
-    return -1;
-  }
-  for (size_t i = 0; i < sizeof r; i++)
-    snprintf(rhex + 2 * i, 3, "%02x", r[i]);
-  snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%s", final, (long)getpid(), rhex);
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-    return -1;
-  }
-  ok = fchmod(fd, 0600) == 0 && write(fd, data, len) == (ssize_t)len &&
-       fsync(fd) == 0;
-  if (close(fd) != 0)
-    ok = 0;
-  if (!ok || rename(tmp, final) != 0) {
-    set_err(err, errlen, "cannot write %s: %s", final, strerror(errno));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
 }
 
 int pvmw_pki_store_joined(const char *dir, const char *name,
@@ -768,16 +568,16 @@ int pvmw_pki_store_joined(const char *dir, const char *name,
             why);
     goto out;
   }
-  if (check_dir(dir, err, errlen) < 0)
+  if (pvmw_pki_check_dir(dir, err, errlen) < 0)
     goto out;
   /* A directory that holds a CA key is some virtual machine's CA home:
    * never replace its CA. */
-  if (path_join(path, dir, PVMW_PKI_CA, ".key", err, errlen) < 0)
+  if (pvmw_pki_path_join(path, dir, PVMW_PKI_CA, ".key", err, errlen) < 0)
     goto out;
-  if (exists(path)) {
+  if (pvmw_pki_exists(path)) {
     char pem[PKI_PATH_MAX];
     uint8_t have[32];
-    if (path_join(pem, dir, PVMW_PKI_CA, ".pem", err, errlen) < 0)
+    if (pvmw_pki_path_join(pem, dir, PVMW_PKI_CA, ".pem", err, errlen) < 0)
       goto out;
     if (pvmw_pki_fingerprint(pem, have, why, sizeof why) < 0 ||
         memcmp(have, ca_sha256, 32) != 0) {
@@ -791,10 +591,12 @@ int pvmw_pki_store_joined(const char *dir, const char *name,
   }
   /* Key first, the CA last: a reader that finds the CA also finds the
    * rest. */
-  if (replace_file(dir, name, ".key", key_pem, strlen(key_pem), err, errlen) <
-          0 ||
-      replace_file(dir, name, ".pem", cert_pem, cert_len, err, errlen) < 0 ||
-      replace_file(dir, PVMW_PKI_CA, ".pem", ca_pem, ca_len, err, errlen) < 0)
+  if (pvmw_pki_replace_file(dir, name, ".key", key_pem, strlen(key_pem), err,
+                            errlen) < 0 ||
+      pvmw_pki_replace_file(dir, name, ".pem", cert_pem, cert_len, err,
+                            errlen) < 0 ||
+      pvmw_pki_replace_file(dir, PVMW_PKI_CA, ".pem", ca_pem, ca_len, err,
+                            errlen) < 0)
     goto out;
   rc = 0;
 out:
@@ -808,59 +610,17 @@ out:
 
 /* ---- first start ------------------------------------------------------ */
 
-static int check_dir(const char *dir, char *err, size_t errlen) {
-  struct stat st;
-  if (lstat(dir, &st) < 0) {
-    if (errno != ENOENT) {
-      set_err(err, errlen, "PKI directory %s: %s", dir, strerror(errno));
-      return -1;
-    }
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-      set_err(err, errlen, "cannot create PKI directory %s: %s", dir,
-              strerror(errno));
-      return -1;
-    }
-    if (lstat(dir, &st) < 0) {
-      set_err(err, errlen, "PKI directory %s: %s", dir, strerror(errno));
-      return -1;
-    }
-  }
-  if (S_ISLNK(st.st_mode)) {
-    set_err(err, errlen,
-            "PKI directory %s is a symbolic link; refusing to use it", dir);
-    return -1;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    set_err(err, errlen, "PKI path %s is not a directory", dir);
-    return -1;
-  }
-  if (st.st_uid != geteuid()) {
-    set_err(err, errlen,
-            "PKI directory %s belongs to uid %u, not to you (uid %u)", dir,
-            (unsigned)st.st_uid, (unsigned)geteuid());
-    return -1;
-  }
-  if ((st.st_mode & 077) != 0) {
-    set_err(err, errlen,
-            "PKI directory %s is open to others (mode %03o); it must be 0700 "
-            "(chmod 700 %s)",
-            dir, (unsigned)(st.st_mode & 0777), dir);
-    return -1;
-  }
-  return 0;
-}
-
 /* Creates prefix.pem/.key with make() unless both exist; one without the
  * other is an inconsistency the user must resolve. */
 static int ensure_pair(const char *prefix, int *missing, char *err,
                        size_t errlen) {
   char pem[PKI_PATH_MAX], keyp[PKI_PATH_MAX];
   int p, k;
-  if (path_join(pem, prefix, NULL, ".pem", err, errlen) < 0 ||
-      path_join(keyp, prefix, NULL, ".key", err, errlen) < 0)
+  if (pvmw_pki_path_join(pem, prefix, NULL, ".pem", err, errlen) < 0 ||
+      pvmw_pki_path_join(keyp, prefix, NULL, ".key", err, errlen) < 0)
     return -1;
-  p = exists(pem);
-  k = exists(keyp);
+  p = pvmw_pki_exists(pem);
+  k = pvmw_pki_exists(keyp);
   if (p != k) {
     set_err(err, errlen,
             "%s exists but %s is missing; restore it or remove "
@@ -887,8 +647,8 @@ int pvmw_pki_ensure(const char *dir, const char *hostname, char *err,
             hostname);
     return -1;
   }
-  if (check_dir(dir, err, errlen) < 0 ||
-      path_join(lock, dir, ".lock", "", err, errlen) < 0)
+  if (pvmw_pki_check_dir(dir, err, errlen) < 0 ||
+      pvmw_pki_path_join(lock, dir, ".lock", "", err, errlen) < 0)
     return -1;
   fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -899,7 +659,7 @@ int pvmw_pki_ensure(const char *dir, const char *hostname, char *err,
     set_err(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
     goto out;
   }
-  if (path_join(prefix, dir, PVMW_PKI_CA, "", err, errlen) < 0 ||
+  if (pvmw_pki_path_join(prefix, dir, PVMW_PKI_CA, "", err, errlen) < 0 ||
       ensure_pair(prefix, &missing, err, errlen) < 0)
     goto out;
   if (missing) {
@@ -908,7 +668,7 @@ int pvmw_pki_ensure(const char *dir, const char *hostname, char *err,
                          errlen) < 0)
       goto out;
   }
-  if (path_join(prefix, dir, hostname, "", err, errlen) < 0 ||
+  if (pvmw_pki_path_join(prefix, dir, hostname, "", err, errlen) < 0 ||
       ensure_pair(prefix, &missing, err, errlen) < 0)
     goto out;
   if (missing && pvmw_pki_make_cert(dir, prefix, hostname, now - BACKDATE,

@@ -2,8 +2,8 @@
  * host is deleted or added. Requests are kept per watcher until they fire
  * (then they are gone: each fires exactly once) or are cancelled, and are
  * dropped when the watcher itself goes. */
-#ifndef PVMD_NOTIFY_H
-#define PVMD_NOTIFY_H
+#ifndef PVMD_NOTIFYTAB_H
+#define PVMD_NOTIFYTAB_H
 
 #include <stdint.h>
 

@@ -2,8 +2,8 @@
  * connection of its destination. Frames for a task that was spawned but has
  * not connected yet are held and flushed, in order, when it says hello.
  * Destinations on other hosts go to the peer link toward that host. */
-#ifndef PVMD_ROUTE_H
-#define PVMD_ROUTE_H
+#ifndef PVMD_MSGROUTE_H
+#define PVMD_MSGROUTE_H
 
 #include "flow.h"
 #include "frame.h"

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/group.c as the master's registry for several hosts:
+/* Unit tests for daemon/groupreg.c as the master's registry for several hosts:
  * requests forwarded from other hosts (through stand-in connections) join
  * and leave like local ones; a deleted host's tasks leave every group; a
  * forwarded request naming a task of another host is refused; a slave
@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "group.h"
+#include "groupreg.h"
 #include "log.h"
 #include "peer_int.h"
 #include "pvmd.h"
 #include "request.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 
 #define NLOCAL 2

@@ -6,23 +6,23 @@
  * tid (PvmTaskExit), the deleted daemon's tid (PvmHostDelete), or a count
  * followed by the new daemons' tids (PvmHostAdd). A request for something
  * that is already gone fires at once, and so does a cancelled one. */
-#include "notify.h"
+#include "notifytab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
 #include "frame.h"
 #include "host.h"
 #include "list.h"
 #include "log.h"
+#include "msgroute.h"
 #include "peer.h"
 #include "pvm3.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
-#include "route.h"
-#include "task.h"
+#include "taskconn.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

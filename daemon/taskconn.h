@@ -1,10 +1,10 @@
 /* Task connections: one per process using libpvm, over the daemon's Unix
  * socket. Bytes read go through a pvmw_reader (limits checked before any
  * allocation) and each whole frame is dispatched: the first must be a hello
- * (listen.c), then control requests (request.c) and messages (route.c).
+ * (listen.c), then control requests (request.c) and messages (msgroute.c).
  * Writes are queued in order per connection, which keeps per-pair order. */
-#ifndef PVMD_CONN_H
-#define PVMD_CONN_H
+#ifndef PVMD_TASKCONN_H
+#define PVMD_TASKCONN_H
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/output.c's message format: the system message that
+/* Unit tests for daemon/childout.c's message format: the system message that
  * carries one line of a task's output (or its BEGIN / END) to the task that
  * collects it. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <string.h>
 
+#include "childout.h"
 #include "frame.h"
-#include "output.h"
 #include "xdr.h"
 
 static const uint8_t *decode(pvmw_frame *f, Pvmng__MsgHeader *h, uint32_t *n) {

@@ -2,8 +2,8 @@
  * and stderr come back through pipes, are cut into lines and sent to the
  * task's output destination as messages, or written to the daemon log when
  * it has none. */
-#ifndef PVMD_OUTPUT_H
-#define PVMD_OUTPUT_H
+#ifndef PVMD_CHILDOUT_H
+#define PVMD_CHILDOUT_H
 
 #include <stddef.h>
 #include <uv.h>

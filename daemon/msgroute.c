@@ -7,20 +7,20 @@
  * sender is paused when it is over (as when its destination is congested),
  * and told (PVMW_REQ_SEND_ERROR) when a frame of its is dropped for lack of
  * memory. */
-#include "route.h"
+#include "msgroute.h"
 
 #include <pvm3.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conn.h"
 #include "hoster.h"
 #include "log.h"
 #include "peer.h"
 #include "pvmd.h"
 #include "rm.h"
-#include "task.h"
+#include "taskconn.h"
 #include "tasker.h"
+#include "tasktab.h"
 #include "tid.h"
 
 struct held_frame {
@@ -35,7 +35,7 @@ struct pvmd_conn *pvmd_route_conn(struct pvmd *d, int tid) {
   return t->conn;
 }
 
-/* What a held frame costs (as conn.c counts a queued write). */
+/* What a held frame costs (as taskconn.c counts a queued write). */
 static size_t held_cost(const pvmw_frame *f) {
   return f->raw_len + sizeof(pvmw_frame) + sizeof(struct held_frame) +
          2 * PVMD_MALLOC_CHUNK;

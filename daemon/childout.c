@@ -3,15 +3,15 @@
  * EOF. A task's output destination is looked up per line, so output falls
  * back to the log as soon as the destination task goes away. A destination
  * that does not keep up pauses the pipe (and so, eventually, the child). */
-#include "output.h"
+#include "childout.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "msgroute.h"
 #include "pvmd.h"
-#include "route.h"
-#include "task.h"
+#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

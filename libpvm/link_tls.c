@@ -11,7 +11,9 @@
  * exported from the session, sealed from the sender's memory and opened
  * straight into the frame reader's space; each direction takes a new
  * exported key every PVMW_TLS_BULK_KEY_RECORDS records, so a link lives as
- * long as its connection). Writes leave in batches of 64 KiB of
+ * long as its connection). The bytes go through the TLS stream over libuv
+ * that the daemon's peer links use too (sec/stream.h, through the engine
+ * table the library loads). Writes leave in batches of 64 KiB of
  * ciphertext, so that the peer decrypts while we encrypt (larger batches
  * measured slower: the peer waits longer for the first; 16 KiB costs a
  * system call a record). A link ends with a sealed close record; an end
@@ -30,6 +32,7 @@
 #include "lpvm.h"
 #include "pvm3.h"
 #include "rundir.h"
+#include "stream.h"
 #include "tid.h"
 
 /* How long an opener waits for the offer, the connection and the
@@ -46,85 +49,45 @@
 
 struct tls_link {
   struct lpvm_link base;
-  pvmw_tls *tls;
+  pvmw_stream st;    /* the TLS stream over io (sec/stream.h) */
+  int has_st;        /* st is initialised (released in tls_free) */
   int bulk_aead;     /* the records' AEAD agreed in the hello */
   uint64_t hello_by; /* incoming: loop time by which the hello must come */
-  int wr_busy;       /* an asynchronous write or a blocking flush is out */
-  size_t wr_len;     /* bytes of that asynchronous write */
-  uv_write_t wr_req;
-  size_t stage_len; /* small plaintext pieces gathered for one record */
+  size_t stage_len;  /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
 };
 
 static struct tls_link *tl(struct lpvm_link *l) { return (struct tls_link *)l; }
 
+static const struct pvmw_stream_cb tls_stream_cb;
+
+/* Starts the TLS connection over the link's TCP stream. 0 or -1. */
+static int tls_start(struct tls_link *t, pvmw_tls_ctx *ctx, const char *name) {
+  if (ctx == NULL ||
+      pvmw_stream_init(&t->st, lpvm_tls, ctx, name, &t->base.io.stream,
+                       &tls_stream_cb, t) < 0)
+    return -1;
+  t->has_st = 1;
+  return 0;
+}
+
 /* ---- writing ------------------------------------------------------------- */
-
-static void tls_flush_async(struct tls_link *t);
-
-static void on_tls_written(uv_write_t *req, int status) {
-  struct tls_link *t = req->data;
-  t->wr_busy = 0;
-  if (status < 0) {
-    lpvm_link_close_broken(&t->base, uv_strerror(status));
-    return;
-  }
-  lpvm_tls->consumed(t->tls, t->wr_len);
-  tls_flush_async(t);
-}
-
-/* Sends pending ciphertext without blocking (usable inside callbacks). */
-static void tls_flush_async(struct tls_link *t) {
-  const uint8_t *d;
-  size_t n;
-  while (!t->wr_busy && !t->base.closing &&
-         (n = lpvm_tls->outgoing(t->tls, &d)) > 0) {
-    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
-    int r = uv_try_write(&t->base.io.stream, &b, 1);
-    if (r == UV_EAGAIN)
-      r = 0;
-    if (r < 0) {
-      lpvm_link_close_broken(&t->base, uv_strerror(r));
-      return;
-    }
-    lpvm_tls->consumed(t->tls, (size_t)r);
-    if ((size_t)r == n)
-      continue;
-    b = uv_buf_init((char *)d + r, (unsigned)(n - (size_t)r));
-    t->wr_req.data = t;
-    t->wr_len = n - (size_t)r;
-    if (uv_write(&t->wr_req, &t->base.io.stream, &b, 1, on_tls_written) < 0) {
-      lpvm_link_close_broken(&t->base, "write failed");
-      return;
-    }
-    t->wr_busy = 1;
-  }
-}
 
 /* Sends all pending ciphertext, blocking (pumping the loop). */
 static int tls_flush_sync(struct tls_link *t) {
-  const uint8_t *d;
-  size_t n;
-  int rc = 0;
-  while (t->wr_busy && !t->base.closing && lpvm_conn.state == LPVM_UP)
+  pvmw_stream_flush(&t->st);
+  while (pvmw_stream_pending(&t->st) > 0 && !t->st.stopped &&
+         !t->base.closing && lpvm_conn.state == LPVM_UP)
     lpvm_pump(-1);
-  if (t->base.closing || lpvm_conn.state != LPVM_UP)
-    return PvmSysErr;
-  t->wr_busy = 1; /* keeps asynchronous flushes out meanwhile */
-  while ((n = lpvm_tls->outgoing(t->tls, &d)) > 0) {
-    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
-    if ((rc = lpvm_write_all(&t->base.io.stream, &b, 1)) < 0)
-      break;
-    lpvm_tls->consumed(t->tls, n);
-  }
-  t->wr_busy = 0;
-  return rc;
+  return t->st.stopped || t->base.closing || lpvm_conn.state != LPVM_UP
+             ? PvmSysErr
+             : 0;
 }
 
 static int tls_stage_out(struct tls_link *t) {
   size_t n = t->stage_len;
   t->stage_len = 0;
-  return n > 0 && lpvm_tls->write(t->tls, t->stage, n) < 0 ? PvmSysErr : 0;
+  return n > 0 && pvmw_stream_write(&t->st, t->stage, n) < 0 ? PvmSysErr : 0;
 }
 
 /* Encrypts len bytes: small pieces gather into one record; large ones are
@@ -154,11 +117,11 @@ static int tls_put_bytes(struct tls_link *t, const char *p, size_t len) {
       t->stage_len = take;
       return 0;
     }
-    if (lpvm_tls->write(t->tls, p, take) < 0)
+    if (pvmw_stream_write(&t->st, p, take) < 0)
       return PvmSysErr;
     p += take;
     len -= take;
-    if (lpvm_tls->pending(t->tls) >= FLUSH_AT && tls_flush_sync(t) < 0)
+    if (pvmw_stream_pending(&t->st) >= FLUSH_AT && tls_flush_sync(t) < 0)
       return PvmSysErr;
   }
   return 0;
@@ -184,27 +147,34 @@ static int tls_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
 
 static void tls_send_async(struct lpvm_link *l, pvmw_frame *f) {
   struct tls_link *t = tl(l);
-  if (tls_stage_out(t) < 0 || lpvm_tls->write(t->tls, f->raw, f->raw_len) < 0)
+  if (tls_stage_out(t) < 0 || pvmw_stream_write(&t->st, f->raw, f->raw_len) < 0)
     lpvm_link_close(l, "cannot encrypt");
   else
-    tls_flush_async(t);
+    pvmw_stream_flush(&t->st);
   pvmw_frame_free(f);
 }
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* The handshake failed, the peer refused us or a record did not
- * authenticate: say why (a security event, always reported) and close. */
-static void tls_fail(struct tls_link *t, int r) {
+/* The stream failed: the handshake failed, the peer refused us, a record
+ * did not authenticate (a security event, always reported), the peer
+ * closed, or a write failed. Closes the link. */
+static void on_stream_fail(pvmw_stream *s, int what, const char *why) {
+  struct tls_link *t = s->data;
   struct lpvm_link *l = &t->base;
-  const char *why = lpvm_tls->reason(t->tls);
   int tid = lpvm_link_peer_tid(l);
-  if (r == PVMW_TLS_CLOSED || !why[0]) {
+  if (l->closing)
+    return;
+  if (what == PVMW_STREAM_WRITE) {
+    lpvm_link_close_broken(l, why);
+    return;
+  }
+  if (what == PVMW_STREAM_CLOSED || !why[0]) {
     lpvm_link_close(l, "peer closed the link");
     return;
   }
   /* Before the hello: the handshake or the peer's check of us failed. */
-  if (!lpvm_tls->established(t->tls) || l->peer == NULL ||
+  if (!s->established || l->peer == NULL ||
       (!lpvm_link_is_current(l) && !l->incoming))
     l->final = 1;
   if (tid != 0)
@@ -218,49 +188,31 @@ static void tls_fail(struct tls_link *t, int r) {
   lpvm_link_close(l, why);
 }
 
-/* Runs the handshake and decrypts what has come, straight into the frame
- * reader's space. */
-static void tls_pump(struct tls_link *t) {
-  struct lpvm_link *l = &t->base;
-  if (!lpvm_tls->established(t->tls)) {
-    int r = lpvm_tls->handshake(t->tls);
-    tls_flush_async(t);
-    if (r < 0) {
-      tls_fail(t, r);
-      return;
-    }
-    if (r == 0)
-      return;
-  }
-  while (!l->closing && l->reading) {
-    char *base;
-    size_t len;
-    int k;
-    lpvm_link_space(l, &base, &len);
-    k = lpvm_tls->read(t->tls, base, len);
-    if (k == 0)
-      break;
-    if (k < 0) {
-      tls_flush_async(t);
-      tls_fail(t, k);
-      return;
-    }
-    if (lpvm_link_input(l, (size_t)k) != 0)
-      break;
-  }
-  if (!l->closing)
-    tls_flush_async(t);
+/* Plaintext is decrypted straight into the frame reader's space. */
+static void on_stream_space(pvmw_stream *s, char **base, size_t *len) {
+  lpvm_link_space(&((struct tls_link *)s->data)->base, base, len);
 }
+
+static int on_stream_deliver(pvmw_stream *s, size_t n) {
+  return lpvm_link_input(&((struct tls_link *)s->data)->base, n) != 0;
+}
+
+static const struct pvmw_stream_cb tls_stream_cb = {
+    .space = on_stream_space,
+    .deliver = on_stream_deliver,
+    .on_fail = on_stream_fail,
+};
 
 static void on_tls_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   struct tls_link *t = h->data;
   char *base;
   size_t len;
   (void)sz;
-  if (t->tls == NULL) /* test: reading before the handshake */
-    lpvm_link_space(&t->base, &base, &len);
-  else
-    lpvm_tls->in_space_n(t->tls, READ_ROOM, &base, &len);
+  if (t->has_st) {
+    pvmw_stream_alloc(&t->st, READ_ROOM, buf);
+    return;
+  }
+  lpvm_link_space(&t->base, &base, &len); /* test: before the handshake */
   *buf = uv_buf_init(base, (unsigned)len);
 }
 
@@ -273,12 +225,10 @@ static void on_tls_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
   if (n == 0)
     return;
-  if (t->tls == NULL)
-    lpvm_link_input(&t->base, (size_t)n);
-  else if (lpvm_tls->in_commit(t->tls, (size_t)n) < 0)
-    tls_fail(t, PVMW_TLS_ERR);
+  if (t->has_st)
+    pvmw_stream_input(&t->st, (size_t)n);
   else
-    tls_pump(t);
+    lpvm_link_input(&t->base, (size_t)n);
 }
 
 static void tls_read_start(struct lpvm_link *l) {
@@ -286,8 +236,8 @@ static void tls_read_start(struct lpvm_link *l) {
   if (uv_read_start(&l->io.stream, on_tls_alloc, on_tls_read) == 0)
     l->reading = 1;
   /* Records decrypted no further while reading was stopped. */
-  if (l->reading && t->tls != NULL && lpvm_tls->established(t->tls))
-    tls_pump(t);
+  if (l->reading && t->has_st && t->st.established)
+    pvmw_stream_pump(&t->st);
 }
 
 static void tls_read_stop(struct lpvm_link *l) {
@@ -300,8 +250,8 @@ static void tls_drain(struct lpvm_link *l) {
 }
 
 /* A TLS link ends with the peer's sealed close record, read before
- * (tls_fail closes the link then): without it the stream was cut short,
- * by a reset or by someone on the way. */
+ * (on_stream_fail closes the link then): without it the stream was cut
+ * short, by a reset or by someone on the way. */
 static void tls_ended(struct lpvm_link *l, ssize_t n) {
   if (lpvm_link_is_current(l))
     fprintf(stderr,
@@ -318,17 +268,8 @@ static void tls_ended(struct lpvm_link *l, ssize_t n) {
  * out before the close. */
 static void tls_goodbye(struct lpvm_link *l, int established) {
   struct tls_link *t = tl(l);
-  const uint8_t *d;
-  size_t n;
-  if (t->tls == NULL || t->wr_busy)
-    return;
-  if (established)
-    lpvm_tls->shutdown(t->tls);
-  n = lpvm_tls->outgoing(t->tls, &d);
-  if (n > 0) {
-    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
-    uv_try_write(&l->io.stream, &b, 1);
-  }
+  if (t->has_st)
+    pvmw_stream_close(&t->st, established);
 }
 
 static void on_tls_closed(uv_handle_t *h) { lpvm_link_closed(h->data); }
@@ -338,8 +279,8 @@ static void tls_close(struct lpvm_link *l) {
 }
 
 static void tls_free(struct lpvm_link *l) {
-  if (tl(l)->tls != NULL)
-    lpvm_tls->tls_free(tl(l)->tls);
+  if (tl(l)->has_st)
+    pvmw_stream_release(&tl(l)->st);
 }
 
 static void tls_init(struct lpvm_link *l) {
@@ -358,7 +299,7 @@ void lpvm_link_tls_accept(uv_stream_t *server, pvmw_tls_ctx *ctx,
   /* This one is among the pending links counted. */
   if (uv_accept(server, &l->io.stream) < 0 || ctx == NULL ||
       lpvm_link_pending(&lpvm_link_tls_ops) > max_pending ||
-      (t->tls = lpvm_tls->tls_new(ctx, NULL)) == NULL) {
+      tls_start(t, ctx, NULL) < 0) {
     lpvm_link_close(l, "cannot accept a TLS link now");
     return;
   }
@@ -398,17 +339,17 @@ static int tls_hello(struct lpvm_link *l, Pvmng__Control *c) {
       h->nonce == 0)
     why = "bad link hello";
   else if (h->binding.len != sizeof(bind) ||
-           lpvm_tls->binding(t->tls, bind) < 0 ||
+           lpvm_tls->binding(t->st.tls, bind) < 0 ||
            memcmp(h->binding.data, bind, sizeof(bind)) != 0)
     why = "link hello not bound to this TLS session";
   if (why == NULL)
-    why = lpvm_ask_take(tid, h->nonce, lpvm_tls->peer_name(t->tls));
+    why = lpvm_ask_take(tid, h->nonce, lpvm_tls->peer_name(t->st.tls));
   if (why != NULL) {
     fprintf(stderr,
             "libpvm [t%x]: refused a direct link from t%x (certificate %s): "
             "%s\n",
             (unsigned)lpvm_conn.mytid, (unsigned)tid,
-            lpvm_tls->peer_name(t->tls), why);
+            lpvm_tls->peer_name(t->st.tls), why);
     lpvm_link_answer(l, (int)c->req_id, PvmDenied, why);
     return -1;
   }
@@ -420,9 +361,10 @@ static int tls_hello(struct lpvm_link *l, Pvmng__Control *c) {
     return -1;
   /* Our answer was the last record of the opening; from here on both ends
    * protect the data themselves (see pvmw_tls_bulk). */
-  if (lpvm_tls->bulk(t->tls, t->bulk_aead) < 0) {
+  if (lpvm_tls->bulk(t->st.tls, t->bulk_aead) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link from t%x: %s\n",
-            (unsigned)lpvm_conn.mytid, (unsigned)tid, lpvm_tls->reason(t->tls));
+            (unsigned)lpvm_conn.mytid, (unsigned)tid,
+            pvmw_stream_reason(&t->st));
     return -1;
   }
   return 0;
@@ -471,15 +413,14 @@ static int tls_open(struct lpvm_link *l) {
     uv_buf_t junk = uv_buf_init("PVNG hello in the clear\r\n", 25);
     lpvm_write_all(&l->io.stream, &junk, 1);
   }
-  if ((t->tls = lpvm_tls->tls_new(lpvm_ask_tls_ctx(0), o.name)) == NULL)
+  if (tls_start(t, lpvm_ask_tls_ctx(0), o.name) < 0)
     return -1;
   tls_read_start(l);
-  tls_pump(t); /* sends the ClientHello */
-  while (!l->closing && !lpvm_tls->established(t->tls) &&
-         lpvm_pump_before(deadline) == 0)
+  pvmw_stream_pump(&t->st); /* sends the ClientHello */
+  while (!l->closing && !t->st.established && lpvm_pump_before(deadline) == 0)
     ;
-  if (l->closing || !lpvm_tls->established(t->tls) ||
-      lpvm_tls->binding(t->tls, bind) < 0)
+  if (l->closing || !t->st.established ||
+      lpvm_tls->binding(t->st.tls, bind) < 0)
     return -1;
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
@@ -527,9 +468,10 @@ static int tls_established(struct lpvm_link *l) {
     l->final = 1; /* it would answer the same again */
     return -1;
   }
-  if (lpvm_tls->bulk(t->tls, t->bulk_aead) < 0) {
+  if (lpvm_tls->bulk(t->st.tls, t->bulk_aead) < 0) {
     fprintf(stderr, "libpvm [t%x]: direct link to t%x: %s\n",
-            (unsigned)lpvm_conn.mytid, (unsigned)tid, lpvm_tls->reason(t->tls));
+            (unsigned)lpvm_conn.mytid, (unsigned)tid,
+            pvmw_stream_reason(&t->st));
     return -1;
   }
   return 0;
@@ -537,7 +479,7 @@ static int tls_established(struct lpvm_link *l) {
 
 static const char *tls_cipher(const struct lpvm_link *l) {
   const struct tls_link *t = (const struct tls_link *)l;
-  return t->tls != NULL ? lpvm_tls->bulk_cipher(t->tls) : "";
+  return t->has_st && t->st.tls != NULL ? lpvm_tls->bulk_cipher(t->st.tls) : "";
 }
 
 const struct lpvm_link_ops lpvm_link_tls_ops = {

@@ -2,11 +2,12 @@
  * the library's private libuv loop. Nothing runs in the background: every
  * blocking call pumps this loop itself (lpvm_pump). Frames come in through
  * a pvmw_reader: control replies go to the waiting request, message frames
- * to the router first (markers, held frames) and then to the inbox
- * (inbox.c). Writes block until the kernel has taken them (lpvm_write_all);
- * frames that the router must send from inside callbacks wait in an outbox
- * while a message to the daemon is being written in pieces. The daemon
- * connection is also a link (link.h) for the send path, which writes a
+ * to the router first (markers, held frames) and then to the inbox, both
+ * through hooks that the session (session.c) sets, so that this bottom
+ * layer calls nothing above it. Writes block until the kernel has taken them
+ * (lpvm_write_all); frames that the router must send from inside callbacks wait
+ * in an outbox while a message to the daemon is being written in pieces. The
+ * daemon connection is also a link (link.h) for the send path, which writes a
  * message the same way whether it goes to the daemon or to a peer. */
 #include "conn.h"
 
@@ -21,16 +22,12 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "buffer.h"
 #include "link.h"
-#include "link_tls.h"
 #include "lpvm.h"
 #include "pvm3.h"
-#include "route.h"
+#include "route.h" /* LPVM_REQ_ROUTE_INFO, LPVM_REQ_RESERVED */
 #include "rundir.h"
 #include "tid.h"
-
-struct lpvm_conn lpvm_conn = {.state = LPVM_DOWN};
 
 /* Bytes queued for the daemon's stream while a message to the daemon was
  * being written in pieces (see lpvm_daemon_put). */
@@ -65,25 +62,24 @@ static struct {
   char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } daemon_conn;
 
-int lpvm_tid_or_zero(void) {
-  return lpvm_conn.state == LPVM_UP ? lpvm_conn.mytid : 0;
-}
-
 /* ---- incoming frames --------------------------------------------------- */
 
 static void lose_link(const char *why);
 
+/* Where the connection hands what it reads (lpvm_daemon_set_hooks). */
+static struct lpvm_daemon_hooks daemon_hooks;
+
 /* A message frame from the daemon: the router's (a marker, an ask, a frame
- * held back to keep order), or the inbox's. Returns lpvm_inbox_try's code. */
+ * held back to keep order), or the inbox's. Returns the inbox's code. */
 static int daemon_message(pvmw_frame *f) {
   Pvmng__MsgHeader h;
   const uint8_t *body;
   uint32_t blen;
   if (pvmw_msghdr_decode(f->payload, f->len, &h, &body, &blen) == 0 &&
       (h.encoding == PvmDataDefault || h.encoding == PvmDataRaw) &&
-      lpvm_route_daemon_frame((int)h.src, h.ctx, h.tag, f))
+      daemon_hooks.route((int)h.src, h.ctx, h.tag, f))
     return 0;
-  return lpvm_inbox_try(f, 0);
+  return daemon_hooks.deliver(f, 0);
 }
 
 static int on_frame(void *ctx, pvmw_frame *f) {
@@ -109,7 +105,7 @@ static int on_frame(void *ctx, pvmw_frame *f) {
     return 1;
   }
   if (c->req_id == LPVM_REQ_ROUTE_INFO) {
-    lpvm_route_info_reply(c); /* takes c */
+    daemon_hooks.reply(c); /* takes c */
     return 0;
   }
   if (c->req_id == PVMW_REQ_SEND_ERROR &&
@@ -169,7 +165,7 @@ static int retry_nomem(void) {
   if (!daemon_conn.rd_nomem || lpvm_conn.state != LPVM_UP)
     return 0;
   if (daemon_conn.held != NULL) {
-    int held = lpvm_inbox_try(daemon_conn.held, LPVM_VIA_REPLAY);
+    int held = daemon_hooks.deliver(daemon_conn.held, LPVM_VIA_REPLAY);
     if (held == PvmNoMem)
       return 0;
     daemon_conn.held = NULL; /* taken (or refused as malformed, and freed) */
@@ -221,12 +217,12 @@ int lpvm_pump(int timeout_ms) {
   if (timeout_ms == 0) {
     uv_run(&daemon_conn.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {
-    lpvm_route_idle(); /* acknowledge before waiting */
+    daemon_hooks.idle(); /* acknowledge before waiting */
     uv_timer_start(&daemon_conn.timer, on_timer, (uint64_t)timeout_ms, 0);
     uv_run(&daemon_conn.loop, UV_RUN_ONCE);
     uv_timer_stop(&daemon_conn.timer);
   } else {
-    lpvm_route_idle(); /* acknowledge before waiting */
+    daemon_hooks.idle(); /* acknowledge before waiting */
     uv_run(&daemon_conn.loop, UV_RUN_ONCE);
   }
   return lpvm_conn.state == LPVM_UP ? 0 : PvmSysErr;
@@ -530,69 +526,22 @@ static void close_all(void) {
     pvmw_frame_free(daemon_conn.held);
     daemon_conn.held = NULL;
   }
-  lpvm_inbox_reset();
 }
 
-static const char *self_name(char *buf, size_t len) {
-  ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-  if (n <= 0)
-    return "";
-  buf[n] = '\0';
-  const char *slash = strrchr(buf, '/');
-  return slash ? slash + 1 : buf;
-}
-
-int lpvm_connect(const char *fn) {
-  char err[256];
-  const char *vmid;
-  const char *env_sock = getenv("PVMNG_SOCKET");
-  int rc, done = 0;
+/* Opens the connection to the daemon's socket at sock (already in
+ * lpvm_daemon_socket's buffer): the loop, the reader, the pipe. 0, or
+ * PvmNoMem, or the libuv error of the connect (negative). */
+int lpvm_daemon_open(void) {
+  int done = 0;
   uv_connect_t creq;
-  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep = NULL;
-  Pvmng__Hello hello = PVMNG__HELLO__INIT;
-  char namebuf[PATH_MAX];
-  struct sigaction sa;
-
-  if (lpvm_conn.state == LPVM_UP)
-    return 0;
-  if (lpvm_conn.state == LPVM_LOST) {
-    /* A link lost stays lost until pvm_exit: tids must not change under a
-     * running program. */
-    return lpvm_err_hint(fn, PvmSysErr, "the connection to pvmd was lost");
-  }
-  lpvm_queue_init();
-  vmid = pvmw_vmid(err, sizeof(err));
-  if (vmid == NULL)
-    return lpvm_err_hint(fn, PvmBadParam, err);
-  if (env_sock != NULL && *env_sock != '\0') {
-    if (strlen(env_sock) >= sizeof(daemon_conn.sock))
-      return lpvm_err_hint(fn, PvmBadParam, "PVMNG_SOCKET is too long");
-    strcpy(daemon_conn.sock, env_sock);
-  } else if (pvmw_runpath(daemon_conn.sock, sizeof(daemon_conn.sock), vmid,
-                          "sock", 0, err, sizeof(err)) < 0) {
-    char hint[400];
-    snprintf(hint, sizeof(hint),
-             "no pvmd is running for VM id \"%s\" (%s); start one with "
-             "`pvm` (the console) or `pvmd`",
-             *vmid ? vmid : "default", err);
-    return lpvm_err_hint(fn, PvmSysErr, hint);
-  }
-
-  /* A task must not die of SIGPIPE because its daemon went away; the error
-   * comes back from the call instead. Only the default action is changed. */
-  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-  }
-
   if (uv_loop_init(&daemon_conn.loop) < 0)
-    return lpvm_err(fn, PvmSysErr);
+    return PvmSysErr;
   daemon_conn.loop_ready = 1;
   uv_timer_init(&daemon_conn.loop, &daemon_conn.timer);
   daemon_conn.timer_open = 1;
   if (pvmw_reader_init(&daemon_conn.rd, PVMW_MAX_FRAME) < 0) {
     close_all();
-    return lpvm_err(fn, PvmNoMem);
+    return PvmNoMem;
   }
   daemon_conn.rd_ready = 1;
   uv_pipe_init(&daemon_conn.loop, &daemon_conn.pipe, 0);
@@ -602,91 +551,25 @@ int lpvm_connect(const char *fn) {
   while (done == 0)
     uv_run(&daemon_conn.loop, UV_RUN_ONCE);
   if (done < 0) {
-    char hint[400];
-    snprintf(hint, sizeof(hint),
-             "cannot reach pvmd at %s (%s); start one with `pvm` (the "
-             "console) or `pvmd`",
-             daemon_conn.sock, uv_strerror(done));
     close_all();
-    return lpvm_err_hint(fn, PvmSysErr, hint);
+    return done;
   }
   lpvm_conn.state = LPVM_UP;
-  pvm_useruid = (int)getuid();
   lpvm_conn.max_frame = PVMW_MAX_FRAME;
   lpvm_conn.max_msg = PVMW_MAX_MESSAGE;
   uv_read_start((uv_stream_t *)&daemon_conn.pipe, on_alloc, on_read);
-
-  hello.proto_version = PVMW_VERSION;
-  hello.vmid = (char *)vmid;
-  hello.pid = (int32_t)getpid();
-  const char *st = getenv("PVMNG_TID");
-  int stid = 0;
-  if (st != NULL && pvmw_tid_parse(st, &stid) == 0 && pvmw_tid_is_task(stid))
-    hello.spawned_tid = (uint32_t)stid;
-  hello.name = (char *)self_name(namebuf, sizeof(namebuf));
-  req.body_case = PVMNG__CONTROL__BODY_HELLO;
-  req.hello = &hello;
-  rc = lpvm_request(&req, &rep);
-  if (rc == 0 && (rep->body_case != PVMNG__CONTROL__BODY_HELLO_REPLY ||
-                  rep->hello_reply->code != 0)) {
-    char hint[300];
-    rc = rep->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY
-             ? rep->hello_reply->code
-             : PvmSysErr;
-    snprintf(hint, sizeof(hint), "pvmd refused the connection: %s",
-             rep->body_case == PVMNG__CONTROL__BODY_HELLO_REPLY &&
-                     rep->hello_reply->reason[0]
-                 ? rep->hello_reply->reason
-                 : "unexpected answer");
-    pvmng__control__free_unpacked(rep, NULL);
-    lpvm_conn.state = LPVM_DOWN;
-    close_all();
-    return lpvm_err_hint(fn, rc < 0 ? rc : PvmSysErr, hint);
-  }
-  if (rc < 0) {
-    lpvm_conn.state = LPVM_DOWN;
-    close_all();
-    return lpvm_err_hint(fn, PvmSysErr, "pvmd closed the connection");
-  }
-  Pvmng__HelloReply *hr = rep->hello_reply;
-  lpvm_conn.mytid = (int)hr->tid;
-  lpvm_conn.parent = (int)hr->parent_tid;
-  lpvm_conn.spawned = stid != 0 && (int)hr->tid == stid;
-  lpvm_conn.dtid = (int)hr->daemon_tid;
-  if (hr->max_frame >= 65536 && hr->max_frame <= PVMW_MAX_FRAME)
-    lpvm_conn.max_frame = hr->max_frame;
-  if (hr->max_message > 0 && hr->max_message <= PVMW_MAX_MESSAGE)
-    lpvm_conn.max_msg = hr->max_message;
-  /* Output redirection is inherited from the parent (man pvm_setopt). */
-  lpvm_opts.out_tid = lpvm_opts.self_out_tid = (int)hr->out_tid;
-  lpvm_opts.out_code = lpvm_opts.self_out_code = hr->out_code;
-  lpvm_opts.out_ctx = lpvm_opts.self_out_ctx = hr->out_ctx;
-  pvmng__control__free_unpacked(rep, NULL);
-  /* A spawned task starts in its parent's context at the spawn (task.c
-   * passes it); the variable is not handed on to the task's own children. */
-  const char *sctx = getenv("PVMNG_CTX");
-  if (sctx != NULL) {
-    char *end;
-    long c = strtol(sctx, &end, 10);
-    if (hello.spawned_tid != 0 && *end == '\0' && end != sctx && c > 0 &&
-        c <= INT_MAX)
-      lpvm_conn.ctx = (int)c;
-    unsetenv("PVMNG_CTX");
-  }
-  lpvm_route_start();
-  const char *poll = getenv("PVMNG_POLL");
-  if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
-    lpvm_opts.poll_time = atoi(poll);
-  const char *spin = getenv("PVMNG_REMOTE_SPIN_US");
-  if (spin != NULL && *spin != '\0') {
-    char *end;
-    long v = strtol(spin, &end, 10);
-    if (*end == '\0' && v >= 0)
-      lpvm_opts.remote_spin_us = v > 1000000 ? 1000000 : (int)v;
-  }
-  if (lpvm_opts.no_reset)
-    lpvm_send_task_options();
   return 0;
+}
+
+void lpvm_daemon_close(void) { close_all(); }
+
+char *lpvm_daemon_sockbuf(size_t *len) {
+  *len = sizeof(daemon_conn.sock);
+  return daemon_conn.sock;
+}
+
+void lpvm_daemon_set_hooks(const struct lpvm_daemon_hooks *h) {
+  daemon_hooks = *h;
 }
 
 int lpvm_conn_fd(void) {
@@ -695,21 +578,4 @@ int lpvm_conn_fd(void) {
       uv_fileno((uv_handle_t *)&daemon_conn.pipe, &fd) < 0)
     return -1;
   return fd;
-}
-
-void lpvm_disconnect(void) {
-  lpvm_route_stop();
-  while (lpvm_conn.queue.next != NULL &&
-         lpvm_conn.queue.next != &lpvm_conn.queue) {
-    struct lpvm_qmsg *m = lpvm_conn.queue.next;
-    pvm_freebuf(m->bufid);
-    lpvm_queue_remove(m);
-  }
-  lpvm_mhf_drop();
-  close_all();
-  lpvm_conn.state = LPVM_DOWN;
-  lpvm_conn.mytid = 0;
-  lpvm_conn.parent = 0;
-  lpvm_conn.spawned = 0;
-  lpvm_conn.dtid = 0;
 }

@@ -69,9 +69,30 @@ enum { LPVM_DOWN = 0, LPVM_UP = 1, LPVM_LOST = 2 };
 
 extern struct lpvm_conn lpvm_conn;
 
-/* Connects to the local daemon if not yet connected. Returns 0 or a
- * negative PVM error, already reported under fn's name. */
+/* Connects to the local daemon if not yet connected (session.c). Returns 0
+ * or a negative PVM error, already reported under fn's name. */
 int lpvm_connect(const char *fn);
+
+/* Where the daemon connection hands what it reads, set by the session
+ * before it opens the connection (the connection calls nothing above it):
+ * route offers a message frame to the router (1: taken), deliver gives it
+ * to the inbox (lpvm_inbox_try's contract), idle runs before the loop
+ * sleeps, reply takes an asynchronous control reply (c is its). */
+struct lpvm_daemon_hooks {
+  int (*route)(int src, int ctx, int tag, pvmw_frame *f);
+  int (*deliver)(pvmw_frame *f, int via);
+  void (*idle)(void);
+  void (*reply)(Pvmng__Control *c);
+};
+void lpvm_daemon_set_hooks(const struct lpvm_daemon_hooks *h);
+/* The buffer for the daemon's socket path (its size in *len), filled by
+ * the session before lpvm_daemon_open. */
+char *lpvm_daemon_sockbuf(size_t *len);
+/* Opens the connection: the loop, the reader, the pipe to the socket. 0,
+ * PvmSysErr or PvmNoMem, or the connect's libuv error (negative, another
+ * value); lpvm_daemon_close releases it all again. */
+int lpvm_daemon_open(void);
+void lpvm_daemon_close(void);
 
 /* Sends one control request and waits for its reply. *reply must be freed
  * with pvmng__control__free_unpacked. Returns 0 or a negative PVM error
@@ -177,7 +198,8 @@ void lpvm_queue_remove(struct lpvm_qmsg *m);
 /* The descriptor of the daemon link (pvm_getfds), or -1. */
 int lpvm_conn_fd(void);
 
-/* Closes the link and releases everything the connection holds. */
+/* Closes the link and releases everything the connection holds
+ * (session.c). */
 void lpvm_disconnect(void);
 
 /* Output caught with pvm_catchout: number of children whose output has not

@@ -1,31 +1,16 @@
-/* Library options (pvm_setopt / pvm_getopt). Values are kept in lpvm_opts;
- * pvm_setopt returns the previous value as PVM does. Routing and fragment
- * size are remembered and used by the message path; trace options are
- * remembered for tools that read them back. */
+/* Library options (pvm_setopt / pvm_getopt), and what the routing option
+ * gave (pvmng_route, pvmng_route_cipher). Values are kept in lpvm_opts
+ * (state.c); pvm_setopt returns the previous value as PVM does. Routing
+ * and fragment size are remembered and used by the message path; trace
+ * options are remembered for tools that read them back. */
+#include <stdio.h>
+
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "route.h"
-
-#define DEFAULT_FRAG_SIZE (1 << 20)
-/* Polls before a blocking receive sleeps while direct links are open
- * (PvmPollTime; $PVMNG_POLL sets it for a whole job): about 100 us. */
-#define LPVM_POLL_DEFAULT 100
-/* How long a blocking receive from a task on another host, over a direct
- * link, polls before it sleeps ($PVMNG_REMOTE_SPIN_US). */
-#define LPVM_REMOTE_SPIN_DEFAULT 2000
-
-struct lpvm_opts lpvm_opts = {
-    .route = PvmAllowDirect,
-    .autoerr = 1,
-    .frag_size = DEFAULT_FRAG_SIZE,
-    .show_tids = 1,
-    .poll_type = PvmPollSleep,
-    .poll_time = LPVM_POLL_DEFAULT,
-    .remote_spin_us = LPVM_REMOTE_SPIN_DEFAULT,
-    .trace_opts = PvmTraceFull,
-    .self_trace_opts = PvmTraceFull,
-};
+#include "tid.h"
 
 /* Returns a pointer to the option's storage, or NULL if unknown. */
 static int *slot(int what) {
@@ -181,3 +166,25 @@ int pvm_getopt(int what) {
 }
 
 void lpvm_send_task_options(void) { task_options(0); }
+
+/* pvmng_route and pvmng_route_cipher (pvmng.h): what the routing option
+ * gave for one destination, read from the router. */
+int pvmng_route_cipher(int tid, char *name, int len) {
+  int rc = pvmng_route(tid);
+  if (rc < 0)
+    return rc;
+  if (name == NULL || len <= 0)
+    return lpvm_err("pvmng_route_cipher", PvmBadParam);
+  snprintf(name, (size_t)len, "%s",
+           rc == PvmRouteDirect ? lpvm_route_cipher(tid) : "");
+  return 0;
+}
+
+int pvmng_route(int tid) {
+  int rc = lpvm_connect("pvmng_route");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid))
+    return lpvm_err("pvmng_route", PvmBadParam);
+  return lpvm_route_direct(tid) ? PvmRouteDirect : PvmDontRoute;
+}

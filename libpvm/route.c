@@ -472,30 +472,15 @@ int lpvm_route_receiving(void) {
   return 0;
 }
 
-int pvmng_route_cipher(int tid, char *name, int len) {
-  struct lpvm_peer *p;
-  int rc = pvmng_route(tid);
-  if (rc < 0)
-    return rc;
-  if (name == NULL || len <= 0)
-    return lpvm_err("pvmng_route_cipher", PvmBadParam);
-  p = lpvm_peer_find(tid);
-  snprintf(name, (size_t)len, "%s",
-           rc == PvmRouteDirect && p->link->ops->cipher != NULL
-               ? p->link->ops->cipher(p->link)
-               : "");
-  return 0;
+const char *lpvm_route_cipher(int tid) {
+  struct lpvm_peer *p = lpvm_peer_find(tid);
+  if (p == NULL || p->link == NULL || p->link->closing ||
+      p->link->ops->cipher == NULL)
+    return "";
+  return p->link->ops->cipher(p->link);
 }
 
-int pvmng_route(int tid) {
-  struct lpvm_peer *p;
-  int rc = lpvm_connect("pvmng_route");
-  if (rc < 0)
-    return rc;
-  if (!pvmw_tid_is_task(tid))
-    return lpvm_err("pvmng_route", PvmBadParam);
-  p = lpvm_peer_find(tid);
-  return (p != NULL && p->link != NULL && p->sending && !p->link->closing)
-             ? PvmRouteDirect
-             : PvmDontRoute;
+int lpvm_route_direct(int tid) {
+  struct lpvm_peer *p = lpvm_peer_find(tid);
+  return p != NULL && p->link != NULL && p->sending && !p->link->closing;
 }

@@ -63,6 +63,11 @@ int lpvm_route_receiving(void);
  * LPVM_LINK_LOCAL (a link on this host) or LPVM_LINK_REMOTE (a TLS link
  * to another host). */
 int lpvm_route_link(int tid);
+/* Whether messages to tid go on a direct link now (we have sent our
+ * marker); and the name of what protects that link's records ("" for a
+ * link on this host, or none). */
+int lpvm_route_direct(int tid);
+const char *lpvm_route_cipher(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

@@ -131,6 +131,10 @@ void lpvm_drop_partial(int src, int via);
  * message (at disconnect). */
 void lpvm_queue_init(void);
 void lpvm_inbox_reset(void);
+/* Where the inbox hands the library's own system messages (task output
+ * caught with pvm_catchout, LPVM_TAG_SIBLINGS): fn takes bufid. Set by
+ * the session, so that the inbox calls no API file. */
+void lpvm_inbox_set_sys(void (*fn)(int bufid, int tag));
 /* The library's loop and the daemon's socket path. */
 uv_loop_t *lpvm_loop(void);
 uv_stream_t *lpvm_daemon_stream(void);
@@ -165,8 +169,9 @@ int lpvm_deliver_local(int bufid, int src, int tag, int ctx);
 /* Direct routes opened or closed (route.c calls these for pvm_notify's
  * PvmRouteAdd and PvmRouteDelete). */
 void lpvm_notify_route(int kind, int peer);
-/* Sends the task's daemon-side options (options.c). */
-void lpvm_send_task_options(void);
+/* Sends the task's daemon-side options (session.c): PvmNoReset, and with
+ * output set its own output destination too. */
+void lpvm_send_task_options(int output);
 /* Frees the library's own notify requests (at pvm_exit). */
 void lpvm_notify_reset(void);
 

@@ -29,6 +29,15 @@ struct partial {
 /* Messages being reassembled, one per source and route. */
 static struct partial *partials;
 
+/* Where the library's own system messages go (lpvm_inbox_set_sys). */
+static void sys_none(int bufid, int tag) {
+  (void)tag;
+  pvm_freebuf(bufid);
+}
+static void (*sys_handler)(int bufid, int tag) = sys_none;
+
+void lpvm_inbox_set_sys(void (*fn)(int bufid, int tag)) { sys_handler = fn; }
+
 static void release_frame(void *owner) { pvmw_frame_free(owner); }
 
 /* ---- queue ------------------------------------------------------------- */
@@ -103,14 +112,10 @@ static int deliver(int enc, int src, int tag, int ctx, int wid,
   b->tag = tag;
   b->ctx = ctx;
   b->wid = wid;
-  if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_OUTPUT) {
+  if (ctx == LPVM_SYSCTX &&
+      (tag == LPVM_TAG_OUTPUT || tag == LPVM_TAG_SIBLINGS)) {
     free(m);
-    lpvm_output_message(bufid);
-    return 0;
-  }
-  if (ctx == LPVM_SYSCTX && tag == LPVM_TAG_SIBLINGS) {
-    free(m);
-    lpvm_siblings_message(bufid);
+    sys_handler(bufid, tag);
     return 0;
   }
   queue_link(m, bufid, src, tag, ctx);

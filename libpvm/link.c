@@ -185,7 +185,7 @@ int lpvm_link_accept(struct lpvm_link *l, int req_id, int tid, uint64_t nonce) {
   l->nonce = nonce;
   p->link = l;
   lpvm_link_answer(l, req_id, 0, NULL);
-  lpvm_notify_route(PvmRouteAdd, tid);
+  lpvm_router.on_route(PvmRouteAdd, tid);
   /* We send on the link only once the opener's marker for it has come
    * through the daemon: then the opener is committed to the link (it gives
    * up only while waiting for this answer), and nothing we write can be

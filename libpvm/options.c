@@ -94,28 +94,6 @@ static int valid(int what, int val) {
   }
 }
 
-/* Tells the daemon the options it acts on: PvmNoReset, and with output
- * set this task's own output destination (PvmSelfOutputTid, Code and
- * Context), which the daemon applies to the output it reads from then on.
- * Called when such an option changes and (PvmNoReset) after connecting. */
-static void task_options(int output) {
-  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
-  Pvmng__TaskOptions o = PVMNG__TASK_OPTIONS__INIT;
-  if (lpvm_conn.state != LPVM_UP)
-    return;
-  o.no_reset = lpvm_opts.no_reset != 0;
-  if (output) {
-    o.set_output = 1;
-    o.out_tid = (uint32_t)lpvm_opts.self_out_tid;
-    o.out_code = lpvm_opts.self_out_code;
-    o.out_ctx = lpvm_opts.self_out_ctx;
-  }
-  req.body_case = PVMNG__CONTROL__BODY_TASK_OPTIONS;
-  req.task_options = &o;
-  if (lpvm_request(&req, &rep) == 0)
-    pvmng__control__free_unpacked(rep, NULL);
-}
-
 int pvm_setopt(int what, int val) {
   int *p = slot(what), old;
   if (p == NULL || !valid(what, val))
@@ -127,15 +105,15 @@ int pvm_setopt(int what, int val) {
   switch (what) {
   case PvmSelfOutputTid:
     lpvm_opts.out_tid = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfOutputCode:
     lpvm_opts.out_code = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfOutputContext:
     lpvm_opts.out_ctx = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfTraceTid:
     lpvm_opts.trace_tid = val;
@@ -150,7 +128,7 @@ int pvm_setopt(int what, int val) {
     lpvm_route_policy(val);
     break;
   case PvmNoReset:
-    lpvm_send_task_options();
+    lpvm_send_task_options(0);
     break;
   default:
     break;
@@ -164,8 +142,6 @@ int pvm_getopt(int what) {
     return lpvm_err("pvm_getopt", PvmBadParam);
   return *p;
 }
-
-void lpvm_send_task_options(void) { task_options(0); }
 
 /* pvmng_route and pvmng_route_cipher (pvmng.h): what the routing option
  * gave for one destination, read from the router. */

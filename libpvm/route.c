@@ -54,7 +54,13 @@
 #define COOL_MAX_MS 30000
 #define MAX_BREAKS 8
 
-struct lpvm_router lpvm_router;
+/* Until lpvm_route_start: nobody to tell of links. */
+static void on_route_none(int kind, int tid) {
+  (void)kind;
+  (void)tid;
+}
+
+struct lpvm_router lpvm_router = {.on_route = on_route_none};
 
 /* The first cool-down after a break (ms). */
 static uint64_t cool_ms = COOL_MS;
@@ -182,7 +188,7 @@ void lpvm_peer_link_gone(struct lpvm_peer *p, struct lpvm_link *l) {
   }
   lpvm_drop_partial(p->tid, p->tid);
   if (lpvm_conn.state == LPVM_UP)
-    lpvm_notify_route(PvmRouteDelete, p->tid);
+    lpvm_router.on_route(PvmRouteDelete, p->tid);
   lpvm_fallback_flush(p, lpvm_router.stopping);
 }
 
@@ -238,7 +244,7 @@ static struct lpvm_link *link_open(struct lpvm_peer *p) {
   p->trying = NULL;
   p->link = l;
   lpvm_link_unhold(l);
-  lpvm_notify_route(PvmRouteAdd, p->tid);
+  lpvm_router.on_route(PvmRouteAdd, p->tid);
   return l;
 fail:
   if (p->trying == l)
@@ -411,8 +417,9 @@ int lpvm_route_daemon_frame(int src, int ctx, int tag, pvmw_frame *f) {
 
 /* ---- starting and stopping ----------------------------------------------- */
 
-void lpvm_route_start(void) {
+void lpvm_route_start(void (*on_route)(int kind, int tid)) {
   const char *fp = getenv("PVMNG_LINK_COOL_MS");
+  lpvm_router.on_route = on_route != NULL ? on_route : on_route_none;
   lpvm_failpoints_read();
   cool_ms = (fp != NULL && atol(fp) > 0) ? (uint64_t)atol(fp) : COOL_MS;
   lpvm_ask_start();

@@ -19,8 +19,11 @@
 #define LPVM_REQ_ROUTE_INFO 0xfffffff1u
 /* 0xfffffff2u is PVMW_REQ_SEND_ERROR (frame.h). */
 
-/* After the hello: listen for links unless routing is PvmDontRoute. */
-void lpvm_route_start(void);
+/* After the hello: listen for links unless routing is PvmDontRoute.
+ * on_route(kind, tid) is told of each link opened (PvmRouteAdd) or closed
+ * (PvmRouteDelete): pvm_notify's business, handed in by the session so
+ * that the router calls no API file. */
+void lpvm_route_start(void (*on_route)(int kind, int tid));
 /* At disconnect: close every link and the listener, remove its socket. */
 void lpvm_route_stop(void);
 /* The link to use for dst, or NULL for the daemon route. May open a link

@@ -74,6 +74,7 @@ struct lpvm_router {
   struct lpvm_peer *peers;
   int nlinks;
   int stopping; /* lpvm_route_stop is closing every link (said quietly) */
+  void (*on_route)(int kind, int tid); /* lpvm_route_start's */
 };
 extern struct lpvm_router lpvm_router;
 

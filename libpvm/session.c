@@ -31,6 +31,14 @@ static void on_reply(Pvmng__Control *c) {
     pvmng__control__free_unpacked(c, NULL);
 }
 
+/* The library's own system messages, from the inbox. */
+static void on_sys_message(int bufid, int tag) {
+  if (tag == LPVM_TAG_OUTPUT)
+    lpvm_output_message(bufid);
+  else
+    lpvm_siblings_message(bufid);
+}
+
 static const struct lpvm_daemon_hooks session_hooks = {
     .route = lpvm_route_daemon_frame,
     .deliver = lpvm_inbox_try,
@@ -92,6 +100,7 @@ int lpvm_connect(const char *fn) {
   }
 
   lpvm_daemon_set_hooks(&session_hooks);
+  lpvm_inbox_set_sys(on_sys_message);
   rc = lpvm_daemon_open();
   if (rc == PvmSysErr || rc == PvmNoMem)
     return lpvm_err(fn, rc);
@@ -162,7 +171,7 @@ int lpvm_connect(const char *fn) {
       lpvm_conn.ctx = (int)c;
     unsetenv("PVMNG_CTX");
   }
-  lpvm_route_start();
+  lpvm_route_start(lpvm_notify_route);
   const char *poll = getenv("PVMNG_POLL");
   if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
     lpvm_opts.poll_time = atoi(poll);
@@ -174,7 +183,7 @@ int lpvm_connect(const char *fn) {
       lpvm_opts.remote_spin_us = v > 1000000 ? 1000000 : (int)v;
   }
   if (lpvm_opts.no_reset)
-    lpvm_send_task_options();
+    lpvm_send_task_options(0);
   return 0;
 }
 
@@ -194,4 +203,26 @@ void lpvm_disconnect(void) {
   lpvm_conn.parent = 0;
   lpvm_conn.spawned = 0;
   lpvm_conn.dtid = 0;
+}
+
+/* Tells the daemon the options it acts on: PvmNoReset, and with output
+ * set this task's own output destination (PvmSelfOutputTid, Code and
+ * Context), which the daemon applies to the output it reads from then on.
+ * Called when such an option changes and (PvmNoReset) after connecting. */
+void lpvm_send_task_options(int output) {
+  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
+  Pvmng__TaskOptions o = PVMNG__TASK_OPTIONS__INIT;
+  if (lpvm_conn.state != LPVM_UP)
+    return;
+  o.no_reset = lpvm_opts.no_reset != 0;
+  if (output) {
+    o.set_output = 1;
+    o.out_tid = (uint32_t)lpvm_opts.self_out_tid;
+    o.out_code = lpvm_opts.self_out_code;
+    o.out_ctx = lpvm_opts.self_out_ctx;
+  }
+  req.body_case = PVMNG__CONTROL__BODY_TASK_OPTIONS;
+  req.task_options = &o;
+  if (lpvm_request(&req, &rep) == 0)
+    pvmng__control__free_unpacked(rep, NULL);
 }

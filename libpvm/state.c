@@ -10,6 +10,9 @@
 
 struct lpvm_conn lpvm_conn = {.state = LPVM_DOWN};
 
+/* -1 until the task enrols, then its uid (session.c sets it). */
+LPVM_PUBLIC int pvm_useruid = -1;
+
 #define DEFAULT_FRAG_SIZE (1 << 20)
 /* Polls before a blocking receive sleeps while direct links are open
  * (PvmPollTime; $PVMNG_POLL sets it for a whole job): about 100 us. */

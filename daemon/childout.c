@@ -11,7 +11,7 @@
 #include "log.h"
 #include "msgroute.h"
 #include "pvmd.h"
-#include "tasktab.h"
+#include "taskgone.h"
 #include "tid.h"
 #include "xdr.h"
 

@@ -5,11 +5,9 @@
 #include <pvm3.h>
 #include <stdlib.h>
 
-#include "log.h"
 #include "pvmd.h"
-#include "request.h"
+#include "reply.h"
 #include "taskconn.h"
-#include "tid.h"
 
 #define CTX_NUM_MASK 0x3ffffu /* the number below the host part */
 

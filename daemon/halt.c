@@ -17,8 +17,6 @@
 #include "pvmd.h"
 #include "spawn.h"
 #include "taskconn.h"
-#include "tasktab.h"
-#include "tid.h"
 
 static void halt_finish(struct pvmd *d);
 

@@ -7,12 +7,10 @@
 
 #include "log.h"
 #include "msgroute.h"
-#include "peer.h"
 #include "peer_int.h"
 #include "pvmd.h"
-#include "request.h"
+#include "reply.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "frame.h"
 #include "log.h"
 #include "pvmd.h"
 

@@ -17,7 +17,6 @@
 #include "msgroute.h"
 #include "pvmd.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
 
 #define HELLO_SWEEP_MS 250

@@ -19,8 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "host.h"
 #include "hostopts.h"
 #include "join.h"
 #include "listen.h"
@@ -29,9 +27,6 @@
 #include "notifytab.h"
 #include "peer.h"
 #include "pvmd.h"
-#include "rundir.h"
-#include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
 
 struct options {

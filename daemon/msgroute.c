@@ -15,12 +15,10 @@
 
 #include "hoster.h"
 #include "log.h"
-#include "peer.h"
 #include "pvmd.h"
 #include "rm.h"
 #include "taskconn.h"
 #include "tasker.h"
-#include "tasktab.h"
 #include "tid.h"
 
 struct held_frame {

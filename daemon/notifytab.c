@@ -11,18 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "host.h"
-#include "list.h"
 #include "log.h"
 #include "msgroute.h"
-#include "peer.h"
 #include "pvm3.h"
 #include "pvmd.h"
-#include "request.h"
+#include "reply.h"
 #include "rm.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
 #include "xdr.h"
 

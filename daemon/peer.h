@@ -1,9 +1,10 @@
 /* Links between daemons: TCP carrying TLS 1.3 with mutual authentication
- * (wire/tls.c), framed like task connections. The master listens and starts
- * slaves through $PVM_RSH; slaves connect back, say PeerHello and receive
- * their host number and the host table. Routing is a star: slaves reach one
- * another through the master. A one-host daemon never calls into here
- * beyond pvmd_peer_* checks that find no links. */
+ * (sec/tls_*.c, through the stream of sec/stream.h), framed like task
+ * connections. The master listens and starts slaves through $PVM_RSH;
+ * slaves connect back, say PeerHello and receive their host number and the
+ * host table. Routing is a star: slaves reach one another through the
+ * master. A one-host daemon never calls into here beyond pvmd_peer_*
+ * checks that find no links. */
 #ifndef PVMD_PEER_H
 #define PVMD_PEER_H
 

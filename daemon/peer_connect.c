@@ -2,25 +2,10 @@
  * (accepting, then the hello) and the slave's connection to the master,
  * with or without a join credential, and its reconnection with backoff
  * after a break (the new connection resumes the old link). */
-#include "peer.h"
 
-#include "groupreg.h"
-#include "host.h"
-#include "listen.h"
 #include "log.h"
-#include "mbox.h"
-#include "msgroute.h"
-#include "notifytab.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
-#include "request.h"
-#include "spin.h"
-#include "taskconn.h"
-#include "tasktab.h"
-#include "tid.h"
-#include "tls.h"
-#include "tls_api.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -2,25 +2,14 @@
  * routed on (or to local tasks), control frames by kind (hosts, forwarded
  * requests and their answers, acknowledgements, heartbeats, task exits),
  * and telling watchers on other hosts that a task has gone. */
-#include "peer.h"
 
 #include "groupreg.h"
-#include "host.h"
-#include "listen.h"
-#include "log.h"
 #include "mbox.h"
 #include "msgroute.h"
 #include "notifytab.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
-#include "request.h"
-#include "spin.h"
-#include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
-#include "tls.h"
-#include "tls_api.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -3,21 +3,16 @@
  * the links form a star) and is executed by pvmd_request on a stand-in
  * connection whose replies travel back the same way; spawns spread over the
  * hosts and pvm_tasks(0) are split into parts and gathered. */
-#include "peer.h"
 
-#include "host.h"
-#include "listen.h"
 #include "log.h"
 #include "msgroute.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
+#include "reply.h"
 #include "request.h"
 #include "rm.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
-#include "tls.h"
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>

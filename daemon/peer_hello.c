@@ -5,25 +5,12 @@
  * connection broke (peer_rel.c keeps what it had not acknowledged); the
  * slave checks the master's PeerWelcome. Master's side first, then the
  * slave's. */
-#include "peer.h"
 
-#include "groupreg.h"
-#include "host.h"
 #include "listen.h"
 #include "log.h"
-#include "mbox.h"
-#include "msgroute.h"
-#include "notifytab.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
-#include "request.h"
-#include "spin.h"
-#include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
-#include "tls.h"
-#include "tls_api.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -2,25 +2,18 @@
  * `$PVM_RSH host pvmd -s ...` with a join credential on its stdin, gives
  * it a host number when its hello is accepted, and sends the table to every
  * daemon after each change; pvm_delhosts tells a host to halt. */
-#include "peer.h"
 
 #include "groupreg.h"
-#include "host.h"
 #include "hoster.h"
 #include "hostopts.h"
-#include "listen.h"
 #include "log.h"
 #include "mbox.h"
-#include "msgroute.h"
 #include "notifytab.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
-#include "request.h"
+#include "reply.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
-#include "tls.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -9,7 +9,6 @@
  * back in its own directory and then connects as every daemon does. The
  * master accepts a credential once, for its host, before it expires; every
  * refusal is logged with its reason and ends that connection only. */
-#include "peer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +23,8 @@
 
 #include <openssl/crypto.h>
 
-#include "host.h"
 #include "log.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
 
 #define CRED_KEEP_S 600 /* a used or expired credential is remembered */

@@ -4,25 +4,12 @@
  * acknowledgements, breaking (a link that was up goes down and may be
  * resumed) and closing, and the sweep that times out handshakes and adds
  * and carries heartbeats. */
-#include "peer.h"
 
-#include "groupreg.h"
-#include "host.h"
-#include "listen.h"
 #include "log.h"
-#include "mbox.h"
 #include "msgroute.h"
-#include "notifytab.h"
 #include "peer_int.h"
-#include "pki.h"
 #include "pvmd.h"
-#include "request.h"
 #include "spin.h"
-#include "taskconn.h"
-#include "tasktab.h"
-#include "tid.h"
-#include "tls.h"
-#include "tls_api.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -16,41 +16,20 @@
 #include <sys/time.h>
 
 #include "childout.h"
-#include "context.h"
 #include "groupreg.h"
-#include "host.h"
 #include "hoster.h"
 #include "log.h"
 #include "mbox.h"
 #include "notifytab.h"
-#include "peer.h"
 #include "pvmd.h"
+#include "reply.h"
 #include "rm.h"
 #include "spawn.h"
 #include "taskconn.h"
 #include "tasker.h"
-#include "tasktab.h"
+#include "taskgone.h"
 #include "tickle.h"
 #include "tid.h"
-
-static void send_reply(struct pvmd_conn *c, Pvmng__Control *m,
-                       uint32_t req_id) {
-  m->req_id = req_id;
-  pvmd_conn_send_control(c, m);
-}
-
-void pvmd_reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
-                       int value, const char *reason) {
-  Pvmng__Control m = PVMNG__CONTROL__INIT;
-  Pvmng__Status s = PVMNG__STATUS__INIT;
-  s.code = code;
-  s.value = value;
-  if (reason)
-    s.reason = (char *)reason;
-  m.body_case = PVMNG__CONTROL__BODY_STATUS;
-  m.status = &s;
-  send_reply(c, &m, req_id);
-}
 
 /* A local task that a signal may be sent to, or an error code. */
 static int signal_target(struct pvmd_conn *c, int tid, struct pvmd_task **out) {
@@ -121,7 +100,7 @@ static void do_tickle(struct pvmd_conn *c, uint32_t req_id,
   r.n_res = nres;
   m.body_case = PVMNG__CONTROL__BODY_TICKLE_REPLY;
   m.tickle_reply = &r;
-  send_reply(c, &m, req_id);
+  pvmd_reply_send(c, &m, req_id);
 }
 
 /* pvm_hostsync for this host (peer_fwd.c passes one for another on). */
@@ -138,7 +117,7 @@ static void do_hostsync(struct pvmd_conn *c, uint32_t req_id, int host) {
   }
   m.body_case = PVMNG__CONTROL__BODY_HOSTSYNC_REPLY;
   m.hostsync_reply = &r;
-  send_reply(c, &m, req_id);
+  pvmd_reply_send(c, &m, req_id);
 }
 
 static void do_config(struct pvmd_conn *c, uint32_t req_id) {
@@ -160,7 +139,7 @@ static void do_config(struct pvmd_conn *c, uint32_t req_id) {
   r.narch = pvmd_hosts_narch(hs);
   m.body_case = PVMNG__CONTROL__BODY_CONFIG_REPLY;
   m.config_reply = &r;
-  send_reply(c, &m, req_id);
+  pvmd_reply_send(c, &m, req_id);
   free(ptrs);
   free(infos);
 }
@@ -280,7 +259,7 @@ static void do_route_info(struct pvmd_conn *c, uint32_t req_id) {
   r.addr = addr;
   m.body_case = PVMNG__CONTROL__BODY_ROUTE_INFO_REPLY;
   m.route_info_reply = &r;
-  send_reply(c, &m, req_id);
+  pvmd_reply_send(c, &m, req_id);
 }
 
 void pvmd_request(struct pvmd_conn *c, pvmw_frame *f) {

@@ -10,10 +10,6 @@
 
 struct pvmd_conn;
 
-/* Answers request req_id with a Status (code, value, optional reason). */
-void pvmd_reply_status(struct pvmd_conn *c, uint32_t req_id, int code,
-                       int value, const char *reason);
-
 /* A control frame from a connected task. Takes f. Anything that is not a
  * well-formed request closes the connection with a logged reason. */
 void pvmd_request(struct pvmd_conn *c, pvmw_frame *f);

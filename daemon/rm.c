@@ -12,15 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
 #include "log.h"
 #include "msgroute.h"
-#include "peer.h"
 #include "pvmd.h"
+#include "reply.h"
 #include "request.h"
 #include "rm_int.h"
 #include "taskconn.h"
-#include "tasktab.h"
 #include "tid.h"
 
 /* Bound on what an RM's answer may claim, checked before allocating (the

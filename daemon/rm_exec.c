@@ -11,18 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "host.h"
 #include "log.h"
 #include "msgroute.h"
-#include "peer.h"
 #include "pvmd.h"
 #include "request.h"
 #include "rm.h"
 #include "rm_int.h"
 #include "taskconn.h"
 #include "tasker.h"
-#include "tasktab.h"
 #include "tid.h"
 
 /* What PVM-NG's daemons do not carry out for an RM: SM_ADD, SM_HANDOFF

@@ -15,12 +15,11 @@
 #include <unistd.h>
 
 #include "childout.h"
-#include "host.h"
 #include "log.h"
 #include "pvmd.h"
 #include "taskconn.h"
 #include "tasker.h"
-#include "tasktab.h"
+#include "taskgone.h"
 #include "tid.h"
 
 extern char **environ;

@@ -23,7 +23,7 @@
 #include "msgroute.h"
 #include "pvmd.h"
 #include "request.h"
-#include "tasktab.h"
+#include "taskgone.h"
 #include "tid.h"
 
 /* Frames up to this size are first tried with uv_try_write, which saves a

@@ -10,9 +10,9 @@
 #include "log.h"
 #include "msgroute.h"
 #include "pvmd.h"
-#include "request.h"
+#include "reply.h"
 #include "taskconn.h"
-#include "tasktab.h"
+#include "taskgone.h"
 #include "tid.h"
 #include "xdr.h"
 

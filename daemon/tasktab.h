@@ -97,14 +97,7 @@ struct pvmd_task *pvmd_task_find(const struct pvmd_tasks *ts, int tid);
 struct pvmd_task *pvmd_task_live(const struct pvmd_tasks *ts, int tid);
 /* Replaces the entry's name (copied; at most 255 bytes kept). */
 void pvmd_task_set_name(struct pvmd_task *t, const char *name);
-/* Marks the task gone (pvm_exit, disconnect). */
-void pvmd_task_set_gone(struct pvmd_task *t);
-/* The task's process has exited. It is gone once everything it wrote to
- * its connection has been read and routed (at once when it has none), so
- * that no message it sent is lost and its exit is announced after them. */
-void pvmd_task_exited(struct pvmd_task *t);
-/* Frees the entry if nothing holds it any more: no connection, no open
- * handle. Call after dropping any of those. Returns 1 if freed. */
-int pvmd_task_release(struct pvmd_task *t);
+/* Takes t out of the table (taskgone.c frees it). */
+void pvmd_tasks_unlink(struct pvmd_tasks *ts, struct pvmd_task *t);
 
 #endif

@@ -12,7 +12,6 @@
 
 #include "log.h"
 #include "pvmd.h"
-#include "taskconn.h"
 #include "tid.h"
 
 /* The daemon's resident memory in KiB from /proc, or -1. */

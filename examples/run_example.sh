@@ -29,7 +29,7 @@ rt=$(mktemp -d "${TMPDIR:-/tmp}/pvmng-example.XXXXXX") || exit 2
 export PVM_TMP=$rt
 export PVM_VMID="ex-${prog}-$$-${RANDOM}"
 export PVM_DPATH=$bindir/pvmd
-# The daemon's files, as wire/rundir.c names them.
+# The daemon's files, as sec/rundir.c names them.
 files=$rt/pvm-$(id -u)/pvmd.$PVM_VMID
 daemon_pid=
 

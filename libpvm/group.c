@@ -1,5 +1,5 @@
 /* libgpvm3: PVM's dynamic groups, the registry side. Membership calls go
- * to the daemon's registry (daemon/group.c) as control requests; the task
+ * to the daemon's registry (daemon/groupreg.c) as control requests; the task
  * keeps a view of each group it is in, refreshed from the change notices
  * the registry sends every member, and the collectives (group_coll.c) run
  * on those views. Queries about a group answer from the registry, except
@@ -338,7 +338,7 @@ int pvm_freezegroup(char *group, int size) {
   return rc < 0 ? lpvm_err("pvm_freezegroup", rc) : 0;
 }
 
-/* The registry's barrier (daemon/group.c): for a caller whose view does
+/* The registry's barrier (daemon/groupreg.c): for a caller whose view does
  * not have count members, or who cannot take the members' barrier at
  * failed_version. Returns 0 when the registry released it (*fast_version
  * 0), or hands it back to the members' barrier at *fast_version, whose view

@@ -64,7 +64,7 @@ int lpvm_group_registry_barrier(const char *group, int count,
 
 /* The members' agreement on one view before a collective that needs every
  * member of a group that is not frozen: the registry answers once every
- * member has asked (daemon/group.c, GROUP_SYNC). *tids gets that view's
+ * member has asked (daemon/groupreg.c, GROUP_SYNC). *tids gets that view's
  * member tids by instance (0: free), *ninst entries; the caller frees it.
  * Returns 0 or a negative PVM error, not reported. */
 int lpvm_group_sync(const char *group, int **tids, int *ninst);

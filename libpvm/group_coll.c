@@ -356,7 +356,7 @@ static int barrier_peers(const struct lpvm_coll *c) {
  * the version at which it could not take the members' barrier; the
  * registry counts the callers or, once the group has count members at a
  * version none of them named, hands them back to the members' barrier
- * there (daemon/group.c). Each round moves to a later version. */
+ * there (daemon/groupreg.c). Each round moves to a later version. */
 int pvm_barrier(char *group, int count) {
   struct lpvm_coll c;
   uint32_t failed = 0, fast = 0;

@@ -1,5 +1,5 @@
 /* cl_mkcert: makes the certificates that the refusal tests present, with
- * the PKI code the daemon uses (wire/pki.c).
+ * the PKI code the daemon uses (sec/pki.c).
  *   cl_mkcert ca DIR          a CA of its own in DIR (ca.pem, ca.key)
  *   cl_mkcert cert CADIR PREFIX NAME DAYS_FROM DAYS_TO
  *                             PREFIX.pem/.key for NAME, valid between now

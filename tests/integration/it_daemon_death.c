@@ -2,7 +2,7 @@
  * a child it spawned are blocked in pvm_recv. The call must come back with
  * PvmSysErr within 1 s, no task may die of SIGPIPE or hang, and later calls
  * fail the same way. The daemon's pid comes from its lock file (named as in
- * wire/rundir.c). */
+ * sec/rundir.c). */
 #include <errno.h>
 #include <sys/wait.h>
 

@@ -193,7 +193,7 @@ static inline void raw_setup(const char *prog, const char *pvmd,
   }
   snprintf(raw.vmid, sizeof raw.vmid, "raw-%s-%ld", raw.prog, (long)getpid());
   raw.vmid[sizeof raw.vmid - 1] = '\0';
-  /* The daemon's files, as wire/rundir.c names them. */
+  /* The daemon's files, as sec/rundir.c names them. */
   RAW_CHECK(snprintf(raw.rundir, sizeof raw.rundir, "%s/pvm-%u", raw.dir,
                      (unsigned)geteuid()) < (int)sizeof raw.rundir &&
                 snprintf(raw.sock, sizeof raw.sock, "%s/pvmd.%s.sock",

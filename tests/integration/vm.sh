@@ -61,7 +61,7 @@ export PVM_VMID="it-${name}-$$-${RANDOM}"
 PVM_VMID=${PVM_VMID:0:64}
 export PVM_DPATH=$bindir/pvmd
 export IT_BINDIR=$bindir
-# The daemon's files, as wire/rundir.c names them.
+# The daemon's files, as sec/rundir.c names them.
 files=$rt/pvm-$(id -u)/pvmd.$PVM_VMID
 daemon_pid=
 say() { echo "vm.sh[$name]: $*"; }

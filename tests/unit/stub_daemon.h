@@ -12,6 +12,7 @@
 #include "pvmd.h"
 #include "request.h"
 #include "taskconn.h"
+#include "taskgone.h"
 #include "tasktab.h"
 #include "tid.h"
 

@@ -11,6 +11,7 @@
 #include <pvm3.h>
 #include <string.h>
 
+#include "taskgone.h"
 #include "tasktab.h"
 #include "tid.h"
 

@@ -1,5 +1,5 @@
-/* Unit tests for wire/join.c (the join credential: encode, parse, check)
- * and the join side of wire/pki.c (certificate requests, the master's
+/* Unit tests for sec/join.c (the join credential: encode, parse, check)
+ * and the join side of sec/pki.c (certificate requests, the master's
  * checks before signing, and the joiner's checks before storing). */
 #include <setjmp.h>
 #include <stdarg.h>

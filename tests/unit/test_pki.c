@@ -1,4 +1,4 @@
-/* Unit tests for wire/pki.c: CA and host certificates (contents, dates,
+/* Unit tests for sec/pki.c: CA and host certificates (contents, dates,
  * file modes, no overwriting) and the first-start directory checks. */
 #include <setjmp.h>
 #include <stdarg.h>

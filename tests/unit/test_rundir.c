@@ -1,4 +1,4 @@
-/* Unit tests for wire/rundir.c's shared-memory names: the prefix is fixed
+/* Unit tests for sec/rundir.c's shared-memory names: the prefix is fixed
  * by user and daemon socket, and the sweep removes exactly the segments of
  * one virtual machine. Likewise for the tasks' direct-link sockets: their
  * names, and a sweep that removes exactly one VM's task sockets. */

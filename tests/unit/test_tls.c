@@ -1,4 +1,4 @@
-/* Unit tests for wire/tls.c: handshakes between two in-memory engines (and
+/* Unit tests for sec/tls_*.c: handshakes between two in-memory engines (and
  * raw OpenSSL peers for what the engine cannot be: TLS 1.2, no client
  * certificate) over a throw-away PKI with fixed dates; refusals with their
  * reasons; rotation; data integrity; bulk mode and its key updates;

@@ -540,3 +540,20 @@ int pvm_setminfo(int bufid, struct pvmminfo *mi) {
   b->dst = mi->dst;
   return PvmOk;
 }
+
+/* Wait ids of PVM 3.3, kept in the buffer's header like pvm_setminfo's
+ * (declared in pvm3.h under PVM33COMPAT only, exported always). */
+LPVM_PUBLIC int pvm_getmwid(int bufid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return lpvm_err("pvm_getmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
+  return b->wid;
+}
+
+LPVM_PUBLIC int pvm_setmwid(int bufid, int waitid) {
+  struct lpvm_buf *b = lpvm_buf_get(bufid);
+  if (b == NULL)
+    return lpvm_err("pvm_setmwid", bufid <= 0 ? PvmBadParam : PvmNoSuchBuf);
+  b->wid = waitid;
+  return 0;
+}

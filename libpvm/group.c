@@ -28,7 +28,7 @@
 static struct {
   struct lpvm_group *views;
   int owner; /* the tid the views belong to (a new tid after pvm_exit) */
-} V;
+} group_views;
 
 /* ---- views ------------------------------------------------------------ */
 
@@ -40,26 +40,26 @@ static void view_free(struct lpvm_group *g) {
 }
 
 static void views_check_owner(void) {
-  if (V.owner == lpvm_conn.mytid)
+  if (group_views.owner == lpvm_conn.mytid)
     return;
-  while (V.views != NULL) {
-    struct lpvm_group *g = V.views;
-    V.views = g->next;
+  while (group_views.views != NULL) {
+    struct lpvm_group *g = group_views.views;
+    group_views.views = g->next;
     view_free(g);
   }
-  V.owner = lpvm_conn.mytid;
+  group_views.owner = lpvm_conn.mytid;
 }
 
 static struct lpvm_group *view_find(const char *name) {
   views_check_owner();
-  for (struct lpvm_group *g = V.views; g != NULL; g = g->next)
+  for (struct lpvm_group *g = group_views.views; g != NULL; g = g->next)
     if (strcmp(g->name, name) == 0)
       return g;
   return NULL;
 }
 
 static void view_drop(const char *name) {
-  struct lpvm_group **pp = &V.views;
+  struct lpvm_group **pp = &group_views.views;
   views_check_owner();
   while (*pp != NULL && strcmp((*pp)->name, name) != 0)
     pp = &(*pp)->next;
@@ -121,8 +121,8 @@ static struct lpvm_group *view_store(const Pvmng__GroupInfo *gi) {
       return NULL;
     }
     g->hash = name_hash(g->name);
-    g->next = V.views;
-    V.views = g;
+    g->next = group_views.views;
+    group_views.views = g;
   } else if (gi->version < g->version) {
     return g; /* an older state than we have */
   }

@@ -17,6 +17,7 @@
 #include "buffer.h"
 #include "conn.h"
 #include "group.h"
+#include "group_coll.h"
 #include "group_shm.h"
 #include "lpvm.h"
 #include "pvm3.h"
@@ -24,16 +25,7 @@
 #include "tid.h"
 #include "trace.h"
 
-/* A collective's snapshot of its group. */
-struct coll {
-  struct lpvm_group *g;
-  int n, me; /* members, this task's rank */
-  int *r;    /* rank -> tid */
-  int *inst; /* rank -> instance number */
-  int ninst; /* highest instance + 1 */
-};
-
-static void coll_end(struct coll *c) {
+void lpvm_coll_end(struct lpvm_coll *c) {
   free(c->r);
   free(c->inst);
   c->r = c->inst = NULL;
@@ -41,7 +33,7 @@ static void coll_end(struct coll *c) {
 
 /* Fills c's ranks from tids by instance (ninst entries); c->me is -1 when
  * this task is not among them. Returns 0 or PvmNoMem. */
-static int coll_fill(struct coll *c, const int *tids, int ninst) {
+static int coll_fill(struct lpvm_coll *c, const int *tids, int ninst) {
   int k = 0;
   c->n = 0;
   c->me = -1;
@@ -52,7 +44,7 @@ static int coll_fill(struct coll *c, const int *tids, int ninst) {
   c->r = malloc(((size_t)c->n + 1) * sizeof *c->r);
   c->inst = malloc(((size_t)c->n + 1) * sizeof *c->inst);
   if (c->r == NULL || c->inst == NULL) {
-    coll_end(c);
+    lpvm_coll_end(c);
     return PvmNoMem;
   }
   for (int i = 0; i < ninst; i++)
@@ -68,7 +60,7 @@ static int coll_fill(struct coll *c, const int *tids, int ninst) {
 /* Takes the snapshot of group for a collective from the caller's view. A
  * caller outside the group gets notmember. Returns 0 or a negative PVM error
  * (not reported). */
-static int coll_begin(const char *group, int notmember, struct coll *c) {
+int lpvm_coll_begin(const char *group, int notmember, struct lpvm_coll *c) {
   int rc;
   memset(c, 0, sizeof *c);
   if ((rc = lpvm_group_name_ok(group)) < 0)
@@ -93,7 +85,7 @@ static int coll_begin(const char *group, int notmember, struct coll *c) {
  * view_is_current), and for the pvmng_* collectives, which need
  * every member, an agreement on one view through the registry before the
  * members' algorithm runs. */
-static int coll_fixed(const struct coll *c) { return c->g->frozen; }
+static int coll_fixed(const struct lpvm_coll *c) { return c->g->frozen; }
 
 /* Whether the caller's view of a group that is not frozen holds every
  * change the registry made before the call: when the caller's daemon keeps
@@ -108,14 +100,14 @@ static int view_is_current(void) { return pvmw_tid_host(lpvm_conn.dtid) == 1; }
 /* The registry's membership now, for the root of a star whose view may
  * trail it (see view_is_current): as PVM 3.4's root asks its group server
  * at each call. */
-static int coll_refresh(const char *group, struct coll *c) {
+static int coll_refresh(const char *group, struct lpvm_coll *c) {
   int rc;
   struct lpvm_group *g;
   if (view_is_current())
     return 0;
   if ((g = lpvm_group_fetch(group, &rc)) == NULL)
     return rc;
-  coll_end(c);
+  lpvm_coll_end(c);
   c->g = g;
   if ((rc = coll_fill(c, g->tids, g->ninst)) < 0)
     return rc;
@@ -126,14 +118,14 @@ static int coll_refresh(const char *group, struct coll *c) {
  * the members' agreement on one view through the registry, which answers
  * once every member has asked (lpvm_group_sync); c then holds that view.
  * A frozen group's view is the same everywhere already. */
-static int coll_agree(const char *group, struct coll *c) {
+int lpvm_coll_agree(const char *group, struct lpvm_coll *c) {
   int *tids, ninst, rc;
   if (coll_fixed(c))
     return 0;
   rc = lpvm_group_sync(group, &tids, &ninst);
   if (rc < 0)
     return rc == PvmNotInGroup ? PvmNoInst : rc;
-  coll_end(c);
+  lpvm_coll_end(c);
   rc = coll_fill(c, tids, ninst);
   free(tids);
   if (rc == 0 && c->me < 0)
@@ -144,7 +136,7 @@ static int coll_agree(const char *group, struct coll *c) {
 /* The tid of instance inst for a member that is not the root of a star:
  * from its view, else from the registry (the root may have joined after
  * the view's version), else PvmNoInst. */
-static int root_tid(const char *group, struct coll *c, int inst) {
+static int root_tid(const char *group, struct lpvm_coll *c, int inst) {
   int rc;
   for (int pass = 0; pass < 2; pass++) {
     const struct lpvm_group *g = c->g;
@@ -157,7 +149,7 @@ static int root_tid(const char *group, struct coll *c, int inst) {
 }
 
 /* Rank of instance inst, or PvmNoInst. */
-static int rank_of_inst(const struct coll *c, int inst) {
+static int rank_of_inst(const struct lpvm_coll *c, int inst) {
   for (int i = 0; i < c->n; i++)
     if (c->inst[i] == inst)
       return i;
@@ -165,16 +157,16 @@ static int rank_of_inst(const struct coll *c, int inst) {
 }
 
 /* Sends n items of type dt to rank. */
-static int csend(const struct coll *c, int rank, int tag, const void *data,
-                 size_t n, int dt) {
+int lpvm_coll_send(const struct lpvm_coll *c, int rank, int tag,
+                   const void *data, size_t n, int dt) {
   return lpvm_gsend(c->r[rank], tag, data, n, dt);
 }
 
 /* Receives exactly n items of type dt from rank into dst. A message of
  * another length means the members disagree on their arguments:
  * PvmMismatch. */
-static int crecv(const struct coll *c, int rank, int tag, void *dst, size_t n,
-                 int dt) {
+int lpvm_coll_recv(const struct lpvm_coll *c, int rank, int tag, void *dst,
+                   size_t n, int dt) {
   int bufid = lpvm_grecv(c->g, c->r[rank], tag), rc;
   if (bufid < 0)
     return bufid;
@@ -184,8 +176,8 @@ static int crecv(const struct coll *c, int rank, int tag, void *dst, size_t n,
 }
 
 /* Receives exactly n items of type dt from the task tid into dst. */
-static int recv_tid(const struct coll *c, int tid, int tag, void *dst, size_t n,
-                    int dt) {
+static int recv_tid(const struct lpvm_coll *c, int tid, int tag, void *dst,
+                    size_t n, int dt) {
   int bufid = lpvm_grecv(c->g, tid, tag), rc;
   if (bufid < 0)
     return bufid;
@@ -208,7 +200,7 @@ static int pow2ceil(int n) {
 
 /* Checks a reduction's function and type; the predefined functions are
  * checked here so that every member refuses alike, leaves included. */
-static int check_reduce(lpvm_redfn func, int datatype, int count) {
+int lpvm_coll_check_reduce(lpvm_redfn func, int datatype, int count) {
   if (func == NULL || count < 1 || lpvm_gtype_size(datatype) == 0)
     return PvmBadParam;
   if ((func == PvmSum || func == PvmProduct) && datatype == PVM_BYTE)
@@ -217,7 +209,8 @@ static int check_reduce(lpvm_redfn func, int datatype, int count) {
 }
 
 /* x = x op y for count items; info < 0 from a user function is returned. */
-static int combine(lpvm_redfn func, int datatype, void *x, void *y, int count) {
+int lpvm_coll_combine(lpvm_redfn func, int datatype, void *x, void *y,
+                      int count) {
   int dt = datatype, num = count, info = 0;
   func(&dt, x, y, &num, &info);
   return info < 0 ? info : 0;
@@ -225,24 +218,20 @@ static int combine(lpvm_redfn func, int datatype, void *x, void *y, int count) {
 
 /* ---- barrier ---------------------------------------------------------- */
 
-/* The barrier's release is the broadcast tree below. */
-static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t n, int dt);
-
 /* Fan-in of the view version v along a binomial tree to rank 0 with tag.
  * On a failure (a member lost, a version that differs: PvmMismatch) the
  * parent is told, so that it does not wait. */
-static int fan_in(const struct coll *c, int tag, uint32_t v) {
+static int fan_in(const struct lpvm_coll *c, int tag, uint32_t v) {
   uint32_t got;
   int rc = 0;
   for (int mask = 1; mask < c->n; mask <<= 1) {
     if (c->me & mask) {
-      rc = csend(c, c->me - mask, tag, &v, 1, PVM_INT);
+      rc = lpvm_coll_send(c, c->me - mask, tag, &v, 1, PVM_INT);
       break;
     }
     if (c->me + mask >= c->n)
       continue;
-    rc = crecv(c, c->me + mask, tag, &got, 1, PVM_INT);
+    rc = lpvm_coll_recv(c, c->me + mask, tag, &got, 1, PVM_INT);
     if (rc == 0 && got != v)
       rc = PvmMismatch;
     if (rc < 0) {
@@ -256,7 +245,7 @@ static int fan_in(const struct coll *c, int tag, uint32_t v) {
 
 /* Those below us in the release tree (from rank 0) wait for a release that
  * will not come: tell them instead. */
-static void release_abort(const struct coll *c, int tag) {
+static void release_abort(const struct lpvm_coll *c, int tag) {
   for (int mask = (c->me == 0 ? pow2ceil(c->n) : lowbit(c->me)) >> 1; mask > 0;
        mask >>= 1)
     if (c->me + mask < c->n)
@@ -269,22 +258,22 @@ static void release_abort(const struct coll *c, int tag) {
  * wake-up, which is what a barrier pays for on one host.) The messages
  * carry the sender's view version, so members that disagree on the
  * membership find out instead of waiting. */
-static int barrier_tree(const struct coll *c, int tag_in, int tag_out,
+static int barrier_tree(const struct lpvm_coll *c, int tag_in, int tag_out,
                         uint32_t v) {
   int rc = fan_in(c, tag_in, v);
   if (rc < 0) {
     release_abort(c, tag_out);
     return rc;
   }
-  return bcast_tree(c, 0, tag_out, &v, 1, PVM_INT);
+  return lpvm_coll_bcast_tree(c, 0, tag_out, &v, 1, PVM_INT);
 }
 
 /* Splits c's members by host: *local gets those on this task's host (in
  * rank order), *leaders the lowest-ranked member of each host (in rank
  * order, so rank 0 leads). Returns 1 when the members span hosts, 0 when
  * they are all on one (nothing made), PvmNoMem. */
-static int split_by_host(const struct coll *c, struct coll *local,
-                         struct coll *leaders) {
+static int split_by_host(const struct lpvm_coll *c, struct lpvm_coll *local,
+                         struct lpvm_coll *leaders) {
   int myhost = pvmw_tid_host(c->r[c->me]), i;
   unsigned char *seen;
   for (i = 0; i < c->n && pvmw_tid_host(c->r[i]) == myhost; i++)
@@ -298,8 +287,8 @@ static int split_by_host(const struct coll *c, struct coll *local,
   leaders->r = malloc((size_t)c->n * sizeof *leaders->r);
   seen = calloc(PVMW_TID_MAX_HOST + 1, 1);
   if (local->r == NULL || leaders->r == NULL || seen == NULL) {
-    coll_end(local);
-    coll_end(leaders);
+    lpvm_coll_end(local);
+    lpvm_coll_end(leaders);
     free(seen);
     return PvmNoMem;
   }
@@ -328,13 +317,13 @@ static int split_by_host(const struct coll *c, struct coll *local,
  * themselves, then release their own host. Messages between hosts drop
  * from about 2(n-1) to 2(hosts-1), and their depth to 2 log2(hosts). A
  * failure anywhere is passed on up and down both levels. */
-static int barrier_peers(const struct coll *c) {
+static int barrier_peers(const struct lpvm_coll *c) {
   uint32_t v = c->g->version;
   int tag_in = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 0);
   int tag_out = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 1);
   int tag_lin = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 2);
   int tag_lout = lpvm_gtag(c->g, LPVM_GOP_BARRIER, 3);
-  struct coll local, leaders;
+  struct lpvm_coll local, leaders;
   int rc = split_by_host(c, &local, &leaders);
 
   if (rc <= 0)
@@ -350,11 +339,11 @@ static int barrier_peers(const struct coll *c) {
     }
   }
   if (rc == 0)
-    rc = bcast_tree(&local, 0, tag_lout, &v, 1, PVM_INT);
+    rc = lpvm_coll_bcast_tree(&local, 0, tag_lout, &v, 1, PVM_INT);
   else
     release_abort(&local, tag_lout);
-  coll_end(&local);
-  coll_end(&leaders);
+  lpvm_coll_end(&local);
+  lpvm_coll_end(&leaders);
   return rc;
 }
 
@@ -383,7 +372,7 @@ int pvm_barrier(char *group, int count) {
 }
 
 static int barrier_call(char *group, int count) {
-  struct coll c;
+  struct lpvm_coll c;
   uint32_t failed = 0, fast = 0;
   int rc;
   if ((rc = lpvm_connect("pvm_barrier")) < 0)
@@ -391,7 +380,7 @@ static int barrier_call(char *group, int count) {
   if (count < 1 && count != -1)
     return lpvm_err("pvm_barrier", PvmBadParam);
   for (;;) {
-    if ((rc = coll_begin(group, PvmNotInGroup, &c)) < 0)
+    if ((rc = lpvm_coll_begin(group, PvmNotInGroup, &c)) < 0)
       return lpvm_err("pvm_barrier", rc);
     if (c.g->defunct) {
       rc = PvmNoGroup;
@@ -407,7 +396,7 @@ static int barrier_call(char *group, int count) {
     } else {
       rc = 1;
     }
-    coll_end(&c);
+    lpvm_coll_end(&c);
     if (rc != 1)
       break;
     rc = lpvm_group_registry_barrier(group, count, failed, &fast);
@@ -470,12 +459,12 @@ static int bcast_call(char *group, int msgtag) {
 }
 
 /* Binomial-tree broadcast of n items of type dt at buf from rank root. */
-static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
-                      size_t n, int dt) {
+int lpvm_coll_bcast_tree(const struct lpvm_coll *c, int root, int tag,
+                         void *buf, size_t n, int dt) {
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   if (rel != 0) {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, buf, n, dt);
+    rc = lpvm_coll_recv(c, (rel - mask + root) % c->n, tag, buf, n, dt);
     mask >>= 1;
   } else {
     mask = pow2ceil(c->n) >> 1;
@@ -484,7 +473,7 @@ static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
     if (rel + mask >= c->n)
       continue;
     if (rc == 0)
-      rc = csend(c, (rel + mask + root) % c->n, tag, buf, n, dt);
+      rc = lpvm_coll_send(c, (rel + mask + root) % c->n, tag, buf, n, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -496,7 +485,7 @@ static int bcast_tree(const struct coll *c, int root, int tag, void *buf,
 /* Binomial-tree reduction of data into rank root's data. Every member
  * combines its own subtree's (lower) result with each child's (higher), so
  * the order of operations is fixed by the ranks. */
-static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
+static int reduce_tree(const struct lpvm_coll *c, lpvm_redfn func, void *data,
                        int count, int datatype, int root, int tag) {
   size_t len = (size_t)count * lpvm_gtype_size(datatype);
   int rel = (c->me - root + c->n) % c->n, rc = 0, frc = 0;
@@ -505,8 +494,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
   for (int mask = 1; mask < c->n; mask <<= 1) {
     if (rel & mask) {
       if (frc == 0)
-        rc = csend(c, (rel - mask + root) % c->n, tag, data, (size_t)count,
-                   datatype);
+        rc = lpvm_coll_send(c, (rel - mask + root) % c->n, tag, data,
+                            (size_t)count, datatype);
       else /* our result is wrong: the parent must not use it */
         lpvm_gabort(c->r[(rel - mask + root) % c->n], tag);
       free(tmp);
@@ -516,8 +505,8 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
       continue;
     if (tmp == NULL && (tmp = malloc(len)) == NULL)
       return PvmNoMem;
-    rc =
-        crecv(c, (rel + mask + root) % c->n, tag, tmp, (size_t)count, datatype);
+    rc = lpvm_coll_recv(c, (rel + mask + root) % c->n, tag, tmp, (size_t)count,
+                        datatype);
     if (rc < 0) {
       if (rel != 0) /* our parent waits for us */
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
@@ -526,7 +515,7 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
     /* A failing user function is reported once the tree is done, so the
      * others are not left waiting. */
     if (frc == 0)
-      frc = combine(func, datatype, data, tmp, count);
+      frc = lpvm_coll_combine(func, datatype, data, tmp, count);
   }
   free(tmp);
   return rc < 0 ? rc : frc;
@@ -538,7 +527,7 @@ static int reduce_tree(const struct coll *c, lpvm_redfn func, void *data,
  * instance order (so the bits are those of the serial reduction). A member lost
  * before its data came fails the root's call; the others' data is still
  * taken, so none is left for the root's next reduce. */
-static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
+static int reduce_star(const char *group, struct lpvm_coll *c, lpvm_redfn func,
                        void *data, int count, int datatype, int rootinst) {
   size_t len = (size_t)count * lpvm_gtype_size(datatype);
   int tag = lpvm_gtag(c->g, LPVM_GOP_REDUCE, STAR_STEP), rc = 0, frc = 0;
@@ -558,7 +547,7 @@ static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
     int r = 0;
     void *src = data;
     if (i != c->me) {
-      r = crecv(c, i, tag, tmp, (size_t)count, datatype);
+      r = lpvm_coll_recv(c, i, tag, tmp, (size_t)count, datatype);
       src = tmp;
     }
     if (r < 0) {
@@ -569,7 +558,7 @@ static int reduce_star(const char *group, struct coll *c, lpvm_redfn func,
     if (i == 0)
       memcpy(acc, src, len);
     else if (rc == 0 && frc == 0)
-      frc = combine(func, datatype, acc, src, count);
+      frc = lpvm_coll_combine(func, datatype, acc, src, count);
   }
   if (rc == 0 && frc == 0)
     memcpy(data, acc, len);
@@ -598,14 +587,14 @@ int pvm_reduce(void (*func)(int *datatype, void *x, void *y, int *num,
 
 static int reduce_call(lpvm_redfn func, void *data, int count, int datatype,
                        int msgtag, char *gname, int rootinst) {
-  struct coll c;
+  struct lpvm_coll c;
   int rc, root;
   if ((rc = lpvm_connect("pvm_reduce")) < 0)
     return rc;
-  if ((rc = check_reduce(func, datatype, count)) < 0 || msgtag < 0 ||
+  if ((rc = lpvm_coll_check_reduce(func, datatype, count)) < 0 || msgtag < 0 ||
       data == NULL)
     return lpvm_err("pvm_reduce", rc < 0 ? rc : PvmBadParam);
-  if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
+  if ((rc = lpvm_coll_begin(gname, PvmNoInst, &c)) < 0)
     return lpvm_err("pvm_reduce", rc);
   if (!coll_fixed(&c)) {
     rc = reduce_star(gname, &c, func, data, count, datatype, rootinst);
@@ -619,31 +608,32 @@ static int reduce_call(lpvm_redfn func, void *data, int count, int datatype,
     rc = reduce_tree(&c, func, data, count, datatype, 0, tag);
     if (root != 0 && c.me == 0) {
       if (rc == 0)
-        rc = csend(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data,
-                   (size_t)count, datatype);
+        rc = lpvm_coll_send(&c, root, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data,
+                            (size_t)count, datatype);
       else
         lpvm_gabort(c.r[root], lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1));
     } else if (root != 0 && c.me == root && rc == 0) {
-      rc = crecv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data, (size_t)count,
-                 datatype);
+      rc = lpvm_coll_recv(&c, 0, lpvm_gtag(c.g, LPVM_GOP_REDUCE, 1), data,
+                          (size_t)count, datatype);
     }
   }
-  coll_end(&c);
+  lpvm_coll_end(&c);
   return rc < 0 ? lpvm_err("pvm_reduce", rc) : 0;
 }
 
 /* ---- gather and scatter ----------------------------------------------- */
 
 /* Blocks a binomial subtree rooted at relative rank rel holds. */
-static int subtree(const struct coll *c, int rel) {
+static int subtree(const struct lpvm_coll *c, int rel) {
   int span = rel == 0 ? c->n : lowbit(rel);
   return span < c->n - rel ? span : c->n - rel;
 }
 
 /* Binomial gather of cnt items of type dt per member into root's result, by
  * instance: member of instance i lands at result + i * blk bytes. */
-static int gather_tree(const struct coll *c, void *result, const void *data,
-                       size_t cnt, int dt, int root, int tag) {
+int lpvm_coll_gather_tree(const struct lpvm_coll *c, void *result,
+                          const void *data, size_t cnt, int dt, int root,
+                          int tag) {
   size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, have = 1, rc = 0;
   char *tmp = malloc((size_t)subtree(c, rel) * blk + 1);
@@ -653,15 +643,15 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
     memcpy(tmp, data, blk);
   for (int mask = 1; mask < c->n && rc == 0; mask <<= 1) {
     if (rel & mask) {
-      rc = csend(c, (rel - mask + root) % c->n, tag, tmp, (size_t)have * cnt,
-                 dt);
+      rc = lpvm_coll_send(c, (rel - mask + root) % c->n, tag, tmp,
+                          (size_t)have * cnt, dt);
       free(tmp);
       return rc;
     }
     if (rel + mask < c->n) {
       int sub = subtree(c, rel + mask);
-      rc = crecv(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)sub * cnt, dt);
+      rc = lpvm_coll_recv(c, (rel + mask + root) % c->n, tag,
+                          tmp + (size_t)mask * blk, (size_t)sub * cnt, dt);
       have += sub;
       if (rc < 0 && rel != 0)
         lpvm_gabort(c->r[(rel - lowbit(rel) + root) % c->n], tag);
@@ -677,8 +667,9 @@ static int gather_tree(const struct coll *c, void *result, const void *data,
 
 /* Binomial scatter from root's data (block i of cnt items of type dt for
  * instance i) into every member's result. */
-static int scatter_tree(const struct coll *c, void *result, const void *data,
-                        size_t cnt, int dt, int root, int tag) {
+static int scatter_tree(const struct lpvm_coll *c, void *result,
+                        const void *data, size_t cnt, int dt, int root,
+                        int tag) {
   size_t blk = cnt * lpvm_gtype_size(dt);
   int rel = (c->me - root + c->n) % c->n, rc = 0, mask;
   int sub = subtree(c, rel);
@@ -693,15 +684,17 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
     mask = pow2ceil(c->n) >> 1;
   } else {
     mask = lowbit(rel);
-    rc = crecv(c, (rel - mask + root) % c->n, tag, tmp, (size_t)sub * cnt, dt);
+    rc = lpvm_coll_recv(c, (rel - mask + root) % c->n, tag, tmp,
+                        (size_t)sub * cnt, dt);
     mask >>= 1;
   }
   for (; mask > 0; mask >>= 1) {
     if (rel + mask >= c->n)
       continue;
     if (rc == 0)
-      rc = csend(c, (rel + mask + root) % c->n, tag, tmp + (size_t)mask * blk,
-                 (size_t)subtree(c, rel + mask) * cnt, dt);
+      rc = lpvm_coll_send(c, (rel + mask + root) % c->n, tag,
+                          tmp + (size_t)mask * blk,
+                          (size_t)subtree(c, rel + mask) * cnt, dt);
     else
       lpvm_gabort(c->r[(rel + mask + root) % c->n], tag);
   }
@@ -717,7 +710,7 @@ static int scatter_tree(const struct coll *c, void *result, const void *data,
  * for a scatter the root sends each of those members its block and the
  * others wait for theirs from the root. As in reduce_star, data still
  * coming after a lost member is taken. */
-static int gather_star(const char *group, struct coll *c, void *result,
+static int gather_star(const char *group, struct lpvm_coll *c, void *result,
                        void *data, size_t cnt, int dt, int rootinst) {
   size_t blk = cnt * lpvm_gtype_size(dt);
   int tag = lpvm_gtag(c->g, LPVM_GOP_GATHER, STAR_STEP), rc = 0;
@@ -734,14 +727,14 @@ static int gather_star(const char *group, struct coll *c, void *result,
     if (i == c->me)
       memcpy(dst, data, blk);
     else
-      r = crecv(c, i, tag, dst, cnt, dt);
+      r = lpvm_coll_recv(c, i, tag, dst, cnt, dt);
     if (r < 0 && rc == 0)
       rc = r;
   }
   return rc;
 }
 
-static int scatter_star(const char *group, struct coll *c, void *result,
+static int scatter_star(const char *group, struct lpvm_coll *c, void *result,
                         const void *data, size_t cnt, int dt, int rootinst) {
   size_t blk = cnt * lpvm_gtype_size(dt);
   int tag = lpvm_gtag(c->g, LPVM_GOP_SCATTER, STAR_STEP), rc = 0;
@@ -757,7 +750,7 @@ static int scatter_star(const char *group, struct coll *c, void *result,
     if (i == c->me)
       memcpy(result, src, blk);
     else
-      rc = csend(c, i, tag, src, cnt, dt);
+      rc = lpvm_coll_send(c, i, tag, src, cnt, dt);
   }
   return rc;
 }
@@ -765,14 +758,14 @@ static int scatter_star(const char *group, struct coll *c, void *result,
 static int gs_common(const char *fn, int gather, void *result, void *data,
                      int count, int datatype, int msgtag, char *gname,
                      int rootinst) {
-  struct coll c;
+  struct lpvm_coll c;
   size_t sz = lpvm_gtype_size(datatype);
   int rc, root = 0;
   if ((rc = lpvm_connect(fn)) < 0)
     return rc;
   if (sz == 0 || count < 1 || msgtag < 0)
     return lpvm_err(fn, PvmBadParam);
-  if ((rc = coll_begin(gname, PvmNoInst, &c)) < 0)
+  if ((rc = lpvm_coll_begin(gname, PvmNoInst, &c)) < 0)
     return lpvm_err(fn, rc);
   int iamroot = c.inst[c.me] == rootinst;
   if (coll_fixed(&c) && (root = rank_of_inst(&c, rootinst)) < 0) {
@@ -787,12 +780,12 @@ static int gs_common(const char *fn, int gather, void *result, void *data,
                                rootinst);
   } else {
     int tag = lpvm_gtag(c.g, gather ? LPVM_GOP_GATHER : LPVM_GOP_SCATTER, 0);
-    rc = gather
-             ? gather_tree(&c, result, data, (size_t)count, datatype, root, tag)
-             : scatter_tree(&c, result, data, (size_t)count, datatype, root,
-                            tag);
+    rc = gather ? lpvm_coll_gather_tree(&c, result, data, (size_t)count,
+                                        datatype, root, tag)
+                : scatter_tree(&c, result, data, (size_t)count, datatype, root,
+                               tag);
   }
-  coll_end(&c);
+  lpvm_coll_end(&c);
   return rc < 0 ? lpvm_err(fn, rc) : 0;
 }
 
@@ -806,190 +799,4 @@ int pvm_scatter(void *result, void *data, int count, int datatype, int msgtag,
                 char *gname, int rootinst) {
   return gs_common("pvm_scatter", 0, result, data, count, datatype, msgtag,
                    gname, rootinst);
-}
-
-/* ---- extensions (pvmng.h) --------------------------------------------- */
-
-/* Recursive doubling over the largest power of two p2 <= n; the members
- * past p2 first fold their data into rank - p2 and get the result back at
- * the end. Each pair combines lower rank first, so every member ends with
- * the same bits. */
-static int allreduce(const struct coll *c, lpvm_redfn func, void *data,
-                     int count, int datatype) {
-  size_t len = (size_t)count * lpvm_gtype_size(datatype), n = (size_t)count;
-  int p2 = 1, rc = 0, frc = 0;
-  int tag_fold = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, 0);
-  char *tmp;
-
-  while (p2 * 2 <= c->n)
-    p2 *= 2;
-  if (c->me >= p2) {
-    rc = csend(c, c->me - p2, tag_fold, data, n, datatype);
-    return rc < 0 ? rc : crecv(c, c->me - p2, tag_fold, data, n, datatype);
-  }
-  if ((tmp = malloc(len + 1)) == NULL)
-    return PvmNoMem;
-  if (c->me + p2 < c->n) {
-    rc = crecv(c, c->me + p2, tag_fold, tmp, n, datatype);
-    if (rc == 0)
-      frc = combine(func, datatype, data, tmp, count);
-  }
-  int mask = 1, step = 1, looped = 0;
-  for (; mask < p2 && rc == 0; mask <<= 1, step++) {
-    looped = 1;
-    int peer = c->me ^ mask, tag = lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step);
-    rc = csend(c, peer, tag, data, n, datatype);
-    if (rc == 0)
-      rc = crecv(c, peer, tag, tmp, n, datatype);
-    if (rc < 0)
-      break;
-    if (rc == 0 && frc == 0) {
-      if (peer < c->me) { /* lower rank's value first */
-        frc = combine(func, datatype, tmp, data, count);
-        memcpy(data, tmp, len);
-      } else {
-        frc = combine(func, datatype, data, tmp, count);
-      }
-    }
-  }
-  /* After a failure, the partners of the steps left and the folded member
-   * are told instead of left waiting. */
-  if (rc < 0 && looped)
-    mask <<= 1, step++;
-  if (rc < 0)
-    for (; mask < p2; mask <<= 1, step++)
-      lpvm_gabort(c->r[c->me ^ mask],
-                  lpvm_gtag(c->g, LPVM_GOP_ALLREDUCE, step));
-  if (c->me + p2 < c->n) {
-    if (rc == 0)
-      rc = csend(c, c->me + p2, tag_fold, data, n, datatype);
-    else
-      lpvm_gabort(c->r[c->me + p2], tag_fold);
-  }
-  free(tmp);
-  return rc < 0 ? rc : frc;
-}
-
-int pvmng_allreduce(void (*func)(int *datatype, void *x, void *y, int *num,
-                                 int *info),
-                    void *data, int count, int datatype, char *group) {
-  struct coll c;
-  int rc;
-  if ((rc = lpvm_connect("pvmng_allreduce")) < 0)
-    return rc;
-  if ((rc = check_reduce(func, datatype, count)) < 0 || data == NULL)
-    return lpvm_err("pvmng_allreduce", rc < 0 ? rc : PvmBadParam);
-  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
-    return lpvm_err("pvmng_allreduce", rc);
-  if ((rc = coll_agree(group, &c)) < 0) {
-    coll_end(&c);
-    return lpvm_err("pvmng_allreduce", rc);
-  }
-  rc = allreduce(&c, func, data, count, datatype);
-  coll_end(&c);
-  return rc < 0 ? lpvm_err("pvmng_allreduce", rc) : 0;
-}
-
-int pvmng_allgather(void *result, void *data, int count, int datatype,
-                    char *group) {
-  struct coll c;
-  size_t sz = lpvm_gtype_size(datatype);
-  int rc;
-  if ((rc = lpvm_connect("pvmng_allgather")) < 0)
-    return rc;
-  if (sz == 0 || count < 1 || result == NULL || data == NULL)
-    return lpvm_err("pvmng_allgather", PvmBadParam);
-  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
-    return lpvm_err("pvmng_allgather", rc);
-  if ((rc = coll_agree(group, &c)) < 0) {
-    coll_end(&c);
-    return lpvm_err("pvmng_allgather", rc);
-  }
-  /* Gather to rank 0, then a tree broadcast of the whole result. */
-  rc = gather_tree(&c, result, data, (size_t)count, datatype, 0,
-                   lpvm_gtag(c.g, LPVM_GOP_GATHER, 1));
-  if (rc == 0)
-    rc = bcast_tree(&c, 0, lpvm_gtag(c.g, LPVM_GOP_BCAST, 1), result,
-                    (size_t)c.ninst * (size_t)count, datatype);
-  coll_end(&c);
-  return rc < 0 ? lpvm_err("pvmng_allgather", rc) : 0;
-}
-
-int pvmng_alltoall(void *result, void *data, int count, int datatype,
-                   char *group) {
-  struct coll c;
-  size_t sz = lpvm_gtype_size(datatype), blk;
-  int rc;
-  if ((rc = lpvm_connect("pvmng_alltoall")) < 0)
-    return rc;
-  if (sz == 0 || count < 1 || result == NULL || data == NULL)
-    return lpvm_err("pvmng_alltoall", PvmBadParam);
-  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
-    return lpvm_err("pvmng_alltoall", rc);
-  if ((rc = coll_agree(group, &c)) < 0) {
-    coll_end(&c);
-    return lpvm_err("pvmng_alltoall", rc);
-  }
-  blk = (size_t)count * sz;
-  memcpy((char *)result + (size_t)c.inst[c.me] * blk,
-         (const char *)data + (size_t)c.inst[c.me] * blk, blk);
-  /* Step k: send to rank + k, receive from rank - k. */
-  int tag = lpvm_gtag(c.g, LPVM_GOP_ALLTOALL, 0);
-  for (int k = 1; k < c.n && rc == 0; k++) {
-    int to = (c.me + k) % c.n, from = (c.me - k + c.n) % c.n;
-    rc = csend(&c, to, tag, (const char *)data + (size_t)c.inst[to] * blk,
-               (size_t)count, datatype);
-    if (rc == 0)
-      rc = crecv(&c, from, tag, (char *)result + (size_t)c.inst[from] * blk,
-                 (size_t)count, datatype);
-    if (rc < 0)
-      for (int k2 = k + 1; k2 < c.n; k2++)
-        lpvm_gabort(c.r[(c.me + k2) % c.n], tag);
-  }
-  coll_end(&c);
-  return rc < 0 ? lpvm_err("pvmng_alltoall", rc) : 0;
-}
-
-/* Inclusive scan by recursive doubling (Hillis-Steele): in step k each
- * member passes what it has, the reduction of ranks [me-2^k+1, me], to
- * rank + 2^k and folds in what comes from rank - 2^k, lower ranks first. */
-int pvmng_scan(void (*func)(int *datatype, void *x, void *y, int *num,
-                            int *info),
-               void *data, int count, int datatype, char *group) {
-  struct coll c;
-  int rc, frc = 0;
-  char *tmp;
-  if ((rc = lpvm_connect("pvmng_scan")) < 0)
-    return rc;
-  if ((rc = check_reduce(func, datatype, count)) < 0 || data == NULL)
-    return lpvm_err("pvmng_scan", rc < 0 ? rc : PvmBadParam);
-  if ((rc = coll_begin(group, PvmNoInst, &c)) < 0)
-    return lpvm_err("pvmng_scan", rc);
-  if ((rc = coll_agree(group, &c)) < 0) {
-    coll_end(&c);
-    return lpvm_err("pvmng_scan", rc);
-  }
-  size_t len = (size_t)count * lpvm_gtype_size(datatype);
-  if ((tmp = malloc(len + 1)) == NULL)
-    rc = PvmNoMem;
-  for (int k = 1, step = 0; k < c.n && rc == 0; k <<= 1, step++) {
-    int tag = lpvm_gtag(c.g, LPVM_GOP_SCAN, step);
-    if (c.me + k < c.n)
-      rc = csend(&c, c.me + k, tag, data, (size_t)count, datatype);
-    if (rc == 0 && c.me - k >= 0) {
-      rc = crecv(&c, c.me - k, tag, tmp, (size_t)count, datatype);
-      if (rc == 0 && frc == 0) {
-        frc = combine(func, datatype, tmp, data, count);
-        memcpy(data, tmp, len);
-      }
-      for (int k2 = k << 1, s2 = step + 1; rc < 0 && k2 < c.n; k2 <<= 1, s2++)
-        if (c.me + k2 < c.n)
-          lpvm_gabort(c.r[c.me + k2], lpvm_gtag(c.g, LPVM_GOP_SCAN, s2));
-    }
-  }
-  free(tmp);
-  coll_end(&c);
-  if (rc == 0)
-    rc = frc;
-  return rc < 0 ? lpvm_err("pvmng_scan", rc) : 0;
 }

@@ -23,9 +23,6 @@
 #define PVMNG_PREFIX "/usr/local"
 #endif
 
-/* -1 until the task enrols, then its uid (conn.c sets it). */
-LPVM_PUBLIC int pvm_useruid = -1;
-
 /* The remote-shell command used to start daemons on other hosts. */
 char *pvmgetrsh(void) {
   char *r = getenv("PVM_RSH");

@@ -1,6 +1,6 @@
 /* Point-to-point messaging: pvm_send, pvm_mcast, pvm_psend and the receive
  * family (pvm_recv, pvm_nrecv, pvm_trecv, pvm_probe, pvm_precv), plus
- * message contexts. Arrived messages wait in conn.c's queue in arrival
+ * message contexts. Arrived messages wait in inbox.c's queue in arrival
  * order; a receive takes the first one that matches (source, tag, context),
  * which keeps PVM's per-pair order for wildcard receives. These calls are
  * where message handlers (mhf.c) run. */

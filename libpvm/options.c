@@ -1,32 +1,18 @@
-/* Library options (pvm_setopt / pvm_getopt). Values are kept in lpvm_opts;
- * pvm_setopt returns the previous value as PVM does. Routing and fragment
- * size are remembered and used by the message path; trace options are
- * read by trace.c (PvmSelfTraceTid turns this task's tracing on or off). */
+/* Library options (pvm_setopt / pvm_getopt), and what the routing option
+ * gave (pvmng_route, pvmng_route_cipher). Values are kept in lpvm_opts
+ * (state.c); pvm_setopt returns the previous value as PVM does. Routing
+ * and fragment size are remembered and used by the message path; trace
+ * options are read by trace.c (PvmSelfTraceTid turns this task's tracing
+ * on or off). */
+#include <stdio.h>
+
 #include "conn.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "route.h"
+#include "tid.h"
 #include "trace.h"
-
-#define DEFAULT_FRAG_SIZE (1 << 20)
-/* Polls before a blocking receive sleeps while direct links are open
- * (PvmPollTime; $PVMNG_POLL sets it for a whole job): about 100 us. */
-#define LPVM_POLL_DEFAULT 100
-/* How long a blocking receive from a task on another host, over a direct
- * link, polls before it sleeps ($PVMNG_REMOTE_SPIN_US). */
-#define LPVM_REMOTE_SPIN_DEFAULT 2000
-
-struct lpvm_opts lpvm_opts = {
-    .route = PvmAllowDirect,
-    .autoerr = 1,
-    .frag_size = DEFAULT_FRAG_SIZE,
-    .show_tids = 1,
-    .poll_type = PvmPollSleep,
-    .poll_time = LPVM_POLL_DEFAULT,
-    .remote_spin_us = LPVM_REMOTE_SPIN_DEFAULT,
-    .trace_opts = PvmTraceFull,
-    .self_trace_opts = PvmTraceFull,
-};
 
 /* Returns a pointer to the option's storage, or NULL if unknown. */
 static int *slot(int what) {
@@ -110,28 +96,6 @@ static int valid(int what, int val) {
   }
 }
 
-/* Tells the daemon the options it acts on: PvmNoReset, and with output
- * set this task's own output destination (PvmSelfOutputTid, Code and
- * Context), which the daemon applies to the output it reads from then on.
- * Called when such an option changes and (PvmNoReset) after connecting. */
-static void task_options(int output) {
-  Pvmng__Control req = PVMNG__CONTROL__INIT, *rep;
-  Pvmng__TaskOptions o = PVMNG__TASK_OPTIONS__INIT;
-  if (lpvm_conn.state != LPVM_UP)
-    return;
-  o.no_reset = lpvm_opts.no_reset != 0;
-  if (output) {
-    o.set_output = 1;
-    o.out_tid = (uint32_t)lpvm_opts.self_out_tid;
-    o.out_code = lpvm_opts.self_out_code;
-    o.out_ctx = lpvm_opts.self_out_ctx;
-  }
-  req.body_case = PVMNG__CONTROL__BODY_TASK_OPTIONS;
-  req.task_options = &o;
-  if (lpvm_request(&req, &rep) == 0)
-    pvmng__control__free_unpacked(rep, NULL);
-}
-
 int pvm_setopt(int what, int val) {
   int *p = slot(what), old;
   if (p == NULL || !valid(what, val))
@@ -143,15 +107,15 @@ int pvm_setopt(int what, int val) {
   switch (what) {
   case PvmSelfOutputTid:
     lpvm_opts.out_tid = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfOutputCode:
     lpvm_opts.out_code = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfOutputContext:
     lpvm_opts.out_ctx = val;
-    task_options(1);
+    lpvm_send_task_options(1);
     break;
   case PvmSelfTraceTid:
     lpvm_opts.trace_tid = val;
@@ -167,7 +131,7 @@ int pvm_setopt(int what, int val) {
     lpvm_route_policy(val);
     break;
   case PvmNoReset:
-    lpvm_send_task_options();
+    lpvm_send_task_options(0);
     break;
   default:
     break;
@@ -182,4 +146,24 @@ int pvm_getopt(int what) {
   return *p;
 }
 
-void lpvm_send_task_options(void) { task_options(0); }
+/* pvmng_route and pvmng_route_cipher (pvmng.h): what the routing option
+ * gave for one destination, read from the router. */
+int pvmng_route_cipher(int tid, char *name, int len) {
+  int rc = pvmng_route(tid);
+  if (rc < 0)
+    return rc;
+  if (name == NULL || len <= 0)
+    return lpvm_err("pvmng_route_cipher", PvmBadParam);
+  snprintf(name, (size_t)len, "%s",
+           rc == PvmRouteDirect ? lpvm_route_cipher(tid) : "");
+  return 0;
+}
+
+int pvmng_route(int tid) {
+  int rc = lpvm_connect("pvmng_route");
+  if (rc < 0)
+    return rc;
+  if (!pvmw_tid_is_task(tid))
+    return lpvm_err("pvmng_route", PvmBadParam);
+  return lpvm_route_direct(tid) ? PvmRouteDirect : PvmDontRoute;
+}

@@ -88,26 +88,27 @@ static struct {
    * into the message with one pack call (a tracer unpacks them one by one
    * all the same), which is most of an event's cost otherwise. */
   int stage[64], nstage;
-} T = {.reg_index = -1};
+} tev_state = {.reg_index = -1};
 
 static void unstage(void) {
-  if (T.nstage > 0)
-    pvm_pkint(T.stage, T.nstage, 1);
-  T.nstage = 0;
+  if (tev_state.nstage > 0)
+    pvm_pkint(tev_state.stage, tev_state.nstage, 1);
+  tev_state.nstage = 0;
 }
 
 static void put(int v) {
-  if (T.nstage == (int)(sizeof T.stage / sizeof T.stage[0]))
+  if (tev_state.nstage ==
+      (int)(sizeof tev_state.stage / sizeof tev_state.stage[0]))
     unstage();
-  T.stage[T.nstage++] = v;
+  tev_state.stage[tev_state.nstage++] = v;
 }
 
 static void init_masks(void) {
-  if (T.init)
+  if (tev_state.init)
     return;
-  TEV_MASK_INIT(T.self);
-  TEV_MASK_INIT(T.child);
-  T.init = 1;
+  TEV_MASK_INIT(tev_state.self);
+  TEV_MASK_INIT(tev_state.child);
+  tev_state.init = 1;
 }
 
 /* A mask string as received (environment, mailbox): used if it has the
@@ -122,15 +123,16 @@ static void take_mask(char *dst, const char *s) {
 }
 
 static int mask_check(int kind) {
-  return kind >= TEV_FIRST && kind <= TEV_MAX && TEV_MASK_CHECK(T.self, kind);
+  return kind >= TEV_FIRST && kind <= TEV_MAX &&
+         TEV_MASK_CHECK(tev_state.self, kind);
 }
 
 /* Sends the buffer of events (if any) to the tracer. */
 static void flush(void) {
-  int b = T.sbuf;
+  int b = tev_state.sbuf;
   if (b == 0)
     return;
-  T.sbuf = 0;
+  tev_state.sbuf = 0;
   if (lpvm_opts.self_trace_buffer > 0) {
     int end = TEV_MARK_EVENT_BUFFER_END, old = pvm_setsbuf(b);
     pvm_pkint(&end, 1, 1);
@@ -152,9 +154,9 @@ static void flush(void) {
  * library need it to read descriptors. */
 static void send_ids(void) {
   int b, old, v;
-  if (T.ids_to == lpvm_opts.self_trace_tid)
+  if (tev_state.ids_to == lpvm_opts.self_trace_tid)
     return;
-  T.ids_to = lpvm_opts.self_trace_tid;
+  tev_state.ids_to = lpvm_opts.self_trace_tid;
   if ((b = pvm_mkbuf(PvmDataDefault)) < 0)
     return;
   old = pvm_setsbuf(b);
@@ -175,7 +177,7 @@ static void send_ids(void) {
 
 /* Field packers: with the layout, the identifier and type come first. */
 static void pack_int(int did, int v) {
-  if (T.desc_mode) {
+  if (tev_state.desc_mode) {
     put(did);
     put(TEV_DATA_INT | TEV_DATA_SCALAR);
   }
@@ -183,7 +185,7 @@ static void pack_int(int did, int v) {
 }
 
 static void pack_str(int did, const char *s) {
-  if (T.desc_mode) {
+  if (tev_state.desc_mode) {
     put(did);
     put(TEV_DATA_STRING | TEV_DATA_SCALAR);
   }
@@ -194,7 +196,7 @@ static void pack_str(int did, const char *s) {
 static void pack_ints(int did, const int *a, int n) {
   if (a == NULL || n < 0)
     n = 0;
-  if (T.desc_mode) {
+  if (tev_state.desc_mode) {
     put(did);
     put(TEV_DATA_INT | TEV_DATA_ARRAY);
   }
@@ -225,22 +227,22 @@ static int begin(int kind, int ee) {
   struct timeval now;
   gettimeofday(&now, NULL);
   send_ids();
-  T.desc_mode = !(T.desc_sent[kind] & bit);
-  T.desc_sent[kind] |= (unsigned char)bit;
-  if (T.sbuf == 0) {
-    if ((T.sbuf = pvm_mkbuf(PvmDataDefault)) < 0) {
-      T.sbuf = 0;
+  tev_state.desc_mode = !(tev_state.desc_sent[kind] & bit);
+  tev_state.desc_sent[kind] |= (unsigned char)bit;
+  if (tev_state.sbuf == 0) {
+    if ((tev_state.sbuf = pvm_mkbuf(PvmDataDefault)) < 0) {
+      tev_state.sbuf = 0;
       return -1;
     }
     newbuf = 1;
   }
-  T.saved_sbuf = pvm_setsbuf(T.sbuf);
-  T.nstage = 0;
+  tev_state.saved_sbuf = pvm_setsbuf(tev_state.sbuf);
+  tev_state.nstage = 0;
   if (newbuf && lpvm_opts.self_trace_buffer > 0)
     put(TEV_MARK_EVENT_BUFFER);
-  put(T.desc_mode ? TEV_MARK_EVENT_DESC : TEV_MARK_EVENT_RECORD);
+  put(tev_state.desc_mode ? TEV_MARK_EVENT_DESC : TEV_MARK_EVENT_RECORD);
   put(kind | ee);
-  if (T.desc_mode) {
+  if (tev_state.desc_mode) {
     unstage();
     pvm_pkstr((char *)ev_names[kind]);
   }
@@ -253,11 +255,12 @@ static int begin(int kind, int ee) {
 /* Closes the event; sends it now unless buffering asks for more. */
 static void fin(void) {
   int size = 0;
-  put(T.desc_mode ? TEV_MARK_EVENT_DESC_END : TEV_MARK_EVENT_RECORD_END);
+  put(tev_state.desc_mode ? TEV_MARK_EVENT_DESC_END
+                          : TEV_MARK_EVENT_RECORD_END);
   unstage();
-  pvm_setsbuf(T.saved_sbuf);
+  pvm_setsbuf(tev_state.saved_sbuf);
   if (lpvm_opts.self_trace_buffer > 0 &&
-      pvm_bufinfo(T.sbuf, &size, NULL, NULL) == 0 &&
+      pvm_bufinfo(tev_state.sbuf, &size, NULL, NULL) == 0 &&
       size < lpvm_opts.self_trace_buffer)
     return;
   flush();
@@ -274,14 +277,14 @@ int lpvm_tev_in(int kind, const char *fmt, ...) {
   va_list ap;
   /* Not before enrolment (PvmSelfTraceTid may be set first): the events
    * need the task's tid and its link. */
-  if (T.busy || !lpvm_tev_on || lpvm_conn.state != LPVM_UP)
+  if (tev_state.busy || !lpvm_tev_on || lpvm_conn.state != LPVM_UP)
     return 0;
-  T.busy = 1;
+  tev_state.busy = 1;
   if (!mask_check(kind))
     return 1;
   switch (lpvm_opts.self_trace_opts) {
   case PvmTraceTime:
-    gettimeofday(&T.mark[kind], NULL);
+    gettimeofday(&tev_state.mark[kind], NULL);
     break;
   case PvmTraceCount:
     break;
@@ -302,13 +305,13 @@ void lpvm_tev_out(int token, int kind, const char *fmt, ...) {
     case PvmTraceTime: {
       struct timeval now, d;
       gettimeofday(&now, NULL);
-      timersub(&now, &T.mark[kind], &d);
-      timeradd(&T.total[kind], &d, &T.total[kind]);
-      T.count[kind]++;
+      timersub(&now, &tev_state.mark[kind], &d);
+      timeradd(&tev_state.total[kind], &d, &tev_state.total[kind]);
+      tev_state.count[kind]++;
       break;
     }
     case PvmTraceCount:
-      T.count[kind]++;
+      tev_state.count[kind]++;
       break;
     default:
       va_start(ap, fmt);
@@ -316,7 +319,7 @@ void lpvm_tev_out(int token, int kind, const char *fmt, ...) {
       va_end(ap);
     }
   }
-  T.busy = 0;
+  tev_state.busy = 0;
 }
 
 void lpvm_tev_flush(void) {
@@ -340,20 +343,20 @@ static void summary(void) {
   int timing = lpvm_opts.self_trace_opts == PvmTraceTime, v, b, old;
   struct timeval now;
   for (int k = TEV_FIRST; k <= TEV_MAX; k++)
-    if (T.count[k] > 0) {
+    if (tev_state.count[k] > 0) {
       names[n] = ev_names[k];
-      secs[n] = (int)T.total[k].tv_sec;
-      usecs[n] = (int)T.total[k].tv_usec;
-      counts[n++] = T.count[k];
-      T.count[k] = 0;
-      timerclear(&T.total[k]);
+      secs[n] = (int)tev_state.total[k].tv_sec;
+      usecs[n] = (int)tev_state.total[k].tv_usec;
+      counts[n++] = tev_state.count[k];
+      tev_state.count[k] = 0;
+      timerclear(&tev_state.total[k]);
     }
   send_ids();
   if ((b = pvm_mkbuf(PvmDataDefault)) < 0)
     return;
   old = pvm_setsbuf(b);
-  T.desc_mode = 1;
-  T.nstage = 0;
+  tev_state.desc_mode = 1;
+  tev_state.nstage = 0;
   v = timing ? TEV_TIMING : TEV_PROFILING;
   put(TEV_MARK_EVENT_DESC);
   put(v);
@@ -401,9 +404,9 @@ void lpvm_tev_update(void) {
   int on = tid > 0 && tid != lpvm_conn.mytid;
   init_masks();
   /* A new tracer starts afresh: it has seen no layout yet. */
-  if (on && tid != T.ids_to) {
+  if (on && tid != tev_state.ids_to) {
     flush();
-    memset(T.desc_sent, 0, sizeof T.desc_sent);
+    memset(tev_state.desc_sent, 0, sizeof tev_state.desc_sent);
   }
   if (!on)
     flush();
@@ -438,8 +441,8 @@ void lpvm_tev_enrolled(void) {
       lpvm_opts.self_trace_buffer = lpvm_opts.trace_buffer = v;
     if (env_int(ENV_OPT, &v) && v >= PvmTraceFull && v <= PvmTraceCount)
       lpvm_opts.self_trace_opts = lpvm_opts.trace_opts = v;
-    take_mask(T.self, getenv(ENV_MASK));
-    memcpy(T.child, T.self, sizeof T.child);
+    take_mask(tev_state.self, getenv(ENV_MASK));
+    memcpy(tev_state.child, tev_state.self, sizeof tev_state.child);
   }
   /* The variables are this task's; its children get theirs from it. */
   unsetenv(ENV_TID);
@@ -453,7 +456,7 @@ int pvm_settmask(int who, Pvmtmask tmask) {
   if ((who != PvmTaskSelf && who != PvmTaskChild) || tmask == NULL)
     return lpvm_err("pvm_settmask", PvmBadParam);
   /* PVM 3.4 copies the string: a shorter one leaves the rest cleared. */
-  char *dst = who == PvmTaskSelf ? T.self : T.child;
+  char *dst = who == PvmTaskSelf ? tev_state.self : tev_state.child;
   size_t n = strnlen(tmask, TEV_MASK_LENGTH - 1);
   TEV_MASK_INIT(dst);
   memcpy(dst, tmask, n);
@@ -464,7 +467,8 @@ int pvm_gettmask(int who, Pvmtmask tmask) {
   init_masks();
   if ((who != PvmTaskSelf && who != PvmTaskChild) || tmask == NULL)
     return lpvm_err("pvm_gettmask", PvmBadParam);
-  memcpy(tmask, who == PvmTaskSelf ? T.self : T.child, TEV_MASK_LENGTH);
+  memcpy(tmask, who == PvmTaskSelf ? tev_state.self : tev_state.child,
+         TEV_MASK_LENGTH);
   return 0;
 }
 
@@ -517,7 +521,7 @@ int lpvm_tev_spawn_env(char ***env, int *nenv, int flag, int *out_tid,
   char num[16];
 
   init_masks();
-  memcpy(mask, T.child, sizeof mask);
+  memcpy(mask, tev_state.child, sizeof mask);
   if (tid <= 0 && (flag & PvmTaskTrace) && registered(&t)) {
     /* The registered tracer's settings, for this spawn only. */
     tid = t.tid, ctx = t.ctx, tag = t.tag, buf = t.buf, opt = t.opt;
@@ -565,10 +569,10 @@ int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
 
   if ((rc = lpvm_connect("pvm_reg_tracer")) < 0)
     goto out;
-  if (T.reg_index >= 0) {
-    rc = pvm_delinfo(PVMTRACERCLASS, T.reg_index, PvmMboxDefault);
+  if (tev_state.reg_index >= 0) {
+    rc = pvm_delinfo(PVMTRACERCLASS, tev_state.reg_index, PvmMboxDefault);
     if (rc >= 0)
-      T.reg_index = -1, rc = 0;
+      tev_state.reg_index = -1, rc = 0;
     goto out;
   }
   TEV_MASK_INIT(mask);
@@ -603,7 +607,7 @@ int pvm_reg_tracer(int tctx, int ttag, int octx, int otag, char *tmask,
   if (rc == PvmExists || rc == PvmDenied)
     rc = PvmAlready;
   else if (rc >= 0)
-    T.reg_index = rc, rc = 0;
+    tev_state.reg_index = rc, rc = 0;
 out:
   lpvm_tev_out(x, TEV_REG_TRACER, "i", TEV_DID_CC, rc);
   return rc < 0 ? lpvm_err("pvm_reg_tracer", rc) : 0;

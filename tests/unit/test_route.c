@@ -1,5 +1,5 @@
 /* Unit tests for the choice of record protection on direct links between
- * hosts (libpvm/route.c): what a task accepts ($PVMNG_BULK_AEAD) and which
+ * hosts (libpvm/link_ask.c): what a task accepts ($PVMNG_BULK_AEAD) and which
  * AEAD the acceptor takes from the opener's offer. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "route.h"
+#include "link_tls.h"
 #include "tls.h"
 
 static void accepts(const char *env, int ocb_ok, int want_n, int first) {

@@ -56,6 +56,29 @@ static const char *self_name(char *buf, size_t len) {
   return slash ? slash + 1 : buf;
 }
 
+/* The process that enrolled (a child it forks shares its sockets and must
+ * leave them alone), and whether the exit hook is registered. */
+static struct {
+  pid_t pid;
+  int hooked;
+} exit_hook;
+
+/* A task that ends without pvm_exit (returning from main, exit()) must not
+ * take its direct links' unacknowledged messages with it: do for the links
+ * what pvm_exit does. Each is sealed with its close record and closed, the
+ * messages it had not acknowledged go again through the daemon behind a
+ * resume marker, and everything for the daemon is written before the
+ * process goes; the daemon reads a task's socket to its end before it
+ * processes the exit. The daemon connection itself ends with the process,
+ * as it would have without the hook. */
+static void on_process_exit(void) {
+  if (lpvm_conn.state != LPVM_UP || getpid() != exit_hook.pid)
+    return;
+  lpvm_route_stop();
+  /* Whatever a later exit handler sends goes through the daemon. */
+  lpvm_opts.route = PvmDontRoute;
+}
+
 int lpvm_connect(const char *fn) {
   char err[256];
   const char *vmid;
@@ -173,6 +196,9 @@ int lpvm_connect(const char *fn) {
     unsetenv("PVMNG_CTX");
   }
   lpvm_route_start(lpvm_notify_route);
+  exit_hook.pid = getpid();
+  if (!exit_hook.hooked && atexit(on_process_exit) == 0)
+    exit_hook.hooked = 1;
   const char *poll = getenv("PVMNG_POLL");
   if (poll != NULL && *poll != '\0' && atoi(poll) >= 0)
     lpvm_opts.poll_time = atoi(poll);

@@ -53,6 +53,10 @@
 #define COOL_MS 1000
 #define COOL_MAX_MS 30000
 #define MAX_BREAKS 8
+/* Leaving: how long we wait for what the links have queued to leave, so
+ * that each ends with its close record right after its last message (what
+ * does not leave in time goes again through the daemon). */
+#define STOP_FLUSH_MS 500
 
 /* Until lpvm_route_start: nobody to tell of links. */
 static void on_route_none(int kind, int tid) {
@@ -441,9 +445,24 @@ void lpvm_route_policy(int route) {
     lpvm_ask_listen_stop();
 }
 
+/* Whether a link we send on still has bytes queued for its peer. */
+static int links_writing(void) {
+  for (struct lpvm_link *l = lpvm_router.links; l != NULL; l = l->next)
+    if (!l->closing && l->peer != NULL && l->peer->link == l &&
+        uv_stream_get_write_queue_size(&l->io.stream) > 0)
+      return 1;
+  return 0;
+}
+
 void lpvm_route_stop(void) {
+  uint64_t deadline = lpvm_now_ms() + STOP_FLUSH_MS;
   lpvm_link_unix_listen(0);
   lpvm_ask_listen_stop();
+  /* A close record sealed behind unsent bytes would be cancelled with
+   * them: let them leave first, for a while (the peer may not read). */
+  while (lpvm_conn.state == LPVM_UP && links_writing() &&
+         lpvm_pump_before(deadline) == 0)
+    ;
   lpvm_router.stopping = 1;
   while (lpvm_router.links != NULL) {
     struct lpvm_link *l = lpvm_router.links;

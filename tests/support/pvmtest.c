@@ -61,21 +61,23 @@ int pvmt_runtime_path(char *buf, size_t len, const char *what) {
 
 pid_t pvmt_daemon_pid(int timeout_ms) {
   char path[PATH_MAX];
-  double end = pvmt_now() + timeout_ms / 1000.0;
+  double deadline = pvmt_now() + timeout_ms / 1000.0;
   if (pvmt_runtime_path(path, sizeof path, "lock") != 0)
     return -1;
   /* The daemon writes its pid once it runs in the background. */
   for (;;) {
     FILE *f = fopen(path, "r");
+    char line[32], *end = NULL;
     long pid = 0;
     if (f) {
-      if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-      fclose(f);
+      if (fgets(line, sizeof line, f) != NULL)
+        pid = strtol(line, &end, 10);
+      (void)fclose(f);
     }
-    if (pid > 1)
+    /* A pid, then anything (the daemon may write more after it). */
+    if (pid > 1 && end != NULL && end != line)
       return (pid_t)pid;
-    if (pvmt_now() >= end)
+    if (pvmt_now() >= deadline)
       return -1;
     pvmt_sleep_ms(50);
   }
@@ -91,7 +93,7 @@ int pvmt_log_count(const char *s) {
   while (fgets(line, sizeof line, f) != NULL)
     if (strstr(line, s) != NULL)
       n++;
-  fclose(f);
+  (void)fclose(f);
   return n;
 }
 

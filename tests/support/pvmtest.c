@@ -4,6 +4,7 @@
 #include "pvmtest.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,20 @@ int pvmt_log_count(const char *s) {
       n++;
   (void)fclose(f);
   return n;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int pvmt_rm_rf(const char *path) {
+  if (access(path, F_OK) != 0 && errno == ENOENT)
+    return 0;
+  return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 int pvmt_wait_file(const char *path, int timeout_ms) {

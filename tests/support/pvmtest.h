@@ -44,6 +44,10 @@ pid_t pvmt_daemon_pid(int timeout_ms);
  * the log cannot be read. */
 int pvmt_log_count(const char *s);
 
+/* Removes path and everything below it, not following symbolic links (a
+ * test's scratch directory). 0, or -1 if something stayed. */
+int pvmt_rm_rf(const char *path);
+
 /* Waits up to timeout_ms for path to exist. 0 once it does, -1 if not. */
 int pvmt_wait_file(const char *path, int timeout_ms);
 

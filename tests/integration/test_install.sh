@@ -124,7 +124,7 @@ for _ in $(seq 100); do
   lock=$(ls "$PVM_TMP"/pvm-*/pvmd."$PVM_VMID".lock 2>/dev/null || true)
   pid=
   if [ -n "$lock" ]; then
-    pid=$(cat "$lock" 2>/dev/null || true)
+    pid=$(grep -o "[0-9]\+" "$lock" 2>/dev/null | head -n 1 || true)
   fi
   { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; } && break
   sleep 0.05

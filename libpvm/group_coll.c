@@ -198,24 +198,6 @@ static int pow2ceil(int n) {
   return p;
 }
 
-/* Checks a reduction's function and type; the predefined functions are
- * checked here so that every member refuses alike, leaves included. */
-int lpvm_coll_check_reduce(lpvm_redfn func, int datatype, int count) {
-  if (func == NULL || count < 1 || lpvm_gtype_size(datatype) == 0)
-    return PvmBadParam;
-  if ((func == PvmSum || func == PvmProduct) && datatype == PVM_BYTE)
-    return PvmBadParam;
-  return 0;
-}
-
-/* x = x op y for count items; info < 0 from a user function is returned. */
-int lpvm_coll_combine(lpvm_redfn func, int datatype, void *x, void *y,
-                      int count) {
-  int dt = datatype, num = count, info = 0;
-  func(&dt, x, y, &num, &info);
-  return info < 0 ? info : 0;
-}
-
 /* ---- barrier ---------------------------------------------------------- */
 
 /* Fan-in of the view version v along a binomial tree to rank 0 with tag.

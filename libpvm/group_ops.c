@@ -4,9 +4,12 @@
  * PVM_LONG, PVM_FLOAT, PVM_DOUBLE, PVM_CPLX and PVM_DCPLX, except that Sum
  * and Product refuse PVM_BYTE; anything else sets *info = PvmBadParam and
  * leaves x alone. Complex max/min pick the operand of larger/smaller modulus
- * (x on a tie). Integer sums and products wrap as two's complement. */
+ * (x on a tie). Integer sums and products wrap as two's complement. Also
+ * the checks and the combining step every reduction (pvm_reduce and the
+ * pvmng_* collectives) makes with them. */
 #include <stddef.h>
 
+#include "group_coll.h"
 #include "pvm3.h"
 
 enum { OP_MAX, OP_MIN, OP_SUM, OP_PROD };
@@ -135,4 +138,22 @@ void PvmSum(int *datatype, void *x, void *y, int *num, int *info) {
 }
 void PvmProduct(int *datatype, void *x, void *y, int *num, int *info) {
   reduce(OP_PROD, datatype, x, y, num, info);
+}
+
+/* Checks a reduction's function and type; the predefined functions are
+ * checked here so that every member refuses alike, leaves included. */
+int lpvm_coll_check_reduce(lpvm_redfn func, int datatype, int count) {
+  if (func == NULL || count < 1 || lpvm_gtype_size(datatype) == 0)
+    return PvmBadParam;
+  if ((func == PvmSum || func == PvmProduct) && datatype == PVM_BYTE)
+    return PvmBadParam;
+  return 0;
+}
+
+/* x = x op y for count items; info < 0 from a user function is returned. */
+int lpvm_coll_combine(lpvm_redfn func, int datatype, void *x, void *y,
+                      int count) {
+  int dt = datatype, num = count, info = 0;
+  func(&dt, x, y, &num, &info);
+  return info < 0 ? info : 0;
 }

@@ -70,6 +70,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "link_shm.h"
 #include "lpvm.h"
 #include "pki.h"
 #include "pvm3.h"
@@ -213,6 +215,15 @@ struct lpvm_link {
   int fin_inject;   /* test: the stream ends after this frame */
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
+  /* Shared memory (links on one host, link_shm.c): once shm_on, the
+   * stream travels through the segment's rings and the socket carries
+   * wake-up bytes only. */
+  struct lpvm_shm *shm;
+  int shm_on;
+  int shm_in;           /* the rings are being read (no nesting) */
+  int shm_armed;        /* we asked the peer to wake us */
+  unsigned shm_spins;   /* polls of the current wait for room */
+  struct heldq shm_out; /* frames from callbacks waiting for room */
 };
 
 struct peer {
@@ -457,6 +468,12 @@ static void ack_now(struct lpvm_link *l);
 static void link_ended(struct lpvm_link *l, ssize_t n);
 static void count_taken(struct lpvm_link *l, const pvmw_frame *f);
 static int on_ack(struct lpvm_link *l, const pvmw_frame *f);
+static uint32_t shm_offer(struct lpvm_link *l);
+static void shm_attach(struct lpvm_link *l, uint32_t fd1);
+static void shm_answered(struct lpvm_link *l, int taken);
+static long shm_read(struct lpvm_link *l);
+static void shm_send_async(struct lpvm_link *l, pvmw_frame *f);
+static int shm_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n);
 
 static uint64_t now_ms(void) {
   uv_update_time(lpvm_loop());
@@ -478,6 +495,8 @@ static int pump_before(uint64_t deadline) {
 static void link_free(struct lpvm_link *l) {
   if (l->rd_ready)
     pvmw_reader_free(&l->rd);
+  heldq_clear(&l->shm_out);
+  lpvm_shm_free(l->shm);
   if (l->tls != NULL)
     T->tls_free(l->tls);
   free(l);
@@ -605,6 +624,7 @@ static void answer_hello(struct lpvm_link *l, int req_id, int code,
   r.reason = (char *)(why ? why : "");
   r.tid = (uint32_t)lpvm_conn.mytid;
   r.bulk_aead = (uint32_t)l->bulk_aead;
+  r.shm = code == 0 && l->shm != NULL;
   if ((f = pvmw_control_frame(&c)) != NULL)
     link_send_async(l, f);
 }
@@ -652,7 +672,12 @@ static int on_link_hello(struct lpvm_link *l, Pvmng__Control *c) {
     answer_hello(l, (int)c->req_id, PvmBadVersion, "bad link hello");
     return -1;
   }
-  return link_accept(l, (int)c->req_id, tid, h->link_nonce);
+  shm_attach(l, h->shm_fd);
+  if (link_accept(l, (int)c->req_id, tid, h->link_nonce) < 0)
+    return -1;
+  /* Our answer went on the socket; everything after it on the rings. */
+  l->shm_on = l->shm != NULL;
+  return 0;
 }
 
 /* The opener's hello on a TLS link: its tids and nonce must match an ask
@@ -738,6 +763,7 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
               ? 1
               : (c->hello_reply->code < 0 ? c->hello_reply->code : PvmSysErr);
       l->bulk_aead = (int)c->hello_reply->bulk_aead;
+      shm_answered(l, l->answer == 1 && c->hello_reply->shm);
       if (l->answer < 0 && l->tls != NULL && c->hello_reply->reason[0])
         fprintf(stderr, "libpvm [t%x]: t%x refused a direct link: %s\n",
                 (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
@@ -898,6 +924,8 @@ int lpvm_route_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
   int rc = 0;
   if (l->closing)
     return PvmSysErr;
+  if (l->shm_on)
+    return shm_write(l, bufs, n);
   if (l->tls == NULL)
     return lpvm_write_all(&l->io.stream, bufs, n);
   for (unsigned i = 0; i < n && rc == 0; i++)
@@ -976,7 +1004,11 @@ static void on_link_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf) {
   char *base;
   size_t len;
   (void)sz;
-  if (l->tls != NULL)
+  if (l->shm_on) {
+    static char wakes[64]; /* wake-up bytes are read and dropped */
+    base = wakes;
+    len = sizeof(wakes);
+  } else if (l->tls != NULL)
     T->in_space_n(l->tls, READ_ROOM, &base, &len);
   else
     pvmw_reader_space(&l->rd, &base, &len);
@@ -1002,6 +1034,14 @@ static void link_ended(struct lpvm_link *l, ssize_t n) {
 static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct lpvm_link *l = s->data;
   (void)buf;
+  if (l->shm_on) {
+    /* A wake-up, or the peer's end: what it wrote before is in the
+     * rings, and is taken first. */
+    shm_read(l);
+    if (n < 0 && !l->closing)
+      link_ended(l, n);
+    return;
+  }
   if (n < 0) {
     link_ended(l, n);
     return;
@@ -1094,6 +1134,10 @@ static void send_async(uv_stream_t *s, pvmw_frame *f) {
 
 /* The same for a link, whatever its transport. Takes f. */
 static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
+  if (l->shm_on) {
+    shm_send_async(l, f);
+    return;
+  }
   if (l->tls == NULL) {
     send_async(&l->io.stream, f);
     return;
@@ -1103,6 +1147,212 @@ static void link_send_async(struct lpvm_link *l, pvmw_frame *f) {
   else
     tls_flush_async(l);
   pvmw_frame_free(f);
+}
+
+/* ---- shared memory (links on one host) ----------------------------------- */
+
+/* How many times a writer waiting for room (or for the reader to pull a
+ * large write) polls before it sleeps, and after how many it starts
+ * yielding the processor (the reader may need this core to make room). */
+#define SHM_SPINS 2000u
+#define SHM_YIELD_AFTER 50u
+
+/* $PVMNG_SHM=0 in a task's environment: its links on one host stay on
+ * their Unix sockets (it neither offers nor accepts a segment). */
+static int shm_enabled(void) {
+  static int on = -1;
+  if (on < 0) {
+    const char *e = getenv("PVMNG_SHM");
+    on = e == NULL || strcmp(e, "0") != 0;
+  }
+  return on;
+}
+
+static pid_t peer_pid(struct lpvm_link *l) {
+  uv_os_fd_t fd;
+  struct ucred cr;
+  socklen_t cl = sizeof(cr);
+  if (uv_fileno(&l->io.handle, &fd) < 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
+    return 0;
+  return cr.pid;
+}
+
+/* The opener: a segment for the link, named in the hello (descriptor + 1;
+ * 0 when there is none: the link stays on its socket). */
+static uint32_t shm_offer(struct lpvm_link *l) {
+  const char *why = NULL;
+  if (!shm_enabled())
+    return 0;
+  if ((l->shm = lpvm_shm_create(&why)) == NULL) {
+    if (lpvm_opts.debugmask)
+      fprintf(stderr, "libpvm [t%x]: no shared memory for a link: %s\n",
+              (unsigned)lpvm_conn.mytid, why);
+    return 0;
+  }
+  return (uint32_t)lpvm_shm_fd(l->shm) + 1u;
+}
+
+/* The acceptor: maps the opener's segment if it offered one (the process
+ * is the socket's peer, as the kernel says). Without it the link stays on
+ * the socket. */
+static void shm_attach(struct lpvm_link *l, uint32_t fd1) {
+  const char *why = NULL;
+  pid_t pid;
+  if (fd1 == 0 || fd1 > INT_MAX || !shm_enabled())
+    return;
+  pid = peer_pid(l);
+  if ((l->shm = lpvm_shm_attach(pid, (int)(fd1 - 1u), &why)) == NULL &&
+      lpvm_opts.debugmask)
+    fprintf(stderr, "libpvm [t%x]: link from pid %ld stays on its socket: %s\n",
+            (unsigned)lpvm_conn.mytid, (long)pid, why);
+}
+
+/* The opener reads the answer: the rings from now on, or the socket. */
+static void shm_answered(struct lpvm_link *l, int taken) {
+  if (l->shm == NULL)
+    return;
+  lpvm_shm_close_fd(l->shm);
+  if (taken) {
+    lpvm_shm_set_peer(l->shm, peer_pid(l));
+    l->shm_on = 1;
+    return;
+  }
+  lpvm_shm_free(l->shm);
+  l->shm = NULL;
+}
+
+/* Wakes the peer: one byte on the link's socket (it sleeps in its event
+ * loop, which watches the socket). A full socket holds wake-ups enough. */
+static void shm_wake(void *ctx) {
+  struct lpvm_link *l = ctx;
+  uv_buf_t b = uv_buf_init((char *)"w", 1);
+  if (!l->closing)
+    uv_try_write(&l->io.stream, &b, 1);
+}
+
+static void shm_space(void *ctx, char **base, size_t *len) {
+  struct lpvm_link *l = ctx;
+  pvmw_reader_space(&l->rd, base, len);
+}
+
+static int shm_commit(void *ctx, size_t n) {
+  struct lpvm_link *l = ctx;
+  int rc = pvmw_reader_commit(&l->rd, n, on_link_frame, l);
+  if (rc < 0) {
+    link_close(l, l->rd.err);
+    return -1;
+  }
+  return l->closing || !l->reading ? 1 : rc;
+}
+
+static int shm_wait(void *ctx, struct lpvm_shm *s);
+
+static struct lpvm_shm_io shm_io(struct lpvm_link *l) {
+  struct lpvm_shm_io io = {shm_wait, shm_wake, l};
+  return io;
+}
+
+/* Takes what the peer wrote on l's rings. Returns the bytes taken. */
+static long shm_read(struct lpvm_link *l) {
+  struct lpvm_shm_sink k = {shm_space, shm_commit, l};
+  struct lpvm_shm_io io = shm_io(l);
+  long n;
+  if (l->shm_in || l->closing || !l->reading || !l->shm_on)
+    return 0;
+  l->shm_in = 1;
+  l->holds++;
+  n = lpvm_shm_drain(l->shm, &k, &io);
+  l->shm_in = 0;
+  if (n < 0 && !l->closing)
+    link_close(l, "malformed shared-memory ring");
+  link_unhold(l);
+  return n < 0 ? 0 : n;
+}
+
+/* Frames written from callbacks, queued while the ring had no room. */
+static int shm_flush_out(struct lpvm_link *l, int block) {
+  struct lpvm_shm_io io = shm_io(l);
+  pvmw_frame *f;
+  while (l->shm_out.head != NULL && !l->closing) {
+    f = l->shm_out.head->f;
+    if (lpvm_shm_try_put(l->shm, f->raw, f->raw_len, &io) < 0) {
+      struct iovec v = {f->raw, f->raw_len};
+      if (!block)
+        return 0;
+      if (lpvm_shm_write(l->shm, &v, 1, &io) < 0)
+        return PvmSysErr;
+    }
+    pvmw_frame_free(heldq_pop(&l->shm_out));
+  }
+  return l->closing ? PvmSysErr : 0;
+}
+
+static void shm_send_async(struct lpvm_link *l, pvmw_frame *f) {
+  struct lpvm_shm_io io = shm_io(l);
+  if (l->shm_out.head == NULL &&
+      lpvm_shm_try_put(l->shm, f->raw, f->raw_len, &io) == 0) {
+    pvmw_frame_free(f);
+    return;
+  }
+  heldq_push(&l->shm_out, f);
+}
+
+/* A writer waits for room or for its pull: polls a while (the reader is
+ * most likely at work on the other core), then sleeps until woken. */
+static int shm_wait(void *ctx, struct lpvm_shm *s) {
+  struct lpvm_link *l = ctx;
+  if (l->closing || lpvm_conn.state != LPVM_UP)
+    return -1;
+  if (l->shm_spins < SHM_SPINS) {
+    if (++l->shm_spins > SHM_YIELD_AFTER)
+      sched_yield();
+    lpvm_pump(0);
+  } else if (lpvm_shm_writer_arm(s)) {
+    lpvm_pump(-1);
+  }
+  return l->closing || lpvm_conn.state != LPVM_UP ? -1 : 0;
+}
+
+static int shm_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
+  struct lpvm_shm_io io = shm_io(l);
+  int rc;
+  l->shm_spins = 0;
+  l->holds++;
+  if ((rc = shm_flush_out(l, 1)) == 0)
+    /* uv_buf_t is laid out as struct iovec on Unix (libuv says so). */
+    rc = lpvm_shm_write(l->shm, (const struct iovec *)(void *)bufs, n, &io);
+  if (l->closing)
+    rc = PvmSysErr;
+  link_unhold(l);
+  return rc;
+}
+
+int lpvm_route_shm_pump(int block) {
+  int ready = 0;
+  for (struct lpvm_link *l = R.links, *next; l != NULL; l = next) {
+    next = l->next;
+    if (!l->shm_on || l->closing)
+      continue;
+    if (l->shm_armed) {
+      lpvm_shm_reader_disarm(l->shm);
+      l->shm_armed = 0;
+    }
+    if (!l->tx_busy && l->shm_out.head != NULL)
+      shm_flush_out(l, 0);
+    if (shm_read(l) > 0)
+      ready = 1;
+  }
+  if (!block || ready)
+    return ready;
+  for (struct lpvm_link *l = R.links; l != NULL; l = l->next) {
+    if (!l->shm_on || l->closing || !l->reading || l->shm_in)
+      continue;
+    if (!lpvm_shm_reader_arm(l->shm))
+      return 1; /* came meanwhile */
+    l->shm_armed = 1;
+  }
+  return 0;
 }
 
 /* ---- acknowledgements and resumes ---------------------------------------- */
@@ -1986,6 +2236,7 @@ static int open_pipe(struct lpvm_link *l) {
   h.link_nonce = l->nonce;
   h.pid = (int32_t)getpid();
   h.name = "";
+  h.shm_fd = shm_offer(l);
   c.req_id = 1;
   c.body_case = PVMNG__CONTROL__BODY_HELLO;
   c.hello = &h;

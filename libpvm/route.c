@@ -2607,6 +2607,19 @@ int pvmng_route_cipher(int tid, char *name, int len) {
   return 0;
 }
 
+int pvmng_route_transport(int tid) {
+  struct peer *p;
+  int rc = pvmng_route(tid);
+  if (rc < 0)
+    return rc;
+  if (rc != PvmRouteDirect)
+    return PVMNG_VIA_DAEMON;
+  p = find_peer(tid);
+  return p->link->tls != NULL ? PVMNG_VIA_TLS
+         : p->link->shm_on    ? PVMNG_VIA_SHM
+                              : PVMNG_VIA_SOCKET;
+}
+
 int pvmng_route(int tid) {
   struct peer *p;
   int rc = lpvm_connect("pvmng_route");

@@ -441,14 +441,16 @@ int lpvm_pump(int timeout_ms) {
     return PvmSysErr;
   if (C.rd_nomem && (timeout_ms < 0 || timeout_ms > NOMEM_RETRY_MS))
     timeout_ms = NOMEM_RETRY_MS;
-  /* Shared-memory links are read here, not by the loop: a poll that finds
-   * something there returns without a system call (the loop still turns
-   * every SHM_LOOP_EVERY such polls, for the daemon and the sockets). */
-  if (lpvm_route_shm_pump(timeout_ms != 0)) {
-    if (timeout_ms == 0 && ++C.shm_polls % SHM_LOOP_EVERY != 0)
-      return 0;
+  /* Shared-memory links are read here, not by the loop. While there are
+   * any, a poll turns the loop (a system call) only every SHM_LOOP_EVERY
+   * times, for the daemon and the sockets: a peer's answer through shared
+   * memory is seen within a few nanoseconds rather than after the next
+   * epoll_wait. */
+  int shm = lpvm_route_shm_pump(timeout_ms != 0);
+  if (timeout_ms == 0 && shm >= 0 && ++C.shm_polls % SHM_LOOP_EVERY != 0)
+    return 0;
+  if (shm > 0)
     timeout_ms = 0;
-  }
   if (timeout_ms == 0) {
     uv_run(&C.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {

@@ -1329,11 +1329,12 @@ static int shm_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n) {
 }
 
 int lpvm_route_shm_pump(int block) {
-  int ready = 0;
+  int ready = 0, any = 0;
   for (struct lpvm_link *l = R.links, *next; l != NULL; l = next) {
     next = l->next;
     if (!l->shm_on || l->closing)
       continue;
+    any = 1;
     if (l->shm_armed) {
       lpvm_shm_reader_disarm(l->shm);
       l->shm_armed = 0;
@@ -1343,6 +1344,8 @@ int lpvm_route_shm_pump(int block) {
     if (shm_read(l) > 0)
       ready = 1;
   }
+  if (!any)
+    return -1;
   if (!block || ready)
     return ready;
   for (struct lpvm_link *l = R.links; l != NULL; l = l->next) {

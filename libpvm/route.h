@@ -79,7 +79,7 @@ int lpvm_route_link(int tid);
 /* Reads what the shared-memory links have brought (from lpvm_pump, at
  * every turn). With block set the caller is about to sleep: each link asks
  * its peer to wake it. Returns 1 if something came (the caller must not
- * sleep). */
+ * sleep), 0 if not, -1 when there is no such link. */
 int lpvm_route_shm_pump(int block);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);

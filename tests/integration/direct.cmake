@@ -9,3 +9,8 @@ add_test(NAME integration.direct_socket
                  $<TARGET_FILE:it_direct>)
 set_tests_properties(integration.direct_socket PROPERTIES
   TIMEOUT 120 LABELS integration ENVIRONMENT PVMNG_SHM=0)
+# Shared memory on one host: order of random sizes, killed peers, a full
+# ring, no segment left behind.
+add_executable(it_shm it_shm.c)
+target_link_libraries(it_shm PRIVATE pvm3)
+pvmng_integration_test(shm TIMEOUT 240)

@@ -48,9 +48,8 @@ static struct {
   int timer_open;
   pvmw_reader rd;
   int rd_ready;
-  int rd_nomem;       /* a frame found no memory: reading stopped, retried */
-  unsigned shm_polls; /* polls answered from shared memory alone */
-  pvmw_frame *held;   /* a message that found no memory, to deliver first */
+  int rd_nomem;     /* a frame found no memory: reading stopped, retried */
+  pvmw_frame *held; /* a message that found no memory, to deliver first */
   uint32_t next_req;
   uint32_t wait_req;     /* request whose reply we wait for */
   Pvmng__Control *reply; /* its reply, once arrived */
@@ -386,9 +385,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
  * waits), so a passing shortage delays the task instead of cutting it off
  * from its daemon. */
 #define NOMEM_RETRY_MS 10
-/* See lpvm_pump: how often a poll answered from shared memory turns the
- * loop anyway. */
-#define SHM_LOOP_EVERY 16u
 static int retry_nomem(void) {
   if (!C.rd_nomem || lpvm_conn.state != LPVM_UP)
     return 0;
@@ -441,14 +437,11 @@ int lpvm_pump(int timeout_ms) {
     return PvmSysErr;
   if (C.rd_nomem && (timeout_ms < 0 || timeout_ms > NOMEM_RETRY_MS))
     timeout_ms = NOMEM_RETRY_MS;
-  /* Shared-memory links are read here, not by the loop. While there are
-   * any, a poll turns the loop (a system call) only every SHM_LOOP_EVERY
-   * times, for the daemon and the sockets: a peer's answer through shared
-   * memory is seen within a few nanoseconds rather than after the next
-   * epoll_wait. */
+  /* Shared-memory links are read here, not by the loop; before sleeping,
+   * each asks its peer for a wake-up (a byte on its socket). Something
+   * there means no sleep. The loop still turns on every poll: a poll
+   * (pvm_nrecv, pvm_probe) must see what the daemon has sent too. */
   int shm = lpvm_route_shm_pump(timeout_ms != 0);
-  if (timeout_ms == 0 && shm >= 0 && ++C.shm_polls % SHM_LOOP_EVERY != 0)
-    return 0;
   if (shm > 0)
     timeout_ms = 0;
   if (timeout_ms == 0) {

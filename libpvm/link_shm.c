@@ -33,6 +33,18 @@ struct lpvm_shm {
   int pull_ok;         /* reader: pulls work (0 after EPERM/ENOSYS) */
 };
 
+/* The smallest write that is pulled: LPVM_SHM_PULL_MIN, or
+ * $PVMNG_SHM_PULL_MIN bytes (for measurements; a huge value never pulls). */
+static size_t pull_min(void) {
+  static size_t v;
+  if (v == 0) {
+    const char *e = getenv("PVMNG_SHM_PULL_MIN");
+    long long n = e != NULL && *e != '\0' ? strtoll(e, NULL, 10) : 0;
+    v = n > 0 ? (size_t)n : LPVM_SHM_PULL_MIN;
+  }
+  return v;
+}
+
 static uint32_t ring_cap(void) {
   const char *e = getenv("PVMNG_SHM_RING");
   long kib;
@@ -211,7 +223,7 @@ int lpvm_shm_write(struct lpvm_shm *s, const struct iovec *iov, unsigned n,
   size_t total = 0, took;
   for (unsigned i = 0; i < n; i++)
     total += iov[i].iov_len;
-  if (total < LPVM_SHM_PULL_MIN || n > LPVM_PULL_MAX_IOV || !s->pull_ok)
+  if (total < pull_min() || n > LPVM_PULL_MAX_IOV || !s->pull_ok)
     return write_bytes(s, iov, n, 0, io);
   /* Large: the reader copies it from here; we wait until it has. */
   s->pulls_seen = lpvm_ring_pulls_done(s->tx);

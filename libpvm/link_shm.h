@@ -18,9 +18,9 @@ struct lpvm_shm;
 /* Bytes of data in each ring ($PVMNG_SHM_RING, a power of two between 4
  * KiB and 16 MiB, KiB). */
 #define LPVM_SHM_RING_DEFAULT (256u << 10)
-/* A write of at least this many bytes is pulled by the reader straight
- * from the writer's memory (process_vm_readv) instead of passing through
- * the ring. */
+/* A write of at least this many bytes ($PVMNG_SHM_PULL_MIN overrides it)
+ * is pulled by the reader straight from the writer's memory
+ * (process_vm_readv) instead of passing through the ring. */
 #define LPVM_SHM_PULL_MIN ((size_t)32 << 10)
 
 /* The opener: a new segment (NULL with *why set when none can be made).

@@ -213,6 +213,7 @@ struct lpvm_link {
   int tx_busy;      /* a message is being written: no frame may go between */
   int ack_due;      /* an acknowledgement waits for that write to end */
   int fin_inject;   /* test: the stream ends after this frame */
+  int async;        /* outgoing, opened for the default route (link_start) */
   size_t stage_len; /* small plaintext pieces gathered for one record */
   char stage[STAGE_CAP];
   /* Shared memory (links on one host, link_shm.c): once shm_on, the
@@ -474,6 +475,8 @@ static void shm_answered(struct lpvm_link *l, int taken);
 static long shm_read(struct lpvm_link *l);
 static void shm_send_async(struct lpvm_link *l, pvmw_frame *f);
 static int shm_write(struct lpvm_link *l, uv_buf_t *bufs, unsigned n);
+static void link_start(struct peer *p, int dst);
+static void link_started(struct lpvm_link *l);
 
 static uint64_t now_ms(void) {
   uv_update_time(lpvm_loop());
@@ -638,6 +641,12 @@ static int link_accept(struct lpvm_link *l, int req_id, int tid,
     answer_hello(l, req_id, PvmDenied, "direct routes refused");
     return -1;
   }
+  /* A resource manager's answers go through the daemon (conn.c): a link
+   * would hold them behind its marker at the asking task. */
+  if (lpvm_conn.is_rm) {
+    answer_hello(l, req_id, PvmDenied, "a resource manager takes no links");
+    return -1;
+  }
   if ((p = get_peer(tid)) == NULL)
     return -1;
   if (p->link != NULL || p->failed ||
@@ -764,6 +773,11 @@ static int on_link_frame(void *ctx, pvmw_frame *f) {
               : (c->hello_reply->code < 0 ? c->hello_reply->code : PvmSysErr);
       l->bulk_aead = (int)c->hello_reply->bulk_aead;
       shm_answered(l, l->answer == 1 && c->hello_reply->shm);
+      if (l->async) {
+        pvmng__control__free_unpacked(c, NULL);
+        link_started(l);
+        return l->closing;
+      }
       if (l->answer < 0 && l->tls != NULL && c->hello_reply->reason[0])
         fprintf(stderr, "libpvm [t%x]: t%x refused a direct link: %s\n",
                 (unsigned)lpvm_conn.mytid, (unsigned)l->peer->tid,
@@ -1067,6 +1081,10 @@ static void on_link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 static void link_drain(struct lpvm_link *l) {
   uv_os_fd_t fd;
   size_t total = 0;
+  /* Over shared memory, what the peer wrote is in the rings (the socket
+   * holds wake-ups and, when it has ended, its end). */
+  if (l->shm_on)
+    shm_read(l);
   if (l->closing || !l->reading || uv_fileno(&l->io.handle, &fd) < 0)
     return;
   while (!l->closing && l->reading && total < LINK_DRAIN_MAX) {
@@ -1224,11 +1242,25 @@ static void shm_answered(struct lpvm_link *l, int taken) {
 
 /* Wakes the peer: one byte on the link's socket (it sleeps in its event
  * loop, which watches the socket). A full socket holds wake-ups enough. */
+static void on_wake_written(uv_write_t *req, int status) {
+  (void)status;
+  free(req);
+}
+
 static void shm_wake(void *ctx) {
   struct lpvm_link *l = ctx;
   uv_buf_t b = uv_buf_init((char *)"w", 1);
-  if (!l->closing)
-    uv_try_write(&l->io.stream, &b, 1);
+  uv_write_t *req;
+  if (l->closing)
+    return;
+  /* libuv refuses a direct write while earlier ones wait in the stream's
+   * queue: then the wake-up queues behind them (it must not be lost). */
+  if (uv_try_write(&l->io.stream, &b, 1) == 1 ||
+      uv_stream_get_write_queue_size(&l->io.stream) == 0)
+    return;
+  if ((req = malloc(sizeof(*req))) != NULL &&
+      uv_write(req, &l->io.stream, &b, 1, on_wake_written) < 0)
+    free(req);
 }
 
 static void shm_space(void *ctx, char **base, size_t *len) {
@@ -2408,6 +2440,118 @@ fail:
   return NULL;
 }
 
+/* ---- links of the default route ---------------------------------------- */
+
+/* $PVMNG_SHM_DEFAULT=1: with the default route (PvmAllowDirect) a task
+ * opens a link to each task of its host it sends to, through shared memory
+ * (PVMNG_SHM=0 turns it off). Not yet the default: group collectives under
+ * membership changes rely on their messages and the registry's notices
+ * taking the same road through the daemon (conformance.join_coll fails
+ * with it). */
+static int default_links(void) {
+  static int on = -1;
+  if (on < 0) {
+    const char *e = getenv("PVMNG_SHM_DEFAULT");
+    on = shm_enabled() && e != NULL && strcmp(e, "1") == 0;
+  }
+  return on;
+}
+
+/* The opening of a default-route link did not succeed: try again later, a
+ * few times, unless the peer refuses links (final). */
+static void link_start_failed(struct lpvm_link *l, const char *why) {
+  struct peer *p = l->peer;
+  if (p->trying == l)
+    p->trying = NULL;
+  if (l->answer == PvmDenied)
+    p->attempts = MAX_ATTEMPTS;
+  else
+    p->attempts++;
+  p->next_try = now_ms() + RETRY_MS * (uint64_t)p->attempts;
+  link_close(l, why);
+  if (!holding_daemon(p))
+    release_daemon_held(p);
+}
+
+static void on_start_connected(uv_connect_t *req, int status) {
+  struct lpvm_link *l = req->data;
+  Pvmng__Control c = PVMNG__CONTROL__INIT;
+  Pvmng__Hello h = PVMNG__HELLO__INIT;
+  char err[160];
+  pvmw_frame *f;
+  free(req);
+  if (l->closing)
+    return;
+  if (status < 0 || !peer_uid_ok(&l->io.stream)) {
+    link_start_failed(l, NULL); /* not listening (yet), or not ours */
+    return;
+  }
+  h.proto_version = PVMW_VERSION;
+  h.vmid = (char *)pvmw_vmid(err, sizeof(err));
+  h.spawned_tid = (uint32_t)lpvm_conn.mytid;
+  h.link_nonce = l->nonce;
+  h.pid = (int32_t)getpid();
+  h.name = "";
+  h.shm_fd = shm_offer(l);
+  c.req_id = 1;
+  c.body_case = PVMNG__CONTROL__BODY_HELLO;
+  c.hello = &h;
+  if (h.vmid == NULL || (f = pvmw_control_frame(&c)) == NULL) {
+    link_start_failed(l, "cannot say hello");
+    return;
+  }
+  link_resume(l);
+  send_async(&l->io.stream, f);
+}
+
+/* The answer to a default-route link's hello came (on_link_frame): on
+ * acceptance the link is ours, announced by a marker through the daemon
+ * behind everything sent there before, as link_open does. */
+static void link_started(struct lpvm_link *l) {
+  struct peer *p = l->peer;
+  l->async = 0;
+  if (l->answer != 1 || p->link != NULL || p->failed) {
+    link_start_failed(l, NULL);
+    return;
+  }
+  p->trying = NULL;
+  p->link = l;
+  if (send_sys_async(p->tid, LPVM_TAG_ROUTE, &l->nonce, sizeof(l->nonce)) < 0) {
+    link_close(l, "cannot send the route marker");
+    return;
+  }
+  p->sending = 1;
+  lpvm_notify_route(PvmRouteAdd, p->tid);
+}
+
+/* The default route to dst, a task of this host: starts opening a link
+ * without waiting (messages go through the daemon meanwhile; the peer
+ * answers when it next enters the library). */
+static void link_start(struct peer *p, int dst) {
+  struct lpvm_link *l;
+  char path[sizeof(R.path)];
+  uv_connect_t *req;
+  if (!default_links() || lpvm_conn.is_rm ||
+      pvmw_tid_daemon(dst) != lpvm_conn.dtid)
+    return;
+  if (p != NULL && (p->link != NULL || p->failed || p->trying != NULL ||
+                    p->attempts >= MAX_ATTEMPTS || now_ms() < p->next_try))
+    return;
+  if (p == NULL && (p = get_peer(dst)) == NULL)
+    return;
+  if (link_path(dst, path, sizeof(path)) < 0 || (l = link_new(0, 0)) == NULL)
+    return;
+  l->peer = p;
+  l->async = 1;
+  p->trying = l;
+  if ((l->nonce = new_nonce()) == 0 || (req = malloc(sizeof(*req))) == NULL) {
+    link_start_failed(l, NULL);
+    return;
+  }
+  req->data = l;
+  uv_pipe_connect(req, &l->io.pipe, path, on_start_connected);
+}
+
 static int failpoint_hit(void) {
   if (failpoint_break < 0)
     return 0;
@@ -2436,6 +2580,11 @@ struct lpvm_link *lpvm_route_for(int dst) {
     }
     p->link->holds++;
     return p->link;
+  }
+  if (lpvm_opts.route == PvmAllowDirect && lpvm_conn.state == LPVM_UP &&
+      dst != lpvm_conn.mytid && pvmw_tid_is_task(dst)) {
+    link_start(p, dst);
+    return NULL;
   }
   if (lpvm_opts.route != PvmRouteDirect || lpvm_conn.state != LPVM_UP ||
       dst == lpvm_conn.mytid || !pvmw_tid_is_task(dst))

@@ -12,6 +12,9 @@
  *     memory) and is released once the peer exits.
  *  5. no leftovers: after many peers have come and gone (and one killed),
  *     this task maps no segment and holds no descriptor of one.
+ *  6. default route (with PVMNG_SHM_DEFAULT=1): two tasks that leave
+ *     PvmRoute at PvmAllowDirect exchange messages; they move to shared
+ *     memory without being asked, in order.
  * IT_SHM_DEBUG=1 turns PvmDebugMask on in every task (links' closes). */
 #include <signal.h>
 #include <stdint.h>
@@ -110,7 +113,8 @@ static int child_main(const char *role, int n) {
   int parent = pvm_parent();
   if (getenv("IT_SHM_DEBUG"))
     pvm_setopt(PvmDebugMask, 1);
-  pvm_setopt(PvmRoute, PvmRouteDirect);
+  if (strcmp(role, "default") != 0)
+    pvm_setopt(PvmRoute, PvmRouteDirect);
   /* Enrolled, so listening for links: the parent may start. */
   pvm_initsend(PvmDataDefault);
   pvm_send(parent, TAG_GO);
@@ -146,6 +150,16 @@ static int child_main(const char *role, int n) {
     pvm_send(parent, TAG_REPORT);
     it_sleep_ms(n); /* not in the library: reads nothing */
     _exit(0);       /* the link's end: what it holds unread is lost */
+  } else if (strcmp(role, "default") == 0) {
+    for (int i = 0; i < n; i++) {
+      IT_CHECK(pvm_recv(parent, TAG_DATA) > 0, "recv %d failed", i);
+      check_seq(i);
+      send_seq(parent, i, size_for(i) % 5000);
+    }
+    int via = pvmng_route_transport(parent);
+    pvm_initsend(PvmDataDefault);
+    pvm_pkint(&via, 1, 1);
+    pvm_send(parent, TAG_REPORT);
   } else if (strcmp(role, "cycle") == 0) {
     IT_CHECK(pvm_recv(parent, TAG_DATA) > 0, "recv failed");
     check_seq(0);
@@ -280,6 +294,30 @@ int main(int argc, char **argv) {
   it_note("no leftovers: 40 peers came and went (and two were killed), no "
           "segment left");
   (void)errs;
+
+  /* 6. the default route */
+  const char *dflt = getenv("PVMNG_SHM_DEFAULT");
+  if (dflt == NULL || strcmp(dflt, "1") != 0) {
+    pvm_exit();
+    printf("it_shm: PASS (without case 6: PVMNG_SHM_DEFAULT is not 1)\n");
+    return 0;
+  }
+  pvm_setopt(PvmRoute, PvmAllowDirect);
+  child = spawn_n("default", 300);
+  for (int i = 0; i < 300; i++) {
+    if (i == 299) { /* (the child leaves after the last) */
+      via = pvmng_route_transport(child);
+      IT_CHECK(via == PVMNG_VIA_SHM, "the default route to t%x is %d", child,
+               via);
+    }
+    send_seq(child, i, i % 7 == 0 ? 100000 : i * 13);
+    IT_CHECK(pvm_recv(child, TAG_DATA) > 0, "no answer %d", i);
+    check_seq(i);
+  }
+  IT_CHECK(pvm_recv(child, TAG_REPORT) > 0 && pvm_upkint(&via, 1, 1) == 0 &&
+               via == PVMNG_VIA_SHM,
+           "the child's default route back is %d", via);
+  it_note("default route: 300 exchanges in order, then over shared memory");
   pvm_exit();
   printf("it_shm: PASS\n");
   return 0;

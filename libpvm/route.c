@@ -2444,10 +2444,10 @@ fail:
 
 /* $PVMNG_SHM_DEFAULT=1: with the default route (PvmAllowDirect) a task
  * opens a link to each task of its host it sends to, through shared memory
- * (PVMNG_SHM=0 turns it off). Not yet the default: group collectives under
- * membership changes rely on their messages and the registry's notices
- * taking the same road through the daemon (conformance.join_coll fails
- * with it). */
+ * (PVMNG_SHM=0 turns it off). Not yet the default: the suite's cases that
+ * count which route messages took (integration.direct's failpoint,
+ * integration.exit_loss_direct_flood's share of messages on the children's
+ * own links) assume that the default route stays on the daemons. */
 static int default_links(void) {
   static int on = -1;
   if (on < 0) {

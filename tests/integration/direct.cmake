@@ -14,6 +14,6 @@ set_tests_properties(integration.direct_socket PROPERTIES
 add_executable(it_shm it_shm.c)
 target_link_libraries(it_shm PRIVATE pvm3)
 pvmng_integration_test(shm TIMEOUT 240)
-# (Case 6, the default route over shared memory, needs it turned on.)
+# (Case 6, the default route over shared memory, is opt-in for now.)
 set_tests_properties(integration.shm PROPERTIES
   ENVIRONMENT PVMNG_SHM_DEFAULT=1)

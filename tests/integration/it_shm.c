@@ -12,9 +12,9 @@
  *     memory) and is released once the peer exits.
  *  5. no leftovers: after many peers have come and gone (and one killed),
  *     this task maps no segment and holds no descriptor of one.
- *  6. default route (with PVMNG_SHM_DEFAULT=1): two tasks that leave
- *     PvmRoute at PvmAllowDirect exchange messages; they move to shared
- *     memory without being asked, in order.
+ *  6. default route (PVMNG_SHM_DEFAULT=1): two tasks that leave PvmRoute
+ *     at PvmAllowDirect exchange messages; they move to shared memory
+ *     without being asked, in order (skipped without it).
  * IT_SHM_DEBUG=1 turns PvmDebugMask on in every task (links' closes). */
 #include <signal.h>
 #include <stdint.h>

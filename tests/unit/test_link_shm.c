@@ -3,7 +3,8 @@
  * mapped by the other, a stream of checksummed writes of many sizes (ring
  * and pulls) in order, and a writer blocked on a full ring or on a pull
  * that is released with an error once the reader's process is gone (its
- * end of a socket pair, standing for the link's socket, closes). */
+ * end of a socket pair, standing for the link's socket, closes); another
+ * user cannot map a segment. */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -209,6 +210,32 @@ static void test_dead_reader_pull(void **state) {
   dead_reader(1u << 20); /* pulled */
 }
 
+/* Another user cannot map a segment: a child that becomes nobody is
+ * refused by the kernel (/proc/<pid>/fd of another user's process).
+ * Needs root to change users; skipped otherwise. */
+static void test_other_user(void **state) {
+  const char *why = NULL;
+  struct lpvm_shm *s;
+  pid_t pid;
+  int st;
+  (void)state;
+  if (geteuid() != 0)
+    skip();
+  s = lpvm_shm_create(&why);
+  assert_non_null(s);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+      _exit(2);
+    _exit(lpvm_shm_attach(getppid(), lpvm_shm_fd(s), &why) == NULL ? 0 : 1);
+  }
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  lpvm_shm_free(s);
+}
+
 /* A descriptor that is not a segment of ours is refused. */
 static void test_attach_refuses(void **state) {
   const char *why = NULL;
@@ -228,6 +255,7 @@ int main(void) {
       cmocka_unit_test(test_dead_reader_full_ring),
       cmocka_unit_test(test_dead_reader_pull),
       cmocka_unit_test(test_attach_refuses),
+      cmocka_unit_test(test_other_user),
   };
   signal(SIGPIPE, SIG_IGN);
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -242,11 +242,13 @@ int lpvm_shm_write(struct lpvm_shm *s, const struct iovec *iov, unsigned n,
     }
   }
   s->pulling = 0;
-  if (!atomic_load(&s->tx->pull_failed))
+  unsigned failed = atomic_load(&s->tx->pull_failed);
+  if (failed == 0)
     return 0;
-  /* The reader could not read our memory (a policy forbids it): the rest
-   * goes through the ring, and so does everything large from now on. */
-  s->pull_ok = 0;
+  /* The rest goes through the ring; and everything large from now on if
+   * the reader cannot read our memory (a policy forbids it). */
+  if (failed == LPVM_PULL_DENIED)
+    s->pull_ok = 0;
   took = (size_t)atomic_load(&s->tx->pull_bytes);
   return write_bytes(s, iov, n, took, io);
 }
@@ -304,7 +306,7 @@ static int pull(struct lpvm_shm *s, struct iovec *riov, size_t nr,
       got = process_vm_readv(s->peer, &liov, 1, riov + ri, cnt, 0);
     while (got < 0 && errno == EINTR);
     if (got <= 0) {
-      *failed = 1;
+      *failed = LPVM_PULL_DENIED;
       return 0;
     }
     *took += (size_t)got;
@@ -318,6 +320,12 @@ static int pull(struct lpvm_shm *s, struct iovec *riov, size_t nr,
     }
     rc = k->commit(k->ctx, (size_t)got);
   }
+  /* The sink stopped halfway (it holds too much, or the link closes): the
+   * writer sends the rest as bytes, which are read when reading resumes. */
+  while (rc > 0 && ri < nr && riov[ri].iov_len == 0)
+    ri++;
+  if (rc > 0 && ri < nr)
+    *failed = LPVM_PULL_STOPPED;
   return rc;
 }
 

@@ -205,7 +205,8 @@ void lpvm_ring_pull_done(struct lpvm_ring *r, size_t took, int failed) {
   struct rec h;
   copy_out(r, tail, &h, sizeof(h));
   atomic_store_explicit(&r->pull_bytes, took, memory_order_relaxed);
-  atomic_store_explicit(&r->pull_failed, failed != 0, memory_order_relaxed);
+  atomic_store_explicit(&r->pull_failed, (unsigned)failed,
+                        memory_order_relaxed);
   atomic_store_explicit(&r->tail, tail + LPVM_REC_HDR + round8(h.len),
                         memory_order_release);
   atomic_fetch_add_explicit(&r->pulls_done, 1, memory_order_release);

@@ -81,8 +81,11 @@ int lpvm_ring_peek(struct lpvm_ring *r, const unsigned char **p1, size_t *n1,
 /* Takes n bytes of the current BYTES record's payload (the record ends
  * once all of it is taken). */
 void lpvm_ring_take(struct lpvm_ring *r, size_t n);
-/* Ends the current PULL record: took bytes were copied, failed if the
- * copy could not finish (the writer then sends the rest as bytes). */
+/* Ends the current PULL record: took bytes were copied; failed is 0, or
+ * why the copy did not finish (the writer then sends the rest as bytes):
+ * LPVM_PULL_STOPPED (the reader stopped reading for now) or
+ * LPVM_PULL_DENIED (it cannot read the writer's memory). */
+enum { LPVM_PULL_STOPPED = 1, LPVM_PULL_DENIED = 2 };
 void lpvm_ring_pull_done(struct lpvm_ring *r, size_t took, int failed);
 /* Whether the writer sleeps and must be woken for the room just made or the
  * pull just completed (clears the request). */

@@ -49,10 +49,13 @@ static void wake_cb(void *ctx) {
   (void)!send(e->sock, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* The reader's sink: a buffer. */
+/* The reader's sink: a buffer. It asks to stop every seventh commit (as
+ * the library's does when it holds too much), halfway through pulls and
+ * records: what is left must come after, in order. */
 struct sink {
   unsigned char *buf;
   size_t len, cap;
+  unsigned commits;
 };
 
 static void space_cb(void *ctx, char **base, size_t *len) {
@@ -64,7 +67,7 @@ static void space_cb(void *ctx, char **base, size_t *len) {
 static int commit_cb(void *ctx, size_t n) {
   struct sink *k = ctx;
   k->len += n;
-  return 0;
+  return ++k->commits % 7 == 0;
 }
 
 static uint32_t fnv(const unsigned char *p, size_t n) {
@@ -87,7 +90,7 @@ static int child_reader(pid_t parent, int fd, int sock) {
   const char *why = NULL;
   struct end e = {lpvm_shm_attach(parent, fd, &why), sock};
   struct lpvm_shm_io io = {wait_cb, wake_cb, &e};
-  struct sink k = {malloc(8u << 20), 0, 8u << 20};
+  struct sink k = {malloc(8u << 20), 0, 8u << 20, 0};
   struct lpvm_shm_sink sk = {space_cb, commit_cb, &k};
   size_t at = 0;
   if (e.s == NULL || k.buf == NULL)

@@ -64,7 +64,17 @@
  * (daemon_put). Between hosts, a link ends with a sealed close record;
  * an end without it is reported as truncation. A broken link is tried
  * again after a cool-down that grows with each break (a fresh hello and
- * handshake, the same markers); a peer whose TLS handshake failed is not. */
+ * handshake, the same markers); a peer whose TLS handshake failed is not.
+ *
+ * On one host the link's stream goes through shared memory when both ends
+ * can (link_shm.c; the shm_* functions below are the only places that know
+ * it): the opener offers a segment in its hello, the acceptor maps it and
+ * says so in its answer, and from then on frames are written to and read
+ * from the rings instead of the socket, which carries wake-up bytes and,
+ * by its end, the peer's end. Everything above (markers, holding,
+ * acknowledgements, fallback) is the same. With PVMNG_SHM_DEFAULT=1 a task
+ * with the default route opens such links too, without waiting for the
+ * answer (link_start). */
 #include "route.h"
 
 #include <arpa/inet.h>

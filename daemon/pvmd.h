@@ -14,6 +14,7 @@
 #include "flow.h"
 #include "host.h"
 #include "list.h"
+#include "pollwin.h"
 #include "rundir.h"
 #include "task.h"
 
@@ -127,7 +128,9 @@ struct pvmd {
   int hello_timer_open;
   uv_idle_t spin; /* spin.c: polling window after traffic */
   int spin_open;
-  uint64_t spin_until; /* uv_hrtime() at which the window closes */
+  uint64_t spin_until;           /* uv_hrtime() at which the window closes */
+  struct pvmw_pollwin spin_in;   /* did input follow input in the window? */
+  struct pvmw_pollwin spin_peer; /* ... follow a message to another host? */
 
   /* halt */
   int halting;

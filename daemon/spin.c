@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include "pollwin.h"
 #include "pvmd.h"
 
 static void on_idle(uv_idle_t *h) {
@@ -20,20 +21,33 @@ void pvmd_spin_init(struct pvmd *d) {
 }
 
 /* Keeps the window open for at least us from now. */
-static void kick(struct pvmd *d, unsigned us) {
+static void kick(struct pvmd *d, unsigned us, uint64_t now) {
   uint64_t until;
-  if (!d->spin_open || us == 0)
+  if (!d->spin_open || us == 0 || pvmw_cpu_crowded(now))
     return;
-  until = uv_hrtime() + (uint64_t)us * 1000u;
+  until = now + (uint64_t)us * 1000u;
   if (!uv_is_active((uv_handle_t *)&d->spin) || until > d->spin_until)
     d->spin_until = until;
   if (!uv_is_active((uv_handle_t *)&d->spin))
     uv_idle_start(&d->spin, on_idle);
 }
 
-void pvmd_spin_kick(struct pvmd *d) { kick(d, d->lim.spin_us); }
+void pvmd_spin_kick(struct pvmd *d) {
+  uint64_t now = uv_hrtime();
+  /* Input: scores the window a message to another host opened, then the
+   * one the previous input opened, and opens the next if inputs come
+   * close together. */
+  pvmw_pollwin_input(&d->spin_peer, now, d->lim.peer_spin_us);
+  pvmw_pollwin_input(&d->spin_in, now, d->lim.spin_us);
+  if (pvmw_pollwin_open(&d->spin_in, now, d->lim.spin_us))
+    kick(d, d->lim.spin_us, now);
+}
 
-void pvmd_spin_kick_peer(struct pvmd *d) { kick(d, d->lim.peer_spin_us); }
+void pvmd_spin_kick_peer(struct pvmd *d) {
+  uint64_t now = uv_hrtime();
+  if (pvmw_pollwin_open(&d->spin_peer, now, d->lim.peer_spin_us))
+    kick(d, d->lim.peer_spin_us, now);
+}
 
 void pvmd_spin_close(struct pvmd *d) {
   if (d->spin_open) {

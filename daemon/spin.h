@@ -2,7 +2,11 @@
  * daemon keeps polling its sockets instead of sleeping in the kernel, so
  * the answer to a message it just forwarded is picked up without a process
  * wakeup. The window is short (lim.spin_us) and ends with the traffic, so an
- * idle daemon sleeps as before. */
+ * idle daemon sleeps as before.
+ *
+ * A window opens only while it pays (wire/pollwin.h): while recent windows
+ * of its kind caught their input, and never while the host's processors
+ * are all taken. */
 #ifndef PVMD_SPIN_H
 #define PVMD_SPIN_H
 

@@ -15,6 +15,7 @@
 #include "buffer.h"
 #include "conn.h"
 #include "lpvm.h"
+#include "pollwin.h"
 #include "pvm3.h"
 #include "route.h"
 #include "tid.h"
@@ -190,6 +191,11 @@ static int64_t now_ms(void) {
  * half read off a direct link (a few ms) before it sleeps. */
 #define RECEIVING_POLLS 10000
 
+/* Whether polling pays (wire/pollwin.h), per kind of wait: through the
+ * daemon or from any task, over a direct link on this host, over a direct
+ * link to another host. */
+static struct pvmw_pollwin spin_score[3];
+
 /* Waits for a matching message. timeout_ms < 0 waits for ever, 0 polls.
  * Returns the queue entry, NULL on timeout, or sets *rc on failure. */
 static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
@@ -231,14 +237,29 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
   int link = tid > 0 ? lpvm_route_link(tid) : LPVM_LINK_NONE;
   int yield = tid > 0 && pvmw_tid_daemon(tid) == lpvm_conn.dtid &&
               link == LPVM_LINK_NONE;
-  if (polls > 0 && lpvm_opts.remote_spin_us > 0 && link == LPVM_LINK_REMOTE)
-    spin_end = uv_hrtime() + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
+  /* The window this kind of wait gets: remote_spin_us over a link to
+   * another host, else about a microsecond per poll. */
+  int kind = link == LPVM_LINK_REMOTE ? 2 : link == LPVM_LINK_LOCAL ? 1 : 0;
+  int window_us = polls > 0 && lpvm_opts.remote_spin_us > 0 && kind == 2
+                      ? lpvm_opts.remote_spin_us
+                      : lpvm_opts.poll_time;
+  uint64_t start = 0;
   *rc = 0;
   /* Message handlers run here (mhf.c): before the queue is searched, and
    * after each turn of the loop, for what arrived meanwhile. */
   lpvm_mhf_run();
   if ((m = find(tid, tag)) != NULL)
     return m;
+  if (timeout_ms != 0) {
+    start = uv_hrtime();
+    /* Recent waits of this kind outlasted the window, or the processors
+     * are all taken (wire/pollwin.h): sleep at once. */
+    int pays = pvmw_pollwin_open(&spin_score[kind], start, (unsigned)window_us);
+    if (polls > 0 && (!pays || pvmw_cpu_crowded(start)))
+      polls = 0;
+    if (polls > 0 && lpvm_opts.remote_spin_us > 0 && kind == 2)
+      spin_end = start + (uint64_t)lpvm_opts.remote_spin_us * 1000u;
+  }
   for (;;) {
     int left = -1;
     if (timeout_ms == 0) {
@@ -263,8 +284,11 @@ static struct lpvm_qmsg *wait_match(int tid, int tag, int64_t timeout_ms,
     size_t before = lpvm_conn.queued;
     int r = lpvm_pump(left);
     lpvm_mhf_run();
-    if (lpvm_conn.queued != before && (m = find(tid, tag)) != NULL)
+    if (lpvm_conn.queued != before && (m = find(tid, tag)) != NULL) {
+      if (start != 0)
+        pvmw_pollwin_input(&spin_score[kind], uv_hrtime(), (unsigned)window_us);
       return m;
+    }
     if (r < 0) {
       /* Messages that arrived before the link went are still delivered. */
       if ((m = find(tid, tag)) != NULL)

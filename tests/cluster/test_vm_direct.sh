@@ -41,8 +41,15 @@ echo "ok: a receive from another host polls for a bounded time"
 
 # A longer polling window ($PVMNG_REMOTE_SPIN_US) is taken, and still ends.
 direct_run spin "with a 300 ms window" PVMNG_REMOTE_SPIN_US=300000 \
-  IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1
+  IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1 PVMNG_POLL_ADAPT=0
 echo "ok: a 300 ms polling window polls, then sleeps"
+# Adapting (the default): answers that keep coming after the window stop
+# the polling for that kind of wait.
+direct_run adapt "with answers after the window" PVMNG_REMOTE_SPIN_US=300000 \
+  IT_DIRECT_SPIN_US=300000 IT_DIRECT_SPIN_ONLY=1 IT_DIRECT_ADAPT=1
+grep -q "adapt: after answers later" "$CLUSTER_TMP/direct.adapt.out" ||
+  vm_fail "the adapting case did not run"
+echo "ok: a receive whose answers come after the window stops polling"
 
 # A task that accepts only AES-GCM ($PVMNG_BULK_AEAD=gcm) gets it from a
 # peer that prefers AES-OCB: as the opener (it offers only AES-GCM) and as

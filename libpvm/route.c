@@ -493,6 +493,13 @@ const char *lpvm_route_cipher(int tid) {
   return p->link->ops->cipher(p->link);
 }
 
+int lpvm_route_via(int tid) {
+  struct lpvm_peer *p = lpvm_peer_find(tid);
+  if (p == NULL || p->link == NULL || p->link->closing)
+    return PVMNG_VIA_DAEMON;
+  return p->link->ops->via;
+}
+
 int lpvm_route_direct(int tid) {
   struct lpvm_peer *p = lpvm_peer_find(tid);
   return p != NULL && p->link != NULL && p->sending && !p->link->closing;

@@ -61,6 +61,11 @@ struct lpvm_link_ops {
    * -1; l->answer may then hold the peer's refusal (a PVM code), and
    * l->final says that trying again is pointless. */
   int (*open)(struct lpvm_link *l);
+  /* Outgoing, optional: as open, but returns at once without pumping the
+   * loop (0 started, -1 failed); the hello goes out once the peer is
+   * reached, and a failure after the start closes the link. The answer
+   * comes to the router (l->async is set). */
+  int (*open_async)(struct lpvm_link *l);
   /* Incoming: the opening hello c came (a Control, still the caller's).
    * Checks it and calls lpvm_link_accept, or answers with a refusal
    * (lpvm_link_answer). 0 when taken, -1 to close the link. */
@@ -121,6 +126,7 @@ struct lpvm_link {
   int incoming;
   int answer;     /* outgoing: 1 accepted, <0 refused, 0 waiting */
   int final;      /* open failed for good: do not try this peer again */
+  int async;      /* outgoing, opened without waiting (ops->open_async) */
   uint64_t nonce; /* names the link in route markers (never 0) */
   int closing;
   int closed; /* ops->close has finished */
@@ -151,6 +157,8 @@ extern const struct lpvm_link_ops lpvm_link_shm_ops;
  * something came (the caller must not sleep), 0 if not, -1 when there is
  * no such link. */
 int lpvm_link_shm_pump(int block);
+/* Whether links of one host may use shared memory ($PVMNG_SHM is not 0). */
+int lpvm_link_shm_enabled(void);
 /* Listens for Unix links (on), or stops and removes the socket (off). */
 void lpvm_link_unix_listen(int on);
 

@@ -37,7 +37,7 @@ static struct lpvm_local_link *local(struct lpvm_link *l) {
 
 /* $PVMNG_SHM=0 in a task's environment: its links on one host stay on
  * their Unix sockets (it neither offers nor accepts a segment). */
-static int shm_enabled(void) {
+int lpvm_link_shm_enabled(void) {
   static int on = -1;
   if (on < 0) {
     const char *e = getenv("PVMNG_SHM");
@@ -293,7 +293,7 @@ int lpvm_link_shm_pump(int block) {
 uint32_t lpvm_link_shm_offer(struct lpvm_link *l) {
   struct lpvm_local_link *ll = local(l);
   const char *why = NULL;
-  if (!shm_enabled())
+  if (!lpvm_link_shm_enabled())
     return 0;
   if ((ll->shm = lpvm_shm_create(&why)) == NULL) {
     if (lpvm_opts.debugmask)
@@ -308,7 +308,7 @@ void lpvm_link_shm_attach(struct lpvm_link *l, uint32_t fd1) {
   struct lpvm_local_link *ll = local(l);
   const char *why = NULL;
   pid_t pid;
-  if (fd1 == 0 || fd1 > INT_MAX || !shm_enabled())
+  if (fd1 == 0 || fd1 > INT_MAX || !lpvm_link_shm_enabled())
     return;
   pid = peer_pid(l);
   if ((ll->shm = lpvm_shm_attach(pid, (int)(fd1 - 1u), &why)) == NULL &&

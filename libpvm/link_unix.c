@@ -98,16 +98,13 @@ static void unix_init(struct lpvm_link *l) {
   l->io.handle.data = l;
 }
 
-/* Connects to the peer's socket and says hello. */
-static int unix_open(struct lpvm_link *l) {
-  char path[sizeof(unix_listen.path)], err[160];
+/* The opening hello (a Control frame), with a segment offered; NULL when
+ * it cannot be made. Owned by the caller (pvmw_frame_free). */
+static pvmw_frame *hello_frame(struct lpvm_link *l) {
+  char err[160];
   Pvmng__Control c = PVMNG__CONTROL__INIT;
   Pvmng__Hello h = PVMNG__HELLO__INIT;
 
-  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
-      lpvm_stream_connect(l, path, NULL, UINT64_MAX) < 0 ||
-      !peer_uid_ok(&l->io.stream))
-    return -1;
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
   h.spawned_tid = (uint32_t)lpvm_conn.mytid;
@@ -119,9 +116,56 @@ static int unix_open(struct lpvm_link *l) {
   c.body_case = PVMNG__CONTROL__BODY_HELLO;
   c.hello = &h;
   if (h.vmid == NULL)
+    return NULL;
+  return pvmw_control_frame(&c);
+}
+
+/* Connects to the peer's socket and says hello. */
+static int unix_open(struct lpvm_link *l) {
+  char path[sizeof(unix_listen.path)];
+  pvmw_frame *f;
+  uv_buf_t b;
+  int rc;
+
+  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
+      lpvm_stream_connect(l, path, NULL, UINT64_MAX) < 0 ||
+      !peer_uid_ok(&l->io.stream) || (f = hello_frame(l)) == NULL)
     return -1;
   unix_read_start(l);
-  return lpvm_link_send_control(l, &c) < 0 ? -1 : 0;
+  b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+  rc = l->ops->write(l, &b, 1);
+  pvmw_frame_free(f);
+  return rc < 0 ? -1 : 0;
+}
+
+static void on_started(uv_connect_t *req, int status) {
+  struct lpvm_link *l = req->data;
+  pvmw_frame *f;
+  free(req);
+  if (l->closing)
+    return;
+  if (status < 0 || !peer_uid_ok(&l->io.stream)) {
+    lpvm_link_close(l, NULL); /* not listening (yet), or not ours */
+    return;
+  }
+  if ((f = hello_frame(l)) == NULL) {
+    lpvm_link_close(l, "cannot say hello");
+    return;
+  }
+  unix_read_start(l);
+  lpvm_stream_send_async(&l->io.stream, f);
+}
+
+/* Connects without waiting; the hello goes once connected. */
+static int unix_open_async(struct lpvm_link *l) {
+  char path[sizeof(unix_listen.path)];
+  uv_connect_t *req;
+  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
+      (req = malloc(sizeof(*req))) == NULL)
+    return -1;
+  req->data = l;
+  uv_pipe_connect(req, &l->io.pipe, path, on_started);
+  return 0;
 }
 
 /* An incoming link says who it is. */
@@ -221,6 +265,7 @@ const struct lpvm_link_ops lpvm_link_unix_ops = {
     .size = sizeof(struct lpvm_local_link),
     .init = unix_init,
     .open = unix_open,
+    .open_async = unix_open_async,
     .hello = unix_hello,
     .answered = unix_answered,
     .fill_reply = unix_fill_reply,

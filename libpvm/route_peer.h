@@ -90,6 +90,11 @@ int lpvm_peer_link_message(struct lpvm_link *l, pvmw_frame *f);
 int lpvm_peer_holding_daemon(const struct lpvm_peer *p);
 void lpvm_peer_release_daemon_held(struct lpvm_peer *p);
 
+/* route.c: the answer to a link opened without waiting came (link.c);
+ * and such a link closed before it was taken (attempts, cool-down). */
+void lpvm_peer_link_started(struct lpvm_link *l);
+void lpvm_peer_start_failed(struct lpvm_peer *p, const struct lpvm_link *l);
+
 /* route_ack.c */
 void lpvm_kept_drop(struct lpvm_peer *p, uint64_t acked);
 void lpvm_rx_hist_put(struct lpvm_peer *p, uint64_t nonce, uint64_t count);

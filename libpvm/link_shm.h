@@ -4,7 +4,9 @@
  * through /proc/<opener's pid>/fd/<n> (the kernel lets only the same user
  * in) and says so in its answer. From then on the link's stream travels
  * through the rings, and its Unix socket carries only wake-up bytes and,
- * by its end, the news that the peer has gone. */
+ * by its end, the news that the peer has gone. This file is the segment
+ * and the bytes; the link around it (ops table, wake-ups, the pump) is
+ * link_shm_ops.c. */
 #ifndef LPVM_LINK_SHM_H
 #define LPVM_LINK_SHM_H
 

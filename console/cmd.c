@@ -1,6 +1,9 @@
 /* The command table (PVM 3.4's commands and help texts), alias expansion,
- * and the small commands: echo, id, version, setenv, export, getopt/setopt,
- * kill, sig, halt, quit, reset, tickle. */
+ * and the small commands kept here: alias/unalias, echo, export/unexport,
+ * halt, help, id, put, quit, setenv, tickle, version. The others live
+ * beside their kind: kill, sig and reset (taskcmd.c), jobs (job.c),
+ * getopt/setopt (opts.c), conf, add, delete, ps, pstat, mstat and names
+ * (show.c), spawn (spawn.c), groups (groups.c), trace (trace.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
 # Usage: run_example.sh <bin dir> <program> [args...]
 # The last line is "run_example: <program> exited with status <n>".
 # EXAMPLE_TIMEOUT (seconds, default 45) bounds the program's run time.
+# EXAMPLE_TRACE=FILE runs it under `pvm trace -o FILE` (its timeline).
 set -u
 
 if [ $# -lt 2 ]; then
@@ -96,7 +97,12 @@ if [ -z "$ready" ]; then
 fi
 echo "run_example: pvmd up (PVM_VMID=$PVM_VMID, PVM_TMP=$rt)"
 
-timeout --kill-after=5 "${EXAMPLE_TIMEOUT:-45}" "$bindir/$prog" "$@" </dev/null
+if [ -n "${EXAMPLE_TRACE:-}" ]; then
+  timeout --kill-after=5 "${EXAMPLE_TIMEOUT:-45}" "$bindir/pvm" trace \
+    -o "$EXAMPLE_TRACE" "$bindir/$prog" "$@" </dev/null
+else
+  timeout --kill-after=5 "${EXAMPLE_TIMEOUT:-45}" "$bindir/$prog" "$@" </dev/null
+fi
 st=$?
 [ "$st" -eq 124 ] && echo "run_example: $prog timed out" >&2
 echo "run_example: $prog exited with status $st"

@@ -54,7 +54,7 @@ int pvmw_pollwin_open(struct pvmw_pollwin *w, uint64_t now, unsigned us) {
 }
 
 int pvmw_crowded_by(long runnable, long ncpu) {
-  return ncpu > 0 && runnable - 1 >= ncpu;
+  return ncpu > 0 && runnable - 1 > ncpu;
 }
 
 /* The running count of /proc/loadavg, or -1. */

@@ -41,8 +41,11 @@ int pvmw_pollwin_input(struct pvmw_pollwin *w, uint64_t now, unsigned us);
  * ran out unanswered); returns whether to open it. */
 int pvmw_pollwin_open(struct pvmw_pollwin *w, uint64_t now, unsigned us);
 
-/* 1 when the runnable threads other than the caller are at least the online
- * processors (read from /proc/loadavg at most every 20 ms); once crowded,
+/* 1 when the runnable threads other than the caller outnumber the online
+ * processors (read from /proc/loadavg at most every 20 ms): one more than
+ * there are processors, since a pair of tasks and the daemon between them
+ * (three, one of them polling) is the common case on two cores and polls
+ * well. Once crowded,
  * answers 1 for the next 200 ms without looking, so that the pollers, whose
  * own loops are part of the count, do not all start again at once. 0 when
  * the count cannot be read. now_ns is a monotonic time (uv_hrtime()). */

@@ -16,18 +16,13 @@
 #include <unistd.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 #define TAG_START 11
 #define TAG_DATA 12
 #define TAG_DONE 13
 #define MAXT 64
 #define BATCH 64 /* messages sent between two drains of the receive queue */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The size of message seq from src to dst: a fixed mix, the same on both
  * ends. */
@@ -123,7 +118,7 @@ static int child(void) {
   pvm_upkint(s.tids, s.n, 1);
   s.me = rank_of(&s, pvm_mytid());
   expect = (long)(s.n - 1) * s.m;
-  double t0 = now();
+  double t0 = pvmt_now();
   for (int seq = 0; seq < s.m; seq++) {
     for (int k = 1; k < s.n; k++) {
       int dst = (s.me + k) % s.n, len = msg_len(s.me, dst, seq);
@@ -149,7 +144,7 @@ static int child(void) {
       break;
     }
   long r[6] = {s.got,     s.bad_order, s.bad_body,
-               s.bad_len, sent,        (long)((now() - t0) * 1000)};
+               s.bad_len, sent,        (long)((pvmt_now() - t0) * 1000)};
   pvm_initsend(PvmDataDefault);
   pvm_pklong(r, 6, 1);
   pvm_send(parent, TAG_DONE);
@@ -162,7 +157,6 @@ int main(int argc, char **argv) {
   int n, m, nhost, narch, hosts[MAXT], nh = 0;
   int tids[MAXT];
   char self[4096];
-  ssize_t k;
 
   if (pvm_parent() > 0)
     return child();
@@ -171,9 +165,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: cl_alltoall NTASKS MSGS_PER_PAIR\n");
     return 2;
   }
-  if ((k = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+  if (pvmt_self_path(self, sizeof self) != 0)
     return 2;
-  self[k] = '\0';
   if (pvm_mytid() < 0 || pvm_config(&nhost, &narch, &hi) < 0)
     return 1;
   if (pvm_spawn(self, NULL, PvmTaskDefault, "", n, tids) != n) {
@@ -188,7 +181,7 @@ int main(int argc, char **argv) {
     if (!seen)
       hosts[nh++] = h;
   }
-  double t0 = now();
+  double t0 = pvmt_now();
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&n, 1, 1);
   pvm_pkint(&m, 1, 1);
@@ -208,7 +201,7 @@ int main(int argc, char **argv) {
     if (r[5] > slowest)
       slowest = r[5];
   }
-  double secs = now() - t0;
+  double secs = pvmt_now() - t0;
   long want = (long)n * (n - 1) * m;
   printf("cl_alltoall: %d tasks on %d host(s), %ld messages sent, %ld "
          "received intact in order of %ld; out of order %ld, bad body %ld, "

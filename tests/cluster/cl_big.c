@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 #define TAG_BIG 21
 #define TAG_ACK 22
@@ -37,7 +38,6 @@ static int child(void) {
 
 int main(int argc, char **argv) {
   char self[4096];
-  ssize_t k;
   int tid, n, bad = -1;
   unsigned char *b;
   if (pvm_parent() > 0)
@@ -47,9 +47,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   n *= 1 << 20;
-  if ((k = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+  if (pvmt_self_path(self, sizeof self) != 0)
     return 2;
-  self[k] = '\0';
   if (pvm_spawn(self, NULL, PvmTaskHost, argv[1], 1, &tid) != 1) {
     fprintf(stderr, "cl_big: spawn on %s failed (%d)\n", argv[1], tid);
     pvm_exit();

@@ -12,14 +12,9 @@
 #include <unistd.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 #define TAG_DEL 51
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   struct pvmhostinfo *hi;
@@ -43,9 +38,9 @@ int main(int argc, char **argv) {
   fclose(f);
   while (access(argv[3], F_OK) != 0)
     usleep(10000);
-  double t0 = now();
+  double t0 = pvmt_now();
   int got = pvm_trecv(-1, TAG_DEL, &tv);
-  double dt = now() - t0;
+  double dt = pvmt_now() - t0;
   if (got <= 0 || pvm_upkint(&v, 1, 1) != 0 || v != dtid) {
     fprintf(stderr, "cl_hostdown: FAIL: no PvmHostDelete for t%x in 20 s\n",
             (unsigned)dtid);

@@ -12,16 +12,11 @@
 #include <unistd.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 #define TAG_DATA 31
 #define TAG_ACK 32
 #define MIB (1 << 20)
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int child(int msgs, int sleep_ms) {
   int parent = pvm_parent(), got = 0, ordered = 1;
@@ -49,7 +44,6 @@ static int child(int msgs, int sleep_ms) {
 
 int main(int argc, char **argv) {
   char self[4096], nb[16], sb[16];
-  ssize_t k;
   int tid, msgs, sleep_ms, got = 0, ordered = 0;
   if (pvm_parent() > 0 && argc >= 3)
     return child(atoi(argv[1]), atoi(argv[2]));
@@ -58,9 +52,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: cl_linkbudget HOST MSGS SLEEP_MS\n");
     return 2;
   }
-  if ((k = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+  if (pvmt_self_path(self, sizeof self) != 0)
     return 2;
-  self[k] = '\0';
   snprintf(nb, sizeof nb, "%d", msgs);
   snprintf(sb, sizeof sb, "%d", sleep_ms);
   char *args[] = {nb, sb, NULL};
@@ -72,7 +65,7 @@ int main(int argc, char **argv) {
   char *b = malloc(MIB);
   if (!b)
     return 1;
-  double t0 = now();
+  double t0 = pvmt_now();
   for (int i = 0; i < msgs; i++) {
     memset(b, (char)i, MIB - 1);
     b[MIB - 1] = (char)(i + 1);
@@ -87,7 +80,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  double t1 = now();
+  double t1 = pvmt_now();
   free(b);
   if (pvm_recv(tid, TAG_ACK) < 0)
     return 1;

@@ -10,17 +10,11 @@
 #include <string.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 #define NMSG 10000
 #define TAG_DATA 31
 #define BIG (5 << 20)
-
-static uint32_t checksum(const unsigned char *p, int n) {
-  uint32_t h = 2166136261u;
-  for (int i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
-}
 
 static int size_of(int i) {
   if (i % 2500 == 1249)
@@ -41,7 +35,7 @@ static int sender(int parent, unsigned char *buf) {
     int len = size_of(i);
     uint32_t sum;
     fill(buf, len, i);
-    sum = checksum(buf, len);
+    sum = pvmt_fnv1a(buf, len, 0);
     pvm_initsend(PvmDataRaw);
     pvm_pkint(&i, 1, 1);
     pvm_pkint(&len, 1, 1);
@@ -100,7 +94,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     pvm_upkbyte((char *)buf, len, 1);
-    if (checksum(buf, len) != sum) {
+    if (pvmt_fnv1a(buf, len, 0) != sum) {
       fprintf(stderr, "cl_order: message %d: bad checksum\n", i);
       return 1;
     }

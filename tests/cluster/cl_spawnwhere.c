@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pvmtest.h"
+
 #define TAG_HERE 1
 #define TAG_BYE 2
 #define MAXN 64
@@ -47,7 +49,6 @@ int main(int argc, char **argv) {
   int tids[MAXN], n, flags, started, bad = 0, nhost, narch, ntask;
   struct pvmhostinfo *hi;
   struct pvmtaskinfo *ti;
-  ssize_t len;
 
   if (argc == 2 && strcmp(argv[1], "child") == 0)
     return child();
@@ -70,10 +71,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   snprintf(where, sizeof where, "%s", argv[2]);
-  len = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (len <= 0 || pvm_mytid() < 0)
+  if (pvmt_self_path(self, sizeof self) != 0 || pvm_mytid() < 0)
     return 2;
-  self[len] = '\0';
   started = pvm_spawn(self, cargs, flags, where, n, tids);
   printf("%d of %d started\n", started < 0 ? 0 : started, n);
   if (pvm_config(&nhost, &narch, &hi) < 0)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# slurm.vm_slurm: a virtual machine inside a Slurm allocation (pvmd -S).
+# cluster.vm_slurm: a virtual machine inside a Slurm allocation (pvmd -S).
 # slurm.sh runs munged, slurmctld and one slurmd per namespace host; a
 # batch job of 4 nodes and 6 CPUs (sbatch --wait -N 4 -n 6 of
 # deploy/slurm-job.sh) starts the VM with `pvm -S` (one daemon per node,

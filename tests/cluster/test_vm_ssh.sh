@@ -1,5 +1,5 @@
 #!/bin/bash
-# ssh.vm_ssh: the daemons started through real OpenSSH (sshd.sh: an sshd in
+# cluster.vm_ssh: the daemons started through real OpenSSH (sshd.sh: an sshd in
 # every namespace host, a private key and configuration through PVM_RSH).
 # A VM of 3 hosts forms from a host file with lo=, dx= and so=ms (the
 # printed command typed on the host through ssh); ssh failures reach the

@@ -1,5 +1,5 @@
 #!/bin/bash
-# cluster.examples346: some of PVM 3.4.6's example programs (built unmodified
+# examples346.cluster: some of PVM 3.4.6's example programs (built unmodified
 # against PVM-NG, as for the one-host examples346 tests) in a virtual machine
 # of three network-namespace hosts (tests/cluster), their tasks spread over
 # the hosts by round-robin spawns: hello, gexample, trsg, the group examples

@@ -63,46 +63,6 @@ static void on_usr1(int sig) {
   woken = 1;
 }
 
-/* The daemon's pid, from its lock file in the VM's runtime directory. */
-static pid_t daemon_pid(void) {
-  const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
-  char path[PATH_MAX];
-  long pid = 0;
-  FILE *fp;
-  IT_CHECK(tmp && vmid, "PVM_TMP and PVM_VMID must be set (run under vm.sh)");
-  snprintf(path, sizeof path, "%s/pvm-%ld/pvmd.%s.lock", tmp, (long)getuid(),
-           vmid);
-  /* The daemon writes its pid once it runs in the background. */
-  for (int i = 0; i < 100 && pid <= 0; i++) {
-    if ((fp = fopen(path, "r")) != NULL) {
-      if (fscanf(fp, "%ld", &pid) != 1)
-        pid = 0;
-      fclose(fp);
-    }
-    if (pid <= 0)
-      it_sleep_ms(50);
-  }
-  IT_CHECK(pid > 0, "no pid in %s", path);
-  return (pid_t)pid;
-}
-
-/* Lines of the daemon's log that contain s. */
-static int log_count(const char *s) {
-  const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
-  char path[PATH_MAX], line[1024];
-  int n = 0;
-  FILE *fp;
-  snprintf(path, sizeof path, "%s/pvm-%ld/pvmd.%s.log", tmp, (long)getuid(),
-           vmid);
-  fp = fopen(path, "r");
-  IT_CHECK(fp != NULL, "cannot open %s", path);
-  while (fgets(line, sizeof line, fp) != NULL)
-    if (strstr(line, s) != NULL)
-      n++;
-  fclose(fp);
-  return n;
-}
-
 /* A field of /proc/<pid>/status in KiB (VmHWM, VmRSS, VmSize). */
 static long status_kb(pid_t pid, const char *field) {
   char path[64], line[256];
@@ -290,7 +250,7 @@ static int flood(int argc, char **argv) {
   int stalled = has_opt(argc, argv, "--stalled");
   char size[24];
   int rt[MAX_PAIRS], st[MAX_PAIRS];
-  pid_t dp = daemon_pid();
+  pid_t dp = it_daemon_pid();
   long base, hwm0, hwm, rss_after;
   double t0;
 
@@ -363,7 +323,7 @@ static int flood(int argc, char **argv) {
 static int oom(int argc, char **argv) {
   int n = atoi(argv[2]), rtid, stid, sent, nomem, got, ordered;
   long room_mb = parse_opt(argc, argv, "--room-mb", 40);
-  pid_t dp = daemon_pid();
+  pid_t dp = it_daemon_pid();
   struct rlimit rl;
 
   pvm_mytid();
@@ -388,7 +348,7 @@ static int oom(int argc, char **argv) {
   IT_CHECK(got == sent || nomem > 0,
            "%d of %d messages lost and the sender was not told", sent - got,
            sent);
-  IT_CHECK(log_count("out of memory") > 0,
+  IT_CHECK(it_log_count("out of memory") > 0,
            "the daemon never ran out of memory: raise N");
   pvm_exit();
   return 0;

@@ -8,23 +8,6 @@
 
 #include "it_common.h"
 
-static pid_t daemon_pid(void) {
-  char path[PATH_MAX];
-  const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
-  FILE *f;
-  long pid = 0;
-
-  IT_CHECK(tmp != NULL && vmid != NULL, "PVM_TMP/PVM_VMID unset (run under "
-                                        "vm.sh)");
-  snprintf(path, sizeof path, "%s/pvm-%u/pvmd.%s.lock", tmp,
-           (unsigned)geteuid(), vmid);
-  f = fopen(path, "r");
-  IT_CHECK(f != NULL, "cannot open the daemon's lock file %s", path);
-  IT_CHECK(fscanf(f, "%ld", &pid) == 1 && pid > 1, "no pid in %s", path);
-  fclose(f);
-  return (pid_t)pid;
-}
-
 /* Has process pid ended (gone, or a zombie nobody reaps)? */
 static int ended(pid_t pid) {
   char path[64], buf[512], *p;
@@ -65,7 +48,7 @@ int main(int argc, char **argv) {
   it_set_name(argv[0], NULL);
   it_guard(60);
   IT_CHECK(pvm_mytid() > 0, "pvm_mytid() failed");
-  pvmd = daemon_pid();
+  pvmd = it_daemon_pid();
   kid = it_spawn_self("block", (char *)NULL);
   IT_CHECK(pvm_recv(kid, 1) > 0, "no message from the child");
   IT_CHECK(pvm_tasks(kid, &n, &ti) == 0 && n == 1 && ti[0].ti_pid > 0,

@@ -10,7 +10,7 @@
  *     one link results, and both streams arrive in order.
  * pvmng_route() tells which route is in use, pvmng_route_transport() what
  * carries it: on one host shared memory, or the link's Unix socket when
- * the opener has PVMNG_SHM=0 (integration.direct_socket).
+ * the opener has PVMNG_SHM=0 (integration.direct.socket).
  *
  * The cluster test cluster.vm_direct runs the same cases between hosts
  * (TLS links): IT_DIRECT_HOSTS="hostA hostB" spawns the receivers and the
@@ -40,13 +40,6 @@
 #define TAG_GO 25
 #define TAG_LATE 26
 
-static unsigned checksum(const unsigned char *p, int n, unsigned seed) {
-  unsigned h = 2166136261u ^ seed;
-  for (int i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-
 /* Largest message: several fragments (1 MiB each by default). */
 #define BIG (3 << 20)
 
@@ -60,7 +53,7 @@ static void send_seq(int dst, int seq, int enc) {
     len = BIG + seq % 1000; /* and a few of several fragments */
   for (int i = 0; i < len; i++)
     buf[i] = (unsigned char)(seq + i * 31);
-  unsigned sum = checksum(buf, len, (unsigned)seq);
+  unsigned sum = pvmt_fnv1a(buf, len, (unsigned)seq);
   pvm_initsend(enc);
   pvm_pkint(&seq, 1, 1);
   pvm_pkint(&len, 1, 1);
@@ -84,7 +77,7 @@ static int recv_seqs(int src, int n) {
     IT_CHECK(len >= 0 && len <= (int)sizeof buf, "bad length %d", len);
     IT_CHECK(pvm_upkbyte((char *)buf, len, 1) == 0, "cannot unpack body %d",
              seq);
-    IT_CHECK(checksum(buf, len, (unsigned)seq) == sum, "message %d corrupted",
+    IT_CHECK(pvmt_fnv1a(buf, len, (unsigned)seq) == sum, "message %d corrupted",
              seq);
   }
   return n;

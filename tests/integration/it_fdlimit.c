@@ -26,45 +26,6 @@
 #define TAG_END 63
 #define NWORKERS 6
 
-static void runtime_path(char *out, size_t len, const char *what) {
-  const char *tmp = getenv("PVM_TMP"), *vmid = getenv("PVM_VMID");
-  IT_CHECK(tmp && vmid, "PVM_TMP and PVM_VMID must be set (run under vm.sh)");
-  snprintf(out, len, "%s/pvm-%ld/pvmd.%s.%s", tmp, (long)getuid(), vmid, what);
-}
-
-static pid_t daemon_pid(void) {
-  char path[PATH_MAX];
-  long pid = 0;
-  FILE *fp;
-  runtime_path(path, sizeof path, "lock");
-  for (int i = 0; i < 100 && pid <= 0; i++) {
-    if ((fp = fopen(path, "r")) != NULL) {
-      if (fscanf(fp, "%ld", &pid) != 1)
-        pid = 0;
-      fclose(fp);
-    }
-    if (pid <= 0)
-      it_sleep_ms(50);
-  }
-  IT_CHECK(pid > 0, "no pid in %s", path);
-  return (pid_t)pid;
-}
-
-/* Lines of the daemon's log that contain s. */
-static int log_count(const char *s) {
-  char path[PATH_MAX], line[1024];
-  int n = 0;
-  FILE *fp;
-  runtime_path(path, sizeof path, "log");
-  fp = fopen(path, "r");
-  IT_CHECK(fp != NULL, "cannot open %s", path);
-  while (fgets(line, sizeof line, fp) != NULL)
-    if (strstr(line, s) != NULL)
-      n++;
-  fclose(fp);
-  return n;
-}
-
 static void ping_workers(const int *w) {
   for (int i = 0; i < NWORKERS; i++) {
     pvm_initsend(PvmDataDefault);
@@ -126,7 +87,7 @@ int main(int argc, char **argv) {
   it_guard(170);
   IT_CHECK(limit >= 64 && nconn >= 0 && nspawn > 0, "bad arguments");
   pvm_mytid();
-  dp = daemon_pid();
+  dp = it_daemon_pid();
 
   /* Raised at start: soft = hard. */
   snprintf(path, sizeof path, "/proc/%ld/limits", (long)dp);
@@ -159,7 +120,8 @@ int main(int argc, char **argv) {
     /* Connections that never say hello. */
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
-    runtime_path(sa.sun_path, sizeof sa.sun_path, "sock");
+    IT_CHECK(pvmt_runtime_path(sa.sun_path, sizeof sa.sun_path, "sock") == 0,
+             "no socket path (PVM_TMP and PVM_VMID must be set)");
     fds = calloc((size_t)nconn, sizeof *fds);
     IT_CHECK(fds != NULL, "out of memory");
     for (int i = 0; i < nconn; i++) {
@@ -184,9 +146,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nconn; i++)
       close(fds[i]);
     free(fds);
-    IT_CHECK(log_count("refusing connections:") == 1,
+    IT_CHECK(it_log_count("refusing connections:") == 1,
              "the daemon logged %d refusal warnings, not 1",
-             log_count("refusing connections:"));
+             it_log_count("refusing connections:"));
     it_sleep_ms(1000);
   }
 
@@ -217,7 +179,7 @@ int main(int argc, char **argv) {
       pvm_initsend(PvmDataDefault);
       pvm_send(tids[i], TAG_END);
     }
-  IT_CHECK(log_count("(PvmOutOfRes): out of descriptors") >= 1,
+  IT_CHECK(it_log_count("(PvmOutOfRes): out of descriptors") >= 1,
            "the daemon did not log why it refused tasks");
   ping_workers(w);
   for (int i = 0; i < NWORKERS; i++) {

@@ -44,14 +44,6 @@ static void fill(unsigned char *p, int len, int i) {
   }
 }
 
-/* FNV-1a over the body. */
-static uint32_t checksum(const unsigned char *p, int len) {
-  uint32_t h = 2166136261U;
-  for (int j = 0; j < len; j++)
-    h = (h ^ p[j]) * 16777619U;
-  return h;
-}
-
 /* Modes: the three encodings; "psend" (pvm_psend/pvm_precv); "direct"
  * (PvmDataDefault with PvmRouteDirect on both sides); "pair" (two senders
  * at once, PvmDataDefault, interleaved at the receiver). */
@@ -82,7 +74,7 @@ static int sender(const char *mode) {
     unsigned char *body = buf + HDR;
     unsigned int sum;
     fill(body, len, i);
-    sum = checksum(body, len);
+    sum = pvmt_fnv1a(body, len, 0);
     if (enc < 0) {
       memcpy(buf, &seq, 4);
       memcpy(buf + 4, &len, 4);
@@ -112,7 +104,7 @@ static int sender(const char *mode) {
              "packing message %d failed", i);
     if (enc == PvmDataInPlace) {
       fill(body, len, i);
-      sum = checksum(body, len);
+      sum = pvmt_fnv1a(body, len, 0);
     }
     IT_CHECK(pvm_send(parent, TAG_DATA) == 0, "pvm_send of message %d failed",
              i);
@@ -204,9 +196,9 @@ static void receive_run(const char *mode, const int *kids, int nkid,
       IT_CHECK(pvm_upkbyte((char *)rbuf, len, 1) == 0,
                "%s: unpacking %d bytes of message %d failed", mode, len, i);
     }
-    IT_CHECK(checksum(rbuf, len) == sum,
+    IT_CHECK(pvmt_fnv1a(rbuf, len, 0) == sum,
              "%s: message %d (%d bytes): checksum %08x, sender said %08x", mode,
-             i, len, checksum(rbuf, len), sum);
+             i, len, pvmt_fnv1a(rbuf, len, 0), sum);
     total += len;
   }
   it_note("%s: %d x %d messages, %lld body bytes in strict order, intact "

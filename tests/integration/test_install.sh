@@ -118,6 +118,17 @@ done
   { echo "FAIL: pvm_start_pvmd from a program outside the prefix"; exit 1; }
 echo "ok: pvm_start_pvmd found the installed pvmd"
 
+# pvm_halt returns once the daemon has taken the request; it is gone a
+# moment later (its lock released), and only then can the next one start.
+for _ in $(seq 100); do
+  lock=$(ls "$PVM_TMP"/pvm-*/pvmd."$PVM_VMID".lock 2>/dev/null || true)
+  pid=
+  if [ -n "$lock" ]; then
+    pid=$(grep -o "[0-9]\+" "$lock" 2>/dev/null | head -n 1 || true)
+  fi
+  { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; } && break
+  sleep 0.05
+done
 "$prefix/bin/pvmd"
 for p in $progs; do
   out=$("$work/$p")

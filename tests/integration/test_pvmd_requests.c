@@ -350,9 +350,8 @@ static void child_task(int fd, int me) {
   sr.file = (char *)"/proc/self/exe";
   {
     static char self[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-    RAW_CHECK(k > 0, "readlink /proc/self/exe");
-    self[k] = '\0';
+    RAW_CHECK(pvmt_self_path(self, sizeof self) == 0,
+              "readlink /proc/self/exe");
     sr.file = self;
   }
   sr.argv = argv;
@@ -429,10 +428,8 @@ static void child_exit(int fd, int me) {
   uint32_t n;
   pvmw_frame *f;
   int32_t tid;
-  ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
 
-  RAW_CHECK(k > 0, "readlink /proc/self/exe");
-  self[k] = '\0';
+  RAW_CHECK(pvmt_self_path(self, sizeof self) == 0, "readlink /proc/self/exe");
   sr.file = self;
   sr.argv = argv;
   sr.n_argv = 2;

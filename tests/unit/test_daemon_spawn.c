@@ -19,6 +19,7 @@
 #include "frame.h"
 #include "host.h"
 #include "pvmd.h"
+#include "pvmtest.h"
 #include "spawn.h"
 
 static char dir[PATH_MAX];
@@ -70,10 +71,8 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-  char cmd[PATH_MAX + 16];
   (void)state;
-  snprintf(cmd, sizeof cmd, "/bin/rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return pvmt_rm_rf(dir);
 }
 
 static void test_find(void **state) {

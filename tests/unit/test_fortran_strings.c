@@ -15,6 +15,7 @@
 #include "buffer.h"
 #include "fpvm.h"
 #include "pvm3.h"
+#include "unit_recv.h"
 
 /* The libfpvm3 entry points under test (gfortran's names). */
 void pvmfinitsend_(int *encoding, int *bufid);
@@ -102,24 +103,6 @@ static void test_argv(void **state) {
 
 /* ---- pvmfpack / pvmfunpack ---------------------------------------------- */
 
-/* Makes the active send buffer the receive buffer, as if it had arrived:
- * its bytes gathered into an exact-size block (ASan sees any overrun). */
-static void receive_sbuf(void) {
-  struct lpvm_buf *b = lpvm_buf_get(pvm_getsbuf());
-  size_t len;
-  char *block;
-  int id;
-
-  assert_non_null(b);
-  len = lpvm_buf_length(b);
-  block = malloc(len ? len : 1);
-  assert_non_null(block);
-  lpvm_buf_gather(b, block);
-  id = lpvm_buf_adopt(b->enc, block, len, block, free);
-  assert_true(id > 0);
-  pvm_setrbuf(id);
-}
-
 static int fpack(int what, void *xp, int n, int stride) {
   int info = 99;
   pvmfpack_(&what, xp, &n, &stride, &info, 0);
@@ -175,7 +158,7 @@ static void test_types_and_strides(void **state) {
     assert_int_equal(fpack(REAL8, d, 4, 2), 0);
     assert_int_equal(fpack(COMPLEX8, c, 4, 2), 0);
     assert_int_equal(fpack(COMPLEX16, z, 4, 2), 0);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(funpack(BYTE1, b2, 4, 3), 0);
     assert_int_equal(funpack(INTEGER2, s2, 4, 3), 0);
     assert_int_equal(funpack(INTEGER4, i2, 4, 3), 0);
@@ -228,7 +211,7 @@ static void test_strings(void **state) {
   pvmfpack_(&what, in, &n, &one, &info, 10);
   assert_int_equal(info, 0);
   assert_int_equal(pvm_pkstr("from C, a long string"), 0);
-  receive_sbuf();
+  pvmt_receive_sbuf();
 
   memset(out, 'x', sizeof out);
   n = 19;

@@ -23,6 +23,7 @@
 
 #include "join.h"
 #include "pki.h"
+#include "pvmtest.h"
 
 static char root[64];
 
@@ -53,10 +54,8 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-  char cmd[128];
   (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  return system(cmd) == 0 ? 0 : -1;
+  return pvmt_rm_rf(root);
 }
 
 /* ---- credentials ----------------------------------------------------- */

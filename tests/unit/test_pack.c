@@ -16,37 +16,12 @@
 #include "buffer.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "unit_recv.h"
 #include "xdr.h"
 
 static const int encodings[] = {PvmDataDefault, PvmDataRaw, PvmDataInPlace};
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-/* Makes a "received" copy of buffer sb: its segments gathered into one
- * malloc'd block (of exactly the body's size, so ASan sees any overrun)
- * and adopted. Returns the new id. */
-static int received_copy(int sb) {
-  struct lpvm_buf *b = lpvm_buf_get(sb);
-  size_t len;
-  char *block;
-  int id;
-
-  assert_non_null(b);
-  len = lpvm_buf_length(b);
-  block = malloc(len ? len : 1);
-  assert_non_null(block);
-  lpvm_buf_gather(b, block);
-  id = lpvm_buf_adopt(b->enc, block, len, block, free);
-  assert_true(id > 0);
-  return id;
-}
-
-/* Receives the active send buffer: its copy becomes the receive buffer. */
-static int receive_sbuf(void) {
-  int id = received_copy(pvm_getsbuf());
-  pvm_setrbuf(id);
-  return id;
-}
 
 /* Adopts a hand-made body (copied into an exact-size block). */
 static int adopt_bytes(int enc, const void *p, size_t len) {
@@ -141,7 +116,7 @@ static void roundtrip(int enc, const struct tdesc *t, int n, int s) {
   assert_int_equal(pvm_pkint(&before, 1, 1), 0);
   assert_int_equal(t->pk(src, n, s), 0);
   assert_int_equal(pvm_pkint(&after, 1, 1), 0);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(&got, 1, 1), 0);
   assert_int_equal(got, before);
   assert_int_equal(t->upk(dst, n, s), 0);
@@ -189,7 +164,7 @@ static void test_large_counts(void **state) {
       for (struct lpvm_seg *s = lpvm_buf_get(sb)->head; s; s = s->next)
         assert_true(s->cap <= LPVM_SEG_MAX);
     }
-    receive_sbuf();
+    pvmt_receive_sbuf();
     memset(b, 0, sizeof(int) * (size_t)n);
     /* In pieces that do not line up with the segments. */
     assert_int_equal(pvm_upkint(b, 12345, 1), 0);
@@ -204,7 +179,7 @@ static void test_large_counts(void **state) {
     d[i] = i * 0.5;
   pvm_initsend(PvmDataDefault);
   assert_int_equal(pvm_pkdouble(d, n / 2, 2), 0);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkdouble(d2, n / 2, 1), 0);
   for (int i = 0; i < n / 2; i++)
     assert_true(d2[i] == d[2 * i]);
@@ -250,7 +225,7 @@ static void test_edge_values(void **state) {
     assert_int_equal(pvm_pkfloat(fv, 7, 1), 0);
     assert_int_equal(pvm_pkdouble(dv, 7, 1), 0);
     assert_int_equal(pvm_pkbyte(bv, 3, 1), 0);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_upkint(iv2, 4, 1), 0);
     assert_int_equal(pvm_upkuint(uv2, 3, 1), 0);
     assert_int_equal(pvm_upkshort(sv2, 3, 1), 0);
@@ -343,7 +318,7 @@ static void test_split_and_merge(void **state) {
   pvm_pkint(a, 2, 1);  /* three items of 2 */
   pvm_pkint(a + 2, 2, 1);
   pvm_pkint(a + 4, 2, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(b, 3, 1), 0);
   assert_int_equal(pvm_upkint(b + 3, 3, 1), 0);
   assert_int_equal(pvm_upkint(b + 6, 4, 1), 0);
@@ -364,7 +339,7 @@ static void test_empty_items(void **state) {
   assert_int_equal(pvm_pkdouble(&d, 1, 1), 0);
   assert_int_equal(pvm_pkint(NULL, 0, 1), 0);
   assert_int_equal(pvm_pkint(&x, 1, 1), 0);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   /* Empty items are passed over, whether unpacked or not. */
   assert_int_equal(pvm_upkint(&y, 0, 1), 0);
   assert_int_equal(pvm_upkdouble(&e, 1, 1), 0);
@@ -384,7 +359,7 @@ static void test_past_the_end(void **state) {
     char s[8] = "xxxxxxx";
     pvm_initsend(encodings[e]);
     pvm_pkint(a, 3, 1);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_upkint(b, 5, 1), PvmNoData);
     /* Nothing beyond what was there was written (here: nothing at all),
      * and the cursor did not move. */
@@ -417,7 +392,7 @@ static void test_wrong_type(void **state) {
   pvm_pklong(&l, 1, 1);
   pvm_pkshort(&sh, 1, 1);
   pvm_pkstr("ab");
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkfloat(&f, 1, 1), PvmBadMsg);
   assert_int_equal(pvm_upkstr(s), PvmBadMsg);
   assert_int_equal(pvm_upkbyte(s, 1, 1), PvmBadMsg);
@@ -440,7 +415,7 @@ static void test_wrong_type(void **state) {
   pvm_initsend(PvmDataDefault);
   pvm_pkint(a, 4, 1);
   pvm_pkfloat(&f, 1, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(a, 2, 1), 0);
   assert_int_equal(pvm_upkfloat(&f, 1, 1), PvmBadMsg);
   assert_int_equal(pvm_upkstr(s), PvmBadMsg);
@@ -469,7 +444,7 @@ static void test_converted_types(void **state) {
   pvm_initsend(PvmDataDefault);
   for (int k = 0; k < 4; k++)
     pvm_pkshort(sh, 4, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(in2, 4, 1), 0);
   assert_int_equal(in2[1], -2);
   assert_int_equal(in2[3], 7000);
@@ -486,7 +461,7 @@ static void test_converted_types(void **state) {
   pvm_pkint(in, 4, 1);
   pvm_pkint(in, 4, 1);
   pvm_pkint(in, 4, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   memset(sh2, 0x55, sizeof sh2);
   assert_int_equal(pvm_upkshort(sh2, 4, 1), PvmOverflow);
   assert_int_equal(sh2[0], 0x5555);
@@ -503,7 +478,7 @@ static void test_converted_types(void **state) {
   /* long -> int: what fits. */
   pvm_initsend(PvmDataDefault);
   pvm_pklong(lo, 4, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(in2, 4, 1), PvmOverflow);
   assert_int_equal(pvm_upkint(in2, 3, 1), 0);
   assert_true(in2[0] == 1 && in2[1] == -2 && in2[2] == 300);
@@ -514,7 +489,7 @@ static void test_converted_types(void **state) {
   /* Negative values do not fit unsigned narrower types. */
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&in[1], 1, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkushort(us, 1, 1), PvmOverflow);
   assert_int_equal(pvm_upkuint(ui, 1, 1), 0); /* same width: as PVM 3.4.6 */
   assert_true(ui[0] == 4294967294u);
@@ -525,7 +500,7 @@ static void test_converted_types(void **state) {
   pvm_pkfloat(fl, 3, 1);
   pvm_pkfloat(fl + 3, 3, 1);
   pvm_pkcplx(fl, 1, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkfloat(fl2, 4, 1), 0);
   assert_true(fl2[0] == 1.5f && fl2[1] == -2.25f && fl2[2] == 3 && fl2[3] == 4);
   assert_int_equal(pvm_upkcplx(fl2, 3, 1), 0); /* 3 + 3 floats */
@@ -540,7 +515,7 @@ static void test_converted_types(void **state) {
   pvm_pkdcplx(db, 1, 1);
   pvm_pkdouble(db, 1, 1);
   pvm_pkdouble(db + 1, 3, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkdouble(db2, 1, 1), 0);
   assert_true(db2[0] == 1.5);
   assert_int_equal(pvm_upkdcplx(db2, 2, 1), 0); /* -2.25 | 1.5 -2.25 3 */
@@ -557,7 +532,7 @@ static void test_converted_types(void **state) {
   pvm_pkint(in, 1, 1);
   pvm_pkbyte("abcd", 4, 1);
   pvm_pkstr("xyz");
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkdouble(db2, 1, 1), PvmBadMsg);
   assert_int_equal(pvm_upkdcplx(db2, 1, 1), PvmBadMsg);
   assert_int_equal(pvm_upkint(in2, 1, 1), PvmBadMsg);
@@ -661,7 +636,7 @@ static void test_bad_params(void **state) {
     assert_int_equal(pvm_pkstr(NULL), PvmBadParam);
     assert_int_equal(pvm_pkdouble((double *)a, 0, 5), 0);
     pvm_pkint(a, 4, 1);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_upkint(a, -1, 1), PvmBadParam);
     assert_int_equal(pvm_upkint(a, 1, 0), PvmBadParam);
     assert_int_equal(pvm_upkint(a, 1, -2), PvmBadParam);
@@ -708,7 +683,7 @@ static void test_inplace_reads_at_send_time(void **state) {
   a[3] = 400;
   b[0] = -1;
   b[4] = -1;
-  int rb = received_copy(sb); /* what leaves is read now */
+  int rb = pvmt_received_copy(sb); /* what leaves is read now */
   pvm_setrbuf(rb);
   assert_int_equal(pvm_upkint(got, 6, 1), 0);
   assert_int_equal(got[0], 100);
@@ -912,14 +887,14 @@ static void test_forward_received(void **state) {
   (void)state;
   pvm_initsend(PvmDataDefault);
   pvm_pkint(&x, 1, 1);
-  int rb = receive_sbuf();
+  int rb = pvmt_receive_sbuf();
   pvm_freebuf(pvm_getsbuf());
   assert_int_equal(pvm_setsbuf(rb), 0);
   assert_int_equal(pvm_getrbuf(), 0);
   assert_int_equal(pvm_pkint(&y, 1, 1), 0);
   assert_int_equal(lpvm_buf_length(lpvm_buf_get(rb)), 24);
   assert_int_equal(nsegs(rb), 2);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(got, 2, 1), 0);
   assert_int_equal(got[0], 3);
   assert_int_equal(got[1], 4);
@@ -956,7 +931,7 @@ static void pkmesg_case(int outer_enc, int inner_enc) {
   pvm_pkint(&k, 1, 1);
   assert_int_equal(pvm_pkmesg(pvm_getsbuf()), PvmBadParam);
   pvm_freebuf(inner);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkstr(s), 0);
   assert_string_equal(s, "outer");
   int nb = pvm_upkmesg();
@@ -1005,7 +980,7 @@ static void test_pkmesg_errors(void **state) {
   /* An empty message packs and unpacks. */
   assert_int_equal(pvm_pkmesg(inner), 0);
   pvm_pkint(&x, 1, 1);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_upkint(&x, 1, 1), PvmBadMsg);
   int nb = pvm_upkmesg();
   assert_true(nb > 0);
@@ -1043,7 +1018,7 @@ static void test_pkmesgbody(void **state) {
     pvm_pkint(a, 1, 1);
     assert_int_equal(pvm_pkmesgbody(inner), 0);
     pvm_pkint(a + 2, 1, 1);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_upkint(b, 5, 1), 0);
     assert_int_equal(b[0], 1);
     assert_int_equal(b[1], 1);
@@ -1067,7 +1042,7 @@ static void test_bulk_copy_offsets(void **state) {
     for (int off = 0; off < 40; off += 3) {
       pvm_initsend(encodings[e]);
       assert_int_equal(pvm_pkbyte((char *)src + off, N, 1), 0);
-      receive_sbuf();
+      pvmt_receive_sbuf();
       memset(dst, 0, N + 64);
       assert_int_equal(pvm_upkbyte((char *)dst + (off * 7) % 41, N, 1), 0);
       assert_memory_equal(dst + (off * 7) % 41, src + off, N);
@@ -1107,7 +1082,7 @@ static void test_mark_rollback(void **state) {
     assert_int_equal(b->len, len);
     assert_int_equal(nsegs(sb), segs);
     pvm_pkint(a + 1, 1, 1);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     int got[11];
     assert_int_equal(pvm_upkint(got, 10, 1), 0);
     assert_int_equal(got[9], 8);
@@ -1141,7 +1116,7 @@ static void test_strings(void **state) {
     assert_int_equal(pvm_pkstr(tmp), 0);
     assert_int_equal(pvm_pkstr(big), 0);
     strcpy(tmp, "changed!"); /* strings are copied, InPlace too */
-    receive_sbuf();
+    pvmt_receive_sbuf();
     out[0] = 'x';
     assert_int_equal(pvm_upkstr(out), 0);
     assert_string_equal(out, "");

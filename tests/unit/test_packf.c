@@ -15,26 +15,9 @@
 #include "buffer.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "unit_recv.h"
 
 static const int encodings[] = {PvmDataDefault, PvmDataRaw, PvmDataInPlace};
-
-/* Receives the active send buffer: a gathered copy becomes the receive
- * buffer. */
-static void receive_sbuf(void) {
-  struct lpvm_buf *b = lpvm_buf_get(pvm_getsbuf());
-  size_t len;
-  char *block;
-  int id;
-
-  assert_non_null(b);
-  len = lpvm_buf_length(b);
-  block = malloc(len ? len : 1);
-  assert_non_null(block);
-  lpvm_buf_gather(b, block);
-  id = lpvm_buf_adopt(b->enc, block, len, block, free);
-  assert_true(id > 0);
-  pvm_setrbuf(id);
-}
 
 static int teardown(void **state) {
   (void)state;
@@ -56,7 +39,7 @@ static void test_man_page_example(void **state) {
         0);
     assert_true(pvm_getsbuf() > 0);
     assert_int_equal(lpvm_buf_get(pvm_getsbuf())->enc, encodings[e]);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_unpackf("%d", &count2), 0);
     assert_int_equal(count2, 5);
     assert_int_equal(pvm_unpackf("%*d %4lf", count2, iarry2, darry2), 0);
@@ -89,7 +72,7 @@ static void test_values(void **state) {
     assert_int_equal(pvm_packf("%f %lf %x %lx %s", 1.25, -2.5e300, 3.0, -4.0,
                                5.5, 6.5, "str"),
                      0);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     assert_int_equal(pvm_unpackf("%c", &c), 0);
     assert_int_equal(c, 'A');
     assert_int_equal(pvm_unpackf("%uc", &c), 0);
@@ -139,7 +122,7 @@ static void test_counts_and_strides(void **state) {
     assert_int_equal(pvm_packf("%2.2x", fx), 0);          /* (1,2) (5,6) */
     assert_int_equal(pvm_packf("%5c", bytes), 0);
     assert_int_equal(pvm_packf("%0d", a), 0);
-    receive_sbuf();
+    pvmt_receive_sbuf();
     memset(b, 0, sizeof b);
     assert_int_equal(pvm_unpackf("%6d", b), 0);
     int want[6] = {1, 2, 3, 1, 4, 7};
@@ -181,7 +164,7 @@ static void test_init_encoding(void **state) {
   /* pvm_unpackf takes and ignores it. */
   pvm_initsend(PvmDataDefault);
   pvm_packf("%d", 5);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_unpackf("%+ %d", PvmDataRaw, &x), 0);
   assert_int_equal(x, 5);
 }
@@ -210,7 +193,7 @@ static void test_bad_formats(void **state) {
   /* Text between conversions is ignored; a failure stops the format. */
   assert_int_equal(pvm_packf("ints: %d, %d;", 1, 2), 0);
   assert_int_equal(pvm_packf("%d %q %d", 3, 4), PvmBadParam);
-  receive_sbuf();
+  pvmt_receive_sbuf();
   assert_int_equal(pvm_unpackf("%4d", a), PvmNoData);
   assert_int_equal(pvm_unpackf("%f", &f), PvmBadMsg);
   assert_int_equal(pvm_unpackf("%2d", a), 0);

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
+#include "pvmtest.h"
 
 #define T1999 915148800L
 #define T2020 1577836800L
@@ -50,12 +51,6 @@ static mode_t file_mode(const char *path) {
   return st.st_mode & 07777;
 }
 
-static int rm_rf(const char *path) {
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  return system(cmd);
-}
-
 static int setup(void **state) {
   (void)state;
   char err[256];
@@ -74,7 +69,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  return rm_rf(root) == 0 ? 0 : -1;
+  return pvmt_rm_rf(root);
 }
 
 static void test_ca(void **state) {

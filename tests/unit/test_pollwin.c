@@ -74,8 +74,10 @@ static void test_crowded_rule(void **state) {
   (void)state;
   assert_false(pvmw_crowded_by(1, 2)); /* the caller alone */
   assert_false(pvmw_crowded_by(2, 2)); /* one other, one free processor */
-  assert_true(pvmw_crowded_by(3, 2));  /* the others fill both */
-  assert_true(pvmw_crowded_by(9, 8));
+  assert_false(pvmw_crowded_by(3, 2)); /* a pair and its daemon */
+  assert_true(pvmw_crowded_by(4, 2));  /* the others outnumber both */
+  assert_false(pvmw_crowded_by(9, 8));
+  assert_true(pvmw_crowded_by(10, 8));
   assert_false(pvmw_crowded_by(-1, 2)); /* unreadable: poll as before */
   assert_false(pvmw_crowded_by(5, 0));
   /* The cached reader answers either way without failing. */

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "pki.h"
+#include "pvmtest.h"
 #include "tls.h"
 #include "tls_test.h"
 
@@ -81,10 +82,8 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-  char cmd[128];
   (void)state;
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  return system(cmd) == 0 ? 0 : -1;
+  return pvmt_rm_rf(root);
 }
 
 static pvmw_tls_ctx *ctx(int server, const char *ca, const char *who) {

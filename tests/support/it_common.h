@@ -1,6 +1,8 @@
-/* Helpers shared by the integration test programs (tests/integration/it_*.c):
- * failing with a clear message, the program's own absolute path (each test
- * spawns itself in a child role), a monotonic clock and a guard alarm. */
+/* Helpers of the test programs that are PVM tasks (tests/integration/it_*.c
+ * and others; part of the test-support library, tests/support/): failing
+ * with a clear message, the program's own absolute path (each test spawns
+ * itself in a child role), a monotonic clock and a guard alarm. Link
+ * pvmtest (pvmtest.h) with it. */
 #ifndef IT_COMMON_H
 #define IT_COMMON_H
 
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "pvm3.h"
+#include "pvmtest.h"
 
 /* Name printed in front of every message ("it_hello", "it_hello[child]"). */
 static char it_name[64] = "it";
@@ -67,25 +70,15 @@ static inline void it_note(const char *fmt, ...) {
 /* Absolute path of the running executable (children are spawned by it). */
 static inline const char *it_self_path(void) {
   static char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
+  if (self[0] == '\0' && pvmt_self_path(self, sizeof self) != 0)
     IT_FAIL("cannot read /proc/self/exe");
-  self[n] = '\0';
   return self;
 }
 
 /* Seconds on the monotonic clock. */
-static inline double it_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static inline double it_now(void) { return pvmt_now(); }
 
-static inline void it_sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0)
-    ;
-}
+static inline void it_sleep_ms(int ms) { pvmt_sleep_ms(ms); }
 
 /* A test that hangs dies of SIGALRM with a message instead of waiting for
  * ctest's timeout; children get the same guard so none outlives its test. */
@@ -123,6 +116,25 @@ static inline int it_spawn_self(const char *role, ...) {
            it_self_path(), role, cc, tid);
   IT_CHECK(tid > 0, "pvm_spawn returned 1 but tids[0]=%d", tid);
   return tid;
+}
+
+/* The pid of this virtual machine's daemon (from its lock file under
+ * $PVM_TMP, as vm.sh sets it up); fails the test when there is none. */
+static inline pid_t it_daemon_pid(void) {
+  pid_t pid = pvmt_daemon_pid(5000);
+  if (pid <= 0)
+    IT_FAIL("no daemon pid in its lock file (PVM_TMP and PVM_VMID must be "
+            "set: run under vm.sh)");
+  return pid;
+}
+
+/* Lines of this virtual machine's daemon log that contain s; fails the
+ * test when the log cannot be read. */
+static inline int it_log_count(const char *s) {
+  int n = pvmt_log_count(s);
+  if (n < 0)
+    IT_FAIL("cannot read the daemon's log (PVM_TMP and PVM_VMID must be set)");
+  return n;
 }
 
 /* True when argv says this process runs as a spawned child. */

@@ -1,5 +1,6 @@
-/* Helpers for the daemon's own integration tests (test_bad_frames.c,
- * test_pvmd_lifecycle.c, test_pvmd_requests.c): they start pvmd themselves
+/* Helpers for the daemon's own integration tests (tests/integration:
+ * test_bad_frames.c, test_pvmd_lifecycle.c, test_pvmd_requests.c; part of
+ * the test-support library, link pvmtest): they start pvmd themselves
  * in a private runtime directory and speak the wire protocol over raw Unix
  * sockets, without libpvm, so every byte the daemon sees is chosen here.
  * Whatever way a test ends (failure, crash, guard timer), the daemons it
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "pvmtest.h"
 #include "tid.h"
 
 #define RAW_MAX_DAEMONS 32
@@ -151,17 +153,9 @@ static inline void raw_on_signal(int sig) {
   _exit(sig == SIGALRM ? 3 : 128 + sig);
 }
 
-static inline double raw_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static inline double raw_now(void) { return pvmt_now(); }
 
-static inline void raw_sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0)
-    ;
-}
+static inline void raw_sleep_ms(int ms) { pvmt_sleep_ms(ms); }
 
 /* Makes the private directory and VM id and sets the environment that the
  * daemon (and raw_connect) use. guard_s bounds the whole test. */

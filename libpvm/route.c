@@ -271,7 +271,7 @@ fail:
  * opens a link to each task of its host it sends to, through shared memory
  * (PVMNG_SHM=0 turns it off). Not yet the default: the suite's cases that
  * count which route messages took (integration.direct's failpoint,
- * integration.exit_loss_direct_flood's share of messages on the children's
+ * integration.exit_loss.direct_flood's share of messages on the children's
  * own links) assume that the default route stays on the daemons. */
 static int default_links(void) {
   static int on = -1;

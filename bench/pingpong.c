@@ -3,7 +3,7 @@
  * Written against the PVM 3 API only: the same source builds against
  * PVM-NG and PVM 3.4.6.
  *
- *   pingpong [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] [-H host]
+ *   pingpong [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] [-w] [-H host]
  *     -s/-S  smallest and largest size in bytes (default 4 and 4); sizes
  *            go up by factors of 4 from min, and max is always measured
  *     -n     most round trips per repetition (default 2000; fewer for large
@@ -12,6 +12,8 @@
  *     -r     direct routes (pvm_setopt(PvmRoute, PvmRouteDirect)) on both
  *            tasks; without it the messages take the default route
  *     -p     pvm_psend/pvm_precv instead of pack, pvm_send and pvm_recv
+ *     -w     PvmDataRaw with pvm_pkbyte/pvm_upkbyte (how most programs
+ *            send) instead of PvmDataInPlace
  *     -H     spawn the echo task on that host (PvmTaskHost)
  *
  * Prints one line per size:
@@ -31,8 +33,14 @@
 
 #define FLAG_DIRECT 1
 #define FLAG_PSEND 2
+#define FLAG_RAW 4 /* PvmDataRaw (the bytes copied at pack) */
 
 static int send_bytes(int peer, int tag, char *buf, int size, int psend) {
+  if (psend & FLAG_RAW) {
+    if (pvm_initsend(PvmDataRaw) < 0 || pvm_pkbyte(buf, size, 1) < 0)
+      return -1;
+    return pvm_send(peer, tag);
+  }
   if (psend)
     return pvm_psend(peer, tag, buf, size, PVM_BYTE);
   if (pvm_initsend(PvmDataInPlace) < 0)
@@ -43,7 +51,7 @@ static int send_bytes(int peer, int tag, char *buf, int size, int psend) {
 }
 
 static int recv_bytes(int peer, int tag, char *buf, int size, int psend) {
-  if (psend) {
+  if (psend & FLAG_PSEND) {
     int rt, rg, rc;
     return pvm_precv(peer, tag, buf, size, PVM_BYTE, &rt, &rg, &rc);
   }
@@ -74,8 +82,9 @@ static int echo_loop(void) {
     if (!buf)
       break;
     for (int i = 0; i < cfg[1]; i++) {
-      if (recv_bytes(parent, TAG_PING, buf, cfg[0], cfg[2] & FLAG_PSEND) < 0 ||
-          send_bytes(parent, TAG_PONG, buf, cfg[0], cfg[2] & FLAG_PSEND) < 0) {
+      int how = cfg[2] & (FLAG_PSEND | FLAG_RAW);
+      if (recv_bytes(parent, TAG_PING, buf, cfg[0], how) < 0 ||
+          send_bytes(parent, TAG_PONG, buf, cfg[0], how) < 0) {
         free(buf);
         return 1;
       }
@@ -95,7 +104,7 @@ static int send_setup(int child, int size, int count, int flags) {
 /* Measures one size: returns 0 and the median round trip in *rtt. */
 static int measure(int child, int size, int iters, int reps, int flags,
                    double *rtt) {
-  int warm = iters / 10 + 2, psend = flags & FLAG_PSEND;
+  int warm = iters / 10 + 2, psend = flags & (FLAG_PSEND | FLAG_RAW);
   double *t = calloc((size_t)reps, sizeof(*t));
   char *buf = calloc((size_t)size + 1, 1);
   int rc = -1;
@@ -129,7 +138,7 @@ int main(int argc, char **argv) {
   char *cargv[] = {"echo", NULL};
   char *where = "";
 
-  while ((opt = getopt(argc, argv, "s:S:n:R:rpH:")) != -1) {
+  while ((opt = getopt(argc, argv, "s:S:n:R:rpwH:")) != -1) {
     switch (opt) {
     case 'H': /* the echo task's host */
       where = optarg;
@@ -152,9 +161,12 @@ int main(int argc, char **argv) {
     case 'p':
       flags |= FLAG_PSEND;
       break;
+    case 'w':
+      flags |= FLAG_RAW;
+      break;
     default:
       fprintf(stderr,
-              "usage: %s [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] "
+              "usage: %s [-s min] [-S max] [-n iters] [-R reps] [-r] [-p] [-w] "
               "[-H host]\n",
               argv[0]);
       return 2;
@@ -183,7 +195,9 @@ int main(int argc, char **argv) {
     pvm_setopt(PvmRoute, PvmRouteDirect);
   printf("# pingpong route %s api %s\n",
          flags & FLAG_DIRECT ? "direct" : "default",
-         flags & FLAG_PSEND ? "psend" : "send");
+         flags & FLAG_PSEND ? "psend"
+         : flags & FLAG_RAW ? "raw"
+                            : "send");
   int st = 0;
   for (long size = smin; size <= smax;) {
     int iters = bench_iters_for((int)size, max_iters);

@@ -28,6 +28,19 @@ if [ "${1:-}" = "--inside-pvmng" ]; then
   out=$2 bin=$3 reps=$4 smax=$5
   "$bin/pingpong" -s 4 -S "$smax" -R "$reps" >"$out/ng.pp.default" || exit 1
   "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -r >"$out/ng.pp.direct" || exit 1
+  # Each route on one host: direct links over shared memory (above, the
+  # default transport of a link on one host) and over their Unix sockets
+  # (PVMNG_SHM=0 in the opener); PvmDataRaw with pvm_pkbyte (-w), how most
+  # programs send, next to PvmDataInPlace. A build without -w (or without
+  # shared memory) leaves these rows empty.
+  PVMNG_SHM=0 "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -r \
+    >"$out/ng.pp.sock" 2>/dev/null
+  "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -r -w >"$out/ng.pp.raw" \
+    2>/dev/null || rm -f "$out/ng.pp.raw"
+  PVMNG_SHM=0 "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -r -w \
+    >"$out/ng.pp.sockraw" 2>/dev/null || rm -f "$out/ng.pp.sockraw"
+  "$bin/pingpong" -s 4 -S "$smax" -R "$reps" -w >"$out/ng.pp.defraw" \
+    2>/dev/null || rm -f "$out/ng.pp.defraw"
   "$bin/spawntime" -n 7 -R "$reps" >"$out/ng.spawn" || exit 1
   for n in 2 4 8 16; do
     "$bin/collective" -n "$n" -R "$reps" >"$out/ng.coll.$n" || exit 1
@@ -230,6 +243,8 @@ if [ -n "$have346" ]; then
         >"$res/p346.pp.default"
       p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" -r \
         >"$res/p346.pp.direct"
+      p346_env timeout 600 "$b/pingpong" -s 4 -S "$smax" -R "$reps" -r -w \
+        >"$res/p346.pp.raw"
       p346_env timeout 120 "$b/spawn" -n 7 -R "$reps" >"$res/p346.spawn"
       for n in 2 4 8 16; do
         p346_env timeout 300 "$b/collective" -n "$n" -R "$reps" \
@@ -329,6 +344,8 @@ pp() { field "$1" size "$2" "$3"; }
   row "round trip, 4 B, direct (PvmRouteDirect; MPI)" us \
     "$(pp ng.pp.direct 4 rtt_us)" "$(pp p346.pp.direct 4 rtt_us)" \
     "$(pp mpitcp.pp 4 rtt_us)" "$(pp mpishm.pp 4 rtt_us)"
+  row "round trip, 4 B, direct over the link's Unix socket (PVMNG_SHM=0)" us \
+    "$(pp ng.pp.sock 4 rtt_us)" - - -
   sizes=1048576
   [ "$smax" -gt 1048576 ] && sizes="$sizes $smax"
   for s in $sizes; do
@@ -338,6 +355,15 @@ pp() { field "$1" size "$2" "$3"; }
     row "ping-pong bandwidth, $label, direct (PvmRouteDirect; MPI)" GBs \
       "$(pp ng.pp.direct "$s" bw_MBps)" "$(pp p346.pp.direct "$s" bw_MBps)" \
       "$(pp mpitcp.pp "$s" bw_MBps)" "$(pp mpishm.pp "$s" bw_MBps)"
+    row "ping-pong bandwidth, $label, direct over the link's Unix socket (PVMNG_SHM=0)" GBs \
+      "$(pp ng.pp.sock "$s" bw_MBps)" - - -
+    row "ping-pong bandwidth, $label, PvmDataRaw + pvm_pkbyte, direct (MPI: MPI_Send)" GBs \
+      "$(pp ng.pp.raw "$s" bw_MBps)" "$(pp p346.pp.raw "$s" bw_MBps)" \
+      "$(pp mpitcp.pp "$s" bw_MBps)" "$(pp mpishm.pp "$s" bw_MBps)"
+    row "ping-pong bandwidth, $label, PvmDataRaw + pvm_pkbyte, direct over the Unix socket" GBs \
+      "$(pp ng.pp.sockraw "$s" bw_MBps)" - - -
+    row "ping-pong bandwidth, $label, PvmDataRaw + pvm_pkbyte, through daemons" GBs \
+      "$(pp ng.pp.defraw "$s" bw_MBps)" - - -
   done
   row "spawn 7 tasks on one host (until all reported back)" ms \
     "$(field ng.spawn spawn ntask ms)" "$(field p346.spawn spawn ntask ms)" - -

@@ -214,6 +214,13 @@ int lpvm_pump(int timeout_ms) {
     return PvmSysErr;
   if (daemon_conn.rd_nomem && (timeout_ms < 0 || timeout_ms > NOMEM_RETRY_MS))
     timeout_ms = NOMEM_RETRY_MS;
+  /* Transports the loop does not read (shared-memory links) are read
+   * here, through the pump hook; before sleeping, each link asks its peer for a
+   * wake-up (a byte on its socket). Something there means no sleep. The loop
+   * still turns on every poll: a poll (pvm_nrecv, pvm_probe) must see what the
+   * daemon has sent too. */
+  if (daemon_hooks.pump != NULL && daemon_hooks.pump(timeout_ms != 0) > 0)
+    timeout_ms = 0;
   if (timeout_ms == 0) {
     uv_run(&daemon_conn.loop, UV_RUN_NOWAIT);
   } else if (timeout_ms > 0) {

@@ -83,6 +83,10 @@ struct lpvm_daemon_hooks {
   int (*deliver)(pvmw_frame *f, int via);
   void (*idle)(void);
   void (*reply)(Pvmng__Control *c);
+  /* Optional: transports the loop does not read (shared memory), at every
+   * turn: 1 something came (no sleep), 0 nothing, -1 none of them;
+   * block: the loop is about to sleep. */
+  int (*pump)(int block);
 };
 void lpvm_daemon_set_hooks(const struct lpvm_daemon_hooks *h);
 /* The buffer for the daemon's socket path (its size in *len), filled by

@@ -122,8 +122,11 @@ void lpvm_link_close(struct lpvm_link *l, const char *why) {
   if (l->ops->goodbye != NULL)
     l->ops->goodbye(l, p != NULL && p->link == l);
   if (p != NULL) {
-    if (p->trying == l)
+    if (p->trying == l) {
       p->trying = NULL;
+      if (l->async)
+        lpvm_peer_start_failed(p, l);
+    }
     if (p->link == l)
       lpvm_peer_link_gone(p, l);
     if (!lpvm_peer_holding_daemon(p))
@@ -205,6 +208,8 @@ static int link_control(struct lpvm_link *l, Pvmng__Control *c) {
                     : (r->code < 0 ? r->code : PvmSysErr);
     if (l->ops->answered != NULL)
       l->ops->answered(l, r);
+    if (l->async)
+      lpvm_peer_link_started(l);
     return 0;
   }
   return -1;

@@ -3,7 +3,8 @@
  * router (route.c) keeps per-pair order, switching, fallback and
  * acknowledged delivery, and never asks which transport a link uses: it
  * calls the operations below. Each transport is one file that fills a
- * struct lpvm_link_ops: link_unix.c (Unix socket, one host), link_tls.c
+ * struct lpvm_link_ops: link_unix.c (Unix socket, one host),
+ * link_shm_ops.c (shared memory, one host), link_tls.c
  * (TLS over TCP, between hosts) and the daemon connection (conn.c, which
  * implements write only: its reading is the connection's own).
  *
@@ -25,10 +26,11 @@
  * are numbered by their place on the stream, the receiver acknowledges with
  * ACK frames, the sender keeps what is not acknowledged (route_ack.c).
  *
- * A new transport (say shared memory): a struct that starts with a struct
- * lpvm_link, an ops table with .size set to it, a listener (or its own
- * way of being found) that calls lpvm_link_new, and a case in
- * route.c's link_open that picks it for a peer. */
+ * A new transport: a struct that starts with a struct lpvm_link, an ops
+ * table with .size set to it, a listener (or its own way of being found)
+ * that calls lpvm_link_new, and a case in route.c's transport_for that
+ * picks it for a peer. Shared memory (link_shm_ops.c) is found another
+ * way: a Unix link switches its ops table to it after the hello. */
 #ifndef LPVM_LINK_H
 #define LPVM_LINK_H
 
@@ -49,6 +51,7 @@ enum { LPVM_LINK_NONE, LPVM_LINK_LOCAL, LPVM_LINK_REMOTE };
 struct lpvm_link_ops {
   const char *name; /* for messages: "unix", "tls", "daemon" */
   int kind;         /* LPVM_LINK_LOCAL or LPVM_LINK_REMOTE */
+  int via;          /* what pvmng_route_transport says (PVMNG_VIA_*) */
   size_t size;      /* bytes of the transport's link struct (>= struct
                        lpvm_link, which starts it) */
   /* Optional: sets up a new link's handles (io.handle.data = l). */
@@ -58,6 +61,11 @@ struct lpvm_link_ops {
    * -1; l->answer may then hold the peer's refusal (a PVM code), and
    * l->final says that trying again is pointless. */
   int (*open)(struct lpvm_link *l);
+  /* Outgoing, optional: as open, but returns at once without pumping the
+   * loop (0 started, -1 failed); the hello goes out once the peer is
+   * reached, and a failure after the start closes the link. The answer
+   * comes to the router (l->async is set). */
+  int (*open_async)(struct lpvm_link *l);
   /* Incoming: the opening hello c came (a Control, still the caller's).
    * Checks it and calls lpvm_link_accept, or answers with a refusal
    * (lpvm_link_answer). 0 when taken, -1 to close the link. */
@@ -118,6 +126,7 @@ struct lpvm_link {
   int incoming;
   int answer;     /* outgoing: 1 accepted, <0 refused, 0 waiting */
   int final;      /* open failed for good: do not try this peer again */
+  int async;      /* outgoing, opened without waiting (ops->open_async) */
   uint64_t nonce; /* names the link in route markers (never 0) */
   int closing;
   int closed; /* ops->close has finished */
@@ -139,6 +148,17 @@ struct lpvm_link {
 /* The transports (route.c picks one per peer), and their listeners. */
 extern const struct lpvm_link_ops lpvm_link_unix_ops;
 extern const struct lpvm_link_ops lpvm_link_tls_ops;
+/* Links of one host whose stream went into shared memory (a Unix link
+ * switches to it after the hello: link_shm_ops.c). */
+extern const struct lpvm_link_ops lpvm_link_shm_ops;
+/* Reads what the shared-memory links have brought (the daemon
+ * connection's pump hook, at every turn). With block set the caller is
+ * about to sleep: each link asks its peer to wake it. Returns 1 if
+ * something came (the caller must not sleep), 0 if not, -1 when there is
+ * no such link. */
+int lpvm_link_shm_pump(int block);
+/* Whether links of one host may use shared memory ($PVMNG_SHM is not 0). */
+int lpvm_link_shm_enabled(void);
 /* Listens for Unix links (on), or stops and removes the socket (off). */
 void lpvm_link_unix_listen(int on);
 
@@ -171,6 +191,9 @@ void lpvm_link_close_broken(struct lpvm_link *l, const char *why);
 void lpvm_link_ended(struct lpvm_link *l, ssize_t n);
 /* ops->close is done: frees l once nobody holds it. */
 void lpvm_link_closed(struct lpvm_link *l);
+/* Drops a hold on l (taken with l->holds++); frees it once closed and
+ * nobody holds it. */
+void lpvm_link_unhold(struct lpvm_link *l);
 /* Whether l is the established link of its peer (hello done, not
  * closing). */
 int lpvm_link_is_current(const struct lpvm_link *l);

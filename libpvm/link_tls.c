@@ -31,6 +31,7 @@
 #include "link_tls.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "rundir.h"
 #include "stream.h"
 #include "tid.h"
@@ -485,6 +486,7 @@ static const char *tls_cipher(const struct lpvm_link *l) {
 const struct lpvm_link_ops lpvm_link_tls_ops = {
     .name = "tls",
     .kind = LPVM_LINK_REMOTE,
+    .via = PVMNG_VIA_TLS,
     .size = sizeof(struct tls_link),
     .init = tls_init,
     .open = tls_open,

@@ -4,7 +4,9 @@
  * directory; the peer's uid is checked as well). The opener connects, says
  * hello (a Hello with both tids' VM and the link's nonce), and the frames
  * flow as they are, with nothing around them: the kernel keeps them
- * private and in order. */
+ * private and in order. The opener offers a shared-memory segment in its
+ * hello; when the acceptor maps it, both ends switch the link to the
+ * shared-memory transport (link_shm_ops.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +16,10 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "link.h"
+#include "link_shm_ops.h"
 #include "lpvm.h"
 #include "pvm3.h"
+#include "pvmng.h"
 #include "rundir.h"
 #include "tid.h"
 
@@ -95,29 +98,74 @@ static void unix_init(struct lpvm_link *l) {
   l->io.handle.data = l;
 }
 
-/* Connects to the peer's socket and says hello. */
-static int unix_open(struct lpvm_link *l) {
-  char path[sizeof(unix_listen.path)], err[160];
+/* The opening hello (a Control frame), with a segment offered; NULL when
+ * it cannot be made. Owned by the caller (pvmw_frame_free). */
+static pvmw_frame *hello_frame(struct lpvm_link *l) {
+  char err[160];
   Pvmng__Control c = PVMNG__CONTROL__INIT;
   Pvmng__Hello h = PVMNG__HELLO__INIT;
 
-  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
-      lpvm_stream_connect(l, path, NULL, UINT64_MAX) < 0 ||
-      !peer_uid_ok(&l->io.stream))
-    return -1;
   h.proto_version = PVMW_VERSION;
   h.vmid = (char *)pvmw_vmid(err, sizeof(err));
   h.spawned_tid = (uint32_t)lpvm_conn.mytid;
   h.link_nonce = l->nonce;
   h.pid = (int32_t)getpid();
   h.name = "";
+  h.shm_fd = lpvm_link_shm_offer(l);
   c.req_id = 1;
   c.body_case = PVMNG__CONTROL__BODY_HELLO;
   c.hello = &h;
   if (h.vmid == NULL)
+    return NULL;
+  return pvmw_control_frame(&c);
+}
+
+/* Connects to the peer's socket and says hello. */
+static int unix_open(struct lpvm_link *l) {
+  char path[sizeof(unix_listen.path)];
+  pvmw_frame *f;
+  uv_buf_t b;
+  int rc;
+
+  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
+      lpvm_stream_connect(l, path, NULL, UINT64_MAX) < 0 ||
+      !peer_uid_ok(&l->io.stream) || (f = hello_frame(l)) == NULL)
     return -1;
   unix_read_start(l);
-  return lpvm_link_send_control(l, &c) < 0 ? -1 : 0;
+  b = uv_buf_init((char *)f->raw, (unsigned)f->raw_len);
+  rc = l->ops->write(l, &b, 1);
+  pvmw_frame_free(f);
+  return rc < 0 ? -1 : 0;
+}
+
+static void on_started(uv_connect_t *req, int status) {
+  struct lpvm_link *l = req->data;
+  pvmw_frame *f;
+  free(req);
+  if (l->closing)
+    return;
+  if (status < 0 || !peer_uid_ok(&l->io.stream)) {
+    lpvm_link_close(l, NULL); /* not listening (yet), or not ours */
+    return;
+  }
+  if ((f = hello_frame(l)) == NULL) {
+    lpvm_link_close(l, "cannot say hello");
+    return;
+  }
+  unix_read_start(l);
+  lpvm_stream_send_async(&l->io.stream, f);
+}
+
+/* Connects without waiting; the hello goes once connected. */
+static int unix_open_async(struct lpvm_link *l) {
+  char path[sizeof(unix_listen.path)];
+  uv_connect_t *req;
+  if (link_path(lpvm_link_peer_tid(l), path, sizeof(path)) < 0 ||
+      (req = malloc(sizeof(*req))) == NULL)
+    return -1;
+  req->data = l;
+  uv_pipe_connect(req, &l->io.pipe, path, on_started);
+  return 0;
 }
 
 /* An incoming link says who it is. */
@@ -137,7 +185,28 @@ static int unix_hello(struct lpvm_link *l, Pvmng__Control *c) {
     lpvm_link_answer(l, (int)c->req_id, PvmBadVersion, "bad link hello");
     return -1;
   }
-  return lpvm_link_accept(l, (int)c->req_id, tid, h->link_nonce);
+  /* A resource manager's answers go through the daemon (conn.c): a link
+   * would hold them behind its marker at the asking task. */
+  if (lpvm_conn.is_rm) {
+    lpvm_link_answer(l, (int)c->req_id, PvmDenied,
+                     "a resource manager takes no links");
+    return -1;
+  }
+  lpvm_link_shm_attach(l, h->shm_fd);
+  if (lpvm_link_accept(l, (int)c->req_id, tid, h->link_nonce) < 0)
+    return -1;
+  /* Our answer went on the socket; everything after it on the rings. */
+  lpvm_link_shm_answered(l, 1);
+  return 0;
+}
+
+/* The opener reads the answer: the rings from now on, or the socket. */
+static void unix_answered(struct lpvm_link *l, const Pvmng__HelloReply *r) {
+  lpvm_link_shm_answered(l, l->answer == 1 && r->shm);
+}
+
+static void unix_fill_reply(struct lpvm_link *l, Pvmng__HelloReply *r) {
+  r->shm = r->code == 0 && ((struct lpvm_local_link *)l)->shm != NULL;
 }
 
 static void on_incoming(uv_stream_t *server, int status) {
@@ -192,14 +261,19 @@ void lpvm_link_unix_listen(int on) {
 const struct lpvm_link_ops lpvm_link_unix_ops = {
     .name = "unix",
     .kind = LPVM_LINK_LOCAL,
-    .size = sizeof(struct lpvm_link),
+    .via = PVMNG_VIA_SOCKET,
+    .size = sizeof(struct lpvm_local_link),
     .init = unix_init,
     .open = unix_open,
+    .open_async = unix_open_async,
     .hello = unix_hello,
+    .answered = unix_answered,
+    .fill_reply = unix_fill_reply,
     .read_start = unix_read_start,
     .read_stop = unix_read_stop,
     .drain = unix_drain,
     .write = unix_write,
     .send_async = unix_send_async,
     .close = unix_close,
+    .free = lpvm_link_local_free,
 };

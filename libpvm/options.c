@@ -1,8 +1,8 @@
 /* Library options (pvm_setopt / pvm_getopt), and what the routing option
- * gave (pvmng_route, pvmng_route_cipher). Values are kept in lpvm_opts
- * (state.c); pvm_setopt returns the previous value as PVM does. Routing
- * and fragment size are remembered and used by the message path; trace
- * options are read by trace.c (PvmSelfTraceTid turns this task's tracing
+ * gave (pvmng_route, pvmng_route_cipher, pvmng_route_transport). Values are
+ * kept in lpvm_opts (state.c); pvm_setopt returns the previous value as PVM
+ * does. Routing and fragment size are remembered and used by the message path;
+ * trace options are read by trace.c (PvmSelfTraceTid turns this task's tracing
  * on or off). */
 #include <stdio.h>
 
@@ -157,6 +157,13 @@ int pvmng_route_cipher(int tid, char *name, int len) {
   snprintf(name, (size_t)len, "%s",
            rc == PvmRouteDirect ? lpvm_route_cipher(tid) : "");
   return 0;
+}
+
+int pvmng_route_transport(int tid) {
+  int rc = pvmng_route(tid);
+  if (rc < 0)
+    return rc;
+  return rc == PvmRouteDirect ? lpvm_route_via(tid) : PVMNG_VIA_DAEMON;
 }
 
 int pvmng_route(int tid) {

@@ -71,6 +71,8 @@ int lpvm_route_link(int tid);
  * link on this host, or none). */
 int lpvm_route_direct(int tid);
 const char *lpvm_route_cipher(int tid);
+/* What carries the link to tid (PVMNG_VIA_*, pvmng.h). */
+int lpvm_route_via(int tid);
 /* Number of open links (for tests and tools). */
 int lpvm_route_count(void);
 

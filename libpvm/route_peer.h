@@ -90,8 +90,10 @@ int lpvm_peer_link_message(struct lpvm_link *l, pvmw_frame *f);
 int lpvm_peer_holding_daemon(const struct lpvm_peer *p);
 void lpvm_peer_release_daemon_held(struct lpvm_peer *p);
 
-/* link.c: drops a hold on l; frees it once closed and nobody holds it. */
-void lpvm_link_unhold(struct lpvm_link *l);
+/* route.c: the answer to a link opened without waiting came (link.c);
+ * and such a link closed before it was taken (attempts, cool-down). */
+void lpvm_peer_link_started(struct lpvm_link *l);
+void lpvm_peer_start_failed(struct lpvm_peer *p, const struct lpvm_link *l);
 
 /* route_ack.c */
 void lpvm_kept_drop(struct lpvm_peer *p, uint64_t acked);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "link.h"
 #include "link_tls.h"
 #include "lpvm.h"
 #include "pvm3.h"
@@ -45,6 +46,7 @@ static const struct lpvm_daemon_hooks session_hooks = {
     .deliver = lpvm_inbox_try,
     .idle = lpvm_route_idle,
     .reply = on_reply,
+    .pump = lpvm_link_shm_pump,
 };
 
 static const char *self_name(char *buf, size_t len) {

@@ -23,6 +23,17 @@ extern "C" {
  * has set pvm_setopt(PvmRoute, PvmRouteDirect). */
 int pvmng_route(int tid);
 
+/* pvmng_route_transport(tid): what carries this task's messages to task
+ * `tid` now: PVMNG_VIA_DAEMON (the daemons), PVMNG_VIA_SOCKET (a direct
+ * link on one host over a Unix socket), PVMNG_VIA_SHM (a direct link on one
+ * host through shared memory) or PVMNG_VIA_TLS (a direct link to another
+ * host). Returns one of them, or a negative PVM error as pvmng_route. */
+#define PVMNG_VIA_DAEMON 0
+#define PVMNG_VIA_SOCKET 1
+#define PVMNG_VIA_SHM 2
+#define PVMNG_VIA_TLS 3
+int pvmng_route_transport(int tid);
+
 /* pvmng_route_cipher(tid, name, len): what protects the records of this
  * task's direct link to task `tid` on another host, as an OpenSSL cipher
  * name ("AES-128-OCB", "AES-128-GCM", ...; $PVMNG_BULK_AEAD chooses), into

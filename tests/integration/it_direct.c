@@ -8,7 +8,9 @@
  *     after the break go through the daemon, once and in order.
  *  4. race: two tasks ask for direct routes at once and send to each other;
  *     one link results, and both streams arrive in order.
- * pvmng_route() tells which route is in use.
+ * pvmng_route() tells which route is in use, pvmng_route_transport() what
+ * carries it: on one host shared memory, or the link's Unix socket when
+ * the opener has PVMNG_SHM=0 (integration.direct.socket).
  *
  * The cluster test cluster.vm_direct runs the same cases between hosts
  * (TLS links): IT_DIRECT_HOSTS="hostA hostB" spawns the receivers and the
@@ -322,9 +324,17 @@ static void all_cases(int n, const char *nbuf) {
   pvm_setopt(PvmRoute, PvmRouteDirect);
   for (int i = n / 2; i < n; i++) {
     send_seq(child, i, i % 3 == 0 ? PvmDataInPlace : PvmDataDefault);
-    if (i == n / 2)
+    if (i == n / 2) {
+      const char *e = getenv("PVMNG_SHM");
+      int want = where[0] != NULL               ? PVMNG_VIA_TLS
+                 : e != NULL && !strcmp(e, "0") ? PVMNG_VIA_SOCKET
+                                                : PVMNG_VIA_SHM;
       IT_CHECK(pvmng_route(child) == PvmRouteDirect,
                "no direct link after asking for one");
+      IT_CHECK(pvmng_route_transport(child) == want,
+               "the link is carried by transport %d, want %d",
+               pvmng_route_transport(child), want);
+    }
   }
   report(child, n, &route);
   IT_CHECK(route == PvmRouteDirect, "receiver does not use the link back");

@@ -84,7 +84,7 @@ static void on_process_exit(void) {
 int lpvm_connect(const char *fn) {
   char err[256];
   const char *vmid;
-  const char *env_sock = getenv("PVMNG_SOCKET");
+  const char *env_sock;
   int rc;
   size_t socklen;
   char *sock = lpvm_daemon_sockbuf(&socklen);
@@ -93,6 +93,8 @@ int lpvm_connect(const char *fn) {
   char namebuf[PATH_MAX];
   struct sigaction sa;
 
+  /* Every call of the API comes here first: the connected case must cost a
+   * test, not a walk of the environment. */
   if (lpvm_conn.state == LPVM_UP)
     return 0;
   if (lpvm_conn.state == LPVM_LOST) {
@@ -100,6 +102,7 @@ int lpvm_connect(const char *fn) {
      * running program. */
     return lpvm_err_hint(fn, PvmSysErr, "the connection to pvmd was lost");
   }
+  env_sock = getenv("PVMNG_SOCKET");
   lpvm_queue_init();
   vmid = pvmw_vmid(err, sizeof(err));
   if (vmid == NULL)

@@ -11,33 +11,12 @@
 #include "pvm3.h"
 #include "pvmtev.h"
 
-/* Event names, by event id (as PVM 3.4 names them in descriptors). */
-static const char *const names[TEV_MAX + 1] = {
-    "addhosts",    "barrier",    "bcast",       "bufinfo",     "config",
-    "delete",      "delhosts",   "exit",        "freebuf",     "getfds",
-    "getinst",     "getopt",     "getrbuf",     "getsbuf",     "gettid",
-    "gsize",       "halt",       "initsend",    "insert",      "joingroup",
-    "kill",        "lookup",     "lvgroup",     "mcast",       "mkbuf",
-    "mstat",       "mytid",      "notify",      "nrecv",       "parent",
-    "perror",      "pkbyte",     "pkcplx",      "pkdcplx",     "pkdouble",
-    "pkfloat",     "pkint",      "pkuint",      "pklong",      "pkulong",
-    "pkshort",     "pkushort",   "pkstr",       "probe",       "pstat",
-    "recv",        "recvf",      "send",        "sendsig",     "setopt",
-    "setrbuf",     "setsbuf",    "spawn",       "start_pvmd",  "tasks",
-    "tickle",      "tidtohost",  "trecv",       "upkbyte",     "upkcplx",
-    "upkdcplx",    "upkdouble",  "upkfloat",    "upkint",      "upkuint",
-    "upklong",     "upkulong",   "upkshort",    "upkushort",   "upkstr",
-    "version",     "reg_hoster", "reg_rm",      "reg_tasker",  "reg_tracer",
-    "newtask",     "endtask",    "spntask",     "archcode",    "catchout",
-    "getmwid",     "gettmask",   "hostsync",    "packf",       "precv",
-    "psend",       "reduce",     "setmwid",     "settmask",    "unpackf",
-    "gather",      "scatter",    "putinfo",     "getinfo",     "delinfo",
-    "getmboxinfo", "newcontext", "freecontext", "setcontext",  "getcontext",
-    "siblings",    "getminfo",   "setminfo",    "addmhf",      "delmhf",
-    "mhf_invoke",  "timing",     "profiling",   "user_defined"};
+/* Event k's name, from the library's table (pvmtevinfo, as PVM 3.4.6
+ * exports it), so the console and the tracing library never disagree. */
+static const char *ev_name(int k) { return pvmtevinfo[k].name; }
 
 const char *cons_tev_name(int kind) {
-  return kind >= TEV_FIRST && kind <= TEV_MAX ? names[kind] : "?";
+  return kind >= TEV_FIRST && kind <= TEV_MAX ? ev_name(kind) : "?";
 }
 
 /* What tasks spawned with -@ get: the mask, buffering and options that
@@ -93,13 +72,13 @@ static int kind_of(const char *s) {
   if (strncmp(s, "pvm_", 4) == 0)
     s += 4;
   for (int k = TEV_FIRST; k <= TEV_MAX; k++)
-    if (listed(k) && strcmp(s, names[k]) == 0)
+    if (listed(k) && strcmp(s, ev_name(k)) == 0)
       return k;
   return -1;
 }
 
 static int by_name(const void *a, const void *b) {
-  return strcmp(names[*(const int *)a], names[*(const int *)b]);
+  return strcmp(ev_name(*(const int *)a), ev_name(*(const int *)b));
 }
 
 /* The mask as PVM 3.4.6's console shows it: every event in alphabetical
@@ -115,7 +94,7 @@ static void show_mask(void) {
     for (int c = 0; c < 4 && r + c * rows < n; c++) {
       int k = order[r + c * rows];
       printf("%s%s%-15s", c ? " " : "", TEV_MASK_CHECK(mask, k) ? " * " : "   ",
-             names[k]);
+             ev_name(k));
     }
     printf("\n");
   }

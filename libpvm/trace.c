@@ -21,30 +21,120 @@
 
 int lpvm_tev_on;
 
-/* Event names, indexed by event id (the names PVM 3.4 sends). */
-static const char *const ev_names[TEV_MAX + 1] = {
-    "addhosts",    "barrier",    "bcast",       "bufinfo",     "config",
-    "delete",      "delhosts",   "exit",        "freebuf",     "getfds",
-    "getinst",     "getopt",     "getrbuf",     "getsbuf",     "gettid",
-    "gsize",       "halt",       "initsend",    "insert",      "joingroup",
-    "kill",        "lookup",     "lvgroup",     "mcast",       "mkbuf",
-    "mstat",       "mytid",      "notify",      "nrecv",       "parent",
-    "perror",      "pkbyte",     "pkcplx",      "pkdcplx",     "pkdouble",
-    "pkfloat",     "pkint",      "pkuint",      "pklong",      "pkulong",
-    "pkshort",     "pkushort",   "pkstr",       "probe",       "pstat",
-    "recv",        "recvf",      "send",        "sendsig",     "setopt",
-    "setrbuf",     "setsbuf",    "spawn",       "start_pvmd",  "tasks",
-    "tickle",      "tidtohost",  "trecv",       "upkbyte",     "upkcplx",
-    "upkdcplx",    "upkdouble",  "upkfloat",    "upkint",      "upkuint",
-    "upklong",     "upkulong",   "upkshort",    "upkushort",   "upkstr",
-    "version",     "reg_hoster", "reg_rm",      "reg_tasker",  "reg_tracer",
-    "newtask",     "endtask",    "spntask",     "archcode",    "catchout",
-    "getmwid",     "gettmask",   "hostsync",    "packf",       "precv",
-    "psend",       "reduce",     "setmwid",     "settmask",    "unpackf",
-    "gather",      "scatter",    "putinfo",     "getinfo",     "delinfo",
-    "getmboxinfo", "newcontext", "freecontext", "setcontext",  "getcontext",
-    "siblings",    "getminfo",   "setminfo",    "addmhf",      "delmhf",
-    "mhf_invoke",  "timing",     "profiling",   "user_defined"};
+/* The events, indexed by event id: the names PVM 3.4 sends, and the
+ * bookkeeping fields of PVM 3.4.6's exported table of the same name
+ * (declared in pvmtev.h), which tools such as the console read the names
+ * from. */
+LPVM_PUBLIC struct Pvmtevinfo pvmtevinfo[TEV_MAX + 1] = {
+    {"addhosts", 0, {0, 0}, {0, 0}, 0},
+    {"barrier", 0, {0, 0}, {0, 0}, 0},
+    {"bcast", 0, {0, 0}, {0, 0}, 0},
+    {"bufinfo", 0, {0, 0}, {0, 0}, 0},
+    {"config", 0, {0, 0}, {0, 0}, 0},
+    {"delete", 0, {0, 0}, {0, 0}, 0},
+    {"delhosts", 0, {0, 0}, {0, 0}, 0},
+    {"exit", 0, {0, 0}, {0, 0}, 0},
+    {"freebuf", 0, {0, 0}, {0, 0}, 0},
+    {"getfds", 0, {0, 0}, {0, 0}, 0},
+    {"getinst", 0, {0, 0}, {0, 0}, 0},
+    {"getopt", 0, {0, 0}, {0, 0}, 0},
+    {"getrbuf", 0, {0, 0}, {0, 0}, 0},
+    {"getsbuf", 0, {0, 0}, {0, 0}, 0},
+    {"gettid", 0, {0, 0}, {0, 0}, 0},
+    {"gsize", 0, {0, 0}, {0, 0}, 0},
+    {"halt", 0, {0, 0}, {0, 0}, 0},
+    {"initsend", 0, {0, 0}, {0, 0}, 0},
+    {"insert", 0, {0, 0}, {0, 0}, 0},
+    {"joingroup", 0, {0, 0}, {0, 0}, 0},
+    {"kill", 0, {0, 0}, {0, 0}, 0},
+    {"lookup", 0, {0, 0}, {0, 0}, 0},
+    {"lvgroup", 0, {0, 0}, {0, 0}, 0},
+    {"mcast", 0, {0, 0}, {0, 0}, 0},
+    {"mkbuf", 0, {0, 0}, {0, 0}, 0},
+    {"mstat", 0, {0, 0}, {0, 0}, 0},
+    {"mytid", 0, {0, 0}, {0, 0}, 0},
+    {"notify", 0, {0, 0}, {0, 0}, 0},
+    {"nrecv", 0, {0, 0}, {0, 0}, 0},
+    {"parent", 0, {0, 0}, {0, 0}, 0},
+    {"perror", 0, {0, 0}, {0, 0}, 0},
+    {"pkbyte", 0, {0, 0}, {0, 0}, 0},
+    {"pkcplx", 0, {0, 0}, {0, 0}, 0},
+    {"pkdcplx", 0, {0, 0}, {0, 0}, 0},
+    {"pkdouble", 0, {0, 0}, {0, 0}, 0},
+    {"pkfloat", 0, {0, 0}, {0, 0}, 0},
+    {"pkint", 0, {0, 0}, {0, 0}, 0},
+    {"pkuint", 0, {0, 0}, {0, 0}, 0},
+    {"pklong", 0, {0, 0}, {0, 0}, 0},
+    {"pkulong", 0, {0, 0}, {0, 0}, 0},
+    {"pkshort", 0, {0, 0}, {0, 0}, 0},
+    {"pkushort", 0, {0, 0}, {0, 0}, 0},
+    {"pkstr", 0, {0, 0}, {0, 0}, 0},
+    {"probe", 0, {0, 0}, {0, 0}, 0},
+    {"pstat", 0, {0, 0}, {0, 0}, 0},
+    {"recv", 0, {0, 0}, {0, 0}, 0},
+    {"recvf", 0, {0, 0}, {0, 0}, 0},
+    {"send", 0, {0, 0}, {0, 0}, 0},
+    {"sendsig", 0, {0, 0}, {0, 0}, 0},
+    {"setopt", 0, {0, 0}, {0, 0}, 0},
+    {"setrbuf", 0, {0, 0}, {0, 0}, 0},
+    {"setsbuf", 0, {0, 0}, {0, 0}, 0},
+    {"spawn", 0, {0, 0}, {0, 0}, 0},
+    {"start_pvmd", 0, {0, 0}, {0, 0}, 0},
+    {"tasks", 0, {0, 0}, {0, 0}, 0},
+    {"tickle", 0, {0, 0}, {0, 0}, 0},
+    {"tidtohost", 0, {0, 0}, {0, 0}, 0},
+    {"trecv", 0, {0, 0}, {0, 0}, 0},
+    {"upkbyte", 0, {0, 0}, {0, 0}, 0},
+    {"upkcplx", 0, {0, 0}, {0, 0}, 0},
+    {"upkdcplx", 0, {0, 0}, {0, 0}, 0},
+    {"upkdouble", 0, {0, 0}, {0, 0}, 0},
+    {"upkfloat", 0, {0, 0}, {0, 0}, 0},
+    {"upkint", 0, {0, 0}, {0, 0}, 0},
+    {"upkuint", 0, {0, 0}, {0, 0}, 0},
+    {"upklong", 0, {0, 0}, {0, 0}, 0},
+    {"upkulong", 0, {0, 0}, {0, 0}, 0},
+    {"upkshort", 0, {0, 0}, {0, 0}, 0},
+    {"upkushort", 0, {0, 0}, {0, 0}, 0},
+    {"upkstr", 0, {0, 0}, {0, 0}, 0},
+    {"version", 0, {0, 0}, {0, 0}, 0},
+    {"reg_hoster", 0, {0, 0}, {0, 0}, 0},
+    {"reg_rm", 0, {0, 0}, {0, 0}, 0},
+    {"reg_tasker", 0, {0, 0}, {0, 0}, 0},
+    {"reg_tracer", 0, {0, 0}, {0, 0}, 0},
+    {"newtask", 0, {0, 0}, {0, 0}, 0},
+    {"endtask", 0, {0, 0}, {0, 0}, 0},
+    {"spntask", 0, {0, 0}, {0, 0}, 0},
+    {"archcode", 0, {0, 0}, {0, 0}, 0},
+    {"catchout", 0, {0, 0}, {0, 0}, 0},
+    {"getmwid", 0, {0, 0}, {0, 0}, 0},
+    {"gettmask", 0, {0, 0}, {0, 0}, 0},
+    {"hostsync", 0, {0, 0}, {0, 0}, 0},
+    {"packf", 0, {0, 0}, {0, 0}, 0},
+    {"precv", 0, {0, 0}, {0, 0}, 0},
+    {"psend", 0, {0, 0}, {0, 0}, 0},
+    {"reduce", 0, {0, 0}, {0, 0}, 0},
+    {"setmwid", 0, {0, 0}, {0, 0}, 0},
+    {"settmask", 0, {0, 0}, {0, 0}, 0},
+    {"unpackf", 0, {0, 0}, {0, 0}, 0},
+    {"gather", 0, {0, 0}, {0, 0}, 0},
+    {"scatter", 0, {0, 0}, {0, 0}, 0},
+    {"putinfo", 0, {0, 0}, {0, 0}, 0},
+    {"getinfo", 0, {0, 0}, {0, 0}, 0},
+    {"delinfo", 0, {0, 0}, {0, 0}, 0},
+    {"getmboxinfo", 0, {0, 0}, {0, 0}, 0},
+    {"newcontext", 0, {0, 0}, {0, 0}, 0},
+    {"freecontext", 0, {0, 0}, {0, 0}, 0},
+    {"setcontext", 0, {0, 0}, {0, 0}, 0},
+    {"getcontext", 0, {0, 0}, {0, 0}, 0},
+    {"siblings", 0, {0, 0}, {0, 0}, 0},
+    {"getminfo", 0, {0, 0}, {0, 0}, 0},
+    {"setminfo", 0, {0, 0}, {0, 0}, 0},
+    {"addmhf", 0, {0, 0}, {0, 0}, 0},
+    {"delmhf", 0, {0, 0}, {0, 0}, 0},
+    {"mhf_invoke", 0, {0, 0}, {0, 0}, 0},
+    {"timing", 0, {0, 0}, {0, 0}, 0},
+    {"profiling", 0, {0, 0}, {0, 0}, 0},
+    {"user_defined", 0, {0, 0}, {0, 0}, 0}};
 
 /* Short names of the data identifiers, indexed by TEV_DID_*: the list a
  * tracer receives once (TEV_MARK_DATA_ID) to name the fields. */
@@ -244,7 +334,7 @@ static int begin(int kind, int ee) {
   put(kind | ee);
   if (tev_state.desc_mode) {
     unstage();
-    pvm_pkstr((char *)ev_names[kind]);
+    pvm_pkstr(pvmtevinfo[kind].name);
   }
   pack_int(TEV_DID_TS, (int)now.tv_sec);
   pack_int(TEV_DID_TU, (int)now.tv_usec);
@@ -344,7 +434,7 @@ static void summary(void) {
   struct timeval now;
   for (int k = TEV_FIRST; k <= TEV_MAX; k++)
     if (tev_state.count[k] > 0) {
-      names[n] = ev_names[k];
+      names[n] = pvmtevinfo[k].name;
       secs[n] = (int)tev_state.total[k].tv_sec;
       usecs[n] = (int)tev_state.total[k].tv_usec;
       counts[n++] = tev_state.count[k];
@@ -361,7 +451,7 @@ static void summary(void) {
   put(TEV_MARK_EVENT_DESC);
   put(v);
   unstage();
-  pvm_pkstr((char *)ev_names[v]);
+  pvm_pkstr(pvmtevinfo[v].name);
   gettimeofday(&now, NULL);
   pack_int(TEV_DID_TS, (int)now.tv_sec);
   pack_int(TEV_DID_TU, (int)now.tv_usec);

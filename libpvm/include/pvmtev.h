@@ -309,6 +309,11 @@ struct Pvmtevinfo {
   int count;
 };
 
+/* The library's table, indexed by event id (TEV_ADDHOSTS .. TEV_MAX):
+ * pvmtevinfo[k].name is event k's name, as PVM 3.4.6's libpvm3 exports
+ * it. */
+extern struct Pvmtevinfo pvmtevinfo[];
+
 /* ---- Trace mask ------------------------------------------------------- */
 
 /* A mask is a string: four events per character, each character offset

@@ -24,7 +24,7 @@ fi
 # Undeclared in pvm3.h, exported by PVM 3.4.6 and used by programs.
 defacto="pvmsleep pvm_vpackf pvm_vunpackf pvmlogprintf vpvmlogprintf
 pvmlogerror pvmlogperror pvmgetroot pvmgethome pvmgetpvmd pvm_useruid
-lpvmerr pvmgetclock pvmdebmask pvmdisplaymhfinfo"
+lpvmerr pvmgetclock pvmdebmask pvmdisplaymhfinfo pvmtevinfo"
 
 fail=0
 exported() {
